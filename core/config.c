@@ -1,0 +1,342 @@
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "timefmt.h"
+
+typedef enum { C_STR, C_INT, C_BOOL, C_DUR } ckind;
+
+typedef struct {
+    const char *path;
+    ckind kind;
+    size_t off, size;
+    int64_t lo, hi;  /* C_INT range; C_DUR range in ms; C_STR min length */
+    const char *def; /* default, in the JSON text form of the file */
+    const char *env; /* environment variable that overrides it, or NULL */
+} setting;
+
+#define AT(f) offsetof(ow_config, f), sizeof(((ow_config *)0)->f)
+#define MS(x) ((int64_t)(x))
+#define MIN_ (60 * 1000)
+#define HOUR_ (60 * MIN_)
+#define DAY_ (24 * HOUR_)
+
+#define SLA_ROW(prio, P, stage, S, def)                                                            \
+    {"sla." prio "." stage, C_DUR, AT(sla.target_ms[OW_PRIO_##P][OW_STAGE_##S]), MS(1000),        \
+     MS(365) * DAY_, def, NULL}
+#define SLA_PRIO(prio, P, d1, d2, d3, d4, d5, d6)                                                  \
+    SLA_ROW(prio, P, "dispatch", DISPATCH, d1), SLA_ROW(prio, P, "accept", ACCEPT, d2),            \
+        SLA_ROW(prio, P, "response", RESPONSE, d3), SLA_ROW(prio, P, "arrival", ARRIVAL, d4),      \
+        SLA_ROW(prio, P, "resolution", RESOLUTION, d5), SLA_ROW(prio, P, "callback", CALLBACK, d6)
+
+/* Every setting, in the order of config/opswall.json. Defaults from DESIGN §4 and SEEDS.md. */
+static const setting settings[] = {
+    {"redis.url", C_STR, AT(redis.url), 0, 0, "\"\"", "OPSWALL_REDIS_URL"},
+    {"redis.data_dir", C_STR, AT(redis.data_dir), 1, 0, "\"var/redis\"", "OPSWALL_DATA_DIR"},
+    {"redis.server", C_STR, AT(redis.server), 1, 0, "\"redis-server\"", "OPSWALL_REDIS_SERVER"},
+    {"redis.start_timeout", C_DUR, AT(redis.start_timeout_ms), MS(100), MS(10) * MIN_, "\"10s\"",
+     NULL},
+    {"redis.timeout", C_DUR, AT(redis.timeout_ms), MS(10), MS(10) * MIN_, "\"5s\"", NULL},
+    {"streams.events_maxlen", C_INT, AT(streams.events_maxlen), 1000, INT64_C(1) << 40,
+     "10000000", NULL},
+    {"streams.rejects_maxlen", C_INT, AT(streams.rejects_maxlen), 100, INT64_C(1) << 40, "100000",
+     NULL},
+    {"ingest.dedup_window", C_DUR, AT(ingest.dedup_window_ms), MS(1000), MS(90) * DAY_, "\"7d\"",
+     NULL},
+    {"ingest.batch", C_INT, AT(ingest.batch), 1, 4096, "256", NULL},
+    {"engine.group", C_STR, AT(engine.group), 1, 0, "\"engine\"", NULL},
+    {"engine.consumer", C_STR, AT(engine.consumer), 1, 0, "\"engine-1\"", "OPSWALL_ENGINE_CONSUMER"},
+    {"engine.publish_interval", C_DUR, AT(engine.publish_interval_ms), MS(10), MS(60) * 1000,
+     "\"250ms\"", NULL},
+    {"engine.batch", C_INT, AT(engine.batch), 1, 100000, "1000", NULL},
+    {"engine.block", C_DUR, AT(engine.block_ms), MS(1), MS(60) * 1000, "\"200ms\"", NULL},
+    {"feed.listen", C_STR, AT(feed.listen), 1, 0, "\"127.0.0.1\"", "OPSWALL_FEED_LISTEN"},
+    {"feed.port", C_INT, AT(feed.port), 0, 65535, "7681", "OPSWALL_FEED_PORT"},
+    {"feed.web_root", C_STR, AT(feed.web_root), 1, 0, "\"assets/web\"", NULL},
+    {"wallboard.width", C_INT, AT(wallboard.width), 320, 16384, "1920", NULL},
+    {"wallboard.height", C_INT, AT(wallboard.height), 240, 16384, "1080", NULL},
+    {"wallboard.fullscreen", C_BOOL, AT(wallboard.fullscreen), 0, 0, "false", NULL},
+    {"wallboard.display", C_INT, AT(wallboard.display), 0, 15, "0", NULL},
+    {"wallboard.font", C_STR, AT(wallboard.font), 1, 0, "\"assets/fonts/DejaVuSans.ttf\"", NULL},
+    {"wallboard.poll", C_DUR, AT(wallboard.poll_ms), MS(10), MS(60) * 1000, "\"250ms\"", NULL},
+    {"wallboard.stale_after", C_DUR, AT(wallboard.stale_ms), MS(100), MS(24) * HOUR_, "\"10s\"",
+     NULL},
+    SLA_PRIO("emergency", EMERGENCY, "\"5m\"", "\"10m\"", "\"15m\"", "\"2h\"", "\"4h\"", "\"24h\""),
+    SLA_PRIO("important", IMPORTANT, "\"15m\"", "\"10m\"", "\"1h\"", "\"4h\"", "\"24h\"", "\"24h\""),
+    SLA_PRIO("general", GENERAL, "\"1h\"", "\"10m\"", "\"24h\"", "\"48h\"", "\"72h\"", "\"24h\""),
+    {"sla.complaint.urgent", C_DUR, AT(sla.complaint_ms[OW_SEV_URGENT]), MS(1000), MS(30) * DAY_,
+     "\"15m\"", NULL},
+    {"sla.complaint.normal", C_DUR, AT(sla.complaint_ms[OW_SEV_NORMAL]), MS(1000), MS(30) * DAY_,
+     "\"1h\"", NULL},
+    {"city.name", C_STR, AT(city.name), 1, 0, "\"sample\"", NULL},
+    {"city.regions", C_STR, AT(city.regions), 1, 0, "\"assets/cities/sample/regions.geojson\"",
+     NULL},
+    {"city.name_property", C_STR, AT(city.name_property), 1, 0, "\"id\"", NULL},
+    {"city.events", C_STR, AT(city.events), 0, 0, "\"assets/cities/sample/events.ndjson\"", NULL},
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+static const char *const stage_names[] = {"dispatch", "accept", "response",
+                                          "arrival", "resolution", "callback"};
+
+const char *ow_stage_name(ow_stage s)
+{
+    return s >= 0 && s < OW_STAGE__ORDER_COUNT ? stage_names[s] : "?";
+}
+
+/* Describe what a setting accepts, for messages. */
+static void describe(const setting *s, char *out, size_t n)
+{
+    switch (s->kind) {
+    case C_STR: snprintf(out, n, "a string%s", s->lo ? " (not empty)" : ""); break;
+    case C_INT:
+        snprintf(out, n, "an integer from %" PRId64 " to %" PRId64, s->lo, s->hi);
+        break;
+    case C_BOOL: snprintf(out, n, "true or false"); break;
+    case C_DUR: {
+        char lo[32], hi[32];
+        ow_duration_format(s->lo, lo, sizeof lo);
+        ow_duration_format(s->hi, hi, sizeof hi);
+        snprintf(out, n, "a duration like \"15m\", \"2h\" or \"500ms\", from %s to %s", lo, hi);
+        break;
+    }
+    }
+}
+
+static int bad_value(const setting *s, const cJSON *v, const char *source, ow_err *err)
+{
+    char want[160], got[96];
+    describe(s, want, sizeof want);
+    ow_json_quote(v, got, sizeof got);
+    return ow_err_set(err, OW_EINVAL, "%s%s%s: expected %s, got %s", source ? source : "",
+                      source ? ": " : "", s->path, want, got);
+}
+
+/* Store one JSON value into the setting's field, or explain why not. */
+static int store(ow_config *cfg, const setting *s, const cJSON *v, const char *source, ow_err *err)
+{
+    char *dst = (char *)cfg + s->off;
+    switch (s->kind) {
+    case C_STR: {
+        if (!cJSON_IsString(v)) return bad_value(s, v, source, err);
+        size_t len = strlen(v->valuestring);
+        if (len >= s->size || (int64_t)len < s->lo) return bad_value(s, v, source, err);
+        memcpy(dst, v->valuestring, len + 1);
+        return OW_OK;
+    }
+    case C_INT: {
+        int64_t x;
+        if (!ow_json_int(v, s->lo, s->hi, &x)) return bad_value(s, v, source, err);
+        memcpy(dst, &x, sizeof x);
+        return OW_OK;
+    }
+    case C_BOOL: {
+        if (!cJSON_IsBool(v)) return bad_value(s, v, source, err);
+        bool b = cJSON_IsTrue(v);
+        memcpy(dst, &b, sizeof b);
+        return OW_OK;
+    }
+    case C_DUR: {
+        int64_t ms;
+        if (!cJSON_IsString(v) || ow_duration_parse(v->valuestring, &ms, NULL) || ms < s->lo ||
+            ms > s->hi)
+            return bad_value(s, v, source, err);
+        memcpy(dst, &ms, sizeof ms);
+        return OW_OK;
+    }
+    }
+    return OW_EINVAL;
+}
+
+void ow_config_defaults(ow_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        cJSON *v = cJSON_Parse(settings[i].def);
+        int rc = v ? store(cfg, &settings[i], v, NULL, NULL) : OW_EINVAL;
+        cJSON_Delete(v);
+        (void)rc; /* the defaults table is checked by tests/unit/test_config.c */
+    }
+}
+
+static const setting *find_exact(const char *path)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strcmp(settings[i].path, path) == 0) return &settings[i];
+    return NULL;
+}
+
+static bool is_section(const char *path)
+{
+    size_t n = strlen(path);
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strncmp(settings[i].path, path, n) == 0 && settings[i].path[n] == '.') return true;
+    return false;
+}
+
+/* "redis, streams, ingest" — the keys that exist directly under `prefix` ("" for the top). */
+static void known_keys(const char *prefix, char *out, size_t n)
+{
+    size_t pl = strlen(prefix), used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const char *p = settings[i].path;
+        if (pl && (strncmp(p, prefix, pl) != 0 || p[pl] != '.')) continue;
+        const char *k = pl ? p + pl + 1 : p;
+        size_t kl = strcspn(k, ".");
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)kl, k);
+        /* skip keys already listed */
+        bool seen = false;
+        for (const char *q = out; (q = strstr(q, key)) != NULL; q += kl)
+            if ((q == out || q[-1] == ' ') && (q[kl] == ',' || q[kl] == '\0')) seen = true;
+        if (seen) continue;
+        int w = snprintf(out + used, n - used, "%s%s", used ? ", " : "", key);
+        if (w < 0 || (size_t)w >= n - used) break;
+        used += (size_t)w;
+    }
+}
+
+static int walk(ow_config *cfg, const cJSON *obj, const char *prefix, const char *source,
+                ow_err *err)
+{
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        char path[256];
+        int w = snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", c->string);
+        if (w < 0 || (size_t)w >= sizeof path)
+            return ow_err_set(err, OW_EINVAL, "%s: key path too long", source);
+        const setting *s = find_exact(path);
+        if (s) {
+            int rc = store(cfg, s, c, source, err);
+            if (rc) return rc;
+        } else if (is_section(path)) {
+            if (!cJSON_IsObject(c)) {
+                char got[96];
+                ow_json_quote(c, got, sizeof got);
+                return ow_err_set(err, OW_EINVAL, "%s: %s: expected an object, got %s", source,
+                                  path, got);
+            }
+            int rc = walk(cfg, c, path, source, err);
+            if (rc) return rc;
+        } else {
+            char known[400];
+            known_keys(prefix, known, sizeof known);
+            return ow_err_set(err, OW_EINVAL,
+                              "%s: %s: unknown key (a typo?); known keys%s%s: %s", source, path,
+                              *prefix ? " in " : "", prefix, known);
+        }
+    }
+    return OW_OK;
+}
+
+int ow_config_parse(ow_config *cfg, const char *text, size_t len, const char *source, ow_err *err)
+{
+    if (!source) source = "config";
+    ow_err jerr;
+    cJSON *root = ow_json_parse(text, len, OW_JSON_MAX_DEPTH, &jerr);
+    if (!root) return ow_err_set(err, OW_EINVAL, "%s: %s", source, jerr.msg);
+    int rc;
+    if (!cJSON_IsObject(root))
+        rc = ow_err_set(err, OW_EINVAL, "%s: expected a JSON object at the top, got %s", source,
+                        ow_json_type_name(root));
+    else
+        rc = walk(cfg, root, "", source, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int ow_config_apply_env(ow_config *cfg, const char *(*getenv_fn)(const char *), ow_err *err)
+{
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const setting *s = &settings[i];
+        const char *val = s->env ? getenv_fn(s->env) : NULL;
+        if (!val) continue;
+        cJSON *v = NULL;
+        if (s->kind == C_STR || s->kind == C_DUR) {
+            v = cJSON_CreateString(val);
+        } else {
+            v = ow_json_parse(val, strlen(val), 1, NULL);
+            if (!v) v = cJSON_CreateString(val); /* so the message shows what was given */
+        }
+        if (!v) return ow_err_set(err, OW_ENOMEM, "out of memory");
+        char source[96];
+        snprintf(source, sizeof source, "environment %s", s->env);
+        int rc = store(cfg, s, v, source, err);
+        cJSON_Delete(v);
+        if (rc) return rc;
+    }
+    return OW_OK;
+}
+
+const char *const *ow_config_env_names(void)
+{
+    static const char *const names[] = {"OPSWALL_REDIS_URL", "OPSWALL_DATA_DIR",
+                                        "OPSWALL_REDIS_SERVER", "OPSWALL_ENGINE_CONSUMER",
+                                        "OPSWALL_FEED_LISTEN", "OPSWALL_FEED_PORT", NULL};
+    return names;
+}
+
+/* Find or create the object at `path`'s parent inside root; returns it and the leaf key. */
+static cJSON *parent_of(cJSON *root, const char *path, const char **leaf)
+{
+    cJSON *cur = root;
+    const char *p = path;
+    for (const char *dot; (dot = strchr(p, '.')) != NULL; p = dot + 1) {
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)(dot - p), p);
+        cJSON *next = cJSON_GetObjectItemCaseSensitive(cur, key);
+        if (!next) {
+            next = cJSON_AddObjectToObject(cur, key);
+            if (!next) return NULL;
+        }
+        cur = next;
+    }
+    *leaf = p;
+    return cur;
+}
+
+char *ow_config_format(const ow_config *cfg)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root) return NULL;
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const setting *s = &settings[i];
+        const char *leaf;
+        cJSON *parent = parent_of(root, s->path, &leaf);
+        const char *src = (const char *)cfg + s->off;
+        cJSON *v = NULL;
+        if (parent) switch (s->kind) {
+            case C_STR: v = cJSON_CreateString(src); break;
+            case C_INT: {
+                int64_t x;
+                memcpy(&x, src, sizeof x);
+                v = cJSON_CreateNumber((double)x);
+                break;
+            }
+            case C_BOOL: v = cJSON_CreateBool(*(const bool *)src); break;
+            case C_DUR: {
+                int64_t ms;
+                char text[48];
+                memcpy(&ms, src, sizeof ms);
+                ow_duration_format(ms, text, sizeof text);
+                v = cJSON_CreateString(text);
+                break;
+            }
+            }
+        if (!v || !cJSON_AddItemToObject(parent, leaf, v)) {
+            cJSON_Delete(v);
+            cJSON_Delete(root);
+            return NULL;
+        }
+    }
+    char *out = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!out) return NULL;
+    char *copy = strdup(out); /* callers free() with libc, not cJSON_free */
+    cJSON_free(out);
+    return copy;
+}

@@ -1,0 +1,99 @@
+/*
+ * config — every setting of opswall, its default, and its validation.
+ *
+ * The table in config.c is the single source of truth: it gives each setting's JSON path, type,
+ * range and default. config/opswall.json lists every setting with that default (a test checks they
+ * agree). Loading is strict: unknown keys, wrong types and out-of-range values are errors whose
+ * message names the JSON path, the value and what was expected:
+ *   sla.emergency.response: expected a duration like "15m", "2h", "1h30m" or "500ms", got 15
+ *
+ * Pure: parsing takes text, environment overrides take a lookup function. io/ reads the file.
+ */
+#ifndef OW_CONFIG_H
+#define OW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "event.h"
+
+#define OW_CFG_STR 256 /* longest string setting, bytes including NUL */
+
+/* SLA stages in DESIGN §4 order (complaint has its own targets per severity). */
+typedef enum {
+    OW_STAGE_DISPATCH, OW_STAGE_ACCEPT, OW_STAGE_RESPONSE, OW_STAGE_ARRIVAL,
+    OW_STAGE_RESOLUTION, OW_STAGE_CALLBACK, OW_STAGE__ORDER_COUNT
+} ow_stage;
+
+typedef struct ow_config {
+    char base_dir[OW_CFG_STR]; /* relative paths below resolve against this (set by the loader) */
+    struct {
+        char url[OW_CFG_STR];      /* "" = start a private redis-server; env OPSWALL_REDIS_URL */
+        char data_dir[OW_CFG_STR]; /* private server's socket, AOF and log; env OPSWALL_DATA_DIR */
+        char server[OW_CFG_STR];   /* redis-server binary for the private server */
+        int64_t start_timeout_ms;
+        int64_t timeout_ms; /* connect / command timeout */
+    } redis;
+    struct {
+        int64_t events_maxlen;  /* approximate cap of ops:events (MAXLEN ~) */
+        int64_t rejects_maxlen; /* approximate cap of ops:rejects */
+    } streams;
+    struct {
+        int64_t dedup_window_ms; /* how long an event id is remembered */
+        int64_t batch;           /* events per Redis round trip */
+    } ingest;
+    struct {
+        char group[64];
+        char consumer[64];
+        int64_t publish_interval_ms; /* snapshot at most this often, only when changed */
+        int64_t batch;               /* XREADGROUP COUNT */
+        int64_t block_ms;            /* XREADGROUP BLOCK */
+    } engine;
+    struct {
+        char listen[64]; /* interface address */
+        int64_t port;    /* env OPSWALL_FEED_PORT */
+        char web_root[OW_CFG_STR];
+    } feed;
+    struct {
+        int64_t width, height; /* window size when not fullscreen; screenshot size */
+        bool fullscreen;
+        int64_t display;     /* monitor index */
+        char font[OW_CFG_STR]; /* Latin font shipped in assets/ */
+        int64_t poll_ms;     /* how often to look for a new snapshot */
+        int64_t stale_ms;    /* data older than this is shown as stale */
+    } wallboard;
+    struct {
+        int64_t target_ms[OW_PRIO__COUNT][OW_STAGE__ORDER_COUNT];
+        int64_t complaint_ms[OW_SEV__COUNT];
+    } sla;
+    struct {
+        char name[64];
+        char regions[OW_CFG_STR];      /* GeoJSON FeatureCollection */
+        char name_property[64];        /* feature property that names a region */
+        char events[OW_CFG_STR];       /* sample events for the demo */
+    } city;
+} ow_config;
+
+/* Fill cfg with every default from the table. */
+void ow_config_defaults(ow_config *cfg);
+
+/* Parse JSON text over the defaults. `source` (e.g. the file name) prefixes error messages.
+ * Keys not given keep their defaults. Returns OW_OK or OW_EINVAL with err naming the path. */
+int ow_config_parse(ow_config *cfg, const char *text, size_t len, const char *source, ow_err *err);
+
+/* Apply environment overrides (OPSWALL_REDIS_URL, OPSWALL_DATA_DIR, OPSWALL_FEED_PORT, ...).
+ * getenv_fn is getenv in programs and a table lookup in tests. */
+int ow_config_apply_env(ow_config *cfg, const char *(*getenv_fn)(const char *name), ow_err *err);
+
+/* The whole configuration as JSON text (every setting, as the file would hold it).
+ * Caller frees with free(). NULL on out of memory. */
+char *ow_config_format(const ow_config *cfg);
+
+/* Names of the environment variables that override settings, NULL-terminated, and their paths. */
+const char *const *ow_config_env_names(void);
+
+const char *ow_stage_name(ow_stage s);
+
+#endif

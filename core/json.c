@@ -1,0 +1,185 @@
+#include "json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool ow_json_utf8_valid(const char *s, size_t n, size_t *bad_off)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        size_t need;
+        uint32_t cp, min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            need = 1, cp = c & 0x1F, min = 0x80;
+        } else if ((c & 0xF0) == 0xE0) {
+            need = 2, cp = c & 0x0F, min = 0x800;
+        } else if ((c & 0xF8) == 0xF0) {
+            need = 3, cp = c & 0x07, min = 0x10000;
+        } else {
+            goto bad;
+        }
+        if (n - i <= need) goto bad;
+        for (size_t k = 1; k <= need; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) goto bad;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) goto bad;
+        i += need + 1;
+    }
+    return true;
+bad:
+    if (bad_off) *bad_off = i;
+    return false;
+}
+
+/* Depth of brackets outside strings; cJSON recurses, so bound it before parsing. */
+static int max_nesting(const char *s, size_t n, int limit, size_t *where)
+{
+    int depth = 0, deepest = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = false;
+            continue;
+        }
+        if (c == '"') in_str = true;
+        else if (c == '{' || c == '[') {
+            if (++depth > deepest) deepest = depth;
+            if (depth > limit) {
+                *where = i;
+                return depth;
+            }
+        } else if (c == '}' || c == ']') depth--;
+    }
+    return deepest;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorting the member names keeps hostile objects with thousands of keys O(n log n). */
+static const char *find_duplicate_key(const cJSON *v)
+{
+    if (!v) return NULL;
+    if (cJSON_IsObject(v)) {
+        size_t n = 0;
+        for (const cJSON *c = v->child; c; c = c->next) n++;
+        if (n > 1) {
+            const char **names = malloc(n * sizeof *names);
+            if (!names) return "(out of memory)";
+            size_t i = 0;
+            for (const cJSON *c = v->child; c; c = c->next) names[i++] = c->string ? c->string : "";
+            qsort(names, n, sizeof *names, cmp_names);
+            const char *dup = NULL;
+            for (i = 1; i < n && !dup; i++)
+                if (strcmp(names[i - 1], names[i]) == 0) dup = names[i];
+            free(names);
+            if (dup) return dup;
+        }
+    }
+    for (const cJSON *c = v->child; c; c = c->next) {
+        const char *inner = find_duplicate_key(c);
+        if (inner) return inner;
+    }
+    return NULL;
+}
+
+cJSON *ow_json_parse(const char *text, size_t len, int max_depth, ow_err *err)
+{
+    if (len == 0) {
+        ow_err_set(err, OW_EINVAL, "empty input: expected a JSON value");
+        return NULL;
+    }
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        ow_err_set(err, OW_EINVAL, "NUL byte at offset %zu: JSON text must not contain NUL",
+                   (size_t)(nul - text));
+        return NULL;
+    }
+    size_t bad;
+    if (!ow_json_utf8_valid(text, len, &bad)) {
+        ow_err_set(err, OW_EINVAL, "invalid UTF-8 at byte offset %zu", bad);
+        return NULL;
+    }
+    size_t where = 0;
+    if (max_nesting(text, len, max_depth, &where) > max_depth) {
+        ow_err_set(err, OW_EINVAL, "nesting deeper than %d at byte offset %zu", max_depth, where);
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (!root) {
+        size_t off = end ? (size_t)(end - text) : 0;
+        ow_err_set(err, OW_EINVAL, "malformed JSON at byte offset %zu%s", off,
+                   off >= len ? " (truncated?)" : "");
+        return NULL;
+    }
+    size_t off = (size_t)(end - text);
+    while (off < len && strchr(" \t\r\n", text[off])) off++;
+    if (off < len) {
+        ow_err_set(err, OW_EINVAL, "unexpected text after the JSON value at byte offset %zu", off);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    const char *dup = find_duplicate_key(root);
+    if (dup) {
+        ow_err_set(err, OW_EINVAL, "duplicate key \"%.64s\": each key may appear once", dup);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+cJSON *ow_json_get(const cJSON *obj, const char *key)
+{
+    return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+}
+
+const char *ow_json_type_name(const cJSON *v)
+{
+    if (!v) return "nothing";
+    if (cJSON_IsString(v)) return "string";
+    if (cJSON_IsNumber(v)) return "number";
+    if (cJSON_IsBool(v)) return "boolean";
+    if (cJSON_IsNull(v)) return "null";
+    if (cJSON_IsArray(v)) return "array";
+    if (cJSON_IsObject(v)) return "object";
+    return "invalid";
+}
+
+bool ow_json_int(const cJSON *v, int64_t min, int64_t max, int64_t *out)
+{
+    if (!cJSON_IsNumber(v)) return false;
+    double d = v->valuedouble;
+    if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max) return false;
+    *out = (int64_t)d;
+    return true;
+}
+
+void ow_json_quote(const cJSON *v, char *out, size_t n)
+{
+    char *s = v ? cJSON_PrintUnformatted(v) : NULL;
+    if (!s) {
+        snprintf(out, n, "%s", v ? "?" : "nothing");
+        return;
+    }
+    size_t len = strlen(s);
+    if (len < n) {
+        memcpy(out, s, len + 1);
+    } else {
+        memcpy(out, s, n - 4);
+        memcpy(out + n - 4, "...", 4);
+    }
+    cJSON_free(s);
+}

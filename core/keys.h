@@ -1,0 +1,22 @@
+/*
+ * keys — every Redis key and channel opswall uses, in one place (STYLE.md practice 11).
+ *
+ * All keys of one partition share a hash tag so they live in one Redis Cluster slot (DESIGN §10);
+ * single-node Redis is the same layout with one partition, "{p0}", so moving to a cluster needs no
+ * renaming. OW_KEY(name) gives the key of partition 0.
+ */
+#ifndef OW_KEYS_H
+#define OW_KEYS_H
+
+#define OW_PART0 "{p0}"
+#define OW_KEY(name) "ops:" OW_PART0 ":" name
+
+#define OW_KEY_EVENTS OW_KEY("events")       /* stream: the durable event log (field d = raw JSON) */
+#define OW_KEY_REJECTS OW_KEY("rejects")     /* stream: rejected input with reason, source, raw */
+#define OW_KEY_DEDUP_PREFIX OW_KEY("seen:")  /* string per event id, with TTL = dedup window */
+#define OW_KEY_SNAPSHOT OW_KEY("snapshot")   /* string: latest full snapshot JSON */
+#define OW_CHAN_LIVE OW_KEY("live")          /* pub/sub: every published snapshot/delta message */
+#define OW_FUNCTION_LIBRARY "opswall"        /* Redis Function library loaded by ingest */
+#define OW_FUNCTION_APPEND "ow_append"       /* FCALL: batched dedup + XADD */
+
+#endif

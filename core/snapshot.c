@@ -1,0 +1,76 @@
+#include "snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "timefmt.h"
+
+char *ow_snapshot_format(const ow_model *m, int64_t seq, int64_t now_ms, ow_mode mode)
+{
+    const ow_model_stats *st = ow_model_stats_get(m);
+    char now[OW_TIME_TEXT_MAX], last[OW_TIME_TEXT_MAX];
+    ow_time_format(now_ms, now);
+    ow_time_format(st->last_event_ms, last);
+
+    cJSON *root = cJSON_CreateObject(), *open;
+    if (!root) return NULL;
+    bool ok = cJSON_AddNumberToObject(root, "v", 1) &&
+              cJSON_AddStringToObject(root, "type", "snapshot") &&
+              cJSON_AddNumberToObject(root, "seq", (double)seq) &&
+              cJSON_AddStringToObject(root, "now", now) &&
+              cJSON_AddNumberToObject(root, "now_ms", (double)now_ms) &&
+              cJSON_AddStringToObject(root, "mode", mode == OW_MODE_REPLAY ? "replay" : "live") &&
+              (open = cJSON_AddObjectToObject(root, "open")) != NULL;
+    for (int p = 0; ok && p < OW_PRIO__COUNT; p++)
+        ok = cJSON_AddNumberToObject(open, ow_priority_name((ow_priority)p), (double)st->open[p]);
+    ok = ok && cJSON_AddNumberToObject(open, "total", (double)st->open_total) &&
+         cJSON_AddNumberToObject(root, "orders_known", (double)st->orders_known) &&
+         cJSON_AddNumberToObject(root, "events_applied", (double)st->events_applied) &&
+         cJSON_AddStringToObject(root, "last_event", last);
+    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) return NULL;
+    char *copy = strdup(text);
+    cJSON_free(text);
+    return copy;
+}
+
+static int get_int(const cJSON *obj, const char *key, int64_t *out, ow_err *err)
+{
+    if (!ow_json_int(ow_json_get(obj, key), 0, INT64_C(1) << 53, out))
+        return ow_err_set(err, OW_EINVAL, "snapshot: field \"%s\": expected a non-negative integer",
+                          key);
+    return OW_OK;
+}
+
+int ow_snapshot_parse(const char *text, size_t len, ow_snapshot_view *out, ow_err *err)
+{
+    ow_err jerr;
+    cJSON *root = ow_json_parse(text, len, OW_JSON_MAX_DEPTH, &jerr);
+    if (!root) return ow_err_set(err, OW_EINVAL, "snapshot: %s", jerr.msg);
+    memset(out, 0, sizeof *out);
+    int rc = OW_OK;
+    const cJSON *type = ow_json_get(root, "type"), *mode = ow_json_get(root, "mode");
+    const cJSON *open = ow_json_get(root, "open");
+    if (!cJSON_IsString(type) || strcmp(type->valuestring, "snapshot") != 0) {
+        rc = ow_err_set(err, OW_EINVAL, "snapshot: field \"type\": expected \"snapshot\"");
+        goto out;
+    }
+    if (!cJSON_IsObject(open)) {
+        rc = ow_err_set(err, OW_EINVAL, "snapshot: field \"open\": expected an object");
+        goto out;
+    }
+    if ((rc = get_int(root, "seq", &out->seq, err)) || (rc = get_int(root, "now_ms", &out->now_ms, err)) ||
+        (rc = get_int(root, "orders_known", &out->orders_known, err)) ||
+        (rc = get_int(root, "events_applied", &out->events_applied, err)) ||
+        (rc = get_int(open, "total", &out->open_total, err)))
+        goto out;
+    for (int p = 0; p < OW_PRIO__COUNT; p++)
+        if ((rc = get_int(open, ow_priority_name((ow_priority)p), &out->open[p], err))) goto out;
+    out->mode = cJSON_IsString(mode) && strcmp(mode->valuestring, "replay") == 0 ? OW_MODE_REPLAY
+                                                                                  : OW_MODE_LIVE;
+out:
+    cJSON_Delete(root);
+    return rc;
+}

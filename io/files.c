@@ -1,0 +1,99 @@
+#include "files.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ow_file_read(const char *path, size_t max, char **out, size_t *len, ow_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return ow_err_set(err, OW_EIO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    int rc = OW_OK;
+    if (!buf) {
+        rc = ow_err_set(err, OW_ENOMEM, "%s: out of memory", path);
+        goto out;
+    }
+    for (;;) {
+        if (n == cap) {
+            if (cap >= max) {
+                rc = ow_err_set(err, OW_ETOOBIG, "%s: larger than %zu bytes", path, max);
+                goto out;
+            }
+            cap = cap * 2 > max ? max : cap * 2;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) {
+                rc = ow_err_set(err, OW_ENOMEM, "%s: out of memory", path);
+                goto out;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) break;
+    }
+    if (ferror(f)) rc = ow_err_set(err, OW_EIO, "%s: read error: %s", path, strerror(errno));
+out:
+    fclose(f);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    if (len) *len = n;
+    return OW_OK;
+}
+
+static const char *env_lookup(const char *name)
+{
+    return getenv(name);
+}
+
+int ow_config_load(ow_config *cfg, const char *path, ow_err *err)
+{
+    char def[PATH_MAX];
+    if (!path) {
+        snprintf(def, sizeof def, "%s/config/opswall.json", OPSWALL_SOURCE_DIR);
+        path = def;
+    }
+    ow_config_defaults(cfg);
+    char *text;
+    size_t len;
+    int rc = ow_file_read(path, 1 << 20, &text, &len, err);
+    if (rc) return rc;
+    rc = ow_config_parse(cfg, text, len, path, err);
+    free(text);
+    if (rc) return rc;
+    rc = ow_config_apply_env(cfg, env_lookup, err);
+    if (rc) return rc;
+
+    /* base_dir = the folder above the config file's folder */
+    char abs[PATH_MAX];
+    if (!realpath(path, abs)) return ow_err_set(err, OW_EIO, "%s: %s", path, strerror(errno));
+    for (int up = 0; up < 2; up++) {
+        char *slash = strrchr(abs, '/');
+        if (slash && slash != abs) *slash = '\0';
+        else if (slash) abs[1] = '\0';
+    }
+    snprintf(cfg->base_dir, sizeof cfg->base_dir, "%s", abs);
+    return OW_OK;
+}
+
+void ow_config_path(const ow_config *cfg, const char *rel, char *out, size_t n)
+{
+    if (rel[0] == '/' || !cfg->base_dir[0])
+        snprintf(out, n, "%s", rel);
+    else
+        snprintf(out, n, "%s/%s", cfg->base_dir, rel);
+}
+
+const char *ow_args_config(int argc, char **argv)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--config") == 0) return argv[i + 1];
+    return NULL;
+}

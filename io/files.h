@@ -1,0 +1,29 @@
+/*
+ * files — reading files and loading the configuration (the I/O side of core/config).
+ */
+#ifndef OW_FILES_H
+#define OW_FILES_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "err.h"
+
+/* Read a whole file (at most max bytes) into a malloc'd, NUL-terminated buffer the caller frees.
+ * Errors name the path and the reason (missing, unreadable, too big). */
+int ow_file_read(const char *path, size_t max, char **out, size_t *len, ow_err *err);
+
+/*
+ * Load the configuration: defaults, then the file at `path` (NULL = the default
+ * <project>/config/opswall.json), then environment overrides. Sets cfg->base_dir to the folder
+ * above the config file's folder, against which relative paths in the config resolve.
+ */
+int ow_config_load(ow_config *cfg, const char *path, ow_err *err);
+
+/* Resolve a configured path: absolute paths are kept, relative ones join cfg->base_dir. */
+void ow_config_path(const ow_config *cfg, const char *rel, char *out, size_t n);
+
+/* Common command-line handling: finds "--config PATH" in argv (removing nothing). NULL if absent. */
+const char *ow_args_config(int argc, char **argv);
+
+#endif
