@@ -45,7 +45,7 @@ static const setting settings[] = {
      "10000000", NULL},
     {"streams.rejects_maxlen", C_INT, AT(streams.rejects_maxlen), 100, INT64_C(1) << 40, "100000",
      NULL},
-    {"ingest.dedup_window", C_DUR, AT(ingest.dedup_window_ms), MS(1000), MS(90) * DAY_, "\"7d\"",
+    {"ingest.dedup_window", C_DUR, AT(ingest.dedup_window_ms), MS(1000), MS(90) * DAY_, "\"24h\"",
      NULL},
     {"ingest.batch", C_INT, AT(ingest.batch), 1, 4096, "256", NULL},
     {"engine.group", C_STR, AT(engine.group), 1, 0, "\"engine\"", NULL},

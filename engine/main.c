@@ -1,1 +1,58 @@
-int main(void) { return 0; }
+/*
+ * opswall-engine — consumes ops:events, keeps the live model, publishes the snapshot.
+ *
+ *   opswall-engine [--config PATH]                 live: Redis in, snapshot out
+ *   opswall-engine [--config PATH] --replay FILE   batch: no Redis; final snapshot on stdout
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "files.h"
+#include "log.h"
+#include "redis.h"
+#include "runner.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+int main(int argc, char **argv)
+{
+    ow_log_init("engine", OW_LOG_INFO);
+    const char *replay = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--replay") == 0 && i + 1 < argc) {
+            replay = argv[++i];
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            i++;
+        } else {
+            fprintf(stderr, "usage: opswall-engine [--config PATH] [--replay FILE]\n");
+            return strcmp(argv[i], "--help") == 0 ? 0 : 2;
+        }
+    }
+    ow_config cfg;
+    ow_err err;
+    if (ow_config_load(&cfg, ow_args_config(argc, argv), &err)) {
+        ow_error("%s", err.msg);
+        return 2;
+    }
+    if (replay) return ow_runner_replay_file(&cfg, replay);
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    ow_redis_env env;
+    if (ow_redis_env_open(&cfg, &env, &err)) {
+        ow_error("%s", err.msg);
+        return 1;
+    }
+    int rc = ow_runner_run(&cfg, &env, &stop_requested);
+    ow_redis_env_close(&env);
+    return rc;
+}

@@ -1,1 +1,248 @@
-int main(void) { return 0; }
+/*
+ * opswall-run — starts the whole of opswall on one machine and stops it again:
+ * the private Redis (unless redis.url is set), engine, feed, wallboard, and ingest fed by the
+ * simulator (or by an event file). Children die with it (PR_SET_PDEATHSIG); a child that exits on
+ * its own is restarted with backoff. Ctrl-C stops everything in order, Redis last.
+ *
+ *   opswall-run [--config PATH] [--events FILE | --scenario NAME --speed F --seed N]
+ *               [--no-wallboard] [--no-feed] [--no-sim] [--for DURATION]
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "files.h"
+#include "log.h"
+#include "redis.h"
+#include "timefmt.h"
+
+#define MAX_ARGS 24
+
+typedef struct child {
+    const char *name;
+    const char *argv[MAX_ARGS];
+    int in_fd, out_fd; /* -1 = inherit */
+    bool restart;      /* restart when it exits on its own */
+    pid_t pid;
+    int64_t next_start_ms;
+    int64_t backoff_ms;
+} child;
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static char bindir[PATH_MAX];
+
+static const char *prog(const char *name)
+{
+    static char paths[8][PATH_MAX];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, PATH_MAX, "%s/%s", bindir, name);
+    return p;
+}
+
+static pid_t start(child *c)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        ow_error("fork %s: %s", c->name, strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) _exit(1);
+        setpgid(0, 0); /* Ctrl-C reaches the supervisor only; it stops children in order */
+        if (c->in_fd >= 0) dup2(c->in_fd, 0);
+        if (c->out_fd >= 0) dup2(c->out_fd, 1);
+        for (int fd = 3; fd < 256; fd++) close(fd);
+        execv(c->argv[0], (char *const *)c->argv);
+        fprintf(stderr, "opswall-run: cannot run %s: %s (build it first: cmake --build build)\n",
+                c->argv[0], strerror(errno));
+        _exit(127);
+    }
+    c->pid = pid;
+    ow_info("started %s (pid %d)", c->name, (int)pid);
+    return pid;
+}
+
+static void stop_all(child *kids, int n)
+{
+    /* producers first, so nothing is half-written; then consumers */
+    for (int i = 0; i < n; i++)
+        if (kids[i].pid > 0) kill(kids[i].pid, SIGTERM);
+    int64_t deadline = ow_clock_mono_ms() + 5000;
+    for (int i = 0; i < n; i++) {
+        while (kids[i].pid > 0) {
+            int st;
+            pid_t w = waitpid(kids[i].pid, &st, WNOHANG);
+            if (w == kids[i].pid || (w < 0 && errno == ECHILD)) {
+                kids[i].pid = 0;
+            } else if (ow_clock_mono_ms() > deadline) {
+                kill(kids[i].pid, SIGKILL);
+                waitpid(kids[i].pid, &st, 0);
+                kids[i].pid = 0;
+            } else {
+                ow_sleep_ms(20);
+            }
+        }
+    }
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: opswall-run [--config PATH] [--events FILE | --scenario NAME] [--speed F]\n"
+            "                   [--seed N] [--no-wallboard] [--no-feed] [--no-sim] [--for 10m]\n");
+}
+
+int main(int argc, char **argv)
+{
+    ow_log_init("run", OW_LOG_INFO);
+    const char *events = NULL, *scenario = "normal", *speed = NULL, *seed = "1", *run_for = NULL;
+    bool wallboard = true, feed = true, sim = true;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool more = i + 1 < argc;
+        if (!strcmp(a, "--config") && more) i++;
+        else if (!strcmp(a, "--events") && more) events = argv[++i];
+        else if (!strcmp(a, "--scenario") && more) scenario = argv[++i];
+        else if (!strcmp(a, "--speed") && more) speed = argv[++i];
+        else if (!strcmp(a, "--seed") && more) seed = argv[++i];
+        else if (!strcmp(a, "--for") && more) run_for = argv[++i];
+        else if (!strcmp(a, "--no-wallboard")) wallboard = false;
+        else if (!strcmp(a, "--no-feed")) feed = false;
+        else if (!strcmp(a, "--no-sim")) sim = false;
+        else {
+            usage();
+            return strcmp(a, "--help") ? 2 : 0;
+        }
+    }
+    ow_err err;
+    ow_config cfg;
+    const char *config_path = ow_args_config(argc, argv);
+    if (ow_config_load(&cfg, config_path, &err)) {
+        ow_error("%s", err.msg);
+        return 2;
+    }
+    int64_t run_for_ms = 0;
+    if (run_for && ow_duration_parse(run_for, &run_for_ms, &err)) {
+        ow_error("--for: %s", err.msg);
+        return 2;
+    }
+    ssize_t n = readlink("/proc/self/exe", bindir, sizeof bindir - 1);
+    if (n <= 0) {
+        ow_error("cannot find my own directory: %s", strerror(errno));
+        return 1;
+    }
+    bindir[n] = '\0';
+    *strrchr(bindir, '/') = '\0';
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    ow_redis_env env;
+    if (ow_redis_env_open(&cfg, &env, &err)) {
+        ow_error("%s", err.msg);
+        return 1;
+    }
+    if (!cfg.redis.url[0]) {
+        char url[PATH_MAX + 16];
+        snprintf(url, sizeof url, "unix://%s", env.target.path);
+        setenv("OPSWALL_REDIS_URL", url, 1); /* children share this private server */
+    }
+
+    char cfgabs[PATH_MAX] = "";
+    if (config_path && !realpath(config_path, cfgabs)) cfgabs[0] = '\0';
+    child kids[6];
+    int nk = 0;
+#define CHILD(nm, restart_) (kids[nk] = (child){.name = nm, .in_fd = -1, .out_fd = -1, .restart = restart_}, &kids[nk++])
+#define WITH_CONFIG(c, k) ((cfgabs[0] ? ((c)->argv[k++] = "--config", (c)->argv[k++] = cfgabs) : 0))
+    int k;
+    child *c = CHILD("engine", true);
+    k = 0, c->argv[k++] = prog("opswall-engine"), WITH_CONFIG(c, k);
+    if (feed) {
+        c = CHILD("feed", true);
+        k = 0, c->argv[k++] = prog("opswall-feed"), WITH_CONFIG(c, k);
+    }
+    if (wallboard) {
+        c = CHILD("wallboard", true);
+        k = 0, c->argv[k++] = prog("opswall-wallboard"), WITH_CONFIG(c, k);
+    }
+    int pipefd[2] = {-1, -1};
+    if (events) {
+        c = CHILD("ingest", false);
+        k = 0, c->argv[k++] = prog("opswall-ingest"), WITH_CONFIG(c, k);
+        c->argv[k++] = events;
+    } else if (sim) {
+        if (pipe(pipefd)) {
+            ow_error("pipe: %s", strerror(errno));
+            return 1;
+        }
+        c = CHILD("simulator", false);
+        k = 0, c->argv[k++] = prog("opswall-sim");
+        c->argv[k++] = "--scenario", c->argv[k++] = scenario, c->argv[k++] = "--seed",
+        c->argv[k++] = seed;
+        if (speed) c->argv[k++] = "--speed", c->argv[k++] = speed;
+        else c->argv[k++] = "--realtime";
+        c->out_fd = pipefd[1];
+        c = CHILD("ingest", false);
+        k = 0, c->argv[k++] = prog("opswall-ingest"), WITH_CONFIG(c, k);
+        c->argv[k++] = "-";
+        c->in_fd = pipefd[0];
+    }
+    for (int i = 0; i < nk; i++) start(&kids[i]);
+    if (pipefd[0] >= 0) close(pipefd[0]), close(pipefd[1]);
+    if (feed) {
+        char host[80];
+        snprintf(host, sizeof host, "%s", strcmp(cfg.feed.listen, "0.0.0.0") ? cfg.feed.listen : "127.0.0.1");
+        printf("opswall is running. Viewer: http://%s:%lld/   (Ctrl-C stops everything)\n", host,
+               (long long)cfg.feed.port);
+        fflush(stdout);
+    }
+
+    int64_t deadline = run_for_ms ? ow_clock_mono_ms() + run_for_ms : 0;
+    while (!stop_requested && (!deadline || ow_clock_mono_ms() < deadline)) {
+        int st;
+        pid_t pid = waitpid(-1, &st, WNOHANG);
+        for (int i = 0; pid > 0 && i < nk; i++) {
+            if (kids[i].pid != pid) continue;
+            kids[i].pid = 0;
+            bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+            if (!kids[i].restart) {
+                ow_info("%s finished (%s)", kids[i].name, ok ? "ok" : "failed");
+            } else {
+                kids[i].backoff_ms = kids[i].backoff_ms ? kids[i].backoff_ms * 2 : 500;
+                if (kids[i].backoff_ms > 30000) kids[i].backoff_ms = 30000;
+                kids[i].next_start_ms = ow_clock_mono_ms() + kids[i].backoff_ms;
+                ow_warn("%s exited (%s %d); restarting in %lld ms", kids[i].name,
+                        WIFEXITED(st) ? "status" : "signal",
+                        WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
+                        (long long)kids[i].backoff_ms);
+            }
+        }
+        for (int i = 0; i < nk; i++)
+            if (kids[i].restart && kids[i].pid == 0 && ow_clock_mono_ms() >= kids[i].next_start_ms)
+                start(&kids[i]);
+        ow_sleep_ms(100);
+    }
+    ow_info("stopping");
+    stop_all(kids, nk);
+    ow_redis_env_close(&env);
+    return 0;
+}

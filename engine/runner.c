@@ -1,0 +1,284 @@
+#include "runner.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "event.h"
+#include "keys.h"
+#include "log.h"
+#include "model.h"
+#include "snapshot.h"
+#include "linereader.h"
+
+#define HEARTBEAT_MS 5000
+
+typedef struct runner {
+    const ow_config *cfg;
+    redisContext *c;
+    ow_model *model;
+    ow_event ev;
+    int64_t seq;
+    bool dirty;
+    int64_t last_publish_ms;
+    int64_t bad_entries;
+} runner;
+
+/* Decode one stream entry (fields ts, type, d) and apply it. */
+static int apply_entry(runner *r, const redisReply *entry, int64_t now_ms)
+{
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) return OW_EINVAL;
+    const redisReply *fields = entry->element[1];
+    const redisReply *d = NULL;
+    for (size_t i = 0; fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2)
+        if (strcmp(fields->element[i]->str, "d") == 0) d = fields->element[i + 1];
+    ow_err err;
+    if (!d || d->type != REDIS_REPLY_STRING || ow_event_parse(d->str, d->len, &r->ev, &err)) {
+        /* ingest validated it; a bad entry means someone wrote to the stream by hand */
+        r->bad_entries++;
+        ow_warn("stream entry %s skipped: %s", entry->element[0]->str,
+                d ? err.msg : "no field d");
+        return OW_OK;
+    }
+    int changed = ow_model_apply(r->model, &r->ev, now_ms);
+    if (changed < 0) return changed;
+    if (changed) r->dirty = true;
+    return OW_OK;
+}
+
+static int publish(runner *r, int64_t now_ms, ow_err *err)
+{
+    char *snap = ow_snapshot_format(r->model, r->seq + 1, now_ms, OW_MODE_LIVE);
+    if (!snap) return ow_err_set(err, OW_ENOMEM, "out of memory");
+    redisAppendCommand(r->c, "SET %s %s", OW_KEY_SNAPSHOT, snap);
+    redisAppendCommand(r->c, "PUBLISH %s %s", OW_CHAN_LIVE, snap);
+    free(snap);
+    for (int i = 0; i < 2; i++) {
+        redisReply *rep;
+        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK)
+            return ow_err_set(err, OW_EREDIS, "publishing the snapshot: %s", r->c->errstr);
+        bool bad = rep->type == REDIS_REPLY_ERROR;
+        if (bad) ow_err_set(err, OW_EREDIS, "publishing the snapshot: %s", rep->str);
+        freeReplyObject(rep);
+        if (bad) return OW_EREDIS;
+    }
+    r->seq++;
+    r->dirty = false;
+    r->last_publish_ms = ow_clock_mono_ms();
+    return OW_OK;
+}
+
+/* Continue the sequence numbers of the previous run, so readers never see seq go backwards. */
+static void restore_seq(runner *r)
+{
+    redisReply *rep = redisCommand(r->c, "GET %s", OW_KEY_SNAPSHOT);
+    ow_snapshot_view view;
+    if (rep && rep->type == REDIS_REPLY_STRING &&
+        ow_snapshot_parse(rep->str, rep->len, &view, NULL) == OW_OK)
+        r->seq = view.seq;
+    if (rep) freeReplyObject(rep);
+}
+
+/* The group's last-delivered id, creating the group (and the stream) when missing. */
+static int group_position(runner *r, char *last_id, size_t n, ow_err *err)
+{
+    redisReply *rep = redisCommand(r->c, "XGROUP CREATE %s %s 0 MKSTREAM", OW_KEY_EVENTS,
+                                   r->cfg->engine.group);
+    if (!rep) return ow_err_set(err, OW_EREDIS, "XGROUP CREATE: %s", r->c->errstr);
+    if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9) != 0) {
+        ow_err_set(err, OW_EREDIS, "XGROUP CREATE: %s", rep->str);
+        freeReplyObject(rep);
+        return OW_EREDIS;
+    }
+    freeReplyObject(rep);
+    rep = ow_redis_cmd(r->c, err, "XINFO GROUPS", "XINFO GROUPS %s", OW_KEY_EVENTS);
+    if (!rep) return OW_EREDIS;
+    snprintf(last_id, n, "0-0");
+    for (size_t g = 0; rep->type == REDIS_REPLY_ARRAY && g < rep->elements; g++) {
+        const redisReply *info = rep->element[g];
+        const char *name = NULL, *last = NULL;
+        for (size_t i = 0; info->type == REDIS_REPLY_ARRAY && i + 1 < info->elements; i += 2) {
+            const char *k = info->element[i]->str;
+            if (!k) continue;
+            if (strcmp(k, "name") == 0) name = info->element[i + 1]->str;
+            if (strcmp(k, "last-delivered-id") == 0) last = info->element[i + 1]->str;
+        }
+        if (name && last && strcmp(name, r->cfg->engine.group) == 0) snprintf(last_id, n, "%s", last);
+    }
+    freeReplyObject(rep);
+    return OW_OK;
+}
+
+/* Re-apply the stream from the start up to `upto` (inclusive). */
+static int rebuild(runner *r, const char *upto, ow_err *err)
+{
+    char from[64] = "-";
+    int64_t count = 0, now = ow_clock_wall_ms();
+    for (;;) {
+        redisReply *rep = ow_redis_cmd(r->c, err, "XRANGE", "XRANGE %s %s %s COUNT %lld",
+                                       OW_KEY_EVENTS, from, upto, (long long)r->cfg->engine.batch);
+        if (!rep) return OW_EREDIS;
+        size_t n = rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0;
+        int rc = OW_OK;
+        for (size_t i = 0; i < n && !rc; i++) rc = apply_entry(r, rep->element[i], now);
+        if (n) snprintf(from, sizeof from, "(%s", rep->element[n - 1]->element[0]->str);
+        freeReplyObject(rep);
+        if (rc) return ow_err_set(err, rc, "rebuilding the model: out of memory");
+        count += (int64_t)n;
+        if (n < (size_t)r->cfg->engine.batch) break;
+    }
+    ow_info("model rebuilt from %lld stream entries (up to %s)", (long long)count, upto);
+    return OW_OK;
+}
+
+/* XREADGROUP at `id` ("0" = our pending entries, ">" = new ones); applies unless only_ack. */
+static int consume(runner *r, const char *id, bool only_ack, int64_t block_ms, size_t *got,
+                   ow_err *err)
+{
+    redisReply *rep;
+    if (block_ms >= 0)
+        rep = redisCommand(r->c, "XREADGROUP GROUP %s %s COUNT %lld BLOCK %lld STREAMS %s %s",
+                           r->cfg->engine.group, r->cfg->engine.consumer,
+                           (long long)r->cfg->engine.batch, (long long)block_ms, OW_KEY_EVENTS, id);
+    else
+        rep = redisCommand(r->c, "XREADGROUP GROUP %s %s COUNT %lld STREAMS %s %s",
+                           r->cfg->engine.group, r->cfg->engine.consumer,
+                           (long long)r->cfg->engine.batch, OW_KEY_EVENTS, id);
+    *got = 0;
+    if (!rep) return ow_err_set(err, OW_EREDIS, "XREADGROUP: %s", r->c->errstr);
+    if (rep->type == REDIS_REPLY_ERROR) {
+        ow_err_set(err, OW_EREDIS, "XREADGROUP: %s", rep->str);
+        freeReplyObject(rep);
+        return OW_EREDIS;
+    }
+    int rc = OW_OK;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1) {
+        const redisReply *entries = rep->element[0]->element[1];
+        size_t n = entries->elements;
+        int64_t now = ow_clock_wall_ms();
+        for (size_t i = 0; i < n && !rc && !only_ack; i++) rc = apply_entry(r, entries->element[i], now);
+        if (n && !rc) {
+            const char **argv = malloc((n + 3) * sizeof *argv);
+            if (!argv) {
+                freeReplyObject(rep);
+                return ow_err_set(err, OW_ENOMEM, "out of memory");
+            }
+            argv[0] = "XACK", argv[1] = OW_KEY_EVENTS, argv[2] = r->cfg->engine.group;
+            for (size_t i = 0; i < n; i++) argv[3 + i] = entries->element[i]->element[0]->str;
+            redisReply *ack = redisCommandArgv(r->c, (int)(n + 3), argv, NULL);
+            free(argv);
+            if (!ack) rc = ow_err_set(err, OW_EREDIS, "XACK: %s", r->c->errstr);
+            else freeReplyObject(ack);
+        }
+        *got = n;
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
+{
+    char last_id[64];
+    int rc = group_position(r, last_id, sizeof last_id, err);
+    if (rc) return rc;
+    restore_seq(r);
+    if ((rc = rebuild(r, last_id, err))) return rc;
+    size_t got;
+    do { /* entries delivered to us before a restart are already in the rebuilt model */
+        if ((rc = consume(r, "0", true, -1, &got, err))) return rc;
+    } while (got && !*stop);
+    if ((rc = publish(r, ow_clock_wall_ms(), err))) return rc;
+    ow_info("consuming %s as %s/%s", OW_KEY_EVENTS, r->cfg->engine.group, r->cfg->engine.consumer);
+    while (!*stop) {
+        if ((rc = consume(r, ">", false, r->cfg->engine.block_ms, &got, err))) return rc;
+        int64_t since = ow_clock_mono_ms() - r->last_publish_ms;
+        if ((r->dirty && since >= r->cfg->engine.publish_interval_ms) || since >= HEARTBEAT_MS)
+            if ((rc = publish(r, ow_clock_wall_ms(), err))) return rc;
+    }
+    return OW_OK;
+}
+
+int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, volatile sig_atomic_t *stop)
+{
+    runner r = {.cfg = cfg};
+    int64_t backoff = 100;
+    while (!*stop) {
+        ow_err err;
+        r.c = ow_redis_connect(env, &err);
+        if (r.c) {
+            r.model = ow_model_new(cfg);
+            if (!r.model) {
+                redisFree(r.c);
+                ow_error("out of memory");
+                return 1;
+            }
+            r.dirty = false;
+            int rc = session(&r, stop, &err);
+            ow_model_free(r.model);
+            r.model = NULL;
+            redisFree(r.c);
+            r.c = NULL;
+            if (rc == OW_ENOMEM) {
+                ow_error("%s", err.msg);
+                return 1;
+            }
+            if (!rc) break;
+            backoff = 100;
+        }
+        if (*stop) break;
+        ow_warn("%s; retrying in %lld ms", err.msg, (long long)backoff);
+        for (int64_t waited = 0; waited < backoff && !*stop; waited += 50) ow_sleep_ms(50);
+        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+    }
+    return 0;
+}
+
+int ow_runner_replay_file(const ow_config *cfg, const char *path)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        ow_error("%s: cannot open", path);
+        return 1;
+    }
+    ow_linereader lr;
+    ow_model *m = ow_model_new(cfg);
+    ow_event *ev = malloc(sizeof *ev);
+    int status = 1;
+    if (!m || !ev || ow_linereader_init(&lr, f, OW_EVENT_MAX_BYTES)) {
+        ow_error("out of memory");
+        goto out;
+    }
+    size_t len, total;
+    int64_t bad = 0;
+    while (ow_linereader_next(&lr, &len, &total)) {
+        if (total == 0) continue;
+        ow_err err;
+        if (total > len || ow_event_parse(lr.buf, len, ev, &err)) {
+            bad++;
+            ow_warn("%s: line %lld: %s", path, (long long)lr.lineno,
+                    total > len ? "event larger than 64 KiB" : err.msg);
+            continue;
+        }
+        if (ow_model_apply(m, ev, ev->ts_ms) < 0) {
+            ow_error("out of memory");
+            goto out_lr;
+        }
+    }
+    const ow_model_stats *st = ow_model_stats_get(m);
+    char *snap = ow_snapshot_format(m, 1, st->last_event_ms, OW_MODE_REPLAY);
+    if (snap) {
+        puts(snap);
+        free(snap);
+        status = 0;
+    }
+    if (bad) ow_warn("%lld lines skipped", (long long)bad);
+out_lr:
+    ow_linereader_fini(&lr);
+out:
+    free(ev);
+    ow_model_free(m);
+    if (f != stdin) fclose(f);
+    return status;
+}

@@ -1,0 +1,26 @@
+/*
+ * runner — the engine's edge: ops:events → model → snapshot, through Redis.
+ *
+ * Start-up rebuilds the model from the stream up to the consumer group's last delivered entry (the
+ * stream is the source of truth), acknowledges entries left pending by a previous run (already in
+ * the rebuilt model), then consumes new entries with XREADGROUP, applies them, XACKs them, and
+ * publishes the snapshot (SET + PUBLISH) at most every engine.publish_interval when something
+ * changed, and every few seconds anyway as a heartbeat. A lost Redis connection is retried with
+ * backoff; the model is then rebuilt from the stream.
+ */
+#ifndef OW_RUNNER_H
+#define OW_RUNNER_H
+
+#include <signal.h>
+
+#include "config.h"
+#include "redis.h"
+
+/* Runs until *stop becomes non-zero. Returns 0 on a requested stop, non-zero on a fatal error. */
+int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, volatile sig_atomic_t *stop);
+
+/* Batch mode: apply an NDJSON event file with no Redis and print the final snapshot on stdout.
+ * Lines that fail validation are reported on stderr with their line number and skipped. */
+int ow_runner_replay_file(const ow_config *cfg, const char *path);
+
+#endif
