@@ -114,3 +114,9 @@ bool ow_map_next(const ow_map *m, size_t *pos, const char **key, void **value)
     }
     return false;
 }
+
+const char *ow_map_key(const ow_map *m, const char *key)
+{
+    ow_map_slot *s = find(m, key, ow_hash(key, strlen(key)));
+    return s ? s->key : NULL;
+}

@@ -32,6 +32,8 @@ void ow_map_fini(ow_map *m);
 void *ow_map_get(const ow_map *m, const char *key);
 /* Insert or replace; returns 0 or OW_ENOMEM. */
 int ow_map_put(ow_map *m, const char *key, void *value);
+/* The map's own copy of key (valid until the entry is removed), or NULL when absent. */
+const char *ow_map_key(const ow_map *m, const char *key);
 /* Remove and return the value (NULL when absent). */
 void *ow_map_take(ow_map *m, const char *key);
 /* Iterate: start with *pos = 0; returns false at the end. */

@@ -1,0 +1,75 @@
+#include "policy.h"
+
+#include <string.h>
+
+void ow_policy_from_config(ow_policy *p, const ow_config *cfg)
+{
+    memset(p, 0, sizeof *p);
+    memcpy(p->target_ms, cfg->sla.target_ms, sizeof p->target_ms);
+    memcpy(p->complaint_ms, cfg->sla.complaint_ms, sizeof p->complaint_ms);
+    for (int r = 0; r < OW_PAUSE__COUNT; r++)
+        p->pause_stops[r] = (1u << OW_STAGE_ARRIVAL) | (1u << OW_STAGE_RESOLUTION);
+    /* DESIGN §4: public (schools, hospitals) and elderly living alone raise priority; vip tightens
+     * targets. Configurable overrides replace these defaults once the config carries them. */
+    ow_sla_override *o = &p->overrides[p->noverrides++];
+    *o = (ow_sla_override){.segment = OW_SEG_PUBLIC, .set_priority = -1, .raise = 1, .scale_pct = 100};
+    o = &p->overrides[p->noverrides++];
+    *o = (ow_sla_override){.segment = OW_SEG_ELDERLY, .set_priority = -1, .raise = 1, .scale_pct = 100};
+    o = &p->overrides[p->noverrides++];
+    *o = (ow_sla_override){.segment = OW_SEG_VIP, .set_priority = -1, .raise = 0, .scale_pct = 50};
+}
+
+static bool matches(const ow_sla_override *o, ow_segment seg, const char *category,
+                    const char *region)
+{
+    return (o->segment < 0 || o->segment == (int)seg) &&
+           (!o->category[0] || strcmp(o->category, category) == 0) &&
+           (!o->region[0] || strcmp(o->region, region) == 0);
+}
+
+ow_priority ow_policy_priority(const ow_policy *p, ow_priority given, ow_segment seg,
+                               const char *category, const char *region)
+{
+    int prio = (int)given;
+    for (int i = 0; i < p->noverrides; i++) {
+        const ow_sla_override *o = &p->overrides[i];
+        if (!matches(o, seg, category, region)) continue;
+        if (o->set_priority >= 0) return (ow_priority)o->set_priority;
+        if (o->raise) {
+            prio -= o->raise; /* emergency is 0: raising moves towards it */
+            return (ow_priority)(prio < 0 ? 0 : prio);
+        }
+    }
+    return (ow_priority)prio;
+}
+
+int64_t ow_policy_target(const ow_policy *p, ow_priority prio, ow_segment seg,
+                         const char *category, const char *region, ow_stage stage)
+{
+    int64_t t = p->target_ms[prio][stage];
+    bool have_set = false, have_scale = false;
+    for (int i = 0; i < p->noverrides; i++) {
+        const ow_sla_override *o = &p->overrides[i];
+        if (!matches(o, seg, category, region)) continue;
+        if (!have_set && o->target_ms[stage]) {
+            t = o->target_ms[stage];
+            have_set = true;
+        }
+        if (!have_scale && o->scale_pct != 100) {
+            t = t * o->scale_pct / 100;
+            have_scale = true;
+        }
+    }
+    return t;
+}
+
+const ow_calendar *ow_policy_calendar(const ow_policy *p, ow_stage stage, const char *region)
+{
+    if (!(p->calendar_stages & (1u << stage))) return NULL;
+    const ow_calendar *fallback = NULL;
+    for (int i = 0; i < p->ncalendars; i++) {
+        if (strcmp(p->calendars[i].region, region) == 0) return &p->calendars[i].cal;
+        if (!p->calendars[i].region[0]) fallback = &p->calendars[i].cal;
+    }
+    return fallback;
+}

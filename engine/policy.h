@@ -1,0 +1,64 @@
+/*
+ * policy — which SLA clocks run for an order and with which targets (DESIGN §4).
+ *
+ * Built once from the configuration; the model asks it for an order's effective priority and
+ * the target of each stage. Rules, in order:
+ *   1. targets come from sla.<priority>.<stage>;
+ *   2. overrides (sla.overrides, first match wins per field) may set or raise the priority
+ *      (public, elderly), scale targets (vip), or set one stage's target, matched by segment,
+ *      category and region;
+ *   3. pause reasons stop the stages in sla.pause.<reason> (default: arrival and resolution);
+ *   4. stages listed in sla.business_hours.stages count only inside the region's calendar.
+ */
+#ifndef OW_POLICY_H
+#define OW_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "event.h"
+#include "sla.h"
+
+#define OW_POLICY_OVERRIDES_MAX 32
+#define OW_POLICY_CALENDARS_MAX 64
+
+typedef struct ow_sla_override {
+    int segment;                  /* ow_segment to match, or -1 for any */
+    char category[OW_NAME_BUF];   /* "" = any */
+    char region[OW_NAME_BUF];     /* "" = any */
+    int set_priority;             /* ow_priority, or -1 */
+    int raise;                    /* priority steps towards emergency (0 = none) */
+    int scale_pct;                /* targets × scale_pct / 100 (100 = unchanged) */
+    int64_t target_ms[OW_STAGE__ORDER_COUNT]; /* 0 = unchanged */
+} ow_sla_override;
+
+typedef struct ow_policy {
+    int64_t target_ms[OW_PRIO__COUNT][OW_STAGE__ORDER_COUNT];
+    int64_t complaint_ms[OW_SEV__COUNT];
+    uint32_t pause_stops[OW_PAUSE__COUNT]; /* bit per ow_stage stopped by each pause reason */
+    ow_sla_override overrides[OW_POLICY_OVERRIDES_MAX];
+    int noverrides;
+    uint32_t calendar_stages; /* bit per ow_stage that counts business hours only */
+    struct {
+        char region[OW_NAME_BUF]; /* "" = default for regions without their own */
+        ow_calendar cal;
+    } calendars[OW_POLICY_CALENDARS_MAX];
+    int ncalendars;
+} ow_policy;
+
+/* Policy from the configuration (targets, overrides, pause rules, calendars). */
+void ow_policy_from_config(ow_policy *p, const ow_config *cfg);
+
+/* The priority an order is handled with after overrides. */
+ow_priority ow_policy_priority(const ow_policy *p, ow_priority given, ow_segment seg,
+                               const char *category, const char *region);
+
+/* Target of a stage for an order (ms); 0 means the stage has no clock for this order. */
+int64_t ow_policy_target(const ow_policy *p, ow_priority prio, ow_segment seg,
+                         const char *category, const char *region, ow_stage stage);
+
+/* Business-hours calendar for a stage in a region, or NULL when the stage counts all the time. */
+const ow_calendar *ow_policy_calendar(const ow_policy *p, ow_stage stage, const char *region);
+
+#endif

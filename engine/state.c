@@ -1,0 +1,767 @@
+/*
+ * state.c is the engine's model. It is long because orders, complaints and technicians share one
+ * timer queue, one outbox and one set of counters; each part is a section below.
+ */
+#include "state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sla.h"
+#include "timerq.h"
+
+#define NSTAGES OW_STAGE__ORDER_COUNT
+#define MAX_PAUSES 32
+#define TIE_COMPLAINT (UINT64_C(1) << 63)
+
+/* One lifecycle instant of an order, kept sorted by (ts, type, tech, arg). */
+typedef struct lc_ev {
+    int64_t ts;
+    uint32_t tech; /* interned technician id + 1, 0 = none */
+    uint8_t type;  /* ow_event_type */
+    uint8_t arg;   /* pause reason */
+    uint16_t pad;
+} lc_ev;
+
+/* One SLA clock: the current instance of a stage. */
+typedef struct clk {
+    int64_t start, stop; /* OW_NEVER = not started / still running */
+    int64_t target;      /* ms; 0 = no clock */
+    uint16_t instance;   /* 1-based; 0 = never started */
+    uint8_t fired;       /* thresholds raised for this instance */
+    uint8_t open;        /* raised and not yet resolved */
+} clk;
+
+typedef struct order {
+    const char *id; /* the map's copy of the key */
+    uint32_t seq;   /* first-seen order: deterministic tie-break */
+    int32_t heap_pos;
+    uint8_t prio, given_prio, segment;
+    bool created, open, paused;
+    int32_t region, category; /* interned, -1 = unknown */
+    uint16_t nev, cap;
+    lc_ev *evs;
+    clk c[NSTAGES];
+} order;
+
+typedef struct complaint {
+    const char *id;
+    uint32_t seq;
+    int32_t heap_pos;
+    int32_t region;
+    uint8_t severity;
+    bool created;
+    int64_t created_ts, responded_ts;
+    clk c;
+} complaint;
+
+typedef struct tech {
+    int32_t region;
+    uint8_t status;
+    bool has_status;
+    int64_t status_ts, loc_ts;
+    double lat, lon;
+} tech;
+
+struct ow_state {
+    const ow_policy *policy;
+    ow_map orders, complaints, techs;
+    ow_names regions, categories, tech_ids;
+    ow_timerq timers;
+    ow_acks acks;
+    ow_alert *outbox;
+    size_t nout, capout;
+    uint32_t next_seq;
+    ow_state_totals totals;
+};
+
+/* ---------------------------------------------------------------- life cycle */
+
+ow_state *ow_state_new(const ow_policy *policy)
+{
+    ow_state *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->policy = policy;
+    ow_map_init(&s->orders);
+    ow_map_init(&s->complaints);
+    ow_map_init(&s->techs);
+    ow_names_init(&s->regions);
+    ow_names_init(&s->categories);
+    ow_names_init(&s->tech_ids);
+    ow_timerq_init(&s->timers);
+    ow_acks_init(&s->acks);
+    return s;
+}
+
+static void free_values(ow_map *m, bool orders)
+{
+    size_t pos = 0;
+    void *v;
+    while (ow_map_next(m, &pos, NULL, &v)) {
+        if (orders) free(((order *)v)->evs);
+        free(v);
+    }
+    ow_map_fini(m);
+}
+
+void ow_state_free(ow_state *s)
+{
+    if (!s) return;
+    ow_timerq_fini(&s->timers);
+    free_values(&s->orders, true);
+    free_values(&s->complaints, false);
+    free_values(&s->techs, false);
+    ow_names_fini(&s->regions);
+    ow_names_fini(&s->categories);
+    ow_names_fini(&s->tech_ids);
+    ow_acks_fini(&s->acks);
+    free(s->outbox);
+    free(s);
+}
+
+/* ---------------------------------------------------------------- outbox */
+
+static ow_alert *outbox_add(ow_state *s)
+{
+    if (s->nout == s->capout) {
+        size_t cap = s->capout ? s->capout * 2 : 64;
+        ow_alert *o = realloc(s->outbox, cap * sizeof *o);
+        if (!o) return NULL;
+        s->outbox = o;
+        s->capout = cap;
+    }
+    ow_alert *a = &s->outbox[s->nout++];
+    memset(a, 0, sizeof *a);
+    return a;
+}
+
+const ow_alert *ow_state_outbox(const ow_state *s, size_t *n)
+{
+    *n = s->nout;
+    return s->outbox;
+}
+
+void ow_state_outbox_clear(ow_state *s)
+{
+    s->nout = 0;
+}
+
+/* Record a raise or resolve of threshold k of a clock. */
+static int emit(ow_state *s, ow_alert_op op, bool is_complaint, const char *subject, int32_t region,
+                int stage, const clk *c, int k, int64_t at)
+{
+    ow_alert *a = outbox_add(s);
+    if (!a) return OW_ENOMEM;
+    a->op = op;
+    a->kind = OW_ALERT_SLA;
+    a->level = ow_sla_level[k];
+    a->at = at;
+    snprintf(a->region, sizeof a->region, "%s", ow_names_get(&s->regions, region));
+    a->stage = stage;
+    a->complaint = is_complaint;
+    snprintf(a->subject, sizeof a->subject, "%s", subject);
+    a->instance = c->instance;
+    a->pct = ow_sla_pct[k];
+    a->target_ms = c->target;
+    ow_alert_sla_id(a->id, is_complaint, subject, stage, c->instance, a->pct);
+    if (op == OW_ALERT_RAISE) {
+        s->totals.alerts_raised++;
+        s->totals.alerts_open_by_level[a->level]++;
+    } else {
+        s->totals.alerts_open_by_level[a->level]--;
+        ow_acks_remove(&s->acks, a->id);
+    }
+    return OW_OK;
+}
+
+/* Resolve every open alert of a clock instance (the stage stopped or the instance ended). */
+static int resolve_open(ow_state *s, bool is_complaint, const char *subject, int32_t region,
+                        int stage, clk *c, int64_t at)
+{
+    for (int k = 0; k < OW_SLA_THRESHOLDS; k++) {
+        if (!(c->open & (1u << k))) continue;
+        int rc = emit(s, OW_ALERT_RESOLVE, is_complaint, subject, region, stage, c, k, at);
+        if (rc) return rc;
+    }
+    c->open = 0;
+    return OW_OK;
+}
+
+/* ---------------------------------------------------------------- clocks */
+
+/* Pauses of an order that stop `stage`, as sorted intervals. */
+static size_t order_pauses(const ow_state *s, const order *o, int stage, ow_interval *out)
+{
+    size_t n = 0;
+    int64_t open_from = OW_NEVER;
+    for (uint16_t i = 0; i < o->nev; i++) {
+        const lc_ev *e = &o->evs[i];
+        if (e->type == OW_EV_ORDER_PAUSED && open_from == OW_NEVER &&
+            (s->policy->pause_stops[e->arg] & (1u << stage))) {
+            open_from = e->ts;
+        } else if (e->type == OW_EV_ORDER_RESUMED && open_from != OW_NEVER) {
+            if (n < MAX_PAUSES) out[n++] = (ow_interval){open_from, e->ts};
+            open_from = OW_NEVER;
+        }
+    }
+    if (open_from != OW_NEVER && n < MAX_PAUSES) out[n++] = (ow_interval){open_from, OW_NEVER};
+    return n;
+}
+
+/* Instant of threshold k for a clock, given its pauses and calendar. */
+static int64_t threshold_at(const clk *c, int k, const ow_interval *p, size_t np,
+                            const ow_calendar *cal)
+{
+    if (c->start == OW_NEVER || !c->target) return OW_NEVER;
+    return ow_sla_due(c->start, ow_sla_part(c->target, ow_sla_pct[k]), p, np, cal);
+}
+
+/* The first threshold not yet raised that will be crossed before the clock stops. */
+static int64_t clock_next(const clk *c, const ow_interval *p, size_t np, const ow_calendar *cal,
+                          int *k_out)
+{
+    for (int k = 0; k < OW_SLA_THRESHOLDS; k++) {
+        if (c->fired & (1u << k)) continue;
+        int64_t at = threshold_at(c, k, p, np, cal);
+        if (at == OW_NEVER || at >= c->stop) return OW_NEVER; /* stopped at or before: no crossing */
+        *k_out = k;
+        return at;
+    }
+    return OW_NEVER;
+}
+
+static const char *region_name(const ow_state *s, int32_t r)
+{
+    return ow_names_get(&s->regions, r);
+}
+
+/* Queue the order at its earliest pending crossing (or take it out of the queue). */
+static int order_schedule(ow_state *s, order *o)
+{
+    int64_t best = OW_NEVER;
+    int best_stage = 0;
+    for (int st = 0; st < NSTAGES; st++) {
+        const clk *c = &o->c[st];
+        if (c->start == OW_NEVER || !c->target) continue;
+        ow_interval p[MAX_PAUSES];
+        size_t np = order_pauses(s, o, st, p);
+        int k;
+        int64_t at = clock_next(c, p, np, ow_policy_calendar(s->policy, (ow_stage)st,
+                                                              region_name(s, o->region)), &k);
+        if (at < best) best = at, best_stage = st;
+    }
+    if (best == OW_NEVER) {
+        ow_timerq_remove(&s->timers, &o->heap_pos);
+        return OW_OK;
+    }
+    return ow_timerq_set(&s->timers, best, ((uint64_t)o->seq << 3) | (uint64_t)best_stage, o,
+                         &o->heap_pos);
+}
+
+/* Set a clock to (instance, start, stop, target); an instance change ends the old one at
+ * `ended` (the dispatch or reopen that began the new instance). */
+static int clock_update(ow_state *s, bool is_complaint, const char *subject, int32_t region,
+                        int stage, clk *c, uint16_t instance, int64_t start, int64_t stop,
+                        int64_t target, int64_t ended)
+{
+    int rc;
+    if (instance != c->instance) {
+        if ((rc = resolve_open(s, is_complaint, subject, region, stage, c, ended))) return rc;
+        c->fired = 0;
+        c->instance = instance;
+    }
+    c->start = start;
+    c->stop = stop;
+    c->target = target;
+    if (stop != OW_NEVER && c->open) return resolve_open(s, is_complaint, subject, region, stage, c, stop);
+    return OW_OK;
+}
+
+/* ---------------------------------------------------------------- orders */
+
+static bool lc_less(const lc_ev *a, const lc_ev *b)
+{
+    if (a->ts != b->ts) return a->ts < b->ts;
+    if (a->type != b->type) return a->type < b->type; /* lifecycle order for equal times */
+    if (a->tech != b->tech) return a->tech < b->tech;
+    return a->arg < b->arg;
+}
+
+/* Insert keeping the order; returns 1 inserted, 0 duplicate, OW_ENOMEM. */
+static int lc_insert(order *o, lc_ev e)
+{
+    uint16_t i = o->nev;
+    while (i > 0 && lc_less(&e, &o->evs[i - 1])) i--;
+    if (i > 0 && !lc_less(&o->evs[i - 1], &e)) return 0; /* identical instant: no-op */
+    if (o->nev == o->cap) {
+        if (o->cap >= UINT16_MAX / 2) return OW_ENOMEM;
+        uint16_t cap = o->cap ? (uint16_t)(o->cap * 2) : 4;
+        lc_ev *evs = realloc(o->evs, cap * sizeof *evs);
+        if (!evs) return OW_ENOMEM;
+        o->evs = evs;
+        o->cap = cap;
+    }
+    memmove(&o->evs[i + 1], &o->evs[i], (size_t)(o->nev - i) * sizeof *o->evs);
+    o->evs[i] = e;
+    o->nev++;
+    return 1;
+}
+
+static void account(ow_state *s, const order *o, int sign)
+{
+    if (!o->open) return;
+    s->totals.open[o->prio] += sign;
+    s->totals.open_total += sign;
+}
+
+/* Derive every clock of the order from its sorted lifecycle instants. */
+static int order_recompute(ow_state *s, order *o, const ow_event *created_ev)
+{
+    int64_t created = OW_NEVER, terminal = OW_NEVER, first_dispatch = OW_NEVER;
+    int64_t first_accept = OW_NEVER, first_arrive = OW_NEVER;
+    int64_t last_dispatch = OW_NEVER, accept_after = OW_NEVER;
+    int64_t res_start = OW_NEVER, res_stop = OW_NEVER, cb_stop = OW_NEVER;
+    int64_t last_end = OW_NEVER, last_reopen = OW_NEVER;
+    uint16_t dispatches = 0, reopens = 0;
+    bool paused = false;
+    for (uint16_t i = 0; i < o->nev; i++) {
+        const lc_ev *e = &o->evs[i];
+        int64_t t = e->ts;
+        switch (e->type) {
+        case OW_EV_ORDER_CREATED:
+            if (created == OW_NEVER) created = res_start = t;
+            break;
+        case OW_EV_ORDER_DISPATCHED:
+            if (first_dispatch == OW_NEVER) first_dispatch = t;
+            last_dispatch = t, accept_after = OW_NEVER, dispatches++;
+            break;
+        case OW_EV_ORDER_ACCEPTED:
+            if (first_accept == OW_NEVER) first_accept = t;
+            if (accept_after == OW_NEVER && last_dispatch != OW_NEVER) accept_after = t;
+            break;
+        case OW_EV_ORDER_ARRIVED:
+            if (first_arrive == OW_NEVER) first_arrive = t;
+            break;
+        case OW_EV_ORDER_PAUSED: paused = true; break;
+        case OW_EV_ORDER_RESUMED: paused = false; break;
+        case OW_EV_ORDER_RESOLVED:
+            if (res_stop == OW_NEVER) res_stop = t, cb_stop = OW_NEVER;
+            if (last_end == OW_NEVER || t > last_end) last_end = t;
+            break;
+        case OW_EV_ORDER_CALLBACK:
+            if (res_stop != OW_NEVER && cb_stop == OW_NEVER) cb_stop = t;
+            break;
+        case OW_EV_ORDER_CLOSED:
+        case OW_EV_ORDER_CANCELLED:
+            if (terminal == OW_NEVER) terminal = t;
+            if (last_end == OW_NEVER || t > last_end) last_end = t;
+            break;
+        case OW_EV_ORDER_REOPENED:
+            /* a new resolution instance from the reopen time; the callback clock waits for it */
+            if (created != OW_NEVER && terminal == OW_NEVER) {
+                reopens++;
+                res_start = t, res_stop = OW_NEVER, cb_stop = OW_NEVER;
+            }
+            if (last_reopen == OW_NEVER || t > last_reopen) last_reopen = t;
+            break;
+        default: break;
+        }
+    }
+    if (created_ev && (!o->created || created_ev->ts_ms <= created)) {
+        o->given_prio = (uint8_t)created_ev->priority;
+        o->segment = (uint8_t)created_ev->segment;
+    }
+    bool was_created = o->created;
+    o->created = created != OW_NEVER;
+    o->paused = paused;
+    o->open = o->created && (last_end == OW_NEVER || (last_reopen != OW_NEVER && last_reopen > last_end));
+    const char *cat = ow_names_get(&s->categories, o->category);
+    const char *reg = region_name(s, o->region);
+    if (o->created)
+        o->prio = (uint8_t)ow_policy_priority(s->policy, (ow_priority)o->given_prio,
+                                              (ow_segment)o->segment, cat, reg);
+    (void)was_created;
+
+    /* each stage's current instance; `ended` is when a previous instance of it ended */
+    struct {
+        uint16_t inst;
+        int64_t start, stop, ended;
+    } want[NSTAGES] = {
+        [OW_STAGE_DISPATCH] = {1, created, first_dispatch, OW_NEVER},
+        [OW_STAGE_ACCEPT] = {dispatches, last_dispatch, accept_after, last_dispatch},
+        [OW_STAGE_RESPONSE] = {1, created, first_accept, OW_NEVER},
+        [OW_STAGE_ARRIVAL] = {1, created, first_arrive, OW_NEVER},
+        [OW_STAGE_RESOLUTION] = {(uint16_t)(1 + reopens), res_start, res_stop, res_start},
+        [OW_STAGE_CALLBACK] = {(uint16_t)(1 + reopens), res_stop, cb_stop, res_start},
+    };
+    for (int st = 0; st < NSTAGES; st++) {
+        int64_t start = o->created ? want[st].start : OW_NEVER;
+        uint16_t inst = o->created ? want[st].inst : o->c[st].instance;
+        int64_t stop = want[st].stop;
+        if (terminal != OW_NEVER && (stop == OW_NEVER || terminal < stop)) stop = terminal;
+        int64_t target = o->created ? ow_policy_target(s->policy, (ow_priority)o->prio,
+                                                       (ow_segment)o->segment, cat, reg, (ow_stage)st)
+                                    : 0;
+        int rc = clock_update(s, false, o->id, o->region, st, &o->c[st], inst, start, stop, target,
+                              want[st].ended);
+        if (rc) return rc;
+    }
+    return order_schedule(s, o);
+}
+
+static order *order_get(ow_state *s, const char *id)
+{
+    order *o = ow_map_get(&s->orders, id);
+    if (o) return o;
+    o = calloc(1, sizeof *o);
+    if (!o) return NULL;
+    o->heap_pos = -1;
+    o->region = o->category = -1;
+    for (int st = 0; st < NSTAGES; st++) o->c[st].start = o->c[st].stop = OW_NEVER;
+    if (ow_map_put(&s->orders, id, o)) {
+        free(o);
+        return NULL;
+    }
+    o->id = ow_map_key(&s->orders, id); /* the map's copy: no second copy per order */
+    o->seq = s->next_seq++;
+    s->totals.orders_known++;
+    return o;
+}
+
+static int apply_order(ow_state *s, const ow_event *ev)
+{
+    order *o = order_get(s, ev->order_id);
+    if (!o) return OW_ENOMEM;
+    lc_ev e = {.ts = ev->ts_ms, .type = (uint8_t)ev->type};
+    if (ev->tech_id[0]) {
+        int t = ow_names_intern(&s->tech_ids, ev->tech_id);
+        if (t < 0) return OW_ENOMEM;
+        e.tech = (uint32_t)t + 1;
+    }
+    if (ev->type == OW_EV_ORDER_PAUSED) e.arg = (uint8_t)ev->pause_reason;
+    int ins = lc_insert(o, e);
+    if (ins <= 0) {
+        if (ins == 0) s->totals.duplicates++;
+        return ins;
+    }
+    const ow_event *created_ev = NULL;
+    if (ev->type == OW_EV_ORDER_CREATED) {
+        created_ev = ev;
+        int r = ow_names_intern(&s->regions, ev->region);
+        int c = ow_names_intern(&s->categories, ev->category);
+        if (r < 0 || c < 0) return OW_ENOMEM;
+        if (o->region < 0 || !o->created || ev->ts_ms <= o->evs[0].ts) o->region = r, o->category = c;
+    }
+    account(s, o, -1);
+    int rc = order_recompute(s, o, created_ev);
+    account(s, o, +1);
+    return rc ? rc : 1;
+}
+
+/* ---------------------------------------------------------------- complaints */
+
+static int complaint_schedule(ow_state *s, complaint *c)
+{
+    int k;
+    int64_t at = clock_next(&c->c, NULL, 0, NULL, &k);
+    if (at == OW_NEVER) {
+        ow_timerq_remove(&s->timers, &c->heap_pos);
+        return OW_OK;
+    }
+    return ow_timerq_set(&s->timers, at, TIE_COMPLAINT | c->seq, c, &c->heap_pos);
+}
+
+static int apply_complaint(ow_state *s, const ow_event *ev)
+{
+    complaint *c = ow_map_get(&s->complaints, ev->complaint_id);
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        if (!c || ow_map_put(&s->complaints, ev->complaint_id, c)) {
+            free(c);
+            return OW_ENOMEM;
+        }
+        c->id = ow_map_key(&s->complaints, ev->complaint_id);
+        c->seq = s->next_seq++;
+        c->heap_pos = -1;
+        c->region = -1;
+        c->created_ts = c->responded_ts = OW_NEVER;
+        c->c.start = c->c.stop = OW_NEVER;
+    }
+    bool was_open = c->created && c->responded_ts == OW_NEVER;
+    if (ev->type == OW_EV_COMPLAINT_CREATED) {
+        if (c->created && ev->ts_ms >= c->created_ts) {
+            s->totals.duplicates++;
+            return 0;
+        }
+        c->created = true;
+        c->created_ts = ev->ts_ms;
+        c->severity = (uint8_t)ev->severity;
+        if (ev->region[0]) {
+            int r = ow_names_intern(&s->regions, ev->region);
+            if (r < 0) return OW_ENOMEM;
+            c->region = r;
+        } else if (ev->order_id[0]) {
+            const order *o = ow_map_get(&s->orders, ev->order_id);
+            if (o) c->region = o->region;
+        }
+    } else {
+        if (c->responded_ts != OW_NEVER && ev->ts_ms >= c->responded_ts) {
+            s->totals.duplicates++;
+            return 0;
+        }
+        c->responded_ts = ev->ts_ms;
+    }
+    bool is_open = c->created && c->responded_ts == OW_NEVER;
+    s->totals.complaints_open += (int)is_open - (int)was_open;
+    int64_t start = c->created ? c->created_ts : OW_NEVER;
+    int rc = clock_update(s, true, c->id, c->region, OW_STAGE_COMPLAINT, &c->c, 1, start,
+                          c->responded_ts, c->created ? s->policy->complaint_ms[c->severity] : 0,
+                          OW_NEVER);
+    if (!rc) rc = complaint_schedule(s, c);
+    return rc ? rc : 1;
+}
+
+/* ---------------------------------------------------------------- technicians */
+
+static int apply_tech(ow_state *s, const ow_event *ev)
+{
+    tech *t = ow_map_get(&s->techs, ev->tech_id);
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t || ow_map_put(&s->techs, ev->tech_id, t)) {
+            free(t);
+            return OW_ENOMEM;
+        }
+        t->region = -1;
+        t->status_ts = t->loc_ts = INT64_MIN;
+    }
+    if (ev->type == OW_EV_TECH_LOCATION) {
+        if (ev->ts_ms <= t->loc_ts) return 0; /* older than what we know */
+        t->loc_ts = ev->ts_ms;
+        t->lat = ev->lat, t->lon = ev->lon;
+        return 1;
+    }
+    if (ev->ts_ms <= t->status_ts) return 0;
+    if (t->has_status) s->totals.techs_by_status[t->status]--;
+    t->status_ts = ev->ts_ms;
+    t->status = (uint8_t)ev->status;
+    t->has_status = true;
+    s->totals.techs_by_status[t->status]++;
+    if (ev->region[0]) {
+        int r = ow_names_intern(&s->regions, ev->region);
+        if (r < 0) return OW_ENOMEM;
+        t->region = r;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- apply / advance */
+
+int ow_state_apply(ow_state *s, const ow_event *ev)
+{
+    s->totals.events_applied++;
+    s->totals.events_by_type[ev->type]++;
+    if (ev->ts_ms > s->totals.last_event_ms) s->totals.last_event_ms = ev->ts_ms;
+    switch (ev->type) {
+    case OW_EV_COMPLAINT_CREATED:
+    case OW_EV_COMPLAINT_RESPONDED: return apply_complaint(s, ev);
+    case OW_EV_TECH_STATUS:
+    case OW_EV_TECH_LOCATION: return apply_tech(s, ev);
+    case OW_EV_PARTS_STOCK: return 0; /* parts feed the parts_wait flag (analytics) */
+    default: return apply_order(s, ev);
+    }
+}
+
+static int fire_order(ow_state *s, order *o, int stage, int64_t at)
+{
+    clk *c = &o->c[stage];
+    ow_interval p[MAX_PAUSES];
+    size_t np = order_pauses(s, o, stage, p);
+    int k;
+    int64_t due = clock_next(c, p, np, ow_policy_calendar(s->policy, (ow_stage)stage,
+                                                           region_name(s, o->region)), &k);
+    if (due == at) {
+        c->fired |= (uint8_t)(1u << k);
+        c->open |= (uint8_t)(1u << k);
+        int rc = emit(s, OW_ALERT_RAISE, false, o->id, o->region, stage, c, k, at);
+        if (rc) return rc;
+    }
+    return order_schedule(s, o);
+}
+
+static int fire_complaint(ow_state *s, complaint *cp, int64_t at)
+{
+    int k;
+    int64_t due = clock_next(&cp->c, NULL, 0, NULL, &k);
+    if (due == at) {
+        cp->c.fired |= (uint8_t)(1u << k);
+        cp->c.open |= (uint8_t)(1u << k);
+        int rc = emit(s, OW_ALERT_RAISE, true, cp->id, cp->region, OW_STAGE_COMPLAINT, &cp->c, k, at);
+        if (rc) return rc;
+    }
+    return complaint_schedule(s, cp);
+}
+
+int ow_state_advance(ow_state *s, int64_t now_ms)
+{
+    int fired = 0;
+    const ow_timer *t;
+    while ((t = ow_timerq_peek(&s->timers)) != NULL && t->at <= now_ms) {
+        int64_t at = t->at;
+        uint64_t tie = t->tie;
+        int rc = (tie & TIE_COMPLAINT) ? fire_complaint(s, t->owner, at)
+                                       : fire_order(s, t->owner, (int)(tie & 7), at);
+        if (rc) return rc;
+        fired++;
+    }
+    return fired;
+}
+
+int64_t ow_state_next_due(const ow_state *s)
+{
+    const ow_timer *t = ow_timerq_peek(&s->timers);
+    return t ? t->at : OW_NEVER;
+}
+
+/* ---------------------------------------------------------------- acknowledgements */
+
+/* Split "sla:<subject>:<stage>:<instance>:<pct>" (subjects may contain ':'). */
+static bool parse_sla_id(const char *id, char *subject, size_t n, char *stage, size_t sn,
+                         int *instance, int *pct)
+{
+    if (strncmp(id, "sla:", 4) != 0) return false;
+    const char *end = id + strlen(id), *p = end;
+    const char *cut[3];
+    for (int i = 0; i < 3; i++) {
+        while (p > id + 4 && p[-1] != ':') p--;
+        if (p <= id + 4) return false;
+        cut[i] = p; /* start of pct, instance, stage */
+        p--;
+    }
+    size_t subject_len = (size_t)(cut[2] - 1 - (id + 4));
+    size_t stage_len = (size_t)(cut[1] - 1 - cut[2]);
+    if (!subject_len || subject_len >= n || !stage_len || stage_len >= sn) return false;
+    memcpy(subject, id + 4, subject_len);
+    subject[subject_len] = '\0';
+    memcpy(stage, cut[2], stage_len);
+    stage[stage_len] = '\0';
+    *instance = atoi(cut[1]);
+    *pct = atoi(cut[0]);
+    return true;
+}
+
+int ow_state_ack(ow_state *s, const char *alert_id, const ow_ack *ack, ow_err *err)
+{
+    char subject[OW_ID_BUF], stage_name[32];
+    int instance, pct, k = -1, st = -1;
+    const clk *c = NULL;
+    int32_t region = -1;
+    if (parse_sla_id(alert_id, subject, sizeof subject, stage_name, sizeof stage_name, &instance,
+                     &pct)) {
+        for (int i = 0; i < OW_SLA_THRESHOLDS; i++)
+            if (ow_sla_pct[i] == pct) k = i;
+        for (int i = 0; i <= OW_STAGE_COMPLAINT; i++)
+            if (strcmp(ow_alert_stage_name(i), stage_name) == 0) st = i;
+        if (st == OW_STAGE_COMPLAINT) {
+            const complaint *cp = ow_map_get(&s->complaints, subject);
+            if (cp) c = &cp->c, region = cp->region;
+        } else if (st >= 0) {
+            const order *o = ow_map_get(&s->orders, subject);
+            if (o) c = &o->c[st], region = o->region;
+        }
+    }
+    if (!c || k < 0 || c->instance != instance || !(c->open & (1u << k)))
+        return ow_err_set(err, OW_ENOTFOUND, "alert %s: no such open alert", alert_id);
+    if (ow_acks_put(&s->acks, alert_id, ack)) return ow_err_set(err, OW_ENOMEM, "out of memory");
+    ow_alert *rec = outbox_add(s);
+    if (!rec) return ow_err_set(err, OW_ENOMEM, "out of memory");
+    rec->op = OW_ALERT_ACK;
+    rec->kind = OW_ALERT_SLA;
+    rec->level = ow_sla_level[k];
+    rec->at = ack->at;
+    snprintf(rec->id, sizeof rec->id, "%s", alert_id);
+    snprintf(rec->region, sizeof rec->region, "%s", region_name(s, region));
+    rec->stage = st;
+    rec->complaint = st == OW_STAGE_COMPLAINT;
+    snprintf(rec->subject, sizeof rec->subject, "%s", subject);
+    rec->pct = pct;
+    rec->instance = instance;
+    rec->target_ms = c->target;
+    return OW_OK;
+}
+
+/* ---------------------------------------------------------------- read access */
+
+const ow_state_totals *ow_state_totals_get(const ow_state *s)
+{
+    return &s->totals;
+}
+
+const ow_names *ow_state_regions(const ow_state *s)
+{
+    return &s->regions;
+}
+
+const ow_acks *ow_state_acks(const ow_state *s)
+{
+    return &s->acks;
+}
+
+static void fill_view(const ow_state *s, const order *o, ow_order_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->id = o->id;
+    v->created = o->created;
+    v->open = o->open;
+    v->paused = o->paused;
+    v->priority = (ow_priority)o->prio;
+    v->given_priority = (ow_priority)o->given_prio;
+    v->segment = (ow_segment)o->segment;
+    v->region = region_name(s, o->region);
+    v->category = ow_names_get(&s->categories, o->category);
+    v->created_at = o->c[OW_STAGE_DISPATCH].start;
+    v->nclocks = NSTAGES;
+    for (int st = 0; st < NSTAGES; st++) {
+        const clk *c = &o->c[st];
+        ow_clock_view *cv = &v->clocks[st];
+        ow_interval p[MAX_PAUSES];
+        size_t np = order_pauses(s, o, st, p);
+        const ow_calendar *cal = ow_policy_calendar(s->policy, (ow_stage)st, v->region);
+        cv->stage = st;
+        cv->instance = c->instance;
+        cv->start = c->start;
+        cv->stop = c->stop;
+        cv->target_ms = c->target;
+        cv->fired = c->fired;
+        cv->open = c->open;
+        cv->state = c->start == OW_NEVER || !c->target ? OW_CLOCK_IDLE
+                    : c->stop == OW_NEVER              ? OW_CLOCK_RUNNING
+                                                       : OW_CLOCK_STOPPED;
+        cv->breach_at = threshold_at(c, 2, p, np, cal);
+        int k = 0;
+        cv->next_at = clock_next(c, p, np, cal, &k);
+        cv->next_pct = cv->next_at == OW_NEVER ? 0 : ow_sla_pct[k];
+    }
+}
+
+bool ow_state_order(const ow_state *s, const char *order_id, ow_order_view *v)
+{
+    const order *o = ow_map_get(&s->orders, order_id);
+    if (!o) return false;
+    fill_view(s, o, v);
+    return true;
+}
+
+void ow_state_each_open_order(const ow_state *s, bool (*fn)(const ow_order_view *, void *), void *arg)
+{
+    size_t pos = 0;
+    void *val;
+    ow_order_view v;
+    while (ow_map_next(&s->orders, &pos, NULL, &val)) {
+        const order *o = val;
+        if (!o->open) continue;
+        fill_view(s, o, &v);
+        if (!fn(&v, arg)) return;
+    }
+}

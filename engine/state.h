@@ -1,0 +1,100 @@
+/*
+ * state — the engine's live model: every order's lifecycle and SLA clocks, complaints,
+ * technicians, and the alerts their clocks raise (DESIGN §2, §4, §7). Pure: events and "now" come
+ * in as arguments; alerts go out through an outbox the caller drains.
+ *
+ * Events may arrive late and twice. Each order keeps its lifecycle instants sorted by event time
+ * and its clocks are recomputed from them, so the same events in any arrival order give the same
+ * clocks; an identical instant (same time, type, technician) is a no-op.
+ * Crossings are decided when "now" reaches them (ow_state_advance), with what is known then: a
+ * stage that stopped at or before the instant has not crossed; a stop that arrives later resolves
+ * the alert but never withdraws it.
+ *
+ * Lifecycle: ow_state_new → (ow_state_apply | ow_state_advance | ow_state_ack)* → ow_state_free.
+ */
+#ifndef OW_STATE_H
+#define OW_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alerts.h"
+#include "event.h"
+#include "names.h"
+#include "policy.h"
+
+typedef struct ow_state ow_state;
+
+typedef struct ow_state_totals {
+    int64_t open[OW_PRIO__COUNT]; /* open orders by effective priority */
+    int64_t open_total;
+    int64_t orders_known;
+    int64_t complaints_open;
+    int64_t techs_by_status[OW_TECH__COUNT];
+    int64_t events_applied;
+    int64_t events_by_type[OW_EV__COUNT];
+    int64_t duplicates; /* identical instants ignored */
+    int64_t last_event_ms;
+    int64_t alerts_raised;
+    int64_t alerts_open_by_level[4];
+} ow_state_totals;
+
+/* policy is borrowed and must outlive the state. NULL on out of memory. */
+ow_state *ow_state_new(const ow_policy *policy);
+void ow_state_free(ow_state *s);
+
+/* Apply one validated event. Returns 1 when the picture changed, 0 for a no-op, OW_ENOMEM. */
+int ow_state_apply(ow_state *s, const ow_event *ev);
+
+/* Fire every crossing with at <= now_ms, in (at, clock) order. Returns how many fired, or
+ * OW_ENOMEM. now_ms never needs to increase; a smaller value fires nothing. */
+int ow_state_advance(ow_state *s, int64_t now_ms);
+
+/* The earliest pending crossing instant, or OW_NEVER. */
+int64_t ow_state_next_due(const ow_state *s);
+
+/* Acknowledge an open alert by id. OW_ENOTFOUND when no such open alert. */
+int ow_state_ack(ow_state *s, const char *alert_id, const ow_ack *ack, ow_err *err);
+
+/* Alert records (raise / resolve / ack) produced since the last clear, in order. Borrowed. */
+const ow_alert *ow_state_outbox(const ow_state *s, size_t *n);
+void ow_state_outbox_clear(ow_state *s);
+
+const ow_state_totals *ow_state_totals_get(const ow_state *s);
+const ow_names *ow_state_regions(const ow_state *s);
+const ow_acks *ow_state_acks(const ow_state *s);
+
+/* ---- read access for the snapshot and the order detail ---- */
+
+typedef enum { OW_CLOCK_IDLE, OW_CLOCK_RUNNING, OW_CLOCK_STOPPED } ow_clock_state;
+
+typedef struct ow_clock_view {
+    int stage;           /* ow_stage or OW_STAGE_COMPLAINT */
+    ow_clock_state state;
+    int instance;
+    int64_t start, stop; /* OW_NEVER when not started / still running */
+    int64_t target_ms;
+    int64_t breach_at;   /* the 100 % instant (pauses known so far), OW_NEVER if none */
+    int64_t next_at;     /* next threshold not yet raised, OW_NEVER if none */
+    int next_pct;
+    uint8_t fired, open; /* bit k = ow_sla_pct[k] */
+} ow_clock_view;
+
+typedef struct ow_order_view {
+    const char *id;
+    bool created, open, paused;
+    ow_priority priority, given_priority;
+    ow_segment segment;
+    const char *region, *category;
+    int64_t created_at;
+    int nclocks;
+    ow_clock_view clocks[OW_STAGE__ORDER_COUNT];
+} ow_order_view;
+
+/* Fill v for an order; false when unknown. Strings are borrowed from the state. */
+bool ow_state_order(const ow_state *s, const char *order_id, ow_order_view *v);
+
+/* Visit every open order (unspecified order; sort for output). Stop early by returning false. */
+void ow_state_each_open_order(const ow_state *s, bool (*fn)(const ow_order_view *, void *), void *arg);
+
+#endif

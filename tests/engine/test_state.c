@@ -1,0 +1,353 @@
+/*
+ * The live model's SLA clocks and alerts. Every expected instant below is worked out by hand from
+ * DESIGN §4 (targets, 50/80/100/150 %, pauses, instances), written as a UTC time of 2026-11-22.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "policy.h"
+#include "state.h"
+#include "timefmt.h"
+
+static ow_config cfg;
+static ow_policy pol;
+
+/* "01:02:30" → epoch ms of 2026-11-22T01:02:30Z; "+1d 01:00" adds days */
+static int64_t T(const char *hms)
+{
+    int days = 0;
+    if (hms[0] == '+') {
+        days = hms[1] - '0';
+        hms += 4;
+    }
+    char text[64];
+    snprintf(text, sizeof text, "2026-11-%02dT%sZ", 22 + days, hms);
+    int64_t ms;
+    assert_int_equal(ow_time_parse(text, strlen(text), &ms, NULL), 0);
+    return ms;
+}
+
+static int nid;
+
+/* Apply one event written as JSON fields after the envelope; ts given as "HH:MM:SS" UTC. */
+static int apply(ow_state *s, const char *hms, const char *type, const char *fields)
+{
+    char line[1024], ts[OW_TIME_TEXT_MAX];
+    ow_time_format(T(hms), ts);
+    snprintf(line, sizeof line, "{\"v\":1,\"id\":\"e%d\",\"ts\":\"%s\",\"type\":\"%s\",%s}", nid++,
+             ts, type, fields);
+    ow_event ev;
+    ow_err err;
+    int rc = ow_event_parse(line, strlen(line), &ev, &err);
+    if (rc) fail_msg("bad test event: %s: %s", line, err.msg);
+    return ow_state_apply(s, &ev);
+}
+
+/* The outbox as "op id @HH:MM:SS" lines, then cleared. */
+static const char *drain(ow_state *s)
+{
+    static char out[8192];
+    size_t n, used = 0;
+    const ow_alert *a = ow_state_outbox(s, &n);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        static const char *const ops[] = {"raise", "resolve", "ack"};
+        char at[OW_TIME_TEXT_MAX];
+        ow_time_format(a[i].at, at);
+        used += (size_t)snprintf(out + used, sizeof out - used, "%s %s L%d @%.8s%s\n", ops[a[i].op],
+                                 a[i].id, a[i].level, at + 11, at[9] != '2' ? "(+day)" : "");
+    }
+    ow_state_outbox_clear(s);
+    return out;
+}
+
+static int setup(void **st)
+{
+    ow_config_defaults(&cfg);
+    ow_policy_from_config(&pol, &cfg);
+    *st = ow_state_new(&pol);
+    return *st ? 0 : -1;
+}
+
+static int teardown(void **st)
+{
+    ow_state_free(*st);
+    return 0;
+}
+
+#define CREATED(prio, extra)                                                                       \
+    "\"order_id\":\"o1\",\"priority\":\"" prio "\",\"category\":\"drain\",\"region\":\"north\"" extra
+
+/* Emergency: dispatch 5 m, response 15 m, accept 10 m. Created 01:00:00. */
+static void test_thresholds_fire_at_exact_instants(void **st)
+{
+    ow_state *s = *st;
+    assert_int_equal(apply(s, "01:00:00", "order.created", CREATED("emergency", "")), 1);
+    assert_int_equal(ow_state_advance(s, T("01:02:29")), 0);
+    assert_int_equal(ow_state_advance(s, T("01:05:00")), 3);
+    assert_string_equal(drain(s), "raise sla:o1:dispatch:1:50 L0 @01:02:30\n"
+                                  "raise sla:o1:dispatch:1:80 L1 @01:04:00\n"
+                                  "raise sla:o1:dispatch:1:100 L2 @01:05:00\n");
+    /* response: 50 % at 01:07:30, dispatch 150 % at 01:07:30 too: dispatch first (stage order) */
+    ow_state_advance(s, T("01:07:30"));
+    assert_string_equal(drain(s), "raise sla:o1:dispatch:1:150 L3 @01:07:30\n"
+                                  "raise sla:o1:response:1:50 L0 @01:07:30\n");
+    assert_int_equal(ow_state_totals_get(s)->alerts_open_by_level[3], 1);
+    /* dispatched at 01:08: the dispatch clock stops, its 4 alerts resolve at 01:08 */
+    apply(s, "01:08:00", "order.dispatched", "\"order_id\":\"o1\",\"tech_id\":\"t1\"");
+    assert_string_equal(drain(s), "resolve sla:o1:dispatch:1:50 L0 @01:08:00\n"
+                                  "resolve sla:o1:dispatch:1:80 L1 @01:08:00\n"
+                                  "resolve sla:o1:dispatch:1:100 L2 @01:08:00\n"
+                                  "resolve sla:o1:dispatch:1:150 L3 @01:08:00\n");
+    /* accept (10 m from 01:08): 50 % at 01:13; response 80 % at 01:12 */
+    ow_state_advance(s, T("01:13:00"));
+    assert_string_equal(drain(s), "raise sla:o1:response:1:80 L1 @01:12:00\n"
+                                  "raise sla:o1:accept:1:50 L0 @01:13:00\n");
+}
+
+/* A stage that stops at or before an instant has not crossed it; a late stop with an earlier ts
+ * does not withdraw an alert already raised: it resolves it. */
+static void test_late_accept_keeps_raised_warning(void **st)
+{
+    ow_state *s = *st;
+    apply(s, "01:00:00", "order.created", CREATED("emergency", ""));
+    apply(s, "01:01:00", "order.dispatched", "\"order_id\":\"o1\",\"tech_id\":\"t1\"");
+    ow_state_advance(s, T("01:08:00"));
+    /* accept 10 m from 01:01 → 50 % at 01:06; response 50 % at 01:07:30 */
+    assert_string_equal(drain(s), "raise sla:o1:accept:1:50 L0 @01:06:00\n"
+                                  "raise sla:o1:response:1:50 L0 @01:07:30\n");
+    /* the technician's app reconnects: accepted at 01:07:00, before the response warning */
+    apply(s, "01:07:00", "order.accepted", "\"order_id\":\"o1\",\"tech_id\":\"t1\"");
+    assert_string_equal(drain(s), "resolve sla:o1:accept:1:50 L0 @01:07:00\n"
+                                  "resolve sla:o1:response:1:50 L0 @01:07:00\n");
+    ow_state_advance(s, T("+1d 00:00:00"));
+    /* response and accept stopped: nothing more from them; arrival (2 h): 50 % 02:00, 80 % 02:36,
+     * 100 % 03:00, 150 % 04:00; resolution (4 h): 03:00, 04:12, 05:00, 07:00 */
+    assert_string_equal(drain(s), "raise sla:o1:arrival:1:50 L0 @02:00:00\n"
+                                  "raise sla:o1:arrival:1:80 L1 @02:36:00\n"
+                                  "raise sla:o1:arrival:1:100 L2 @03:00:00\n"
+                                  "raise sla:o1:resolution:1:50 L0 @03:00:00\n"
+                                  "raise sla:o1:arrival:1:150 L3 @04:00:00\n"
+                                  "raise sla:o1:resolution:1:80 L1 @04:12:00\n"
+                                  "raise sla:o1:resolution:1:100 L2 @05:00:00\n"
+                                  "raise sla:o1:resolution:1:150 L3 @07:00:00\n");
+}
+
+/* Each dispatch starts a new accept clock and ends the previous one without a breach. */
+static void test_redispatch_starts_new_accept_instance(void **st)
+{
+    ow_state *s = *st;
+    apply(s, "01:00:00", "order.created", CREATED("important", ""));
+    apply(s, "01:01:00", "order.dispatched", "\"order_id\":\"o1\",\"tech_id\":\"t1\"");
+    apply(s, "01:04:00", "order.dispatched", "\"order_id\":\"o1\",\"tech_id\":\"t2\"");
+    ow_state_advance(s, T("01:12:00"));
+    /* accept instance 2 from 01:04: 50 % 01:09, 80 % 01:12; instance 1 never reached 01:06 */
+    assert_string_equal(drain(s), "raise sla:o1:accept:2:50 L0 @01:09:00\n"
+                                  "raise sla:o1:accept:2:80 L1 @01:12:00\n");
+    apply(s, "01:13:00", "order.accepted", "\"order_id\":\"o1\",\"tech_id\":\"t2\"");
+    assert_string_equal(drain(s), "resolve sla:o1:accept:2:50 L0 @01:13:00\n"
+                                  "resolve sla:o1:accept:2:80 L1 @01:13:00\n");
+}
+
+/* Paused time does not count toward arrival and resolution. General: arrival 48 h, resolution
+ * 72 h. Created 00:00, paused awaiting_parts 02:00-06:00 (4 h). */
+static void test_pause_shifts_arrival_and_resolution(void **st)
+{
+    ow_state *s = *st;
+    apply(s, "00:00:00", "order.created", CREATED("general", ""));
+    apply(s, "00:10:00", "order.dispatched", "\"order_id\":\"o1\",\"tech_id\":\"t1\"");
+    apply(s, "00:12:00", "order.accepted", "\"order_id\":\"o1\",\"tech_id\":\"t1\"");
+    apply(s, "02:00:00", "order.paused", "\"order_id\":\"o1\",\"reason\":\"awaiting_parts\"");
+    apply(s, "06:00:00", "order.resumed", "\"order_id\":\"o1\"");
+    drain(s);
+    /* arrival 50 % = 24 h of counting → +1d 04:00; resolution 50 % = 36 h → +1d 16:00 */
+    ow_state_advance(s, T("+1d 16:00:00"));
+    assert_string_equal(drain(s), "raise sla:o1:arrival:1:50 L0 @04:00:00(+day)\n"
+                                  "raise sla:o1:resolution:1:50 L0 @16:00:00(+day)\n");
+    ow_order_view v;
+    assert_true(ow_state_order(s, "o1", &v));
+    /* arrival 100 % = 48 h + 4 h → +2d 04:00 */
+    assert_int_equal(v.clocks[OW_STAGE_ARRIVAL].breach_at, T("+2d 04:00:00"));
+}
+
+/* An open pause stops the clock until resumed; a pause reason configured not to stop a stage does
+ * not affect it (dispatch keeps running). */
+static void test_open_pause_holds_clock(void **st)
+{
+    ow_state *s = *st;
+    apply(s, "00:00:00", "order.created", CREATED("emergency", ""));
+    apply(s, "00:30:00", "order.paused", "\"order_id\":\"o1\",\"reason\":\"customer_unavailable\"");
+    ow_state_advance(s, T("+3d 00:00:00"));
+    /* dispatch 5 m: 02:30, 04:00, 05:00, 07:30; response 15 m: 07:30, 12:00, 15:00, 22:30;
+     * arrival: 1 h = 50 % at 01:00 would be after the pause began at 00:30 → held */
+    assert_string_equal(drain(s), "raise sla:o1:dispatch:1:50 L0 @00:02:30\n"
+                                  "raise sla:o1:dispatch:1:80 L1 @00:04:00\n"
+                                  "raise sla:o1:dispatch:1:100 L2 @00:05:00\n"
+                                  "raise sla:o1:dispatch:1:150 L3 @00:07:30\n"
+                                  "raise sla:o1:response:1:50 L0 @00:07:30\n"
+                                  "raise sla:o1:response:1:80 L1 @00:12:00\n"
+                                  "raise sla:o1:response:1:100 L2 @00:15:00\n"
+                                  "raise sla:o1:response:1:150 L3 @00:22:30\n");
+}
+
+/* Cancelled and closed orders stop all of the order's clocks. */
+static void test_cancel_stops_everything(void **st)
+{
+    ow_state *s = *st;
+    apply(s, "00:00:00", "order.created", CREATED("emergency", ""));
+    ow_state_advance(s, T("00:03:00"));
+    assert_string_equal(drain(s), "raise sla:o1:dispatch:1:50 L0 @00:02:30\n");
+    assert_int_equal(ow_state_totals_get(s)->open_total, 1);
+    apply(s, "00:03:30", "order.cancelled", "\"order_id\":\"o1\"");
+    assert_string_equal(drain(s), "resolve sla:o1:dispatch:1:50 L0 @00:03:30\n");
+    assert_int_equal(ow_state_advance(s, T("+5d 00:00:00")), 0);
+    assert_int_equal(ow_state_totals_get(s)->open_total, 0);
+    assert_true(ow_state_next_due(s) == OW_NEVER);
+}
+
+/* Reopen starts a new resolution clock from the reopen time, and after it a new callback clock. */
+static void test_reopen_and_callback(void **st)
+{
+    ow_state *s = *st;
+    apply(s, "00:00:00", "order.created", CREATED("emergency", ""));
+    apply(s, "00:01:00", "order.dispatched", "\"order_id\":\"o1\",\"tech_id\":\"t1\"");
+    apply(s, "00:02:00", "order.accepted", "\"order_id\":\"o1\",\"tech_id\":\"t1\"");
+    apply(s, "00:30:00", "order.arrived", "\"order_id\":\"o1\",\"tech_id\":\"t1\"");
+    apply(s, "01:00:00", "order.resolved", "\"order_id\":\"o1\",\"tech_id\":\"t1\"");
+    assert_int_equal(ow_state_totals_get(s)->open_total, 0);
+    /* callback 24 h from 01:00: 50 % at 13:00 */
+    ow_state_advance(s, T("13:00:00"));
+    assert_string_equal(drain(s), "raise sla:o1:callback:1:50 L0 @13:00:00\n");
+    apply(s, "14:00:00", "order.reopened", "\"order_id\":\"o1\",\"reason\":\"leaks again\"");
+    assert_int_equal(ow_state_totals_get(s)->open_total, 1);
+    /* callback instance 1 ends at the reopen; resolution instance 2 runs 4 h from 14:00 */
+    assert_string_equal(drain(s), "resolve sla:o1:callback:1:50 L0 @14:00:00\n");
+    ow_state_advance(s, T("16:00:00"));
+    assert_string_equal(drain(s), "raise sla:o1:resolution:2:50 L0 @16:00:00\n");
+    apply(s, "16:30:00", "order.resolved", "\"order_id\":\"o1\",\"tech_id\":\"t1\"");
+    apply(s, "17:00:00", "order.callback", "\"order_id\":\"o1\",\"score\":5,\"nps\":10");
+    assert_string_equal(drain(s), "resolve sla:o1:resolution:2:50 L0 @16:30:00\n");
+    assert_int_equal(ow_state_advance(s, T("+5d 00:00:00")), 0);
+    assert_int_equal(ow_state_totals_get(s)->open_total, 0);
+}
+
+/* Complaint clocks belong to the complaint: urgent 15 m, normal 1 h. */
+static void test_complaint_clock(void **st)
+{
+    ow_state *s = *st;
+    apply(s, "00:00:00", "complaint.created",
+          "\"complaint_id\":\"c1\",\"severity\":\"urgent\",\"category\":\"late\",\"region\":\"east\"");
+    apply(s, "00:00:00", "complaint.created",
+          "\"complaint_id\":\"c2\",\"severity\":\"normal\",\"category\":\"rude\",\"region\":\"east\"");
+    ow_state_advance(s, T("00:30:00"));
+    assert_string_equal(drain(s), "raise sla:c1:complaint:1:50 L0 @00:07:30\n"
+                                  "raise sla:c1:complaint:1:80 L1 @00:12:00\n"
+                                  "raise sla:c1:complaint:1:100 L2 @00:15:00\n"
+                                  "raise sla:c1:complaint:1:150 L3 @00:22:30\n"
+                                  "raise sla:c2:complaint:1:50 L0 @00:30:00\n");
+    apply(s, "00:31:00", "complaint.responded", "\"complaint_id\":\"c2\"");
+    assert_string_equal(drain(s), "resolve sla:c2:complaint:1:50 L0 @00:31:00\n");
+    assert_int_equal(ow_state_totals_get(s)->complaints_open, 1);
+}
+
+/* Segment overrides: public raises general → important; vip halves targets. */
+static void test_overrides(void **st)
+{
+    ow_state *s = *st;
+    apply(s, "00:00:00", "order.created",
+          "\"order_id\":\"p1\",\"priority\":\"general\",\"category\":\"drain\",\"region\":\"north\","
+          "\"segment\":\"public\"");
+    apply(s, "00:00:00", "order.created",
+          "\"order_id\":\"v1\",\"priority\":\"emergency\",\"category\":\"drain\",\"region\":\"north\","
+          "\"segment\":\"vip\"");
+    ow_order_view v;
+    assert_true(ow_state_order(s, "p1", &v));
+    assert_int_equal(v.priority, OW_PRIO_IMPORTANT);
+    assert_int_equal(v.clocks[OW_STAGE_DISPATCH].target_ms, 15 * 60000);
+    assert_true(ow_state_order(s, "v1", &v));
+    assert_int_equal(v.clocks[OW_STAGE_DISPATCH].target_ms, 150000); /* 5 m × 50 % */
+    ow_state_advance(s, T("00:01:15"));
+    assert_string_equal(drain(s), "raise sla:v1:dispatch:1:50 L0 @00:01:15\n");
+}
+
+/* Duplicates are no-ops; events in any arrival order give the same clocks and alerts. */
+static void test_out_of_order_and_duplicates(void **st)
+{
+    ow_state *s = *st;
+    static const struct {
+        const char *hms, *type, *fields;
+    } evs[] = {
+        {"00:00:00", "order.created", CREATED("emergency", "")},
+        {"00:01:00", "order.dispatched", "\"order_id\":\"o1\",\"tech_id\":\"t1\""},
+        {"00:20:00", "order.accepted", "\"order_id\":\"o1\",\"tech_id\":\"t1\""},
+        {"01:00:00", "order.arrived", "\"order_id\":\"o1\",\"tech_id\":\"t1\""},
+    };
+    char forward[8192];
+    for (int i = 0; i < 4; i++) apply(s, evs[i].hms, evs[i].type, evs[i].fields);
+    ow_state_advance(s, T("+1d 00:00:00"));
+    snprintf(forward, sizeof forward, "%s", drain(s));
+
+    ow_state *r = ow_state_new(&pol);
+    for (int i = 3; i >= 0; i--) apply(r, evs[i].hms, evs[i].type, evs[i].fields);
+    for (int i = 0; i < 4; i++) assert_int_equal(apply(r, evs[i].hms, evs[i].type, evs[i].fields), 0);
+    assert_int_equal(ow_state_totals_get(r)->duplicates, 4);
+    ow_state_advance(r, T("+1d 00:00:00"));
+    assert_string_equal(drain(r), forward);
+    /* accept 50 % at 00:06, 80 % at 00:09, 100 % 00:11, 150 % 00:16; response 50 % 00:07:30,
+     * 80 % 00:12, 100 % 00:15; dispatch stopped at 00:01 before its 50 % at 00:02:30 */
+    assert_non_null(strstr(forward, "raise sla:o1:accept:1:150 L3 @00:16:00\n"));
+    assert_non_null(strstr(forward, "raise sla:o1:response:1:100 L2 @00:15:00\n"));
+    assert_null(strstr(forward, "response:1:150"));
+    assert_null(strstr(forward, "dispatch"));
+    ow_state_free(r);
+}
+
+/* Acknowledgement: recorded with who and when; unknown or closed alerts are refused. */
+static void test_ack(void **st)
+{
+    ow_state *s = *st;
+    apply(s, "00:00:00", "order.created", CREATED("emergency", ""));
+    ow_state_advance(s, T("00:05:00"));
+    drain(s);
+    ow_ack ack = {.at = T("00:05:10")};
+    snprintf(ack.by, sizeof ack.by, "wang.supervisor");
+    snprintf(ack.note, sizeof ack.note, "calling the team");
+    ow_err err;
+    assert_int_equal(ow_state_ack(s, "sla:o1:dispatch:1:100", &ack, &err), 0);
+    assert_string_equal(drain(s), "ack sla:o1:dispatch:1:100 L2 @00:05:10\n");
+    assert_non_null(ow_acks_get(ow_state_acks(s), "sla:o1:dispatch:1:100"));
+    assert_int_equal(ow_state_ack(s, "sla:o1:dispatch:1:150", &ack, &err), OW_ENOTFOUND);
+    assert_int_equal(ow_state_ack(s, "garbage", &ack, &err), OW_ENOTFOUND);
+    /* the ladder still climbs after an ack: 150 % at 00:07:30 */
+    ow_state_advance(s, T("00:07:30"));
+    assert_string_equal(drain(s), "raise sla:o1:dispatch:1:150 L3 @00:07:30\n"
+                                  "raise sla:o1:response:1:50 L0 @00:07:30\n");
+    apply(s, "00:08:00", "order.dispatched", "\"order_id\":\"o1\",\"tech_id\":\"t1\"");
+    drain(s);
+    assert_null(ow_acks_get(ow_state_acks(s), "sla:o1:dispatch:1:100"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_thresholds_fire_at_exact_instants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_late_accept_keeps_raised_warning, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redispatch_starts_new_accept_instance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pause_shifts_arrival_and_resolution, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_pause_holds_clock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_stops_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_and_callback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_complaint_clock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_order_and_duplicates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
