@@ -1,8 +1,8 @@
 /*
  * opswall-engine — consumes ops:events, keeps the live model, publishes the snapshot.
  *
- *   opswall-engine [--config PATH]                 live: Redis in, snapshot out
- *   opswall-engine [--config PATH] --replay FILE   batch: no Redis; final snapshot on stdout
+ *   opswall-engine [--config PATH] [--clock wall|event]   live: Redis in, snapshot and alerts out
+ *   opswall-engine [--config PATH] --replay FILE          batch: no Redis; alerts + snapshot on stdout
  */
 #include <signal.h>
 #include <stdio.h>
@@ -25,13 +25,21 @@ int main(int argc, char **argv)
 {
     ow_log_init("engine", OW_LOG_INFO);
     const char *replay = NULL;
+    ow_clock_mode clock = OW_CLOCK_WALL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--replay") == 0 && i + 1 < argc) {
             replay = argv[++i];
+        } else if (strcmp(argv[i], "--clock") == 0 && i + 1 < argc) {
+            const char *c = argv[++i];
+            if (strcmp(c, "wall") && strcmp(c, "event")) {
+                fprintf(stderr, "opswall-engine: --clock: expected wall or event, got %s\n", c);
+                return 2;
+            }
+            clock = strcmp(c, "event") == 0 ? OW_CLOCK_EVENT : OW_CLOCK_WALL;
         } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             i++;
         } else {
-            fprintf(stderr, "usage: opswall-engine [--config PATH] [--replay FILE]\n");
+            fprintf(stderr, "usage: opswall-engine [--config PATH] [--clock wall|event] [--replay FILE]\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
@@ -52,7 +60,7 @@ int main(int argc, char **argv)
         ow_error("%s", err.msg);
         return 1;
     }
-    int rc = ow_runner_run(&cfg, &env, &stop_requested);
+    int rc = ow_runner_run(&cfg, &env, clock, &stop_requested);
     ow_redis_env_close(&env);
     return rc;
 }

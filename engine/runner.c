@@ -7,18 +7,22 @@
 
 #include "clock.h"
 #include "event.h"
+#include "functions.h"
 #include "keys.h"
-#include "log.h"
-#include "model.h"
-#include "snapshot.h"
 #include "linereader.h"
+#include "log.h"
+#include "picture.h"
+#include "policy.h"
+#include "state.h"
 
 #define HEARTBEAT_MS 5000
 
 typedef struct runner {
     const ow_config *cfg;
+    const ow_policy *policy;
+    ow_clock_mode clock;
     redisContext *c;
-    ow_model *model;
+    ow_state *model;
     ow_event ev;
     int64_t seq;
     bool dirty;
@@ -42,15 +46,110 @@ static int apply_entry(runner *r, const redisReply *entry, int64_t now_ms)
                 d ? err.msg : "no field d");
         return OW_OK;
     }
-    int changed = ow_model_apply(r->model, &r->ev, now_ms);
+    (void)now_ms;
+    int changed = ow_state_apply(r->model, &r->ev);
     if (changed < 0) return changed;
     if (changed) r->dirty = true;
     return OW_OK;
 }
 
+/* The engine's now: the wall clock live, the latest event time in event-time mode. */
+static int64_t engine_now(const runner *r)
+{
+    return r->clock == OW_CLOCK_EVENT ? ow_state_totals_get(r->model)->last_event_ms
+                                      : ow_clock_wall_ms();
+}
+
+/* Write the outbox: raises through ow_alerts (each id at most once, ever), resolves and acks to
+ * the change stream, and the open-alerts hash kept in step. */
+static int flush_alerts(runner *r, ow_err *err)
+{
+    size_t n;
+    const ow_alert *a = ow_state_outbox(r->model, &n);
+    if (!n) return OW_OK;
+    size_t raises = 0;
+    for (size_t i = 0; i < n; i++) raises += a[i].op == OW_ALERT_RAISE;
+    const char **argv = calloc(6 + raises * 3 + 1, sizeof *argv);
+    char **owned = calloc(n * 2 + 1, sizeof *owned);
+    size_t no = 0, k = 0;
+    int rc = OW_OK;
+    if (!argv || !owned) {
+        rc = ow_err_set(err, OW_ENOMEM, "out of memory");
+        goto out;
+    }
+    char numkeys[24], ttl[24], maxlen[24];
+    snprintf(numkeys, sizeof numkeys, "%zu", raises + 2);
+    snprintf(ttl, sizeof ttl, "%lld", 90LL * 86400 * 1000); /* raised ids are remembered 90 days */
+    snprintf(maxlen, sizeof maxlen, "%lld", (long long)r->cfg->streams.events_maxlen);
+    argv[k++] = "FCALL", argv[k++] = "ow_alerts", argv[k++] = numkeys;
+    argv[k++] = OW_KEY_ALERTS, argv[k++] = OW_KEY_ALERTS_OPEN;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].op != OW_ALERT_RAISE) continue;
+        char *key = malloc(sizeof OW_KEY_ALERT_ONCE_PREFIX + strlen(a[i].id));
+        if (!key) {
+            rc = ow_err_set(err, OW_ENOMEM, "out of memory");
+            goto out;
+        }
+        strcpy(key, OW_KEY_ALERT_ONCE_PREFIX);
+        strcat(key, a[i].id);
+        owned[no++] = key;
+        argv[k++] = key;
+    }
+    argv[k++] = ttl, argv[k++] = maxlen;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].op != OW_ALERT_RAISE) continue;
+        char *json = ow_alert_format(&a[i], NULL);
+        if (!json) {
+            rc = ow_err_set(err, OW_ENOMEM, "out of memory");
+            goto out;
+        }
+        owned[no++] = json;
+        argv[k++] = a[i].id, argv[k++] = json;
+    }
+    int pending = 0;
+    if (raises) redisAppendCommandArgv(r->c, (int)k, argv, NULL), pending++;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].op == OW_ALERT_RAISE) continue;
+        const ow_ack *ack = a[i].op == OW_ALERT_ACK ? ow_acks_get(ow_state_acks(r->model), a[i].id) : NULL;
+        char *json = ow_alert_format(&a[i], ack);
+        if (!json) {
+            rc = ow_err_set(err, OW_ENOMEM, "out of memory");
+            goto out;
+        }
+        redisAppendCommand(r->c, "XADD %s MAXLEN ~ %lld * id %s d %s", OW_KEY_ALERT_CHANGES,
+                           (long long)r->cfg->streams.events_maxlen, a[i].id, json);
+        if (a[i].op == OW_ALERT_RESOLVE)
+            redisAppendCommand(r->c, "HDEL %s %s", OW_KEY_ALERTS_OPEN, a[i].id);
+        else
+            redisAppendCommand(r->c, "HSET %s %s %s", OW_KEY_ALERTS_OPEN, a[i].id, json);
+        pending += 2;
+        free(json);
+    }
+    for (int i = 0; i < pending; i++) {
+        redisReply *rep;
+        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK) {
+            rc = ow_err_set(err, OW_EREDIS, "writing alerts: %s", r->c->errstr);
+            goto out;
+        }
+        if (rep->type == REDIS_REPLY_ERROR && !rc)
+            rc = ow_err_set(err, OW_EREDIS, "writing alerts: %s", rep->str);
+        freeReplyObject(rep);
+    }
+    if (!rc) {
+        ow_state_outbox_clear(r->model);
+        r->dirty = true;
+    }
+out:
+    for (size_t i = 0; i < no; i++) free(owned[i]);
+    free(owned);
+    free(argv);
+    return rc;
+}
+
 static int publish(runner *r, int64_t now_ms, ow_err *err)
 {
-    char *snap = ow_snapshot_format(r->model, r->seq + 1, now_ms, OW_MODE_LIVE);
+    char *snap = ow_picture_snapshot(r->model, r->seq + 1, now_ms,
+                                     r->clock == OW_CLOCK_EVENT ? OW_MODE_REPLAY : OW_MODE_LIVE);
     if (!snap) return ow_err_set(err, OW_ENOMEM, "out of memory");
     redisAppendCommand(r->c, "SET %s %s", OW_KEY_SNAPSHOT, snap);
     redisAppendCommand(r->c, "PUBLISH %s %s", OW_CHAN_LIVE, snap);
@@ -122,10 +221,16 @@ static int rebuild(runner *r, const char *upto, ow_err *err)
         if (!rep) return OW_EREDIS;
         size_t n = rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0;
         int rc = OW_OK;
-        for (size_t i = 0; i < n && !rc; i++) rc = apply_entry(r, rep->element[i], now);
+        for (size_t i = 0; i < n && !rc; i++) {
+            rc = apply_entry(r, rep->element[i], now);
+            if (!rc && r->clock == OW_CLOCK_EVENT && ow_state_advance(r->model, engine_now(r)) < 0)
+                rc = OW_ENOMEM;
+        }
         if (n) snprintf(from, sizeof from, "(%s", rep->element[n - 1]->element[0]->str);
         freeReplyObject(rep);
         if (rc) return ow_err_set(err, rc, "rebuilding the model: out of memory");
+        /* alerts of the rebuilt past were written by the run that consumed it */
+        ow_state_outbox_clear(r->model);
         count += (int64_t)n;
         if (n < (size_t)r->cfg->engine.batch) break;
     }
@@ -158,7 +263,18 @@ static int consume(runner *r, const char *id, bool only_ack, int64_t block_ms, s
         const redisReply *entries = rep->element[0]->element[1];
         size_t n = entries->elements;
         int64_t now = ow_clock_wall_ms();
-        for (size_t i = 0; i < n && !rc && !only_ack; i++) rc = apply_entry(r, entries->element[i], now);
+        for (size_t i = 0; i < n && !rc && !only_ack; i++) {
+            rc = apply_entry(r, entries->element[i], now);
+            /* each event is applied first, then every crossing up to now fires (DESIGN §4) */
+            if (!rc && r->clock == OW_CLOCK_EVENT && ow_state_advance(r->model, engine_now(r)) < 0)
+                rc = ow_err_set(err, OW_ENOMEM, "out of memory");
+        }
+        if (!rc && !only_ack && r->clock == OW_CLOCK_WALL &&
+            ow_state_advance(r->model, engine_now(r)) < 0)
+            rc = ow_err_set(err, OW_ENOMEM, "out of memory");
+        /* alerts are in Redis before their events are acknowledged: a crash re-applies the
+         * events and ow_alerts drops the raises already written */
+        if (!rc) rc = flush_alerts(r, err);
         if (n && !rc) {
             const char **argv = malloc((n + 3) * sizeof *argv);
             if (!argv) {
@@ -191,8 +307,14 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     } while (got && !*stop);
     if ((rc = publish(r, ow_clock_wall_ms(), err))) return rc;
     ow_info("consuming %s as %s/%s", OW_KEY_EVENTS, r->cfg->engine.group, r->cfg->engine.consumer);
+    if ((rc = ow_functions_load(r->c, err))) return rc;
     while (!*stop) {
-        if ((rc = consume(r, ">", false, r->cfg->engine.block_ms, &got, err))) return rc;
+        int64_t block = r->cfg->engine.block_ms;
+        if (r->clock == OW_CLOCK_WALL) { /* wake for the next crossing even with no events */
+            int64_t due = ow_state_next_due(r->model), now = ow_clock_wall_ms();
+            if (due != OW_NEVER && due - now < block) block = due > now ? due - now : 1;
+        }
+        if ((rc = consume(r, ">", false, block, &got, err))) return rc;
         int64_t since = ow_clock_mono_ms() - r->last_publish_ms;
         if ((r->dirty && since >= r->cfg->engine.publish_interval_ms) || since >= HEARTBEAT_MS)
             if ((rc = publish(r, ow_clock_wall_ms(), err))) return rc;
@@ -200,15 +322,18 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     return OW_OK;
 }
 
-int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, volatile sig_atomic_t *stop)
+int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode clock,
+                  volatile sig_atomic_t *stop)
 {
-    runner r = {.cfg = cfg};
+    ow_policy policy;
+    ow_policy_from_config(&policy, cfg);
+    runner r = {.cfg = cfg, .policy = &policy, .clock = clock};
     int64_t backoff = 100;
     while (!*stop) {
         ow_err err;
         r.c = ow_redis_connect(env, &err);
         if (r.c) {
-            r.model = ow_model_new(cfg);
+            r.model = ow_state_new(&policy);
             if (!r.model) {
                 redisFree(r.c);
                 ow_error("out of memory");
@@ -216,7 +341,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, volatile sig_at
             }
             r.dirty = false;
             int rc = session(&r, stop, &err);
-            ow_model_free(r.model);
+            ow_state_free(r.model);
             r.model = NULL;
             redisFree(r.c);
             r.c = NULL;
@@ -242,16 +367,21 @@ int ow_runner_replay_file(const ow_config *cfg, const char *path)
         ow_error("%s: cannot open", path);
         return 1;
     }
+    ow_policy policy;
+    ow_policy_from_config(&policy, cfg);
     ow_linereader lr;
-    ow_model *m = ow_model_new(cfg);
+    ow_state *m = ow_state_new(&policy);
     ow_event *ev = malloc(sizeof *ev);
     int status = 1;
+    bool lr_ok = false;
     if (!m || !ev || ow_linereader_init(&lr, f, OW_EVENT_MAX_BYTES)) {
         ow_error("out of memory");
         goto out;
     }
-    size_t len, total;
+    lr_ok = true;
+    size_t len, total, nalerts = 0;
     int64_t bad = 0;
+    printf("{\"alerts\":[");
     while (ow_linereader_next(&lr, &len, &total)) {
         if (total == 0) continue;
         ow_err err;
@@ -261,24 +391,35 @@ int ow_runner_replay_file(const ow_config *cfg, const char *path)
                     total > len ? "event larger than 64 KiB" : err.msg);
             continue;
         }
-        if (ow_model_apply(m, ev, ev->ts_ms) < 0) {
+        /* replay: now is the latest event time; apply, then fire every crossing up to now */
+        if (ow_state_apply(m, ev) < 0 ||
+            ow_state_advance(m, ow_state_totals_get(m)->last_event_ms) < 0) {
             ow_error("out of memory");
-            goto out_lr;
+            goto out;
         }
+        size_t n;
+        const ow_alert *a = ow_state_outbox(m, &n);
+        for (size_t i = 0; i < n; i++) {
+            if (a[i].op != OW_ALERT_RAISE) continue;
+            char *json = ow_alert_format(&a[i], NULL);
+            if (!json) goto out;
+            printf("%s\n%s", nalerts++ ? "," : "", json);
+            free(json);
+        }
+        ow_state_outbox_clear(m);
     }
-    const ow_model_stats *st = ow_model_stats_get(m);
-    char *snap = ow_snapshot_format(m, 1, st->last_event_ms, OW_MODE_REPLAY);
+    const ow_state_totals *st = ow_state_totals_get(m);
+    char *snap = ow_picture_snapshot(m, 1, st->last_event_ms, OW_MODE_REPLAY);
     if (snap) {
-        puts(snap);
+        printf("],\n\"snapshot\":%s}\n", snap);
         free(snap);
         status = 0;
     }
     if (bad) ow_warn("%lld lines skipped", (long long)bad);
-out_lr:
-    ow_linereader_fini(&lr);
 out:
+    if (lr_ok) ow_linereader_fini(&lr);
     free(ev);
-    ow_model_free(m);
+    ow_state_free(m);
     if (f != stdin) fclose(f);
     return status;
 }

@@ -16,10 +16,15 @@
 #include "config.h"
 #include "redis.h"
 
-/* Runs until *stop becomes non-zero. Returns 0 on a requested stop, non-zero on a fatal error. */
-int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, volatile sig_atomic_t *stop);
+/* The engine's "now": the wall clock (live), or the latest event time (replay through Redis). */
+typedef enum { OW_CLOCK_WALL, OW_CLOCK_EVENT } ow_clock_mode;
 
-/* Batch mode: apply an NDJSON event file with no Redis and print the final snapshot on stdout.
+/* Runs until *stop becomes non-zero. Returns 0 on a requested stop, non-zero on a fatal error. */
+int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode clock,
+                  volatile sig_atomic_t *stop);
+
+/* Batch mode: apply an NDJSON event file with no Redis, in event time, and print one JSON
+ * document on stdout: {"alerts":[every alert raised, in order], "snapshot":{the final snapshot}}.
  * Lines that fail validation are reported on stderr with their line number and skipped. */
 int ow_runner_replay_file(const ow_config *cfg, const char *path);
 

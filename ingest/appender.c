@@ -5,28 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "functions.h"
 #include "keys.h"
 #include "redis.h"
-
-/* KEYS[1] = events stream, KEYS[2..] = one dedup key per event.
- * ARGV[1] = dedup window (ms), ARGV[2] = stream MAXLEN (approximate), then per event: ts, type, d.
- * Returns one entry per event: the new stream id, or nil for a duplicate. */
-static const char lua_library[] =
-    "#!lua name=" OW_FUNCTION_LIBRARY "\n"
-    "local function ow_append(keys, args)\n"
-    "  local out = {}\n"
-    "  for i = 2, #keys do\n"
-    "    local a = 3 + (i - 2) * 3\n"
-    "    if redis.call('SET', keys[i], '1', 'NX', 'PX', args[1]) then\n"
-    "      out[#out + 1] = redis.call('XADD', keys[1], 'MAXLEN', '~', args[2], '*',\n"
-    "                                 'ts', args[a], 'type', args[a + 1], 'd', args[a + 2])\n"
-    "    else\n"
-    "      out[#out + 1] = false\n"
-    "    end\n"
-    "  end\n"
-    "  return out\n"
-    "end\n"
-    "redis.register_function('" OW_FUNCTION_APPEND "', ow_append)\n";
 
 typedef struct pending {
     char key[sizeof(OW_KEY_DEDUP_PREFIX) + OW_ID_BUF];
@@ -49,10 +30,7 @@ struct ow_appender {
 
 ow_appender *ow_appender_new(redisContext *c, const ow_config *cfg, ow_err *err)
 {
-    redisReply *r = ow_redis_cmd(c, err, "loading the ingest Redis Function (needs Redis >= 7)",
-                                 "FUNCTION LOAD REPLACE %s", lua_library);
-    if (!r) return NULL;
-    freeReplyObject(r);
+    if (ow_functions_load(c, err)) return NULL;
     ow_appender *a = calloc(1, sizeof *a);
     size_t cap = (size_t)cfg->ingest.batch;
     size_t argc = 5 + cap * 4; /* FCALL name numkeys stream window maxlen + per event */

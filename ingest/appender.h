@@ -1,7 +1,8 @@
 /*
  * appender — the one path by which events enter Redis: de-duplicate and append, atomically.
  *
- * Valid events are buffered and sent in batches to the Redis Function ow_append, which for each
+ * Valid events are buffered and sent in batches to the Redis Function ow_append (io/functions.c),
+ * which for each
  * event sets its dedup key (SET NX PX window) and, only when the key was new, XADDs the event to
  * ops:events — the check and the append are one atomic step on the Redis side, so several ingest
  * processes and restarts never append an event twice. Rejected input goes to ops:rejects with
