@@ -21,14 +21,21 @@ void ow_alert_sla_id(char *out, bool complaint, const char *subject, int stage, 
              pct);
 }
 
+void ow_alert_id(const ow_alert *a, char *out)
+{
+    ow_alert_sla_id(out, a->complaint, a->subject, a->stage, a->instance, a->pct);
+}
+
 char *ow_alert_format(const ow_alert *a, const ow_ack *ack)
 {
+    char id[OW_ALERT_ID_BUF];
+    ow_alert_id(a, id);
     static const char *const ops[] = {"raise", "resolve", "ack"};
     char at[OW_TIME_TEXT_MAX];
     ow_time_format(a->at, at);
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
-    bool ok = cJSON_AddStringToObject(o, "id", a->id) &&
+    bool ok = cJSON_AddStringToObject(o, "id", id) &&
               cJSON_AddStringToObject(o, "kind", a->kind == OW_ALERT_SLA ? "sla" : "flag") &&
               cJSON_AddNumberToObject(o, "level", a->level) &&
               cJSON_AddStringToObject(o, "at", at) &&

@@ -23,17 +23,18 @@
 typedef enum { OW_ALERT_SLA, OW_ALERT_FLAG } ow_alert_kind;
 typedef enum { OW_ALERT_RAISE, OW_ALERT_RESOLVE, OW_ALERT_ACK } ow_alert_op;
 
-/* One alert as it leaves the engine (a value: copy freely). */
+/* One alert record as it leaves the engine. Small on purpose (a rainstorm raises hundreds of
+ * thousands): the strings are borrowed from the state that produced it and stay valid while that
+ * state lives; the id is derived (ow_alert_id). */
 typedef struct ow_alert {
     ow_alert_op op;
-    char id[OW_ALERT_ID_BUF];
     ow_alert_kind kind;
-    int level;      /* 0 info, 1 dispatcher desk, 2 supervisor, 3 manager */
-    int64_t at;     /* raise: the crossing instant; resolve: when the stage stopped; ack: when */
-    char region[OW_NAME_BUF];
-    int stage;      /* ow_stage or OW_STAGE_COMPLAINT */
-    bool complaint; /* subject is a complaint_id (else an order_id) */
-    char subject[OW_ID_BUF];
+    int level;           /* 0 info, 1 dispatcher desk, 2 supervisor, 3 manager */
+    int64_t at;          /* raise: the crossing instant; resolve: when the stage stopped; ack: when */
+    const char *region;  /* borrowed */
+    const char *subject; /* order_id or complaint_id, borrowed */
+    int stage;           /* ow_stage or OW_STAGE_COMPLAINT */
+    bool complaint;      /* subject is a complaint_id (else an order_id) */
     int instance;
     int pct;
     int64_t target_ms;
@@ -51,6 +52,9 @@ const char *ow_alert_stage_name(int stage);
 /* Writes the stable id of an SLA crossing into out (OW_ALERT_ID_BUF bytes). */
 void ow_alert_sla_id(char *out, bool complaint, const char *subject, int stage, int instance,
                      int pct);
+
+/* The alert's stable id into out (OW_ALERT_ID_BUF bytes). */
+void ow_alert_id(const ow_alert *a, char *out);
 
 /* JSON text of an alert (DESIGN §7 fields; "op" for resolve/ack records). Caller frees with free().
  * ack may be NULL. */

@@ -70,7 +70,7 @@ static int flush_alerts(runner *r, ow_err *err)
     size_t raises = 0;
     for (size_t i = 0; i < n; i++) raises += a[i].op == OW_ALERT_RAISE;
     const char **argv = calloc(6 + raises * 3 + 1, sizeof *argv);
-    char **owned = calloc(n * 2 + 1, sizeof *owned);
+    char **owned = calloc(n * 3 + 1, sizeof *owned);
     size_t no = 0, k = 0;
     int rc = OW_OK;
     if (!argv || !owned) {
@@ -85,18 +85,24 @@ static int flush_alerts(runner *r, ow_err *err)
     argv[k++] = OW_KEY_ALERTS, argv[k++] = OW_KEY_ALERTS_OPEN;
     for (size_t i = 0; i < n; i++) {
         if (a[i].op != OW_ALERT_RAISE) continue;
-        char *key = malloc(sizeof OW_KEY_ALERT_ONCE_PREFIX + strlen(a[i].id));
-        if (!key) {
+        char id[OW_ALERT_ID_BUF];
+        ow_alert_id(&a[i], id);
+        char *key = malloc(sizeof OW_KEY_ALERT_ONCE_PREFIX + strlen(id));
+        char *idcopy = strdup(id);
+        if (!key || !idcopy) {
+            free(key);
+            free(idcopy);
             rc = ow_err_set(err, OW_ENOMEM, "out of memory");
             goto out;
         }
         strcpy(key, OW_KEY_ALERT_ONCE_PREFIX);
-        strcat(key, a[i].id);
+        strcat(key, id);
         owned[no++] = key;
+        owned[no++] = idcopy;
         argv[k++] = key;
     }
     argv[k++] = ttl, argv[k++] = maxlen;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0, r_i = 0; i < n; i++) {
         if (a[i].op != OW_ALERT_RAISE) continue;
         char *json = ow_alert_format(&a[i], NULL);
         if (!json) {
@@ -104,24 +110,28 @@ static int flush_alerts(runner *r, ow_err *err)
             goto out;
         }
         owned[no++] = json;
-        argv[k++] = a[i].id, argv[k++] = json;
+        argv[k++] = owned[2 * r_i + 1]; /* the id copied above */
+        argv[k++] = json;
+        r_i++;
     }
     int pending = 0;
     if (raises) redisAppendCommandArgv(r->c, (int)k, argv, NULL), pending++;
     for (size_t i = 0; i < n; i++) {
         if (a[i].op == OW_ALERT_RAISE) continue;
-        const ow_ack *ack = a[i].op == OW_ALERT_ACK ? ow_acks_get(ow_state_acks(r->model), a[i].id) : NULL;
+        char id[OW_ALERT_ID_BUF];
+        ow_alert_id(&a[i], id);
+        const ow_ack *ack = a[i].op == OW_ALERT_ACK ? ow_acks_get(ow_state_acks(r->model), id) : NULL;
         char *json = ow_alert_format(&a[i], ack);
         if (!json) {
             rc = ow_err_set(err, OW_ENOMEM, "out of memory");
             goto out;
         }
         redisAppendCommand(r->c, "XADD %s MAXLEN ~ %lld * id %s d %s", OW_KEY_ALERT_CHANGES,
-                           (long long)r->cfg->streams.events_maxlen, a[i].id, json);
+                           (long long)r->cfg->streams.events_maxlen, id, json);
         if (a[i].op == OW_ALERT_RESOLVE)
-            redisAppendCommand(r->c, "HDEL %s %s", OW_KEY_ALERTS_OPEN, a[i].id);
+            redisAppendCommand(r->c, "HDEL %s %s", OW_KEY_ALERTS_OPEN, id);
         else
-            redisAppendCommand(r->c, "HSET %s %s %s", OW_KEY_ALERTS_OPEN, a[i].id, json);
+            redisAppendCommand(r->c, "HSET %s %s %s", OW_KEY_ALERTS_OPEN, id, json);
         pending += 2;
         free(json);
     }

@@ -39,6 +39,8 @@ typedef struct order {
     int32_t heap_pos;
     uint8_t prio, given_prio, segment;
     bool created, open, paused;
+    bool has_pauses;    /* any paused event: without one, no clock needs the pause scan */
+    bool targets_known; /* clk.target is current for (prio, segment, category, region) */
     int32_t region, category; /* interned, -1 = unknown */
     uint16_t nev, cap;
     lc_ev *evs;
@@ -157,20 +159,23 @@ static int emit(ow_state *s, ow_alert_op op, bool is_complaint, const char *subj
     a->kind = OW_ALERT_SLA;
     a->level = ow_sla_level[k];
     a->at = at;
-    snprintf(a->region, sizeof a->region, "%s", ow_names_get(&s->regions, region));
+    a->region = ow_names_get(&s->regions, region);
     a->stage = stage;
     a->complaint = is_complaint;
-    snprintf(a->subject, sizeof a->subject, "%s", subject);
+    a->subject = subject;
     a->instance = c->instance;
     a->pct = ow_sla_pct[k];
     a->target_ms = c->target;
-    ow_alert_sla_id(a->id, is_complaint, subject, stage, c->instance, a->pct);
     if (op == OW_ALERT_RAISE) {
         s->totals.alerts_raised++;
         s->totals.alerts_open_by_level[a->level]++;
     } else {
         s->totals.alerts_open_by_level[a->level]--;
-        ow_acks_remove(&s->acks, a->id);
+        if (s->acks.by_id.len) {
+            char id[OW_ALERT_ID_BUF];
+            ow_alert_id(a, id);
+            ow_acks_remove(&s->acks, id);
+        }
     }
     return OW_OK;
 }
@@ -195,6 +200,7 @@ static size_t order_pauses(const ow_state *s, const order *o, int stage, ow_inte
 {
     size_t n = 0;
     int64_t open_from = OW_NEVER;
+    if (!o->has_pauses) return 0;
     for (uint16_t i = 0; i < o->nev; i++) {
         const lc_ev *e = &o->evs[i];
         if (e->type == OW_EV_ORDER_PAUSED && open_from == OW_NEVER &&
@@ -255,8 +261,12 @@ static int order_schedule(ow_state *s, order *o)
         ow_timerq_remove(&s->timers, &o->heap_pos);
         return OW_OK;
     }
-    return ow_timerq_set(&s->timers, best, ((uint64_t)o->seq << 3) | (uint64_t)best_stage, o,
-                         &o->heap_pos);
+    uint64_t tie = ((uint64_t)o->seq << 3) | (uint64_t)best_stage;
+    if (o->heap_pos >= 0) {
+        const ow_timer *cur = &s->timers.heap[o->heap_pos];
+        if (cur->at == best && cur->tie == tie) return OW_OK; /* unchanged: most events */
+    }
+    return ow_timerq_set(&s->timers, best, tie, o, &o->heap_pos);
 }
 
 /* Set a clock to (instance, start, stop, target); an instance change ends the old one at
@@ -378,9 +388,14 @@ static int order_recompute(ow_state *s, order *o, const ow_event *created_ev)
     o->open = o->created && (last_end == OW_NEVER || (last_reopen != OW_NEVER && last_reopen > last_end));
     const char *cat = ow_names_get(&s->categories, o->category);
     const char *reg = region_name(s, o->region);
-    if (o->created)
+    if (o->created && (!o->targets_known || created_ev)) {
         o->prio = (uint8_t)ow_policy_priority(s->policy, (ow_priority)o->given_prio,
                                               (ow_segment)o->segment, cat, reg);
+        for (int st = 0; st < NSTAGES; st++)
+            o->c[st].target = ow_policy_target(s->policy, (ow_priority)o->prio,
+                                               (ow_segment)o->segment, cat, reg, (ow_stage)st);
+        o->targets_known = true;
+    }
     (void)was_created;
 
     /* each stage's current instance; `ended` is when a previous instance of it ended */
@@ -400,9 +415,7 @@ static int order_recompute(ow_state *s, order *o, const ow_event *created_ev)
         uint16_t inst = o->created ? want[st].inst : o->c[st].instance;
         int64_t stop = want[st].stop;
         if (terminal != OW_NEVER && (stop == OW_NEVER || terminal < stop)) stop = terminal;
-        int64_t target = o->created ? ow_policy_target(s->policy, (ow_priority)o->prio,
-                                                       (ow_segment)o->segment, cat, reg, (ow_stage)st)
-                                    : 0;
+        int64_t target = o->created ? o->c[st].target : 0;
         int rc = clock_update(s, false, o->id, o->region, st, &o->c[st], inst, start, stop, target,
                               want[st].ended);
         if (rc) return rc;
@@ -439,7 +452,10 @@ static int apply_order(ow_state *s, const ow_event *ev)
         if (t < 0) return OW_ENOMEM;
         e.tech = (uint32_t)t + 1;
     }
-    if (ev->type == OW_EV_ORDER_PAUSED) e.arg = (uint8_t)ev->pause_reason;
+    if (ev->type == OW_EV_ORDER_PAUSED) {
+        e.arg = (uint8_t)ev->pause_reason;
+        o->has_pauses = true;
+    }
     int ins = lc_insert(o, e);
     if (ins <= 0) {
         if (ins == 0) s->totals.duplicates++;
@@ -656,6 +672,7 @@ int ow_state_ack(ow_state *s, const char *alert_id, const ow_ack *ack, ow_err *e
     char subject[OW_ID_BUF], stage_name[32];
     int instance, pct, k = -1, st = -1;
     const clk *c = NULL;
+    const char *subject_key = NULL;
     int32_t region = -1;
     if (parse_sla_id(alert_id, subject, sizeof subject, stage_name, sizeof stage_name, &instance,
                      &pct)) {
@@ -665,10 +682,10 @@ int ow_state_ack(ow_state *s, const char *alert_id, const ow_ack *ack, ow_err *e
             if (strcmp(ow_alert_stage_name(i), stage_name) == 0) st = i;
         if (st == OW_STAGE_COMPLAINT) {
             const complaint *cp = ow_map_get(&s->complaints, subject);
-            if (cp) c = &cp->c, region = cp->region;
+            if (cp) c = &cp->c, region = cp->region, subject_key = cp->id;
         } else if (st >= 0) {
             const order *o = ow_map_get(&s->orders, subject);
-            if (o) c = &o->c[st], region = o->region;
+            if (o) c = &o->c[st], region = o->region, subject_key = o->id;
         }
     }
     if (!c || k < 0 || c->instance != instance || !(c->open & (1u << k)))
@@ -680,11 +697,10 @@ int ow_state_ack(ow_state *s, const char *alert_id, const ow_ack *ack, ow_err *e
     rec->kind = OW_ALERT_SLA;
     rec->level = ow_sla_level[k];
     rec->at = ack->at;
-    snprintf(rec->id, sizeof rec->id, "%s", alert_id);
-    snprintf(rec->region, sizeof rec->region, "%s", region_name(s, region));
+    rec->region = region_name(s, region);
     rec->stage = st;
     rec->complaint = st == OW_STAGE_COMPLAINT;
-    snprintf(rec->subject, sizeof rec->subject, "%s", subject);
+    rec->subject = subject_key;
     rec->pct = pct;
     rec->instance = instance;
     rec->target_ms = c->target;

@@ -59,10 +59,11 @@ static const char *drain(ow_state *s)
     out[0] = '\0';
     for (size_t i = 0; i < n; i++) {
         static const char *const ops[] = {"raise", "resolve", "ack"};
-        char at[OW_TIME_TEXT_MAX];
+        char at[OW_TIME_TEXT_MAX], id[OW_ALERT_ID_BUF];
         ow_time_format(a[i].at, at);
+        ow_alert_id(&a[i], id);
         used += (size_t)snprintf(out + used, sizeof out - used, "%s %s L%d @%.8s%s\n", ops[a[i].op],
-                                 a[i].id, a[i].level, at + 11, at[9] != '2' ? "(+day)" : "");
+                                 id, a[i].level, at + 11, at[9] != '2' ? "(+day)" : "");
     }
     ow_state_outbox_clear(s);
     return out;
