@@ -9,74 +9,8 @@
 #include <string.h>
 
 #include "sla.h"
+#include "state_impl.h"
 #include "timerq.h"
-
-#define NSTAGES OW_STAGE__ORDER_COUNT
-#define MAX_PAUSES 32
-#define TIE_COMPLAINT (UINT64_C(1) << 63)
-
-/* One lifecycle instant of an order, kept sorted by (ts, type, tech, arg). */
-typedef struct lc_ev {
-    int64_t ts;
-    uint32_t tech; /* interned technician id + 1, 0 = none */
-    uint8_t type;  /* ow_event_type */
-    uint8_t arg;   /* pause reason */
-    uint16_t pad;
-} lc_ev;
-
-/* One SLA clock: the current instance of a stage. */
-typedef struct clk {
-    int64_t start, stop; /* OW_NEVER = not started / still running */
-    int64_t target;      /* ms; 0 = no clock */
-    uint16_t instance;   /* 1-based; 0 = never started */
-    uint8_t fired;       /* thresholds raised for this instance */
-    uint8_t open;        /* raised and not yet resolved */
-} clk;
-
-typedef struct order {
-    const char *id; /* the map's copy of the key */
-    uint32_t seq;   /* first-seen order: deterministic tie-break */
-    int32_t heap_pos;
-    uint8_t prio, given_prio, segment;
-    bool created, open, paused;
-    bool has_pauses;    /* any paused event: without one, no clock needs the pause scan */
-    bool targets_known; /* clk.target is current for (prio, segment, category, region) */
-    int32_t region, category; /* interned, -1 = unknown */
-    uint16_t nev, cap;
-    lc_ev *evs;
-    clk c[NSTAGES];
-} order;
-
-typedef struct complaint {
-    const char *id;
-    uint32_t seq;
-    int32_t heap_pos;
-    int32_t region;
-    uint8_t severity;
-    bool created;
-    int64_t created_ts, responded_ts;
-    clk c;
-} complaint;
-
-typedef struct tech {
-    int32_t region;
-    uint8_t status;
-    bool has_status;
-    int64_t status_ts, loc_ts;
-    double lat, lon;
-} tech;
-
-struct ow_state {
-    const ow_policy *policy;
-    ow_map orders, complaints, techs;
-    ow_names regions, categories, tech_ids;
-    ow_timerq timers;
-    ow_acks acks;
-    ow_alert *outbox;
-    size_t nout, capout;
-    uint32_t next_seq;
-    ow_state_totals totals;
-};
 
 /* ---------------------------------------------------------------- life cycle */
 
@@ -475,6 +409,27 @@ static int apply_order(ow_state *s, const ow_event *ev)
     return rc ? rc : 1;
 }
 
+static void count_open_alerts(ow_state *s, const clk *c, int sign)
+{
+    for (int k = 0; k < OW_SLA_THRESHOLDS; k++)
+        if (c->open & (1u << k)) s->totals.alerts_open_by_level[ow_sla_level[k]] += sign;
+}
+
+int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
+{
+    int rc = order_recompute(s, o, NULL);
+    ow_state_outbox_clear(s); /* deriving clocks from scratch reports nothing new */
+    if (rc) return rc;
+    for (int st = 0; st < NSTAGES; st++) {
+        o->c[st].instance = saved[st].instance;
+        o->c[st].fired = saved[st].fired;
+        o->c[st].open = saved[st].open;
+        count_open_alerts(s, &o->c[st], +1);
+    }
+    account(s, o, +1);
+    return order_schedule(s, o);
+}
+
 /* ---------------------------------------------------------------- complaints */
 
 static int complaint_schedule(ow_state *s, complaint *c)
@@ -536,6 +491,20 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
                           OW_NEVER);
     if (!rc) rc = complaint_schedule(s, c);
     return rc ? rc : 1;
+}
+
+int ow_state_impl_complaint_restore(ow_state *s, complaint *c, clk saved)
+{
+    int64_t start = c->created ? c->created_ts : OW_NEVER;
+    c->c.start = start;
+    c->c.stop = c->responded_ts;
+    c->c.target = c->created ? s->policy->complaint_ms[c->severity] : 0;
+    c->c.instance = saved.instance;
+    c->c.fired = saved.fired;
+    c->c.open = saved.open;
+    count_open_alerts(s, &c->c, +1);
+    s->totals.complaints_open += c->created && c->responded_ts == OW_NEVER;
+    return complaint_schedule(s, c);
 }
 
 /* ---------------------------------------------------------------- technicians */

@@ -1,0 +1,85 @@
+/*
+ * state_impl — the live state's data structures, shared by state.c (the model) and checkpoint.c
+ * (its serialisation) only. Everything else goes through state.h.
+ */
+#ifndef OW_STATE_IMPL_H
+#define OW_STATE_IMPL_H
+
+#include "state.h"
+#include "timerq.h"
+
+#define NSTAGES OW_STAGE__ORDER_COUNT
+#define MAX_PAUSES 32
+#define TIE_COMPLAINT (UINT64_C(1) << 63)
+
+/* One lifecycle instant of an order, kept sorted by (ts, type, tech, arg). */
+typedef struct lc_ev {
+    int64_t ts;
+    uint32_t tech; /* interned technician id + 1, 0 = none */
+    uint8_t type;  /* ow_event_type */
+    uint8_t arg;   /* pause reason */
+    uint16_t pad;
+} lc_ev;
+
+/* One SLA clock: the current instance of a stage. */
+typedef struct clk {
+    int64_t start, stop; /* OW_NEVER = not started / still running */
+    int64_t target;      /* ms; 0 = no clock */
+    uint16_t instance;   /* 1-based; 0 = never started */
+    uint8_t fired;       /* thresholds raised for this instance */
+    uint8_t open;        /* raised and not yet resolved */
+} clk;
+
+typedef struct order {
+    const char *id; /* the map's copy of the key */
+    uint32_t seq;   /* first-seen order: deterministic tie-break */
+    int32_t heap_pos;
+    uint8_t prio, given_prio, segment;
+    bool created, open, paused;
+    bool has_pauses;    /* any paused event: without one, no clock needs the pause scan */
+    bool targets_known; /* clk.target is current for (prio, segment, category, region) */
+    int32_t region, category; /* interned, -1 = unknown */
+    uint16_t nev, cap;
+    lc_ev *evs;
+    clk c[NSTAGES];
+} order;
+
+typedef struct complaint {
+    const char *id;
+    uint32_t seq;
+    int32_t heap_pos;
+    int32_t region;
+    uint8_t severity;
+    bool created;
+    int64_t created_ts, responded_ts;
+    clk c;
+} complaint;
+
+typedef struct tech {
+    int32_t region;
+    uint8_t status;
+    bool has_status;
+    int64_t status_ts, loc_ts;
+    double lat, lon;
+} tech;
+
+struct ow_state {
+    const ow_policy *policy;
+    ow_map orders, complaints, techs;
+    ow_names regions, categories, tech_ids;
+    ow_timerq timers;
+    ow_acks acks;
+    ow_alert *outbox;
+    size_t nout, capout;
+    uint32_t next_seq;
+    ow_state_totals totals;
+};
+
+
+/* Internal entry points for checkpoint.c. An order/complaint already in its map, with its inputs
+ * filled in (lifecycle instants, priority, names), gets its clocks derived, then the saved
+ * instance/fired/open of each clock put back, and is scheduled and counted. */
+int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES]);
+int ow_state_impl_complaint_restore(ow_state *s, complaint *c, clk saved);
+
+#endif
