@@ -50,6 +50,7 @@ typedef struct ow_config {
         int64_t publish_interval_ms; /* snapshot at most this often, only when changed */
         int64_t batch;               /* XREADGROUP COUNT */
         int64_t block_ms;            /* XREADGROUP BLOCK */
+        int64_t checkpoint_ms;       /* save the model this often (and on a clean stop) */
     } engine;
     struct {
         char listen[64]; /* interface address */

@@ -19,6 +19,7 @@
 #define OW_KEY_ALERTS_OPEN OW_KEY("alerts:open")     /* hash: open alert id → JSON */
 #define OW_KEY_ALERT_ONCE_PREFIX OW_KEY("raised:")   /* string per raised alert id: never twice */
 #define OW_KEY_ACKS OW_KEY("acks")           /* stream: acknowledgements for the engine (id, by, note, at) */
+#define OW_KEY_CHECKPOINT OW_KEY("checkpoint") /* string: the engine's saved model (engine/checkpoint.c) */
 #define OW_KEY_SNAPSHOT OW_KEY("snapshot")   /* string: latest full snapshot JSON */
 #define OW_CHAN_LIVE OW_KEY("live")          /* pub/sub: every published snapshot/delta message */
 #define OW_FUNCTION_LIBRARY "opswall"        /* Redis Function library loaded by ingest */

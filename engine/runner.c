@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "clock.h"
 #include "event.h"
 #include "functions.h"
@@ -27,6 +28,8 @@ typedef struct runner {
     int64_t seq;
     bool dirty;
     int64_t last_publish_ms;
+    int64_t last_checkpoint_ms;
+    char last_id[OW_CHECKPOINT_CURSOR_MAX]; /* the last stream entry the model contains */
     int64_t bad_entries;
 } runner;
 
@@ -34,6 +37,7 @@ typedef struct runner {
 static int apply_entry(runner *r, const redisReply *entry, int64_t now_ms)
 {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) return OW_EINVAL;
+    snprintf(r->last_id, sizeof r->last_id, "%s", entry->element[0]->str);
     const redisReply *fields = entry->element[1];
     const redisReply *d = NULL;
     for (size_t i = 0; fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2)
@@ -221,9 +225,10 @@ static int group_position(runner *r, char *last_id, size_t n, ow_err *err)
 }
 
 /* Re-apply the stream from the start up to `upto` (inclusive). */
-static int rebuild(runner *r, const char *upto, ow_err *err)
+static int rebuild(runner *r, const char *after, const char *upto, ow_err *err)
 {
-    char from[64] = "-";
+    char from[80] = "-";
+    if (strcmp(after, "-") != 0) snprintf(from, sizeof from, "(%s", after);
     int64_t count = 0, now = ow_clock_wall_ms();
     for (;;) {
         redisReply *rep = ow_redis_cmd(r->c, err, "XRANGE", "XRANGE %s %s %s COUNT %lld",
@@ -239,12 +244,52 @@ static int rebuild(runner *r, const char *upto, ow_err *err)
         if (n) snprintf(from, sizeof from, "(%s", rep->element[n - 1]->element[0]->str);
         freeReplyObject(rep);
         if (rc) return ow_err_set(err, rc, "rebuilding the model: out of memory");
-        /* alerts of the rebuilt past were written by the run that consumed it */
-        ow_state_outbox_clear(r->model);
+        /* the run that crashed may or may not have written these; ow_alerts keeps each once */
+        if ((rc = flush_alerts(r, err))) return rc;
         count += (int64_t)n;
         if (n < (size_t)r->cfg->engine.batch) break;
     }
-    ow_info("model rebuilt from %lld stream entries (up to %s)", (long long)count, upto);
+    ow_info("model brought up to date with %lld stream entries after %s (up to %s)",
+            (long long)count, after, upto);
+    return OW_OK;
+}
+
+/* Replace the model with the saved one, if there is one; *cursor = its last entry, or "-". */
+static int load_checkpoint(runner *r, char *cursor, ow_err *err)
+{
+    snprintf(cursor, OW_CHECKPOINT_CURSOR_MAX, "-");
+    redisReply *rep = ow_redis_cmd(r->c, err, "GET checkpoint", "GET %s", OW_KEY_CHECKPOINT);
+    if (!rep) return OW_EREDIS;
+    if (rep->type == REDIS_REPLY_STRING) {
+        ow_state *loaded = NULL;
+        ow_err lerr;
+        if (ow_checkpoint_load(r->policy, rep->str, rep->len, &loaded, cursor, &lerr) == OW_OK) {
+            ow_state_free(r->model);
+            r->model = loaded;
+            ow_info("resumed from the checkpoint at %s (%zu bytes)", cursor, (size_t)rep->len);
+        } else {
+            /* not fatal: the stream is the source of truth; rebuild from its start */
+            ow_warn("%s; rebuilding from the event stream instead", lerr.msg);
+            snprintf(cursor, OW_CHECKPOINT_CURSOR_MAX, "-");
+        }
+    }
+    freeReplyObject(rep);
+    snprintf(r->last_id, sizeof r->last_id, "%s", strcmp(cursor, "-") ? cursor : "0-0");
+    return OW_OK;
+}
+
+static int save_checkpoint(runner *r, ow_err *err)
+{
+    char *bytes;
+    size_t len;
+    int rc = ow_checkpoint_save(r->model, r->last_id, &bytes, &len, err);
+    if (rc) return rc;
+    redisReply *rep = ow_redis_cmd(r->c, err, "SET checkpoint", "SET %s %b", OW_KEY_CHECKPOINT,
+                                   bytes, len);
+    free(bytes);
+    if (!rep) return OW_EREDIS;
+    freeReplyObject(rep);
+    r->last_checkpoint_ms = ow_clock_mono_ms();
     return OW_OK;
 }
 
@@ -306,18 +351,20 @@ static int consume(runner *r, const char *id, bool only_ack, int64_t block_ms, s
 
 static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
 {
-    char last_id[64];
+    char last_id[64], cursor[OW_CHECKPOINT_CURSOR_MAX];
     int rc = group_position(r, last_id, sizeof last_id, err);
     if (rc) return rc;
     restore_seq(r);
-    if ((rc = rebuild(r, last_id, err))) return rc;
+    if ((rc = ow_functions_load(r->c, err))) return rc;
+    if ((rc = load_checkpoint(r, cursor, err))) return rc;
+    if ((rc = rebuild(r, cursor, last_id, err))) return rc;
     size_t got;
     do { /* entries delivered to us before a restart are already in the rebuilt model */
         if ((rc = consume(r, "0", true, -1, &got, err))) return rc;
     } while (got && !*stop);
-    if ((rc = publish(r, ow_clock_wall_ms(), err))) return rc;
+    if ((rc = publish(r, engine_now(r), err))) return rc;
     ow_info("consuming %s as %s/%s", OW_KEY_EVENTS, r->cfg->engine.group, r->cfg->engine.consumer);
-    if ((rc = ow_functions_load(r->c, err))) return rc;
+    r->last_checkpoint_ms = ow_clock_mono_ms();
     while (!*stop) {
         int64_t block = r->cfg->engine.block_ms;
         if (r->clock == OW_CLOCK_WALL) { /* wake for the next crossing even with no events */
@@ -327,9 +374,13 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
         if ((rc = consume(r, ">", false, block, &got, err))) return rc;
         int64_t since = ow_clock_mono_ms() - r->last_publish_ms;
         if ((r->dirty && since >= r->cfg->engine.publish_interval_ms) || since >= HEARTBEAT_MS)
-            if ((rc = publish(r, ow_clock_wall_ms(), err))) return rc;
+            if ((rc = publish(r, engine_now(r), err))) return rc;
+        /* the checkpoint bounds how much a restart re-reads: engine.checkpoint_interval's worth */
+        if (ow_clock_mono_ms() - r->last_checkpoint_ms >= r->cfg->engine.checkpoint_ms &&
+            (rc = save_checkpoint(r, err)))
+            return rc;
     }
-    return OW_OK;
+    return save_checkpoint(r, err); /* a clean stop resumes with nothing to re-read */
 }
 
 int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode clock,

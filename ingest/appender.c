@@ -33,7 +33,7 @@ ow_appender *ow_appender_new(redisContext *c, const ow_config *cfg, ow_err *err)
     if (ow_functions_load(c, err)) return NULL;
     ow_appender *a = calloc(1, sizeof *a);
     size_t cap = (size_t)cfg->ingest.batch;
-    size_t argc = 5 + cap * 4; /* FCALL name numkeys stream window maxlen + per event */
+    size_t argc = 6 + cap * 4; /* FCALL name numkeys stream window maxlen; key, ts, type, d per event */
     if (a) {
         a->queue = calloc(cap, sizeof *a->queue);
         a->argv = calloc(argc, sizeof *a->argv);
