@@ -19,6 +19,9 @@
 #define OW_KEY_ALERTS_OPEN OW_KEY("alerts:open")     /* hash: open alert id → JSON */
 #define OW_KEY_ALERT_ONCE_PREFIX OW_KEY("raised:")   /* string per raised alert id: never twice */
 #define OW_KEY_ACKS OW_KEY("acks")           /* stream: acknowledgements for the engine (id, by, note, at) */
+#define OW_KEY_REQUESTS OW_KEY("requests")   /* stream: order-detail requests (field order_id) */
+#define OW_KEY_ORDER_PREFIX OW_KEY("order:")  /* string per requested order: detail JSON, 60 s */
+#define OW_CHAN_ORDER_READY OW_KEY("order_ready") /* pub/sub: an order id whose detail is ready */
 #define OW_KEY_CHECKPOINT OW_KEY("checkpoint") /* string: the engine's saved model (engine/checkpoint.c) */
 #define OW_KEY_SNAPSHOT OW_KEY("snapshot")   /* string: latest full snapshot JSON */
 #define OW_CHAN_LIVE OW_KEY("live")          /* pub/sub: every published snapshot/delta message */

@@ -18,7 +18,7 @@
 #include "policy.h"
 #include "state.h"
 
-#define OW_CHECKPOINT_CURSOR_MAX 64
+#define OW_CHECKPOINT_CURSOR_MAX 128
 
 /* Serialise. *out is malloc'd (caller frees). cursor is stored as given. */
 int ow_checkpoint_save(const ow_state *s, const char *cursor, char **out, size_t *len, ow_err *err);

@@ -30,6 +30,8 @@ typedef struct runner {
     int64_t last_publish_ms;
     int64_t last_checkpoint_ms;
     char last_id[OW_CHECKPOINT_CURSOR_MAX]; /* the last stream entry the model contains */
+    char ack_id[OW_CHECKPOINT_CURSOR_MAX];  /* the last acknowledgement applied */
+    char req_id[OW_CHECKPOINT_CURSOR_MAX];  /* the last order-detail request answered */
     int64_t bad_entries;
 } runner;
 
@@ -274,6 +276,10 @@ static int load_checkpoint(runner *r, char *cursor, ow_err *err)
         }
     }
     freeReplyObject(rep);
+    /* the cursor is "<last event entry> <last acknowledgement entry>" */
+    char *space = strchr(cursor, ' ');
+    snprintf(r->ack_id, sizeof r->ack_id, "%s", space ? space + 1 : "0-0");
+    if (space) *space = '\0';
     snprintf(r->last_id, sizeof r->last_id, "%s", strcmp(cursor, "-") ? cursor : "0-0");
     return OW_OK;
 }
@@ -282,7 +288,9 @@ static int save_checkpoint(runner *r, ow_err *err)
 {
     char *bytes;
     size_t len;
-    int rc = ow_checkpoint_save(r->model, r->last_id, &bytes, &len, err);
+    char cursor[OW_CHECKPOINT_CURSOR_MAX];
+    snprintf(cursor, sizeof cursor, "%.60s %.60s", r->last_id, r->ack_id);
+    int rc = ow_checkpoint_save(r->model, cursor, &bytes, &len, err);
     if (rc) return rc;
     redisReply *rep = ow_redis_cmd(r->c, err, "SET checkpoint", "SET %s %b", OW_KEY_CHECKPOINT,
                                    bytes, len);
@@ -349,6 +357,90 @@ static int consume(runner *r, const char *id, bool only_ack, int64_t block_ms, s
     return rc;
 }
 
+/* Value of field `name` in a stream entry's field list, or NULL. */
+static const redisReply *entry_field(const redisReply *entry, const char *name)
+{
+    const redisReply *f = entry->element[1];
+    for (size_t i = 0; f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements; i += 2)
+        if (f->element[i]->type == REDIS_REPLY_STRING && strcmp(f->element[i]->str, name) == 0 &&
+            f->element[i + 1]->type == REDIS_REPLY_STRING)
+            return f->element[i + 1];
+    return NULL;
+}
+
+/* An acknowledgement written by the feed: id, by, note, at (ms). Unknown or already closed
+ * alerts are logged and skipped: the feed checked them, so this is a race with resolution. */
+static void apply_ack(runner *r, const redisReply *entry)
+{
+    const redisReply *id = entry_field(entry, "id"), *by = entry_field(entry, "by");
+    const redisReply *note = entry_field(entry, "note"), *at = entry_field(entry, "at");
+    ow_ack ack = {.at = at ? strtoll(at->str, NULL, 10) : ow_clock_wall_ms()};
+    snprintf(ack.by, sizeof ack.by, "%s", by ? by->str : "?");
+    snprintf(ack.note, sizeof ack.note, "%s", note ? note->str : "");
+    ow_err err;
+    if (!id || ow_state_ack(r->model, id->str, &ack, &err))
+        ow_info("acknowledgement %s skipped: %s", entry->element[0]->str, id ? err.msg : "no id");
+    else
+        r->dirty = true;
+}
+
+/* Answer an order-detail request: the detail JSON under ops:{p0}:order:<id> for a minute, then
+ * a PUBLISH so the waiting feed reads it at once. */
+static int answer_request(runner *r, const redisReply *entry, ow_err *err)
+{
+    const redisReply *id = entry_field(entry, "order_id");
+    if (!id) return OW_OK;
+    char *json = ow_picture_order(r->model, id->str, engine_now(r));
+    const char *text = json ? json : "{\"error\":\"no such order\"}";
+    redisAppendCommand(r->c, "SET %s%s %s PX 60000", OW_KEY_ORDER_PREFIX, id->str, text);
+    redisAppendCommand(r->c, "PUBLISH %s %s", OW_CHAN_ORDER_READY, id->str);
+    free(json);
+    for (int i = 0; i < 2; i++) {
+        redisReply *rep;
+        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK)
+            return ow_err_set(err, OW_EREDIS, "answering an order request: %s", r->c->errstr);
+        freeReplyObject(rep);
+    }
+    return OW_OK;
+}
+
+/* Acknowledgements and order requests: small side streams read without blocking after each
+ * batch of events (so their latency is at most engine.block when idle). */
+static int side_channels(runner *r, ow_err *err)
+{
+    redisReply *rep = ow_redis_cmd(r->c, err, "XREAD side streams", "XREAD COUNT 100 STREAMS %s %s %s %s",
+                                   OW_KEY_ACKS, OW_KEY_REQUESTS, r->ack_id, r->req_id);
+    if (!rep) return OW_EREDIS;
+    int rc = OW_OK;
+    for (size_t s = 0; rep->type == REDIS_REPLY_ARRAY && s < rep->elements && !rc; s++) {
+        const redisReply *stream = rep->element[s];
+        bool acks = strcmp(stream->element[0]->str, OW_KEY_ACKS) == 0;
+        const redisReply *entries = stream->element[1];
+        for (size_t i = 0; i < entries->elements && !rc; i++) {
+            const redisReply *e = entries->element[i];
+            if (acks) {
+                apply_ack(r, e);
+                snprintf(r->ack_id, sizeof r->ack_id, "%s", e->element[0]->str);
+            } else {
+                rc = answer_request(r, e, err);
+                snprintf(r->req_id, sizeof r->req_id, "%s", e->element[0]->str);
+            }
+        }
+    }
+    freeReplyObject(rep);
+    return rc ? rc : flush_alerts(r, err);
+}
+
+/* Where the request stream ends now: requests older than this engine are not answered. */
+static void requests_from_now(runner *r)
+{
+    snprintf(r->req_id, sizeof r->req_id, "0-0");
+    redisReply *rep = redisCommand(r->c, "XREVRANGE %s + - COUNT 1", OW_KEY_REQUESTS);
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 1)
+        snprintf(r->req_id, sizeof r->req_id, "%s", rep->element[0]->element[0]->str);
+    if (rep) freeReplyObject(rep);
+}
+
 static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
 {
     char last_id[64], cursor[OW_CHECKPOINT_CURSOR_MAX];
@@ -358,6 +450,8 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     if ((rc = ow_functions_load(r->c, err))) return rc;
     if ((rc = load_checkpoint(r, cursor, err))) return rc;
     if ((rc = rebuild(r, cursor, last_id, err))) return rc;
+    requests_from_now(r);
+    if ((rc = side_channels(r, err))) return rc; /* acknowledgements since the checkpoint */
     size_t got;
     do { /* entries delivered to us before a restart are already in the rebuilt model */
         if ((rc = consume(r, "0", true, -1, &got, err))) return rc;
@@ -372,6 +466,7 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
             if (due != OW_NEVER && due - now < block) block = due > now ? due - now : 1;
         }
         if ((rc = consume(r, ">", false, block, &got, err))) return rc;
+        if ((rc = side_channels(r, err))) return rc;
         int64_t since = ow_clock_mono_ms() - r->last_publish_ms;
         if ((r->dirty && since >= r->cfg->engine.publish_interval_ms) || since >= HEARTBEAT_MS)
             if ((rc = publish(r, engine_now(r), err))) return rc;
