@@ -24,6 +24,7 @@
 #define OW_CHAN_ORDER_READY OW_KEY("order_ready") /* pub/sub: an order id whose detail is ready */
 #define OW_KEY_CHECKPOINT OW_KEY("checkpoint") /* string: the engine's saved model (engine/checkpoint.c) */
 #define OW_KEY_SNAPSHOT OW_KEY("snapshot")   /* string: latest full snapshot JSON */
+#define OW_CHAN_DELTAS OW_KEY("deltas")      /* pub/sub: compact changes between snapshots (core/delta.h) */
 #define OW_CHAN_LIVE OW_KEY("live")          /* pub/sub: every published snapshot/delta message */
 #define OW_FUNCTION_LIBRARY "opswall"        /* Redis Function library loaded by ingest */
 #define OW_FUNCTION_APPEND "ow_append"       /* FCALL: batched dedup + XADD */

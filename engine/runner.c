@@ -7,6 +7,7 @@
 
 #include "checkpoint.h"
 #include "clock.h"
+#include "delta.h"
 #include "event.h"
 #include "functions.h"
 #include "keys.h"
@@ -33,6 +34,7 @@ typedef struct runner {
     char ack_id[OW_CHECKPOINT_CURSOR_MAX];  /* the last acknowledgement applied */
     char req_id[OW_CHECKPOINT_CURSOR_MAX];  /* the last order-detail request answered */
     int64_t bad_entries;
+    char *last_snapshot; /* the last published snapshot text, the base of the next delta */
 } runner;
 
 /* Decode one stream entry (fields ts, type, d) and apply it. */
@@ -162,15 +164,24 @@ out:
     return rc;
 }
 
+/* Publish: the full snapshot in ops:{p0}:snapshot and on ops:{p0}:live, and the delta from the
+ * previous one on ops:{p0}:deltas (readers holding the previous snapshot apply it). */
 static int publish(runner *r, int64_t now_ms, ow_err *err)
 {
     char *snap = ow_picture_snapshot(r->model, r->seq + 1, now_ms,
                                      r->clock == OW_CLOCK_EVENT ? OW_MODE_REPLAY : OW_MODE_LIVE);
     if (!snap) return ow_err_set(err, OW_ENOMEM, "out of memory");
+    char *delta = r->last_snapshot ? ow_delta_make(r->last_snapshot, strlen(r->last_snapshot), snap,
+                                                   strlen(snap), NULL)
+                                   : NULL;
+    int pending = 2;
     redisAppendCommand(r->c, "SET %s %s", OW_KEY_SNAPSHOT, snap);
     redisAppendCommand(r->c, "PUBLISH %s %s", OW_CHAN_LIVE, snap);
-    free(snap);
-    for (int i = 0; i < 2; i++) {
+    if (delta) redisAppendCommand(r->c, "PUBLISH %s %s", OW_CHAN_DELTAS, delta), pending++;
+    free(delta);
+    free(r->last_snapshot);
+    r->last_snapshot = snap;
+    for (int i = 0; i < pending; i++) {
         redisReply *rep;
         if (redisGetReply(r->c, (void **)&rep) != REDIS_OK)
             return ow_err_set(err, OW_EREDIS, "publishing the snapshot: %s", r->c->errstr);
@@ -499,6 +510,8 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
             int rc = session(&r, stop, &err);
             ow_state_free(r.model);
             r.model = NULL;
+            free(r.last_snapshot);
+            r.last_snapshot = NULL;
             redisFree(r.c);
             r.c = NULL;
             if (rc == OW_ENOMEM) {

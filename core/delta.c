@@ -1,0 +1,110 @@
+#include "delta.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+static char *print_copy(cJSON *root)
+{
+    char *text = cJSON_PrintUnformatted(root);
+    if (!text) return NULL;
+    char *copy = strdup(text);
+    cJSON_free(text);
+    return copy;
+}
+
+static cJSON *parse_typed(const char *text, size_t len, const char *type, const char *what,
+                          int64_t *seq, ow_err *err)
+{
+    ow_err jerr;
+    cJSON *root = ow_json_parse(text, len, OW_JSON_MAX_DEPTH, &jerr);
+    if (!root) {
+        ow_err_set(err, OW_EINVAL, "%s: %s", what, jerr.msg);
+        return NULL;
+    }
+    const cJSON *t = ow_json_get(root, "type");
+    if (!cJSON_IsObject(root) || !cJSON_IsString(t) || strcmp(t->valuestring, type) != 0 ||
+        !ow_json_int(ow_json_get(root, "seq"), 0, INT64_C(1) << 53, seq)) {
+        ow_err_set(err, OW_EINVAL, "%s: expected an object with \"type\":\"%s\" and a \"seq\"", what,
+                   type);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+char *ow_delta_make(const char *old_text, size_t old_len, const char *new_text, size_t new_len,
+                    ow_err *err)
+{
+    int64_t old_seq, new_seq;
+    cJSON *old = parse_typed(old_text, old_len, "snapshot", "delta: old snapshot", &old_seq, err);
+    if (!old) return NULL;
+    cJSON *neu = parse_typed(new_text, new_len, "snapshot", "delta: new snapshot", &new_seq, err);
+    if (!neu) {
+        cJSON_Delete(old);
+        return NULL;
+    }
+    cJSON *d = cJSON_CreateObject(), *set = NULL, *del = NULL;
+    bool ok = d && cJSON_AddNumberToObject(d, "v", 1) && cJSON_AddStringToObject(d, "type", "delta") &&
+              cJSON_AddNumberToObject(d, "seq", (double)new_seq) &&
+              cJSON_AddNumberToObject(d, "base", (double)old_seq) &&
+              (set = cJSON_AddObjectToObject(d, "set")) && (del = cJSON_AddArrayToObject(d, "del"));
+    for (const cJSON *m = neu->child; ok && m; m = m->next) {
+        if (strcmp(m->string, "seq") == 0 || strcmp(m->string, "type") == 0) continue;
+        const cJSON *before = ow_json_get(old, m->string);
+        if (before && cJSON_Compare(before, m, true)) continue;
+        ok = cJSON_AddItemToObject(set, m->string, cJSON_Duplicate(m, true));
+    }
+    for (const cJSON *m = old->child; ok && m; m = m->next)
+        if (!ow_json_get(neu, m->string))
+            ok = cJSON_AddItemToArray(del, cJSON_CreateString(m->string));
+    char *out = ok ? print_copy(d) : NULL;
+    if (!out) ow_err_set(err, OW_ENOMEM, "delta: out of memory");
+    cJSON_Delete(d);
+    cJSON_Delete(old);
+    cJSON_Delete(neu);
+    return out;
+}
+
+char *ow_delta_apply(const char *snap_text, size_t snap_len, const char *delta_text,
+                     size_t delta_len, ow_err *err)
+{
+    int64_t snap_seq, seq, base;
+    cJSON *snap = parse_typed(snap_text, snap_len, "snapshot", "delta: snapshot", &snap_seq, err);
+    if (!snap) return NULL;
+    cJSON *d = parse_typed(delta_text, delta_len, "delta", "delta", &seq, err);
+    if (!d) {
+        cJSON_Delete(snap);
+        return NULL;
+    }
+    char *out = NULL;
+    const cJSON *set = ow_json_get(d, "set"), *del = ow_json_get(d, "del");
+    if (!ow_json_int(ow_json_get(d, "base"), 0, INT64_C(1) << 53, &base) || !cJSON_IsObject(set) ||
+        !cJSON_IsArray(del)) {
+        ow_err_set(err, OW_EINVAL, "delta: expected \"base\", \"set\" (object) and \"del\" (array)");
+        goto done;
+    }
+    if (base != snap_seq) {
+        ow_err_set(err, OW_EAGAIN, "delta %lld applies to snapshot %lld, not %lld: resync",
+                   (long long)seq, (long long)base, (long long)snap_seq);
+        goto done;
+    }
+    bool ok = true;
+    for (const cJSON *m = del->child; ok && m; m = m->next)
+        if (cJSON_IsString(m)) cJSON_DeleteItemFromObjectCaseSensitive(snap, m->valuestring);
+    for (const cJSON *m = set->child; ok && m; m = m->next) {
+        cJSON *copy = cJSON_Duplicate(m, true);
+        ok = copy && (ow_json_get(snap, m->string)
+                          ? cJSON_ReplaceItemInObjectCaseSensitive(snap, m->string, copy)
+                          : cJSON_AddItemToObject(snap, m->string, copy));
+    }
+    cJSON *s = ow_json_get(snap, "seq");
+    if (ok && s) cJSON_SetNumberValue(s, (double)seq);
+    out = ok ? print_copy(snap) : NULL;
+    if (!out) ow_err_set(err, OW_ENOMEM, "delta: out of memory");
+done:
+    cJSON_Delete(d);
+    cJSON_Delete(snap);
+    return out;
+}
