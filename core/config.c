@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_sla.h"
 #include "json.h"
 #include "timefmt.h"
 
-typedef enum { C_STR, C_INT, C_BOOL, C_DUR } ckind;
+/* Scalars, plus the structured SLA settings parsed in config_sla.c. */
+typedef enum { C_STR, C_INT, C_BOOL, C_DUR, C_STAGES, C_OVERRIDES, C_CALENDARS } ckind;
 
 typedef struct {
     const char *path;
@@ -54,6 +56,8 @@ static const setting settings[] = {
      "\"250ms\"", NULL},
     {"engine.batch", C_INT, AT(engine.batch), 1, 100000, "1000", NULL},
     {"engine.block", C_DUR, AT(engine.block_ms), MS(1), MS(60) * 1000, "\"200ms\"", NULL},
+    {"engine.checkpoint_interval", C_DUR, AT(engine.checkpoint_ms), MS(100), MS(3600) * 1000,
+     "\"5s\"", NULL},
     {"feed.listen", C_STR, AT(feed.listen), 1, 0, "\"127.0.0.1\"", "OPSWALL_FEED_LISTEN"},
     {"feed.port", C_INT, AT(feed.port), 0, 65535, "7681", "OPSWALL_FEED_PORT"},
     {"feed.web_root", C_STR, AT(feed.web_root), 1, 0, "\"assets/web\"", NULL},
@@ -72,6 +76,21 @@ static const setting settings[] = {
      "\"15m\"", NULL},
     {"sla.complaint.normal", C_DUR, AT(sla.complaint_ms[OW_SEV_NORMAL]), MS(1000), MS(30) * DAY_,
      "\"1h\"", NULL},
+    /* DESIGN §4: paused time does not count toward arrival and resolution */
+    {"sla.pause.awaiting_parts", C_STAGES, AT(sla.pause_stops[OW_PAUSE_AWAITING_PARTS]), 0, 0,
+     "[\"arrival\",\"resolution\"]", NULL},
+    {"sla.pause.customer_unavailable", C_STAGES, AT(sla.pause_stops[OW_PAUSE_CUSTOMER_UNAVAILABLE]),
+     0, 0, "[\"arrival\",\"resolution\"]", NULL},
+    {"sla.pause.other", C_STAGES, AT(sla.pause_stops[OW_PAUSE_OTHER]), 0, 0,
+     "[\"arrival\",\"resolution\"]", NULL},
+    /* DESIGN §4: public (schools, hospitals) and elderly living alone raise priority; vip tightens */
+    {"sla.overrides", C_OVERRIDES, 0, 0, 0, 0,
+     "[{\"match\":{\"segment\":\"public\"},\"raise\":1},"
+     "{\"match\":{\"segment\":\"elderly\"},\"raise\":1},"
+     "{\"match\":{\"segment\":\"vip\"},\"scale_pct\":50}]",
+     NULL},
+    {"sla.business_hours.stages", C_STAGES, AT(sla.calendar_stages), 0, 0, "[]", NULL},
+    {"sla.business_hours.calendars", C_CALENDARS, 0, 0, 0, 0, "{}", NULL},
     {"city.name", C_STR, AT(city.name), 1, 0, "\"sample\"", NULL},
     {"city.regions", C_STR, AT(city.regions), 1, 0, "\"assets/cities/sample/regions.geojson\"",
      NULL},
@@ -97,6 +116,9 @@ static void describe(const setting *s, char *out, size_t n)
         snprintf(out, n, "an integer from %" PRId64 " to %" PRId64, s->lo, s->hi);
         break;
     case C_BOOL: snprintf(out, n, "true or false"); break;
+    case C_STAGES:
+    case C_OVERRIDES:
+    case C_CALENDARS: snprintf(out, n, "the form in docs/configuration.md"); break;
     case C_DUR: {
         char lo[32], hi[32];
         ow_duration_format(s->lo, lo, sizeof lo);
@@ -148,6 +170,14 @@ static int store(ow_config *cfg, const setting *s, const cJSON *v, const char *s
         memcpy(dst, &ms, sizeof ms);
         return OW_OK;
     }
+    case C_STAGES: {
+        uint32_t mask;
+        int rc = ow_config_stages_parse(v, &mask, s->path, source ? source : "defaults", err);
+        if (!rc) memcpy(dst, &mask, sizeof mask);
+        return rc;
+    }
+    case C_OVERRIDES: return ow_config_overrides_parse(cfg, v, s->path, source ? source : "defaults", err);
+    case C_CALENDARS: return ow_config_calendars_parse(cfg, v, s->path, source ? source : "defaults", err);
     }
     return OW_EINVAL;
 }
@@ -209,11 +239,13 @@ static int walk(ow_config *cfg, const cJSON *obj, const char *prefix, const char
         int w = snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", c->string);
         if (w < 0 || (size_t)w >= sizeof path)
             return ow_err_set(err, OW_EINVAL, "%s: key path too long", source);
-        const setting *s = find_exact(path);
+        /* "redis.url" as one key is not another spelling of {"redis":{"url":...}} */
+        bool dotted = strchr(c->string, '.') != NULL;
+        const setting *s = dotted ? NULL : find_exact(path);
         if (s) {
             int rc = store(cfg, s, c, source, err);
             if (rc) return rc;
-        } else if (is_section(path)) {
+        } else if (!dotted && is_section(path)) {
             if (!cJSON_IsObject(c)) {
                 char got[96];
                 ow_json_quote(c, got, sizeof got);
@@ -326,6 +358,14 @@ char *ow_config_format(const ow_config *cfg)
                 v = cJSON_CreateString(text);
                 break;
             }
+            case C_STAGES: {
+                uint32_t mask;
+                memcpy(&mask, src, sizeof mask);
+                v = ow_config_stages_format(mask);
+                break;
+            }
+            case C_OVERRIDES: v = ow_config_overrides_format(cfg); break;
+            case C_CALENDARS: v = ow_config_calendars_format(cfg); break;
             }
         if (!v || !cJSON_AddItemToObject(parent, leaf, v)) {
             cJSON_Delete(v);

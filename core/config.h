@@ -27,6 +27,29 @@ typedef enum {
     OW_STAGE_RESOLUTION, OW_STAGE_CALLBACK, OW_STAGE__ORDER_COUNT
 } ow_stage;
 
+/* Business hours: the same window on the chosen weekdays, in a fixed UTC offset. */
+typedef struct ow_calendar {
+    int32_t utc_offset_min; /* e.g. +480 for UTC+08:00 */
+    uint8_t weekdays;       /* bit 0 = Monday ... bit 6 = Sunday; 0 = never open */
+    int32_t open_min;       /* opening, minutes after local midnight, 0..1439 */
+    int32_t close_min;      /* closing, minutes after local midnight, open_min < close_min <= 1440 */
+} ow_calendar;
+
+#define OW_SLA_OVERRIDES_MAX 32
+#define OW_CALENDARS_MAX 64
+
+/* One SLA override: orders matching segment/category/region (any when unset) get a priority
+ * (set, or raised towards emergency), scaled targets, or their own target for some stages. */
+typedef struct ow_sla_override {
+    int segment;                /* ow_segment to match, or -1 for any */
+    char category[OW_NAME_BUF]; /* "" = any */
+    char region[OW_NAME_BUF];   /* "" = any */
+    int set_priority;           /* ow_priority, or -1 */
+    int raise;                  /* priority steps towards emergency (0 = none) */
+    int scale_pct;              /* targets × scale_pct / 100 (100 = unchanged) */
+    int64_t target_ms[OW_STAGE__ORDER_COUNT]; /* 0 = unchanged */
+} ow_sla_override;
+
 typedef struct ow_config {
     char base_dir[OW_CFG_STR]; /* relative paths below resolve against this (set by the loader) */
     struct {
@@ -68,6 +91,15 @@ typedef struct ow_config {
     struct {
         int64_t target_ms[OW_PRIO__COUNT][OW_STAGE__ORDER_COUNT];
         int64_t complaint_ms[OW_SEV__COUNT];
+        uint32_t pause_stops[OW_PAUSE__COUNT]; /* bit per ow_stage each pause reason stops */
+        ow_sla_override overrides[OW_SLA_OVERRIDES_MAX]; /* first match wins, per field */
+        int noverrides;
+        uint32_t calendar_stages; /* bit per ow_stage that counts business hours only */
+        struct {
+            char region[OW_NAME_BUF]; /* "default" applies to regions without their own */
+            ow_calendar cal;
+        } calendars[OW_CALENDARS_MAX];
+        int ncalendars;
     } sla;
     struct {
         char name[64];

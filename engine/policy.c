@@ -7,16 +7,15 @@ void ow_policy_from_config(ow_policy *p, const ow_config *cfg)
     memset(p, 0, sizeof *p);
     memcpy(p->target_ms, cfg->sla.target_ms, sizeof p->target_ms);
     memcpy(p->complaint_ms, cfg->sla.complaint_ms, sizeof p->complaint_ms);
-    for (int r = 0; r < OW_PAUSE__COUNT; r++)
-        p->pause_stops[r] = (1u << OW_STAGE_ARRIVAL) | (1u << OW_STAGE_RESOLUTION);
-    /* DESIGN §4: public (schools, hospitals) and elderly living alone raise priority; vip tightens
-     * targets. Configurable overrides replace these defaults once the config carries them. */
-    ow_sla_override *o = &p->overrides[p->noverrides++];
-    *o = (ow_sla_override){.segment = OW_SEG_PUBLIC, .set_priority = -1, .raise = 1, .scale_pct = 100};
-    o = &p->overrides[p->noverrides++];
-    *o = (ow_sla_override){.segment = OW_SEG_ELDERLY, .set_priority = -1, .raise = 1, .scale_pct = 100};
-    o = &p->overrides[p->noverrides++];
-    *o = (ow_sla_override){.segment = OW_SEG_VIP, .set_priority = -1, .raise = 0, .scale_pct = 50};
+    memcpy(p->pause_stops, cfg->sla.pause_stops, sizeof p->pause_stops);
+    memcpy(p->overrides, cfg->sla.overrides, sizeof p->overrides);
+    p->noverrides = cfg->sla.noverrides;
+    p->calendar_stages = cfg->sla.calendar_stages;
+    p->ncalendars = cfg->sla.ncalendars;
+    for (int i = 0; i < p->ncalendars; i++) {
+        memcpy(p->calendars[i].region, cfg->sla.calendars[i].region, sizeof p->calendars[i].region);
+        p->calendars[i].cal = cfg->sla.calendars[i].cal;
+    }
 }
 
 static bool matches(const ow_sla_override *o, ow_segment seg, const char *category,
@@ -69,7 +68,7 @@ const ow_calendar *ow_policy_calendar(const ow_policy *p, ow_stage stage, const 
     const ow_calendar *fallback = NULL;
     for (int i = 0; i < p->ncalendars; i++) {
         if (strcmp(p->calendars[i].region, region) == 0) return &p->calendars[i].cal;
-        if (!p->calendars[i].region[0]) fallback = &p->calendars[i].cal;
+        if (strcmp(p->calendars[i].region, "default") == 0) fallback = &p->calendars[i].cal;
     }
     return fallback;
 }

@@ -20,30 +20,17 @@
 #include "event.h"
 #include "sla.h"
 
-#define OW_POLICY_OVERRIDES_MAX 32
-#define OW_POLICY_CALENDARS_MAX 64
-
-typedef struct ow_sla_override {
-    int segment;                  /* ow_segment to match, or -1 for any */
-    char category[OW_NAME_BUF];   /* "" = any */
-    char region[OW_NAME_BUF];     /* "" = any */
-    int set_priority;             /* ow_priority, or -1 */
-    int raise;                    /* priority steps towards emergency (0 = none) */
-    int scale_pct;                /* targets × scale_pct / 100 (100 = unchanged) */
-    int64_t target_ms[OW_STAGE__ORDER_COUNT]; /* 0 = unchanged */
-} ow_sla_override;
-
 typedef struct ow_policy {
     int64_t target_ms[OW_PRIO__COUNT][OW_STAGE__ORDER_COUNT];
     int64_t complaint_ms[OW_SEV__COUNT];
     uint32_t pause_stops[OW_PAUSE__COUNT]; /* bit per ow_stage stopped by each pause reason */
-    ow_sla_override overrides[OW_POLICY_OVERRIDES_MAX];
+    ow_sla_override overrides[OW_SLA_OVERRIDES_MAX];
     int noverrides;
     uint32_t calendar_stages; /* bit per ow_stage that counts business hours only */
     struct {
-        char region[OW_NAME_BUF]; /* "" = default for regions without their own */
+        char region[OW_NAME_BUF]; /* "default" = for regions without their own */
         ow_calendar cal;
-    } calendars[OW_POLICY_CALENDARS_MAX];
+    } calendars[OW_CALENDARS_MAX];
     int ncalendars;
 } ow_policy;
 

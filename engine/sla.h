@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h" /* ow_calendar */
+
 #define OW_NEVER INT64_MAX /* an instant that never comes */
 
 /* Thresholds of every clock, as percent of the target, and the alert level each raises:
@@ -25,13 +27,6 @@ typedef struct ow_interval {
     int64_t from, to;
 } ow_interval;
 
-/* Business hours: the same window on the chosen weekdays, in a fixed UTC offset. */
-typedef struct ow_calendar {
-    int32_t utc_offset_min; /* e.g. +480 for UTC+08:00 */
-    uint8_t weekdays;       /* bit 0 = Monday ... bit 6 = Sunday; 0 = never open */
-    int32_t open_min;       /* opening, minutes after local midnight, 0..1439 */
-    int32_t close_min;      /* closing, minutes after local midnight, open_min < close_min <= 1440 */
-} ow_calendar;
 
 /*
  * The instant at which `need_ms` of counting time has passed since `start`. Time inside any of the
