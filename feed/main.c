@@ -1,0 +1,322 @@
+/*
+ * opswall-feed — serves the live picture to browsers: the viewer page, a JSON API and the
+ * websocket /api/v1/live (DESIGN §7). One libuv loop carries everything: the lws server (foreign
+ * loop), both hiredis connections and the signal handlers (STYLE.md practice 7).
+ *
+ *   opswall-feed [--config PATH] [--port N]
+ *
+ * --port overrides feed.port; 0 picks a free port. The first line on stdout is the viewer URL,
+ * e.g. "viewer: http://127.0.0.1:7681/". SIGINT/SIGTERM stop it cleanly (lws's two-stage destroy on
+ * a foreign loop; the loop must close with no handle left).
+ *
+ * Modules: live.c (snapshot, ring, client tails), http.c (routes, static files), redis_sub.c (Redis
+ * connections), msg.c (shared encoded messages).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libwebsockets.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "clock.h"
+#include "config.h"
+#include "files.h"
+#include "http.h"
+#include "keys.h"
+#include "live.h"
+#include "log.h"
+#include "redis.h"
+#include "redis_sub.h"
+
+typedef struct feed {
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    struct lws_context *context; /* NULLed by lws when fully freed (info.pcontext) */
+    ow_live *live;
+    ow_http http;
+    ow_redis_sub redis;
+    bool loop_ok, redis_ok, signals_ok; /* what feed_init set up, for feed_fini */
+    bool stopping;                      /* feed_stop ran: everything on the loop is closing */
+} feed;
+
+typedef struct args {
+    const char *config;
+    long port; /* -1 = from the config */
+} args;
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: opswall-feed [--config PATH] [--port N]\n"
+                 "  --config PATH  configuration file (default: config/opswall.json)\n"
+                 "  --port N       listen port, overrides feed.port; 0 picks a free port\n");
+}
+
+/* 0 to run, 1 to exit successfully (--help), -1 on a usage error (message printed). */
+static int parse_args(int argc, char **argv, args *a)
+{
+    a->config = NULL;
+    a->port = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout);
+            return 1;
+        }
+        if ((strcmp(arg, "--config") == 0 || strcmp(arg, "--port") == 0) && i + 1 >= argc) {
+            fprintf(stderr, "opswall-feed: %s needs a value\n", arg);
+            usage(stderr);
+            return -1;
+        }
+        if (strcmp(arg, "--config") == 0) {
+            a->config = argv[++i];
+        } else if (strcmp(arg, "--port") == 0) {
+            char *end;
+            errno = 0;
+            a->port = strtol(argv[++i], &end, 10);
+            if (errno || *end || end == argv[i] || a->port < 0 || a->port > 65535) {
+                fprintf(stderr, "opswall-feed: --port: expected 0..65535, got \"%s\"\n", argv[i]);
+                return -1;
+            }
+        } else {
+            fprintf(stderr, "opswall-feed: unknown argument \"%s\"\n", arg);
+            usage(stderr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* lws logs through ours, one line each. */
+static void lws_log_line(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    ow_log(level & LLL_ERR ? OW_LOG_ERROR : OW_LOG_WARN, "lws: %.*s", (int)n, line);
+}
+
+static void on_redis_message(void *ud, const char *text, size_t len)
+{
+    feed *f = ud;
+    ow_err err;
+    int rc = ow_live_publish(f->live, text, len, ow_clock_wall_ms(), ow_clock_mono_ms(), &err);
+    if (rc == OW_OK) return;
+    ow_live_stats st = ow_live_stats_get(f->live);
+    uint64_t dropped = st.rejected + st.gaps;
+    if (dropped <= 10 || dropped % 1000 == 0)
+        ow_warn("live: dropped a message from %s (%llu so far): %s%s", OW_CHAN_LIVE,
+                (unsigned long long)dropped, err.msg,
+                rc == OW_EAGAIN ? "; fetching the snapshot again" : "");
+    if (rc == OW_EAGAIN) ow_redis_sub_refresh(&f->redis);
+}
+
+static void feed_stop(feed *f, const char *why)
+{
+    if (f->stopping) return;
+    f->stopping = true;
+    ow_info("stopping (%s)", why);
+    uv_close((uv_handle_t *)&f->sigint, NULL);
+    uv_close((uv_handle_t *)&f->sigterm, NULL);
+    ow_redis_sub_close(&f->redis);
+    if (f->context) lws_context_destroy(f->context); /* stage 1 on a foreign loop */
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    feed_stop(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+/* A numeric IPv4 listen address must belong to this machine; lws would otherwise wait for it
+ * silently. Returns true when it can be bound (or is not a numeric IPv4 address). */
+static bool listen_usable(const char *listen, bool *ipv4)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    *ipv4 = inet_pton(AF_INET, listen, &sa.sin_addr) == 1;
+    if (!*ipv4) return true;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return true;
+    bool ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 || errno != EADDRNOTAVAIL;
+    close(fd);
+    return ok;
+}
+
+/* The live protocol is the vhost's default: `new WebSocket(url)` sends no subprotocol. */
+static const struct lws_protocol_vhost_options live_default = {NULL, NULL, "default", ""};
+static const struct lws_protocol_vhost_options vhost_pvo = {NULL, &live_default, OW_LIVE_PROTOCOL,
+                                                            ""};
+/* Ping idle websocket clients after 30 s; drop those that stay silent until 90 s. */
+static const lws_retry_bo_t idle_policy = {.secs_since_valid_ping = 30,
+                                           .secs_since_valid_hangup = 90};
+
+static int server_start(feed *f, const ow_config *cfg, int port, struct lws_protocols *protocols)
+{
+    bool ipv4 = false;
+    const char *iface = cfg->feed.listen[0] ? cfg->feed.listen : NULL;
+    if (iface && !listen_usable(iface, &ipv4)) {
+        ow_error("feed.listen %s is not an address of this machine; use 127.0.0.1, 0.0.0.0 or "
+                 "one of its addresses",
+                 iface);
+        return -1;
+    }
+    if (iface && strcmp(iface, "0.0.0.0") == 0) iface = NULL;
+
+    void *foreign_loops[1] = {&f->loop};
+    uint64_t options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
+                       LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    if (ipv4) options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.options = options;
+    info.foreign_loops = foreign_loops;
+    info.pcontext = &f->context;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    f->context = lws_create_context(&info);
+    if (!f->context) {
+        ow_error("cannot create the websocket/HTTP server (libwebsockets); is the package "
+                 "libwebsockets-evlib-uv installed?");
+        return -1;
+    }
+
+    struct lws_context_creation_info vinfo;
+    memset(&vinfo, 0, sizeof vinfo);
+    vinfo.options = options;
+    vinfo.port = port;
+    vinfo.iface = iface;
+    vinfo.protocols = protocols;
+    vinfo.pvo = &vhost_pvo;
+    vinfo.retry_and_idle_policy = &idle_policy;
+    vinfo.vhost_name = "opswall";
+    struct lws_vhost *vh = lws_create_vhost(f->context, &vinfo);
+    if (!vh) {
+        ow_error("cannot listen on %s:%d: the port is in use or not allowed; pick another with "
+                 "--port N (0 = any free port) or feed.port",
+                 cfg->feed.listen[0] ? cfg->feed.listen : "*", port);
+        return -1;
+    }
+    int bound = lws_get_vhost_listen_port(vh);
+    const char *host = !iface || strcmp(iface, "::") == 0 ? "127.0.0.1" : iface;
+    bool v6 = strchr(host, ':') != NULL;
+    printf("viewer: http://%s%s%s:%d/\n", v6 ? "[" : "", host, v6 ? "]" : "", bound);
+    fflush(stdout);
+    ow_info("serving %s on port %d (websocket %s)", f->http.root, bound, OW_LIVE_PATH);
+    return 0;
+}
+
+static void log_open_handle(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    ow_error("handle still open at exit: %s%s", uv_handle_type_name(uv_handle_get_type(h)),
+             uv_is_closing(h) ? " (closing)" : "");
+}
+
+/* Set up the loop and everything on it except the server. On failure, what was set up is left for
+ * feed_fini, which knows from the flags what to undo. */
+static int feed_init(feed *f, const ow_config *cfg, const ow_redis_env *env)
+{
+    ow_err err;
+    char web_root[PATH_MAX];
+    ow_config_path(cfg, cfg->feed.web_root, web_root, sizeof web_root);
+    memset(f, 0, sizeof *f);
+    if (uv_loop_init(&f->loop)) return -1;
+    f->loop_ok = true;
+    f->live = ow_live_new(OW_LIVE_RING_DEFAULT);
+    if (!f->live) {
+        ow_error("out of memory");
+        return -1;
+    }
+    if (ow_http_init(&f->http, web_root, f->live, &f->redis, ow_clock_mono_ms(), &err)) {
+        ow_error("%s", err.msg);
+        return -1;
+    }
+    if (ow_redis_sub_init(&f->redis, &f->loop, &env->target, env->desc, env->timeout_ms,
+                          OW_CHAN_LIVE, OW_KEY_SNAPSHOT, on_redis_message, f)) {
+        ow_error("cannot set up the Redis timers");
+        return -1;
+    }
+    f->redis_ok = true;
+    int rc = uv_signal_init(&f->loop, &f->sigint);
+    if (rc == 0 && (rc = uv_signal_init(&f->loop, &f->sigterm)) != 0)
+        uv_close((uv_handle_t *)&f->sigint, NULL);
+    if (rc) {
+        ow_error("cannot watch signals: %s", uv_strerror(rc));
+        return -1;
+    }
+    f->sigint.data = f->sigterm.data = f;
+    uv_signal_start(&f->sigint, on_signal, SIGINT); /* cannot fail for valid signal numbers */
+    uv_signal_start(&f->sigterm, on_signal, SIGTERM);
+    f->signals_ok = true;
+    return 0;
+}
+
+/* Serve until SIGINT/SIGTERM. Returns 0 after a clean stop, -1 when the server did not start. */
+static int feed_serve(feed *f, const ow_config *cfg, int port)
+{
+    struct lws_protocols protocols[] = {
+        ow_http_protocol(&f->http), ow_live_protocol(f->live), {NULL, NULL, 0, 0, 0, NULL, 0}};
+    int rc = server_start(f, cfg, port, protocols);
+    if (rc == 0)
+        ow_redis_sub_start(&f->redis);
+    else
+        feed_stop(f, "start-up failed");
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    if (f->context) lws_context_destroy(f->context); /* stage 2: frees what stage 1 left */
+    uv_run(&f->loop, UV_RUN_DEFAULT);                /* finish any close stage 2 started */
+    return rc;
+}
+
+/* Undo feed_init. Returns -1 when the loop did not close cleanly. */
+static int feed_fini(feed *f)
+{
+    int rc = 0;
+    if (!f->stopping) { /* feed_serve did not run: close what feed_init opened */
+        if (f->signals_ok) {
+            uv_close((uv_handle_t *)&f->sigint, NULL);
+            uv_close((uv_handle_t *)&f->sigterm, NULL);
+        }
+        if (f->redis_ok) ow_redis_sub_close(&f->redis);
+        if (f->loop_ok) uv_run(&f->loop, UV_RUN_DEFAULT);
+    }
+    if (f->loop_ok && uv_loop_close(&f->loop) != 0) {
+        uv_walk(&f->loop, log_open_handle, NULL);
+        ow_error("the event loop did not close cleanly");
+        rc = -1;
+    }
+    ow_live_free(f->live);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc > 0 ? 0 : 2;
+    ow_log_init("feed", OW_LOG_INFO);
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_line);
+    signal(SIGPIPE, SIG_IGN); /* a peer that went away is an error return, not a signal */
+
+    ow_config cfg;
+    ow_err err;
+    if (ow_config_load(&cfg, a.config, &err)) {
+        ow_error("%s", err.msg);
+        return 1;
+    }
+    ow_redis_env env;
+    if (ow_redis_env_open(&cfg, &env, &err)) {
+        ow_error("%s", err.msg);
+        return 1;
+    }
+    feed f;
+    rc = feed_init(&f, &cfg, &env);
+    if (rc == 0) rc = feed_serve(&f, &cfg, a.port >= 0 ? (int)a.port : (int)cfg.feed.port);
+    if (feed_fini(&f)) rc = -1;
+    ow_redis_env_close(&env);
+    return rc ? 1 : 0;
+}

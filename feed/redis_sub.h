@@ -1,0 +1,77 @@
+/*
+ * redis_sub — the feed's two Redis connections on the program's libuv loop (hiredis async +
+ * adapters/libuv.h; STYLE.md practice 7).
+ *
+ *   sub: AUTH/SELECT as configured, then SUBSCRIBE OW_CHAN_LIVE; every message goes to on_message.
+ *   cmd: AUTH/SELECT, PING, then GET OW_KEY_SNAPSHOT once both connections are ready — at start and
+ *        after every reconnect — so a feed that missed messages while away catches up. A GET reply
+ *        that a newer published message overtook is dropped.
+ *
+ * A lost or refused connection is retried with exponential backoff (250 ms doubling to 10 s) on a
+ * uv timer; a connection attempt that does not finish within the configured timeout is abandoned
+ * and retried. Meanwhile the feed keeps serving what it has. Callbacks only dispatch: on_message
+ * gets borrowed text, valid during the call.
+ *
+ * Lifecycle: ow_redis_sub_init → ow_redis_sub_start → ... → ow_redis_sub_close (frees the hiredis
+ * contexts and closes the timers; the loop must then run until the handles are closed).
+ */
+#ifndef OW_FEED_REDIS_SUB_H
+#define OW_FEED_REDIS_SUB_H
+
+#include <hiredis/async.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "redis_url.h"
+
+typedef void ow_redis_sub_message_fn(void *ud, const char *text, size_t len);
+
+/* One connection's state; private to redis_sub.c, here only so the caller can embed the struct. */
+typedef struct ow_redis_conn {
+    struct ow_redis_sub *owner;
+    const char *name; /* "sub" or "cmd", for messages */
+    redisAsyncContext *ac;
+    bool ready;       /* set up (and, for sub, subscribed) */
+    bool failing;     /* the last attempt failed: log only the first failure of a run */
+    uv_timer_t timer; /* connect timeout while connecting, backoff while waiting */
+    int64_t backoff_ms;
+    uint64_t connects; /* successful connections so far */
+} ow_redis_conn;
+
+typedef struct ow_redis_sub {
+    uv_loop_t *loop;
+    ow_redis_target target; /* copied */
+    char desc[300];         /* where Redis is, without the password */
+    int64_t timeout_ms;
+    const char *channel, *snapshot_key;
+    ow_redis_sub_message_fn *on_message;
+    void *ud;
+    ow_redis_conn sub, cmd;
+    bool closing;
+    bool get_pending;
+    uint64_t messages;        /* messages received on the channel */
+    uint64_t messages_at_get; /* value of messages when the pending GET was sent */
+    int64_t last_message_ms;  /* mono time of the last message or snapshot GET reply, 0 = none */
+} ow_redis_sub;
+
+/* Prepare (no I/O yet). channel/snapshot_key are borrowed and must outlive s. Returns 0 or a
+ * negative libuv code from uv_timer_init. */
+int ow_redis_sub_init(ow_redis_sub *s, uv_loop_t *loop, const ow_redis_target *target,
+                      const char *desc, int64_t timeout_ms, const char *channel,
+                      const char *snapshot_key, ow_redis_sub_message_fn *on_message, void *ud);
+
+/* Start connecting both connections. */
+void ow_redis_sub_start(ow_redis_sub *s);
+
+/* GET the snapshot again now (when connected and no GET is pending); e.g. after a sequence gap. */
+void ow_redis_sub_refresh(ow_redis_sub *s);
+
+/* Disconnect and close the timers. Idempotent. The loop must run afterwards to finish closing. */
+void ow_redis_sub_close(ow_redis_sub *s);
+
+/* Both connections are up: subscribed, and able to GET. */
+bool ow_redis_sub_connected(const ow_redis_sub *s);
+
+#endif

@@ -1,0 +1,33 @@
+# opswall-feed: HTTP API, websocket, Redis reconnect, the viewer in headless Chromium, valgrind.
+# Each test starts its own redis-server in a temp dir; the node packages (ws, playwright-core) are
+# installed once by the integration.feed_npm fixture (tests/browser/install.sh, idempotent).
+set(OPSWALL_FEED_ENV FEED_BIN=$<TARGET_FILE:opswall-feed>)
+
+add_test(NAME integration.feed_npm COMMAND bash ${PROJECT_SOURCE_DIR}/tests/browser/install.sh)
+set_tests_properties(integration.feed_npm PROPERTIES LABELS integration TIMEOUT 300
+                     FIXTURES_SETUP feed_node)
+
+add_test(NAME integration.feed_api
+         COMMAND ${CMAKE_COMMAND} -E env ${OPSWALL_FEED_ENV}
+                 bash ${CMAKE_CURRENT_LIST_DIR}/feed_api.sh)
+set_tests_properties(integration.feed_api PROPERTIES LABELS integration TIMEOUT 120
+                     FIXTURES_REQUIRED feed_node)
+
+add_test(NAME integration.feed_browser
+         COMMAND ${CMAKE_COMMAND} -E env ${OPSWALL_FEED_ENV}
+                 SCREENSHOT_DIR=${CMAKE_CURRENT_BINARY_DIR}/feed-screenshots
+                 bash ${CMAKE_CURRENT_LIST_DIR}/feed_browser.sh)
+set_tests_properties(integration.feed_browser PROPERTIES LABELS integration TIMEOUT 180
+                     FIXTURES_REQUIRED feed_node)
+
+# The same API checks with the feed under valgrind: no error, no leak, clean loop close.
+# (Not with OPSWALL_SANITIZE: ASan and valgrind do not mix; the ASan build checks leaks itself.)
+find_program(OPSWALL_VALGRIND valgrind)
+if(OPSWALL_VALGRIND AND NOT OPSWALL_SANITIZE)
+  add_test(NAME integration.feed_valgrind
+           COMMAND ${CMAKE_COMMAND} -E env ${OPSWALL_FEED_ENV}
+                   "FEED_WRAPPER=${OPSWALL_VALGRIND} -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible"
+                   bash ${CMAKE_CURRENT_LIST_DIR}/feed_api.sh)
+  set_tests_properties(integration.feed_valgrind PROPERTIES LABELS "integration;valgrind"
+                       TIMEOUT 300 FIXTURES_REQUIRED feed_node)
+endif()
