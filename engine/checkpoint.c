@@ -241,7 +241,7 @@ static bool load_orders(rbuf *r, ow_state *s)
             lc_ev *ev = &o->evs[e];
             ok = GET(r, ev->ts) && GET(r, ev->tech) && GET(r, ev->type) && GET(r, ev->arg);
             if (ok && (!ow_event_is_order((ow_event_type)ev->type) || ev->arg >= OW_PAUSE__COUNT ||
-                       ev->tech > s->tech_ids.n || (e && ev->ts < o->evs[e - 1].ts)))
+                       (e && ev->ts < o->evs[e - 1].ts)))
                 ok = false, r->bad = "bad lifecycle instant";
             if (ok && ev->type == OW_EV_ORDER_PAUSED) o->has_pauses = true;
         }

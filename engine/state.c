@@ -179,6 +179,7 @@ static const char *region_name(const ow_state *s, int32_t r)
 /* Queue the order at its earliest pending crossing (or take it out of the queue). */
 static int order_schedule(ow_state *s, order *o)
 {
+    bool calendars = s->policy->calendar_stages != 0;
     int64_t best = OW_NEVER;
     int best_stage = 0;
     for (int st = 0; st < NSTAGES; st++) {
@@ -187,8 +188,9 @@ static int order_schedule(ow_state *s, order *o)
         ow_interval p[MAX_PAUSES];
         size_t np = order_pauses(s, o, st, p);
         int k;
-        int64_t at = clock_next(c, p, np, ow_policy_calendar(s->policy, (ow_stage)st,
-                                                              region_name(s, o->region)), &k);
+        const ow_calendar *cal =
+            calendars ? ow_policy_calendar(s->policy, (ow_stage)st, region_name(s, o->region)) : NULL;
+        int64_t at = clock_next(c, p, np, cal, &k);
         if (at < best) best = at, best_stage = st;
     }
     if (best == OW_NEVER) {
@@ -382,9 +384,9 @@ static int apply_order(ow_state *s, const ow_event *ev)
     if (!o) return OW_ENOMEM;
     lc_ev e = {.ts = ev->ts_ms, .type = (uint8_t)ev->type};
     if (ev->tech_id[0]) {
-        int t = ow_names_intern(&s->tech_ids, ev->tech_id);
-        if (t < 0) return OW_ENOMEM;
-        e.tech = (uint32_t)t + 1;
+        /* a hash, not an interned index: it only tells instants of different technicians apart,
+         * and saves a table lookup on every event */
+        e.tech = (uint32_t)(ow_hash(ev->tech_id, strlen(ev->tech_id)) >> 32) | 1u;
     }
     if (ev->type == OW_EV_ORDER_PAUSED) {
         e.arg = (uint8_t)ev->pause_reason;

@@ -15,7 +15,7 @@
 /* One lifecycle instant of an order, kept sorted by (ts, type, tech, arg). */
 typedef struct lc_ev {
     int64_t ts;
-    uint32_t tech; /* interned technician id + 1, 0 = none */
+    uint32_t tech; /* hash of the technician id (never 0), 0 = none */
     uint8_t type;  /* ow_event_type */
     uint8_t arg;   /* pause reason */
     uint16_t pad;
