@@ -59,7 +59,9 @@ static int ingest_stream(ow_appender *app, FILE *f, const char *source, int64_t 
         }
         rc = ow_appender_reject(app, source, lr.lineno, reason, lr.buf, len, err);
     }
-    if (!rc && ferror(f)) rc = ow_err_set(err, OW_EIO, "%s: read error: %s", source, strerror(errno));
+    /* a stop request interrupts the read (EINTR): that is the end of input, not an error */
+    if (!rc && ferror(f) && !stop_requested)
+        rc = ow_err_set(err, OW_EIO, "%s: read error: %s", source, strerror(errno));
     if (!rc) rc = ow_appender_flush(app, err);
     free(ev);
     ow_linereader_fini(&lr);

@@ -4,8 +4,9 @@
  * simulator (or by an event file). Children die with it (PR_SET_PDEATHSIG); a child that exits on
  * its own is restarted with backoff. Ctrl-C stops everything in order, Redis last.
  *
- *   opswall-run [--config PATH] [--events FILE | --scenario NAME --speed F --seed N]
- *               [--no-wallboard] [--no-feed] [--no-sim] [--for DURATION]
+ *   opswall-run [--config PATH] [--events FILE | --scenario NAME --speed F --seed N
+ *               --orders-per-hour N --techs N] [--no-wallboard] [--no-feed] [--no-sim]
+ *               [--for DURATION]
  */
 #include <errno.h>
 #include <limits.h>
@@ -106,13 +107,15 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: opswall-run [--config PATH] [--events FILE | --scenario NAME] [--speed F]\n"
-            "                   [--seed N] [--no-wallboard] [--no-feed] [--no-sim] [--for 10m]\n");
+            "                   [--seed N] [--orders-per-hour N] [--techs N]\n"
+            "                   [--no-wallboard] [--no-feed] [--no-sim] [--for 10m]\n");
 }
 
 int main(int argc, char **argv)
 {
     ow_log_init("run", OW_LOG_INFO);
     const char *events = NULL, *scenario = "normal", *speed = NULL, *seed = "1", *run_for = NULL;
+    const char *orders_per_hour = "240", *techs = "60";
     bool wallboard = true, feed = true, sim = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -123,6 +126,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--speed") && more) speed = argv[++i];
         else if (!strcmp(a, "--seed") && more) seed = argv[++i];
         else if (!strcmp(a, "--for") && more) run_for = argv[++i];
+        else if (!strcmp(a, "--orders-per-hour") && more) orders_per_hour = argv[++i];
+        else if (!strcmp(a, "--techs") && more) techs = argv[++i];
         else if (!strcmp(a, "--no-wallboard")) wallboard = false;
         else if (!strcmp(a, "--no-feed")) feed = false;
         else if (!strcmp(a, "--no-sim")) sim = false;
@@ -176,6 +181,9 @@ int main(int argc, char **argv)
     int k;
     child *c = CHILD("engine", true);
     k = 0, c->argv[k++] = prog("opswall-engine"), WITH_CONFIG(c, k);
+    /* simulated time running faster than the wall clock, or an old file: SLA clocks follow the
+     * events' own time (DESIGN §2), not the wall clock */
+    if (speed || events) c->argv[k++] = "--clock", c->argv[k++] = "event";
     if (feed) {
         c = CHILD("feed", true);
         k = 0, c->argv[k++] = prog("opswall-feed"), WITH_CONFIG(c, k);
@@ -200,6 +208,9 @@ int main(int argc, char **argv)
         c->argv[k++] = seed;
         if (speed) c->argv[k++] = "--speed", c->argv[k++] = speed;
         else c->argv[k++] = "--realtime";
+        /* a demo should move: a busy command center's rate, not the quiet default */
+        c->argv[k++] = "--orders-per-hour", c->argv[k++] = orders_per_hour;
+        c->argv[k++] = "--techs", c->argv[k++] = techs;
         c->out_fd = pipefd[1];
         c = CHILD("ingest", false);
         k = 0, c->argv[k++] = prog("opswall-ingest"), WITH_CONFIG(c, k);
