@@ -40,10 +40,12 @@ static void fmt_id(char *out, char prefix, long n)
 {
     char tmp[24];
     int k = 0;
-    do tmp[k++] = (char)('0' + n % 10), n /= 10;
+    do
+        tmp[k++] = (char)('0' + n % 10), n /= 10;
     while (n);
     *out++ = prefix;
-    while (k) *out++ = tmp[--k];
+    while (k)
+        *out++ = tmp[--k];
     *out = '\0';
 }
 
@@ -105,8 +107,10 @@ int main(int argc, char **argv)
         for (int step = 0; step < STEPS; step++)
             for (long o = base; o < base + 64 && o < orders; o++) {
                 snprintf(id, sizeof id, "o%ld", o);
-                if (ow_map_get(&m, id)) hits++;
-                else ow_map_put(&m, id, (void *)1);
+                if (ow_map_get(&m, id))
+                    hits++;
+                else
+                    ow_map_put(&m, id, (void *)1);
             }
     secs = (double)(ow_clock_mono_us() - start) / 1e6;
     printf("{\"bench\":\"engine.map_baseline\",\"lookups\":%ld,\"seconds\":%.3f,\"per_s\":%.0f}\n",
@@ -145,7 +149,8 @@ int main(int argc, char **argv)
            open, fired, secs, fired ? secs * 1e9 / (double)fired : 0.0);
     /* the same advance with nothing due must cost nothing, however many clocks run */
     start = ow_clock_mono_us();
-    for (int k = 0; k < 1000000; k++) ow_state_advance(s, now);
+    for (int k = 0; k < 1000000; k++)
+        ow_state_advance(s, now);
     secs = (double)(ow_clock_mono_us() - start) / 1e6;
     printf("{\"bench\":\"engine.idle_advance\",\"open_orders\":%ld,\"ns_per_call\":%.1f}\n", open,
            secs * 1e3);

@@ -23,13 +23,15 @@ typedef struct {
 
 #define AT(f) offsetof(ow_config, f), sizeof(((ow_config *)0)->f)
 #define MS(x) ((int64_t)(x))
-#define MIN_ (60 * 1000)
+#define MIN_  (60 * 1000)
 #define HOUR_ (60 * MIN_)
-#define DAY_ (24 * HOUR_)
+#define DAY_  (24 * HOUR_)
 
 #define SLA_ROW(prio, P, stage, S, def)                                                            \
-    {"sla." prio "." stage, C_DUR, AT(sla.target_ms[OW_PRIO_##P][OW_STAGE_##S]), MS(1000),        \
-     MS(365) * DAY_, def, NULL}
+    {                                                                                              \
+        "sla." prio "." stage, C_DUR, AT(sla.target_ms[OW_PRIO_##P][OW_STAGE_##S]), MS(1000),      \
+            MS(365) * DAY_, def, NULL                                                              \
+    }
 #define SLA_PRIO(prio, P, d1, d2, d3, d4, d5, d6)                                                  \
     SLA_ROW(prio, P, "dispatch", DISPATCH, d1), SLA_ROW(prio, P, "accept", ACCEPT, d2),            \
         SLA_ROW(prio, P, "response", RESPONSE, d3), SLA_ROW(prio, P, "arrival", ARRIVAL, d4),      \
@@ -43,15 +45,16 @@ static const setting settings[] = {
     {"redis.start_timeout", C_DUR, AT(redis.start_timeout_ms), MS(100), MS(10) * MIN_, "\"10s\"",
      NULL},
     {"redis.timeout", C_DUR, AT(redis.timeout_ms), MS(10), MS(10) * MIN_, "\"5s\"", NULL},
-    {"streams.events_maxlen", C_INT, AT(streams.events_maxlen), 1000, INT64_C(1) << 40,
-     "10000000", NULL},
+    {"streams.events_maxlen", C_INT, AT(streams.events_maxlen), 1000, INT64_C(1) << 40, "10000000",
+     NULL},
     {"streams.rejects_maxlen", C_INT, AT(streams.rejects_maxlen), 100, INT64_C(1) << 40, "100000",
      NULL},
     {"ingest.dedup_window", C_DUR, AT(ingest.dedup_window_ms), MS(1000), MS(90) * DAY_, "\"24h\"",
      NULL},
     {"ingest.batch", C_INT, AT(ingest.batch), 1, 4096, "256", NULL},
     {"engine.group", C_STR, AT(engine.group), 1, 0, "\"engine\"", NULL},
-    {"engine.consumer", C_STR, AT(engine.consumer), 1, 0, "\"engine-1\"", "OPSWALL_ENGINE_CONSUMER"},
+    {"engine.consumer", C_STR, AT(engine.consumer), 1, 0, "\"engine-1\"",
+     "OPSWALL_ENGINE_CONSUMER"},
     {"engine.publish_interval", C_DUR, AT(engine.publish_interval_ms), MS(10), MS(60) * 1000,
      "\"250ms\"", NULL},
     {"engine.batch", C_INT, AT(engine.batch), 1, 100000, "1000", NULL},
@@ -70,7 +73,8 @@ static const setting settings[] = {
     {"wallboard.stale_after", C_DUR, AT(wallboard.stale_ms), MS(100), MS(24) * HOUR_, "\"10s\"",
      NULL},
     SLA_PRIO("emergency", EMERGENCY, "\"5m\"", "\"10m\"", "\"15m\"", "\"2h\"", "\"4h\"", "\"24h\""),
-    SLA_PRIO("important", IMPORTANT, "\"15m\"", "\"10m\"", "\"1h\"", "\"4h\"", "\"24h\"", "\"24h\""),
+    SLA_PRIO("important", IMPORTANT, "\"15m\"", "\"10m\"", "\"1h\"", "\"4h\"", "\"24h\"",
+             "\"24h\""),
     SLA_PRIO("general", GENERAL, "\"1h\"", "\"10m\"", "\"24h\"", "\"48h\"", "\"72h\"", "\"24h\""),
     {"sla.complaint.urgent", C_DUR, AT(sla.complaint_ms[OW_SEV_URGENT]), MS(1000), MS(30) * DAY_,
      "\"15m\"", NULL},
@@ -83,7 +87,8 @@ static const setting settings[] = {
      0, 0, "[\"arrival\",\"resolution\"]", NULL},
     {"sla.pause.other", C_STAGES, AT(sla.pause_stops[OW_PAUSE_OTHER]), 0, 0,
      "[\"arrival\",\"resolution\"]", NULL},
-    /* DESIGN §4: public (schools, hospitals) and elderly living alone raise priority; vip tightens */
+    /* DESIGN §4: public (schools, hospitals) and elderly living alone raise priority; vip tightens
+     */
     {"sla.overrides", C_OVERRIDES, 0, 0, 0, 0,
      "[{\"match\":{\"segment\":\"public\"},\"raise\":1},"
      "{\"match\":{\"segment\":\"elderly\"},\"raise\":1},"
@@ -99,8 +104,8 @@ static const setting settings[] = {
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
-static const char *const stage_names[] = {"dispatch", "accept", "response",
-                                          "arrival", "resolution", "callback"};
+static const char *const stage_names[] = {"dispatch", "accept",     "response",
+                                          "arrival",  "resolution", "callback"};
 
 const char *ow_stage_name(ow_stage s)
 {
@@ -112,9 +117,7 @@ static void describe(const setting *s, char *out, size_t n)
 {
     switch (s->kind) {
     case C_STR: snprintf(out, n, "a string%s", s->lo ? " (not empty)" : ""); break;
-    case C_INT:
-        snprintf(out, n, "an integer from %" PRId64 " to %" PRId64, s->lo, s->hi);
-        break;
+    case C_INT: snprintf(out, n, "an integer from %" PRId64 " to %" PRId64, s->lo, s->hi); break;
     case C_BOOL: snprintf(out, n, "true or false"); break;
     case C_STAGES:
     case C_OVERRIDES:
@@ -176,8 +179,10 @@ static int store(ow_config *cfg, const setting *s, const cJSON *v, const char *s
         if (!rc) memcpy(dst, &mask, sizeof mask);
         return rc;
     }
-    case C_OVERRIDES: return ow_config_overrides_parse(cfg, v, s->path, source ? source : "defaults", err);
-    case C_CALENDARS: return ow_config_calendars_parse(cfg, v, s->path, source ? source : "defaults", err);
+    case C_OVERRIDES:
+        return ow_config_overrides_parse(cfg, v, s->path, source ? source : "defaults", err);
+    case C_CALENDARS:
+        return ow_config_calendars_parse(cfg, v, s->path, source ? source : "defaults", err);
     }
     return OW_EINVAL;
 }
@@ -257,9 +262,8 @@ static int walk(ow_config *cfg, const cJSON *obj, const char *prefix, const char
         } else {
             char known[400];
             known_keys(prefix, known, sizeof known);
-            return ow_err_set(err, OW_EINVAL,
-                              "%s: %s: unknown key (a typo?); known keys%s%s: %s", source, path,
-                              *prefix ? " in " : "", prefix, known);
+            return ow_err_set(err, OW_EINVAL, "%s: %s: unknown key (a typo?); known keys%s%s: %s",
+                              source, path, *prefix ? " in " : "", prefix, known);
         }
     }
     return OW_OK;
@@ -306,9 +310,13 @@ int ow_config_apply_env(ow_config *cfg, const char *(*getenv_fn)(const char *), 
 
 const char *const *ow_config_env_names(void)
 {
-    static const char *const names[] = {"OPSWALL_REDIS_URL", "OPSWALL_DATA_DIR",
-                                        "OPSWALL_REDIS_SERVER", "OPSWALL_ENGINE_CONSUMER",
-                                        "OPSWALL_FEED_LISTEN", "OPSWALL_FEED_PORT", NULL};
+    static const char *const names[] = {"OPSWALL_REDIS_URL",
+                                        "OPSWALL_DATA_DIR",
+                                        "OPSWALL_REDIS_SERVER",
+                                        "OPSWALL_ENGINE_CONSUMER",
+                                        "OPSWALL_FEED_LISTEN",
+                                        "OPSWALL_FEED_PORT",
+                                        NULL};
     return names;
 }
 

@@ -23,8 +23,13 @@
 
 /* SLA stages in DESIGN §4 order (complaint has its own targets per severity). */
 typedef enum {
-    OW_STAGE_DISPATCH, OW_STAGE_ACCEPT, OW_STAGE_RESPONSE, OW_STAGE_ARRIVAL,
-    OW_STAGE_RESOLUTION, OW_STAGE_CALLBACK, OW_STAGE__ORDER_COUNT
+    OW_STAGE_DISPATCH,
+    OW_STAGE_ACCEPT,
+    OW_STAGE_RESPONSE,
+    OW_STAGE_ARRIVAL,
+    OW_STAGE_RESOLUTION,
+    OW_STAGE_CALLBACK,
+    OW_STAGE__ORDER_COUNT
 } ow_stage;
 
 /* Business hours: the same window on the chosen weekdays, in a fixed UTC offset. */
@@ -32,21 +37,21 @@ typedef struct ow_calendar {
     int32_t utc_offset_min; /* e.g. +480 for UTC+08:00 */
     uint8_t weekdays;       /* bit 0 = Monday ... bit 6 = Sunday; 0 = never open */
     int32_t open_min;       /* opening, minutes after local midnight, 0..1439 */
-    int32_t close_min;      /* closing, minutes after local midnight, open_min < close_min <= 1440 */
+    int32_t close_min; /* closing, minutes after local midnight, open_min < close_min <= 1440 */
 } ow_calendar;
 
 #define OW_SLA_OVERRIDES_MAX 32
-#define OW_CALENDARS_MAX 64
+#define OW_CALENDARS_MAX     64
 
 /* One SLA override: orders matching segment/category/region (any when unset) get a priority
  * (set, or raised towards emergency), scaled targets, or their own target for some stages. */
 typedef struct ow_sla_override {
-    int segment;                /* ow_segment to match, or -1 for any */
-    char category[OW_NAME_BUF]; /* "" = any */
-    char region[OW_NAME_BUF];   /* "" = any */
-    int set_priority;           /* ow_priority, or -1 */
-    int raise;                  /* priority steps towards emergency (0 = none) */
-    int scale_pct;              /* targets × scale_pct / 100 (100 = unchanged) */
+    int segment;                              /* ow_segment to match, or -1 for any */
+    char category[OW_NAME_BUF];               /* "" = any */
+    char region[OW_NAME_BUF];                 /* "" = any */
+    int set_priority;                         /* ow_priority, or -1 */
+    int raise;                                /* priority steps towards emergency (0 = none) */
+    int scale_pct;                            /* targets × scale_pct / 100 (100 = unchanged) */
     int64_t target_ms[OW_STAGE__ORDER_COUNT]; /* 0 = unchanged */
 } ow_sla_override;
 
@@ -83,10 +88,10 @@ typedef struct ow_config {
     struct {
         int64_t width, height; /* window size when not fullscreen; screenshot size */
         bool fullscreen;
-        int64_t display;     /* monitor index */
+        int64_t display;       /* monitor index */
         char font[OW_CFG_STR]; /* Latin font shipped in assets/ */
-        int64_t poll_ms;     /* how often to look for a new snapshot */
-        int64_t stale_ms;    /* data older than this is shown as stale */
+        int64_t poll_ms;       /* how often to look for a new snapshot */
+        int64_t stale_ms;      /* data older than this is shown as stale */
     } wallboard;
     struct {
         int64_t target_ms[OW_PRIO__COUNT][OW_STAGE__ORDER_COUNT];
@@ -103,9 +108,9 @@ typedef struct ow_config {
     } sla;
     struct {
         char name[64];
-        char regions[OW_CFG_STR];      /* GeoJSON FeatureCollection */
-        char name_property[64];        /* feature property that names a region */
-        char events[OW_CFG_STR];       /* sample events for the demo */
+        char regions[OW_CFG_STR]; /* GeoJSON FeatureCollection */
+        char name_property[64];   /* feature property that names a region */
+        char events[OW_CFG_STR];  /* sample events for the demo */
     } city;
 } ow_config;
 

@@ -25,7 +25,8 @@ static int stage_lookup(const char *name)
 int ow_config_stages_parse(const cJSON *v, uint32_t *mask, const char *path, const char *source,
                            ow_err *err)
 {
-    if (!cJSON_IsArray(v)) return bad(err, source, path, "an array of stage names (" STAGES_TEXT ")", v);
+    if (!cJSON_IsArray(v))
+        return bad(err, source, path, "an array of stage names (" STAGES_TEXT ")", v);
     uint32_t m = 0;
     int i = 0;
     for (const cJSON *e = v->child; e; e = e->next, i++) {
@@ -45,21 +46,24 @@ cJSON *ow_config_stages_format(uint32_t mask)
 {
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; a && i < OW_STAGE__ORDER_COUNT; i++)
-        if (mask & (1u << i)) cJSON_AddItemToArray(a, cJSON_CreateString(ow_stage_name((ow_stage)i)));
+        if (mask & (1u << i))
+            cJSON_AddItemToArray(a, cJSON_CreateString(ow_stage_name((ow_stage)i)));
     return a;
 }
 
 /* Check that obj has only the listed keys; names the first stranger. */
-static int only_keys(const cJSON *obj, const char *const *keys, const char *path, const char *source,
-                     ow_err *err)
+static int only_keys(const cJSON *obj, const char *const *keys, const char *path,
+                     const char *source, ow_err *err)
 {
     for (const cJSON *m = obj->child; m; m = m->next) {
         bool known = false;
-        for (int i = 0; keys[i]; i++) known |= strcmp(keys[i], m->string) == 0;
+        for (int i = 0; keys[i]; i++)
+            known |= strcmp(keys[i], m->string) == 0;
         if (!known) {
             char list[200] = "";
             for (int i = 0; keys[i]; i++)
-                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", keys[i]);
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                         keys[i]);
             return ow_err_set(err, OW_EINVAL, "%s: %s.%s: unknown key (a typo?); known keys: %s",
                               source, path, m->string, list);
         }
@@ -88,7 +92,8 @@ static int parse_override(ow_sla_override *o, const cJSON *v, const char *path, 
     memset(o, 0, sizeof *o);
     o->segment = -1, o->set_priority = -1, o->scale_pct = 100;
     if (!cJSON_IsObject(v))
-        return bad(err, source, path, "an object with match and priority/raise/scale_pct/targets", v);
+        return bad(err, source, path, "an object with match and priority/raise/scale_pct/targets",
+                   v);
     int rc = only_keys(v, keys, path, source, err);
     if (rc) return rc;
     char p[300];
@@ -104,7 +109,8 @@ static int parse_override(ow_sla_override *o, const cJSON *v, const char *path, 
             int s = -1;
             for (int i = 0; cJSON_IsString(seg) && i < OW_SEG__COUNT; i++)
                 if (strcmp(ow_segment_name((ow_segment)i), seg->valuestring) == 0) s = i;
-            if (s < 0) return bad(err, source, sp, "one of standard|vip|elderly|enterprise|public", seg);
+            if (s < 0)
+                return bad(err, source, sp, "one of standard|vip|elderly|enterprise|public", seg);
             o->segment = s;
         }
         if ((rc = name_field(match, "category", o->category, sizeof o->category, p, source, err)) ||
@@ -116,28 +122,33 @@ static int parse_override(ow_sla_override *o, const cJSON *v, const char *path, 
     if (prio) {
         snprintf(p, sizeof p, "%s.priority", path);
         o->set_priority = cJSON_IsString(prio) ? ow_priority_lookup(prio->valuestring) : -1;
-        if (o->set_priority < 0) return bad(err, source, p, "one of emergency|important|general", prio);
+        if (o->set_priority < 0)
+            return bad(err, source, p, "one of emergency|important|general", prio);
     }
     int64_t x;
     if (raise) {
         snprintf(p, sizeof p, "%s.raise", path);
-        if (!ow_json_int(raise, 0, 2, &x)) return bad(err, source, p, "an integer from 0 to 2", raise);
+        if (!ow_json_int(raise, 0, 2, &x))
+            return bad(err, source, p, "an integer from 0 to 2", raise);
         o->raise = (int)x;
     }
     if (scale) {
         snprintf(p, sizeof p, "%s.scale_pct", path);
-        if (!ow_json_int(scale, 1, 1000, &x)) return bad(err, source, p, "an integer from 1 to 1000", scale);
+        if (!ow_json_int(scale, 1, 1000, &x))
+            return bad(err, source, p, "an integer from 1 to 1000", scale);
         o->scale_pct = (int)x;
     }
     if (targets) {
         snprintf(p, sizeof p, "%s.targets", path);
-        if (!cJSON_IsObject(targets)) return bad(err, source, p, "an object of stage: duration", targets);
+        if (!cJSON_IsObject(targets))
+            return bad(err, source, p, "an object of stage: duration", targets);
         for (const cJSON *t = targets->child; t; t = t->next) {
             char tp[340];
             snprintf(tp, sizeof tp, "%s.%s", p, t->string);
             int st = stage_lookup(t->string);
             if (st < 0)
-                return ow_err_set(err, OW_EINVAL, "%s: %s: unknown stage; known: " STAGES_TEXT, source, tp);
+                return ow_err_set(err, OW_EINVAL, "%s: %s: unknown stage; known: " STAGES_TEXT,
+                                  source, tp);
             int64_t ms;
             if (!cJSON_IsString(t) || ow_duration_parse(t->valuestring, &ms, NULL) || ms < 1000)
                 return bad(err, source, tp, "a duration like \"15m\" or \"2h\" (at least 1s)", t);
@@ -176,7 +187,8 @@ cJSON *ow_config_overrides_format(const ow_config *cfg)
     for (int i = 0; a && i < cfg->sla.noverrides; i++) {
         const ow_sla_override *o = &cfg->sla.overrides[i];
         cJSON *e = cJSON_CreateObject(), *m = cJSON_AddObjectToObject(e, "match");
-        if (o->segment >= 0) cJSON_AddStringToObject(m, "segment", ow_segment_name((ow_segment)o->segment));
+        if (o->segment >= 0)
+            cJSON_AddStringToObject(m, "segment", ow_segment_name((ow_segment)o->segment));
         if (o->category[0]) cJSON_AddStringToObject(m, "category", o->category);
         if (o->region[0]) cJSON_AddStringToObject(m, "region", o->region);
         if (o->set_priority >= 0)
@@ -242,7 +254,8 @@ static int parse_calendar(ow_calendar *c, const cJSON *v, const char *path, cons
         c->weekdays |= (uint8_t)(1u << k);
     }
     snprintf(p, sizeof p, "%s.open", path);
-    if (!hhmm(open, &c->open_min) || c->open_min >= 1440) return bad(err, source, p, "a time like \"09:00\"", open);
+    if (!hhmm(open, &c->open_min) || c->open_min >= 1440)
+        return bad(err, source, p, "a time like \"09:00\"", open);
     snprintf(p, sizeof p, "%s.close", path);
     if (!hhmm(close, &c->close_min) || c->close_min <= c->open_min)
         return bad(err, source, p, "a time like \"18:00\", after open", close);
@@ -257,15 +270,18 @@ int ow_config_calendars_parse(ow_config *cfg, const cJSON *v, const char *path, 
     int n = 0;
     for (const cJSON *e = v->child; e; e = e->next) {
         if (n == OW_CALENDARS_MAX)
-            return ow_err_set(err, OW_EINVAL, "%s: %s: at most %d calendars", source, path, OW_CALENDARS_MAX);
+            return ow_err_set(err, OW_EINVAL, "%s: %s: at most %d calendars", source, path,
+                              OW_CALENDARS_MAX);
         char p[300];
         snprintf(p, sizeof p, "%s.%s", path, e->string);
         if (!e->string[0] || strlen(e->string) >= OW_NAME_BUF)
-            return ow_err_set(err, OW_EINVAL, "%s: %s: region name must be 1-%d bytes", source, p, OW_NAME_BUF - 1);
+            return ow_err_set(err, OW_EINVAL, "%s: %s: region name must be 1-%d bytes", source, p,
+                              OW_NAME_BUF - 1);
         ow_calendar cal;
         int rc = parse_calendar(&cal, e, p, source, err);
         if (rc) return rc;
-        snprintf(cfg->sla.calendars[n].region, sizeof cfg->sla.calendars[n].region, "%s", e->string);
+        snprintf(cfg->sla.calendars[n].region, sizeof cfg->sla.calendars[n].region, "%s",
+                 e->string);
         cfg->sla.calendars[n].cal = cal;
         n++;
     }

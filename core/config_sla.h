@@ -2,7 +2,8 @@
  * config_sla — the structured SLA settings of config.c (arrays and maps that a scalar table
  * cannot hold): stage lists, overrides and business-hours calendars. Internal to core/config.c.
  * Messages name the full JSON path, e.g.
- *   sla.overrides[2].match.segment: expected one of standard|vip|elderly|enterprise|public, got "vvip"
+ *   sla.overrides[2].match.segment: expected one of standard|vip|elderly|enterprise|public, got
+ * "vvip"
  */
 #ifndef OW_CONFIG_SLA_H
 #define OW_CONFIG_SLA_H

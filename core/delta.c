@@ -26,8 +26,8 @@ static cJSON *parse_typed(const char *text, size_t len, const char *type, const 
     const cJSON *t = ow_json_get(root, "type");
     if (!cJSON_IsObject(root) || !cJSON_IsString(t) || strcmp(t->valuestring, type) != 0 ||
         !ow_json_int(ow_json_get(root, "seq"), 0, INT64_C(1) << 53, seq)) {
-        ow_err_set(err, OW_EINVAL, "%s: expected an object with \"type\":\"%s\" and a \"seq\"", what,
-                   type);
+        ow_err_set(err, OW_EINVAL, "%s: expected an object with \"type\":\"%s\" and a \"seq\"",
+                   what, type);
         cJSON_Delete(root);
         return NULL;
     }
@@ -46,7 +46,8 @@ char *ow_delta_make(const char *old_text, size_t old_len, const char *new_text, 
         return NULL;
     }
     cJSON *d = cJSON_CreateObject(), *set = NULL, *del = NULL;
-    bool ok = d && cJSON_AddNumberToObject(d, "v", 1) && cJSON_AddStringToObject(d, "type", "delta") &&
+    bool ok = d && cJSON_AddNumberToObject(d, "v", 1) &&
+              cJSON_AddStringToObject(d, "type", "delta") &&
               cJSON_AddNumberToObject(d, "seq", (double)new_seq) &&
               cJSON_AddNumberToObject(d, "base", (double)old_seq) &&
               (set = cJSON_AddObjectToObject(d, "set")) && (del = cJSON_AddArrayToObject(d, "del"));
@@ -82,7 +83,8 @@ char *ow_delta_apply(const char *snap_text, size_t snap_len, const char *delta_t
     const cJSON *set = ow_json_get(d, "set"), *del = ow_json_get(d, "del");
     if (!ow_json_int(ow_json_get(d, "base"), 0, INT64_C(1) << 53, &base) || !cJSON_IsObject(set) ||
         !cJSON_IsArray(del)) {
-        ow_err_set(err, OW_EINVAL, "delta: expected \"base\", \"set\" (object) and \"del\" (array)");
+        ow_err_set(err, OW_EINVAL,
+                   "delta: expected \"base\", \"set\" (object) and \"del\" (array)");
         goto done;
     }
     if (base != snap_seq) {

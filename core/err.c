@@ -36,9 +36,12 @@ void ow_err_prefix(ow_err *err, const char *fmt, ...)
     memcpy(tail, err->msg, sizeof tail);
     size_t hl = strlen(head), tl = strlen(tail), cap = sizeof err->msg - 1;
     size_t o = 0;
-    for (size_t i = 0; i < hl && o < cap; i++) err->msg[o++] = head[i];
-    for (size_t i = 0; i < 2 && o < cap; i++) err->msg[o++] = ": "[i];
-    for (size_t i = 0; i < tl && o < cap; i++) err->msg[o++] = tail[i];
+    for (size_t i = 0; i < hl && o < cap; i++)
+        err->msg[o++] = head[i];
+    for (size_t i = 0; i < 2 && o < cap; i++)
+        err->msg[o++] = ": "[i];
+    for (size_t i = 0; i < tl && o < cap; i++)
+        err->msg[o++] = tail[i];
     err->msg[o] = '\0';
 }
 

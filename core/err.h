@@ -3,8 +3,8 @@
  *
  * Functions that can fail return 0 (OW_OK) or a negative OW_E* code for control flow, and fill an
  * ow_err the caller owns with a message that names the input, the field and the fix, e.g.
- *   line 12: order.created: field "priority": expected one of emergency|important|general, got "urgentt"
- * Passing a NULL ow_err is allowed: the code is still returned, the message is dropped.
+ *   line 12: order.created: field "priority": expected one of emergency|important|general, got
+ * "urgentt" Passing a NULL ow_err is allowed: the code is still returned, the message is dropped.
  */
 #ifndef OW_ERR_H
 #define OW_ERR_H
@@ -35,8 +35,8 @@ enum {
 #define OW_ERR_MSG_MAX 512
 
 typedef struct ow_err {
-    int code;                  /* OW_OK or a negative OW_E* code */
-    char msg[OW_ERR_MSG_MAX];  /* human message, NUL-terminated; "" when code == OW_OK */
+    int code;                 /* OW_OK or a negative OW_E* code */
+    char msg[OW_ERR_MSG_MAX]; /* human message, NUL-terminated; "" when code == OW_OK */
 } ow_err;
 
 /* Reset to OW_OK with an empty message. */

@@ -18,15 +18,15 @@
 
 #include "err.h"
 
-#define OW_EVENT_MAX_BYTES (64 * 1024)
-#define OW_ID_MAX_CHARS 128
-#define OW_NAME_MAX_CHARS 64
+#define OW_EVENT_MAX_BYTES  (64 * 1024)
+#define OW_ID_MAX_CHARS     128
+#define OW_NAME_MAX_CHARS   64
 #define OW_REASON_MAX_CHARS 256
-#define OW_SKILLS_MAX 16
-#define OW_PARTS_MAX 64
+#define OW_SKILLS_MAX       16
+#define OW_PARTS_MAX        64
 /* Buffers hold the longest UTF-8 text of that many characters. */
-#define OW_ID_BUF (OW_ID_MAX_CHARS * 4 + 1)
-#define OW_NAME_BUF (OW_NAME_MAX_CHARS * 4 + 1)
+#define OW_ID_BUF     (OW_ID_MAX_CHARS * 4 + 1)
+#define OW_NAME_BUF   (OW_NAME_MAX_CHARS * 4 + 1)
 #define OW_REASON_BUF (OW_REASON_MAX_CHARS * 4 + 1)
 
 /* Event types, in the order of DESIGN §3. X(enum suffix, wire name). */
@@ -58,15 +58,37 @@ typedef enum ow_event_type {
 
 typedef enum { OW_PRIO_EMERGENCY, OW_PRIO_IMPORTANT, OW_PRIO_GENERAL, OW_PRIO__COUNT } ow_priority;
 typedef enum {
-    OW_CH_NONE, OW_CH_PHONE, OW_CH_APP, OW_CH_WECHAT, OW_CH_WEB, OW_CH_WALKIN, OW_CH_OTHER, OW_CH__COUNT
+    OW_CH_NONE,
+    OW_CH_PHONE,
+    OW_CH_APP,
+    OW_CH_WECHAT,
+    OW_CH_WEB,
+    OW_CH_WALKIN,
+    OW_CH_OTHER,
+    OW_CH__COUNT
 } ow_channel;
 typedef enum {
-    OW_SEG_STANDARD, OW_SEG_VIP, OW_SEG_ELDERLY, OW_SEG_ENTERPRISE, OW_SEG_PUBLIC, OW_SEG__COUNT
+    OW_SEG_STANDARD,
+    OW_SEG_VIP,
+    OW_SEG_ELDERLY,
+    OW_SEG_ENTERPRISE,
+    OW_SEG_PUBLIC,
+    OW_SEG__COUNT
 } ow_segment;
-typedef enum { OW_PAUSE_AWAITING_PARTS, OW_PAUSE_CUSTOMER_UNAVAILABLE, OW_PAUSE_OTHER, OW_PAUSE__COUNT } ow_pause_reason;
+typedef enum {
+    OW_PAUSE_AWAITING_PARTS,
+    OW_PAUSE_CUSTOMER_UNAVAILABLE,
+    OW_PAUSE_OTHER,
+    OW_PAUSE__COUNT
+} ow_pause_reason;
 typedef enum { OW_SEV_URGENT, OW_SEV_NORMAL, OW_SEV__COUNT } ow_severity;
 typedef enum {
-    OW_TECH_OFFLINE, OW_TECH_IDLE, OW_TECH_ENROUTE, OW_TECH_ONSITE, OW_TECH_BREAK, OW_TECH__COUNT
+    OW_TECH_OFFLINE,
+    OW_TECH_IDLE,
+    OW_TECH_ENROUTE,
+    OW_TECH_ONSITE,
+    OW_TECH_BREAK,
+    OW_TECH__COUNT
 } ow_tech_status;
 
 /*
@@ -87,10 +109,11 @@ typedef struct ow_event {
     char name[OW_NAME_BUF];
     char depot[OW_NAME_BUF];
     char sku[OW_NAME_BUF];
-    char reason[OW_REASON_BUF]; /* free-text reason (cancel, reopen, callback); pause uses pause_reason */
+    char reason[OW_REASON_BUF]; /* free-text reason (cancel, reopen, callback); pause uses
+                                   pause_reason */
     ow_priority priority;
-    ow_channel channel;   /* OW_CH_NONE when absent */
-    ow_segment segment;   /* OW_SEG_STANDARD when absent */
+    ow_channel channel; /* OW_CH_NONE when absent */
+    ow_segment segment; /* OW_SEG_STANDARD when absent */
     ow_pause_reason pause_reason;
     ow_severity severity;
     ow_tech_status status;
@@ -128,8 +151,8 @@ const char *ow_tech_status_name(ow_tech_status s);
 int ow_event_type_lookup(const char *name);
 int ow_priority_lookup(const char *name);
 
-/* Hash of a normalised address: ASCII folded to lower case, whitespace and ASCII punctuation dropped,
- * other bytes kept, so "12 Main St." and "12 main st" agree. */
+/* Hash of a normalised address: ASCII folded to lower case, whitespace and ASCII punctuation
+ * dropped, other bytes kept, so "12 Main St." and "12 main st" agree. */
 uint64_t ow_address_key(const char *s, size_t len);
 
 /* True for events that concern one order (order.*). */

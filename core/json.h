@@ -3,8 +3,8 @@
  *
  * cJSON accepts duplicate keys, matches keys case-insensitively and reports errors through a global
  * pointer. opswall reads all outside JSON through this layer instead: it rejects what cJSON lets
- * through (bad UTF-8, NUL bytes, excessive nesting, duplicate keys, trailing garbage) with a message
- * that says where, and looks keys up case-sensitively.
+ * through (bad UTF-8, NUL bytes, excessive nesting, duplicate keys, trailing garbage) with a
+ * message that says where, and looks keys up case-sensitively.
  */
 #ifndef OW_JSON_H
 #define OW_JSON_H

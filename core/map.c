@@ -11,7 +11,8 @@ static char tombstone;
 uint64_t ow_hash(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a, then a final mix against clustering */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
@@ -58,7 +59,8 @@ static int grow(ow_map *m)
         ow_map_slot *s = &m->slots[i];
         if (!s->key || s->key == TOMB) continue;
         size_t j = s->hash & (cap - 1);
-        while (slots[j].key) j = (j + 1) & (cap - 1);
+        while (slots[j].key)
+            j = (j + 1) & (cap - 1);
         slots[j] = *s;
     }
     free(m->slots);
@@ -82,7 +84,8 @@ int ow_map_put(ow_map *m, const char *key, void *value)
     if (!copy) return OW_ENOMEM;
     memcpy(copy, key, n + 1);
     size_t mask = m->cap - 1, i = h & mask;
-    while (m->slots[i].key && m->slots[i].key != TOMB) i = (i + 1) & mask;
+    while (m->slots[i].key && m->slots[i].key != TOMB)
+        i = (i + 1) & mask;
     if (!m->slots[i].key) m->used++;
     m->slots[i] = (ow_map_slot){copy, value, h};
     m->len++;

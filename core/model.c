@@ -33,7 +33,8 @@ void ow_model_free(ow_model *m)
     if (!m) return;
     size_t pos = 0;
     void *v;
-    while (ow_map_next(&m->orders, &pos, NULL, &v)) free(v);
+    while (ow_map_next(&m->orders, &pos, NULL, &v))
+        free(v);
     ow_map_fini(&m->orders);
     free(m);
 }

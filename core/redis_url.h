@@ -11,10 +11,10 @@
 
 typedef struct ow_redis_target {
     bool is_unix;
-    char host[256];   /* TCP host, or "" */
-    int port;         /* TCP port */
-    char path[256];   /* unix socket path, or "" */
-    char user[128];   /* "" = no user (AUTH with password only, or none) */
+    char host[256]; /* TCP host, or "" */
+    int port;       /* TCP port */
+    char path[256]; /* unix socket path, or "" */
+    char user[128]; /* "" = no user (AUTH with password only, or none) */
     char password[256];
     int db;
 } ow_redis_target;

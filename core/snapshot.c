@@ -61,7 +61,8 @@ int ow_snapshot_parse(const char *text, size_t len, ow_snapshot_view *out, ow_er
         rc = ow_err_set(err, OW_EINVAL, "snapshot: field \"open\": expected an object");
         goto out;
     }
-    if ((rc = get_int(root, "seq", &out->seq, err)) || (rc = get_int(root, "now_ms", &out->now_ms, err)) ||
+    if ((rc = get_int(root, "seq", &out->seq, err)) ||
+        (rc = get_int(root, "now_ms", &out->now_ms, err)) ||
         (rc = get_int(root, "orders_known", &out->orders_known, err)) ||
         (rc = get_int(root, "events_applied", &out->events_applied, err)) ||
         (rc = get_int(open, "total", &out->open_total, err)))
@@ -69,7 +70,7 @@ int ow_snapshot_parse(const char *text, size_t len, ow_snapshot_view *out, ow_er
     for (int p = 0; p < OW_PRIO__COUNT; p++)
         if ((rc = get_int(open, ow_priority_name((ow_priority)p), &out->open[p], err))) goto out;
     out->mode = cJSON_IsString(mode) && strcmp(mode->valuestring, "replay") == 0 ? OW_MODE_REPLAY
-                                                                                  : OW_MODE_LIVE;
+                                                                                 : OW_MODE_LIVE;
 out:
     cJSON_Delete(root);
     return rc;

@@ -52,7 +52,8 @@ char *ow_alert_format(const ow_alert *a, const ow_ack *ack)
         ow_time_format(ack->at, when);
         cJSON *k = cJSON_AddObjectToObject(o, "ack");
         ok = k && cJSON_AddStringToObject(k, "by", ack->by) &&
-             cJSON_AddStringToObject(k, "at", when) && cJSON_AddStringToObject(k, "note", ack->note);
+             cJSON_AddStringToObject(k, "at", when) &&
+             cJSON_AddStringToObject(k, "note", ack->note);
     }
     char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
@@ -71,7 +72,8 @@ void ow_acks_fini(ow_acks *t)
 {
     size_t pos = 0;
     void *v;
-    while (ow_map_next(&t->by_id, &pos, NULL, &v)) free(v);
+    while (ow_map_next(&t->by_id, &pos, NULL, &v))
+        free(v);
     ow_map_fini(&t->by_id);
 }
 

@@ -18,7 +18,7 @@
 #include "map.h"
 
 #define OW_STAGE_COMPLAINT OW_STAGE__ORDER_COUNT /* the complaint clock, after the order stages */
-#define OW_ALERT_ID_BUF (OW_ID_BUF + 64)
+#define OW_ALERT_ID_BUF    (OW_ID_BUF + 64)
 
 typedef enum { OW_ALERT_SLA, OW_ALERT_FLAG } ow_alert_kind;
 typedef enum { OW_ALERT_RAISE, OW_ALERT_RESOLVE, OW_ALERT_ACK } ow_alert_op;
@@ -29,8 +29,8 @@ typedef enum { OW_ALERT_RAISE, OW_ALERT_RESOLVE, OW_ALERT_ACK } ow_alert_op;
 typedef struct ow_alert {
     ow_alert_op op;
     ow_alert_kind kind;
-    int level;           /* 0 info, 1 dispatcher desk, 2 supervisor, 3 manager */
-    int64_t at;          /* raise: the crossing instant; resolve: when the stage stopped; ack: when */
+    int level;  /* 0 info, 1 dispatcher desk, 2 supervisor, 3 manager */
+    int64_t at; /* raise: the crossing instant; resolve: when the stage stopped; ack: when */
     const char *region;  /* borrowed */
     const char *subject; /* order_id or complaint_id, borrowed */
     int stage;           /* ow_stage or OW_STAGE_COMPLAINT */

@@ -5,7 +5,7 @@
 
 #include "state_impl.h"
 
-#define MAGIC 0x4b43574fu /* "OWCK" */
+#define MAGIC   0x4b43574fu /* "OWCK" */
 #define VERSION 1u
 
 /* ---- writing ---- */
@@ -21,7 +21,8 @@ static void put(wbuf *b, const void *src, size_t n)
     if (b->oom) return;
     if (b->n + n > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + n) cap *= 2;
+        while (cap < b->n + n)
+            cap *= 2;
         char *p = realloc(b->p, cap);
         if (!p) {
             b->oom = true;
@@ -36,12 +37,30 @@ static void put(wbuf *b, const void *src, size_t n)
 
 /* x86-64 and aarch64 are little-endian; the format is defined as little-endian. */
 #define PUT(b, v) put(b, &(v), sizeof(v))
-static void put_u8(wbuf *b, uint8_t v) { PUT(b, v); }
-static void put_u16(wbuf *b, uint16_t v) { PUT(b, v); }
-static void put_u32(wbuf *b, uint32_t v) { PUT(b, v); }
-static void put_i32(wbuf *b, int32_t v) { PUT(b, v); }
-static void put_i64(wbuf *b, int64_t v) { PUT(b, v); }
-static void put_f64(wbuf *b, double v) { PUT(b, v); }
+static void put_u8(wbuf *b, uint8_t v)
+{
+    PUT(b, v);
+}
+static void put_u16(wbuf *b, uint16_t v)
+{
+    PUT(b, v);
+}
+static void put_u32(wbuf *b, uint32_t v)
+{
+    PUT(b, v);
+}
+static void put_i32(wbuf *b, int32_t v)
+{
+    PUT(b, v);
+}
+static void put_i64(wbuf *b, int64_t v)
+{
+    PUT(b, v);
+}
+static void put_f64(wbuf *b, double v)
+{
+    PUT(b, v);
+}
 static void put_str(wbuf *b, const char *s)
 {
     uint32_t n = (uint32_t)strlen(s);
@@ -52,7 +71,8 @@ static void put_str(wbuf *b, const char *s)
 static void put_names(wbuf *b, const ow_names *t)
 {
     put_u32(b, t->n);
-    for (uint32_t i = 0; i < t->n; i++) put_str(b, t->names[i]);
+    for (uint32_t i = 0; i < t->n; i++)
+        put_str(b, t->names[i]);
 }
 
 static void put_clk(wbuf *b, const clk *c)
@@ -75,7 +95,8 @@ int ow_checkpoint_save(const ow_state *s, const char *cursor, char **out, size_t
     put_i64(&b, t->last_event_ms);
     put_i64(&b, t->alerts_raised);
     put_i64(&b, t->orders_known);
-    for (int i = 0; i < OW_EV__COUNT; i++) put_i64(&b, t->events_by_type[i]);
+    for (int i = 0; i < OW_EV__COUNT; i++)
+        put_i64(&b, t->events_by_type[i]);
     put_names(&b, &s->regions);
     put_names(&b, &s->categories);
     put_names(&b, &s->tech_ids);
@@ -99,7 +120,8 @@ int ow_checkpoint_save(const ow_state *s, const char *cursor, char **out, size_t
             put_u8(&b, o->evs[i].type);
             put_u8(&b, o->evs[i].arg);
         }
-        for (int st = 0; st < NSTAGES; st++) put_clk(&b, &o->c[st]);
+        for (int st = 0; st < NSTAGES; st++)
+            put_clk(&b, &o->c[st]);
     }
     pos = 0;
     put_u32(&b, (uint32_t)s->complaints.len);
@@ -204,7 +226,9 @@ static bool get_names(rbuf *r, ow_names *t)
 static bool get_clk(rbuf *r, clk *c)
 {
     return GET(r, c->instance) && GET(r, c->fired) && GET(r, c->open) &&
-           ((c->fired | c->open) < 16 && (c->open & ~c->fired) == 0 ? true : (r->bad = "bad alert bits", false));
+           ((c->fired | c->open) < 16 && (c->open & ~c->fired) == 0
+                ? true
+                : (r->bad = "bad alert bits", false));
 }
 
 static bool index_ok(rbuf *r, int32_t i, uint32_t n)
@@ -225,11 +249,13 @@ static bool load_orders(rbuf *r, ow_state *s)
         order *o = calloc(1, sizeof *o);
         if (!o) return (r->bad = "out of memory", false);
         o->heap_pos = -1;
-        for (int st = 0; st < NSTAGES; st++) o->c[st].start = o->c[st].stop = OW_NEVER;
+        for (int st = 0; st < NSTAGES; st++)
+            o->c[st].start = o->c[st].stop = OW_NEVER;
         clk saved[NSTAGES];
         bool ok = get_str(r, id, sizeof id) && GET(r, o->seq) && GET(r, o->given_prio) &&
                   GET(r, o->segment) && GET(r, o->region) && GET(r, o->category) && GET(r, o->nev);
-        ok = ok && index_ok(r, o->region, s->regions.n) && index_ok(r, o->category, s->categories.n);
+        ok =
+            ok && index_ok(r, o->region, s->regions.n) && index_ok(r, o->category, s->categories.n);
         if (ok && (o->given_prio >= OW_PRIO__COUNT || o->segment >= OW_SEG__COUNT))
             ok = false, r->bad = "bad priority or segment";
         if (ok && o->nev) {
@@ -245,7 +271,8 @@ static bool load_orders(rbuf *r, ow_state *s)
                 ok = false, r->bad = "bad lifecycle instant";
             if (ok && ev->type == OW_EV_ORDER_PAUSED) o->has_pauses = true;
         }
-        for (int st = 0; ok && st < NSTAGES; st++) ok = get_clk(r, &saved[st]);
+        for (int st = 0; ok && st < NSTAGES; st++)
+            ok = get_clk(r, &saved[st]);
         if (ok && ow_map_get(&s->orders, id)) ok = false, r->bad = "order listed twice";
         if (ok && ow_map_put(&s->orders, id, o)) ok = false, r->bad = "out of memory";
         if (!ok) {
@@ -272,7 +299,8 @@ static bool load_complaints(rbuf *r, ow_state *s)
         uint8_t created;
         bool ok = get_str(r, id, sizeof id) && GET(r, c->seq) && GET(r, c->region) &&
                   GET(r, c->severity) && GET(r, created) && GET(r, c->created_ts) &&
-                  GET(r, c->responded_ts) && get_clk(r, &saved) && index_ok(r, c->region, s->regions.n);
+                  GET(r, c->responded_ts) && get_clk(r, &saved) &&
+                  index_ok(r, c->region, s->regions.n);
         if (ok && c->severity >= OW_SEV__COUNT) ok = false, r->bad = "bad severity";
         if (ok && ow_map_get(&s->complaints, id)) ok = false, r->bad = "complaint listed twice";
         if (ok && ow_map_put(&s->complaints, id, c)) ok = false, r->bad = "out of memory";
@@ -343,7 +371,8 @@ int ow_checkpoint_load(const ow_policy *policy, const char *buf, size_t len, ow_
     bool ok = get_str(&r, cursor, OW_CHECKPOINT_CURSOR_MAX) && GET(&r, s->next_seq) &&
               GET(&r, t->events_applied) && GET(&r, t->duplicates) && GET(&r, t->last_event_ms) &&
               GET(&r, t->alerts_raised) && GET(&r, t->orders_known);
-    for (int i = 0; ok && i < OW_EV__COUNT; i++) ok = GET(&r, t->events_by_type[i]);
+    for (int i = 0; ok && i < OW_EV__COUNT; i++)
+        ok = GET(&r, t->events_by_type[i]);
     ok = ok && get_names(&r, &s->regions) && get_names(&r, &s->categories) &&
          get_names(&r, &s->tech_ids) && load_orders(&r, s) && load_complaints(&r, s) &&
          load_techs(&r, s) && load_acks(&r, s);

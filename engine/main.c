@@ -2,7 +2,8 @@
  * opswall-engine — consumes ops:events, keeps the live model, publishes the snapshot.
  *
  *   opswall-engine [--config PATH] [--clock wall|event]   live: Redis in, snapshot and alerts out
- *   opswall-engine [--config PATH] --replay FILE          batch: no Redis; alerts + snapshot on stdout
+ *   opswall-engine [--config PATH] --replay FILE          batch: no Redis; alerts + snapshot on
+ * stdout
  */
 #include <signal.h>
 #include <stdio.h>
@@ -39,7 +40,8 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             i++;
         } else {
-            fprintf(stderr, "usage: opswall-engine [--config PATH] [--clock wall|event] [--replay FILE]\n");
+            fprintf(stderr,
+                    "usage: opswall-engine [--config PATH] [--clock wall|event] [--replay FILE]\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }

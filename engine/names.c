@@ -12,7 +12,8 @@ void ow_names_init(ow_names *t)
 void ow_names_fini(ow_names *t)
 {
     ow_map_fini(&t->index);
-    for (uint32_t i = 0; i < t->n; i++) free(t->names[i]);
+    for (uint32_t i = 0; i < t->n; i++)
+        free(t->names[i]);
     free(t->names);
     memset(t, 0, sizeof *t);
 }

@@ -25,7 +25,8 @@ typedef struct collect {
 static bool more_urgent(const urgent *a, const urgent *b)
 {
     if (a->breach_at != b->breach_at) return a->breach_at < b->breach_at;
-    return strcmp(a->order_id, b->order_id) < 0 || (strcmp(a->order_id, b->order_id) == 0 && a->stage < b->stage);
+    return strcmp(a->order_id, b->order_id) < 0 ||
+           (strcmp(a->order_id, b->order_id) == 0 && a->stage < b->stage);
 }
 
 static int highest_level(uint8_t fired)
@@ -42,8 +43,8 @@ static bool visit(const ow_order_view *v, void *arg)
     for (int st = 0; st < v->nclocks; st++) {
         const ow_clock_view *cv = &v->clocks[st];
         if (cv->state != OW_CLOCK_RUNNING || cv->breach_at == OW_NEVER) continue;
-        urgent u = {cv->breach_at, v->id, v->region, v->priority, st, highest_level(cv->fired),
-                    cv->next_pct, cv->next_at};
+        urgent u = {cv->breach_at, v->id,      v->region, v->priority, st, highest_level(cv->fired),
+                    cv->next_pct,  cv->next_at};
         if (c->n == OW_PICTURE_URGENT && !more_urgent(&u, &c->top[c->n - 1])) continue;
         int i = c->n < OW_PICTURE_URGENT ? c->n++ : c->n - 1;
         while (i > 0 && more_urgent(&u, &c->top[i - 1])) {
@@ -85,7 +86,8 @@ char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mod
               cJSON_AddStringToObject(root, "mode", mode == OW_MODE_REPLAY ? "replay" : "live") &&
               (open = cJSON_AddObjectToObject(root, "open")) != NULL;
     for (int p = 0; ok && p < OW_PRIO__COUNT; p++)
-        ok = cJSON_AddNumberToObject(open, ow_priority_name((ow_priority)p), (double)t->open[p]) != NULL;
+        ok = cJSON_AddNumberToObject(open, ow_priority_name((ow_priority)p), (double)t->open[p]) !=
+             NULL;
     ok = ok && cJSON_AddNumberToObject(open, "total", (double)t->open_total) &&
          cJSON_AddNumberToObject(root, "orders_known", (double)t->orders_known) &&
          cJSON_AddNumberToObject(root, "events_applied", (double)t->events_applied) &&
@@ -109,7 +111,8 @@ char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mod
     for (int i = 0; ok && i < c.n; i++) {
         const urgent *u = &c.top[i];
         cJSON *e = cJSON_CreateObject();
-        ok = e && cJSON_AddItemToArray(list, e) && cJSON_AddStringToObject(e, "order_id", u->order_id) &&
+        ok = e && cJSON_AddItemToArray(list, e) &&
+             cJSON_AddStringToObject(e, "order_id", u->order_id) &&
              cJSON_AddStringToObject(e, "region", u->region) &&
              cJSON_AddStringToObject(e, "priority", ow_priority_name(u->prio)) &&
              cJSON_AddStringToObject(e, "stage", ow_alert_stage_name(u->stage)) &&

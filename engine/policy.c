@@ -42,8 +42,8 @@ ow_priority ow_policy_priority(const ow_policy *p, ow_priority given, ow_segment
     return (ow_priority)prio;
 }
 
-int64_t ow_policy_target(const ow_policy *p, ow_priority prio, ow_segment seg,
-                         const char *category, const char *region, ow_stage stage)
+int64_t ow_policy_target(const ow_policy *p, ow_priority prio, ow_segment seg, const char *category,
+                         const char *region, ow_stage stage)
 {
     int64_t t = p->target_ms[prio][stage];
     bool have_set = false, have_scale = false;

@@ -42,8 +42,8 @@ ow_priority ow_policy_priority(const ow_policy *p, ow_priority given, ow_segment
                                const char *category, const char *region);
 
 /* Target of a stage for an order (ms); 0 means the stage has no clock for this order. */
-int64_t ow_policy_target(const ow_policy *p, ow_priority prio, ow_segment seg,
-                         const char *category, const char *region, ow_stage stage);
+int64_t ow_policy_target(const ow_policy *p, ow_priority prio, ow_segment seg, const char *category,
+                         const char *region, ow_stage stage);
 
 /* Business-hours calendar for a stage in a region, or NULL when the stage counts all the time. */
 const ow_calendar *ow_policy_calendar(const ow_policy *p, ow_stage stage, const char *region);

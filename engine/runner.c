@@ -50,8 +50,7 @@ static int apply_entry(runner *r, const redisReply *entry, int64_t now_ms)
     if (!d || d->type != REDIS_REPLY_STRING || ow_event_parse(d->str, d->len, &r->ev, &err)) {
         /* ingest validated it; a bad entry means someone wrote to the stream by hand */
         r->bad_entries++;
-        ow_warn("stream entry %s skipped: %s", entry->element[0]->str,
-                d ? err.msg : "no field d");
+        ow_warn("stream entry %s skipped: %s", entry->element[0]->str, d ? err.msg : "no field d");
         return OW_OK;
     }
     (void)now_ms;
@@ -76,7 +75,8 @@ static int flush_alerts(runner *r, ow_err *err)
     const ow_alert *a = ow_state_outbox(r->model, &n);
     if (!n) return OW_OK;
     size_t raises = 0;
-    for (size_t i = 0; i < n; i++) raises += a[i].op == OW_ALERT_RAISE;
+    for (size_t i = 0; i < n; i++)
+        raises += a[i].op == OW_ALERT_RAISE;
     const char **argv = calloc(6 + raises * 3 + 1, sizeof *argv);
     char **owned = calloc(n * 3 + 1, sizeof *owned);
     size_t no = 0, k = 0;
@@ -128,7 +128,8 @@ static int flush_alerts(runner *r, ow_err *err)
         if (a[i].op == OW_ALERT_RAISE) continue;
         char id[OW_ALERT_ID_BUF];
         ow_alert_id(&a[i], id);
-        const ow_ack *ack = a[i].op == OW_ALERT_ACK ? ow_acks_get(ow_state_acks(r->model), id) : NULL;
+        const ow_ack *ack =
+            a[i].op == OW_ALERT_ACK ? ow_acks_get(ow_state_acks(r->model), id) : NULL;
         char *json = ow_alert_format(&a[i], ack);
         if (!json) {
             rc = ow_err_set(err, OW_ENOMEM, "out of memory");
@@ -158,7 +159,8 @@ static int flush_alerts(runner *r, ow_err *err)
         r->dirty = true;
     }
 out:
-    for (size_t i = 0; i < no; i++) free(owned[i]);
+    for (size_t i = 0; i < no; i++)
+        free(owned[i]);
     free(owned);
     free(argv);
     return rc;
@@ -210,8 +212,8 @@ static void restore_seq(runner *r)
 /* The group's last-delivered id, creating the group (and the stream) when missing. */
 static int group_position(runner *r, char *last_id, size_t n, ow_err *err)
 {
-    redisReply *rep = redisCommand(r->c, "XGROUP CREATE %s %s 0 MKSTREAM", OW_KEY_EVENTS,
-                                   r->cfg->engine.group);
+    redisReply *rep =
+        redisCommand(r->c, "XGROUP CREATE %s %s 0 MKSTREAM", OW_KEY_EVENTS, r->cfg->engine.group);
     if (!rep) return ow_err_set(err, OW_EREDIS, "XGROUP CREATE: %s", r->c->errstr);
     if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9) != 0) {
         ow_err_set(err, OW_EREDIS, "XGROUP CREATE: %s", rep->str);
@@ -231,7 +233,8 @@ static int group_position(runner *r, char *last_id, size_t n, ow_err *err)
             if (strcmp(k, "name") == 0) name = info->element[i + 1]->str;
             if (strcmp(k, "last-delivered-id") == 0) last = info->element[i + 1]->str;
         }
-        if (name && last && strcmp(name, r->cfg->engine.group) == 0) snprintf(last_id, n, "%s", last);
+        if (name && last && strcmp(name, r->cfg->engine.group) == 0)
+            snprintf(last_id, n, "%s", last);
     }
     freeReplyObject(rep);
     return OW_OK;
@@ -303,8 +306,8 @@ static int save_checkpoint(runner *r, ow_err *err)
     snprintf(cursor, sizeof cursor, "%.60s %.60s", r->last_id, r->ack_id);
     int rc = ow_checkpoint_save(r->model, cursor, &bytes, &len, err);
     if (rc) return rc;
-    redisReply *rep = ow_redis_cmd(r->c, err, "SET checkpoint", "SET %s %b", OW_KEY_CHECKPOINT,
-                                   bytes, len);
+    redisReply *rep =
+        ow_redis_cmd(r->c, err, "SET checkpoint", "SET %s %b", OW_KEY_CHECKPOINT, bytes, len);
     free(bytes);
     if (!rep) return OW_EREDIS;
     freeReplyObject(rep);
@@ -356,11 +359,14 @@ static int consume(runner *r, const char *id, bool only_ack, int64_t block_ms, s
                 return ow_err_set(err, OW_ENOMEM, "out of memory");
             }
             argv[0] = "XACK", argv[1] = OW_KEY_EVENTS, argv[2] = r->cfg->engine.group;
-            for (size_t i = 0; i < n; i++) argv[3 + i] = entries->element[i]->element[0]->str;
+            for (size_t i = 0; i < n; i++)
+                argv[3 + i] = entries->element[i]->element[0]->str;
             redisReply *ack = redisCommandArgv(r->c, (int)(n + 3), argv, NULL);
             free(argv);
-            if (!ack) rc = ow_err_set(err, OW_EREDIS, "XACK: %s", r->c->errstr);
-            else freeReplyObject(ack);
+            if (!ack)
+                rc = ow_err_set(err, OW_EREDIS, "XACK: %s", r->c->errstr);
+            else
+                freeReplyObject(ack);
         }
         *got = n;
     }
@@ -419,8 +425,9 @@ static int answer_request(runner *r, const redisReply *entry, ow_err *err)
  * batch of events (so their latency is at most engine.block when idle). */
 static int side_channels(runner *r, ow_err *err)
 {
-    redisReply *rep = ow_redis_cmd(r->c, err, "XREAD side streams", "XREAD COUNT 100 STREAMS %s %s %s %s",
-                                   OW_KEY_ACKS, OW_KEY_REQUESTS, r->ack_id, r->req_id);
+    redisReply *rep =
+        ow_redis_cmd(r->c, err, "XREAD side streams", "XREAD COUNT 100 STREAMS %s %s %s %s",
+                     OW_KEY_ACKS, OW_KEY_REQUESTS, r->ack_id, r->req_id);
     if (!rep) return OW_EREDIS;
     int rc = OW_OK;
     for (size_t s = 0; rep->type == REDIS_REPLY_ARRAY && s < rep->elements && !rc; s++) {
@@ -523,7 +530,8 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
         }
         if (*stop) break;
         ow_warn("%s; retrying in %lld ms", err.msg, (long long)backoff);
-        for (int64_t waited = 0; waited < backoff && !*stop; waited += 50) ow_sleep_ms(50);
+        for (int64_t waited = 0; waited < backoff && !*stop; waited += 50)
+            ow_sleep_ms(50);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
     return 0;

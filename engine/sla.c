@@ -18,8 +18,8 @@ static ow_interval next_free(int64_t t, const ow_interval *p, size_t n)
 {
     int64_t from = t;
     for (size_t i = 0; i < n; i++) {
-        if (p[i].to <= from) continue;     /* pause entirely before */
-        if (p[i].from <= from) {           /* inside this pause: free again at its end */
+        if (p[i].to <= from) continue; /* pause entirely before */
+        if (p[i].from <= from) {       /* inside this pause: free again at its end */
             if (p[i].to == OW_NEVER) return (ow_interval){OW_NEVER, OW_NEVER};
             from = p[i].to;
             continue;

@@ -27,7 +27,6 @@ typedef struct ow_interval {
     int64_t from, to;
 } ow_interval;
 
-
 /*
  * The instant at which `need_ms` of counting time has passed since `start`. Time inside any of the
  * `n` pauses (sorted by from, non-overlapping, the last one possibly open) does not count; with a

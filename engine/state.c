@@ -164,7 +164,8 @@ static int64_t clock_next(const clk *c, const ow_interval *p, size_t np, const o
     for (int k = 0; k < OW_SLA_THRESHOLDS; k++) {
         if (c->fired & (1u << k)) continue;
         int64_t at = threshold_at(c, k, p, np, cal);
-        if (at == OW_NEVER || at >= c->stop) return OW_NEVER; /* stopped at or before: no crossing */
+        if (at == OW_NEVER || at >= c->stop)
+            return OW_NEVER; /* stopped at or before: no crossing */
         *k_out = k;
         return at;
     }
@@ -189,7 +190,8 @@ static int order_schedule(ow_state *s, order *o)
         size_t np = order_pauses(s, o, st, p);
         int k;
         const ow_calendar *cal =
-            calendars ? ow_policy_calendar(s->policy, (ow_stage)st, region_name(s, o->region)) : NULL;
+            calendars ? ow_policy_calendar(s->policy, (ow_stage)st, region_name(s, o->region))
+                      : NULL;
         int64_t at = clock_next(c, p, np, cal, &k);
         if (at < best) best = at, best_stage = st;
     }
@@ -220,7 +222,8 @@ static int clock_update(ow_state *s, bool is_complaint, const char *subject, int
     c->start = start;
     c->stop = stop;
     c->target = target;
-    if (stop != OW_NEVER && c->open) return resolve_open(s, is_complaint, subject, region, stage, c, stop);
+    if (stop != OW_NEVER && c->open)
+        return resolve_open(s, is_complaint, subject, region, stage, c, stop);
     return OW_OK;
 }
 
@@ -238,7 +241,8 @@ static bool lc_less(const lc_ev *a, const lc_ev *b)
 static int lc_insert(order *o, lc_ev e)
 {
     uint16_t i = o->nev;
-    while (i > 0 && lc_less(&e, &o->evs[i - 1])) i--;
+    while (i > 0 && lc_less(&e, &o->evs[i - 1]))
+        i--;
     if (i > 0 && !lc_less(&o->evs[i - 1], &e)) return 0; /* identical instant: no-op */
     if (o->nev == o->cap) {
         if (o->cap >= UINT16_MAX / 2) return OW_ENOMEM;
@@ -321,7 +325,8 @@ static int order_recompute(ow_state *s, order *o, const ow_event *created_ev)
     bool was_created = o->created;
     o->created = created != OW_NEVER;
     o->paused = paused;
-    o->open = o->created && (last_end == OW_NEVER || (last_reopen != OW_NEVER && last_reopen > last_end));
+    o->open =
+        o->created && (last_end == OW_NEVER || (last_reopen != OW_NEVER && last_reopen > last_end));
     const char *cat = ow_names_get(&s->categories, o->category);
     const char *reg = region_name(s, o->region);
     if (o->created && (!o->targets_known || created_ev)) {
@@ -367,7 +372,8 @@ static order *order_get(ow_state *s, const char *id)
     if (!o) return NULL;
     o->heap_pos = -1;
     o->region = o->category = -1;
-    for (int st = 0; st < NSTAGES; st++) o->c[st].start = o->c[st].stop = OW_NEVER;
+    for (int st = 0; st < NSTAGES; st++)
+        o->c[st].start = o->c[st].stop = OW_NEVER;
     if (ow_map_put(&s->orders, id, o)) {
         free(o);
         return NULL;
@@ -403,7 +409,8 @@ static int apply_order(ow_state *s, const ow_event *ev)
         int r = ow_names_intern(&s->regions, ev->region);
         int c = ow_names_intern(&s->categories, ev->category);
         if (r < 0 || c < 0) return OW_ENOMEM;
-        if (o->region < 0 || !o->created || ev->ts_ms <= o->evs[0].ts) o->region = r, o->category = c;
+        if (o->region < 0 || !o->created || ev->ts_ms <= o->evs[0].ts)
+            o->region = r, o->category = c;
     }
     account(s, o, -1);
     int rc = order_recompute(s, o, created_ev);
@@ -566,8 +573,8 @@ static int fire_order(ow_state *s, order *o, int stage, int64_t at)
     ow_interval p[MAX_PAUSES];
     size_t np = order_pauses(s, o, stage, p);
     int k;
-    int64_t due = clock_next(c, p, np, ow_policy_calendar(s->policy, (ow_stage)stage,
-                                                           region_name(s, o->region)), &k);
+    int64_t due = clock_next(
+        c, p, np, ow_policy_calendar(s->policy, (ow_stage)stage, region_name(s, o->region)), &k);
     if (due == at) {
         c->fired |= (uint8_t)(1u << k);
         c->open |= (uint8_t)(1u << k);
@@ -584,7 +591,8 @@ static int fire_complaint(ow_state *s, complaint *cp, int64_t at)
     if (due == at) {
         cp->c.fired |= (uint8_t)(1u << k);
         cp->c.open |= (uint8_t)(1u << k);
-        int rc = emit(s, OW_ALERT_RAISE, true, cp->id, cp->region, OW_STAGE_COMPLAINT, &cp->c, k, at);
+        int rc =
+            emit(s, OW_ALERT_RAISE, true, cp->id, cp->region, OW_STAGE_COMPLAINT, &cp->c, k, at);
         if (rc) return rc;
     }
     return complaint_schedule(s, cp);
@@ -621,7 +629,8 @@ static bool parse_sla_id(const char *id, char *subject, size_t n, char *stage, s
     const char *end = id + strlen(id), *p = end;
     const char *cut[3];
     for (int i = 0; i < 3; i++) {
-        while (p > id + 4 && p[-1] != ':') p--;
+        while (p > id + 4 && p[-1] != ':')
+            p--;
         if (p <= id + 4) return false;
         cut[i] = p; /* start of pct, instance, stage */
         p--;
@@ -740,7 +749,8 @@ bool ow_state_order(const ow_state *s, const char *order_id, ow_order_view *v)
     return true;
 }
 
-void ow_state_each_open_order(const ow_state *s, bool (*fn)(const ow_order_view *, void *), void *arg)
+void ow_state_each_open_order(const ow_state *s, bool (*fn)(const ow_order_view *, void *),
+                              void *arg)
 {
     size_t pos = 0;
     void *val;

@@ -69,13 +69,13 @@ const ow_acks *ow_state_acks(const ow_state *s);
 typedef enum { OW_CLOCK_IDLE, OW_CLOCK_RUNNING, OW_CLOCK_STOPPED } ow_clock_state;
 
 typedef struct ow_clock_view {
-    int stage;           /* ow_stage or OW_STAGE_COMPLAINT */
+    int stage; /* ow_stage or OW_STAGE_COMPLAINT */
     ow_clock_state state;
     int instance;
     int64_t start, stop; /* OW_NEVER when not started / still running */
     int64_t target_ms;
-    int64_t breach_at;   /* the 100 % instant (pauses known so far), OW_NEVER if none */
-    int64_t next_at;     /* next threshold not yet raised, OW_NEVER if none */
+    int64_t breach_at; /* the 100 % instant (pauses known so far), OW_NEVER if none */
+    int64_t next_at;   /* next threshold not yet raised, OW_NEVER if none */
     int next_pct;
     uint8_t fired, open; /* bit k = ow_sla_pct[k] */
 } ow_clock_view;
@@ -95,6 +95,7 @@ typedef struct ow_order_view {
 bool ow_state_order(const ow_state *s, const char *order_id, ow_order_view *v);
 
 /* Visit every open order (unspecified order; sort for output). Stop early by returning false. */
-void ow_state_each_open_order(const ow_state *s, bool (*fn)(const ow_order_view *, void *), void *arg);
+void ow_state_each_open_order(const ow_state *s, bool (*fn)(const ow_order_view *, void *),
+                              void *arg);
 
 #endif

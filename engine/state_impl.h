@@ -8,8 +8,8 @@
 #include "state.h"
 #include "timerq.h"
 
-#define NSTAGES OW_STAGE__ORDER_COUNT
-#define MAX_PAUSES 32
+#define NSTAGES       OW_STAGE__ORDER_COUNT
+#define MAX_PAUSES    32
 #define TIE_COMPLAINT (UINT64_C(1) << 63)
 
 /* One lifecycle instant of an order, kept sorted by (ts, type, tech, arg). */
@@ -36,8 +36,8 @@ typedef struct order {
     int32_t heap_pos;
     uint8_t prio, given_prio, segment;
     bool created, open, paused;
-    bool has_pauses;    /* any paused event: without one, no clock needs the pause scan */
-    bool targets_known; /* clk.target is current for (prio, segment, category, region) */
+    bool has_pauses;          /* any paused event: without one, no clock needs the pause scan */
+    bool targets_known;       /* clk.target is current for (prio, segment, category, region) */
     int32_t region, category; /* interned, -1 = unknown */
     uint16_t nev, cap;
     lc_ev *evs;
@@ -74,7 +74,6 @@ struct ow_state {
     uint32_t next_seq;
     ow_state_totals totals;
 };
-
 
 /* Internal entry points for checkpoint.c. An order/complaint already in its map, with its inputs
  * filled in (lifecycle instants, priority, names), gets its clocks derived, then the saved

@@ -12,7 +12,8 @@ void ow_timerq_init(ow_timerq *q)
 
 void ow_timerq_fini(ow_timerq *q)
 {
-    for (size_t i = 0; i < q->n; i++) *q->heap[i].pos = -1;
+    for (size_t i = 0; i < q->n; i++)
+        *q->heap[i].pos = -1;
     free(q->heap);
     ow_timerq_init(q);
 }
@@ -64,8 +65,10 @@ int ow_timerq_set(ow_timerq *q, int64_t at, uint64_t tie, void *owner, int32_t *
         q->heap[i].at = at;
         q->heap[i].tie = tie;
         q->heap[i].owner = owner;
-        if (at < old || (at == old && tie < old_tie)) sift_up(q, i);
-        else sift_down(q, i);
+        if (at < old || (at == old && tie < old_tie))
+            sift_up(q, i);
+        else
+            sift_down(q, i);
         return OW_OK;
     }
     if (q->n == q->cap) {
@@ -91,8 +94,10 @@ void ow_timerq_remove(ow_timerq *q, int32_t *pos)
     if (i == q->n) return;
     ow_timer last = q->heap[q->n];
     place(q, i, last);
-    if (i > 0 && before(&q->heap[i], &q->heap[(i - 1) / 2])) sift_up(q, i);
-    else sift_down(q, i);
+    if (i > 0 && before(&q->heap[i], &q->heap[(i - 1) / 2]))
+        sift_up(q, i);
+    else
+        sift_down(q, i);
 }
 
 const ow_timer *ow_timerq_peek(const ow_timerq *q)

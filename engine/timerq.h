@@ -14,10 +14,10 @@
 #include <stdint.h>
 
 typedef struct ow_timer {
-    int64_t at;    /* epoch ms */
-    uint64_t tie;  /* deterministic order among equal `at` */
-    void *owner;   /* borrowed */
-    int32_t *pos;  /* owner's slot: index in the heap, -1 when not queued */
+    int64_t at;   /* epoch ms */
+    uint64_t tie; /* deterministic order among equal `at` */
+    void *owner;  /* borrowed */
+    int32_t *pos; /* owner's slot: index in the heap, -1 when not queued */
 } ow_timer;
 
 typedef struct ow_timerq {

@@ -33,7 +33,8 @@ ow_appender *ow_appender_new(redisContext *c, const ow_config *cfg, ow_err *err)
     if (ow_functions_load(c, err)) return NULL;
     ow_appender *a = calloc(1, sizeof *a);
     size_t cap = (size_t)cfg->ingest.batch;
-    size_t argc = 6 + cap * 4; /* FCALL name numkeys stream window maxlen; key, ts, type, d per event */
+    size_t argc =
+        6 + cap * 4; /* FCALL name numkeys stream window maxlen; key, ts, type, d per event */
     if (a) {
         a->queue = calloc(cap, sizeof *a->queue);
         a->argv = calloc(argc, sizeof *a->argv);
@@ -53,7 +54,8 @@ ow_appender *ow_appender_new(redisContext *c, const ow_config *cfg, ow_err *err)
 void ow_appender_free(ow_appender *a)
 {
     if (!a) return;
-    for (size_t i = 0; i < a->n; i++) free(a->queue[i].raw);
+    for (size_t i = 0; i < a->n; i++)
+        free(a->queue[i].raw);
     free(a->queue);
     free(a->argv);
     free(a->argvlen);
@@ -92,7 +94,8 @@ int ow_appender_flush(ow_appender *a, ow_err *err)
     ARG(OW_FUNCTION_APPEND, strlen(OW_FUNCTION_APPEND));
     ARG(numkeys, strlen(numkeys));
     ARG(OW_KEY_EVENTS, strlen(OW_KEY_EVENTS));
-    for (size_t i = 0; i < a->n; i++) ARG(a->queue[i].key, strlen(a->queue[i].key));
+    for (size_t i = 0; i < a->n; i++)
+        ARG(a->queue[i].key, strlen(a->queue[i].key));
     ARG(window, strlen(window));
     ARG(maxlen, strlen(maxlen));
     for (size_t i = 0; i < a->n; i++) {
@@ -111,13 +114,16 @@ int ow_appender_flush(ow_appender *a, ow_err *err)
         rc = ow_err_set(err, OW_EREDIS, "appending %zu events: unexpected reply from Redis", a->n);
     } else {
         for (size_t i = 0; i < r->elements; i++) {
-            if (r->element[i]->type == REDIS_REPLY_NIL) a->stats.duplicates++;
-            else a->stats.accepted++;
+            if (r->element[i]->type == REDIS_REPLY_NIL)
+                a->stats.duplicates++;
+            else
+                a->stats.accepted++;
         }
     }
     if (r) freeReplyObject(r);
     if (rc) return rc; /* keep the queue: the caller may retry the same batch */
-    for (size_t i = 0; i < a->n; i++) free(a->queue[i].raw);
+    for (size_t i = 0; i < a->n; i++)
+        free(a->queue[i].raw);
     a->n = 0;
     return OW_OK;
 }

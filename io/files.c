@@ -76,8 +76,10 @@ int ow_config_load(ow_config *cfg, const char *path, ow_err *err)
     if (!realpath(path, abs)) return ow_err_set(err, OW_EIO, "%s: %s", path, strerror(errno));
     for (int up = 0; up < 2; up++) {
         char *slash = strrchr(abs, '/');
-        if (slash && slash != abs) *slash = '\0';
-        else if (slash) abs[1] = '\0';
+        if (slash && slash != abs)
+            *slash = '\0';
+        else if (slash)
+            abs[1] = '\0';
     }
     snprintf(cfg->base_dir, sizeof cfg->base_dir, "%s", abs);
     return OW_OK;

@@ -23,7 +23,8 @@ int ow_config_load(ow_config *cfg, const char *path, ow_err *err);
 /* Resolve a configured path: absolute paths are kept, relative ones join cfg->base_dir. */
 void ow_config_path(const ow_config *cfg, const char *rel, char *out, size_t n);
 
-/* Common command-line handling: finds "--config PATH" in argv (removing nothing). NULL if absent. */
+/* Common command-line handling: finds "--config PATH" in argv (removing nothing). NULL if absent.
+ */
 const char *ow_args_config(int argc, char **argv);
 
 #endif

@@ -92,8 +92,10 @@ redisContext *ow_redis_connect(const ow_redis_env *env, ow_err *err)
         r = t->user[0] ? redisCommand(c, "AUTH %s %s", t->user, t->password)
                        : redisCommand(c, "AUTH %s", t->password);
         if (!r || r->type == REDIS_REPLY_ERROR) {
-            ow_err_set(err, OW_EAUTH, "Redis at %s refused the login: %s; check the user and "
-                       "password in the redis url", env->desc, r ? r->str : c->errstr);
+            ow_err_set(err, OW_EAUTH,
+                       "Redis at %s refused the login: %s; check the user and "
+                       "password in the redis url",
+                       env->desc, r ? r->str : c->errstr);
             goto fail;
         }
         freeReplyObject(r);
@@ -159,8 +161,10 @@ pid_t ow_redis_spawn(const char *server_bin, const char *dir, bool aof, int64_t 
         return ow_err_set(err, OW_EIO, "cannot create Redis data dir %s: %s", dir, strerror(errno));
     int n = snprintf(sock, sizeof sock, "%s/redis.sock", dir);
     if (n < 0 || (size_t)n >= sizeof(((struct sockaddr_un *)0)->sun_path))
-        return ow_err_set(err, OW_ERANGE, "socket path %s is longer than 107 bytes: choose a "
-                          "shorter redis.data_dir", sock);
+        return ow_err_set(err, OW_ERANGE,
+                          "socket path %s is longer than 107 bytes: choose a "
+                          "shorter redis.data_dir",
+                          sock);
     snprintf(logf, sizeof logf, "%s/redis.log", dir);
     unlink(sock);
     pid_t parent = getpid();
@@ -172,9 +176,8 @@ pid_t ow_redis_spawn(const char *server_bin, const char *dir, bool aof, int64_t 
         if (getppid() != parent) _exit(1);
         setpgid(0, 0); /* Ctrl-C goes to the parent, which then stops us in order */
         execlp(server_bin, server_bin, "--port", "0", "--unixsocket", sock, "--unixsocketperm",
-               "700", "--dir", dir, "--appendonly", aof ? "yes" : "no", "--appendfsync",
-               "everysec", "--save", "", "--daemonize", "no", "--logfile", logf, "--pidfile", "",
-               (char *)NULL);
+               "700", "--dir", dir, "--appendonly", aof ? "yes" : "no", "--appendfsync", "everysec",
+               "--save", "", "--daemonize", "no", "--logfile", logf, "--pidfile", "", (char *)NULL);
         fprintf(stderr, "opswall: cannot run %s: %s (install redis-server)\n", server_bin,
                 strerror(errno));
         _exit(127);
@@ -187,8 +190,8 @@ pid_t ow_redis_spawn(const char *server_bin, const char *dir, bool aof, int64_t 
         if (waitpid(pid, &status, WNOHANG) == pid) {
             char tail[300];
             log_tail(dir, tail, sizeof tail);
-            return ow_err_set(err, OW_EIO, "%s exited before answering (status %d)%s%s",
-                              server_bin, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+            return ow_err_set(err, OW_EIO, "%s exited before answering (status %d)%s%s", server_bin,
+                              WIFEXITED(status) ? WEXITSTATUS(status) : -1,
                               tail[0] ? "; redis.log: " : "", tail);
         }
         if (pings(&t, 500)) return pid;

@@ -69,7 +69,8 @@ static pid_t start(child *c)
         setpgid(0, 0); /* Ctrl-C reaches the supervisor only; it stops children in order */
         if (c->in_fd >= 0) dup2(c->in_fd, 0);
         if (c->out_fd >= 0) dup2(c->out_fd, 1);
-        for (int fd = 3; fd < 256; fd++) close(fd);
+        for (int fd = 3; fd < 256; fd++)
+            close(fd);
         execv(c->argv[0], (char *const *)c->argv);
         fprintf(stderr, "opswall-run: cannot run %s: %s (build it first: cmake --build build)\n",
                 c->argv[0], strerror(errno));
@@ -120,17 +121,28 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool more = i + 1 < argc;
-        if (!strcmp(a, "--config") && more) i++;
-        else if (!strcmp(a, "--events") && more) events = argv[++i];
-        else if (!strcmp(a, "--scenario") && more) scenario = argv[++i];
-        else if (!strcmp(a, "--speed") && more) speed = argv[++i];
-        else if (!strcmp(a, "--seed") && more) seed = argv[++i];
-        else if (!strcmp(a, "--for") && more) run_for = argv[++i];
-        else if (!strcmp(a, "--orders-per-hour") && more) orders_per_hour = argv[++i];
-        else if (!strcmp(a, "--techs") && more) techs = argv[++i];
-        else if (!strcmp(a, "--no-wallboard")) wallboard = false;
-        else if (!strcmp(a, "--no-feed")) feed = false;
-        else if (!strcmp(a, "--no-sim")) sim = false;
+        if (!strcmp(a, "--config") && more)
+            i++;
+        else if (!strcmp(a, "--events") && more)
+            events = argv[++i];
+        else if (!strcmp(a, "--scenario") && more)
+            scenario = argv[++i];
+        else if (!strcmp(a, "--speed") && more)
+            speed = argv[++i];
+        else if (!strcmp(a, "--seed") && more)
+            seed = argv[++i];
+        else if (!strcmp(a, "--for") && more)
+            run_for = argv[++i];
+        else if (!strcmp(a, "--orders-per-hour") && more)
+            orders_per_hour = argv[++i];
+        else if (!strcmp(a, "--techs") && more)
+            techs = argv[++i];
+        else if (!strcmp(a, "--no-wallboard"))
+            wallboard = false;
+        else if (!strcmp(a, "--no-feed"))
+            feed = false;
+        else if (!strcmp(a, "--no-sim"))
+            sim = false;
         else {
             usage();
             return strcmp(a, "--help") ? 2 : 0;
@@ -176,7 +188,8 @@ int main(int argc, char **argv)
     if (config_path && !realpath(config_path, cfgabs)) cfgabs[0] = '\0';
     child kids[6];
     int nk = 0;
-#define CHILD(nm, restart_) (kids[nk] = (child){.name = nm, .in_fd = -1, .out_fd = -1, .restart = restart_}, &kids[nk++])
+#define CHILD(nm, restart_)                                                                        \
+    (kids[nk] = (child){.name = nm, .in_fd = -1, .out_fd = -1, .restart = restart_}, &kids[nk++])
 #define WITH_CONFIG(c, k) ((cfgabs[0] ? ((c)->argv[k++] = "--config", (c)->argv[k++] = cfgabs) : 0))
     int k;
     child *c = CHILD("engine", true);
@@ -206,8 +219,10 @@ int main(int argc, char **argv)
         k = 0, c->argv[k++] = prog("opswall-sim");
         c->argv[k++] = "--scenario", c->argv[k++] = scenario, c->argv[k++] = "--seed",
         c->argv[k++] = seed;
-        if (speed) c->argv[k++] = "--speed", c->argv[k++] = speed;
-        else c->argv[k++] = "--realtime";
+        if (speed)
+            c->argv[k++] = "--speed", c->argv[k++] = speed;
+        else
+            c->argv[k++] = "--realtime";
         /* a demo should move: a busy command center's rate, not the quiet default */
         c->argv[k++] = "--orders-per-hour", c->argv[k++] = orders_per_hour;
         c->argv[k++] = "--techs", c->argv[k++] = techs;
@@ -217,11 +232,13 @@ int main(int argc, char **argv)
         c->argv[k++] = "-";
         c->in_fd = pipefd[0];
     }
-    for (int i = 0; i < nk; i++) start(&kids[i]);
+    for (int i = 0; i < nk; i++)
+        start(&kids[i]);
     if (pipefd[0] >= 0) close(pipefd[0]), close(pipefd[1]);
     if (feed) {
         char host[80];
-        snprintf(host, sizeof host, "%s", strcmp(cfg.feed.listen, "0.0.0.0") ? cfg.feed.listen : "127.0.0.1");
+        snprintf(host, sizeof host, "%s",
+                 strcmp(cfg.feed.listen, "0.0.0.0") ? cfg.feed.listen : "127.0.0.1");
         printf("opswall is running. Viewer: http://%s:%lld/   (Ctrl-C stops everything)\n", host,
                (long long)cfg.feed.port);
         fflush(stdout);

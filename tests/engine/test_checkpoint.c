@@ -49,7 +49,8 @@ static void make_event(uint32_t i, ow_event *ev)
     case 3:
         type = order % 5 == 1 ? "order.paused" : "order.departed";
         if (order % 5 == 1)
-            snprintf(fields, sizeof fields, "\"order_id\":\"o%u\",\"reason\":\"awaiting_parts\"", order);
+            snprintf(fields, sizeof fields, "\"order_id\":\"o%u\",\"reason\":\"awaiting_parts\"",
+                     order);
         break;
     case 4:
         type = order % 5 == 1 ? "order.resumed" : "order.arrived";
@@ -62,29 +63,37 @@ static void make_event(uint32_t i, ow_event *ev)
     case 6:
         type = "complaint.created";
         snprintf(fields, sizeof fields,
-                 "\"complaint_id\":\"k%u\",\"severity\":\"%s\",\"category\":\"late\",\"order_id\":\"o%u\"",
+                 "\"complaint_id\":\"k%u\",\"severity\":\"%s\",\"category\":\"late\",\"order_id\":"
+                 "\"o%u\"",
                  order, order % 2 ? "urgent" : "normal", order);
         break;
     case 7:
         type = order % 4 ? "order.reopened" : "order.callback";
-        if (order % 4) snprintf(fields, sizeof fields, "\"order_id\":\"o%u\"", order);
-        else snprintf(fields, sizeof fields, "\"order_id\":\"o%u\",\"score\":4", order);
+        if (order % 4)
+            snprintf(fields, sizeof fields, "\"order_id\":\"o%u\"", order);
+        else
+            snprintf(fields, sizeof fields, "\"order_id\":\"o%u\",\"score\":4", order);
         break;
     case 8:
         type = "tech.status";
-        snprintf(fields, sizeof fields, "\"tech_id\":\"t%u\",\"status\":\"idle\",\"region\":\"r%u\"",
-                 order % 13, order % 4);
+        snprintf(fields, sizeof fields,
+                 "\"tech_id\":\"t%u\",\"status\":\"idle\",\"region\":\"r%u\"", order % 13,
+                 order % 4);
         break;
     default:
         type = order % 2 ? "complaint.responded" : "tech.location";
-        if (order % 2) snprintf(fields, sizeof fields, "\"complaint_id\":\"k%u\"", order);
-        else snprintf(fields, sizeof fields, "\"tech_id\":\"t%u\",\"lat\":31.2,\"lon\":121.5", order % 13);
+        if (order % 2)
+            snprintf(fields, sizeof fields, "\"complaint_id\":\"k%u\"", order);
+        else
+            snprintf(fields, sizeof fields, "\"tech_id\":\"t%u\",\"lat\":31.2,\"lon\":121.5",
+                     order % 13);
         break;
     }
     snprintf(line, sizeof line, "{\"v\":1,\"id\":\"e%u\",\"ts\":\"%s\",\"type\":\"%s\",%s}", i, tsx,
              type, fields);
     ow_err err;
-    if (ow_event_parse(line, strlen(line), ev, &err)) fail_msg("bad test event %s: %s", line, err.msg);
+    if (ow_event_parse(line, strlen(line), ev, &err))
+        fail_msg("bad test event %s: %s", line, err.msg);
 }
 
 /* Apply events [from, to) in event time; append every alert record as text to log. */

@@ -11,10 +11,12 @@
 #include "delta.h"
 #include "json.h"
 
-static const char *A = "{\"v\":1,\"type\":\"snapshot\",\"seq\":41,\"open\":{\"emergency\":1,\"total\":3},"
-                       "\"urgent\":[{\"order_id\":\"o1\"}],\"gone\":true,\"same\":\"x\"}";
-static const char *B = "{\"v\":1,\"type\":\"snapshot\",\"seq\":42,\"open\":{\"emergency\":2,\"total\":4},"
-                       "\"urgent\":[{\"order_id\":\"o1\"}],\"same\":\"x\",\"new\":[1,2]}";
+static const char *A =
+    "{\"v\":1,\"type\":\"snapshot\",\"seq\":41,\"open\":{\"emergency\":1,\"total\":3},"
+    "\"urgent\":[{\"order_id\":\"o1\"}],\"gone\":true,\"same\":\"x\"}";
+static const char *B =
+    "{\"v\":1,\"type\":\"snapshot\",\"seq\":42,\"open\":{\"emergency\":2,\"total\":4},"
+    "\"urgent\":[{\"order_id\":\"o1\"}],\"same\":\"x\",\"new\":[1,2]}";
 
 static void test_make_and_apply(void **st)
 {
@@ -29,7 +31,8 @@ static void test_make_and_apply(void **st)
     assert_non_null(cJSON_GetObjectItemCaseSensitive(set, "new"));
     assert_null(cJSON_GetObjectItemCaseSensitive(set, "urgent"));
     assert_null(cJSON_GetObjectItemCaseSensitive(set, "same"));
-    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(dj, "del"), 0)->valuestring, "gone");
+    assert_string_equal(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(dj, "del"), 0)->valuestring, "gone");
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(dj, "base")->valueint, 41);
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(dj, "seq")->valueint, 42);
     char *b2 = ow_delta_apply(A, strlen(A), d, strlen(d), &err);

@@ -13,7 +13,7 @@
 #include "policy.h"
 #include "sla.h"
 
-#define MIN (60 * INT64_C(1000))
+#define MIN  (60 * INT64_C(1000))
 #define HOUR (60 * MIN)
 
 static int load(ow_config *cfg, const char *text, ow_err *err)
@@ -30,9 +30,13 @@ static void test_defaults(void **st)
     ow_config_defaults(&cfg);
     ow_policy_from_config(&p, &cfg);
     assert_int_equal(p.noverrides, 3);
-    assert_int_equal(ow_policy_priority(&p, OW_PRIO_GENERAL, OW_SEG_ELDERLY, "drain", "n"), OW_PRIO_IMPORTANT);
-    assert_int_equal(ow_policy_priority(&p, OW_PRIO_EMERGENCY, OW_SEG_PUBLIC, "drain", "n"), OW_PRIO_EMERGENCY);
-    assert_int_equal(ow_policy_target(&p, OW_PRIO_IMPORTANT, OW_SEG_VIP, "drain", "n", OW_STAGE_ARRIVAL), 2 * HOUR);
+    assert_int_equal(ow_policy_priority(&p, OW_PRIO_GENERAL, OW_SEG_ELDERLY, "drain", "n"),
+                     OW_PRIO_IMPORTANT);
+    assert_int_equal(ow_policy_priority(&p, OW_PRIO_EMERGENCY, OW_SEG_PUBLIC, "drain", "n"),
+                     OW_PRIO_EMERGENCY);
+    assert_int_equal(
+        ow_policy_target(&p, OW_PRIO_IMPORTANT, OW_SEG_VIP, "drain", "n", OW_STAGE_ARRIVAL),
+        2 * HOUR);
     assert_int_equal(p.pause_stops[OW_PAUSE_AWAITING_PARTS],
                      (1u << OW_STAGE_ARRIVAL) | (1u << OW_STAGE_RESOLUTION));
     assert_null(ow_policy_calendar(&p, OW_STAGE_CALLBACK, "n"));
@@ -47,20 +51,28 @@ static void test_configured(void **st)
     const char *text =
         "{\"sla\":{\"overrides\":["
         "{\"match\":{\"category\":\"burst_main\"},\"priority\":\"emergency\"},"
-        "{\"match\":{\"region\":\"far\",\"segment\":\"standard\"},\"targets\":{\"arrival\":\"6h\"}},"
+        "{\"match\":{\"region\":\"far\",\"segment\":\"standard\"},\"targets\":{\"arrival\":\"6h\"}}"
+        ","
         "{\"match\":{\"segment\":\"vip\"},\"scale_pct\":50}],"
         "\"pause\":{\"customer_unavailable\":[\"resolution\"]},"
         "\"business_hours\":{\"stages\":[\"callback\"],\"calendars\":{"
         "\"default\":{\"utc_offset\":\"+08:00\",\"days\":[\"mon\",\"tue\",\"wed\",\"thu\",\"fri\"],"
         "\"open\":\"09:00\",\"close\":\"18:00\"},"
-        "\"north\":{\"utc_offset\":\"+08:00\",\"days\":[\"sat\",\"sun\"],\"open\":\"10:00\",\"close\":\"24:00\"}}}}}";
+        "\"north\":{\"utc_offset\":\"+08:00\",\"days\":[\"sat\",\"sun\"],\"open\":\"10:00\","
+        "\"close\":\"24:00\"}}}}}";
     assert_int_equal(load(&cfg, text, &err), 0);
     ow_policy_from_config(&p, &cfg);
-    assert_int_equal(ow_policy_priority(&p, OW_PRIO_GENERAL, OW_SEG_STANDARD, "burst_main", "x"), OW_PRIO_EMERGENCY);
+    assert_int_equal(ow_policy_priority(&p, OW_PRIO_GENERAL, OW_SEG_STANDARD, "burst_main", "x"),
+                     OW_PRIO_EMERGENCY);
     /* elderly no longer raises: the configured list replaces the defaults */
-    assert_int_equal(ow_policy_priority(&p, OW_PRIO_GENERAL, OW_SEG_ELDERLY, "drain", "x"), OW_PRIO_GENERAL);
-    assert_int_equal(ow_policy_target(&p, OW_PRIO_GENERAL, OW_SEG_STANDARD, "drain", "far", OW_STAGE_ARRIVAL), 6 * HOUR);
-    assert_int_equal(ow_policy_target(&p, OW_PRIO_GENERAL, OW_SEG_STANDARD, "drain", "near", OW_STAGE_ARRIVAL), 48 * HOUR);
+    assert_int_equal(ow_policy_priority(&p, OW_PRIO_GENERAL, OW_SEG_ELDERLY, "drain", "x"),
+                     OW_PRIO_GENERAL);
+    assert_int_equal(
+        ow_policy_target(&p, OW_PRIO_GENERAL, OW_SEG_STANDARD, "drain", "far", OW_STAGE_ARRIVAL),
+        6 * HOUR);
+    assert_int_equal(
+        ow_policy_target(&p, OW_PRIO_GENERAL, OW_SEG_STANDARD, "drain", "near", OW_STAGE_ARRIVAL),
+        48 * HOUR);
     assert_int_equal(p.pause_stops[OW_PAUSE_CUSTOMER_UNAVAILABLE], 1u << OW_STAGE_RESOLUTION);
     const ow_calendar *c = ow_policy_calendar(&p, OW_STAGE_CALLBACK, "north");
     assert_non_null(c);
@@ -93,23 +105,28 @@ static void test_errors_name_the_path(void **st)
 {
     (void)st;
     expect_error("{\"sla\":{\"overrides\":[{\"match\":{\"segment\":\"vvip\"}}]}}",
-                 "sla.overrides[0].match.segment: expected one of standard|vip|elderly|enterprise|public, got \"vvip\"");
+                 "sla.overrides[0].match.segment: expected one of "
+                 "standard|vip|elderly|enterprise|public, got \"vvip\"");
     expect_error("{\"sla\":{\"overrides\":[{},{\"priority\":\"urgent\"}]}}",
                  "sla.overrides[1].priority: expected one of emergency|important|general");
     expect_error("{\"sla\":{\"overrides\":[{\"targets\":{\"arival\":\"1h\"}}]}}",
                  "sla.overrides[0].targets.arival: unknown stage");
     expect_error("{\"sla\":{\"overrides\":[{\"targets\":{\"arrival\":\"soon\"}}]}}",
                  "sla.overrides[0].targets.arrival: expected a duration");
-    expect_error("{\"sla\":{\"overrides\":[{\"mtach\":{}}]}}", "sla.overrides[0].mtach: unknown key");
+    expect_error("{\"sla\":{\"overrides\":[{\"mtach\":{}}]}}",
+                 "sla.overrides[0].mtach: unknown key");
     expect_error("{\"sla\":{\"overrides\":{}}}", "sla.overrides: expected an array of overrides");
-    expect_error("{\"sla\":{\"pause\":{\"other\":[\"arrival\",\"lunch\"]}}}",
-                 "sla.pause.other[1]: expected one of dispatch|accept|response|arrival|resolution|callback");
-    expect_error("{\"sla\":{\"business_hours\":{\"calendars\":{\"north\":{\"utc_offset\":\"8\","
-                 "\"days\":[\"mon\"],\"open\":\"09:00\",\"close\":\"18:00\"}}}}}",
-                 "sla.business_hours.calendars.north.utc_offset: expected a UTC offset like \"+08:00\"");
-    expect_error("{\"sla\":{\"business_hours\":{\"calendars\":{\"north\":{\"utc_offset\":\"+08:00\","
-                 "\"days\":[\"mon\"],\"open\":\"18:00\",\"close\":\"09:00\"}}}}}",
-                 "sla.business_hours.calendars.north.close: expected a time like \"18:00\", after open");
+    expect_error(
+        "{\"sla\":{\"pause\":{\"other\":[\"arrival\",\"lunch\"]}}}",
+        "sla.pause.other[1]: expected one of dispatch|accept|response|arrival|resolution|callback");
+    expect_error(
+        "{\"sla\":{\"business_hours\":{\"calendars\":{\"north\":{\"utc_offset\":\"8\","
+        "\"days\":[\"mon\"],\"open\":\"09:00\",\"close\":\"18:00\"}}}}}",
+        "sla.business_hours.calendars.north.utc_offset: expected a UTC offset like \"+08:00\"");
+    expect_error(
+        "{\"sla\":{\"business_hours\":{\"calendars\":{\"north\":{\"utc_offset\":\"+08:00\","
+        "\"days\":[\"mon\"],\"open\":\"18:00\",\"close\":\"09:00\"}}}}}",
+        "sla.business_hours.calendars.north.close: expected a time like \"18:00\", after open");
 }
 
 int main(void)

@@ -8,9 +8,9 @@
 
 #include "sla.h"
 
-#define MIN (60 * INT64_C(1000))
+#define MIN  (60 * INT64_C(1000))
 #define HOUR (60 * MIN)
-#define DAY (24 * HOUR)
+#define DAY  (24 * HOUR)
 /* 2026-11-23 is a Monday; 00:00Z that day: */
 #define MON (INT64_C(1795392000000))
 

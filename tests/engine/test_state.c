@@ -84,7 +84,8 @@ static int teardown(void **st)
 }
 
 #define CREATED(prio, extra)                                                                       \
-    "\"order_id\":\"o1\",\"priority\":\"" prio "\",\"category\":\"drain\",\"region\":\"north\"" extra
+    "\"order_id\":\"o1\",\"priority\":\"" prio                                                     \
+    "\",\"category\":\"drain\",\"region\":\"north\"" extra
 
 /* Emergency: dispatch 5 m, response 15 m, accept 10 m. Created 01:00:00. */
 static void test_thresholds_fire_at_exact_instants(void **st)
@@ -244,9 +245,11 @@ static void test_complaint_clock(void **st)
 {
     ow_state *s = *st;
     apply(s, "00:00:00", "complaint.created",
-          "\"complaint_id\":\"c1\",\"severity\":\"urgent\",\"category\":\"late\",\"region\":\"east\"");
+          "\"complaint_id\":\"c1\",\"severity\":\"urgent\",\"category\":\"late\",\"region\":"
+          "\"east\"");
     apply(s, "00:00:00", "complaint.created",
-          "\"complaint_id\":\"c2\",\"severity\":\"normal\",\"category\":\"rude\",\"region\":\"east\"");
+          "\"complaint_id\":\"c2\",\"severity\":\"normal\",\"category\":\"rude\",\"region\":"
+          "\"east\"");
     ow_state_advance(s, T("00:30:00"));
     assert_string_equal(drain(s), "raise sla:c1:complaint:1:50 L0 @00:07:30\n"
                                   "raise sla:c1:complaint:1:80 L1 @00:12:00\n"
@@ -262,11 +265,13 @@ static void test_complaint_clock(void **st)
 static void test_overrides(void **st)
 {
     ow_state *s = *st;
+    apply(
+        s, "00:00:00", "order.created",
+        "\"order_id\":\"p1\",\"priority\":\"general\",\"category\":\"drain\",\"region\":\"north\","
+        "\"segment\":\"public\"");
     apply(s, "00:00:00", "order.created",
-          "\"order_id\":\"p1\",\"priority\":\"general\",\"category\":\"drain\",\"region\":\"north\","
-          "\"segment\":\"public\"");
-    apply(s, "00:00:00", "order.created",
-          "\"order_id\":\"v1\",\"priority\":\"emergency\",\"category\":\"drain\",\"region\":\"north\","
+          "\"order_id\":\"v1\",\"priority\":\"emergency\",\"category\":\"drain\",\"region\":"
+          "\"north\","
           "\"segment\":\"vip\"");
     ow_order_view v;
     assert_true(ow_state_order(s, "p1", &v));
@@ -291,13 +296,16 @@ static void test_out_of_order_and_duplicates(void **st)
         {"01:00:00", "order.arrived", "\"order_id\":\"o1\",\"tech_id\":\"t1\""},
     };
     char forward[8192];
-    for (int i = 0; i < 4; i++) apply(s, evs[i].hms, evs[i].type, evs[i].fields);
+    for (int i = 0; i < 4; i++)
+        apply(s, evs[i].hms, evs[i].type, evs[i].fields);
     ow_state_advance(s, T("+1d 00:00:00"));
     snprintf(forward, sizeof forward, "%s", drain(s));
 
     ow_state *r = ow_state_new(&pol);
-    for (int i = 3; i >= 0; i--) apply(r, evs[i].hms, evs[i].type, evs[i].fields);
-    for (int i = 0; i < 4; i++) assert_int_equal(apply(r, evs[i].hms, evs[i].type, evs[i].fields), 0);
+    for (int i = 3; i >= 0; i--)
+        apply(r, evs[i].hms, evs[i].type, evs[i].fields);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(apply(r, evs[i].hms, evs[i].type, evs[i].fields), 0);
     assert_int_equal(ow_state_totals_get(r)->duplicates, 4);
     ow_state_advance(r, T("+1d 00:00:00"));
     assert_string_equal(drain(r), forward);
@@ -340,7 +348,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_thresholds_fire_at_exact_instants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_accept_keeps_raised_warning, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_redispatch_starts_new_accept_instance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redispatch_starts_new_accept_instance, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_pause_shifts_arrival_and_resolution, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_pause_holds_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_stops_everything, setup, teardown),
