@@ -10,7 +10,7 @@ BIN=$1
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d /tmp/ow-e2e.XXXXXX)
 RUN=
-cleanup() { [ -n "$RUN" ] && kill -9 "$RUN" 2>/dev/null; pkill -f "[r]edis-server.*$tmp" 2>/dev/null; rm -rf "$tmp"; }
+cleanup() { [ -n "$RUN" ] && kill -9 "$RUN" 2>/dev/null; pkill -f "[r]edis-server.*$tmp" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 
 EXPECTED=$SRC/assets/cities/sample/events.expected.json
