@@ -184,16 +184,19 @@ static int order_schedule(ow_state *s, order *o)
     int64_t best = OW_NEVER;
     int best_stage = 0;
     for (int st = 0; st < NSTAGES; st++) {
-        const clk *c = &o->c[st];
+        clk *c = &o->c[st];
         if (c->start == OW_NEVER || !c->target) continue;
-        ow_interval p[MAX_PAUSES];
-        size_t np = order_pauses(s, o, st, p);
-        int k;
-        const ow_calendar *cal =
-            calendars ? ow_policy_calendar(s->policy, (ow_stage)st, region_name(s, o->region))
-                      : NULL;
-        int64_t at = clock_next(c, p, np, cal, &k);
-        if (at < best) best = at, best_stage = st;
+        if (!c->next_valid) { /* most events change one clock: the others keep their answer */
+            ow_interval p[MAX_PAUSES];
+            size_t np = order_pauses(s, o, st, p);
+            int k;
+            const ow_calendar *cal =
+                calendars ? ow_policy_calendar(s->policy, (ow_stage)st, region_name(s, o->region))
+                          : NULL;
+            c->next_at = clock_next(c, p, np, cal, &k);
+            c->next_valid = true;
+        }
+        if (c->next_at < best) best = c->next_at, best_stage = st;
     }
     if (best == OW_NEVER) {
         ow_timerq_remove(&s->timers, &o->heap_pos);
@@ -214,6 +217,8 @@ static int clock_update(ow_state *s, bool is_complaint, const char *subject, int
                         int64_t target, int64_t ended)
 {
     int rc;
+    if (instance != c->instance || start != c->start || stop != c->stop || target != c->target)
+        c->next_valid = false;
     if (instance != c->instance) {
         if ((rc = resolve_open(s, is_complaint, subject, region, stage, c, ended))) return rc;
         c->fired = 0;
@@ -398,6 +403,8 @@ static int apply_order(ow_state *s, const ow_event *ev)
         e.arg = (uint8_t)ev->pause_reason;
         o->has_pauses = true;
     }
+    if (ev->type == OW_EV_ORDER_PAUSED || ev->type == OW_EV_ORDER_RESUMED)
+        for (int st = 0; st < NSTAGES; st++) o->c[st].next_valid = false;
     int ins = lc_insert(o, e);
     if (ins <= 0) {
         if (ins == 0) s->totals.duplicates++;
@@ -433,6 +440,7 @@ int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
         o->c[st].instance = saved[st].instance;
         o->c[st].fired = saved[st].fired;
         o->c[st].open = saved[st].open;
+        o->c[st].next_valid = false;
         count_open_alerts(s, &o->c[st], +1);
     }
     account(s, o, +1);
@@ -578,6 +586,7 @@ static int fire_order(ow_state *s, order *o, int stage, int64_t at)
     if (due == at) {
         c->fired |= (uint8_t)(1u << k);
         c->open |= (uint8_t)(1u << k);
+        c->next_valid = false;
         int rc = emit(s, OW_ALERT_RAISE, false, o->id, o->region, stage, c, k, at);
         if (rc) return rc;
     }

@@ -25,9 +25,11 @@ typedef struct lc_ev {
 typedef struct clk {
     int64_t start, stop; /* OW_NEVER = not started / still running */
     int64_t target;      /* ms; 0 = no clock */
+    int64_t next_at;     /* cached next crossing (valid when next_valid) */
     uint16_t instance;   /* 1-based; 0 = never started */
     uint8_t fired;       /* thresholds raised for this instance */
     uint8_t open;        /* raised and not yet resolved */
+    bool next_valid;     /* next_at is current: cleared by any change to the clock or pauses */
 } clk;
 
 typedef struct order {
