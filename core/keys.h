@@ -11,15 +11,15 @@
 #define OW_PART0     "{p0}"
 #define OW_KEY(name) "ops:" OW_PART0 ":" name
 
-#define OW_KEY_EVENTS            OW_KEY("events") /* stream: the durable event log (field d = raw JSON) */
-#define OW_KEY_REJECTS           OW_KEY("rejects") /* stream: rejected input with reason, source, raw */
-#define OW_KEY_DEDUP_PREFIX      OW_KEY("seen:") /* string per event id, with TTL = dedup window */
-#define OW_KEY_ALERTS            OW_KEY("alerts") /* stream: every alert raised, once (field d = JSON) */
-#define OW_KEY_ALERT_CHANGES     OW_KEY("alert_changes") /* stream: resolve and ack records */
-#define OW_KEY_ALERTS_OPEN       OW_KEY("alerts:open")   /* hash: open alert id → JSON */
-#define OW_KEY_ALERT_ONCE_PREFIX OW_KEY("raised:") /* string per raised alert id: never twice */
-#define OW_KEY_ACKS              OW_KEY("acks") /* stream: acknowledgements for the engine (id, by, note, at) \
-                                                 */
+#define OW_KEY_EVENTS        OW_KEY("events") /* stream: the durable event log (field d = raw JSON) */
+#define OW_KEY_REJECTS       OW_KEY("rejects") /* stream: rejected input with reason, source, raw */
+#define OW_KEY_DEDUP_PREFIX  OW_KEY("seen:")   /* string per event id, with TTL = dedup window */
+#define OW_KEY_ALERTS        OW_KEY("alerts") /* stream: every alert raised, once (field d = JSON) */
+#define OW_KEY_ALERT_CHANGES OW_KEY("alert_changes") /* stream: resolve and ack records */
+#define OW_KEY_ALERTS_OPEN   OW_KEY("alerts:open")   /* hash: open alert id → JSON */
+#define OW_KEY_ACKS                                                                                \
+    OW_KEY("acks") /* stream: acknowledgements for the engine (id, by, note, at)                   \
+                    */
 #define OW_KEY_REQUESTS     OW_KEY("requests") /* stream: order-detail requests (field order_id) */
 #define OW_KEY_ORDER_PREFIX OW_KEY("order:")   /* string per requested order: detail JSON, 60 s */
 #define OW_CHAN_ORDER_READY OW_KEY("order_ready") /* pub/sub: an order id whose detail is ready */

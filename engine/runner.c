@@ -13,6 +13,7 @@
 #include "keys.h"
 #include "linereader.h"
 #include "log.h"
+#include "map.h"
 #include "picture.h"
 #include "policy.h"
 #include "state.h"
@@ -35,6 +36,8 @@ typedef struct runner {
     char req_id[OW_CHECKPOINT_CURSOR_MAX];  /* the last order-detail request answered */
     int64_t bad_entries;
     char *last_snapshot; /* the last published snapshot text, the base of the next delta */
+    ow_map written;      /* start-up only: alert ids already in the stream after the checkpoint */
+    char alerts_id[OW_CHECKPOINT_CURSOR_MAX]; /* start-up: where the checkpoint's alerts end */
 } runner;
 
 /* Decode one stream entry (fields ts, type, d) and apply it. */
@@ -67,76 +70,33 @@ static int64_t engine_now(const runner *r)
                                       : ow_clock_wall_ms();
 }
 
-/* Write the outbox: raises through ow_alerts (each id at most once, ever), resolves and acks to
- * the change stream, and the open-alerts hash kept in step. */
+/* Write the outbox, pipelined: each raise to ops:{p0}:alerts and the open-alerts hash; resolves
+ * and acks to the change stream, with the hash kept in step.
+ * Exactly once without a Redis key per alert: after a restart the engine re-derives only what
+ * came after its checkpoint, and the raises of that span already written by the run that died
+ * are in r->written (read back from the stream at start-up), so they are skipped. */
 static int flush_alerts(runner *r, ow_err *err)
 {
     size_t n;
     const ow_alert *a = ow_state_outbox(r->model, &n);
     if (!n) return OW_OK;
-    size_t raises = 0;
-    for (size_t i = 0; i < n; i++)
-        raises += a[i].op == OW_ALERT_RAISE;
-    const char **argv = calloc(6 + raises * 3 + 1, sizeof *argv);
-    char **owned = calloc(n * 3 + 1, sizeof *owned);
-    size_t no = 0, k = 0;
-    int rc = OW_OK;
-    if (!argv || !owned) {
-        rc = ow_err_set(err, OW_ENOMEM, "out of memory");
-        goto out;
-    }
-    char numkeys[24], ttl[24], maxlen[24];
-    snprintf(numkeys, sizeof numkeys, "%zu", raises + 2);
-    snprintf(ttl, sizeof ttl, "%lld", 90LL * 86400 * 1000); /* raised ids are remembered 90 days */
-    snprintf(maxlen, sizeof maxlen, "%lld", (long long)r->cfg->streams.events_maxlen);
-    argv[k++] = "FCALL", argv[k++] = "ow_alerts", argv[k++] = numkeys;
-    argv[k++] = OW_KEY_ALERTS, argv[k++] = OW_KEY_ALERTS_OPEN;
+    int rc = OW_OK, pending = 0;
     for (size_t i = 0; i < n; i++) {
-        if (a[i].op != OW_ALERT_RAISE) continue;
         char id[OW_ALERT_ID_BUF];
         ow_alert_id(&a[i], id);
-        char *key = malloc(sizeof OW_KEY_ALERT_ONCE_PREFIX + strlen(id));
-        char *idcopy = strdup(id);
-        if (!key || !idcopy) {
-            free(key);
-            free(idcopy);
-            rc = ow_err_set(err, OW_ENOMEM, "out of memory");
-            goto out;
-        }
-        strcpy(key, OW_KEY_ALERT_ONCE_PREFIX);
-        strcat(key, id);
-        owned[no++] = key;
-        owned[no++] = idcopy;
-        argv[k++] = key;
-    }
-    argv[k++] = ttl, argv[k++] = maxlen;
-    for (size_t i = 0, r_i = 0; i < n; i++) {
-        if (a[i].op != OW_ALERT_RAISE) continue;
-        char *json = ow_alert_format(&a[i], NULL);
-        if (!json) {
-            rc = ow_err_set(err, OW_ENOMEM, "out of memory");
-            goto out;
-        }
-        owned[no++] = json;
-        argv[k++] = owned[2 * r_i + 1]; /* the id copied above */
-        argv[k++] = json;
-        r_i++;
-    }
-    int pending = 0;
-    if (raises) redisAppendCommandArgv(r->c, (int)k, argv, NULL), pending++;
-    for (size_t i = 0; i < n; i++) {
-        if (a[i].op == OW_ALERT_RAISE) continue;
-        char id[OW_ALERT_ID_BUF];
-        ow_alert_id(&a[i], id);
+        if (a[i].op == OW_ALERT_RAISE && r->written.len && ow_map_get(&r->written, id)) continue;
         const ow_ack *ack =
             a[i].op == OW_ALERT_ACK ? ow_acks_get(ow_state_acks(r->model), id) : NULL;
         char *json = ow_alert_format(&a[i], ack);
-        if (!json) {
-            rc = ow_err_set(err, OW_ENOMEM, "out of memory");
-            goto out;
+        if (!json) return ow_err_set(err, OW_ENOMEM, "out of memory");
+        long long maxlen = (long long)r->cfg->streams.events_maxlen;
+        if (a[i].op == OW_ALERT_RAISE) {
+            redisAppendCommand(r->c, "XADD %s MAXLEN ~ %lld * id %s d %s", OW_KEY_ALERTS, maxlen,
+                               id, json);
+        } else {
+            redisAppendCommand(r->c, "XADD %s MAXLEN ~ %lld * id %s d %s", OW_KEY_ALERT_CHANGES,
+                               maxlen, id, json);
         }
-        redisAppendCommand(r->c, "XADD %s MAXLEN ~ %lld * id %s d %s", OW_KEY_ALERT_CHANGES,
-                           (long long)r->cfg->streams.events_maxlen, id, json);
         if (a[i].op == OW_ALERT_RESOLVE)
             redisAppendCommand(r->c, "HDEL %s %s", OW_KEY_ALERTS_OPEN, id);
         else
@@ -146,10 +106,8 @@ static int flush_alerts(runner *r, ow_err *err)
     }
     for (int i = 0; i < pending; i++) {
         redisReply *rep;
-        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK) {
-            rc = ow_err_set(err, OW_EREDIS, "writing alerts: %s", r->c->errstr);
-            goto out;
-        }
+        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK)
+            return ow_err_set(err, OW_EREDIS, "writing alerts: %s", r->c->errstr);
         if (rep->type == REDIS_REPLY_ERROR && !rc)
             rc = ow_err_set(err, OW_EREDIS, "writing alerts: %s", rep->str);
         freeReplyObject(rep);
@@ -158,12 +116,46 @@ static int flush_alerts(runner *r, ow_err *err)
         ow_state_outbox_clear(r->model);
         r->dirty = true;
     }
-out:
-    for (size_t i = 0; i < no; i++)
-        free(owned[i]);
-    free(owned);
-    free(argv);
     return rc;
+}
+
+/* The alerts written after the checkpoint (by a run that may have died): raising them again
+ * must be skipped. Reads ops:{p0}:alerts after `after` ("-" = all of it). */
+static int load_written(runner *r, const char *after, ow_err *err)
+{
+    char from[80] = "-";
+    if (strcmp(after, "-") != 0) snprintf(from, sizeof from, "(%s", after);
+    for (;;) {
+        redisReply *rep = ow_redis_cmd(r->c, err, "XRANGE alerts", "XRANGE %s %s + COUNT 10000",
+                                       OW_KEY_ALERTS, from);
+        if (!rep) return OW_EREDIS;
+        size_t n = rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0;
+        for (size_t i = 0; i < n; i++) {
+            const redisReply *e = rep->element[i], *f = e->element[1];
+            if (f->type == REDIS_REPLY_ARRAY && f->elements >= 2 && f->element[1]->str &&
+                ow_map_put(&r->written, f->element[1]->str, (void *)1)) {
+                freeReplyObject(rep);
+                return ow_err_set(err, OW_ENOMEM, "out of memory");
+            }
+        }
+        if (n) snprintf(from, sizeof from, "(%s", rep->element[n - 1]->element[0]->str);
+        freeReplyObject(rep);
+        if (n < 10000) break;
+    }
+    if (r->written.len)
+        ow_info("%zu alerts were written after the checkpoint: they will not be raised again",
+                r->written.len);
+    return OW_OK;
+}
+
+/* The id of the last entry of ops:{p0}:alerts, or "0-0". */
+static void alerts_tail(runner *r, char *out, size_t n)
+{
+    snprintf(out, n, "0-0");
+    redisReply *rep = redisCommand(r->c, "XREVRANGE %s + - COUNT 1", OW_KEY_ALERTS);
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 1)
+        snprintf(out, n, "%s", rep->element[0]->element[0]->str);
+    if (rep) freeReplyObject(rep);
 }
 
 /* Publish: the full snapshot in ops:{p0}:snapshot and on ops:{p0}:live, and the delta from the
@@ -260,7 +252,7 @@ static int rebuild(runner *r, const char *after, const char *upto, ow_err *err)
         if (n) snprintf(from, sizeof from, "(%s", rep->element[n - 1]->element[0]->str);
         freeReplyObject(rep);
         if (rc) return ow_err_set(err, rc, "rebuilding the model: out of memory");
-        /* the run that crashed may or may not have written these; ow_alerts keeps each once */
+        /* the run that died may have written some of these: flush skips those (r->written) */
         if ((rc = flush_alerts(r, err))) return rc;
         count += (int64_t)n;
         if (n < (size_t)r->cfg->engine.batch) break;
@@ -290,8 +282,10 @@ static int load_checkpoint(runner *r, char *cursor, ow_err *err)
         }
     }
     freeReplyObject(rep);
-    /* the cursor is "<last event entry> <last acknowledgement entry>" */
-    char *space = strchr(cursor, ' ');
+    /* the cursor is "<last event entry> <last acknowledgement entry> <last alert entry>" */
+    char *space = strchr(cursor, ' '), *space2 = space ? strchr(space + 1, ' ') : NULL;
+    snprintf(r->alerts_id, sizeof r->alerts_id, "%s", space2 ? space2 + 1 : "-");
+    if (space2) *space2 = '\0';
     snprintf(r->ack_id, sizeof r->ack_id, "%s", space ? space + 1 : "0-0");
     if (space) *space = '\0';
     snprintf(r->last_id, sizeof r->last_id, "%s", strcmp(cursor, "-") ? cursor : "0-0");
@@ -302,8 +296,9 @@ static int save_checkpoint(runner *r, ow_err *err)
 {
     char *bytes;
     size_t len;
-    char cursor[OW_CHECKPOINT_CURSOR_MAX];
-    snprintf(cursor, sizeof cursor, "%.60s %.60s", r->last_id, r->ack_id);
+    char cursor[OW_CHECKPOINT_CURSOR_MAX], alerts[64];
+    alerts_tail(r, alerts, sizeof alerts);
+    snprintf(cursor, sizeof cursor, "%.40s %.40s %.40s", r->last_id, r->ack_id, alerts);
     int rc = ow_checkpoint_save(r->model, cursor, &bytes, &len, err);
     if (rc) return rc;
     redisReply *rep =
@@ -350,7 +345,7 @@ static int consume(runner *r, const char *id, bool only_ack, int64_t block_ms, s
             ow_state_advance(r->model, engine_now(r)) < 0)
             rc = ow_err_set(err, OW_ENOMEM, "out of memory");
         /* alerts are in Redis before their events are acknowledged: a crash re-applies the
-         * events and ow_alerts drops the raises already written */
+         * events, and the raises already written are skipped on the way back (r->written) */
         if (!rc) rc = flush_alerts(r, err);
         if (n && !rc) {
             const char **argv = malloc((n + 3) * sizeof *argv);
@@ -467,6 +462,7 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     restore_seq(r);
     if ((rc = ow_functions_load(r->c, err))) return rc;
     if ((rc = load_checkpoint(r, cursor, err))) return rc;
+    if ((rc = load_written(r, r->alerts_id, err))) return rc;
     if ((rc = rebuild(r, cursor, last_id, err))) return rc;
     requests_from_now(r);
     if ((rc = side_channels(r, err))) return rc; /* acknowledgements since the checkpoint */
@@ -474,6 +470,12 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     do { /* entries delivered to us before a restart are already in the rebuilt model */
         if ((rc = consume(r, "0", true, -1, &got, err))) return rc;
     } while (got && !*stop);
+    if (r->clock == OW_CLOCK_WALL && ow_state_advance(r->model, engine_now(r)) < 0)
+        return ow_err_set(err, OW_ENOMEM, "out of memory");
+    if ((rc = flush_alerts(r, err))) return rc;
+    /* from here on every raise is new: the run that died cannot have written it */
+    ow_map_fini(&r->written);
+    ow_map_init(&r->written);
     if ((rc = publish(r, engine_now(r), err))) return rc;
     ow_info("consuming %s as %s/%s", OW_KEY_EVENTS, r->cfg->engine.group, r->cfg->engine.consumer);
     r->last_checkpoint_ms = ow_clock_mono_ms();
@@ -502,6 +504,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
     ow_policy policy;
     ow_policy_from_config(&policy, cfg);
     runner r = {.cfg = cfg, .policy = &policy, .clock = clock};
+    ow_map_init(&r.written);
     int64_t backoff = 100;
     while (!*stop) {
         ow_err err;
@@ -519,6 +522,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
             r.model = NULL;
             free(r.last_snapshot);
             r.last_snapshot = NULL;
+            ow_map_fini(&r.written);
             redisFree(r.c);
             r.c = NULL;
             if (rc == OW_ENOMEM) {

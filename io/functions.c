@@ -18,22 +18,7 @@ static const char library[] =
     "  end\n"
     "  return out\n"
     "end\n"
-    "local function ow_alerts(keys, args)\n"
-    "  local out = {}\n"
-    "  for i = 3, #keys do\n"
-    "    local a = 3 + (i - 3) * 2\n"
-    "    if redis.call('SET', keys[i], '1', 'NX', 'PX', args[1]) then\n"
-    "      out[#out + 1] = redis.call('XADD', keys[1], 'MAXLEN', '~', args[2], '*',\n"
-    "                                 'id', args[a], 'd', args[a + 1])\n"
-    "      redis.call('HSET', keys[2], args[a], args[a + 1])\n"
-    "    else\n"
-    "      out[#out + 1] = false\n"
-    "    end\n"
-    "  end\n"
-    "  return out\n"
-    "end\n"
-    "redis.register_function('" OW_FUNCTION_APPEND "', ow_append)\n"
-    "redis.register_function('ow_alerts', ow_alerts)\n";
+    "redis.register_function('" OW_FUNCTION_APPEND "', ow_append)\n";
 
 int ow_functions_load(redisContext *c, ow_err *err)
 {

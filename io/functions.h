@@ -6,9 +6,6 @@
  *   ow_append  KEYS: events stream, one dedup key per event
  *              ARGV: dedup window ms, stream maxlen, then (ts, type, raw) per event
  *              → per event: the new stream id, or nil for a duplicate
- *   ow_alerts  KEYS: alerts stream, open-alerts hash, one once-key per alert
- *              ARGV: once-key ttl ms, stream maxlen, then (id, json) per alert
- *              → per alert: the new stream id, or nil when that alert was raised before
  */
 #ifndef OW_FUNCTIONS_H
 #define OW_FUNCTIONS_H
