@@ -197,7 +197,7 @@ static int text_value(const char *type, const field_spec *f, const cJSON *v, cha
     bool free_text = f->hi > OW_ID_MAX_CHARS;
     for (const char *p = v->valuestring; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c < 0x20 && !(free_text && (c == '\t' || c == '\n' || c == '\r')))
+        if ((c < 0x20 || c == 0x7F) && !(free_text && (c == '\t' || c == '\n' || c == '\r')))
             return field_error(err, type, f->name, "text without control characters", v);
     }
     if (buf) {

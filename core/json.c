@@ -63,6 +63,39 @@ static int max_nesting(const char *s, size_t n, int limit, size_t *where)
     return deepest;
 }
 
+static bool is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* cJSON decodes a \u escape with non-hex digits ("\uZZZZ"), and "\u0000", to a NUL that silently
+ * ends the C string, so "ab\u0000cd" would read as "ab" and a key "type\u0000x" as "type".
+ * Find the first such escape inside a string; false when there is none. */
+static bool bad_unicode_escape(const char *s, size_t n, size_t *where)
+{
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!in_str) {
+            in_str = s[i] == '"';
+            continue;
+        }
+        if (s[i] == '"') {
+            in_str = false;
+        } else if (s[i] == '\\' && i + 1 < n && s[i + 1] == 'u') {
+            bool hex = i + 5 < n && is_hex(s[i + 2]) && is_hex(s[i + 3]) && is_hex(s[i + 4]) &&
+                       is_hex(s[i + 5]);
+            if (!hex || memcmp(s + i + 2, "0000", 4) == 0) {
+                *where = i;
+                return true;
+            }
+            i += 5;
+        } else if (s[i] == '\\') {
+            i++;
+        }
+    }
+    return false;
+}
+
 static int cmp_names(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -117,6 +150,11 @@ cJSON *ow_json_parse(const char *text, size_t len, int max_depth, ow_err *err)
         ow_err_set(err, OW_EINVAL, "nesting deeper than %d at byte offset %zu", max_depth, where);
         return NULL;
     }
+    if (bad_unicode_escape(text, len, &where)) {
+        ow_err_set(err, OW_EINVAL,
+                   "bad \\u escape at byte offset %zu: expected 4 hex digits, not \\u0000", where);
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!root) {
@@ -163,6 +201,8 @@ bool ow_json_int(const cJSON *v, int64_t min, int64_t max, int64_t *out)
     if (!cJSON_IsNumber(v)) return false;
     double d = v->valuedouble;
     if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max) return false;
+    /* (double)INT64_MAX rounds up to 2^63, which does not fit in int64_t */
+    if (d >= 9223372036854775808.0) return false;
     *out = (int64_t)d;
     return true;
 }
@@ -178,8 +218,12 @@ void ow_json_quote(const cJSON *v, char *out, size_t n)
     if (len < n) {
         memcpy(out, s, len + 1);
     } else {
-        memcpy(out, s, n - 4);
-        memcpy(out + n - 4, "...", 4);
+        /* cut on a character boundary: a message must stay valid UTF-8 */
+        size_t cut = n - 4;
+        while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+            cut--;
+        memcpy(out, s, cut);
+        memcpy(out + cut, "...", 4);
     }
     cJSON_free(s);
 }

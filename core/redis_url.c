@@ -125,6 +125,9 @@ void ow_redis_target_describe(const ow_redis_target *t, char *out, size_t n)
 {
     if (t->is_unix)
         snprintf(out, n, "unix://%s%s", t->path, t->db ? " (db set)" : "");
+    else if (strchr(t->host, ':')) /* IPv6: brackets keep the port apart, as in the URL */
+        snprintf(out, n, "redis://%s%s[%s]:%d/%d", t->user, t->user[0] ? "@" : "", t->host, t->port,
+                 t->db);
     else
         snprintf(out, n, "redis://%s%s%s:%d/%d", t->user, t->user[0] ? "@" : "", t->host, t->port,
                  t->db);

@@ -93,10 +93,12 @@ int ow_time_parse(const char *s, size_t len, int64_t *ms_out, ow_err *err)
 
 void ow_time_format(int64_t ms, char out[OW_TIME_TEXT_MAX])
 {
-    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    int msec = (int)(ms - secs * 1000);
-    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-    int64_t rem = secs - days * 86400;
+    /* floor division by remainders: negating ms or multiplying back overflows near INT64_MIN */
+    int64_t secs = ms / 1000, days, rem;
+    int msec = (int)(ms % 1000);
+    if (msec < 0) secs--, msec += 1000;
+    days = secs / 86400, rem = secs % 86400;
+    if (rem < 0) days--, rem += 86400;
     /* civil_from_days (Hinnant) */
     int64_t z = days + 719468;
     const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
