@@ -57,6 +57,8 @@ static const setting settings[] = {
      "OPSWALL_ENGINE_CONSUMER"},
     {"engine.publish_interval", C_DUR, AT(engine.publish_interval_ms), MS(10), MS(60) * 1000,
      "\"250ms\"", NULL},
+    {"engine.delta_interval", C_DUR, AT(engine.delta_interval_ms), MS(1), MS(60) * 1000, "\"25ms\"",
+     NULL},
     {"engine.batch", C_INT, AT(engine.batch), 1, 100000, "1000", NULL},
     {"engine.block", C_DUR, AT(engine.block_ms), MS(1), MS(60) * 1000, "\"200ms\"", NULL},
     {"engine.checkpoint_interval", C_DUR, AT(engine.checkpoint_ms), MS(100), MS(3600) * 1000,

@@ -75,7 +75,8 @@ typedef struct ow_config {
     struct {
         char group[64];
         char consumer[64];
-        int64_t publish_interval_ms; /* snapshot at most this often, only when changed */
+        int64_t publish_interval_ms; /* full snapshot broadcast at most this often */
+        int64_t delta_interval_ms;   /* deltas at most this often, only when changed */
         int64_t batch;               /* XREADGROUP COUNT */
         int64_t block_ms;            /* XREADGROUP BLOCK */
         int64_t checkpoint_ms;       /* save the model this often (and on a clean stop) */

@@ -248,7 +248,7 @@ static bool load_orders(rbuf *r, ow_state *s)
         char id[OW_ID_BUF];
         order *o = calloc(1, sizeof *o);
         if (!o) return (r->bad = "out of memory", false);
-        o->heap_pos = -1;
+        o->heap_pos = o->urgent_pos = -1;
         for (int st = 0; st < NSTAGES; st++)
             o->c[st].start = o->c[st].stop = OW_NEVER;
         clk saved[NSTAGES];

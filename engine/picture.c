@@ -104,8 +104,10 @@ char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mod
     for (int l = 0; ok && l < 4; l++)
         ok = cJSON_AddItemToArray(levels, cJSON_CreateNumber((double)t->alerts_open_by_level[l]));
 
+    /* the orders with the earliest breaches hold the most urgent clocks; their other running
+     * clocks compete too, so a few more orders than rows are read */
     collect c = {.n = 0};
-    ow_state_each_open_order(s, visit, &c);
+    ow_state_each_urgent(s, OW_PICTURE_URGENT, visit, &c);
     cJSON *list;
     ok = ok && (list = cJSON_AddArrayToObject(root, "urgent")) != NULL;
     for (int i = 0; ok && i < c.n; i++) {

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "clock.h"
@@ -29,7 +31,8 @@ typedef struct runner {
     ow_event ev;
     int64_t seq;
     bool dirty;
-    int64_t last_publish_ms;
+    int64_t last_publish_ms; /* last full snapshot broadcast */
+    int64_t last_delta_ms;   /* last publish of any kind */
     int64_t last_checkpoint_ms;
     char last_id[OW_CHECKPOINT_CURSOR_MAX]; /* the last stream entry the model contains */
     char ack_id[OW_CHECKPOINT_CURSOR_MAX];  /* the last acknowledgement applied */
@@ -37,6 +40,8 @@ typedef struct runner {
     int64_t bad_entries;
     char *last_snapshot; /* the last published snapshot text, the base of the next delta */
     ow_map written;      /* start-up only: alert ids already in the stream after the checkpoint */
+    const ow_redis_env *env;
+    pid_t ckpt_pid;                           /* background checkpoint writer, 0 = none */
     char alerts_id[OW_CHECKPOINT_CURSOR_MAX]; /* start-up: where the checkpoint's alerts end */
 } runner;
 
@@ -160,17 +165,28 @@ static void alerts_tail(runner *r, char *out, size_t n)
 
 /* Publish: the full snapshot in ops:{p0}:snapshot and on ops:{p0}:live, and the delta from the
  * previous one on ops:{p0}:deltas (readers holding the previous snapshot apply it). */
-static int publish(runner *r, int64_t now_ms, ow_err *err)
+static int publish(runner *r, int64_t now_ms, bool full, ow_err *err)
 {
-    char *snap = ow_picture_snapshot(r->model, r->seq + 1, now_ms,
-                                     r->clock == OW_CLOCK_EVENT ? OW_MODE_REPLAY : OW_MODE_LIVE);
+    char *pic = ow_picture_snapshot(r->model, r->seq + 1, now_ms,
+                                    r->clock == OW_CLOCK_EVENT ? OW_MODE_REPLAY : OW_MODE_LIVE);
+    /* the edge adds what only it knows: the last stream entry the picture contains, so a reader
+     * can tell exactly which appended events it reflects (bench/latency.c measures with it) */
+    size_t plen = pic ? strlen(pic) : 0;
+    char *snap = plen ? malloc(plen + sizeof r->last_id + 32) : NULL;
+    if (snap) {
+        memcpy(snap, pic, plen - 1); /* without the closing brace */
+        snprintf(snap + plen - 1, sizeof r->last_id + 32, ",\"stream_last\":\"%s\"}", r->last_id);
+    }
+    free(pic);
     if (!snap) return ow_err_set(err, OW_ENOMEM, "out of memory");
     char *delta = r->last_snapshot ? ow_delta_make(r->last_snapshot, strlen(r->last_snapshot), snap,
                                                    strlen(snap), NULL)
                                    : NULL;
-    int pending = 2;
+    /* the stored snapshot is always the newest, so a reader that sees a gap in the deltas can
+     * resync from it; the full snapshot is broadcast at most every publish_interval */
+    int pending = 1;
     redisAppendCommand(r->c, "SET %s %s", OW_KEY_SNAPSHOT, snap);
-    redisAppendCommand(r->c, "PUBLISH %s %s", OW_CHAN_LIVE, snap);
+    if (full || !delta) redisAppendCommand(r->c, "PUBLISH %s %s", OW_CHAN_LIVE, snap), pending++;
     if (delta) redisAppendCommand(r->c, "PUBLISH %s %s", OW_CHAN_DELTAS, delta), pending++;
     free(delta);
     free(r->last_snapshot);
@@ -186,7 +202,8 @@ static int publish(runner *r, int64_t now_ms, ow_err *err)
     }
     r->seq++;
     r->dirty = false;
-    r->last_publish_ms = ow_clock_mono_ms();
+    r->last_delta_ms = ow_clock_mono_ms();
+    if (full || !delta) r->last_publish_ms = r->last_delta_ms;
     return OW_OK;
 }
 
@@ -292,21 +309,59 @@ static int load_checkpoint(runner *r, char *cursor, ow_err *err)
     return OW_OK;
 }
 
-static int save_checkpoint(runner *r, ow_err *err)
+/* Serialise the model and SET it, on connection c. */
+static int write_checkpoint(runner *r, redisContext *c, const char *cursor, ow_err *err)
 {
     char *bytes;
     size_t len;
-    char cursor[OW_CHECKPOINT_CURSOR_MAX], alerts[64];
-    alerts_tail(r, alerts, sizeof alerts);
-    snprintf(cursor, sizeof cursor, "%.40s %.40s %.40s", r->last_id, r->ack_id, alerts);
     int rc = ow_checkpoint_save(r->model, cursor, &bytes, &len, err);
     if (rc) return rc;
     redisReply *rep =
-        ow_redis_cmd(r->c, err, "SET checkpoint", "SET %s %b", OW_KEY_CHECKPOINT, bytes, len);
+        ow_redis_cmd(c, err, "SET checkpoint", "SET %s %b", OW_KEY_CHECKPOINT, bytes, len);
     free(bytes);
     if (!rep) return OW_EREDIS;
     freeReplyObject(rep);
+    return OW_OK;
+}
+
+/* Has the background checkpoint finished? Reaps it; logs a failure (the next one retries). */
+static bool checkpoint_idle(runner *r)
+{
+    if (r->ckpt_pid <= 0) return true;
+    int status;
+    pid_t w = waitpid(r->ckpt_pid, &status, WNOHANG);
+    if (w == 0) return false;
+    if (w == r->ckpt_pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+        ow_warn("background checkpoint failed (status %d); the next one retries", status);
+    r->ckpt_pid = 0;
+    return true;
+}
+
+/* Save the model. In the background (fork: the child writes a copy-on-write image of the model,
+ * as Redis's BGSAVE does) so serialising a large model never stalls consumption; or in the
+ * foreground when stopping. The cursor is taken now, so the image and the cursor agree. */
+static int save_checkpoint(runner *r, bool background, ow_err *err)
+{
+    char cursor[OW_CHECKPOINT_CURSOR_MAX], alerts[64];
+    if (background && !checkpoint_idle(r)) return OW_OK; /* the previous one is still writing */
+    alerts_tail(r, alerts, sizeof alerts);
+    snprintf(cursor, sizeof cursor, "%.40s %.40s %.40s", r->last_id, r->ack_id, alerts);
     r->last_checkpoint_ms = ow_clock_mono_ms();
+    if (!background) {
+        while (!checkpoint_idle(r))
+            ow_sleep_ms(10);
+        return write_checkpoint(r, r->c, cursor, err);
+    }
+    pid_t pid = fork();
+    if (pid < 0) return write_checkpoint(r, r->c, cursor, err);
+    if (pid == 0) {
+        ow_err cerr;
+        redisContext *c = ow_redis_connect(r->env, &cerr);
+        int rc = c ? write_checkpoint(r, c, cursor, &cerr) : OW_EREDIS;
+        if (rc) fprintf(stderr, "engine checkpoint: %s\n", cerr.msg);
+        _exit(rc ? 1 : 0); /* no atexit handlers, no shared connection teardown */
+    }
+    r->ckpt_pid = pid;
     return OW_OK;
 }
 
@@ -476,7 +531,7 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     /* from here on every raise is new: the run that died cannot have written it */
     ow_map_fini(&r->written);
     ow_map_init(&r->written);
-    if ((rc = publish(r, engine_now(r), err))) return rc;
+    if ((rc = publish(r, engine_now(r), true, err))) return rc;
     ow_info("consuming %s as %s/%s", OW_KEY_EVENTS, r->cfg->engine.group, r->cfg->engine.consumer);
     r->last_checkpoint_ms = ow_clock_mono_ms();
     while (!*stop) {
@@ -487,15 +542,19 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
         }
         if ((rc = consume(r, ">", false, block, &got, err))) return rc;
         if ((rc = side_channels(r, err))) return rc;
-        int64_t since = ow_clock_mono_ms() - r->last_publish_ms;
-        if ((r->dirty && since >= r->cfg->engine.publish_interval_ms) || since >= HEARTBEAT_MS)
-            if ((rc = publish(r, engine_now(r), err))) return rc;
+        /* deltas as often as engine.delta_interval; the full snapshot at most every
+         * engine.publish_interval; both only when something changed (and a heartbeat) */
+        int64_t mono = ow_clock_mono_ms(), since_full = mono - r->last_publish_ms;
+        bool full = since_full >= r->cfg->engine.publish_interval_ms;
+        if ((r->dirty && mono - r->last_delta_ms >= r->cfg->engine.delta_interval_ms) ||
+            since_full >= HEARTBEAT_MS)
+            if ((rc = publish(r, engine_now(r), full, err))) return rc;
         /* the checkpoint bounds how much a restart re-reads: engine.checkpoint_interval's worth */
         if (ow_clock_mono_ms() - r->last_checkpoint_ms >= r->cfg->engine.checkpoint_ms &&
-            (rc = save_checkpoint(r, err)))
+            (rc = save_checkpoint(r, true, err)))
             return rc;
     }
-    return save_checkpoint(r, err); /* a clean stop resumes with nothing to re-read */
+    return save_checkpoint(r, false, err); /* a clean stop resumes with nothing to re-read */
 }
 
 int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode clock,
@@ -503,7 +562,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
 {
     ow_policy policy;
     ow_policy_from_config(&policy, cfg);
-    runner r = {.cfg = cfg, .policy = &policy, .clock = clock};
+    runner r = {.cfg = cfg, .policy = &policy, .clock = clock, .env = env};
     ow_map_init(&r.written);
     int64_t backoff = 100;
     while (!*stop) {

@@ -26,6 +26,7 @@ ow_state *ow_state_new(const ow_policy *policy)
     ow_names_init(&s->categories);
     ow_names_init(&s->tech_ids);
     ow_timerq_init(&s->timers);
+    ow_timerq_init(&s->urgent);
     ow_acks_init(&s->acks);
     return s;
 }
@@ -45,6 +46,7 @@ void ow_state_free(ow_state *s)
 {
     if (!s) return;
     ow_timerq_fini(&s->timers);
+    ow_timerq_fini(&s->urgent);
     free_values(&s->orders, true);
     free_values(&s->complaints, false);
     free_values(&s->techs, false);
@@ -181,7 +183,7 @@ static const char *region_name(const ow_state *s, int32_t r)
 static int order_schedule(ow_state *s, order *o)
 {
     bool calendars = s->policy->calendar_stages != 0;
-    int64_t best = OW_NEVER;
+    int64_t best = OW_NEVER, breach = OW_NEVER;
     int best_stage = 0;
     for (int st = 0; st < NSTAGES; st++) {
         clk *c = &o->c[st];
@@ -194,9 +196,16 @@ static int order_schedule(ow_state *s, order *o)
                 calendars ? ow_policy_calendar(s->policy, (ow_stage)st, region_name(s, o->region))
                           : NULL;
             c->next_at = clock_next(c, p, np, cal, &k);
+            c->breach_at = c->stop == OW_NEVER ? threshold_at(c, 2, p, np, cal) : OW_NEVER;
             c->next_valid = true;
         }
         if (c->next_at < best) best = c->next_at, best_stage = st;
+        if (c->breach_at < breach) breach = c->breach_at;
+    }
+    /* the urgency heap holds open orders with a running clock, by their earliest breach */
+    if (!o->open || breach == OW_NEVER) ow_timerq_remove(&s->urgent, &o->urgent_pos);
+    else if (o->urgent_pos < 0 || s->urgent.heap[o->urgent_pos].at != breach) {
+        if (ow_timerq_set(&s->urgent, breach, o->seq, o, &o->urgent_pos)) return OW_ENOMEM;
     }
     if (best == OW_NEVER) {
         ow_timerq_remove(&s->timers, &o->heap_pos);
@@ -375,7 +384,7 @@ static order *order_get(ow_state *s, const char *id)
     if (o) return o;
     o = calloc(1, sizeof *o);
     if (!o) return NULL;
-    o->heap_pos = -1;
+    o->heap_pos = o->urgent_pos = -1;
     o->region = o->category = -1;
     for (int st = 0; st < NSTAGES; st++)
         o->c[st].start = o->c[st].stop = OW_NEVER;
@@ -442,6 +451,7 @@ int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
         o->c[st].open = saved[st].open;
         o->c[st].next_valid = false;
         count_open_alerts(s, &o->c[st], +1);
+        (void)0;
     }
     account(s, o, +1);
     return order_schedule(s, o);
@@ -756,6 +766,35 @@ bool ow_state_order(const ow_state *s, const char *order_id, ow_order_view *v)
     if (!o) return false;
     fill_view(s, o, v);
     return true;
+}
+
+void ow_state_each_urgent(const ow_state *s, size_t k, bool (*fn)(const ow_order_view *, void *),
+                          void *arg)
+{
+    /* the k smallest of a binary heap without disturbing it: a small frontier of candidates,
+     * starting at the root; taking one adds its two children (O(k log k)) */
+    const ow_timerq *q = &s->urgent;
+    size_t cap = 2 * k + 2, n = 0;
+    size_t *front = malloc(cap * sizeof *front);
+    if (!front || !q->n) {
+        free(front);
+        return;
+    }
+    front[n++] = 0;
+    ow_order_view v;
+    for (size_t taken = 0; taken < k && n; taken++) {
+        size_t best = 0;
+        for (size_t i = 1; i < n; i++) {
+            const ow_timer *a = &q->heap[front[i]], *b = &q->heap[front[best]];
+            if (a->at < b->at || (a->at == b->at && a->tie < b->tie)) best = i;
+        }
+        size_t node = front[best];
+        front[best] = front[--n];
+        for (size_t c = 2 * node + 1; c <= 2 * node + 2 && c < q->n && n < cap; c++) front[n++] = c;
+        fill_view(s, q->heap[node].owner, &v);
+        if (!fn(&v, arg)) break;
+    }
+    free(front);
 }
 
 void ow_state_each_open_order(const ow_state *s, bool (*fn)(const ow_order_view *, void *),

@@ -94,6 +94,11 @@ typedef struct ow_order_view {
 /* Fill v for an order; false when unknown. Strings are borrowed from the state. */
 bool ow_state_order(const ow_state *s, const char *order_id, ow_order_view *v);
 
+/* Visit the k most urgent open orders (earliest breach of a running clock first), in that order.
+ * Costs O(k log k), not O(open orders). */
+void ow_state_each_urgent(const ow_state *s, size_t k, bool (*fn)(const ow_order_view *, void *),
+                          void *arg);
+
 /* Visit every open order (unspecified order; sort for output). Stop early by returning false. */
 void ow_state_each_open_order(const ow_state *s, bool (*fn)(const ow_order_view *, void *),
                               void *arg);

@@ -26,6 +26,7 @@ typedef struct clk {
     int64_t start, stop; /* OW_NEVER = not started / still running */
     int64_t target;      /* ms; 0 = no clock */
     int64_t next_at;     /* cached next crossing (valid when next_valid) */
+    int64_t breach_at;   /* cached 100 % instant while running, OW_NEVER otherwise (same rule) */
     uint16_t instance;   /* 1-based; 0 = never started */
     uint8_t fired;       /* thresholds raised for this instance */
     uint8_t open;        /* raised and not yet resolved */
@@ -36,6 +37,7 @@ typedef struct order {
     const char *id; /* the map's copy of the key */
     uint32_t seq;   /* first-seen order: deterministic tie-break */
     int32_t heap_pos;
+    int32_t urgent_pos; /* position in the urgency heap (earliest breach of a running clock) */
     uint8_t prio, given_prio, segment;
     bool created, open, paused;
     bool has_pauses;          /* any paused event: without one, no clock needs the pause scan */
@@ -70,6 +72,7 @@ struct ow_state {
     ow_map orders, complaints, techs;
     ow_names regions, categories, tech_ids;
     ow_timerq timers;
+    ow_timerq urgent; /* open orders by their earliest breach: the board's countdown, in O(k log k) */
     ow_acks acks;
     ow_alert *outbox;
     size_t nout, capout;
