@@ -3,7 +3,9 @@
 #   redis.xadd_limit   redis-benchmark pipelined XADD of a payload the size of an average event
 #   ingest.append      opswall-ingest: file of simulator events → validate → FCALL ow_append
 #   engine.consume     opswall-engine: XREADGROUP → model (SLA timers) → alerts → XACK
-# One JSON object per line. Usage: bench/pipeline.sh [BUILD_BIN] [EVENTS]   (default build/bin 1000000)
+# One JSON object per line. Usage: [SIM_ARGS="..."] bench/pipeline.sh [BUILD_BIN] [EVENTS]
+# (default build/bin 1000000; SIM_ARGS default "--orders-per-hour 3000 --techs 400": an overloaded
+# city where nearly every event raises alerts; SIM_ARGS="" gives the simulator's normal day)
 set -euo pipefail
 BIN=${1:-build/bin}
 N=${2:-1000000}
@@ -18,7 +20,7 @@ export OPSWALL_REDIS_URL="unix://$tmp/r.sock"
 R() { redis-cli -s "$tmp/r.sock" "$@"; }
 now() { date +%s.%N; }
 
-"$BIN/opswall-sim" --seed 5 --orders-per-hour 3000 --techs 400 --count "$N" --out "$tmp/events.ndjson"
+"$BIN/opswall-sim" --seed 5 ${SIM_ARGS---orders-per-hour 3000 --techs 400} --count "$N" --out "$tmp/events.ndjson"
 bytes=$(stat -c %s "$tmp/events.ndjson")
 avg=$(( bytes / N ))
 pay=$(head -c "$avg" /dev/zero | tr '\0' 'x')
