@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "jsonw.h"
 #include "timefmt.h"
 #include <cjson/cJSON.h>
 
@@ -26,41 +27,56 @@ void ow_alert_id(const ow_alert *a, char *out)
     ow_alert_sla_id(out, a->complaint, a->subject, a->stage, a->instance, a->pct);
 }
 
+/* Written with the small writer rather than a cJSON tree: an alert storm formats hundreds of
+ * thousands of these, and this is the engine's hottest formatting path. */
 char *ow_alert_format(const ow_alert *a, const ow_ack *ack)
 {
-    char id[OW_ALERT_ID_BUF];
-    ow_alert_id(a, id);
     static const char *const ops[] = {"raise", "resolve", "ack"};
-    char at[OW_TIME_TEXT_MAX];
+    char id[OW_ALERT_ID_BUF], at[OW_TIME_TEXT_MAX];
+    ow_alert_id(a, id);
     ow_time_format(a->at, at);
-    cJSON *o = cJSON_CreateObject();
-    if (!o) return NULL;
-    bool ok = cJSON_AddStringToObject(o, "id", id) &&
-              cJSON_AddStringToObject(o, "kind", a->kind == OW_ALERT_SLA ? "sla" : "flag") &&
-              cJSON_AddNumberToObject(o, "level", a->level) &&
-              cJSON_AddStringToObject(o, "at", at) &&
-              cJSON_AddStringToObject(o, "region", a->region);
-    if (ok && a->kind == OW_ALERT_SLA) {
-        ok = cJSON_AddStringToObject(o, "stage", ow_alert_stage_name(a->stage)) &&
-             cJSON_AddStringToObject(o, a->complaint ? "complaint_id" : "order_id", a->subject) &&
-             cJSON_AddNumberToObject(o, "pct", a->pct) &&
-             cJSON_AddNumberToObject(o, "target_s", (double)(a->target_ms / 1000));
+    ow_jsonw w;
+    ow_jsonw_init(&w);
+    ow_jsonw_open(&w);
+    ow_jsonw_key(&w, "id");
+    ow_jsonw_str(&w, id);
+    ow_jsonw_key(&w, "kind");
+    ow_jsonw_str(&w, a->kind == OW_ALERT_SLA ? "sla" : "flag");
+    ow_jsonw_key(&w, "level");
+    ow_jsonw_int(&w, a->level);
+    ow_jsonw_key(&w, "at");
+    ow_jsonw_str(&w, at);
+    ow_jsonw_key(&w, "region");
+    ow_jsonw_str(&w, a->region ? a->region : "");
+    if (a->kind == OW_ALERT_SLA) {
+        ow_jsonw_key(&w, "stage");
+        ow_jsonw_str(&w, ow_alert_stage_name(a->stage));
+        ow_jsonw_key(&w, a->complaint ? "complaint_id" : "order_id");
+        ow_jsonw_str(&w, a->subject ? a->subject : "");
+        ow_jsonw_key(&w, "pct");
+        ow_jsonw_int(&w, a->pct);
+        ow_jsonw_key(&w, "target_s");
+        ow_jsonw_int(&w, a->target_ms / 1000);
     }
-    if (ok && a->op != OW_ALERT_RAISE) ok = cJSON_AddStringToObject(o, "op", ops[a->op]) != NULL;
-    if (ok && ack) {
+    if (a->op != OW_ALERT_RAISE) {
+        ow_jsonw_key(&w, "op");
+        ow_jsonw_str(&w, ops[a->op]);
+    }
+    if (ack) {
         char when[OW_TIME_TEXT_MAX];
         ow_time_format(ack->at, when);
-        cJSON *k = cJSON_AddObjectToObject(o, "ack");
-        ok = k && cJSON_AddStringToObject(k, "by", ack->by) &&
-             cJSON_AddStringToObject(k, "at", when) &&
-             cJSON_AddStringToObject(k, "note", ack->note);
+        ow_jsonw_key(&w, "ack");
+        ow_jsonw_open(&w);
+        ow_jsonw_key(&w, "by");
+        ow_jsonw_str(&w, ack->by);
+        ow_jsonw_key(&w, "at");
+        ow_jsonw_str(&w, when);
+        ow_jsonw_key(&w, "note");
+        ow_jsonw_str(&w, ack->note);
+        ow_jsonw_close(&w);
     }
-    char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
-    cJSON_Delete(o);
-    if (!text) return NULL;
-    char *copy = strdup(text);
-    cJSON_free(text);
-    return copy;
+    ow_jsonw_close(&w);
+    return ow_jsonw_take(&w);
 }
 
 void ow_acks_init(ow_acks *t)

@@ -1,0 +1,105 @@
+#include "jsonw.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ow_jsonw_init(ow_jsonw *w)
+{
+    memset(w, 0, sizeof *w);
+}
+
+static void put(ow_jsonw *w, const char *s, size_t n)
+{
+    if (w->oom) return;
+    if (w->len + n + 1 > w->cap) {
+        size_t cap = w->cap ? w->cap : 256;
+        while (cap < w->len + n + 1)
+            cap *= 2;
+        char *b = realloc(w->buf, cap);
+        if (!b) {
+            w->oom = true;
+            return;
+        }
+        w->buf = b;
+        w->cap = cap;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->buf[w->len] = '\0';
+}
+
+void ow_jsonw_raw(ow_jsonw *w, const char *text)
+{
+    put(w, text, strlen(text));
+}
+
+void ow_jsonw_open(ow_jsonw *w)
+{
+    put(w, "{", 1);
+    w->need_comma = false;
+}
+
+void ow_jsonw_close(ow_jsonw *w)
+{
+    put(w, "}", 1);
+    w->need_comma = true;
+}
+
+void ow_jsonw_str(ow_jsonw *w, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    put(w, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        put(w, run, (size_t)(s - run));
+        char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
+        size_t n = 2;
+        if (c == '\n')
+            esc[1] = 'n';
+        else if (c == '\r')
+            esc[1] = 'r';
+        else if (c == '\t')
+            esc[1] = 't';
+        else if (c < 0x20)
+            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[c >> 4], esc[5] = hex[c & 15],
+            n = 6;
+        put(w, esc, n);
+        run = s + 1;
+    }
+    put(w, run, (size_t)(s - run));
+    put(w, "\"", 1);
+}
+
+void ow_jsonw_key(ow_jsonw *w, const char *key)
+{
+    if (w->need_comma) put(w, ",", 1);
+    ow_jsonw_str(w, key);
+    put(w, ":", 1);
+    w->need_comma = true;
+}
+
+void ow_jsonw_int(ow_jsonw *w, int64_t v)
+{
+    char tmp[24];
+    int k = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do
+        tmp[k++] = (char)('0' + u % 10), u /= 10;
+    while (u);
+    if (v < 0) tmp[k++] = '-';
+    char out[24];
+    for (int i = 0; i < k; i++)
+        out[i] = tmp[k - 1 - i];
+    put(w, out, (size_t)k);
+}
+
+char *ow_jsonw_take(ow_jsonw *w)
+{
+    char *b = w->oom ? NULL : w->buf;
+    if (w->oom) free(w->buf);
+    if (b == NULL && !w->oom) b = strdup("");
+    ow_jsonw_init(w);
+    return b;
+}

@@ -1,0 +1,35 @@
+/*
+ * jsonw — a small JSON writer for hot paths (alerts in a storm): appends to a growable buffer
+ * without printf or a cJSON tree. Strings are escaped per RFC 8259; the caller writes the
+ * structure ({, keys, commas) through the helpers below.
+ *
+ *   ow_jsonw w; ow_jsonw_init(&w);
+ *   ow_jsonw_raw(&w, "{"); ow_jsonw_key(&w, "id"); ow_jsonw_str(&w, id); ... ow_jsonw_raw(&w, "}");
+ *   char *text = ow_jsonw_take(&w);   // caller frees; NULL if any append ran out of memory
+ */
+#ifndef OW_JSONW_H
+#define OW_JSONW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ow_jsonw {
+    char *buf;
+    size_t len, cap;
+    bool oom;
+    bool need_comma; /* a member was written at this level: the next key needs a comma */
+} ow_jsonw;
+
+void ow_jsonw_init(ow_jsonw *w);
+void ow_jsonw_raw(ow_jsonw *w, const char *text);
+/* Writes ,"key": as needed (call ow_jsonw_open/close around objects). */
+void ow_jsonw_key(ow_jsonw *w, const char *key);
+void ow_jsonw_str(ow_jsonw *w, const char *s);
+void ow_jsonw_int(ow_jsonw *w, int64_t v);
+void ow_jsonw_open(ow_jsonw *w);  /* "{" */
+void ow_jsonw_close(ow_jsonw *w); /* "}" */
+/* The text (NUL-terminated), owned by the caller; NULL on out of memory. Resets w. */
+char *ow_jsonw_take(ow_jsonw *w);
+
+#endif
