@@ -41,7 +41,8 @@ typedef struct runner {
     char *last_snapshot; /* the last published snapshot text, the base of the next delta */
     ow_map written;      /* start-up only: alert ids already in the stream after the checkpoint */
     const ow_redis_env *env;
-    pid_t ckpt_pid;                           /* background checkpoint writer, 0 = none */
+    pid_t ckpt_pid;       /* background checkpoint writer, 0 = none */
+    char maxlen_text[24]; /* streams.events_maxlen as text, for the alert streams' MAXLEN ~ */
     char alerts_id[OW_CHECKPOINT_CURSOR_MAX]; /* start-up: where the checkpoint's alerts end */
 } runner;
 
@@ -94,18 +95,29 @@ static int flush_alerts(runner *r, ow_err *err)
             a[i].op == OW_ALERT_ACK ? ow_acks_get(ow_state_acks(r->model), id) : NULL;
         char *json = ow_alert_format(&a[i], ack);
         if (!json) return ow_err_set(err, OW_ENOMEM, "out of memory");
-        long long maxlen = (long long)r->cfg->streams.events_maxlen;
-        if (a[i].op == OW_ALERT_RAISE) {
-            redisAppendCommand(r->c, "XADD %s MAXLEN ~ %lld * id %s d %s", OW_KEY_ALERTS, maxlen,
-                               id, json);
+        /* argv form: no format string to parse, lengths known (this loop runs per alert) */
+        size_t idl = strlen(id), jl = strlen(json);
+        const char *xadd[] = {"XADD",
+                              a[i].op == OW_ALERT_RAISE ? OW_KEY_ALERTS : OW_KEY_ALERT_CHANGES,
+                              "MAXLEN",
+                              "~",
+                              r->maxlen_text,
+                              "*",
+                              "id",
+                              id,
+                              "d",
+                              json};
+        size_t xlen[] = {4, strlen(xadd[1]), 6, 1, strlen(r->maxlen_text), 1, 2, idl, 1, jl};
+        redisAppendCommandArgv(r->c, 10, xadd, xlen);
+        if (a[i].op == OW_ALERT_RESOLVE) {
+            const char *hdel[] = {"HDEL", OW_KEY_ALERTS_OPEN, id};
+            size_t hl[] = {4, strlen(OW_KEY_ALERTS_OPEN), idl};
+            redisAppendCommandArgv(r->c, 3, hdel, hl);
         } else {
-            redisAppendCommand(r->c, "XADD %s MAXLEN ~ %lld * id %s d %s", OW_KEY_ALERT_CHANGES,
-                               maxlen, id, json);
+            const char *hset[] = {"HSET", OW_KEY_ALERTS_OPEN, id, json};
+            size_t hl[] = {4, strlen(OW_KEY_ALERTS_OPEN), idl, jl};
+            redisAppendCommandArgv(r->c, 4, hset, hl);
         }
-        if (a[i].op == OW_ALERT_RESOLVE)
-            redisAppendCommand(r->c, "HDEL %s %s", OW_KEY_ALERTS_OPEN, id);
-        else
-            redisAppendCommand(r->c, "HSET %s %s %s", OW_KEY_ALERTS_OPEN, id, json);
         pending += 2;
         free(json);
     }
@@ -563,6 +575,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
     ow_policy policy;
     ow_policy_from_config(&policy, cfg);
     runner r = {.cfg = cfg, .policy = &policy, .clock = clock, .env = env};
+    snprintf(r.maxlen_text, sizeof r.maxlen_text, "%lld", (long long)cfg->streams.events_maxlen);
     ow_map_init(&r.written);
     int64_t backoff = 100;
     while (!*stop) {
