@@ -49,7 +49,8 @@ static bool expect(const char *s, size_t len, size_t *i, const char *alts)
 
 int ow_time_parse(const char *s, size_t len, int64_t *ms_out, ow_err *err)
 {
-    static const char *want = "expected an RFC 3339 time with zone like 2026-11-22T09:15:02.120+08:00";
+    static const char *want =
+        "expected an RFC 3339 time with zone like 2026-11-22T09:15:02.120+08:00";
     size_t i = 0;
     int Y, M, D, h, m, sec, ms = 0;
     if (!digits(s, len, &i, 4, &Y) || !expect(s, len, &i, "-") || !digits(s, len, &i, 2, &M) ||
@@ -65,7 +66,8 @@ int ow_time_parse(const char *s, size_t len, int64_t *ms_out, ow_err *err)
             nd++, i++;
         }
         if (nd == 0 || nd > 9) return ow_err_set(err, OW_EINVAL, "%s (1-9 fraction digits)", want);
-        for (; nd < 3; nd++) ms *= 10;
+        for (; nd < 3; nd++)
+            ms *= 10;
     }
     int off_min = 0;
     if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
@@ -110,8 +112,24 @@ void ow_time_format(int64_t ms, char out[OW_TIME_TEXT_MAX])
     const unsigned d = doy - (153 * mp + 2) / 5 + 1;
     const unsigned m = mp < 10 ? mp + 3 : mp - 9;
     y += m <= 2;
-    snprintf(out, OW_TIME_TEXT_MAX, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
-             (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), msec);
+    if (y < 0 || y > 9999) { /* outside RFC 3339's four digits: the general path */
+        snprintf(out, OW_TIME_TEXT_MAX, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
+                 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), msec);
+        return;
+    }
+    /* the common case by hand: alerts and snapshots format a time for every record */
+    const int parts[] = {(int)y,          (int)m, (int)d, (int)(rem / 3600), (int)(rem / 60 % 60),
+                         (int)(rem % 60), msec};
+    static const int width[] = {4, 2, 2, 2, 2, 2, 3};
+    static const char sep[] = "--T::.Z";
+    char *o = out;
+    for (int i = 0; i < 7; i++) {
+        for (int k = width[i] - 1, v = parts[i]; k >= 0; k--, v /= 10)
+            o[k] = (char)('0' + v % 10);
+        o += width[i];
+        *o++ = sep[i];
+    }
+    *o = '\0';
 }
 
 static const struct {
@@ -140,7 +158,8 @@ int ow_duration_parse(const char *s, int64_t *ms_out, ow_err *err)
         }
         if (!best) return ow_err_set(err, OW_EINVAL, "%s (unit must be ms, s, m, h or d)", want);
         p += best;
-        if (n > (INT64_MAX - total) / scale) return ow_err_set(err, OW_ERANGE, "duration too large");
+        if (n > (INT64_MAX - total) / scale)
+            return ow_err_set(err, OW_ERANGE, "duration too large");
         total += n * scale;
     }
     *ms_out = total;
