@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs everything opswall needs from Debian packages (and the browser-test driver from npm),
-# then nothing else. Safe to run again: it only calls apt-get when something is missing.
+# Installs everything opswall needs from Debian packages, then nothing else; with --tests also the
+# browser-test driver from npm (tests/browser). Safe to run again: it only calls apt-get when
+# something is missing.
+#   scripts/setup.sh [--tests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +35,6 @@ else
   echo "setup: all Debian packages present"
 fi
 
-if [ -f tests/browser/package.json ] && [ -x tests/browser/install.sh ]; then
+if [ "${1:-}" = "--tests" ]; then
   tests/browser/install.sh
 fi

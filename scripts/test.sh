@@ -4,7 +4,7 @@
 # Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --tests
 export OPSWALL_LOG=${OPSWALL_LOG:-info}
 jobs=2
 status=0
