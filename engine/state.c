@@ -203,7 +203,8 @@ static int order_schedule(ow_state *s, order *o)
         if (c->breach_at < breach) breach = c->breach_at;
     }
     /* the urgency heap holds open orders with a running clock, by their earliest breach */
-    if (!o->open || breach == OW_NEVER) ow_timerq_remove(&s->urgent, &o->urgent_pos);
+    if (!o->open || breach == OW_NEVER)
+        ow_timerq_remove(&s->urgent, &o->urgent_pos);
     else if (o->urgent_pos < 0 || s->urgent.heap[o->urgent_pos].at != breach) {
         if (ow_timerq_set(&s->urgent, breach, o->seq, o, &o->urgent_pos)) return OW_ENOMEM;
     }
@@ -346,9 +347,11 @@ static int order_recompute(ow_state *s, order *o, const ow_event *created_ev)
     if (o->created && (!o->targets_known || created_ev)) {
         o->prio = (uint8_t)ow_policy_priority(s->policy, (ow_priority)o->given_prio,
                                               (ow_segment)o->segment, cat, reg);
-        for (int st = 0; st < NSTAGES; st++)
+        for (int st = 0; st < NSTAGES; st++) {
             o->c[st].target = ow_policy_target(s->policy, (ow_priority)o->prio,
                                                (ow_segment)o->segment, cat, reg, (ow_stage)st);
+            o->c[st].next_valid = false; /* the target may have changed under the cache */
+        }
         o->targets_known = true;
     }
     (void)was_created;
@@ -413,7 +416,8 @@ static int apply_order(ow_state *s, const ow_event *ev)
         o->has_pauses = true;
     }
     if (ev->type == OW_EV_ORDER_PAUSED || ev->type == OW_EV_ORDER_RESUMED)
-        for (int st = 0; st < NSTAGES; st++) o->c[st].next_valid = false;
+        for (int st = 0; st < NSTAGES; st++)
+            o->c[st].next_valid = false;
     int ins = lc_insert(o, e);
     if (ins <= 0) {
         if (ins == 0) s->totals.duplicates++;
@@ -593,10 +597,10 @@ static int fire_order(ow_state *s, order *o, int stage, int64_t at)
     int k;
     int64_t due = clock_next(
         c, p, np, ow_policy_calendar(s->policy, (ow_stage)stage, region_name(s, o->region)), &k);
+    c->next_valid = false; /* fired or not, the next crossing is computed afresh: never loop */
     if (due == at) {
         c->fired |= (uint8_t)(1u << k);
         c->open |= (uint8_t)(1u << k);
-        c->next_valid = false;
         int rc = emit(s, OW_ALERT_RAISE, false, o->id, o->region, stage, c, k, at);
         if (rc) return rc;
     }
@@ -790,7 +794,8 @@ void ow_state_each_urgent(const ow_state *s, size_t k, bool (*fn)(const ow_order
         }
         size_t node = front[best];
         front[best] = front[--n];
-        for (size_t c = 2 * node + 1; c <= 2 * node + 2 && c < q->n && n < cap; c++) front[n++] = c;
+        for (size_t c = 2 * node + 1; c <= 2 * node + 2 && c < q->n && n < cap; c++)
+            front[n++] = c;
         fill_view(s, q->heap[node].owner, &v);
         if (!fn(&v, arg)) break;
     }

@@ -318,6 +318,40 @@ static void test_out_of_order_and_duplicates(void **st)
     ow_state_free(r);
 }
 
+/* An order.created that arrives late with an earlier time and another priority: the order is
+ * handled with the earliest creation's priority and its clocks start then (found by fuzzing:
+ * a cached crossing must not survive the change of target). */
+static void test_late_created_changes_priority(void **st)
+{
+    ow_state *s = *st;
+    apply(s, "00:00:00", "order.created", CREATED("general", ""));
+    ow_state_advance(s, T("00:00:30"));
+    /* the phone channel's earlier record: emergency, 1 minute before */
+    apply(s, "00:00:00", "order.created",
+          "\"order_id\":\"o1\",\"priority\":\"emergency\",\"category\":\"drain\",\"region\":"
+          "\"north\"");
+    drain(s);
+    ow_order_view v;
+    assert_true(ow_state_order(s, "o1", &v));
+    assert_int_equal(v.priority, OW_PRIO_GENERAL); /* same instant: the first applied stays */
+    ow_state *r = ow_state_new(&pol);
+    apply(r, "00:01:00", "order.created", CREATED("general", ""));
+    apply(r, "00:00:00", "order.created",
+          "\"order_id\":\"o1\",\"priority\":\"emergency\",\"category\":\"drain\",\"region\":"
+          "\"north\"");
+    assert_true(ow_state_order(r, "o1", &v));
+    assert_int_equal(v.priority, OW_PRIO_EMERGENCY);
+    /* emergency from 00:00: dispatch 5 m → 00:02:30, 00:04, 00:05, 00:07:30; response 15 m 50 %
+     * 00:07:30 */
+    assert_true(ow_state_advance(r, T("00:07:30")) >= 0);
+    assert_string_equal(drain(r), "raise sla:o1:dispatch:1:50 L0 @00:02:30\n"
+                                  "raise sla:o1:dispatch:1:80 L1 @00:04:00\n"
+                                  "raise sla:o1:dispatch:1:100 L2 @00:05:00\n"
+                                  "raise sla:o1:dispatch:1:150 L3 @00:07:30\n"
+                                  "raise sla:o1:response:1:50 L0 @00:07:30\n");
+    ow_state_free(r);
+}
+
 /* Acknowledgement: recorded with who and when; unknown or closed alerts are refused. */
 static void test_ack(void **st)
 {
@@ -358,6 +392,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_order_and_duplicates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_late_created_changes_priority, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
