@@ -18,7 +18,9 @@ static cJSON *parse_typed(const char *text, size_t len, const char *type, const 
                           int64_t *seq, ow_err *err)
 {
     ow_err jerr;
-    cJSON *root = ow_json_parse(text, len, OW_JSON_MAX_DEPTH, &jerr);
+    /* a delta holds snapshot members one level down, inside "set" */
+    int depth = strcmp(type, "delta") == 0 ? OW_JSON_MAX_DEPTH + 1 : OW_JSON_MAX_DEPTH;
+    cJSON *root = ow_json_parse(text, len, depth, &jerr);
     if (!root) {
         ow_err_set(err, OW_EINVAL, "%s: %s", what, jerr.msg);
         return NULL;
@@ -101,8 +103,13 @@ char *ow_delta_apply(const char *snap_text, size_t snap_len, const char *delta_t
                           ? cJSON_ReplaceItemInObjectCaseSensitive(snap, m->string, copy)
                           : cJSON_AddItemToObject(snap, m->string, copy));
     }
-    cJSON *s = ow_json_get(snap, "seq");
-    if (ok && s) cJSON_SetNumberValue(s, (double)seq);
+    /* the result is snapshot `seq`, whatever a malformed set or del did to its "seq" member */
+    cJSON *num = ok ? cJSON_CreateNumber((double)seq) : NULL;
+    bool placed =
+        num && (ow_json_get(snap, "seq") ? cJSON_ReplaceItemInObjectCaseSensitive(snap, "seq", num)
+                                         : cJSON_AddItemToObject(snap, "seq", num));
+    if (num && !placed) cJSON_Delete(num);
+    ok = placed;
     out = ok ? print_copy(snap) : NULL;
     if (!out) ow_err_set(err, OW_ENOMEM, "delta: out of memory");
 done:

@@ -14,18 +14,26 @@ static const char *const type_names[] = {
 #undef OW_EV_NAME
         NULL};
 static const char *const priority_names[] = {"emergency", "important", "general", NULL};
-static const char *const channel_names[] = {"none", "phone", "app", "wechat", "web",
-                                            "walkin", "other", NULL};
-static const char *const segment_names[] = {"standard", "vip", "elderly", "enterprise", "public",
-                                            NULL};
+static const char *const channel_names[] = {"none", "phone",  "app",   "wechat",
+                                            "web",  "walkin", "other", NULL};
+static const char *const segment_names[] = {"standard",   "vip",    "elderly",
+                                            "enterprise", "public", NULL};
 static const char *const pause_names[] = {"awaiting_parts", "customer_unavailable", "other", NULL};
 static const char *const severity_names[] = {"urgent", "normal", NULL};
 static const char *const status_names[] = {"offline", "idle", "enroute", "onsite", "break", NULL};
 
+/* strcmp(a, b) == 0 for the short names of the tables, without a library call per name */
+static inline bool same_name(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
 static int lookup(const char *const *names, const char *s)
 {
     for (int i = 0; names[i]; i++)
-        if (strcmp(names[i], s) == 0) return i;
+        if (same_name(names[i], s)) return i;
     return -1;
 }
 
@@ -34,16 +42,34 @@ static const char *name_of(const char *const *names, int count, int v)
     return v >= 0 && v < count ? names[v] : "?";
 }
 
-const char *ow_event_type_name(ow_event_type t) { return name_of(type_names, OW_EV__COUNT, (int)t); }
-const char *ow_priority_name(ow_priority p) { return name_of(priority_names, OW_PRIO__COUNT, (int)p); }
-const char *ow_channel_name(ow_channel c) { return name_of(channel_names, OW_CH__COUNT, (int)c); }
-const char *ow_segment_name(ow_segment s) { return name_of(segment_names, OW_SEG__COUNT, (int)s); }
+const char *ow_event_type_name(ow_event_type t)
+{
+    return name_of(type_names, OW_EV__COUNT, (int)t);
+}
+const char *ow_priority_name(ow_priority p)
+{
+    return name_of(priority_names, OW_PRIO__COUNT, (int)p);
+}
+const char *ow_channel_name(ow_channel c)
+{
+    return name_of(channel_names, OW_CH__COUNT, (int)c);
+}
+const char *ow_segment_name(ow_segment s)
+{
+    return name_of(segment_names, OW_SEG__COUNT, (int)s);
+}
 const char *ow_tech_status_name(ow_tech_status s)
 {
     return name_of(status_names, OW_TECH__COUNT, (int)s);
 }
-int ow_event_type_lookup(const char *name) { return lookup(type_names, name); }
-int ow_priority_lookup(const char *name) { return lookup(priority_names, name); }
+int ow_event_type_lookup(const char *name)
+{
+    return lookup(type_names, name);
+}
+int ow_priority_lookup(const char *name)
+{
+    return lookup(priority_names, name);
+}
 
 bool ow_event_is_order(ow_event_type t)
 {
@@ -85,20 +111,47 @@ typedef struct {
     const char *choices_text;
 } field_spec;
 
-#define AT(f) offsetof(ow_event, f), sizeof(((ow_event *)0)->f)
+#define AT(f)   offsetof(ow_event, f), sizeof(((ow_event *)0)->f)
 #define NOWHERE 0, 0
 
 enum {
-    F_ORDER_ID, F_TECH_ID, F_COMPLAINT_ID, F_PRIORITY, F_CATEGORY, F_REGION, F_LAT, F_LON,
-    F_ADDRESS, F_CHANNEL, F_CUSTOMER_ID, F_SEGMENT, F_SKILL, F_NOTE, F_ETA_S, F_PAUSE_REASON,
-    F_SKU, F_FIRST_VISIT_FIX, F_PARTS, F_SCORE, F_NPS, F_COMPLAINT, F_REASON, F_SEVERITY,
-    F_STATUS, F_SKILLS, F_NAME, F_DEPOT, F_QTY, F__COUNT
+    F_ORDER_ID,
+    F_TECH_ID,
+    F_COMPLAINT_ID,
+    F_PRIORITY,
+    F_CATEGORY,
+    F_REGION,
+    F_LAT,
+    F_LON,
+    F_ADDRESS,
+    F_CHANNEL,
+    F_CUSTOMER_ID,
+    F_SEGMENT,
+    F_SKILL,
+    F_NOTE,
+    F_ETA_S,
+    F_PAUSE_REASON,
+    F_SKU,
+    F_FIRST_VISIT_FIX,
+    F_PARTS,
+    F_SCORE,
+    F_NPS,
+    F_COMPLAINT,
+    F_REASON,
+    F_SEVERITY,
+    F_STATUS,
+    F_SKILLS,
+    F_NAME,
+    F_DEPOT,
+    F_QTY,
+    F__COUNT
 };
 
 static const field_spec fields[F__COUNT] = {
     [F_ORDER_ID] = {"order_id", K_TEXT, AT(order_id), 0, 1, OW_ID_MAX_CHARS, NULL, NULL},
     [F_TECH_ID] = {"tech_id", K_TEXT, AT(tech_id), 0, 1, OW_ID_MAX_CHARS, NULL, NULL},
-    [F_COMPLAINT_ID] = {"complaint_id", K_TEXT, AT(complaint_id), 0, 1, OW_ID_MAX_CHARS, NULL, NULL},
+    [F_COMPLAINT_ID] = {"complaint_id", K_TEXT, AT(complaint_id), 0, 1, OW_ID_MAX_CHARS, NULL,
+                        NULL},
     [F_PRIORITY] = {"priority", K_ENUM, AT(priority), 0, 0, 0, priority_names,
                     "emergency|important|general"},
     [F_CATEGORY] = {"category", K_TEXT, AT(category), 0, 1, OW_NAME_MAX_CHARS, NULL, NULL},
@@ -182,16 +235,43 @@ static int field_error(ow_err *err, const char *type, const char *field, const c
                       shown);
 }
 
+/* What a field expects, for its error message; written only when a value is wrong. */
+static const char *field_want(const field_spec *f, char *buf, size_t n)
+{
+    switch (f->kind) {
+    case K_TEXT:
+    case K_ADDRESS:
+        snprintf(buf, n, "a string of %lld to %lld characters", (long long)f->lo, (long long)f->hi);
+        break;
+    case K_ENUM: snprintf(buf, n, "one of %s", f->choices_text); break;
+    case K_REAL:
+        snprintf(buf, n, "a number from %lld to %lld", (long long)f->lo, (long long)f->hi);
+        break;
+    case K_INT:
+        snprintf(buf, n, "an integer from %lld to %lld", (long long)f->lo, (long long)f->hi);
+        break;
+    case K_BOOL: snprintf(buf, n, "true or false"); break;
+    case K_LIST:
+        snprintf(buf, n, "an array of at most %lld strings of 1 to %d characters", (long long)f->hi,
+                 OW_NAME_MAX_CHARS);
+        break;
+    }
+    return buf;
+}
+
+static int wrong_value(ow_err *err, const char *type, const field_spec *f, const cJSON *got)
+{
+    char want[128];
+    return field_error(err, type, f->name, field_want(f, want, sizeof want), got);
+}
+
 /* Checks a string of lo..hi characters with no control characters; copies it if buf. */
 static int text_value(const char *type, const field_spec *f, const cJSON *v, char *buf,
                       size_t bufsize, ow_err *err)
 {
-    char want[96];
-    snprintf(want, sizeof want, "a string of %lld to %lld characters", (long long)f->lo,
-             (long long)f->hi);
-    if (!cJSON_IsString(v)) return field_error(err, type, f->name, want, v);
+    if (!cJSON_IsString(v)) return wrong_value(err, type, f, v);
     size_t n = utf8_chars(v->valuestring);
-    if ((int64_t)n < f->lo || (int64_t)n > f->hi) return field_error(err, type, f->name, want, v);
+    if ((int64_t)n < f->lo || (int64_t)n > f->hi) return wrong_value(err, type, f, v);
     /* Ids and names (at most OW_ID_MAX_CHARS) take no control characters; free text (notes,
      * reasons, addresses) may hold tabs and line breaks. */
     bool free_text = f->hi > OW_ID_MAX_CHARS;
@@ -202,7 +282,7 @@ static int text_value(const char *type, const field_spec *f, const cJSON *v, cha
     }
     if (buf) {
         size_t len = strlen(v->valuestring);
-        if (len >= bufsize) return field_error(err, type, f->name, want, v);
+        if (len >= bufsize) return wrong_value(err, type, f, v);
         memcpy(buf, v->valuestring, len + 1);
     }
     return OW_OK;
@@ -213,8 +293,7 @@ static int decode_field(const char *type, const field_spec *f, const cJSON *v, o
 {
     char *base = (char *)ev;
     switch (f->kind) {
-    case K_TEXT:
-        return text_value(type, f, v, f->off ? base + f->off : NULL, f->size, err);
+    case K_TEXT: return text_value(type, f, v, f->off ? base + f->off : NULL, f->size, err);
     case K_ADDRESS: {
         int rc = text_value(type, f, v, NULL, 0, err);
         if (rc) return rc;
@@ -223,29 +302,21 @@ static int decode_field(const char *type, const field_spec *f, const cJSON *v, o
         return OW_OK;
     }
     case K_ENUM: {
-        char want[128];
-        snprintf(want, sizeof want, "one of %s", f->choices_text);
         int i = cJSON_IsString(v) ? lookup(f->choices, v->valuestring) : -1;
-        if (i < (int)f->lo) return field_error(err, type, f->name, want, v); /* lo skips "none" */
+        if (i < (int)f->lo) return wrong_value(err, type, f, v); /* lo skips "none" */
         memcpy(base + f->off, &i, sizeof i);
         return OW_OK;
     }
     case K_REAL: {
-        char want[64];
-        snprintf(want, sizeof want, "a number from %lld to %lld", (long long)f->lo,
-                 (long long)f->hi);
         if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)f->lo) ||
             !(v->valuedouble <= (double)f->hi))
-            return field_error(err, type, f->name, want, v);
+            return wrong_value(err, type, f, v);
         memcpy(base + f->off, &v->valuedouble, sizeof(double));
         return OW_OK;
     }
     case K_INT: {
-        char want[64];
-        snprintf(want, sizeof want, "an integer from %lld to %lld", (long long)f->lo,
-                 (long long)f->hi);
         int64_t x;
-        if (!ow_json_int(v, f->lo, f->hi, &x)) return field_error(err, type, f->name, want, v);
+        if (!ow_json_int(v, f->lo, f->hi, &x)) return wrong_value(err, type, f, v);
         if (f->size == sizeof(int)) {
             int i = (int)x;
             memcpy(base + f->off, &i, sizeof i);
@@ -255,24 +326,20 @@ static int decode_field(const char *type, const field_spec *f, const cJSON *v, o
         return OW_OK;
     }
     case K_BOOL: {
-        if (!cJSON_IsBool(v)) return field_error(err, type, f->name, "true or false", v);
+        if (!cJSON_IsBool(v)) return wrong_value(err, type, f, v);
         bool b = cJSON_IsTrue(v), yes = true;
         memcpy(base + f->off, &b, sizeof b);
         memcpy(base + f->off2, &yes, sizeof yes);
         return OW_OK;
     }
     case K_LIST: {
-        char want[96];
-        snprintf(want, sizeof want, "an array of at most %lld strings of 1 to %d characters",
-                 (long long)f->hi, OW_NAME_MAX_CHARS);
-        if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > f->hi)
-            return field_error(err, type, f->name, want, v);
+        if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > f->hi) return wrong_value(err, type, f, v);
         int n = 0;
         const field_spec item = {f->name, K_TEXT, 0, 0, 0, 1, OW_NAME_MAX_CHARS, NULL, NULL};
         for (const cJSON *it = v->child; it; it = it->next, n++) {
             char *buf = f->off ? base + f->off + (size_t)n * OW_NAME_BUF : NULL;
             if (text_value(type, &item, it, buf, OW_NAME_BUF, err))
-                return field_error(err, type, f->name, want, v);
+                return wrong_value(err, type, f, v);
         }
         memcpy(base + f->off2, &n, sizeof n);
         return OW_OK;
@@ -281,14 +348,57 @@ static int decode_field(const char *type, const field_spec *f, const cJSON *v, o
     return ow_err_set(err, OW_EINVAL, "%s: field \"%s\": unsupported", type, f->name);
 }
 
-static int check_envelope(const cJSON *root, ow_event *ev, ow_err *err)
+/* The envelope's members, found in one walk over the object (its keys are unique: ow_json_parse
+ * rejects duplicates). */
+typedef struct envelope {
+    const cJSON *v, *type, *id, *ts;
+} envelope;
+
+static void find_envelope(const cJSON *root, envelope *env)
 {
-    const cJSON *v = ow_json_get(root, "v");
+    memset(env, 0, sizeof *env);
+    for (const cJSON *m = root->child; m; m = m->next) {
+        const char *k = m->string;
+        switch (k[0]) {
+        case 'v':
+            if (!k[1]) env->v = m;
+            break;
+        case 'i':
+            if (k[1] == 'd' && !k[2]) env->id = m;
+            break;
+        case 't':
+            if (k[1] == 's' && !k[2])
+                env->ts = m;
+            else if (same_name(k, "type"))
+                env->type = m;
+            break;
+        default: break;
+        }
+    }
+}
+
+/* Each member that is one of the type's fields, by field; others stay NULL. One walk over the
+ * members, each compared only with the few fields its type has. */
+static void find_fields(const cJSON *root, uint64_t wanted, const cJSON *slot[F__COUNT])
+{
+    memset(slot, 0, sizeof(const cJSON *) * F__COUNT);
+    for (const cJSON *m = root->child; m; m = m->next) {
+        const char *k = m->string;
+        for (uint64_t left = wanted; left; left &= left - 1) {
+            int f = __builtin_ctzll(left);
+            if (same_name(fields[f].name, k)) slot[f] = m;
+        }
+    }
+}
+
+static int check_envelope(const envelope *env, ow_event *ev, ow_err *err)
+{
+    const cJSON *v = env->v;
     int64_t ver;
     if (!v) return ow_err_set(err, OW_EINVAL, "field \"v\" is required (the contract version, 1)");
     if (!ow_json_int(v, 1, 1, &ver)) return field_error(err, "event", "v", "1", v);
 
-    const cJSON *type = ow_json_get(root, "type");
+    const cJSON *type = env->type;
     int t = cJSON_IsString(type) ? ow_event_type_lookup(type->valuestring) : -1;
     if (!type) return ow_err_set(err, OW_EINVAL, "field \"type\" is required");
     if (t < 0)
@@ -298,13 +408,13 @@ static int check_envelope(const cJSON *root, ow_event *ev, ow_err *err)
     ev->type = (ow_event_type)t;
     const char *tn = type_names[t];
 
-    const cJSON *id = ow_json_get(root, "id");
+    const cJSON *id = env->id;
     const field_spec id_spec = {"id", K_TEXT, 0, 0, 0, 1, OW_ID_MAX_CHARS, NULL, NULL};
     if (!id) return ow_err_set(err, OW_EINVAL, "%s: field \"id\" is required", tn);
     int rc = text_value(tn, &id_spec, id, ev->id, sizeof ev->id, err);
     if (rc) return rc;
 
-    const cJSON *ts = ow_json_get(root, "ts");
+    const cJSON *ts = env->ts;
     if (!ts) return ow_err_set(err, OW_EINVAL, "%s: field \"ts\" is required", tn);
     if (!cJSON_IsString(ts))
         return field_error(err, tn, "ts", "an RFC 3339 time string like 2026-11-22T09:15:02+08:00",
@@ -321,8 +431,8 @@ static int check_envelope(const cJSON *root, ow_event *ev, ow_err *err)
 int ow_event_parse(const char *text, size_t len, ow_event *ev, ow_err *err)
 {
     if (len > OW_EVENT_MAX_BYTES)
-        return ow_err_set(err, OW_ETOOBIG, "event is %zu bytes: the limit is %d bytes (64 KiB)", len,
-                          OW_EVENT_MAX_BYTES);
+        return ow_err_set(err, OW_ETOOBIG, "event is %zu bytes: the limit is %d bytes (64 KiB)",
+                          len, OW_EVENT_MAX_BYTES);
     memset(ev, 0, sizeof *ev);
     ev->nps = -1;
     ev->eta_s = -1;
@@ -336,13 +446,18 @@ int ow_event_parse(const char *text, size_t len, ow_event *ev, ow_err *err)
         rc = ow_err_set(err, OW_EINVAL, "expected a JSON object, got %s", ow_json_type_name(root));
         goto out;
     }
-    if ((rc = check_envelope(root, ev, err))) goto out;
+    envelope env;
+    find_envelope(root, &env);
+    if ((rc = check_envelope(&env, ev, err))) goto out;
 
+    /* fields in table order, so that of several wrong fields the first in the table is named */
     const char *tn = type_names[ev->type];
     uint64_t req = types[ev->type].required, opt = types[ev->type].optional;
-    for (int f = 0; f < F__COUNT; f++) {
-        if (!((req | opt) & B(f))) continue;
-        const cJSON *v = ow_json_get(root, fields[f].name);
+    const cJSON *slot[F__COUNT];
+    find_fields(root, req | opt, slot);
+    for (uint64_t left = req | opt; left; left &= left - 1) {
+        int f = __builtin_ctzll(left);
+        const cJSON *v = slot[f];
         if (!v) {
             if (req & B(f)) {
                 const field_spec *fs = &fields[f];
@@ -358,7 +473,7 @@ int ow_event_parse(const char *text, size_t len, ow_event *ev, ow_err *err)
         if ((rc = decode_field(tn, &fields[f], v, ev, err))) goto out;
     }
     if (ev->type == OW_EV_ORDER_CREATED) {
-        bool lat = ow_json_get(root, "lat") != NULL, lon = ow_json_get(root, "lon") != NULL;
+        bool lat = slot[F_LAT] != NULL, lon = slot[F_LON] != NULL;
         if (lat != lon) {
             rc = ow_err_set(err, OW_EINVAL, "%s: field \"%s\": lat and lon must be given together",
                             tn, lat ? "lon" : "lat");

@@ -10,6 +10,14 @@ bool ow_json_utf8_valid(const char *s, size_t n, size_t *bad_off)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
+        /* ASCII, nearly all of it, eight bytes at a time */
+        uint64_t w;
+        while (n - i >= sizeof w) {
+            memcpy(&w, p + i, sizeof w);
+            if (w & UINT64_C(0x8080808080808080)) break;
+            i += sizeof w;
+        }
+        if (i == n) break;
         unsigned c = p[i];
         size_t need;
         uint32_t cp, min;
@@ -39,61 +47,52 @@ bad:
     return false;
 }
 
-/* Depth of brackets outside strings; cJSON recurses, so bound it before parsing. */
-static int max_nesting(const char *s, size_t n, int limit, size_t *where)
-{
-    int depth = 0, deepest = 0;
-    bool in_str = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = false;
-            continue;
-        }
-        if (c == '"') in_str = true;
-        else if (c == '{' || c == '[') {
-            if (++depth > deepest) deepest = depth;
-            if (depth > limit) {
-                *where = i;
-                return depth;
-            }
-        } else if (c == '}' || c == ']') depth--;
-    }
-    return deepest;
-}
-
 static bool is_hex(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-/* cJSON decodes a \u escape with non-hex digits ("\uZZZZ"), and "\u0000", to a NUL that silently
- * ends the C string, so "ab\u0000cd" would read as "ab" and a key "type\u0000x" as "type".
- * Find the first such escape inside a string; false when there is none. */
-static bool bad_unicode_escape(const char *s, size_t n, size_t *where)
+/*
+ * One pass over the text for two checks made before cJSON sees it:
+ *  - nesting: cJSON recurses, so the depth of brackets outside strings is bounded first. On
+ *    depth > limit, *nest_at is where, and the scan stops (that error is reported first).
+ *  - \u escapes: cJSON decodes one with non-hex digits ("\uZZZZ"), and "\u0000", to a NUL that
+ *    silently ends the C string, so "ab\u0000cd" would read as "ab" and a key "type\u0000x" as
+ *    "type". *esc_at is the first such escape inside a string.
+ * Both are SIZE_MAX when not found. A backslash in a string skips the next byte; hex digits hold
+ * no quote or bracket, so the string state is the same as skipping the whole escape.
+ */
+static void scan_structure(const char *s, size_t n, int limit, size_t *nest_at, size_t *esc_at)
 {
+    int depth = 0;
     bool in_str = false;
+    *nest_at = *esc_at = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
-        if (!in_str) {
-            in_str = s[i] == '"';
+        char c = s[i];
+        if (in_str) {
+            if (c == '"') {
+                in_str = false;
+            } else if (c == '\\') {
+                if (i + 1 < n && s[i + 1] == 'u' && *esc_at == SIZE_MAX) {
+                    bool hex = i + 5 < n && is_hex(s[i + 2]) && is_hex(s[i + 3]) &&
+                               is_hex(s[i + 4]) && is_hex(s[i + 5]);
+                    if (!hex || memcmp(s + i + 2, "0000", 4) == 0) *esc_at = i;
+                }
+                i++;
+            }
             continue;
         }
-        if (s[i] == '"') {
-            in_str = false;
-        } else if (s[i] == '\\' && i + 1 < n && s[i + 1] == 'u') {
-            bool hex = i + 5 < n && is_hex(s[i + 2]) && is_hex(s[i + 3]) && is_hex(s[i + 4]) &&
-                       is_hex(s[i + 5]);
-            if (!hex || memcmp(s + i + 2, "0000", 4) == 0) {
-                *where = i;
-                return true;
+        if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > limit) {
+                *nest_at = i;
+                return;
             }
-            i += 5;
-        } else if (s[i] == '\\') {
-            i++;
+        } else if (c == '}' || c == ']') {
+            depth--;
         }
     }
-    return false;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -101,25 +100,56 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Sorting the member names keeps hostile objects with thousands of keys O(n log n). */
+/* Objects of DUP_SORT_MIN members or more are checked by sorting their names (hostile objects
+ * with thousands of keys stay O(n log n)); smaller ones, nearly all, by comparing each pair, which
+ * costs less than the allocation. */
+#define DUP_SORT_MIN 17
+
+/* strcmp(a, b) == 0 without a library call: most names differ in their first bytes */
+static inline bool same_name(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+/* The smallest (by strcmp) name that appears twice among v's members, or NULL. */
+static const char *object_duplicate(const cJSON *v, size_t n)
+{
+    const char *dup = NULL;
+    if (n < DUP_SORT_MIN) {
+        for (const cJSON *a = v->child; a; a = a->next) {
+            const char *an = a->string ? a->string : "";
+            if (dup && strcmp(an, dup) >= 0) continue;
+            for (const cJSON *b = a->next; b; b = b->next)
+                if (same_name(an, b->string ? b->string : "")) {
+                    dup = an;
+                    break;
+                }
+        }
+        return dup;
+    }
+    const char **names = malloc(n * sizeof *names);
+    if (!names) return "(out of memory)";
+    size_t i = 0;
+    for (const cJSON *c = v->child; c; c = c->next)
+        names[i++] = c->string ? c->string : "";
+    qsort(names, n, sizeof *names, cmp_names);
+    for (i = 1; i < n && !dup; i++)
+        if (strcmp(names[i - 1], names[i]) == 0) dup = names[i];
+    free(names);
+    return dup;
+}
+
 static const char *find_duplicate_key(const cJSON *v)
 {
     if (!v) return NULL;
     if (cJSON_IsObject(v)) {
         size_t n = 0;
-        for (const cJSON *c = v->child; c; c = c->next) n++;
-        if (n > 1) {
-            const char **names = malloc(n * sizeof *names);
-            if (!names) return "(out of memory)";
-            size_t i = 0;
-            for (const cJSON *c = v->child; c; c = c->next) names[i++] = c->string ? c->string : "";
-            qsort(names, n, sizeof *names, cmp_names);
-            const char *dup = NULL;
-            for (i = 1; i < n && !dup; i++)
-                if (strcmp(names[i - 1], names[i]) == 0) dup = names[i];
-            free(names);
-            if (dup) return dup;
-        }
+        for (const cJSON *c = v->child; c; c = c->next)
+            n++;
+        const char *dup = n > 1 ? object_duplicate(v, n) : NULL;
+        if (dup) return dup;
     }
     for (const cJSON *c = v->child; c; c = c->next) {
         const char *inner = find_duplicate_key(c);
@@ -145,14 +175,15 @@ cJSON *ow_json_parse(const char *text, size_t len, int max_depth, ow_err *err)
         ow_err_set(err, OW_EINVAL, "invalid UTF-8 at byte offset %zu", bad);
         return NULL;
     }
-    size_t where = 0;
-    if (max_nesting(text, len, max_depth, &where) > max_depth) {
-        ow_err_set(err, OW_EINVAL, "nesting deeper than %d at byte offset %zu", max_depth, where);
+    size_t nest_at, esc_at;
+    scan_structure(text, len, max_depth, &nest_at, &esc_at);
+    if (nest_at != SIZE_MAX) {
+        ow_err_set(err, OW_EINVAL, "nesting deeper than %d at byte offset %zu", max_depth, nest_at);
         return NULL;
     }
-    if (bad_unicode_escape(text, len, &where)) {
+    if (esc_at != SIZE_MAX) {
         ow_err_set(err, OW_EINVAL,
-                   "bad \\u escape at byte offset %zu: expected 4 hex digits, not \\u0000", where);
+                   "bad \\u escape at byte offset %zu: expected 4 hex digits, not \\u0000", esc_at);
         return NULL;
     }
     const char *end = NULL;
@@ -164,7 +195,8 @@ cJSON *ow_json_parse(const char *text, size_t len, int max_depth, ow_err *err)
         return NULL;
     }
     size_t off = (size_t)(end - text);
-    while (off < len && strchr(" \t\r\n", text[off])) off++;
+    while (off < len && strchr(" \t\r\n", text[off]))
+        off++;
     if (off < len) {
         ow_err_set(err, OW_EINVAL, "unexpected text after the JSON value at byte offset %zu", off);
         cJSON_Delete(root);

@@ -4,37 +4,6 @@
 #include <string.h>
 
 #include "json.h"
-#include "timefmt.h"
-
-char *ow_snapshot_format(const ow_model *m, int64_t seq, int64_t now_ms, ow_mode mode)
-{
-    const ow_model_stats *st = ow_model_stats_get(m);
-    char now[OW_TIME_TEXT_MAX], last[OW_TIME_TEXT_MAX];
-    ow_time_format(now_ms, now);
-    ow_time_format(st->last_event_ms, last);
-
-    cJSON *root = cJSON_CreateObject(), *open;
-    if (!root) return NULL;
-    bool ok = cJSON_AddNumberToObject(root, "v", 1) &&
-              cJSON_AddStringToObject(root, "type", "snapshot") &&
-              cJSON_AddNumberToObject(root, "seq", (double)seq) &&
-              cJSON_AddStringToObject(root, "now", now) &&
-              cJSON_AddNumberToObject(root, "now_ms", (double)now_ms) &&
-              cJSON_AddStringToObject(root, "mode", mode == OW_MODE_REPLAY ? "replay" : "live") &&
-              (open = cJSON_AddObjectToObject(root, "open")) != NULL;
-    for (int p = 0; ok && p < OW_PRIO__COUNT; p++)
-        ok = cJSON_AddNumberToObject(open, ow_priority_name((ow_priority)p), (double)st->open[p]);
-    ok = ok && cJSON_AddNumberToObject(open, "total", (double)st->open_total) &&
-         cJSON_AddNumberToObject(root, "orders_known", (double)st->orders_known) &&
-         cJSON_AddNumberToObject(root, "events_applied", (double)st->events_applied) &&
-         cJSON_AddStringToObject(root, "last_event", last);
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    if (!text) return NULL;
-    char *copy = strdup(text);
-    cJSON_free(text);
-    return copy;
-}
 
 static int get_int(const cJSON *obj, const char *key, int64_t *out, ow_err *err)
 {

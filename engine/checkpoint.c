@@ -231,6 +231,26 @@ static bool get_clk(rbuf *r, clk *c)
                 : (r->bad = "bad alert bits", false));
 }
 
+/* Every instant an event can carry (RFC 3339, years 0000-9999, any zone) lies well inside
+ * ±2^50 ms. A saved instant outside that is corrupt, and SLA arithmetic on it would overflow. */
+#define INSTANT_LIMIT (INT64_C(1) << 50)
+
+static bool instant_ok(int64_t t)
+{
+    return t >= -INSTANT_LIMIT && t <= INSTANT_LIMIT;
+}
+
+/* Counters are published as JSON numbers, exact up to 2^53; a saved one past that (or negative)
+ * is corrupt, and counting on from INT64_MAX would overflow. */
+static bool count_ok(rbuf *r, int64_t n)
+{
+    if (n < 0 || n > (INT64_C(1) << 53)) {
+        r->bad = "counter out of range";
+        return false;
+    }
+    return true;
+}
+
 static bool index_ok(rbuf *r, int32_t i, uint32_t n)
 {
     if (i < -1 || (i >= 0 && (uint32_t)i >= n)) {
@@ -267,7 +287,7 @@ static bool load_orders(rbuf *r, ow_state *s)
             lc_ev *ev = &o->evs[e];
             ok = GET(r, ev->ts) && GET(r, ev->tech) && GET(r, ev->type) && GET(r, ev->arg);
             if (ok && (!ow_event_is_order((ow_event_type)ev->type) || ev->arg >= OW_PAUSE__COUNT ||
-                       (e && ev->ts < o->evs[e - 1].ts)))
+                       !instant_ok(ev->ts) || (e && ev->ts < o->evs[e - 1].ts)))
                 ok = false, r->bad = "bad lifecycle instant";
             if (ok && ev->type == OW_EV_ORDER_PAUSED) o->has_pauses = true;
         }
@@ -302,6 +322,9 @@ static bool load_complaints(rbuf *r, ow_state *s)
                   GET(r, c->responded_ts) && get_clk(r, &saved) &&
                   index_ok(r, c->region, s->regions.n);
         if (ok && c->severity >= OW_SEV__COUNT) ok = false, r->bad = "bad severity";
+        if (ok && ((created && !instant_ok(c->created_ts)) ||
+                   (c->responded_ts != OW_NEVER && !instant_ok(c->responded_ts))))
+            ok = false, r->bad = "bad complaint instant";
         if (ok && ow_map_get(&s->complaints, id)) ok = false, r->bad = "complaint listed twice";
         if (ok && ow_map_put(&s->complaints, id, c)) ok = false, r->bad = "out of memory";
         if (!ok) {
@@ -372,7 +395,10 @@ int ow_checkpoint_load(const ow_policy *policy, const char *buf, size_t len, ow_
               GET(&r, t->events_applied) && GET(&r, t->duplicates) && GET(&r, t->last_event_ms) &&
               GET(&r, t->alerts_raised) && GET(&r, t->orders_known);
     for (int i = 0; ok && i < OW_EV__COUNT; i++)
-        ok = GET(&r, t->events_by_type[i]);
+        ok = GET(&r, t->events_by_type[i]) && count_ok(&r, t->events_by_type[i]);
+    ok = ok && count_ok(&r, t->events_applied) && count_ok(&r, t->duplicates) &&
+         count_ok(&r, t->alerts_raised) && count_ok(&r, t->orders_known) &&
+         (instant_ok(t->last_event_ms) || (r.bad = "bad last event instant", false));
     ok = ok && get_names(&r, &s->regions) && get_names(&r, &s->categories) &&
          get_names(&r, &s->tech_ids) && load_orders(&r, s) && load_complaints(&r, s) &&
          load_techs(&r, s) && load_acks(&r, s);

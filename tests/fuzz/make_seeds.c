@@ -1,0 +1,186 @@
+/*
+ * make_seeds — writes the seed corpora of fuzz_checkpoint and fuzz_delta from states built out of
+ * real events, so the seeds follow the formats as the engine writes them today.
+ *
+ *   make_seeds DIR     writes DIR/checkpoint/<name> and DIR/delta/<name>
+ *                      (run with DIR = tests/fuzz/corpus after a format change)
+ *
+ * Checkpoints: an empty state; a small day (orders through every stage, a pause, a reopen,
+ * complaints, technicians, raised alerts and an acknowledgement); some cuts of the small day.
+ * Deltas: "snapshot A\ndelta" pairs from ow_delta_make, and "snapshot A\nsnapshot B" pairs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "checkpoint.h"
+#include "config.h"
+#include "delta.h"
+#include "picture.h"
+#include "policy.h"
+#include "state.h"
+
+static const char *const day[] = {
+    "\"type\":\"order.created\",\"ts\":\"2026-11-22T08:00:00Z\",\"order_id\":\"o1\","
+    "\"priority\":\"emergency\",\"category\":\"leak\",\"region\":\"north\"",
+    "\"type\":\"order.created\",\"ts\":\"2026-11-22T08:01:00Z\",\"order_id\":\"o2\","
+    "\"priority\":\"important\",\"category\":\"power\",\"region\":\"south\",\"segment\":\"vip\"",
+    "\"type\":\"order.created\",\"ts\":\"2026-11-22T08:02:00Z\",\"order_id\":\"o3\","
+    "\"priority\":\"general\",\"category\":\"leak\",\"region\":\"north\",\"segment\":\"elderly\"",
+    "\"type\":\"order.dispatched\",\"ts\":\"2026-11-22T08:03:00Z\",\"order_id\":\"o1\","
+    "\"tech_id\":\"t1\"",
+    "\"type\":\"order.accepted\",\"ts\":\"2026-11-22T08:04:00Z\",\"order_id\":\"o1\","
+    "\"tech_id\":\"t1\"",
+    "\"type\":\"order.paused\",\"ts\":\"2026-11-22T08:30:00Z\",\"order_id\":\"o1\","
+    "\"reason\":\"awaiting_parts\"",
+    "\"type\":\"order.resumed\",\"ts\":\"2026-11-22T09:30:00Z\",\"order_id\":\"o1\"",
+    "\"type\":\"order.arrived\",\"ts\":\"2026-11-22T09:40:00Z\",\"order_id\":\"o1\","
+    "\"tech_id\":\"t1\"",
+    "\"type\":\"order.resolved\",\"ts\":\"2026-11-22T10:00:00Z\",\"order_id\":\"o1\","
+    "\"tech_id\":\"t1\"",
+    "\"type\":\"order.reopened\",\"ts\":\"2026-11-22T10:30:00Z\",\"order_id\":\"o1\"",
+    "\"type\":\"order.dispatched\",\"ts\":\"2026-11-22T08:20:00Z\",\"order_id\":\"o2\","
+    "\"tech_id\":\"t2\"",
+    "\"type\":\"order.cancelled\",\"ts\":\"2026-11-22T09:00:00Z\",\"order_id\":\"o3\"",
+    "\"type\":\"order.closed\",\"ts\":\"2026-11-22T09:05:00Z\",\"order_id\":\"x9\"",
+    "\"type\":\"complaint.created\",\"ts\":\"2026-11-22T08:10:00Z\",\"complaint_id\":\"c1\","
+    "\"severity\":\"urgent\",\"category\":\"late\",\"order_id\":\"o2\"",
+    "\"type\":\"complaint.created\",\"ts\":\"2026-11-22T08:11:00Z\",\"complaint_id\":\"c2\","
+    "\"severity\":\"normal\",\"category\":\"rude\",\"region\":\"east\"",
+    "\"type\":\"complaint.responded\",\"ts\":\"2026-11-22T08:40:00Z\",\"complaint_id\":\"c2\"",
+    "\"type\":\"tech.status\",\"ts\":\"2026-11-22T08:00:00Z\",\"tech_id\":\"t1\","
+    "\"status\":\"enroute\",\"region\":\"north\"",
+    "\"type\":\"tech.location\",\"ts\":\"2026-11-22T08:05:00Z\",\"tech_id\":\"t1\",\"lat\":31.2,"
+    "\"lon\":121.5",
+    "\"type\":\"tech.status\",\"ts\":\"2026-11-22T08:00:00Z\",\"tech_id\":\"t2\","
+    "\"status\":\"idle\"",
+};
+#define NDAY   (int)(sizeof day / sizeof day[0])
+#define END_MS INT64_C(1795346400000) /* 2026-11-22T11:20:00Z */
+
+static int write_file(const char *dir, const char *sub, const char *name, const void *p, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    if (mkdir(path, 0755) && errno != EEXIST) return -1;
+    snprintf(path, sizeof path, "%s/%s/%s", dir, sub, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t w = fwrite(p, 1, n, f);
+    return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+/* Apply the first n events of the day, then fire everything due at END_MS. */
+static ow_state *build(const ow_policy *pol, int n)
+{
+    ow_state *s = ow_state_new(pol);
+    for (int i = 0; s && i < n; i++) {
+        char line[1024];
+        snprintf(line, sizeof line, "{\"v\":1,\"id\":\"e%d\",%s}", i, day[i]);
+        ow_event ev;
+        ow_err err;
+        if (ow_event_parse(line, strlen(line), &ev, &err) || ow_state_apply(s, &ev) < 0) {
+            fprintf(stderr, "make_seeds: %s: %s\n", line, err.msg);
+            exit(1);
+        }
+    }
+    if (s && n) ow_state_advance(s, END_MS);
+    ow_state_outbox_clear(s);
+    return s;
+}
+
+static int checkpoints(const char *dir, const ow_policy *pol)
+{
+    int rc = 0;
+    ow_err err;
+    char *bytes;
+    size_t len;
+    ow_state *s = build(pol, 0);
+    rc |= ow_checkpoint_save(s, "", &bytes, &len, &err);
+    rc |= write_file(dir, "checkpoint", "ok_empty", bytes, len);
+    free(bytes);
+    ow_state_free(s);
+
+    s = build(pol, NDAY);
+    ow_ack ack = {.by = "desk-1", .at = END_MS, .note = "on it"};
+    if (ow_state_ack(s, "sla:o2:accept:1:50", &ack, &err))
+        fprintf(stderr, "make_seeds: no ack: %s\n", err.msg);
+    rc |= ow_checkpoint_save(s, "1795341600000-3", &bytes, &len, &err);
+    rc |= write_file(dir, "checkpoint", "ok_day", bytes, len);
+    /* cuts: inside the header, the names, the orders and the last byte */
+    static const size_t cuts[] = {3, 40, 300, 600};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0] && cuts[i] < len; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "bad_cut_%zu", cuts[i]);
+        rc |= write_file(dir, "checkpoint", name, bytes, cuts[i]);
+    }
+    rc |= write_file(dir, "checkpoint", "bad_cut_last", bytes, len - 1);
+    bytes[4] = 2; /* version 2 */
+    rc |= write_file(dir, "checkpoint", "bad_version", bytes, len);
+    free(bytes);
+    ow_state_free(s);
+
+    s = build(pol, NDAY / 2);
+    rc |= ow_checkpoint_save(s, "1795330000000-0", &bytes, &len, &err);
+    rc |= write_file(dir, "checkpoint", "ok_half_day", bytes, len);
+    free(bytes);
+    ow_state_free(s);
+    return rc;
+}
+
+static int pair(const char *dir, const char *name, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *p = malloc(la + lb + 1);
+    if (!p) return -1;
+    memcpy(p, a, la);
+    p[la] = '\n';
+    memcpy(p + la + 1, b, lb);
+    int rc = write_file(dir, "delta", name, p, la + 1 + lb);
+    free(p);
+    return rc;
+}
+
+static int deltas(const char *dir, const ow_policy *pol)
+{
+    int rc = 0;
+    ow_err err;
+    ow_state *s0 = build(pol, 0), *s1 = build(pol, NDAY / 2), *s2 = build(pol, NDAY);
+    char *a = ow_picture_snapshot(s0, 1, END_MS - 60000, OW_MODE_LIVE);
+    char *b = ow_picture_snapshot(s1, 2, END_MS - 30000, OW_MODE_LIVE);
+    char *c = ow_picture_snapshot(s2, 3, END_MS, OW_MODE_REPLAY);
+    char *ab = ow_delta_make(a, strlen(a), b, strlen(b), &err);
+    char *bc = ow_delta_make(b, strlen(b), c, strlen(c), &err);
+    if (!a || !b || !c || !ab || !bc) return -1;
+    rc |= pair(dir, "ok_apply_empty_to_half", a, ab);
+    rc |= pair(dir, "ok_apply_half_to_day", b, bc);
+    rc |= pair(dir, "ok_make_half_day", b, c);
+    rc |= pair(dir, "ok_make_day_empty", c, a);
+    rc |= pair(dir, "bad_stale_base", a, bc);
+    rc |= pair(dir, "ok_hand_written",
+               "{\"type\":\"snapshot\",\"seq\":7,\"x\":1,\"gone\":[1,2],\"open\":{\"total\":1}}",
+               "{\"v\":1,\"type\":\"delta\",\"seq\":8,\"base\":7,\"set\":{\"x\":2,\"new\":{}},"
+               "\"del\":[\"gone\",\"absent\"]}");
+    free(a), free(b), free(c), free(ab), free(bc);
+    ow_state_free(s0), ow_state_free(s1), ow_state_free(s2);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: make_seeds DIR\n");
+        return 2;
+    }
+    ow_config cfg;
+    ow_policy pol;
+    ow_config_defaults(&cfg);
+    ow_policy_from_config(&pol, &cfg);
+    if (checkpoints(argv[1], &pol) || deltas(argv[1], &pol)) {
+        fprintf(stderr, "make_seeds: could not write the seeds under %s\n", argv[1]);
+        return 1;
+    }
+    return 0;
+}
