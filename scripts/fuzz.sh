@@ -14,7 +14,7 @@ set -eu
 secs=${1:-60}
 case $secs in '' | *[!0-9]*) echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2 ;; esac
 [ $# -gt 0 ] && shift
-targets=${*:-event config redis_url snapshot timefmt}
+targets=${*:-event config redis_url snapshot timefmt checkpoint delta}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-fuzz
