@@ -12,15 +12,8 @@
 #include "files.h"
 #include "log.h"
 #include "redis.h"
+#include "signals.h"
 #include "runner.h"
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 int main(int argc, char **argv)
 {
@@ -53,16 +46,13 @@ int main(int argc, char **argv)
     }
     if (replay) return ow_runner_replay_file(&cfg, replay);
 
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    ow_signals_install();
     ow_redis_env env;
     if (ow_redis_env_open(&cfg, &env, &err)) {
         ow_error("%s", err.msg);
         return 1;
     }
-    int rc = ow_runner_run(&cfg, &env, clock, &stop_requested);
+    int rc = ow_runner_run(&cfg, &env, clock, &ow_stop_requested);
     ow_redis_env_close(&env);
     return rc;
 }

@@ -558,8 +558,10 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
          * engine.publish_interval; both only when something changed (and a heartbeat) */
         int64_t mono = ow_clock_mono_ms(), since_full = mono - r->last_publish_ms;
         bool full = since_full >= r->cfg->engine.publish_interval_ms;
+        /* a change sent only as a delta is broadcast in full within publish_interval too, so
+         * readers of ops:{p0}:live never hold a stale picture while the engine is quiet */
         if ((r->dirty && mono - r->last_delta_ms >= r->cfg->engine.delta_interval_ms) ||
-            since_full >= HEARTBEAT_MS)
+            (r->last_delta_ms > r->last_publish_ms && full) || since_full >= HEARTBEAT_MS)
             if ((rc = publish(r, engine_now(r), full, err))) return rc;
         /* the checkpoint bounds how much a restart re-reads: engine.checkpoint_interval's worth */
         if (ow_clock_mono_ms() - r->last_checkpoint_ms >= r->cfg->engine.checkpoint_ms &&

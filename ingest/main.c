@@ -17,14 +17,7 @@
 #include "linereader.h"
 #include "log.h"
 #include "redis.h"
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
+#include "signals.h"
 
 static void usage(void)
 {
@@ -42,7 +35,7 @@ static int ingest_stream(ow_appender *app, FILE *f, const char *source, int64_t 
     size_t len, total;
     ow_event *ev = malloc(sizeof *ev);
     if (!ev) rc = ow_err_set(err, OW_ENOMEM, "out of memory");
-    while (!rc && !stop_requested && ow_linereader_next(&lr, &len, &total)) {
+    while (!rc && !ow_stop_requested && ow_linereader_next(&lr, &len, &total)) {
         (*lines)++;
         if (total == 0) continue; /* blank lines separate nothing in NDJSON; skip them */
         ow_err perr;
@@ -60,7 +53,7 @@ static int ingest_stream(ow_appender *app, FILE *f, const char *source, int64_t 
         rc = ow_appender_reject(app, source, lr.lineno, reason, lr.buf, len, err);
     }
     /* a stop request interrupts the read (EINTR): that is the end of input, not an error */
-    if (!rc && ferror(f) && !stop_requested)
+    if (!rc && ferror(f) && !ow_stop_requested)
         rc = ow_err_set(err, OW_EIO, "%s: read error: %s", source, strerror(errno));
     if (!rc) rc = ow_appender_flush(app, err);
     free(ev);
@@ -95,10 +88,7 @@ int main(int argc, char **argv)
         ow_error("%s", err.msg);
         return 2;
     }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    ow_signals_install();
 
     ow_redis_env env;
     if (ow_redis_env_open(&cfg, &env, &err)) {
@@ -113,7 +103,7 @@ int main(int argc, char **argv)
     if (!app) goto out;
 
     int64_t lines = 0;
-    for (int i = 0; i < nfiles && !stop_requested; i++) {
+    for (int i = 0; i < nfiles && !ow_stop_requested; i++) {
         bool is_stdin = strcmp(files[i], "-") == 0;
         FILE *f = is_stdin ? stdin : fopen(files[i], "rb");
         if (!f) {

@@ -22,6 +22,7 @@
 #include "files.h"
 #include "log.h"
 #include "redis.h"
+#include "signals.h"
 #include "timefmt.h"
 
 #define MAX_ARGS 24
@@ -35,14 +36,6 @@ typedef struct child {
     int64_t next_start_ms;
     int64_t backoff_ms;
 } child;
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static char bindir[PATH_MAX];
 
@@ -168,10 +161,7 @@ int main(int argc, char **argv)
     bindir[n] = '\0';
     *strrchr(bindir, '/') = '\0';
 
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    ow_signals_install();
 
     ow_redis_env env;
     if (ow_redis_env_open(&cfg, &env, &err)) {
@@ -245,7 +235,7 @@ int main(int argc, char **argv)
     }
 
     int64_t deadline = run_for_ms ? ow_clock_mono_ms() + run_for_ms : 0;
-    while (!stop_requested && (!deadline || ow_clock_mono_ms() < deadline)) {
+    while (!ow_stop_requested && (!deadline || ow_clock_mono_ms() < deadline)) {
         int st;
         pid_t pid = waitpid(-1, &st, WNOHANG);
         for (int i = 0; pid > 0 && i < nk; i++) {
