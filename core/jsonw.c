@@ -10,22 +10,7 @@ void ow_jsonw_init(ow_jsonw *w)
 
 static void put(ow_jsonw *w, const char *s, size_t n)
 {
-    if (w->oom) return;
-    if (w->len + n + 1 > w->cap) {
-        size_t cap = w->cap ? w->cap : 256;
-        while (cap < w->len + n + 1)
-            cap *= 2;
-        char *b = realloc(w->buf, cap);
-        if (!b) {
-            w->oom = true;
-            return;
-        }
-        w->buf = b;
-        w->cap = cap;
-    }
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
-    w->buf[w->len] = '\0';
+    ow_buf_put(&w->out, s, n);
 }
 
 void ow_jsonw_raw(ow_jsonw *w, const char *text)
@@ -97,9 +82,11 @@ void ow_jsonw_int(ow_jsonw *w, int64_t v)
 
 char *ow_jsonw_take(ow_jsonw *w)
 {
-    char *b = w->oom ? NULL : w->buf;
-    if (w->oom) free(w->buf);
-    if (b == NULL && !w->oom) b = strdup("");
+    char *text = w->out.oom ? NULL : w->out.p;
+    if (w->out.oom)
+        free(w->out.p);
+    else if (!text)
+        text = strdup("");
     ow_jsonw_init(w);
-    return b;
+    return text;
 }

@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 typedef struct ow_jsonw {
-    char *buf;
-    size_t len, cap;
-    bool oom;
+    ow_buf out;
     bool need_comma; /* a member was written at this level: the next key needs a comma */
 } ow_jsonw;
 

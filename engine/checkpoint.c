@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "state_impl.h"
 
 #define MAGIC   0x4b43574fu /* "OWCK" */
@@ -10,29 +11,11 @@
 
 /* ---- writing ---- */
 
-typedef struct wbuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} wbuf;
+typedef ow_buf wbuf;
 
 static void put(wbuf *b, const void *src, size_t n)
 {
-    if (b->oom) return;
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + n)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, src, n);
-    b->n += n;
+    ow_buf_put(b, src, n);
 }
 
 /* x86-64 and aarch64 are little-endian; the format is defined as little-endian. */

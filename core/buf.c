@@ -1,0 +1,35 @@
+#include "buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ow_buf_init(ow_buf *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void ow_buf_put(ow_buf *b, const void *src, size_t n)
+{
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+void ow_buf_fini(ow_buf *b)
+{
+    free(b->p);
+    ow_buf_init(b);
+}
