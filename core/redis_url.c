@@ -62,12 +62,12 @@ int ow_redis_url_parse(const char *url, ow_redis_target *t, ow_err *err)
         t->is_unix = true;
         if (q) {
             if (strncmp(q, "?db=", 4) != 0 || !parse_int(q + 4, strlen(q + 4), 0, 1000000, &t->db))
-                return ow_err_set(err, OW_EINVAL, "redis url: after the path only ?db=N is allowed");
+                return ow_err_set(err, OW_EINVAL,
+                                  "redis url: after the path only ?db=N is allowed");
         }
         return OW_OK;
     }
-    if (strncmp(url, "redis://", 8) != 0)
-        return ow_err_set(err, OW_EINVAL, "redis url: %s", want);
+    if (strncmp(url, "redis://", 8) != 0) return ow_err_set(err, OW_EINVAL, "redis url: %s", want);
     const char *p = url + 8;
     const char *slash = strchr(p, '/');
     size_t auth_host_len = slash ? (size_t)(slash - p) : strlen(p);

@@ -72,7 +72,8 @@ struct ow_state {
     ow_map orders, complaints, techs;
     ow_names regions, categories, tech_ids;
     ow_timerq timers;
-    ow_timerq urgent; /* open orders by their earliest breach: the board's countdown, in O(k log k) */
+    ow_timerq
+        urgent; /* open orders by their earliest breach: the board's countdown, in O(k log k) */
     ow_acks acks;
     ow_alert *outbox;
     size_t nout, capout;
