@@ -41,7 +41,8 @@ typedef struct runner {
     char *last_snapshot; /* the last published snapshot text, the base of the next delta */
     ow_map written;      /* start-up only: alert ids already in the stream after the checkpoint */
     const ow_redis_env *env;
-    pid_t ckpt_pid;       /* background checkpoint writer, 0 = none */
+    int deferred;   /* replies of pipelined writes not read yet (alerts, XACK): see settle() */
+    pid_t ckpt_pid; /* background checkpoint writer, 0 = none */
     char maxlen_text[24]; /* streams.events_maxlen as text, for the alert streams' MAXLEN ~ */
     char alerts_id[OW_CHECKPOINT_CURSOR_MAX]; /* start-up: where the checkpoint's alerts end */
 } runner;
@@ -74,6 +75,24 @@ static int64_t engine_now(const runner *r)
 {
     return r->clock == OW_CLOCK_EVENT ? ow_state_totals_get(r->model)->last_event_ms
                                       : ow_clock_wall_ms();
+}
+
+/* Read the replies of the writes sent without waiting (alerts, XACK). They share one round trip
+ * with the next read; Redis executes one connection's commands in order, so an event's XACK
+ * still lands after its alerts. The first error is returned. */
+static int settle(runner *r, ow_err *err)
+{
+    int rc = OW_OK;
+    for (; r->deferred > 0; r->deferred--) {
+        redisReply *rep;
+        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK)
+            return ow_err_set(err, OW_EREDIS, "writing alerts and acknowledgements: %s",
+                              r->c->errstr);
+        if (rep->type == REDIS_REPLY_ERROR && !rc)
+            rc = ow_err_set(err, OW_EREDIS, "writing alerts and acknowledgements: %s", rep->str);
+        freeReplyObject(rep);
+    }
+    return rc;
 }
 
 /* Write the outbox, pipelined: each raise to ops:{p0}:alerts and the open-alerts hash; resolves
@@ -121,18 +140,10 @@ static int flush_alerts(runner *r, ow_err *err)
         pending += 2;
         free(json);
     }
-    for (int i = 0; i < pending; i++) {
-        redisReply *rep;
-        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK)
-            return ow_err_set(err, OW_EREDIS, "writing alerts: %s", r->c->errstr);
-        if (rep->type == REDIS_REPLY_ERROR && !rc)
-            rc = ow_err_set(err, OW_EREDIS, "writing alerts: %s", rep->str);
-        freeReplyObject(rep);
-    }
-    if (!rc) {
-        ow_state_outbox_clear(r->model);
-        r->dirty = true;
-    }
+    r->deferred += pending; /* replies are read by settle(), with the next round trip */
+    ow_state_outbox_clear(r->model);
+    r->dirty = true;
+    (void)err;
     return rc;
 }
 
@@ -179,6 +190,8 @@ static void alerts_tail(runner *r, char *out, size_t n)
  * previous one on ops:{p0}:deltas (readers holding the previous snapshot apply it). */
 static int publish(runner *r, int64_t now_ms, bool full, ow_err *err)
 {
+    int src = settle(r, err);
+    if (src) return src;
     char *pic = ow_picture_snapshot(r->model, r->seq + 1, now_ms,
                                     r->clock == OW_CLOCK_EVENT ? OW_MODE_REPLAY : OW_MODE_LIVE);
     /* the edge adds what only it knows: the last stream entry the picture contains, so a reader
@@ -268,6 +281,8 @@ static int rebuild(runner *r, const char *after, const char *upto, ow_err *err)
     if (strcmp(after, "-") != 0) snprintf(from, sizeof from, "(%s", after);
     int64_t count = 0, now = ow_clock_wall_ms();
     for (;;) {
+        int src = settle(r, err);
+        if (src) return src;
         redisReply *rep = ow_redis_cmd(r->c, err, "XRANGE", "XRANGE %s %s %s COUNT %lld",
                                        OW_KEY_EVENTS, from, upto, (long long)r->cfg->engine.batch);
         if (!rep) return OW_EREDIS;
@@ -354,6 +369,8 @@ static bool checkpoint_idle(runner *r)
  * foreground when stopping. The cursor is taken now, so the image and the cursor agree. */
 static int save_checkpoint(runner *r, bool background, ow_err *err)
 {
+    int src = settle(r, err);
+    if (src) return src;
     char cursor[OW_CHECKPOINT_CURSOR_MAX], alerts[64];
     if (background && !checkpoint_idle(r)) return OW_OK; /* the previous one is still writing */
     alerts_tail(r, alerts, sizeof alerts);
@@ -381,17 +398,23 @@ static int save_checkpoint(runner *r, bool background, ow_err *err)
 static int consume(runner *r, const char *id, bool only_ack, int64_t block_ms, size_t *got,
                    ow_err *err)
 {
-    redisReply *rep;
+    redisReply *rep = NULL;
     if (block_ms >= 0)
-        rep = redisCommand(r->c, "XREADGROUP GROUP %s %s COUNT %lld BLOCK %lld STREAMS %s %s",
+        redisAppendCommand(r->c, "XREADGROUP GROUP %s %s COUNT %lld BLOCK %lld STREAMS %s %s",
                            r->cfg->engine.group, r->cfg->engine.consumer,
                            (long long)r->cfg->engine.batch, (long long)block_ms, OW_KEY_EVENTS, id);
     else
-        rep = redisCommand(r->c, "XREADGROUP GROUP %s %s COUNT %lld STREAMS %s %s",
+        redisAppendCommand(r->c, "XREADGROUP GROUP %s %s COUNT %lld STREAMS %s %s",
                            r->cfg->engine.group, r->cfg->engine.consumer,
                            (long long)r->cfg->engine.batch, OW_KEY_EVENTS, id);
     *got = 0;
-    if (!rep) return ow_err_set(err, OW_EREDIS, "XREADGROUP: %s", r->c->errstr);
+    int src = settle(r, err); /* the previous batch's writes, answered in this round trip */
+    if (redisGetReply(r->c, (void **)&rep) != REDIS_OK || !rep)
+        return ow_err_set(err, OW_EREDIS, "XREADGROUP: %s", r->c->errstr);
+    if (src) {
+        freeReplyObject(rep);
+        return src;
+    }
     if (rep->type == REDIS_REPLY_ERROR) {
         ow_err_set(err, OW_EREDIS, "XREADGROUP: %s", rep->str);
         freeReplyObject(rep);
@@ -423,12 +446,9 @@ static int consume(runner *r, const char *id, bool only_ack, int64_t block_ms, s
             argv[0] = "XACK", argv[1] = OW_KEY_EVENTS, argv[2] = r->cfg->engine.group;
             for (size_t i = 0; i < n; i++)
                 argv[3 + i] = entries->element[i]->element[0]->str;
-            redisReply *ack = redisCommandArgv(r->c, (int)(n + 3), argv, NULL);
+            redisAppendCommandArgv(r->c, (int)(n + 3), argv, NULL);
+            r->deferred++;
             free(argv);
-            if (!ack)
-                rc = ow_err_set(err, OW_EREDIS, "XACK: %s", r->c->errstr);
-            else
-                freeReplyObject(ack);
         }
         *got = n;
     }
@@ -487,6 +507,8 @@ static int answer_request(runner *r, const redisReply *entry, ow_err *err)
  * batch of events (so their latency is at most engine.block when idle). */
 static int side_channels(runner *r, ow_err *err)
 {
+    int src = settle(r, err);
+    if (src) return src;
     redisReply *rep =
         ow_redis_cmd(r->c, err, "XREAD side streams", "XREAD COUNT 100 STREAMS %s %s %s %s",
                      OW_KEY_ACKS, OW_KEY_REQUESTS, r->ack_id, r->req_id);
@@ -531,6 +553,7 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     if ((rc = load_checkpoint(r, cursor, err))) return rc;
     if ((rc = load_written(r, r->alerts_id, err))) return rc;
     if ((rc = rebuild(r, cursor, last_id, err))) return rc;
+    if ((rc = settle(r, err))) return rc;
     requests_from_now(r);
     if ((rc = side_channels(r, err))) return rc; /* acknowledgements since the checkpoint */
     size_t got;
@@ -583,6 +606,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
     while (!*stop) {
         ow_err err;
         r.c = ow_redis_connect(env, &err);
+        r.deferred = 0;
         if (r.c) {
             r.model = ow_state_new(&policy);
             if (!r.model) {
