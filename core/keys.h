@@ -16,7 +16,7 @@
 #define OW_KEY_DEDUP_PREFIX  OW_KEY("seen:")   /* string per event id, with TTL = dedup window */
 #define OW_KEY_ALERTS        OW_KEY("alerts") /* stream: every alert raised, once (field d = JSON) */
 #define OW_KEY_ALERT_CHANGES OW_KEY("alert_changes") /* stream: resolve and ack records */
-#define OW_KEY_ALERTS_OPEN   OW_KEY("alerts:open")   /* hash: open alert id → JSON */
+#define OW_KEY_ALERTS_OPEN   OW_KEY("alerts:open") /* string: open alerts JSON, on request (60 s) */
 #define OW_KEY_ACKS                                                                                \
     OW_KEY("acks") /* stream: acknowledgements for the engine (id, by, note, at)                   \
                     */

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "checkpoint.h"
 #include "clock.h"
 #include "delta.h"
@@ -95,8 +97,8 @@ static int settle(runner *r, ow_err *err)
     return rc;
 }
 
-/* Write the outbox, pipelined: each raise to ops:{p0}:alerts and the open-alerts hash; resolves
- * and acks to the change stream, with the hash kept in step.
+/* Write the outbox, pipelined: each raise to ops:{p0}:alerts, resolves and acks to
+ * ops:{p0}:alert_changes. (Which alerts are open is asked of the engine: answer_request.)
  * Exactly once without a Redis key per alert: after a restart the engine re-derives only what
  * came after its checkpoint, and the raises of that span already written by the run that died
  * are in r->written (read back from the stream at start-up), so they are skipped. */
@@ -128,16 +130,7 @@ static int flush_alerts(runner *r, ow_err *err)
                               json};
         size_t xlen[] = {4, strlen(xadd[1]), 6, 1, strlen(r->maxlen_text), 1, 2, idl, 1, jl};
         redisAppendCommandArgv(r->c, 10, xadd, xlen);
-        if (a[i].op == OW_ALERT_RESOLVE) {
-            const char *hdel[] = {"HDEL", OW_KEY_ALERTS_OPEN, id};
-            size_t hl[] = {4, strlen(OW_KEY_ALERTS_OPEN), idl};
-            redisAppendCommandArgv(r->c, 3, hdel, hl);
-        } else {
-            const char *hset[] = {"HSET", OW_KEY_ALERTS_OPEN, id, json};
-            size_t hl[] = {4, strlen(OW_KEY_ALERTS_OPEN), idl, jl};
-            redisAppendCommandArgv(r->c, 4, hset, hl);
-        }
-        pending += 2;
+        pending += 1;
         free(json);
     }
     r->deferred += pending; /* replies are read by settle(), with the next round trip */
@@ -483,21 +476,50 @@ static void apply_ack(runner *r, const redisReply *entry)
         r->dirty = true;
 }
 
-/* Answer an order-detail request: the detail JSON under ops:{p0}:order:<id> for a minute, then
- * a PUBLISH so the waiting feed reads it at once. */
+static bool add_open_alert(const ow_alert *a, const ow_ack *ack, void *arg)
+{
+    char *json = ow_alert_format(a, ack);
+    cJSON *item = json ? cJSON_Parse(json) : NULL;
+    free(json);
+    return item && cJSON_AddItemToArray(arg, item);
+}
+
+/* Answer a request from the requests stream:
+ *   order_id=<id>        the order's detail JSON under ops:{p0}:order:<id> for a minute;
+ *   query=open_alerts    every open alert, (at, id) order, under ops:{p0}:alerts:open for a minute.
+ * Then a PUBLISH on ops:{p0}:order_ready (the order id, or "open_alerts") so the asker reads it. */
 static int answer_request(runner *r, const redisReply *entry, ow_err *err)
 {
-    const redisReply *id = entry_field(entry, "order_id");
-    if (!id) return OW_OK;
-    char *json = ow_picture_order(r->model, id->str, engine_now(r));
-    const char *text = json ? json : "{\"error\":\"no such order\"}";
-    redisAppendCommand(r->c, "SET %s%s %s PX 60000", OW_KEY_ORDER_PREFIX, id->str, text);
-    redisAppendCommand(r->c, "PUBLISH %s %s", OW_CHAN_ORDER_READY, id->str);
-    free(json);
+    const redisReply *id = entry_field(entry, "order_id"), *query = entry_field(entry, "query");
+    char *text = NULL;
+    const char *key_tail, *ready;
+    if (query && strcmp(query->str, "open_alerts") == 0) {
+        cJSON *list = cJSON_CreateArray();
+        if (list) ow_state_each_open_alert(r->model, add_open_alert, list);
+        char *printed = list ? cJSON_PrintUnformatted(list) : NULL;
+        text = printed ? strdup(printed) : NULL;
+        cJSON_free(printed);
+        cJSON_Delete(list);
+        if (!text) return ow_err_set(err, OW_ENOMEM, "out of memory");
+        key_tail = NULL, ready = "open_alerts";
+    } else if (id) {
+        text = ow_picture_order(r->model, id->str, engine_now(r));
+        if (!text) text = strdup("{\"error\":\"no such order\"}");
+        if (!text) return ow_err_set(err, OW_ENOMEM, "out of memory");
+        key_tail = id->str, ready = id->str;
+    } else {
+        return OW_OK; /* nothing asked: ignored */
+    }
+    if (key_tail)
+        redisAppendCommand(r->c, "SET %s%s %s PX 60000", OW_KEY_ORDER_PREFIX, key_tail, text);
+    else
+        redisAppendCommand(r->c, "SET %s %s PX 60000", OW_KEY_ALERTS_OPEN, text);
+    redisAppendCommand(r->c, "PUBLISH %s %s", OW_CHAN_ORDER_READY, ready);
+    free(text);
     for (int i = 0; i < 2; i++) {
         redisReply *rep;
         if (redisGetReply(r->c, (void **)&rep) != REDIS_OK)
-            return ow_err_set(err, OW_EREDIS, "answering an order request: %s", r->c->errstr);
+            return ow_err_set(err, OW_EREDIS, "answering a request: %s", r->c->errstr);
         freeReplyObject(rep);
     }
     return OW_OK;

@@ -465,7 +465,7 @@ int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
 
 static int complaint_schedule(ow_state *s, complaint *c)
 {
-    int k;
+    int k = 0;
     int64_t at = clock_next(&c->c, NULL, 0, NULL, &k);
     if (at == OW_NEVER) {
         ow_timerq_remove(&s->timers, &c->heap_pos);
@@ -594,7 +594,7 @@ static int fire_order(ow_state *s, order *o, int stage, int64_t at)
     clk *c = &o->c[stage];
     ow_interval p[MAX_PAUSES];
     size_t np = order_pauses(s, o, stage, p);
-    int k;
+    int k = 0;
     int64_t due = clock_next(
         c, p, np, ow_policy_calendar(s->policy, (ow_stage)stage, region_name(s, o->region)), &k);
     c->next_valid = false; /* fired or not, the next crossing is computed afresh: never loop */
@@ -609,7 +609,7 @@ static int fire_order(ow_state *s, order *o, int stage, int64_t at)
 
 static int fire_complaint(ow_state *s, complaint *cp, int64_t at)
 {
-    int k;
+    int k = 0;
     int64_t due = clock_next(&cp->c, NULL, 0, NULL, &k);
     if (due == at) {
         cp->c.fired |= (uint8_t)(1u << k);
@@ -770,6 +770,86 @@ bool ow_state_order(const ow_state *s, const char *order_id, ow_order_view *v)
     if (!o) return false;
     fill_view(s, o, v);
     return true;
+}
+
+typedef struct open_alert {
+    ow_alert a;
+    char id[OW_ALERT_ID_BUF];
+} open_alert;
+
+static int cmp_open_alert(const void *x, const void *y)
+{
+    const open_alert *a = x, *b = y;
+    if (a->a.at != b->a.at) return a->a.at < b->a.at ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+/* Append the open alerts of one clock to a growing array; false on out of memory (the array is
+ * then freed and *v is NULL). */
+static bool collect_open(const ow_state *s, open_alert **vp, size_t *n, size_t *cap,
+                         const char *subject, int32_t region, int stage, bool is_complaint,
+                         const clk *c, const ow_interval *p, size_t np, const ow_calendar *cal)
+{
+    for (int k = 0; k < OW_SLA_THRESHOLDS; k++) {
+        if (!(c->open & (1u << k))) continue;
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 64;
+            open_alert *nv = realloc(*vp, *cap * sizeof *nv);
+            if (!nv) {
+                free(*vp);
+                *vp = NULL;
+                return false;
+            }
+            *vp = nv;
+        }
+        open_alert *o = &(*vp)[(*n)++];
+        o->a = (ow_alert){.op = OW_ALERT_RAISE,
+                          .kind = OW_ALERT_SLA,
+                          .level = ow_sla_level[k],
+                          .at = threshold_at(c, k, p, np, cal),
+                          .region = region_name(s, region),
+                          .subject = subject,
+                          .stage = stage,
+                          .complaint = is_complaint,
+                          .instance = c->instance,
+                          .pct = ow_sla_pct[k],
+                          .target_ms = c->target};
+        ow_alert_id(&o->a, o->id);
+    }
+    return true;
+}
+
+void ow_state_each_open_alert(const ow_state *s,
+                              bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg),
+                              void *arg)
+{
+    open_alert *v = NULL;
+    size_t n = 0, cap = 0, pos = 0;
+    void *val;
+    while (ow_map_next(&s->orders, &pos, NULL, &val)) {
+        const order *o = val;
+        for (int st = 0; st < NSTAGES; st++) {
+            if (!o->c[st].open) continue;
+            ow_interval p[MAX_PAUSES];
+            size_t np = order_pauses(s, o, st, p);
+            const ow_calendar *cal =
+                ow_policy_calendar(s->policy, (ow_stage)st, region_name(s, o->region));
+            if (!collect_open(s, &v, &n, &cap, o->id, o->region, st, false, &o->c[st], p, np, cal))
+                return;
+        }
+    }
+    pos = 0;
+    while (ow_map_next(&s->complaints, &pos, NULL, &val)) {
+        const complaint *c = val;
+        if (!c->c.open) continue;
+        if (!collect_open(s, &v, &n, &cap, c->id, c->region, OW_STAGE_COMPLAINT, true, &c->c, NULL,
+                          0, NULL))
+            return;
+    }
+    if (n) qsort(v, n, sizeof *v, cmp_open_alert); /* map order is not an order to show */
+    for (size_t i = 0; i < n; i++)
+        if (!fn(&v[i].a, ow_acks_get(&s->acks, v[i].id), arg)) break;
+    free(v);
 }
 
 void ow_state_each_urgent(const ow_state *s, size_t k, bool (*fn)(const ow_order_view *, void *),

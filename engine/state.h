@@ -94,6 +94,13 @@ typedef struct ow_order_view {
 /* Fill v for an order; false when unknown. Strings are borrowed from the state. */
 bool ow_state_order(const ow_state *s, const char *order_id, ow_order_view *v);
 
+/* Every open alert (raised, its stage not stopped) as a raise record with its crossing instant,
+ * in (at, id) order; ack is its acknowledgement or NULL. Costs O(open orders + alerts). Stop early
+ * by returning false. The records are valid during the call only. */
+void ow_state_each_open_alert(const ow_state *s,
+                              bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg),
+                              void *arg);
+
 /* Visit the k most urgent open orders (earliest breach of a running clock first), in that order.
  * Costs O(k log k), not O(open orders). */
 void ow_state_each_urgent(const ow_state *s, size_t k, bool (*fn)(const ow_order_view *, void *),

@@ -352,6 +352,43 @@ static void test_late_created_changes_priority(void **st)
     ow_state_free(r);
 }
 
+static bool list_open(const ow_alert *a, const ow_ack *ack, void *arg)
+{
+    char id[OW_ALERT_ID_BUF], at[OW_TIME_TEXT_MAX];
+    ow_alert_id(a, id);
+    ow_time_format(a->at, at);
+    size_t used = strlen(arg);
+    snprintf((char *)arg + used, 4096 - used, "%s @%.8s%s\n", id, at + 11, ack ? " acked" : "");
+    return true;
+}
+
+/* Open alerts, asked of the state: each with its crossing instant, in time order. */
+static void test_open_alerts_listing(void **st)
+{
+    ow_state *s = *st;
+    apply(s, "00:00:00", "order.created", CREATED("emergency", ""));
+    apply(s, "00:00:00", "complaint.created",
+          "\"complaint_id\":\"c9\",\"severity\":\"urgent\",\"category\":\"late\",\"region\":"
+          "\"east\"");
+    ow_state_advance(s, T("00:08:00"));
+    ow_ack ack = {.at = T("00:08:00")};
+    snprintf(ack.by, sizeof ack.by, "li");
+    assert_int_equal(ow_state_ack(s, "sla:c9:complaint:1:50", &ack, NULL), 0);
+    char out[4096] = "";
+    ow_state_each_open_alert(s, list_open, out);
+    assert_string_equal(out, "sla:o1:dispatch:1:50 @00:02:30\n"
+                             "sla:o1:dispatch:1:80 @00:04:00\n"
+                             "sla:o1:dispatch:1:100 @00:05:00\n"
+                             "sla:c9:complaint:1:50 @00:07:30 acked\n"
+                             "sla:o1:dispatch:1:150 @00:07:30\n"
+                             "sla:o1:response:1:50 @00:07:30\n");
+    apply(s, "00:09:00", "order.dispatched", "\"order_id\":\"o1\",\"tech_id\":\"t1\"");
+    apply(s, "00:09:00", "complaint.responded", "\"complaint_id\":\"c9\"");
+    out[0] = '\0';
+    ow_state_each_open_alert(s, list_open, out);
+    assert_string_equal(out, "sla:o1:response:1:50 @00:07:30\n");
+}
+
 /* Acknowledgement: recorded with who and when; unknown or closed alerts are refused. */
 static void test_ack(void **st)
 {
@@ -393,6 +430,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_out_of_order_and_duplicates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_created_changes_priority, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_alerts_listing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

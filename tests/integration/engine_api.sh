@@ -21,16 +21,24 @@ JSON
 "$BIN/opswall-ingest" "$tmp/ev.ndjson" 2>/dev/null
 "$BIN/opswall-engine" > "$tmp/engine.log" 2>&1 &
 ENGINE=$!
-open_has() { R hexists 'ops:{p0}:alerts:open' "$1" | grep -q 1; }
+# open alerts are asked of the engine (requests stream, query=open_alerts)
+open_alerts() {
+  R del 'ops:{p0}:alerts:open' >/dev/null
+  R xadd 'ops:{p0}:requests' '*' query open_alerts >/dev/null
+  wait_for 10 bash -c "redis-cli -s '$tmp/redis/redis.sock' exists 'ops:{p0}:alerts:open' | grep -q 1" || return 1
+  R get 'ops:{p0}:alerts:open'
+}
+open_has() { open_alerts | grep -q "\"id\":\"$1\""; }
 check "dispatch 100 % raised and open" wait_for 10 open_has 'sla:E-1:dispatch:1:100'
 # 10 minutes in: dispatch (5 m) 50/80/100/150 % at 2.5, 4, 5, 7.5 m; response (15 m) 50 % at 7.5 m
 check "each alert once in ops:{p0}:alerts" test "$(R xlen 'ops:{p0}:alerts')" = 5
-R hget 'ops:{p0}:alerts:open' 'sla:E-1:dispatch:1:100' > "$tmp/alert.json"
+open_alerts | python3 -c "import json,sys; print(json.dumps([a for a in json.load(sys.stdin) if a['id']=='sla:E-1:dispatch:1:100'][0]))" > "$tmp/alert.json"
+check "open alerts listed in time order" bash -c "[ \"\$(redis-cli -s '$tmp/redis/redis.sock' get 'ops:{p0}:alerts:open' | python3 -c 'import json,sys; a=json.load(sys.stdin); print(a==sorted(a,key=lambda x:(x[\"at\"],x[\"id\"])))')\" = True ]"
 check "alert names level 2 (supervisor)" test "$(json_get "$tmp/alert.json" '["level"]')" = 2
 check "alert at = created + 5 m" test "$(json_get "$tmp/alert.json" '["at"]')" = "$(date -u -d "@$(( now_s - 300 ))" +%Y-%m-%dT%H:%M:%S.000Z)"
 
 R xadd 'ops:{p0}:acks' '*' id 'sla:E-1:dispatch:1:100' by wang.supervisor note 'team on the way' at "$(( now_s * 1000 ))" >/dev/null
-acked() { R hget 'ops:{p0}:alerts:open' 'sla:E-1:dispatch:1:100' | grep -q '"by":"wang.supervisor"'; }
+acked() { open_alerts | grep -q '"by":"wang.supervisor"'; }
 check "acknowledgement recorded on the open alert" wait_for 10 acked
 R xadd 'ops:{p0}:acks' '*' id 'sla:E-1:dispatch:1:999' by x note y >/dev/null
 check "an unknown alert's acknowledgement is skipped with a message" wait_for 10 grep -q "acknowledgement .* skipped" "$tmp/engine.log"
