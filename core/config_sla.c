@@ -226,6 +226,7 @@ static int parse_calendar(ow_calendar *c, const cJSON *v, const char *path, cons
                           ow_err *err)
 {
     static const char *const keys[] = {"utc_offset", "days", "open", "close", NULL};
+    memset(c, 0, sizeof *c); /* padding too: configs are compared and saved byte for byte */
     if (!cJSON_IsObject(v))
         return bad(err, source, path, "an object with utc_offset, days, open and close", v);
     int rc = only_keys(v, keys, path, source, err);

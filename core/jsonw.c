@@ -90,3 +90,16 @@ char *ow_jsonw_take(ow_jsonw *w)
     ow_jsonw_init(w);
     return text;
 }
+
+void ow_jsonw_reset(ow_jsonw *w)
+{
+    w->out.n = 0;
+    if (w->out.p) w->out.p[0] = '\0';
+    w->need_comma = false;
+}
+
+void ow_jsonw_fini(ow_jsonw *w)
+{
+    ow_buf_fini(&w->out);
+    ow_jsonw_init(w);
+}

@@ -29,6 +29,10 @@ void ow_jsonw_str(ow_jsonw *w, const char *s);
 void ow_jsonw_int(ow_jsonw *w, int64_t v);
 void ow_jsonw_open(ow_jsonw *w);  /* "{" */
 void ow_jsonw_close(ow_jsonw *w); /* "}" */
+/* Empty the text but keep the buffer, for writing many texts one after another. */
+void ow_jsonw_reset(ow_jsonw *w);
+/* Release the buffer. */
+void ow_jsonw_fini(ow_jsonw *w);
 /* The text (NUL-terminated), owned by the caller; NULL on out of memory. Resets w. */
 char *ow_jsonw_take(ow_jsonw *w);
 

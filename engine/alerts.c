@@ -18,8 +18,28 @@ void ow_alert_sla_id(char *out, bool complaint, const char *subject, int stage, 
                      int pct)
 {
     (void)complaint; /* the stage name "complaint" already says what the subject is */
-    snprintf(out, OW_ALERT_ID_BUF, "sla:%s:%s:%d:%d", subject, ow_alert_stage_name(stage), instance,
-             pct);
+    /* by hand, not snprintf: an alert storm builds this id several times per alert */
+    const char *stage_name = ow_alert_stage_name(stage);
+    size_t sl = strlen(subject), tl = strlen(stage_name);
+    if (sl + tl + 32 > OW_ALERT_ID_BUF) sl = OW_ALERT_ID_BUF - tl - 32; /* ids are ≤ 128 chars */
+    char *o = out;
+    memcpy(o, "sla:", 4), o += 4;
+    memcpy(o, subject, sl), o += sl;
+    *o++ = ':';
+    memcpy(o, stage_name, tl), o += tl;
+    const int nums[2] = {instance, pct};
+    for (int i = 0; i < 2; i++) {
+        char tmp[12];
+        int k = 0;
+        unsigned v = (unsigned)nums[i];
+        do
+            tmp[k++] = (char)('0' + v % 10), v /= 10;
+        while (v);
+        *o++ = ':';
+        while (k)
+            *o++ = tmp[--k];
+    }
+    *o = '\0';
 }
 
 void ow_alert_id(const ow_alert *a, char *out)
@@ -31,52 +51,58 @@ void ow_alert_id(const ow_alert *a, char *out)
  * thousands of these, and this is the engine's hottest formatting path. */
 char *ow_alert_format(const ow_alert *a, const ow_ack *ack)
 {
-    static const char *const ops[] = {"raise", "resolve", "ack"};
-    char id[OW_ALERT_ID_BUF], at[OW_TIME_TEXT_MAX];
+    char id[OW_ALERT_ID_BUF];
     ow_alert_id(a, id);
-    ow_time_format(a->at, at);
     ow_jsonw w;
     ow_jsonw_init(&w);
-    ow_jsonw_open(&w);
-    ow_jsonw_key(&w, "id");
-    ow_jsonw_str(&w, id);
-    ow_jsonw_key(&w, "kind");
-    ow_jsonw_str(&w, a->kind == OW_ALERT_SLA ? "sla" : "flag");
-    ow_jsonw_key(&w, "level");
-    ow_jsonw_int(&w, a->level);
-    ow_jsonw_key(&w, "at");
-    ow_jsonw_str(&w, at);
-    ow_jsonw_key(&w, "region");
-    ow_jsonw_str(&w, a->region ? a->region : "");
+    ow_alert_write(&w, a, ack, id);
+    return ow_jsonw_take(&w);
+}
+
+void ow_alert_write(ow_jsonw *w, const ow_alert *a, const ow_ack *ack, const char *id)
+{
+    static const char *const ops[] = {"raise", "resolve", "ack"};
+    char at[OW_TIME_TEXT_MAX];
+    ow_time_format(a->at, at);
+    ow_jsonw_open(w);
+    ow_jsonw_key(w, "id");
+    ow_jsonw_str(w, id);
+    ow_jsonw_key(w, "kind");
+    ow_jsonw_str(w, a->kind == OW_ALERT_SLA ? "sla" : "flag");
+    ow_jsonw_key(w, "level");
+    ow_jsonw_int(w, a->level);
+    ow_jsonw_key(w, "at");
+    ow_jsonw_str(w, at);
+    ow_jsonw_key(w, "region");
+    ow_jsonw_str(w, a->region ? a->region : "");
     if (a->kind == OW_ALERT_SLA) {
-        ow_jsonw_key(&w, "stage");
-        ow_jsonw_str(&w, ow_alert_stage_name(a->stage));
-        ow_jsonw_key(&w, a->complaint ? "complaint_id" : "order_id");
-        ow_jsonw_str(&w, a->subject ? a->subject : "");
-        ow_jsonw_key(&w, "pct");
-        ow_jsonw_int(&w, a->pct);
-        ow_jsonw_key(&w, "target_s");
-        ow_jsonw_int(&w, a->target_ms / 1000);
+        ow_jsonw_key(w, "stage");
+        ow_jsonw_str(w, ow_alert_stage_name(a->stage));
+        ow_jsonw_key(w, a->complaint ? "complaint_id" : "order_id");
+        ow_jsonw_str(w, a->subject ? a->subject : "");
+        ow_jsonw_key(w, "pct");
+        ow_jsonw_int(w, a->pct);
+        ow_jsonw_key(w, "target_s");
+        ow_jsonw_int(w, a->target_ms / 1000);
     }
     if (a->op != OW_ALERT_RAISE) {
-        ow_jsonw_key(&w, "op");
-        ow_jsonw_str(&w, ops[a->op]);
+        ow_jsonw_key(w, "op");
+        ow_jsonw_str(w, ops[a->op]);
     }
     if (ack) {
         char when[OW_TIME_TEXT_MAX];
         ow_time_format(ack->at, when);
-        ow_jsonw_key(&w, "ack");
-        ow_jsonw_open(&w);
-        ow_jsonw_key(&w, "by");
-        ow_jsonw_str(&w, ack->by);
-        ow_jsonw_key(&w, "at");
-        ow_jsonw_str(&w, when);
-        ow_jsonw_key(&w, "note");
-        ow_jsonw_str(&w, ack->note);
-        ow_jsonw_close(&w);
+        ow_jsonw_key(w, "ack");
+        ow_jsonw_open(w);
+        ow_jsonw_key(w, "by");
+        ow_jsonw_str(w, ack->by);
+        ow_jsonw_key(w, "at");
+        ow_jsonw_str(w, when);
+        ow_jsonw_key(w, "note");
+        ow_jsonw_str(w, ack->note);
+        ow_jsonw_close(w);
     }
-    ow_jsonw_close(&w);
-    return ow_jsonw_take(&w);
+    ow_jsonw_close(w);
 }
 
 void ow_acks_init(ow_acks *t)

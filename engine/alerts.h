@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "jsonw.h"
 #include "map.h"
 
 #define OW_STAGE_COMPLAINT OW_STAGE__ORDER_COUNT /* the complaint clock, after the order stages */
@@ -55,6 +56,9 @@ void ow_alert_sla_id(char *out, bool complaint, const char *subject, int stage, 
 
 /* The alert's stable id into out (OW_ALERT_ID_BUF bytes). */
 void ow_alert_id(const ow_alert *a, char *out);
+
+/* Append an alert's JSON to w; id is its ow_alert_id (the caller often has it already). */
+void ow_alert_write(ow_jsonw *w, const ow_alert *a, const ow_ack *ack, const char *id);
 
 /* JSON text of an alert (DESIGN §7 fields; "op" for resolve/ack records). Caller frees with free().
  * ack may be NULL. */

@@ -108,16 +108,21 @@ static int flush_alerts(runner *r, ow_err *err)
     const ow_alert *a = ow_state_outbox(r->model, &n);
     if (!n) return OW_OK;
     int rc = OW_OK, pending = 0;
+    ow_jsonw w; /* one buffer for every alert of the batch: hiredis copies each command */
+    ow_jsonw_init(&w);
     for (size_t i = 0; i < n; i++) {
         char id[OW_ALERT_ID_BUF];
         ow_alert_id(&a[i], id);
         if (a[i].op == OW_ALERT_RAISE && r->written.len && ow_map_get(&r->written, id)) continue;
         const ow_ack *ack =
             a[i].op == OW_ALERT_ACK ? ow_acks_get(ow_state_acks(r->model), id) : NULL;
-        char *json = ow_alert_format(&a[i], ack);
-        if (!json) return ow_err_set(err, OW_ENOMEM, "out of memory");
+        ow_jsonw_reset(&w);
+        ow_alert_write(&w, &a[i], ack, id);
+        if (w.out.oom) {
+            ow_jsonw_fini(&w);
+            return ow_err_set(err, OW_ENOMEM, "out of memory");
+        }
         /* argv form: no format string to parse, lengths known (this loop runs per alert) */
-        size_t idl = strlen(id), jl = strlen(json);
         const char *xadd[] = {"XADD",
                               a[i].op == OW_ALERT_RAISE ? OW_KEY_ALERTS : OW_KEY_ALERT_CHANGES,
                               "MAXLEN",
@@ -127,12 +132,13 @@ static int flush_alerts(runner *r, ow_err *err)
                               "id",
                               id,
                               "d",
-                              json};
-        size_t xlen[] = {4, strlen(xadd[1]), 6, 1, strlen(r->maxlen_text), 1, 2, idl, 1, jl};
+                              w.out.p};
+        size_t xlen[] = {4, strlen(xadd[1]), 6, 1,      strlen(r->maxlen_text), 1,
+                         2, strlen(id),      1, w.out.n};
         redisAppendCommandArgv(r->c, 10, xadd, xlen);
         pending += 1;
-        free(json);
     }
+    ow_jsonw_fini(&w);
     r->deferred += pending; /* replies are read by settle(), with the next round trip */
     ow_state_outbox_clear(r->model);
     r->dirty = true;
