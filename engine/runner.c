@@ -50,7 +50,7 @@ typedef struct runner {
 } runner;
 
 /* Decode one stream entry (fields ts, type, d) and apply it. */
-static int apply_entry(runner *r, const redisReply *entry, int64_t now_ms)
+static int apply_entry(runner *r, const redisReply *entry)
 {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) return OW_EINVAL;
     snprintf(r->last_id, sizeof r->last_id, "%s", entry->element[0]->str);
@@ -65,7 +65,6 @@ static int apply_entry(runner *r, const redisReply *entry, int64_t now_ms)
         ow_warn("stream entry %s skipped: %s", entry->element[0]->str, d ? err.msg : "no field d");
         return OW_OK;
     }
-    (void)now_ms;
     int changed = ow_state_apply(r->model, &r->ev);
     if (changed < 0) return changed;
     if (changed) r->dirty = true;
@@ -278,7 +277,7 @@ static int rebuild(runner *r, const char *after, const char *upto, ow_err *err)
 {
     char from[80] = "-";
     if (strcmp(after, "-") != 0) snprintf(from, sizeof from, "(%s", after);
-    int64_t count = 0, now = ow_clock_wall_ms();
+    int64_t count = 0;
     for (;;) {
         int src = settle(r, err);
         if (src) return src;
@@ -288,7 +287,7 @@ static int rebuild(runner *r, const char *after, const char *upto, ow_err *err)
         size_t n = rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0;
         int rc = OW_OK;
         for (size_t i = 0; i < n && !rc; i++) {
-            rc = apply_entry(r, rep->element[i], now);
+            rc = apply_entry(r, rep->element[i]);
             if (!rc && r->clock == OW_CLOCK_EVENT && ow_state_advance(r->model, engine_now(r)) < 0)
                 rc = OW_ENOMEM;
         }
@@ -423,9 +422,8 @@ static int consume(runner *r, const char *id, bool only_ack, int64_t block_ms, s
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1) {
         const redisReply *entries = rep->element[0]->element[1];
         size_t n = entries->elements;
-        int64_t now = ow_clock_wall_ms();
         for (size_t i = 0; i < n && !rc && !only_ack; i++) {
-            rc = apply_entry(r, entries->element[i], now);
+            rc = apply_entry(r, entries->element[i]);
             /* each event is applied first, then every crossing up to now fires (DESIGN §4) */
             if (!rc && r->clock == OW_CLOCK_EVENT && ow_state_advance(r->model, engine_now(r)) < 0)
                 rc = ow_err_set(err, OW_ENOMEM, "out of memory");

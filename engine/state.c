@@ -337,7 +337,6 @@ static int order_recompute(ow_state *s, order *o, const ow_event *created_ev)
         o->given_prio = (uint8_t)created_ev->priority;
         o->segment = (uint8_t)created_ev->segment;
     }
-    bool was_created = o->created;
     o->created = created != OW_NEVER;
     o->paused = paused;
     o->open =
@@ -354,7 +353,6 @@ static int order_recompute(ow_state *s, order *o, const ow_event *created_ev)
         }
         o->targets_known = true;
     }
-    (void)was_created;
 
     /* each stage's current instance; `ended` is when a previous instance of it ended */
     struct {
@@ -455,7 +453,6 @@ int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
         o->c[st].open = saved[st].open;
         o->c[st].next_valid = false;
         count_open_alerts(s, &o->c[st], +1);
-        (void)0;
     }
     account(s, o, +1);
     return order_schedule(s, o);

@@ -29,7 +29,9 @@
 
 typedef struct child {
     const char *name;
+    char path[PATH_MAX]; /* the program, beside opswall-run */
     const char *argv[MAX_ARGS];
+    int argc;
     int in_fd, out_fd; /* -1 = inherit */
     bool restart;      /* restart when it exits on its own */
     pid_t pid;
@@ -39,13 +41,21 @@ typedef struct child {
 
 static char bindir[PATH_MAX];
 
-static const char *prog(const char *name)
+static void child_arg(child *c, const char *arg)
 {
-    static char paths[8][PATH_MAX];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, PATH_MAX, "%s/%s", bindir, name);
-    return p;
+    if (c->argc < MAX_ARGS - 1) c->argv[c->argc++] = arg; /* argv stays NULL-terminated */
+}
+
+/* The next child: `program` from bindir, with --config when one was given. */
+static child *child_add(child *kids, int *nk, const char *name, const char *program, bool restart,
+                        const char *config)
+{
+    child *c = &kids[(*nk)++];
+    *c = (child){.name = name, .in_fd = -1, .out_fd = -1, .restart = restart};
+    snprintf(c->path, sizeof c->path, "%s/%s", bindir, program);
+    child_arg(c, c->path);
+    if (config[0]) child_arg(c, "--config"), child_arg(c, config);
+    return c;
 }
 
 static pid_t start(child *c)
@@ -178,48 +188,34 @@ int main(int argc, char **argv)
     if (config_path && !realpath(config_path, cfgabs)) cfgabs[0] = '\0';
     child kids[6];
     int nk = 0;
-#define CHILD(nm, restart_)                                                                        \
-    (kids[nk] = (child){.name = nm, .in_fd = -1, .out_fd = -1, .restart = restart_}, &kids[nk++])
-#define WITH_CONFIG(c, k) ((cfgabs[0] ? ((c)->argv[k++] = "--config", (c)->argv[k++] = cfgabs) : 0))
-    int k;
-    child *c = CHILD("engine", true);
-    k = 0, c->argv[k++] = prog("opswall-engine"), WITH_CONFIG(c, k);
+    child *c = child_add(kids, &nk, "engine", "opswall-engine", true, cfgabs);
     /* simulated time running faster than the wall clock, or an old file: SLA clocks follow the
      * events' own time (DESIGN §2), not the wall clock */
-    if (speed || events) c->argv[k++] = "--clock", c->argv[k++] = "event";
-    if (feed) {
-        c = CHILD("feed", true);
-        k = 0, c->argv[k++] = prog("opswall-feed"), WITH_CONFIG(c, k);
-    }
-    if (wallboard) {
-        c = CHILD("wallboard", true);
-        k = 0, c->argv[k++] = prog("opswall-wallboard"), WITH_CONFIG(c, k);
-    }
+    if (speed || events) child_arg(c, "--clock"), child_arg(c, "event");
+    if (feed) child_add(kids, &nk, "feed", "opswall-feed", true, cfgabs);
+    if (wallboard) child_add(kids, &nk, "wallboard", "opswall-wallboard", true, cfgabs);
     int pipefd[2] = {-1, -1};
     if (events) {
-        c = CHILD("ingest", false);
-        k = 0, c->argv[k++] = prog("opswall-ingest"), WITH_CONFIG(c, k);
-        c->argv[k++] = events;
+        c = child_add(kids, &nk, "ingest", "opswall-ingest", false, cfgabs);
+        child_arg(c, events);
     } else if (sim) {
         if (pipe(pipefd)) {
             ow_error("pipe: %s", strerror(errno));
             return 1;
         }
-        c = CHILD("simulator", false);
-        k = 0, c->argv[k++] = prog("opswall-sim");
-        c->argv[k++] = "--scenario", c->argv[k++] = scenario, c->argv[k++] = "--seed",
-        c->argv[k++] = seed;
+        c = child_add(kids, &nk, "simulator", "opswall-sim", false, "");
+        child_arg(c, "--scenario"), child_arg(c, scenario);
+        child_arg(c, "--seed"), child_arg(c, seed);
         if (speed)
-            c->argv[k++] = "--speed", c->argv[k++] = speed;
+            child_arg(c, "--speed"), child_arg(c, speed);
         else
-            c->argv[k++] = "--realtime";
+            child_arg(c, "--realtime");
         /* a demo should move: a busy command center's rate, not the quiet default */
-        c->argv[k++] = "--orders-per-hour", c->argv[k++] = orders_per_hour;
-        c->argv[k++] = "--techs", c->argv[k++] = techs;
+        child_arg(c, "--orders-per-hour"), child_arg(c, orders_per_hour);
+        child_arg(c, "--techs"), child_arg(c, techs);
         c->out_fd = pipefd[1];
-        c = CHILD("ingest", false);
-        k = 0, c->argv[k++] = prog("opswall-ingest"), WITH_CONFIG(c, k);
-        c->argv[k++] = "-";
+        c = child_add(kids, &nk, "ingest", "opswall-ingest", false, cfgabs);
+        child_arg(c, "-");
         c->in_fd = pipefd[0];
     }
     for (int i = 0; i < nk; i++)
