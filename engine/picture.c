@@ -76,6 +76,12 @@ static char *finish(cJSON *root, bool ok)
 
 char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode)
 {
+    return ow_picture_snapshot_at(s, seq, now_ms, mode, NULL);
+}
+
+char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                             const char *stream_last)
+{
     const ow_state_totals *t = ow_state_totals_get(s);
     cJSON *root = cJSON_CreateObject(), *open, *x;
     if (!root) return NULL;
@@ -122,6 +128,7 @@ char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mod
              cJSON_AddNumberToObject(e, "level", u->level) && add_time(e, "next_at", u->next_at) &&
              cJSON_AddNumberToObject(e, "next_pct", u->next_pct);
     }
+    if (ok && stream_last) ok = cJSON_AddStringToObject(root, "stream_last", stream_last) != NULL;
     return finish(root, ok);
 }
 

@@ -17,6 +17,12 @@
 /* Snapshot JSON; caller frees with free(). NULL on out of memory. */
 char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode);
 
+/* The same, adding "stream_last": the last ops:{p0}:events entry the picture contains, which only
+ * the edge knows (NULL = leave it out); readers use it to tell which appended events it reflects.
+ */
+char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                             const char *stream_last);
+
 /* One order's detail (stages, clocks, alerts) as JSON, or NULL when unknown / out of memory. */
 char *ow_picture_order(const ow_state *s, const char *order_id, int64_t now_ms);
 

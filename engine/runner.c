@@ -190,17 +190,9 @@ static int publish(runner *r, int64_t now_ms, bool full, ow_err *err)
 {
     int src = settle(r, err);
     if (src) return src;
-    char *pic = ow_picture_snapshot(r->model, r->seq + 1, now_ms,
-                                    r->clock == OW_CLOCK_EVENT ? OW_MODE_REPLAY : OW_MODE_LIVE);
-    /* the edge adds what only it knows: the last stream entry the picture contains, so a reader
-     * can tell exactly which appended events it reflects (bench/latency.c measures with it) */
-    size_t plen = pic ? strlen(pic) : 0;
-    char *snap = plen ? malloc(plen + sizeof r->last_id + 32) : NULL;
-    if (snap) {
-        memcpy(snap, pic, plen - 1); /* without the closing brace */
-        snprintf(snap + plen - 1, sizeof r->last_id + 32, ",\"stream_last\":\"%s\"}", r->last_id);
-    }
-    free(pic);
+    char *snap = ow_picture_snapshot_at(r->model, r->seq + 1, now_ms,
+                                        r->clock == OW_CLOCK_EVENT ? OW_MODE_REPLAY : OW_MODE_LIVE,
+                                        r->last_id);
     if (!snap) return ow_err_set(err, OW_ENOMEM, "out of memory");
     char *delta = r->last_snapshot ? ow_delta_make(r->last_snapshot, strlen(r->last_snapshot), snap,
                                                    strlen(snap), NULL)
