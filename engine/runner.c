@@ -20,6 +20,7 @@
 #include "map.h"
 #include "picture.h"
 #include "policy.h"
+#include "replay.h"
 #include "state.h"
 
 #define HEARTBEAT_MS 5000
@@ -47,6 +48,9 @@ typedef struct runner {
     pid_t ckpt_pid; /* background checkpoint writer, 0 = none */
     char maxlen_text[24]; /* streams.events_maxlen as text, for the alert streams' MAXLEN ~ */
     char alerts_id[OW_CHECKPOINT_CURSOR_MAX]; /* start-up: where the checkpoint's alerts end */
+    ow_replay replay;                         /* OW_CLOCK_SPEED: the descriptor, once read */
+    bool have_replay;
+    int64_t replay_read_ms; /* when it was last looked for (monotonic) */
 } runner;
 
 /* Decode one stream entry (fields ts, type, d) and apply it. */
@@ -71,11 +75,33 @@ static int apply_entry(runner *r, const redisReply *entry)
     return OW_OK;
 }
 
-/* The engine's now: the wall clock live, the latest event time in event-time mode. */
+/* The engine's now: the wall clock live, the latest event time in event-time mode, the replay
+ * clock in an N× replay (the latest event time until its descriptor is known). */
 static int64_t engine_now(const runner *r)
 {
-    return r->clock == OW_CLOCK_EVENT ? ow_state_totals_get(r->model)->last_event_ms
-                                      : ow_clock_wall_ms();
+    if (r->clock == OW_CLOCK_WALL) return ow_clock_wall_ms();
+    if (r->clock == OW_CLOCK_SPEED && r->have_replay)
+        return ow_replay_now(&r->replay, ow_clock_wall_ms());
+    return ow_state_totals_get(r->model)->last_event_ms;
+}
+
+/* N× replay: (re)read the descriptor the feeder wrote, at most once a second. */
+static void read_replay(runner *r)
+{
+    if (r->clock != OW_CLOCK_SPEED || ow_clock_mono_ms() - r->replay_read_ms < 1000) return;
+    r->replay_read_ms = ow_clock_mono_ms();
+    redisReply *rep = redisCommand(r->c, "GET %s", OW_KEY_REPLAY);
+    ow_replay rp;
+    ow_err err;
+    if (rep && rep->type == REDIS_REPLY_STRING) {
+        if (ow_replay_parse(rep->str, rep->len, &rp, &err) == OW_OK) {
+            if (!r->have_replay || memcmp(&rp, &r->replay, sizeof rp) != 0) r->dirty = true;
+            r->replay = rp, r->have_replay = true;
+        } else {
+            ow_warn("%s: %s", OW_KEY_REPLAY, err.msg);
+        }
+    }
+    if (rep) freeReplyObject(rep);
 }
 
 /* Read the replies of the writes sent without waiting (alerts, XACK). They share one round trip
@@ -190,9 +216,12 @@ static int publish(runner *r, int64_t now_ms, bool full, ow_err *err)
 {
     int src = settle(r, err);
     if (src) return src;
-    char *snap = ow_picture_snapshot_at(r->model, r->seq + 1, now_ms,
-                                        r->clock == OW_CLOCK_EVENT ? OW_MODE_REPLAY : OW_MODE_LIVE,
-                                        r->last_id);
+    char *snap =
+        r->clock == OW_CLOCK_SPEED && r->have_replay
+            ? ow_picture_snapshot_replay(r->model, r->seq + 1, now_ms, r->last_id, &r->replay)
+            : ow_picture_snapshot_at(r->model, r->seq + 1, now_ms,
+                                     r->clock == OW_CLOCK_WALL ? OW_MODE_LIVE : OW_MODE_REPLAY,
+                                     r->last_id);
     if (!snap) return ow_err_set(err, OW_ENOMEM, "out of memory");
     char *delta = r->last_snapshot ? ow_delta_make(r->last_snapshot, strlen(r->last_snapshot), snap,
                                                    strlen(snap), NULL)
@@ -420,7 +449,7 @@ static int consume(runner *r, const char *id, bool only_ack, int64_t block_ms, s
             if (!rc && r->clock == OW_CLOCK_EVENT && ow_state_advance(r->model, engine_now(r)) < 0)
                 rc = ow_err_set(err, OW_ENOMEM, "out of memory");
         }
-        if (!rc && !only_ack && r->clock == OW_CLOCK_WALL &&
+        if (!rc && !only_ack && r->clock != OW_CLOCK_EVENT &&
             ow_state_advance(r->model, engine_now(r)) < 0)
             rc = ow_err_set(err, OW_ENOMEM, "out of memory");
         /* alerts are in Redis before their events are acknowledged: a crash re-applies the
@@ -578,7 +607,8 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     do { /* entries delivered to us before a restart are already in the rebuilt model */
         if ((rc = consume(r, "0", true, -1, &got, err))) return rc;
     } while (got && !*stop);
-    if (r->clock == OW_CLOCK_WALL && ow_state_advance(r->model, engine_now(r)) < 0)
+    read_replay(r);
+    if (r->clock != OW_CLOCK_EVENT && ow_state_advance(r->model, engine_now(r)) < 0)
         return ow_err_set(err, OW_ENOMEM, "out of memory");
     if ((rc = flush_alerts(r, err))) return rc;
     /* from here on every raise is new: the run that died cannot have written it */
@@ -589,10 +619,17 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     r->last_checkpoint_ms = ow_clock_mono_ms();
     while (!*stop) {
         int64_t block = r->cfg->engine.block_ms;
-        if (r->clock == OW_CLOCK_WALL) { /* wake for the next crossing even with no events */
+        read_replay(r);
+        if (r->clock != OW_CLOCK_EVENT) { /* wake for the next crossing even with no events */
             int64_t due = ow_state_next_due(r->model), now = ow_clock_wall_ms();
+            if (due != OW_NEVER && r->clock == OW_CLOCK_SPEED)
+                due = r->have_replay ? ow_replay_wall_at(&r->replay, due) : OW_NEVER;
             if (due != OW_NEVER && due - now < block) block = due > now ? due - now : 1;
         }
+        /* the replayed clock moves without events: the board shows it (and its progress) */
+        if (r->clock == OW_CLOCK_SPEED && r->have_replay &&
+            ow_clock_mono_ms() - r->last_delta_ms >= r->cfg->engine.publish_interval_ms)
+            r->dirty = true;
         if ((rc = consume(r, ">", false, block, &got, err))) return rc;
         if ((rc = side_channels(r, err))) return rc;
         /* deltas as often as engine.delta_interval; the full snapshot at most every
