@@ -175,6 +175,15 @@ static int by_time(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* The UTC instant of local midnight starting the day of `utc_ms`, `days_after` days later. */
+static int64_t local_midnight(const ow_tz *tz, int64_t utc_ms, int days_after)
+{
+    const int64_t day = 86400000;
+    int64_t local = utc_ms + (int64_t)ow_tz_offset(tz, utc_ms / 1000) * 1000;
+    int64_t midnight = (local / day - (local % day < 0) + days_after) * day;
+    return ow_tz_local_to_utc(tz, midnight, NULL);
+}
+
 /* --speed: write the descriptor, then append each event when its time plays. */
 static int pace(import *im, redisContext *c, ow_err *err)
 {
@@ -186,6 +195,9 @@ static int pace(import *im, redisContext *c, ow_err *err)
         }
     if (rp.start_ms == INT64_MAX)
         return ow_err_set(err, OW_EINVAL, "%s: no rows to replay", im->source);
+    /* whole local days: the export's five calendar days play as five days (24 min at 300×) */
+    rp.start_ms = local_midnight(im->tz, rp.start_ms, 0);
+    rp.end_ms = local_midnight(im->tz, rp.end_ms, 1);
     rp.wall_start_ms = ow_clock_wall_ms() + 1000; /* the engine sees it before the first event */
     char text[OW_REPLAY_TEXT_MAX], t0[OW_TIME_TEXT_MAX], t1[OW_TIME_TEXT_MAX];
     ow_replay_format(&rp, text);
