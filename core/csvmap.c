@@ -143,8 +143,8 @@ static int vmap_parse(vmap *out, const cJSON *v, const char *path, int (*lookup)
         if (lookup) {
             val = cJSON_IsString(e) ? lookup(e->valuestring) : -1;
             if (val < 0) return bad(err, source, p, want, e);
-        } else if (!text_ok(e, OW_NAME_BUF)) {
-            return bad(err, source, p, want, e);
+        } else if (!cJSON_IsString(e) || strlen(e->valuestring) >= OW_NAME_BUF) {
+            return bad(err, source, p, want, e); /* "" = no region: locate by coordinates */
         }
         if (allow_star && strcmp(e->string, "*") == 0) {
             out->fallback = val;
@@ -312,7 +312,9 @@ int ow_csvmap_parse(const char *text, size_t len, const char *source, ow_csvmap 
         goto out;
     const cJSON *rv = ow_json_get(root, "region_values");
     if (rv && (rc = vmap_parse(&m->region_values, rv, "region_values", NULL,
-                               "a region id (1-64 characters)", false, source, err)))
+                               "a region id (up to 64 characters; \"\" = find it by the "
+                               "coordinates)",
+                               false, source, err)))
         goto out;
     const cJSON *pr = ow_json_get(root, "priority");
     if (pr) {
@@ -679,6 +681,8 @@ int ow_csvmap_row_make(const ow_csvmap *m, const ow_csv_record *r, const ow_tz *
     if (m->column[OW_COL_REGION]) {
         char v[TEXT_MAX];
         field_copy(m, r, OW_COL_REGION, v, sizeof v);
+        const pair *blank = v[0] ? vmap_find(&m->region_values, v) : NULL;
+        if (blank && !blank->text_value[0]) v[0] = '\0'; /* a value that means "unknown" */
         if (v[0]) {
             const pair *pr = vmap_find(&m->region_values, v);
             if (pr)
