@@ -3,3 +3,6 @@
 add_test(NAME integration.city_import
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/city_import.sh ${CMAKE_BINARY_DIR}/bin)
 set_tests_properties(integration.city_import PROPERTIES LABELS integration TIMEOUT 300)
+add_test(NAME integration.city_replay
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/city_replay.sh ${CMAKE_BINARY_DIR}/bin)
+set_tests_properties(integration.city_replay PROPERTIES LABELS integration TIMEOUT 180)
