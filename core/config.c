@@ -106,6 +106,8 @@ static const setting settings[] = {
      NULL},
     {"city.name_property", C_STR, AT(city.name_property), 1, 0, "\"id\"", NULL},
     {"city.events", C_STR, AT(city.events), 0, 0, "\"assets/cities/sample/events.ndjson\"", NULL},
+    {"city.csv", C_STR, AT(city.csv), 0, 0, "\"\"", NULL},
+    {"city.mapping", C_STR, AT(city.mapping), 0, 0, "\"\"", NULL},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

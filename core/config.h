@@ -54,6 +54,8 @@ typedef struct ow_sla_override {
     int raise;                                /* priority steps towards emergency (0 = none) */
     int scale_pct;                            /* targets × scale_pct / 100 (100 = unchanged) */
     int64_t target_ms[OW_STAGE__ORDER_COUNT]; /* 0 = unchanged */
+    bool only_stages; /* "stages" given: only the stages in `stages` run for matching orders */
+    uint32_t stages;  /* bit per ow_stage (an order class with no dispatch has no dispatch clock) */
 } ow_sla_override;
 
 typedef struct ow_config {
@@ -114,6 +116,8 @@ typedef struct ow_config {
         char regions[OW_CFG_STR]; /* GeoJSON FeatureCollection */
         char name_property[64];   /* feature property that names a region */
         char events[OW_CFG_STR];  /* sample events for the demo */
+        char csv[OW_CFG_STR]; /* a real city's CSV export ("" = none), replayed by opswall-run */
+        char mapping[OW_CFG_STR]; /* its column mapping (config/mappings/...json) */
     } city;
 } ow_config;
 
