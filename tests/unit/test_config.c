@@ -281,7 +281,7 @@ static void test_unknown_keys(void **state)
     const char *t = "{\"redsi\":{}}";
     assert_int_equal(ow_config_parse(&a, t, strlen(t), "opswall.json", &err), OW_EINVAL);
     assert_string_equal(err.msg, "opswall.json: redsi: unknown key (a typo?); known keys: redis, "
-                                 "streams, ingest, engine, feed, wallboard, sla, city");
+                                 "cluster, streams, ingest, engine, feed, wallboard, sla, city");
     expect_error("{\"sla\":{\"emergncy\":{\"dispatch\":\"5m\"}}}",
                  "config: sla.emergncy: unknown key (a typo?); known keys in sla: emergency, "
                  "important, general, complaint, pause, overrides, business_hours");
@@ -299,7 +299,7 @@ static void test_unknown_keys(void **state)
                  "name_property, events");
     /* keys are case-sensitive */
     expect_error("{\"Feed\":{}}", "config: Feed: unknown key (a typo?); known keys: redis, "
-                                  "streams, ingest, engine, feed, wallboard, sla, city");
+                                  "cluster, streams, ingest, engine, feed, wallboard, sla, city");
     /* base_dir is set by the loader, not by the file */
     ow_config_defaults(&a);
     assert_int_equal(parse(&a, "{\"base_dir\":\"/x\"}"), OW_EINVAL);
