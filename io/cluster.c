@@ -45,9 +45,9 @@ typedef struct cmd {
     char key[64]; /* the routing key, cut, for messages */
     int slot;
     int state;
-    int ask;      /* ASK: connection index for the next try, or -1 */
+    int ask; /* ASK: connection index for the next try, or -1 */
     int redirects;
-    int sent_on;  /* this round: connection index it was written to, or -1 */
+    int sent_on; /* this round: connection index it was written to, or -1 */
     redisReply *reply;
     int acked;
 } cmd;
@@ -136,8 +136,8 @@ static int load_map_from(ow_cluster *c, int i, ow_err *err)
     if (!ctx) return OW_EREDIS;
     redisReply *r = redisCommand(ctx, "CLUSTER SHARDS");
     if (!r) {
-        ow_err_set(err, OW_EREDIS, "%s:%d: CLUSTER SHARDS: %s", c->conns[i].host,
-                   c->conns[i].port, ctx->errstr[0] ? ctx->errstr : "no reply");
+        ow_err_set(err, OW_EREDIS, "%s:%d: CLUSTER SHARDS: %s", c->conns[i].host, c->conns[i].port,
+                   ctx->errstr[0] ? ctx->errstr : "no reply");
         conn_drop(&c->conns[i]);
         return OW_EREDIS;
     }
@@ -152,10 +152,9 @@ static int load_map_from(ow_cluster *c, int i, ow_err *err)
             conn_drop(&c->conns[i]);
             return OW_EREDIS;
         }
-        rc = r->type == REDIS_REPLY_ERROR
-                 ? ow_err_set(err, OW_EREDIS, "%s:%d: CLUSTER SLOTS: %s", c->conns[i].host,
-                              c->conns[i].port, r->str)
-                 : ow_slotmap_from_slots(c->spare, r, err);
+        rc = r->type == REDIS_REPLY_ERROR ? ow_err_set(err, OW_EREDIS, "%s:%d: CLUSTER SLOTS: %s",
+                                                       c->conns[i].host, c->conns[i].port, r->str)
+                                          : ow_slotmap_from_slots(c->spare, r, err);
     } else if (r->type == REDIS_REPLY_ERROR) {
         rc = ow_err_set(err, OW_EREDIS, "%s:%d: CLUSTER SHARDS: %s", c->conns[i].host,
                         c->conns[i].port, r->str);
@@ -231,7 +230,8 @@ int ow_cluster_open(const ow_redis_target *seed, const ow_cluster_opts *opts, ow
     if (!c->enabled) {
         /* one node serves every slot */
         int node = ow_slotmap_add_node(c->map, host, port, true);
-        for (int s = 0; s < OW_CLUSTER_SLOTS; s++) c->map->owner[s] = (int16_t)node;
+        for (int s = 0; s < OW_CLUSTER_SLOTS; s++)
+            c->map->owner[s] = (int16_t)node;
     } else if (seed->is_unix || seed->db != 0) {
         rc = ow_err_set(err, OW_EINVAL,
                         "redis url: the server at %s is a Redis Cluster node: use "
@@ -251,7 +251,8 @@ int ow_cluster_open(const ow_redis_target *seed, const ow_cluster_opts *opts, ow
 void ow_cluster_free(ow_cluster *c)
 {
     if (!c) return;
-    for (int i = 0; i < c->nconns; i++) conn_drop(&c->conns[i]);
+    for (int i = 0; i < c->nconns; i++)
+        conn_drop(&c->conns[i]);
     free(c->conns);
     free(c->map);
     free(c->spare);
@@ -405,8 +406,8 @@ static void fail_cmd(cmd *m, ow_err *first, int code, const char *fmt, ...)
 }
 
 /* Handle one reply of command m read from connection k. Takes the reply. */
-static void sort_reply(ow_cluster *c, ow_cluster_batch *b, cmd *m, int k, redisReply *r,
-                       why *w, ow_err *first)
+static void sort_reply(ow_cluster *c, ow_cluster_batch *b, cmd *m, int k, redisReply *r, why *w,
+                       ow_err *first)
 {
     (void)b;
     if (r->type == REDIS_REPLY_ERROR && (starts(r, "MOVED") || starts(r, "ASK"))) {
@@ -435,8 +436,8 @@ static void sort_reply(ow_cluster *c, ow_cluster_batch *b, cmd *m, int k, redisR
     if (r->type == REDIS_REPLY_ERROR && (starts(r, "TRYAGAIN") || starts(r, "CLUSTERDOWN") ||
                                          starts(r, "LOADING") || starts(r, "MASTERDOWN"))) {
         /* a migration or a failover is under way: the same command later */
-        ow_err_set(&w->err, OW_EAGAIN, "slot %d (key %s): %s (from %s:%d)", m->slot, m->key,
-                   r->str, c->conns[k].host, c->conns[k].port);
+        ow_err_set(&w->err, OW_EAGAIN, "slot %d (key %s): %s (from %s:%d)", m->slot, m->key, r->str,
+                   c->conns[k].host, c->conns[k].port);
         w->wait = true;
         if (!starts(r, "TRYAGAIN")) c->stale = true;
         freeReplyObject(r);
@@ -456,9 +457,8 @@ static const char asking[] = "*1\r\n$6\r\nASKING\r\n";
 
 int ow_cluster_batch_exec(ow_cluster *c, ow_cluster_batch *b, ow_err *err)
 {
-    int64_t deadline = ow_clock_mono_ms() +
-                       (c->opts.retry_for_ms > c->opts.timeout_ms ? c->opts.retry_for_ms
-                                                                  : c->opts.timeout_ms);
+    /* redirections alone never wait (they are bounded by MAX_REDIRECTS); pauses stop here */
+    int64_t deadline = ow_clock_mono_ms() + c->opts.retry_for_ms;
     if (b->n == 0) return OW_OK;
     int pause_ms = PAUSE_MIN_MS;
     ow_err first;
@@ -468,8 +468,8 @@ int ow_cluster_batch_exec(ow_cluster *c, ow_cluster_batch *b, ow_err *err)
     char *wait_buf = NULL;
     int wait_len = 0;
     if (b->wait_replicas) {
-        wait_len = redisFormatCommand(&wait_buf, "WAIT %d %lld", b->wait_replicas,
-                                      (long long)b->wait_ms);
+        wait_len =
+            redisFormatCommand(&wait_buf, "WAIT %d %lld", b->wait_replicas, (long long)b->wait_ms);
         if (wait_len < 0) return ow_err_set(err, OW_ENOMEM, "cluster: out of memory");
     }
     int *used = NULL; /* connections written to this round */
@@ -526,7 +526,8 @@ int ow_cluster_batch_exec(ow_cluster *c, ow_cluster_batch *b, ow_err *err)
             redisAppendFormattedCommand(ctx, m->buf, m->len);
             m->sent_on = k;
             bool seen = false;
-            for (int u = 0; u < nused; u++) seen = seen || used[u] == k;
+            for (int u = 0; u < nused; u++)
+                seen = seen || used[u] == k;
             if (!seen) used[nused++] = k;
         }
         if (!pending) break;
@@ -559,8 +560,10 @@ int ow_cluster_batch_exec(ow_cluster *c, ow_cluster_batch *b, ow_err *err)
                 if (!broken && redisGetReply(ctx, (void **)&r) != REDIS_OK) broken = true;
                 if (broken) {
                     if (r) freeReplyObject(r);
-                    ow_err_set(&w.err, OW_EREDIS, "slot %d (key %s): connection to %s:%d lost: "
-                               "%s", m->slot, m->key, c->conns[k].host, c->conns[k].port,
+                    ow_err_set(&w.err, OW_EREDIS,
+                               "slot %d (key %s): connection to %s:%d lost: "
+                               "%s",
+                               m->slot, m->key, c->conns[k].host, c->conns[k].port,
                                ctx->errstr[0] ? ctx->errstr : "no reply");
                     w.wait = true;
                     c->stale = true;
@@ -590,23 +593,20 @@ int ow_cluster_batch_exec(ow_cluster *c, ow_cluster_batch *b, ow_err *err)
         }
         /* 4. anything left? */
         bool left = false;
-        for (int i = 0; i < b->n; i++) left = left || b->v[i].state == CMD_PENDING;
+        for (int i = 0; i < b->n; i++)
+            left = left || b->v[i].state == CMD_PENDING;
         if (!left) break;
-        if (ow_clock_mono_ms() >= deadline) {
+        if (!w.wait) continue; /* redirected: resend at once */
+        if (ow_clock_mono_ms() + pause_ms > deadline) {
             for (int i = 0; i < b->n; i++)
                 if (b->v[i].state == CMD_PENDING)
                     fail_cmd(&b->v[i], &first, w.err.code ? w.err.code : OW_ETIMEOUT,
-                             "cluster: gave up after %lld ms: %s",
-                             (long long)(c->opts.retry_for_ms > c->opts.timeout_ms
-                                             ? c->opts.retry_for_ms
-                                             : c->opts.timeout_ms),
-                             w.err.code ? w.err.msg : "commands still redirected");
+                             "cluster: gave up after retrying for %lld ms (cluster.retry_for): "
+                             "%s",
+                             (long long)c->opts.retry_for_ms, w.err.msg);
             break;
         }
-        if (w.wait)
-            pause_round(&pause_ms);
-        else
-            pause_ms = PAUSE_MIN_MS;
+        pause_round(&pause_ms);
     }
     free(used);
     redisFreeCommand(wait_buf);

@@ -7,7 +7,8 @@
 void ow_slotmap_init(ow_slotmap *m)
 {
     m->nnodes = 0;
-    for (int i = 0; i < OW_CLUSTER_SLOTS; i++) m->owner[i] = -1;
+    for (int i = 0; i < OW_CLUSTER_SLOTS; i++)
+        m->owner[i] = -1;
 }
 
 static const char *type_name(const redisReply *r)
@@ -76,9 +77,11 @@ static int claim(ow_slotmap *m, long long lo, long long hi, int node, const char
 {
     for (long long s = lo; s <= hi; s++) {
         if (m->owner[s] >= 0 && m->owner[s] != node)
-            return ow_err_set(err, OW_EINVAL, "%s: slot %lld is claimed by two masters (%s:%d and "
-                              "%s:%d)", where, s, m->nodes[m->owner[s]].host,
-                              m->nodes[m->owner[s]].port, m->nodes[node].host, m->nodes[node].port);
+            return ow_err_set(err, OW_EINVAL,
+                              "%s: slot %lld is claimed by two masters (%s:%d and "
+                              "%s:%d)",
+                              where, s, m->nodes[m->owner[s]].host, m->nodes[m->owner[s]].port,
+                              m->nodes[node].host, m->nodes[node].port);
         m->owner[s] = (int16_t)node;
     }
     return OW_OK;
@@ -162,8 +165,10 @@ static int decode_shard(ow_slotmap *m, const redisReply *sh, size_t si, ow_err *
         if (str_is(sh->element[i], "nodes")) nodes = sh->element[i + 1];
     }
     if (!slots || slots->type != REDIS_REPLY_ARRAY || slots->elements % 2)
-        return ow_err_set(err, OW_EINVAL, "%s: \"slots\": expected an array of start, end pairs, "
-                          "got %s", where, type_name(slots));
+        return ow_err_set(err, OW_EINVAL,
+                          "%s: \"slots\": expected an array of start, end pairs, "
+                          "got %s",
+                          where, type_name(slots));
     if (!nodes || nodes->type != REDIS_REPLY_ARRAY)
         return ow_err_set(err, OW_EINVAL, "%s: \"nodes\": expected an array, got %s", where,
                           type_name(nodes));
@@ -194,8 +199,10 @@ static int decode_shard(ow_slotmap *m, const redisReply *sh, size_t si, ow_err *
         long long lo, hi;
         if (!is_int(slots->element[i], 0, OW_CLUSTER_SLOTS - 1, &lo) ||
             !is_int(slots->element[i + 1], 0, OW_CLUSTER_SLOTS - 1, &hi) || lo > hi)
-            return ow_err_set(err, OW_EINVAL, "%s: \"slots\" pair %zu: expected start <= end, "
-                              "both integers from 0 to 16383", where, i / 2);
+            return ow_err_set(err, OW_EINVAL,
+                              "%s: \"slots\" pair %zu: expected start <= end, "
+                              "both integers from 0 to 16383",
+                              where, i / 2);
         int rc = claim(m, lo, hi, master, where, err);
         if (rc) return rc;
     }
@@ -209,7 +216,8 @@ int ow_slotmap_from_shards(ow_slotmap *m, const redisReply *r, ow_err *err)
     if (!r || r->type != REDIS_REPLY_ARRAY)
         rc = ow_err_set(err, OW_EINVAL, "CLUSTER SHARDS: expected an array of shards, got %s",
                         type_name(r));
-    for (size_t i = 0; !rc && i < r->elements; i++) rc = decode_shard(m, r->element[i], i, err);
+    for (size_t i = 0; !rc && i < r->elements; i++)
+        rc = decode_shard(m, r->element[i], i, err);
     if (rc) ow_slotmap_init(m);
     return rc;
 }
@@ -254,14 +262,18 @@ int ow_slotmap_from_slots(ow_slotmap *m, const redisReply *r, ow_err *err)
         snprintf(where, sizeof where, "CLUSTER SLOTS: range %zu", i);
         long long lo, hi;
         if (!e || e->type != REDIS_REPLY_ARRAY || e->elements < 3) {
-            rc = ow_err_set(err, OW_EINVAL, "%s: expected [start, end, master, replicas...], got "
-                            "%s", where, type_name(e));
+            rc = ow_err_set(err, OW_EINVAL,
+                            "%s: expected [start, end, master, replicas...], got "
+                            "%s",
+                            where, type_name(e));
             break;
         }
         if (!is_int(e->element[0], 0, OW_CLUSTER_SLOTS - 1, &lo) ||
             !is_int(e->element[1], 0, OW_CLUSTER_SLOTS - 1, &hi) || lo > hi) {
-            rc = ow_err_set(err, OW_EINVAL, "%s: expected start <= end, both integers from 0 to "
-                            "16383", where);
+            rc = ow_err_set(err, OW_EINVAL,
+                            "%s: expected start <= end, both integers from 0 to "
+                            "16383",
+                            where);
             break;
         }
         int master = -1;

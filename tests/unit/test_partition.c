@@ -84,7 +84,8 @@ static void test_partition_hash_frozen(void **state)
         assert_true(p >= 0 && p < 3);
         seen[p]++;
     }
-    for (int p = 0; p < 3; p++) assert_true(seen[p] > 250);
+    for (int p = 0; p < 3; p++)
+        assert_true(seen[p] > 250);
 }
 
 static void test_keys(void **state)
@@ -191,9 +192,12 @@ static void test_table_malformed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_crc16_known),   cmocka_unit_test(test_hash_tags),
-        cmocka_unit_test(test_partition_hash_frozen), cmocka_unit_test(test_keys),
-        cmocka_unit_test(test_table),         cmocka_unit_test(test_table_malformed),
+        cmocka_unit_test(test_crc16_known),
+        cmocka_unit_test(test_hash_tags),
+        cmocka_unit_test(test_partition_hash_frozen),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_table_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
