@@ -7,8 +7,7 @@
 void ow_slotmap_init(ow_slotmap *m)
 {
     m->nnodes = 0;
-    for (int i = 0; i < OW_CLUSTER_SLOTS; i++)
-        m->owner[i] = -1;
+    memset(m->owner, 0xff, sizeof m->owner); /* every int16_t is -1 */
 }
 
 static const char *type_name(const redisReply *r)

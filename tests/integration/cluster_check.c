@@ -9,6 +9,7 @@
  *   ask         mid-migration: a migrated key is reached through ASK + ASKING, a key still on the
  *               source is served there, the map is not changed by ASK; a two-key command across
  *               the split gets TRYAGAIN until the retry window ends
+ *   place       io/reshard moves partition slots (keys included) so 3 partitions use 3 masters
  *   streams     3 partitions' streams written in one batch keep each partition's order
  *   wait        WAIT 1 after each node's commands: each command reports one replica
  *   no_master   a slot removed from every node: a clear error naming the slot
@@ -28,6 +29,7 @@
 #include "crc16.h"
 #include "keys.h"
 #include "partition.h"
+#include "reshard.h"
 
 static int fails, passes;
 static const char *cluster_dir;
@@ -69,23 +71,6 @@ static redisReply *node_cmd(ow_cluster *c, int node, const char *fmt, ...)
         exit(1);
     }
     return r;
-}
-
-static void node_ok(ow_cluster *c, int node, const char *fmt, ...)
-{
-    ow_err err;
-    redisContext *ctx = ow_cluster_node_context(c, node, &err);
-    if (!ctx) die("node connection", &err);
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(ctx, fmt, ap);
-    va_end(ap);
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        printf("FAIL - %s:%d: %s\n", ow_cluster_map(c)->nodes[node].host,
-               ow_cluster_map(c)->nodes[node].port, r ? r->str : ctx->errstr);
-        exit(1);
-    }
-    freeReplyObject(r);
 }
 
 static int masters_of(const ow_slotmap *m, int *out)
@@ -199,14 +184,13 @@ static void step_routing(ow_cluster *c)
     ow_cluster_batch_free(b);
 }
 
-/* Start moving `slot` from node `from` to node `to`: IMPORTING, MIGRATING. */
-static void migrate_begin(ow_cluster *c, int slot, int from, int to)
+static void migrate_begin(ow_cluster *c, int slot, int to)
 {
-    const ow_slotmap *m = ow_cluster_map(c);
-    node_ok(c, to, "CLUSTER SETSLOT %d IMPORTING %s", slot, m->nodes[from].id);
-    node_ok(c, from, "CLUSTER SETSLOT %d MIGRATING %s", slot, m->nodes[to].id);
+    ow_err err;
+    if (ow_reshard_begin(c, slot, to, &err)) die("reshard begin", &err);
 }
 
+/* One chosen key (the ASK step needs a half-moved slot with a known split). */
 static void migrate_key(ow_cluster *c, int from, int to, const char *key)
 {
     const ow_slotmap *m = ow_cluster_map(c);
@@ -216,17 +200,10 @@ static void migrate_key(ow_cluster *c, int from, int to, const char *key)
     freeReplyObject(r);
 }
 
-/* Finish: the slot belongs to `to`, told to every master (replicas learn it by gossip). */
-static void migrate_end(ow_cluster *c, int slot, int from, int to)
+static void migrate_end(ow_cluster *c, int slot, int to)
 {
-    const ow_slotmap *m = ow_cluster_map(c);
-    char id[48];
-    snprintf(id, sizeof id, "%s", m->nodes[to].id);
-    int ms[8], nm = masters_of(m, ms);
-    node_ok(c, to, "CLUSTER SETSLOT %d NODE %s", slot, id);
-    node_ok(c, from, "CLUSTER SETSLOT %d NODE %s", slot, id);
-    for (int i = 0; i < nm; i++)
-        if (ms[i] != to && ms[i] != from) node_ok(c, ms[i], "CLUSTER SETSLOT %d NODE %s", slot, id);
+    ow_err err;
+    if (ow_reshard_finish(c, slot, to, &err)) die("reshard finish", &err);
 }
 
 static void step_moved(ow_cluster *c, ow_cluster *admin)
@@ -247,9 +224,9 @@ static void step_moved(ow_cluster *c, ow_cluster *admin)
     int ams[8], an = masters_of(am, ams);
     for (int i = 0; i < an; i++)
         if (ams[i] != from) to = ams[i];
-    migrate_begin(admin, slot, from, to);
-    migrate_key(admin, from, to, key);
-    migrate_end(admin, slot, from, to);
+    ow_err rerr;
+    check(ow_reshard_slot(admin, slot, to, &rerr) == OW_OK, "moved: slot %d resharded with its key",
+          slot);
     int64_t before = ow_cluster_refreshes(c);
     r = ow_cluster_cmd(c, &err, "GET", key, "GET %s", key);
     check(r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "before") == 0,
@@ -281,7 +258,7 @@ static void step_ask(ow_cluster *c, ow_cluster *admin)
         if (!r) die("SET", &err);
         freeReplyObject(r);
     }
-    migrate_begin(admin, slot, from, to);
+    migrate_begin(admin, slot, to);
     migrate_key(admin, from, to, k1); /* k1 moved, k2 still on the source */
     int from_port = am->nodes[from].port;
     r = ow_cluster_cmd(c, &err, "GET", k1, "GET %s", k1);
@@ -313,12 +290,38 @@ static void step_ask(ow_cluster *c, ow_cluster *admin)
     if (r) freeReplyObject(r);
     ow_cluster_free(quick);
     migrate_key(admin, from, to, k2);
-    migrate_end(admin, slot, from, to);
+    migrate_end(admin, slot, to);
     r = ow_cluster_cmd(c, &err, "MGET", k1, "MGET %s %s", k1, k2);
     check(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
               r->element[1]->type == REDIS_REPLY_STRING,
           "ask: after the migration both keys answer from the new owner (%s)", r ? "" : err.msg);
     if (r) freeReplyObject(r);
+}
+
+static void step_place(ow_cluster *c, ow_cluster *admin)
+{
+    ow_err err;
+    /* something in partition 1 first: placing moves it with its keys */
+    char k1[64];
+    ow_partition_rekey(k1, sizeof k1, 1, OW_KEY_SNAPSHOT);
+    redisReply *r = ow_cluster_cmd(c, &err, "SET", k1, "SET %s %s", k1, "p1-snapshot");
+    if (!r) die("SET", &err);
+    freeReplyObject(r);
+    ow_cluster_refresh(admin, NULL);
+    int moves = 0;
+    int rc = ow_reshard_place(admin, 3, &moves, &err);
+    const ow_slotmap *m = ow_cluster_map(admin);
+    int o0 = m->owner[ow_partition_slot(0)], o1 = m->owner[ow_partition_slot(1)],
+        o2 = m->owner[ow_partition_slot(2)];
+    check(rc == OW_OK && o0 != o1 && o1 != o2 && o0 != o2,
+          "place: partitions 0, 1, 2 on three masters after %d slot moves (%s)", moves,
+          rc ? err.msg : "ok");
+    r = ow_cluster_cmd(c, &err, "GET", k1, "GET %s", k1);
+    check(r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "p1-snapshot") == 0,
+          "place: partition 1's key moved with its slot (%s)", r ? "" : err.msg);
+    if (r) freeReplyObject(r);
+    rc = ow_reshard_place(admin, 3, &moves, &err);
+    check(rc == OW_OK && moves == 0, "place: placing again moves nothing (%d moves)", moves);
 }
 
 static void step_streams(ow_cluster *c)
@@ -520,6 +523,7 @@ int main(int argc, char **argv)
     step_routing(c);
     step_moved(c, admin);
     step_ask(c, admin);
+    step_place(c, admin);
     step_streams(c);
     step_wait(c);
     step_no_master(admin, &seed);
