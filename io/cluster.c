@@ -26,7 +26,9 @@ typedef struct conn {
 } conn;
 
 struct ow_cluster {
-    ow_redis_target seed;
+    ow_redis_target seed; /* the seed that answered first: its login is used on every node */
+    ow_redis_target seeds[OW_CLUSTER_SEEDS_MAX];
+    int nseeds;
     ow_cluster_opts opts;
     bool enabled;
     ow_slotmap *map, *spare; /* spare: where a refresh decodes before swapping */
@@ -178,15 +180,17 @@ int ow_cluster_refresh(ow_cluster *c, ow_err *err)
         return OW_OK;
     }
     /* the addresses to try, before the map changes under us: masters first */
-    int order[OW_SLOTMAP_NODES_MAX + 1], n = 0;
+    int order[OW_SLOTMAP_NODES_MAX + OW_CLUSTER_SEEDS_MAX], n = 0;
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < c->map->nnodes; i++)
             if (c->map->nodes[i].master == (pass == 0)) {
                 int k = node_conn(c, i);
                 if (k >= 0) order[n++] = k;
             }
-    int s = conn_find(c, c->seed.host, c->seed.port);
-    if (s >= 0) order[n++] = s;
+    for (int i = 0; i < c->nseeds; i++) {
+        int k = c->seeds[i].is_unix ? -1 : conn_find(c, c->seeds[i].host, c->seeds[i].port);
+        if (k >= 0) order[n++] = k;
+    }
     ow_err last;
     ow_err_clear(&last);
     ow_err_set(&last, OW_EREDIS, "no node to ask");
@@ -197,10 +201,13 @@ int ow_cluster_refresh(ow_cluster *c, ow_err *err)
                       "cluster: no node gave the slot map (%d tried); last: %s", n, last.msg);
 }
 
-int ow_cluster_open(const ow_redis_target *seed, const ow_cluster_opts *opts, ow_cluster **out,
-                    ow_err *err)
+int ow_cluster_open(const ow_redis_target *seeds, int nseeds, const ow_cluster_opts *opts,
+                    ow_cluster **out, ow_err *err)
 {
     *out = NULL;
+    if (nseeds < 1 || nseeds > OW_CLUSTER_SEEDS_MAX)
+        return ow_err_set(err, OW_EINVAL, "cluster: %d seed addresses: expected 1 to %d", nseeds,
+                          OW_CLUSTER_SEEDS_MAX);
     ow_cluster *c = calloc(1, sizeof *c);
     if (c) {
         c->map = malloc(sizeof *c->map);
@@ -211,17 +218,28 @@ int ow_cluster_open(const ow_redis_target *seed, const ow_cluster_opts *opts, ow
         ow_cluster_free(c);
         return ow_err_set(err, OW_ENOMEM, "cluster: out of memory");
     }
-    c->seed = *seed;
     c->opts = *opts;
+    memcpy(c->seeds, seeds, (size_t)nseeds * sizeof *seeds);
+    c->nseeds = nseeds;
     ow_slotmap_init(c->map);
     ow_slotmap_init(c->spare);
-    const char *host = seed->is_unix ? seed->path : seed->host;
-    int port = seed->is_unix ? 0 : seed->port;
-    int k = conn_find(c, host, port);
-    redisContext *ctx = k < 0 ? NULL : conn_ctx(c, k, err);
+    /* the first seed that answers; its login is used for every node */
+    redisContext *ctx = NULL;
+    const char *host = NULL;
+    int port = 0;
+    for (int i = 0; i < nseeds && !ctx; i++) {
+        c->seed = seeds[i];
+        host = c->seed.is_unix ? c->seed.path : c->seed.host;
+        port = c->seed.is_unix ? 0 : c->seed.port;
+        int k = conn_find(c, host, port);
+        ctx = k < 0 ? NULL : conn_ctx(c, k, err);
+    }
     if (!ctx) {
+        int rc = err ? err->code : OW_EREDIS;
+        if (nseeds > 1)
+            ow_err_prefix(err, "none of the %d seed addresses answers; the last", nseeds);
         ow_cluster_free(c);
-        return err ? err->code : OW_EREDIS;
+        return rc;
     }
     redisReply *r = redisCommand(ctx, "INFO cluster");
     c->enabled = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_enabled:1");
@@ -232,7 +250,7 @@ int ow_cluster_open(const ow_redis_target *seed, const ow_cluster_opts *opts, ow
         int node = ow_slotmap_add_node(c->map, host, port, true);
         for (int s = 0; s < OW_CLUSTER_SLOTS; s++)
             c->map->owner[s] = (int16_t)node;
-    } else if (seed->is_unix || seed->db != 0) {
+    } else if (c->seed.is_unix || c->seed.db != 0) {
         rc = ow_err_set(err, OW_EINVAL,
                         "redis url: the server at %s is a Redis Cluster node: use "
                         "redis://host:port of any node, database 0",
@@ -246,6 +264,32 @@ int ow_cluster_open(const ow_redis_target *seed, const ow_cluster_opts *opts, ow
     }
     *out = c;
     return OW_OK;
+}
+
+int ow_cluster_open_url(const char *urls, const ow_cluster_opts *opts, ow_cluster **out,
+                        ow_err *err)
+{
+    ow_redis_target seeds[OW_CLUSTER_SEEDS_MAX];
+    int n = 0;
+    const char *p = urls;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        char one[1024];
+        if (n == OW_CLUSTER_SEEDS_MAX || len >= sizeof one)
+            return ow_err_set(err, OW_EINVAL,
+                              "redis url: %s: at most %d addresses of up to 1023 bytes, separated "
+                              "by commas",
+                              n == OW_CLUSTER_SEEDS_MAX ? "too many addresses" : "too long",
+                              OW_CLUSTER_SEEDS_MAX);
+        memcpy(one, p, len);
+        one[len] = '\0';
+        int rc = ow_redis_url_parse(one, &seeds[n], err);
+        if (rc) return rc;
+        n++;
+        if (!p[len]) break;
+        p += len + 1;
+    }
+    return ow_cluster_open(seeds, n, opts, out, err);
 }
 
 void ow_cluster_free(ow_cluster *c)

@@ -46,10 +46,18 @@ typedef struct ow_cluster_opts {
     int64_t retry_for_ms; /* keep retrying a slot without a reachable master (cluster.retry_for) */
 } ow_cluster_opts;
 
-/* Connect to the seed (user, password and, on a single node, db are used; a cluster needs db 0)
- * and load the slot map. *out is owned by the caller (ow_cluster_free). */
-int ow_cluster_open(const ow_redis_target *seed, const ow_cluster_opts *opts, ow_cluster **out,
-                    ow_err *err);
+#define OW_CLUSTER_SEEDS_MAX 16
+
+/* Connect to the first seed that answers (its user, password and, on a single node, db are used
+ * for every node; a cluster needs db 0) and load the slot map. The other seeds stay candidates
+ * for later map refreshes. *out is owned by the caller (ow_cluster_free). */
+int ow_cluster_open(const ow_redis_target *seeds, int nseeds, const ow_cluster_opts *opts,
+                    ow_cluster **out, ow_err *err);
+
+/* The same from redis.url: one URL (core/redis_url.h), or several separated by commas
+ * ("redis://10.0.0.5:7000,redis://10.0.0.6:7000") so a dead seed does not stop a start. */
+int ow_cluster_open_url(const char *urls, const ow_cluster_opts *opts, ow_cluster **out,
+                        ow_err *err);
 
 void ow_cluster_free(ow_cluster *c);
 

@@ -4,5 +4,5 @@ add_executable(ow_cluster_check ${CMAKE_CURRENT_LIST_DIR}/cluster_check.c)
 target_link_libraries(ow_cluster_check PRIVATE ow_io)
 add_test(NAME integration.cluster
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cluster_test.sh $<TARGET_FILE:ow_cluster_check>
-                 ${PROJECT_SOURCE_DIR})
+                 ${PROJECT_SOURCE_DIR} $<TARGET_FILE:opswall-cluster>)
 set_tests_properties(integration.cluster PROPERTIES LABELS "integration;cluster" TIMEOUT 180)

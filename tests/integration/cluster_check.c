@@ -17,6 +17,7 @@
  *               on the promoted replica within the stated time, no acknowledged write is lost
  *
  * Usage: cluster_check CLUSTER_DIR HOST:PORT   (prints "ok - ..."/"FAIL - ...", exits 1 on a fail)
+ *        cluster_check --single SOCKET          the same client on a plain Redis (one node)
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -283,7 +284,7 @@ static void step_ask(ow_cluster *c, ow_cluster *admin)
     t.port = from_port;
     ow_cluster *quick;
     ow_cluster_opts qo = {.timeout_ms = 2000, .retry_for_ms = 300};
-    if (ow_cluster_open(&t, &qo, &quick, &err)) die("open", &err);
+    if (ow_cluster_open(&t, 1, &qo, &quick, &err)) die("open", &err);
     r = ow_cluster_cmd(quick, &err, "MGET", k1, "MGET %s %s", k1, k2);
     check(!r && strstr(err.msg, "TRYAGAIN") && strstr(err.msg, "slot"),
           "ask: MGET across a migrating slot gives up with: %s", r ? "(a reply)" : err.msg);
@@ -375,6 +376,19 @@ static void step_wait(ow_cluster *c)
     ow_cluster_batch_free(b);
 }
 
+/* No replica to wait for: WAIT answers 0 and every command says so. */
+static void step_wait_none(ow_cluster *c)
+{
+    ow_cluster_batch *b = ow_cluster_batch_new();
+    ow_cluster_batch_wait(b, 1, 50);
+    ow_cluster_batch_addf(b, "w", "SET w 1");
+    ow_err err;
+    int rc = ow_cluster_batch_exec(c, b, &err);
+    check(rc == OW_OK && ow_cluster_batch_acked(b, 0) == 0,
+          "wait: with no replica the write reports 0 acknowledgements");
+    ow_cluster_batch_free(b);
+}
+
 static void set_all(ow_cluster *admin, const char *fmt, int slot)
 {
     const ow_slotmap *m = ow_cluster_map(admin);
@@ -400,7 +414,7 @@ static void step_no_master(ow_cluster *admin, const ow_redis_target *seed)
     ow_cluster *quick;
     ow_cluster_opts qo = {.timeout_ms = 2000, .retry_for_ms = 400};
     ow_err err;
-    if (ow_cluster_open(seed, &qo, &quick, &err)) die("open", &err);
+    if (ow_cluster_open(seed, 1, &qo, &quick, &err)) die("open", &err);
     redisReply *r = ow_cluster_cmd(quick, &err, "GET", key, "GET %s", key);
     char want[64];
     snprintf(want, sizeof want, "slot %d (key %s) has no master", slot, key);
@@ -420,6 +434,22 @@ static void step_no_master(ow_cluster *admin, const ow_redis_target *seed)
         if (r) freeReplyObject(r);
     }
     check(back, "no_master: the slot answers again once a master owns it");
+    /* and every node, replicas included, knows it again (else a failover could lose it) */
+    static ow_slotmap view;
+    bool all = false;
+    while (!all && ow_clock_mono_ms() < end + 10000) {
+        all = true;
+        const ow_slotmap *am2 = ow_cluster_map(admin);
+        for (int i = 0; i < am2->nnodes && all; i++) {
+            if (!am2->nodes[i].healthy) continue;
+            redisReply *v = node_cmd(admin, i, "CLUSTER SHARDS");
+            all = ow_slotmap_from_shards(&view, v, NULL) == OW_OK &&
+                  ow_slotmap_covered(&view, NULL) == OW_CLUSTER_SLOTS;
+            freeReplyObject(v);
+        }
+        if (!all) ow_sleep_ms(100);
+    }
+    check(all, "no_master: every node's map covers all slots again");
     ow_cluster_free(quick);
 }
 
@@ -501,8 +531,31 @@ static void step_failover(ow_cluster *c)
     ow_cluster_batch_free(b);
 }
 
+/* A plain Redis (cluster support off, unix socket): the same client, one node, every slot. */
+static int single(const char *sock)
+{
+    ow_redis_target t;
+    memset(&t, 0, sizeof t);
+    t.is_unix = true;
+    snprintf(t.path, sizeof t.path, "%s", sock);
+    ow_cluster_opts opts = {.timeout_ms = 2000, .retry_for_ms = 1000};
+    ow_cluster *c;
+    ow_err err;
+    if (ow_cluster_open(&t, 1, &opts, &c, &err)) die("open single", &err);
+    int masters = 0;
+    check(!ow_cluster_enabled(c) &&
+              ow_slotmap_covered(ow_cluster_map(c), &masters) == OW_CLUSTER_SLOTS && masters == 1,
+          "single: a plain Redis is one node holding all %d slots", OW_CLUSTER_SLOTS);
+    step_streams(c);
+    step_wait_none(c);
+    ow_cluster_free(c);
+    printf("%d passed, %d failed\n", passes, fails);
+    return fails ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--single") == 0) return single(argv[2]);
     if (argc != 3) {
         fprintf(stderr, "usage: cluster_check CLUSTER_DIR HOST:PORT\n");
         return 2;
@@ -517,8 +570,8 @@ int main(int argc, char **argv)
     ow_cluster_opts opts = {.timeout_ms = 2000, .retry_for_ms = 15000};
     ow_cluster *c, *admin;
     ow_err err;
-    if (ow_cluster_open(&seed, &opts, &c, &err)) die("open", &err);
-    if (ow_cluster_open(&seed, &opts, &admin, &err)) die("open admin", &err);
+    if (ow_cluster_open(&seed, 1, &opts, &c, &err)) die("open", &err);
+    if (ow_cluster_open(&seed, 1, &opts, &admin, &err)) die("open admin", &err);
     step_keyslot(c);
     step_routing(c);
     step_moved(c, admin);
