@@ -68,6 +68,11 @@ typedef struct ow_config {
         int64_t timeout_ms; /* connect / command timeout */
     } redis;
     struct {
+        int64_t partitions; /* regions are split into this many partitions (docs/scaling.md) */
+        char regions[OW_CFG_STR]; /* region → partition table file; "" = FNV-1a hash for all */
+        int64_t retry_for_ms;     /* keep retrying a slot without a reachable master this long */
+    } cluster;
+    struct {
         int64_t events_maxlen;  /* approximate cap of ops:events (MAXLEN ~) */
         int64_t rejects_maxlen; /* approximate cap of ops:rejects */
     } streams;

@@ -281,9 +281,9 @@ static void test_unknown_keys(void **state)
     const char *t = "{\"redsi\":{}}";
     assert_int_equal(ow_config_parse(&a, t, strlen(t), "opswall.json", &err), OW_EINVAL);
     /* the list grows with every section; its start shows the keys are listed in file order */
-    const char *want = "opswall.json: redsi: unknown key (a typo?); known keys: redis, streams, "
-                       "ingest, engine, feed, wallboard, sla, ";
+    const char *want = "opswall.json: redsi: unknown key (a typo?); known keys: redis, ";
     assert_memory_equal(err.msg, want, strlen(want));
+    assert_non_null(strstr(err.msg, ", streams, ingest, engine, feed, wallboard, sla, "));
     assert_non_null(strstr(err.msg, ", city"));
     expect_error("{\"sla\":{\"emergncy\":{\"dispatch\":\"5m\"}}}",
                  "config: sla.emergncy: unknown key (a typo?); known keys in sla: emergency, "
