@@ -76,8 +76,8 @@ void ow_heat_free(ow_heat *h)
 
 int32_t ow_heat_cell(const ow_heat *h, double lon, double lat)
 {
-    if (!h->cols || !(lon >= h->bbox[0] && lon <= h->bbox[2] && lat >= h->bbox[1] &&
-                      lat <= h->bbox[3]))
+    if (!h->cols ||
+        !(lon >= h->bbox[0] && lon <= h->bbox[2] && lat >= h->bbox[1] && lat <= h->bbox[3]))
         return -1;
     int32_t col = (int32_t)((lon - h->bbox[0]) / h->dlon);
     int32_t row = (int32_t)((lat - h->bbox[1]) / h->dlat);
@@ -246,8 +246,10 @@ void ow_heat_write_regions(const ow_heat *h, ow_jsonw *w, const ow_names *region
         if (r) ow_jsonw_raw(w, ",");
         ow_jsonw_open(w);
         ow_jsonw_key(w, "id"), ow_jsonw_str(w, ow_names_get(regions, (int)r));
-        ow_jsonw_key(w, "name_en"), ow_jsonw_str(w, cr ? cr->name_en : ow_names_get(regions, (int)r));
-        ow_jsonw_key(w, "name_zh"), ow_jsonw_str(w, cr ? cr->name_zh : ow_names_get(regions, (int)r));
+        ow_jsonw_key(w, "name_en"),
+            ow_jsonw_str(w, cr ? cr->name_en : ow_names_get(regions, (int)r));
+        ow_jsonw_key(w, "name_zh"),
+            ow_jsonw_str(w, cr ? cr->name_zh : ow_names_get(regions, (int)r));
         ow_jsonw_key(w, "center");
         if (cr) {
             double c[2] = {cr->center.lon, cr->center.lat};

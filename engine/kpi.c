@@ -25,7 +25,7 @@ enum {
     C_BREACHES,
     C_BUSY_MS,
     C_AVAIL_MS,
-    C_DUR_SUM,                        /* + stage: sum of durations, ms */
+    C_DUR_SUM,                           /* + stage: sum of durations, ms */
     C_DUR_N = C_DUR_SUM + OW_KPI_STAGES, /* + stage: instances ended */
     C_MET = C_DUR_N + OW_KPI_STAGES,     /* + stage: of those, within target */
     C_NSUM = C_MET + OW_KPI_STAGES,
@@ -141,7 +141,8 @@ static int integrate(ow_kpi *k, int64_t to)
     int rc = 0;
     int64_t t = k->integ_t;
     /* a long gap (replay of a file with holes) only needs the part the ring can hold */
-    if (to - t > (int64_t)OW_WIN_RING * OW_WIN_BUCKET_MS) t = to - (int64_t)OW_WIN_RING * OW_WIN_BUCKET_MS;
+    if (to - t > (int64_t)OW_WIN_RING * OW_WIN_BUCKET_MS)
+        t = to - (int64_t)OW_WIN_RING * OW_WIN_BUCKET_MS;
     while (t < to) {
         int64_t q = t / OW_WIN_BUCKET_MS - (t % OW_WIN_BUCKET_MS < 0);
         int64_t end = (q + 1) * OW_WIN_BUCKET_MS;
@@ -204,9 +205,13 @@ int ow_kpi_advance(ow_kpi *k, int64_t now_ms, const int64_t *open, int n)
     /* a new bucket: the one left behind keeps the backlog it ended with, technician time is
      * credited up to now, and the windows move */
     int rc = 0;
-    if (prev != INT64_MIN)
+    /* every bucket passed (with no event in it, the backlog did not change) */
+    int64_t from = prev, last = now_ms - OW_WIN_BUCKET_MS;
+    if (from != INT64_MIN && last - from > (int64_t)OW_WIN_RING * OW_WIN_BUCKET_MS)
+        from = last - (int64_t)OW_WIN_RING * OW_WIN_BUCKET_MS;
+    for (int64_t b = from; b != INT64_MIN && b <= last; b += OW_WIN_BUCKET_MS)
         for (int s = 0; s < n; s++)
-            if (open[s]) rc |= ow_win_set(k->win, s, prev, C_BACKLOG, open[s]);
+            if (open[s]) rc |= ow_win_set(k->win, s, b, C_BACKLOG, open[s]);
     rc |= integrate(k, now_ms);
     rc |= ow_win_advance(k->win, now_ms);
     return rc ? OW_ENOMEM : OW_OK;
@@ -244,10 +249,10 @@ static void block_from(const int64_t *c, const ow_qsketch *resp, const ow_qsketc
     b->complaints = c[C_COMPLAINTS];
     b->callbacks = c[C_CALLBACKS];
     b->backlog = backlog;
-    b->response_mean_s = ratio(c[C_DUR_SUM + OW_STAGE_RESPONSE], c[C_DUR_N + OW_STAGE_RESPONSE],
-                               0.001);
-    b->dispatch_mean_s = ratio(c[C_DUR_SUM + OW_STAGE_DISPATCH], c[C_DUR_N + OW_STAGE_DISPATCH],
-                               0.001);
+    b->response_mean_s =
+        ratio(c[C_DUR_SUM + OW_STAGE_RESPONSE], c[C_DUR_N + OW_STAGE_RESPONSE], 0.001);
+    b->dispatch_mean_s =
+        ratio(c[C_DUR_SUM + OW_STAGE_DISPATCH], c[C_DUR_N + OW_STAGE_DISPATCH], 0.001);
     b->response_p90_s = quant_s(resp, 0.9);
     b->dispatch_p90_s = quant_s(disp, 0.9);
     b->first_visit_fix_pct = ratio(c[C_FVF_YES], c[C_FVF_N], 100);
@@ -279,8 +284,7 @@ static void pending_tech(const ow_kpi *k, int slot, int64_t *busy, int64_t *avai
     }
 }
 
-void ow_kpi_block_get(const ow_kpi *k, ow_win_kind win, int slot, int64_t open_now,
-                      ow_kpi_block *b)
+void ow_kpi_block_get(const ow_kpi *k, ow_win_kind win, int slot, int64_t open_now, ow_kpi_block *b)
 {
     int64_t c[C_NSUM];
     for (int i = 0; i < C_NSUM; i++)
@@ -299,8 +303,7 @@ void ow_kpi_block_get(const ow_kpi *k, ow_win_kind win, int slot, int64_t open_n
                ow_win_sketch(k->win, win, slot, OW_STAGE_DISPATCH), end - start, backlog, b);
 }
 
-int ow_kpi_block_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int slot,
-                       ow_kpi_block *b)
+int ow_kpi_block_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int slot, ow_kpi_block *b)
 {
     int64_t c[C_NSUM] = {0};
     ow_qsketch *qs[OW_WIN_STAGES] = {0};
@@ -534,8 +537,8 @@ void ow_kpi_save(const ow_kpi *k, ow_buf *b)
 bool ow_kpi_load(ow_kpi *k, ow_rbuf *r)
 {
     int32_t n;
-    if (!ow_rbuf_get(r, &k->now, sizeof k->now) || !ow_rbuf_get(r, &k->integ_t, sizeof k->integ_t) ||
-        !ow_rbuf_get(r, &n, sizeof n))
+    if (!ow_rbuf_get(r, &k->now, sizeof k->now) ||
+        !ow_rbuf_get(r, &k->integ_t, sizeof k->integ_t) || !ow_rbuf_get(r, &n, sizeof n))
         return false;
     if (n < 0 || n > (1 << 17) || (size_t)n * sizeof *k->techs > r->n - r->off)
         return ow_rbuf_fail(r, "kpi: bad technician table");

@@ -42,9 +42,9 @@
 #include "names.h"
 #include "window.h"
 
-#define OW_KPI_STAGES     (OW_STAGE__ORDER_COUNT + 1) /* order stages, then complaint */
-#define OW_KPI_STAGE_CPL  OW_STAGE__ORDER_COUNT
-#define OW_KPI_SPARK      48 /* sparkline buckets (4 h of 5 min) */
+#define OW_KPI_STAGES    (OW_STAGE__ORDER_COUNT + 1) /* order stages, then complaint */
+#define OW_KPI_STAGE_CPL OW_STAGE__ORDER_COUNT
+#define OW_KPI_SPARK     48 /* sparkline buckets (4 h of 5 min) */
 
 typedef struct ow_kpi ow_kpi;
 
@@ -88,8 +88,7 @@ const ow_win *ow_kpi_window(const ow_kpi *k);
 void ow_kpi_block_get(const ow_kpi *k, ow_win_kind win, int slot, int64_t open_now,
                       ow_kpi_block *b);
 /* The block of an arbitrary past period [from, to) (≤ 7 days, still in the ring). */
-int ow_kpi_block_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int slot,
-                       ow_kpi_block *b);
+int ow_kpi_block_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int slot, ow_kpi_block *b);
 
 /* ---- snapshot members (JSON values; docs/snapshot.md) ---- */
 

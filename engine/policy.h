@@ -35,8 +35,8 @@ typedef struct ow_policy {
     int ncalendars;
     ow_analytics_config analytics; /* heat grid cell, the city's zone, KPI targets */
     const char *city_name;         /* borrowed from the configuration */
-    const ow_regions *city; /* the city's regions, borrowed; set by the program after loading
-                             * them (NULL = no city: no grid, regions as events name them) */
+    const ow_regions *city;        /* the city's regions, borrowed; set by the program after loading
+                                    * them (NULL = no city: no grid, regions as events name them) */
 } ow_policy;
 
 /* Policy from the configuration (targets, overrides, pause rules, calendars, analytics). cfg

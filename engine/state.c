@@ -502,8 +502,8 @@ static int kpi_update(ow_state *s, order *o, const kpi_mark *m, const lc_ev *add
     for (int st = 0; st < NSTAGES; st++) {
         clk *c = &o->c[st];
         bool same_span = c->start == m->start[st] && c->stop == m->stop[st];
-        if (same_span && !recheck && !(added->type == OW_EV_ORDER_CLOSED ||
-                                       added->type == OW_EV_ORDER_CANCELLED))
+        if (same_span && !recheck &&
+            !(added->type == OW_EV_ORDER_CLOSED || added->type == OW_EV_ORDER_CANCELLED))
             continue;
         if (!term_known) term = order_terminal(o), term_known = true;
         uint8_t bits = kpi_bits(s, o, st, term);

@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HOUR_MS    (3600 * INT64_C(1000))
-#define DAY_MS     (24 * HOUR_MS)
-#define EMPTY      INT64_MIN
-#define BEHIND     (OW_WIN_RING - OW_WIN_AHEAD - 1) /* oldest bucket accepted: cur - BEHIND */
-#define MAX_SLOTS  (1 << 17)
+#define HOUR_MS       (3600 * INT64_C(1000))
+#define DAY_MS        (24 * HOUR_MS)
+#define EMPTY         INT64_MIN
+#define BEHIND        (OW_WIN_RING - OW_WIN_AHEAD - 1) /* oldest bucket accepted: cur - BEHIND */
+#define MAX_SLOTS     (1 << 17)
 #define KEY(s, st, i) ((uint32_t)(s) << 15 | (uint32_t)(st) << 12 | (uint32_t)(i))
 #define KEY_SLOT(k)   ((int)((k) >> 15))
 #define KEY_STAGE(k)  ((int)(((k) >> 12) & 7))
@@ -371,8 +371,7 @@ void ow_win_hours(const ow_win *w, ow_win_kind kind, int slot, int k, int64_t ou
 const ow_qsketch *ow_win_sketch(const ow_win *w, ow_win_kind kind, int slot, int stage)
 {
     const wslot *s = read_slot(w, kind, slot);
-    if (!s || stage < 0 || stage >= OW_WIN_STAGES || !s->qs[stage] || !s->qs[stage]->n)
-        return NULL;
+    if (!s || stage < 0 || stage >= OW_WIN_STAGES || !s->qs[stage] || !s->qs[stage]->n) return NULL;
     return s->qs[stage];
 }
 
@@ -440,10 +439,9 @@ bool ow_win_load(ow_win *w, ow_rbuf *r)
     for (uint32_t i = 0; i < n; i++) {
         int64_t id;
         uint32_t slots, ns;
-        if (!ow_rbuf_get(r, &id, sizeof id) || !ow_rbuf_get(r, &slots, sizeof slots))
-            return false;
-        if (id == EMPTY || slots > MAX_SLOTS || (cur != EMPTY && (id < cur - BEHIND ||
-                                                                  id > cur + OW_WIN_AHEAD)))
+        if (!ow_rbuf_get(r, &id, sizeof id) || !ow_rbuf_get(r, &slots, sizeof slots)) return false;
+        if (id == EMPTY || slots > MAX_SLOTS ||
+            (cur != EMPTY && (id < cur - BEHIND || id > cur + OW_WIN_AHEAD)))
             return ow_rbuf_fail(r, "window: bucket out of range");
         wbucket *x = &w->ring[(uint64_t)id % OW_WIN_RING];
         if (x->id != EMPTY) return ow_rbuf_fail(r, "window: bucket listed twice");
@@ -468,6 +466,7 @@ bool ow_win_load(ow_win *w, ow_rbuf *r)
         }
         if ((int)slots > w->maxslot) w->maxslot = (int)slots;
     }
-    if (cur != EMPTY && ow_win_advance(w, cur * OW_WIN_BUCKET_MS)) return ow_rbuf_fail(r, "out of memory");
+    if (cur != EMPTY && ow_win_advance(w, cur * OW_WIN_BUCKET_MS))
+        return ow_rbuf_fail(r, "out of memory");
     return true;
 }
