@@ -57,7 +57,8 @@ ow_kpi *ow_kpi_new(int32_t utc_offset_min)
 {
     ow_kpi *k = calloc(1, sizeof *k);
     if (!k) return NULL;
-    k->win = ow_win_new(C_COUNT, 2, C_NSUM, utc_offset_min);
+    k->win = ow_win_new(C_COUNT, 2, C_NSUM, utc_offset_min,
+                        (1u << OW_STAGE_RESPONSE) | (1u << OW_STAGE_DISPATCH));
     if (!k->win) {
         free(k);
         return NULL;
@@ -91,9 +92,8 @@ int ow_kpi_complaint(ow_kpi *k, int slot, int64_t ts, int sign)
 
 int ow_kpi_resolved(ow_kpi *k, int slot, int64_t ts, int fvf, int sign)
 {
-    int rc = add(k, slot, ts, C_RESOLVED, sign);
-    if (fvf >= 0) rc |= add(k, slot, ts, C_FVF_N, sign) | add(k, slot, ts, C_FVF_YES, sign * fvf);
-    return rc ? OW_ENOMEM : OW_OK;
+    ow_win_delta d[] = {{C_RESOLVED, sign}, {C_FVF_N, sign}, {C_FVF_YES, sign * fvf}};
+    return ow_win_counts(k->win, slot, ts, d, fvf >= 0 ? 3 : 1) ? OW_ENOMEM : OW_OK;
 }
 
 int ow_kpi_reopened(ow_kpi *k, int slot, int64_t ts, int sign)
@@ -103,30 +103,30 @@ int ow_kpi_reopened(ow_kpi *k, int slot, int64_t ts, int sign)
 
 int ow_kpi_callback(ow_kpi *k, int slot, int64_t ts, int score, int nps, int sign)
 {
-    int rc = add(k, slot, ts, C_CALLBACKS, sign) | add(k, slot, ts, C_SCORE_SUM, sign * score);
-    if (nps >= 0)
-        rc |= add(k, slot, ts, C_NPS_N, sign) | add(k, slot, ts, C_PROMOTERS, sign * (nps >= 9)) |
-              add(k, slot, ts, C_DETRACTORS, sign * (nps <= 6));
-    return rc ? OW_ENOMEM : OW_OK;
+    ow_win_delta d[] = {{C_CALLBACKS, sign},
+                        {C_SCORE_SUM, sign * score},
+                        {C_NPS_N, sign},
+                        {C_PROMOTERS, sign * (nps >= 9)},
+                        {C_DETRACTORS, sign * (nps >= 0 && nps <= 6)}};
+    return ow_win_counts(k->win, slot, ts, d, nps >= 0 ? 5 : 2) ? OW_ENOMEM : OW_OK;
 }
 
 int ow_kpi_stage(ow_kpi *k, int slot, int stage, int64_t start, int64_t stop, bool met, int sign)
 {
     if (stage < 0 || stage >= OW_KPI_STAGES) return OW_OK;
-    int64_t d = stop - start;
-    if (d < 0) d = 0;
-    int rc = add(k, slot, stop, C_DUR_SUM + stage, sign * d) |
-             add(k, slot, stop, C_DUR_N + stage, sign) |
-             add(k, slot, stop, C_MET + stage, sign * (int)met);
-    if (ow_win_sample(k->win, slot, stop, stage, d, sign)) rc = OW_ENOMEM;
+    int64_t dur = stop - start;
+    if (dur < 0) dur = 0;
+    ow_win_delta d[] = {
+        {C_DUR_SUM + stage, sign * dur}, {C_DUR_N + stage, sign}, {C_MET + stage, sign * (int)met}};
+    int rc = ow_win_counts(k->win, slot, stop, d, 3);
+    rc |= ow_win_sample(k->win, slot, stop, stage, dur, sign);
     return rc ? OW_ENOMEM : OW_OK;
 }
 
 int ow_kpi_alert(ow_kpi *k, int slot, int64_t at, bool breach)
 {
-    int rc = add(k, slot, at, C_ALERTS, 1);
-    if (breach) rc |= add(k, slot, at, C_BREACHES, 1);
-    return rc ? OW_ENOMEM : OW_OK;
+    ow_win_delta d[] = {{C_ALERTS, 1}, {C_BREACHES, 1}};
+    return ow_win_counts(k->win, slot, at, d, breach ? 2 : 1) ? OW_ENOMEM : OW_OK;
 }
 
 /* ---- technician time ---- */
@@ -299,8 +299,14 @@ void ow_kpi_block_get(const ow_kpi *k, ow_win_kind win, int slot, int64_t open_n
         c[C_BUSY_MS] += busy, c[C_AVAIL_MS] += avail;
         end = k->now; /* the newest bucket is still filling */
     }
-    block_from(c, ow_win_sketch(k->win, win, slot, OW_STAGE_RESPONSE),
-               ow_win_sketch(k->win, win, slot, OW_STAGE_DISPATCH), end - start, backlog, b);
+    ow_qsketch *scratch = malloc(2 * sizeof *scratch);
+    const ow_qsketch *resp = NULL, *disp = NULL;
+    if (scratch) {
+        resp = ow_win_sketch(k->win, win, slot, OW_STAGE_RESPONSE, &scratch[0]);
+        disp = ow_win_sketch(k->win, win, slot, OW_STAGE_DISPATCH, &scratch[1]);
+    }
+    block_from(c, resp, disp, end - start, backlog, b);
+    free(scratch);
 }
 
 int ow_kpi_block_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int slot, ow_kpi_block *b)
@@ -503,11 +509,12 @@ void ow_kpi_write_bottleneck(const ow_kpi *k, ow_jsonw *w, const ow_names *regio
     ow_jsonw_raw(w, "]");
     ow_jsonw_key(w, "regions");
     ow_jsonw_open(w);
-    for (uint32_t r = 0; r < regions->n; r++) {
+    ow_qsketch *scratch = malloc(sizeof *scratch);
+    for (uint32_t r = 0; scratch && r < regions->n; r++) {
         ow_jsonw_key(w, ow_names_get(regions, (int)r));
         ow_jsonw_open(w);
         for (int st = 0; st < OW_KPI_STAGES; st++) {
-            const ow_qsketch *q = ow_win_sketch(k->win, OW_WIN_7D, (int)r + 1, st);
+            const ow_qsketch *q = ow_win_sketch(k->win, OW_WIN_7D, (int)r + 1, st, scratch);
             if (!q) continue;
             ow_jsonw_key(w, stage_names[st]);
             ow_jsonw_open(w);
@@ -518,6 +525,8 @@ void ow_kpi_write_bottleneck(const ow_kpi *k, ow_jsonw *w, const ow_names *regio
         }
         ow_jsonw_close(w);
     }
+    if (!scratch) w->out.oom = true;
+    free(scratch);
     ow_jsonw_close(w);
     ow_jsonw_close(w);
 }

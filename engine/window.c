@@ -3,10 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HOUR_MS       (3600 * INT64_C(1000))
-#define DAY_MS        (24 * HOUR_MS)
-#define EMPTY         INT64_MIN
-#define BEHIND        (OW_WIN_RING - OW_WIN_AHEAD - 1) /* oldest bucket accepted: cur - BEHIND */
+#define HOUR_MS (3600 * INT64_C(1000))
+#define DAY_MS  (24 * HOUR_MS)
+#define EMPTY   INT64_MIN
+#define BEHIND  (OW_WIN_RING - OW_WIN_AHEAD - 1) /* oldest bucket accepted: cur - BEHIND */
+/* The newest OPEN buckets are not in the windows' totals but added when read: nearly every write
+ * goes to them (events arrive close to now), so a write touches one bucket and nothing else. */
+#define OPEN          3
 #define MAX_SLOTS     (1 << 17)
 #define KEY(s, st, i) ((uint32_t)(s) << 15 | (uint32_t)(st) << 12 | (uint32_t)(i))
 #define KEY_SLOT(k)   ((int)((k) >> 15))
@@ -27,14 +30,18 @@ typedef struct wslot { /* one window's running totals for one slot; allocated on
     ow_qsketch *qs[OW_WIN_STAGES];
 } wslot;
 
+/* A window's totals hold its closed buckets [lo, hi] (hi < the newest bucket): the newest bucket
+ * is still filling and is added when read, so the common write — to the newest bucket — touches
+ * the bucket alone. `end` is the window's newest bucket (inclusive), the newest bucket or older. */
 typedef struct wwin {
-    int64_t lo, hi; /* bucket range held, inclusive; lo > hi = nothing */
+    int64_t lo, hi, end; /* lo > hi = no closed bucket held */
     int nslots;
     wslot *s;
 } wwin;
 
 struct ow_win {
     int nc, nh, nsum;
+    uint32_t short_stages; /* stages with sketches in every window; the others in 7d only */
     int64_t off_ms;
     int64_t cur; /* newest bucket, EMPTY before the first advance */
     int maxslot;
@@ -48,18 +55,19 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-ow_win *ow_win_new(int nc, int nh, int nsum, int32_t utc_offset_min)
+ow_win *ow_win_new(int nc, int nh, int nsum, int32_t utc_offset_min, uint32_t short_stages)
 {
     if (nc <= 0 || nc > 64 || nh < 0 || nh > nc || nsum < nh || nsum > nc) return NULL;
     ow_win *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->nc = nc, w->nh = nh, w->nsum = nsum;
+    w->short_stages = short_stages;
     w->off_ms = (int64_t)utc_offset_min * 60000;
     w->cur = EMPTY;
     for (int i = 0; i < OW_WIN_RING; i++)
         w->ring[i].id = EMPTY;
     for (int k = 0; k < OW_WIN__COUNT; k++)
-        w->win[k].lo = 1, w->win[k].hi = 0;
+        w->win[k].lo = 1, w->win[k].hi = 0, w->win[k].end = 0;
     return w;
 }
 
@@ -94,7 +102,15 @@ void ow_win_free(ow_win *w)
 
 /* ---- window totals ---- */
 
-static wslot *win_slot(ow_win *w, wwin *v, int slot)
+static wslot *win_slot_grow(ow_win *w, wwin *v, int slot);
+
+static inline wslot *win_slot(ow_win *w, wwin *v, int slot)
+{
+    if (slot < v->nslots && v->s[slot].c) return &v->s[slot];
+    return win_slot_grow(w, v, slot);
+}
+
+static wslot *win_slot_grow(ow_win *w, wwin *v, int slot)
 {
     if (slot >= v->nslots) {
         int n = v->nslots ? v->nslots : 8;
@@ -125,43 +141,54 @@ static int local_hour(const ow_win *w, int64_t b)
     return (int)(h - floor_div(h, 24) * 24);
 }
 
-static int win_counter(ow_win *w, wwin *v, int slot, int64_t b, int k, int64_t delta)
+static bool keeps(const ow_win *w, const wwin *v, int stage)
 {
-    wslot *s = win_slot(w, v, slot);
-    if (!s) return -1;
-    s->c[k] += delta;
-    if (k < w->nh) s->hours[k * 24 + local_hour(w, b)] += delta;
-    return 0;
+    return v == &w->win[OW_WIN_7D] || (w->short_stages & (1u << stage));
 }
 
-static int win_sample(ow_win *w, wwin *v, int slot, int stage, int idx, int delta)
+static inline int win_sample(ow_win *w, wwin *v, int slot, int stage, int idx, int delta)
 {
+    if (!keeps(w, v, stage)) return 0;
     wslot *s = win_slot(w, v, slot);
     if (!s) return -1;
-    if (!s->qs[stage]) {
+    ow_qsketch *q = s->qs[stage];
+    if (!q) {
         if (delta < 0) return 0;
-        s->qs[stage] = malloc(sizeof *s->qs[stage]);
-        if (!s->qs[stage]) return -1;
-        ow_qs_init(s->qs[stage]);
+        q = s->qs[stage] = malloc(sizeof *q);
+        if (!q) return -1;
+        ow_qs_init(q);
     }
-    ow_qs_add(s->qs[stage], idx, delta);
+    if (delta < 0 && q->count[idx] < (uint32_t)-delta) return 0; /* never added: nothing to undo */
+    q->count[idx] += (uint32_t)delta; /* unsigned wrap-around subtracts */
+    q->n += delta;
     return 0;
 }
 
-/* Add (sign 1) or subtract (-1) a whole bucket to a window. */
+/* Add (sign 1) or subtract (-1) a whole bucket to a window. This runs once per bucket and window
+ * as now moves on, over every sample of the bucket: kept tight. */
 static int win_bucket(ow_win *w, wwin *v, const wbucket *b, int sign)
 {
-    int rc = 0;
+    int rc = 0, hour = local_hour(w, b->id);
     for (int s = 0; s < b->nslots; s++) {
         const int64_t *c = b->c + (size_t)s * (size_t)w->nc;
-        for (int k = 0; k < w->nsum; k++)
-            if (c[k]) rc |= win_counter(w, v, s, b->id, k, sign * c[k]);
+        wslot *x = NULL;
+        for (int k = 0; k < w->nsum; k++) {
+            if (!c[k]) continue;
+            if (!x && !(x = win_slot(w, v, s))) {
+                rc = -1;
+                break;
+            }
+            x->c[k] += sign * c[k];
+            if (k < w->nh) x->hours[k * 24 + hour] += sign * c[k];
+        }
     }
+    uint32_t keep = v == &w->win[OW_WIN_7D] ? ~0u : w->short_stages;
     for (uint32_t i = 0; i < b->ns; i++) {
         uint32_t key = b->smp[i];
-        int s = KEY_SLOT(key);
-        rc |= win_sample(w, v, s, KEY_STAGE(key), KEY_IDX(key), sign);
-        if (s) rc |= win_sample(w, v, 0, KEY_STAGE(key), KEY_IDX(key), sign);
+        int st = KEY_STAGE(key), slot = KEY_SLOT(key);
+        if (!(keep & (1u << st))) continue;
+        rc |= win_sample(w, v, 0, st, KEY_IDX(key), sign);
+        if (slot) rc |= win_sample(w, v, slot, st, KEY_IDX(key), sign);
     }
     return rc;
 }
@@ -207,9 +234,9 @@ int ow_win_advance(ow_win *w, int64_t now_ms)
     int rc = 0;
     for (int k = 0; k < OW_WIN__COUNT; k++) {
         wwin *v = &w->win[k];
-        int64_t lo, hi;
-        win_range(w, (ow_win_kind)k, nb, &lo, &hi);
-        int64_t from;
+        int64_t lo, end;
+        win_range(w, (ow_win_kind)k, nb, &lo, &end);
+        int64_t hi = end < nb - OPEN + 1 ? end : nb - OPEN, from;
         if (v->lo > v->hi || lo > v->hi || hi - v->hi >= OW_WIN_RING) {
             win_clear(w, v);
             from = lo;
@@ -225,7 +252,7 @@ int ow_win_advance(ow_win *w, int64_t now_ms)
             const wbucket *x = held(w, b);
             if (x) rc |= win_bucket(w, v, x, +1);
         }
-        v->lo = lo, v->hi = hi;
+        v->lo = lo, v->hi = hi, v->end = end;
     }
     w->cur = nb;
     return rc ? -1 : 0;
@@ -263,28 +290,44 @@ static wbucket *writable(ow_win *w, int64_t ts, int slot, bool *oom)
     return x;
 }
 
-static int windows_counter(ow_win *w, int64_t b, int slot, int k, int64_t delta)
+int ow_win_counts(ow_win *w, int slot, int64_t ts, const ow_win_delta *d, int n)
 {
-    int rc = 0;
-    if (k >= w->nsum) return 0;
+    if (slot < 0 || slot >= MAX_SLOTS) return 0;
+    bool oom = false;
+    wbucket *x = writable(w, ts, slot, &oom);
+    if (!x) return oom ? -1 : 0;
+    int64_t *cs = x->c + (size_t)slot * (size_t)w->nc;
+    for (int i = 0; i < n; i++) {
+        if (d[i].k < 0 || d[i].k >= w->nc) continue;
+        cs[d[i].k] += d[i].v;
+        if (slot) x->c[d[i].k] += d[i].v;
+    }
+    int rc = 0, hour = -1;
     for (int i = 0; i < OW_WIN__COUNT; i++) {
         wwin *v = &w->win[i];
-        if (b < v->lo || b > v->hi) continue;
-        rc |= win_counter(w, v, slot, b, k, delta);
-        if (slot) rc |= win_counter(w, v, 0, b, k, delta);
+        if (x->id < v->lo || x->id > v->hi) continue; /* not in the window, or the open bucket */
+        if (hour < 0) hour = local_hour(w, x->id);
+        for (int pass = 0; pass < (slot ? 2 : 1); pass++) {
+            wslot *s = win_slot(w, v, pass ? 0 : slot);
+            if (!s) {
+                rc = -1;
+                continue;
+            }
+            for (int j = 0; j < n; j++) {
+                int k = d[j].k;
+                if (k < 0 || k >= w->nsum) continue;
+                s->c[k] += d[j].v;
+                if (k < w->nh) s->hours[k * 24 + hour] += d[j].v;
+            }
+        }
     }
     return rc;
 }
 
 int ow_win_count(ow_win *w, int slot, int64_t ts, int k, int64_t delta)
 {
-    if (slot < 0 || slot >= MAX_SLOTS || k < 0 || k >= w->nc || !delta) return 0;
-    bool oom = false;
-    wbucket *x = writable(w, ts, slot, &oom);
-    if (!x) return oom ? -1 : 0;
-    x->c[(size_t)slot * (size_t)w->nc + (size_t)k] += delta;
-    if (slot) x->c[k] += delta;
-    return windows_counter(w, x->id, slot, k, delta);
+    ow_win_delta d = {k, delta};
+    return delta ? ow_win_counts(w, slot, ts, &d, 1) : 0;
 }
 
 int ow_win_set(ow_win *w, int slot, int64_t ts, int k, int64_t value)
@@ -345,7 +388,17 @@ int64_t ow_win_start(const ow_win *w, ow_win_kind k)
 
 int64_t ow_win_end(const ow_win *w, ow_win_kind k)
 {
-    return (w->win[k].hi + 1) * OW_WIN_BUCKET_MS;
+    return (w->win[k].end + 1) * OW_WIN_BUCKET_MS;
+}
+
+/* The i-th open bucket (0 ≤ i < OPEN) when the window includes it (open buckets are added on
+ * reading), else NULL. */
+static const wbucket *open_bucket(const ow_win *w, ow_win_kind kind, int i)
+{
+    const wwin *v = &w->win[kind];
+    int64_t b = w->cur - i;
+    if (w->cur == EMPTY || b < v->lo || b > v->end || b <= v->hi) return NULL;
+    return held(w, b);
 }
 
 static const wslot *read_slot(const ow_win *w, ow_win_kind kind, int slot)
@@ -355,10 +408,19 @@ static const wslot *read_slot(const ow_win *w, ow_win_kind kind, int slot)
     return &v->s[slot];
 }
 
+static int64_t bucket_value(const ow_win *w, const wbucket *x, int slot, int k)
+{
+    return x && slot < x->nslots ? x->c[(size_t)slot * (size_t)w->nc + (size_t)k] : 0;
+}
+
 int64_t ow_win_total(const ow_win *w, ow_win_kind kind, int slot, int k)
 {
+    if (slot < 0 || k < 0 || k >= w->nsum) return 0;
     const wslot *s = read_slot(w, kind, slot);
-    return s && k >= 0 && k < w->nsum ? s->c[k] : 0;
+    int64_t t = s ? s->c[k] : 0;
+    for (int i = 0; i < OPEN; i++)
+        t += bucket_value(w, open_bucket(w, kind, i), slot, k);
+    return t;
 }
 
 void ow_win_hours(const ow_win *w, ow_win_kind kind, int slot, int k, int64_t out[24])
@@ -366,13 +428,37 @@ void ow_win_hours(const ow_win *w, ow_win_kind kind, int slot, int k, int64_t ou
     const wslot *s = read_slot(w, kind, slot);
     for (int h = 0; h < 24; h++)
         out[h] = s && k >= 0 && k < w->nh ? s->hours[k * 24 + h] : 0;
+    for (int i = 0; i < OPEN; i++) {
+        const wbucket *x = open_bucket(w, kind, i);
+        if (x && slot >= 0 && k >= 0 && k < w->nh)
+            out[local_hour(w, x->id)] += bucket_value(w, x, slot, k);
+    }
 }
 
-const ow_qsketch *ow_win_sketch(const ow_win *w, ow_win_kind kind, int slot, int stage)
+const ow_qsketch *ow_win_sketch(const ow_win *w, ow_win_kind kind, int slot, int stage,
+                                ow_qsketch *scratch)
 {
+    if (slot < 0 || stage < 0 || stage >= OW_WIN_STAGES) return NULL;
     const wslot *s = read_slot(w, kind, slot);
-    if (!s || stage < 0 || stage >= OW_WIN_STAGES || !s->qs[stage] || !s->qs[stage]->n) return NULL;
-    return s->qs[stage];
+    const ow_qsketch *q = s && s->qs[stage] && s->qs[stage]->n ? s->qs[stage] : NULL;
+    if (!keeps(w, &w->win[kind], stage)) return NULL;
+    bool copied = false;
+    for (int b = 0; b < OPEN; b++) {
+        const wbucket *x = open_bucket(w, kind, b);
+        for (uint32_t i = 0; x && i < x->ns; i++) {
+            uint32_t key = x->smp[i];
+            if (KEY_STAGE(key) != stage || (slot && KEY_SLOT(key) != slot)) continue;
+            if (!copied) {
+                if (q)
+                    *scratch = *q;
+                else
+                    ow_qs_init(scratch);
+                copied = true;
+            }
+            ow_qs_add(scratch, KEY_IDX(key), 1);
+        }
+    }
+    return copied ? scratch : q;
 }
 
 int64_t ow_win_bucket(const ow_win *w, int64_t bucket_start_ms, int slot, int k)

@@ -12,12 +12,13 @@
  *   OW_WIN_7D       the last 2016 buckets (7 days)
  *
  * A window's totals change by whole buckets: when now enters a new bucket, buckets that left a
- * window are subtracted and those that entered are added, so reading a window costs nothing and
- * nothing is ever re-scanned. A value added to a bucket already inside a window goes into the
- * window at once. Counters and samples can be removed again (sign -1): a late event that changes
- * an order's history takes its old contribution out and puts the new one in, so the result does
- * not depend on the order in which events arrived. Values older than the ring, or more than
- * OW_WIN_AHEAD buckets ahead of now, are dropped (and so are their later removals).
+ * window are subtracted and the one just closed is added, so nothing is ever re-scanned. The
+ * newest three buckets, still filling, are added when a window is read (most writes go to them, so
+ * a write usually touches one bucket and nothing else). A value added to an older bucket inside a
+ * window goes into the window at once. Counters and samples can be removed again (sign -1): a late
+ * event that changes an order's history takes its old contribution out and puts the new one in, so
+ * the result does not depend on the order in which events arrived. Values older than the ring, or
+ * more than OW_WIN_AHEAD buckets ahead of now, are dropped (and so are their later removals).
  *
  * The first `nh` counters are also broken down by local hour of day (the region × hour heatmap);
  * counters from `nsum` on are gauges: set per bucket, never summed into windows.
@@ -44,12 +45,21 @@ typedef enum { OW_WIN_1H, OW_WIN_PREV_1H, OW_WIN_TODAY, OW_WIN_7D, OW_WIN__COUNT
 typedef struct ow_win ow_win;
 
 /* nc counters per slot (≤ 64), the first nh with an hour-of-day breakdown, counters < nsum summed
- * into windows; utc_offset_min places local midnight and hours. NULL on out of memory. */
-ow_win *ow_win_new(int nc, int nh, int nsum, int32_t utc_offset_min);
+ * into windows; utc_offset_min places local midnight and hours. Sketches are kept in the 7-day
+ * window for every stage, in the others only for the stages in short_stages (bit per stage).
+ * NULL on out of memory. */
+ow_win *ow_win_new(int nc, int nh, int nsum, int32_t utc_offset_min, uint32_t short_stages);
 void ow_win_free(ow_win *w);
 
 /* Add delta to counter k of `slot` (and of slot 0 when slot > 0) in the bucket of ts. */
 int ow_win_count(ow_win *w, int slot, int64_t ts, int k, int64_t delta);
+
+/* Several counters of one slot and instant at once (cheaper than one call each). */
+typedef struct ow_win_delta {
+    int k;
+    int64_t v;
+} ow_win_delta;
+int ow_win_counts(ow_win *w, int slot, int64_t ts, const ow_win_delta *d, int n);
 
 /* Add (sign 1) or remove (sign -1) a duration sample of `stage` ending at ts. */
 int ow_win_sample(ow_win *w, int slot, int64_t ts, int stage, int64_t value_ms, int sign);
@@ -73,8 +83,11 @@ int64_t ow_win_end(const ow_win *w, ow_win_kind k);
 int64_t ow_win_total(const ow_win *w, ow_win_kind kind, int slot, int k);
 /* Counter k (nh) by local hour for a slot: out[24]. */
 void ow_win_hours(const ow_win *w, ow_win_kind kind, int slot, int k, int64_t out[24]);
-/* The window's sketch of a stage for a slot, or NULL when it has no sample. */
-const ow_qsketch *ow_win_sketch(const ow_win *w, ow_win_kind kind, int slot, int stage);
+/* The window's sketch of a stage for a slot, or NULL when it has no sample. When the newest
+ * bucket (still filling) holds samples of it, they are added to a copy in *scratch, which is
+ * returned; otherwise the window's own sketch (borrowed until the next change). */
+const ow_qsketch *ow_win_sketch(const ow_win *w, ow_win_kind kind, int slot, int stage,
+                                ow_qsketch *scratch);
 /* Counter k of one bucket (by its start ms) for a slot; 0 when the bucket is not held. */
 int64_t ow_win_bucket(const ow_win *w, int64_t bucket_start_ms, int slot, int k);
 /* Sum over the buckets held in [from_ms, to_ms) for a slot, computed on demand (for reports of a
