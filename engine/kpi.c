@@ -185,9 +185,12 @@ static bool is_avail(int st)
     return st == OW_TECH_IDLE || is_busy(st);
 }
 
-int ow_kpi_tech(ow_kpi *k, int old_slot, int old_status, int new_slot, int new_status)
+int ow_kpi_tech(ow_kpi *k, int64_t ts, int old_slot, int old_status, int new_slot, int new_status)
 {
-    if (k->now != INT64_MIN && integrate(k, k->now)) return OW_ENOMEM;
+    /* the old status counted until the change (or until now, for a change that arrives late:
+     * time already credited is not rewritten) */
+    int64_t until = ts > k->now ? ts : k->now;
+    if (k->now != INT64_MIN && integrate(k, until)) return OW_ENOMEM;
     tech_count *o = old_status >= 0 ? tech_slot(k, old_slot) : NULL;
     tech_count *n = new_status >= 0 ? tech_slot(k, new_slot) : NULL;
     if ((old_status >= 0 && !o) || (new_status >= 0 && !n)) return OW_ENOMEM;

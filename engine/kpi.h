@@ -73,8 +73,9 @@ int ow_kpi_callback(ow_kpi *k, int slot, int64_t ts, int score, int nps, int sig
 int ow_kpi_stage(ow_kpi *k, int slot, int stage, int64_t start, int64_t stop, bool met, int sign);
 /* An alert raised at `at` (breach: its 100 % threshold). Alerts are never taken out. */
 int ow_kpi_alert(ow_kpi *k, int slot, int64_t at, bool breach);
-/* A technician moved from (old_slot, old_status) to (new_slot, new_status); status -1 = none. */
-int ow_kpi_tech(ow_kpi *k, int old_slot, int old_status, int new_slot, int new_status);
+/* A technician moved from (old_slot, old_status) to (new_slot, new_status) at ts; status -1 =
+ * none. */
+int ow_kpi_tech(ow_kpi *k, int64_t ts, int old_slot, int old_status, int new_slot, int new_status);
 /* Now moves on (never back); open[slot] is the number of open orders per slot (n slots), sampled
  * at bucket ends for the backlog history. */
 int ow_kpi_advance(ow_kpi *k, int64_t now_ms, const int64_t *open, int n);

@@ -755,7 +755,7 @@ static int apply_tech(ow_state *s, const ow_event *ev)
         t->region = r;
     }
     if (!rc) rc = tech_gauges(s, t, +1);
-    if (!rc) rc = ow_kpi_tech(s->kpi, old_slot, old_status, t->region + 1, t->status);
+    if (!rc) rc = ow_kpi_tech(s->kpi, ev->ts_ms, old_slot, old_status, t->region + 1, t->status);
     return rc ? rc : 1;
 }
 

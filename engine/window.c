@@ -497,16 +497,23 @@ int ow_win_slots(const ow_win *w)
 
 /* ---- checkpoint ---- */
 
+/* A bucket worth saving: used, and not so old that it is only waiting to be reused. */
+static bool live(const ow_win *w, const wbucket *x)
+{
+    return x->id != EMPTY &&
+           (w->cur == EMPTY || (x->id >= w->cur - BEHIND && x->id <= w->cur + OW_WIN_AHEAD));
+}
+
 void ow_win_save(const ow_win *w, ow_buf *b)
 {
     ow_buf_put(b, &w->cur, sizeof w->cur);
     uint32_t n = 0;
     for (int i = 0; i < OW_WIN_RING; i++)
-        n += w->ring[i].id != EMPTY;
+        n += live(w, &w->ring[i]);
     ow_buf_put(b, &n, sizeof n);
     for (int i = 0; i < OW_WIN_RING; i++) {
         const wbucket *x = &w->ring[i];
-        if (x->id == EMPTY) continue;
+        if (!live(w, x)) continue;
         uint32_t slots = (uint32_t)x->nslots;
         ow_buf_put(b, &x->id, sizeof x->id);
         ow_buf_put(b, &slots, sizeof slots);
