@@ -112,6 +112,30 @@ static const setting settings[] = {
     {"city.events", C_STR, AT(city.events), 0, 0, "\"assets/cities/sample/events.ndjson\"", NULL},
     {"city.csv", C_STR, AT(city.csv), 0, 0, "\"\"", NULL},
     {"city.mapping", C_STR, AT(city.mapping), 0, 0, "\"\"", NULL},
+    {"analytics.grid_cell_m", C_INT, AT(analytics.cell_m), 50, 100000, "500", NULL},
+    {"analytics.utc_offset_min", C_INT, AT(analytics.utc_offset_min), -720, 840, "480", NULL},
+    /* targets: SEEDS.md (response ≤ 20 min, dispatch ≤ 5 min, first-visit fix ≥ 90 %, repeat
+     * visits ≤ 5 %, complaints < 10 %, CSAT ≥ 85, NPS ≥ 50, utilisation 82 %) */
+    {"analytics.targets.response_mean_s", C_INT, AT(analytics.targets.response_mean_s), 0,
+     INT64_C(1) << 31, "1200", NULL},
+    {"analytics.targets.response_p90_s", C_INT, AT(analytics.targets.response_p90_s), 0,
+     INT64_C(1) << 31, "3600", NULL},
+    {"analytics.targets.dispatch_mean_s", C_INT, AT(analytics.targets.dispatch_mean_s), 0,
+     INT64_C(1) << 31, "300", NULL},
+    {"analytics.targets.dispatch_p90_s", C_INT, AT(analytics.targets.dispatch_p90_s), 0,
+     INT64_C(1) << 31, "900", NULL},
+    {"analytics.targets.first_visit_fix_pct", C_INT, AT(analytics.targets.first_visit_fix_pct), 0,
+     100, "90", NULL},
+    {"analytics.targets.repeat_visit_pct", C_INT, AT(analytics.targets.repeat_visit_pct), 0, 100,
+     "5", NULL},
+    {"analytics.targets.complaint_rate_pct", C_INT, AT(analytics.targets.complaint_rate_pct), 0,
+     100, "10", NULL},
+    {"analytics.targets.csat", C_INT, AT(analytics.targets.csat), 0, 100, "85", NULL},
+    {"analytics.targets.nps", C_INT, AT(analytics.targets.nps), -100, 100, "50", NULL},
+    {"analytics.targets.sla_compliance_pct", C_INT, AT(analytics.targets.sla_compliance_pct), 0,
+     100, "95", NULL},
+    {"analytics.targets.utilisation_pct", C_INT, AT(analytics.targets.utilisation_pct), 0, 100,
+     "82", NULL},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

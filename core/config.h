@@ -58,6 +58,18 @@ typedef struct ow_sla_override {
     uint32_t stages;  /* bit per ow_stage (an order class with no dispatch has no dispatch clock) */
 } ow_sla_override;
 
+/* Analytics (issue 5): the heat grid, the city's zone for "today", and the KPI targets the board
+ * and the report compare against (docs/snapshot.md kpi_targets). */
+typedef struct ow_analytics_config {
+    int64_t cell_m;         /* heat grid cell, metres */
+    int64_t utc_offset_min; /* the city's zone (fixed offset): local midnight and hours */
+    struct {
+        int64_t response_mean_s, response_p90_s, dispatch_mean_s, dispatch_p90_s;
+        int64_t first_visit_fix_pct, repeat_visit_pct, complaint_rate_pct, csat, nps;
+        int64_t sla_compliance_pct, utilisation_pct;
+    } targets;
+} ow_analytics_config;
+
 typedef struct ow_config {
     char base_dir[OW_CFG_STR]; /* relative paths below resolve against this (set by the loader) */
     struct {
@@ -124,6 +136,7 @@ typedef struct ow_config {
         char csv[OW_CFG_STR]; /* a real city's CSV export ("" = none), replayed by opswall-run */
         char mapping[OW_CFG_STR]; /* its column mapping (config/mappings/...json) */
     } city;
+    ow_analytics_config analytics;
 } ow_config;
 
 /* Fill cfg with every default from the table. */
