@@ -18,6 +18,13 @@ int ow_snapshot_parse(const char *text, size_t len, ow_snapshot_view *out, ow_er
     ow_err jerr;
     cJSON *root = ow_json_parse(text, len, OW_JSON_MAX_DEPTH, &jerr);
     if (!root) return ow_err_set(err, OW_EINVAL, "snapshot: %s", jerr.msg);
+    int rc = ow_snapshot_decode(root, out, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int ow_snapshot_decode(const cJSON *root, ow_snapshot_view *out, ow_err *err)
+{
     memset(out, 0, sizeof *out);
     int rc = OW_OK;
     const cJSON *type = ow_json_get(root, "type"), *mode = ow_json_get(root, "mode");
@@ -38,9 +45,10 @@ int ow_snapshot_parse(const char *text, size_t len, ow_snapshot_view *out, ow_er
         goto out;
     for (int p = 0; p < OW_PRIO__COUNT; p++)
         if ((rc = get_int(open, ow_priority_name((ow_priority)p), &out->open[p], err))) goto out;
-    out->mode = cJSON_IsString(mode) && strcmp(mode->valuestring, "replay") == 0 ? OW_MODE_REPLAY
-                                                                                 : OW_MODE_LIVE;
+    /* "replay" (batch) and "replay_speed" (N×) both show event time, not the wall clock */
+    out->mode = cJSON_IsString(mode) && strncmp(mode->valuestring, "replay", 6) == 0
+                    ? OW_MODE_REPLAY
+                    : OW_MODE_LIVE;
 out:
-    cJSON_Delete(root);
     return rc;
 }

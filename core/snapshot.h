@@ -11,6 +11,7 @@
 #ifndef OW_SNAPSHOT_H
 #define OW_SNAPSHOT_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,5 +33,9 @@ typedef struct ow_snapshot_view {
 
 /* Decode a snapshot message (as published) into *out. OW_EINVAL with err on anything malformed. */
 int ow_snapshot_parse(const char *text, size_t len, ow_snapshot_view *out, ow_err *err);
+
+/* The same checks on an already parsed snapshot (borrowed), for readers that keep the tree
+ * (the wallboard applies deltas to it and decodes every member it draws). */
+int ow_snapshot_decode(const cJSON *root, ow_snapshot_view *out, ow_err *err);
 
 #endif
