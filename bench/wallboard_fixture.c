@@ -27,20 +27,28 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-    const char *regions = "assets/cities/sample/regions.geojson", *prop = "id", *preset = "rainstorm";
+    const char *regions = "assets/cities/sample/regions.geojson", *prop = "id",
+               *preset = "rainstorm";
     const char *out = NULL;
     long long now = 1795310105120LL, seq = -1, seed = -1;
     double speed = 0, pct = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) return usage();
-        if (strcmp(a, "--regions") == 0) regions = v;
-        else if (strcmp(a, "--name-property") == 0) prop = v;
-        else if (strcmp(a, "--preset") == 0) preset = v;
-        else if (strcmp(a, "--now") == 0) now = atoll(v);
-        else if (strcmp(a, "--seq") == 0) seq = atoll(v);
-        else if (strcmp(a, "--seed") == 0) seed = atoll(v);
-        else if (strcmp(a, "--out") == 0) out = v;
+        if (strcmp(a, "--regions") == 0)
+            regions = v;
+        else if (strcmp(a, "--name-property") == 0)
+            prop = v;
+        else if (strcmp(a, "--preset") == 0)
+            preset = v;
+        else if (strcmp(a, "--now") == 0)
+            now = atoll(v);
+        else if (strcmp(a, "--seq") == 0)
+            seq = atoll(v);
+        else if (strcmp(a, "--seed") == 0)
+            seed = atoll(v);
+        else if (strcmp(a, "--out") == 0)
+            out = v;
         else if (strcmp(a, "--replay") == 0) {
             if (sscanf(v, "%lf:%lf", &speed, &pct) != 2) return usage();
         } else

@@ -86,16 +86,18 @@ static cJSON *kpi_block(rng *r, double load, double scale, int64_t backlog)
     cJSON_AddNumberToObject(b, "response_p90_s", round(resp));
     cJSON_AddNumberToObject(b, "dispatch_mean_s", round(200 + 500 * load));
     cJSON_AddNumberToObject(b, "dispatch_p90_s", round(500 + 1100 * load + 100 * uni(r)));
-    cJSON_AddNumberToObject(b, "first_visit_fix_pct", round(10 * (88 - 12 * load + 2 * uni(r))) / 10);
+    cJSON_AddNumberToObject(b, "first_visit_fix_pct",
+                            round(10 * (88 - 12 * load + 2 * uni(r))) / 10);
     cJSON_AddNumberToObject(b, "repeat_visit_pct", round(10 * (3 + 5 * load * uni(r))) / 10);
     cJSON_AddNumberToObject(b, "complaint_rate_pct", round(10 * (1.5 + 3 * load)) / 10);
     cJSON_AddNumberToObject(b, "csat", round(10 * (92 - 14 * load + 2 * uni(r))) / 10);
     cJSON_AddNumberToObject(b, "nps", round(45 - 30 * load + 5 * uni(r)));
     cJSON *sla = cJSON_AddObjectToObject(b, "sla_compliance_pct");
-    static const char *const stages[] = {"dispatch", "accept",     "response", "arrival",
+    static const char *const stages[] = {"dispatch",   "accept",   "response", "arrival",
                                          "resolution", "callback", "complaint"};
     for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++)
-        cJSON_AddNumberToObject(sla, stages[i], round(10 * (99 - (20 + 6 * i) * load * uni(r))) / 10);
+        cJSON_AddNumberToObject(sla, stages[i],
+                                round(10 * (99 - (20 + 6 * i) * load * uni(r))) / 10);
     cJSON_AddNumberToObject(b, "backlog", (double)backlog);
     cJSON_AddNumberToObject(b, "utilisation_pct", round(10 * (60 + 38 * load)) / 10);
     cJSON_AddNumberToObject(b, "orders_per_tech", round(10 * (2 + 30 * load)) / 10);
@@ -109,13 +111,20 @@ static void add_targets(cJSON *root)
         double target;
         const char *better;
     } t[] = {
-        {"response_p90_s", 3600, "lower"},      {"response_mean_s", 1800, "lower"},
-        {"dispatch_p90_s", 900, "lower"},       {"dispatch_mean_s", 300, "lower"},
-        {"first_visit_fix_pct", 85, "higher"},  {"repeat_visit_pct", 5, "lower"},
-        {"complaint_rate_pct", 3, "lower"},     {"csat", 85, "higher"},
-        {"nps", 30, "higher"},                  {"sla_compliance_pct.response", 95, "higher"},
-        {"sla_compliance_pct.arrival", 90, "higher"}, {"sla_compliance_pct.resolution", 90, "higher"},
-        {"utilisation_pct", 85, "lower"},       {"backlog", 5000, "lower"},
+        {"response_p90_s", 3600, "lower"},
+        {"response_mean_s", 1800, "lower"},
+        {"dispatch_p90_s", 900, "lower"},
+        {"dispatch_mean_s", 300, "lower"},
+        {"first_visit_fix_pct", 85, "higher"},
+        {"repeat_visit_pct", 5, "lower"},
+        {"complaint_rate_pct", 3, "lower"},
+        {"csat", 85, "higher"},
+        {"nps", 30, "higher"},
+        {"sla_compliance_pct.response", 95, "higher"},
+        {"sla_compliance_pct.arrival", 90, "higher"},
+        {"sla_compliance_pct.resolution", 90, "higher"},
+        {"utilisation_pct", 85, "lower"},
+        {"backlog", 5000, "lower"},
     };
     cJSON *o = cJSON_AddObjectToObject(root, "kpi_targets");
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
@@ -126,9 +135,18 @@ static void add_targets(cJSON *root)
 }
 
 static const char *const flag_kinds[] = {
-    "surge",        "understaffed", "backlog",        "duplicate_dispatch", "neglected_region",
-    "overload",     "far_dispatch", "stale_technician", "parts_wait",       "repeat_visit",
-    "skill_mismatch", "complaint_cluster",
+    "surge",
+    "understaffed",
+    "backlog",
+    "duplicate_dispatch",
+    "neglected_region",
+    "overload",
+    "far_dispatch",
+    "stale_technician",
+    "parts_wait",
+    "repeat_visit",
+    "skill_mismatch",
+    "complaint_cluster",
 };
 
 static void flag_summary(char *out, size_t n, const char *kind, const char *region, rng *r)
@@ -196,8 +214,7 @@ static void add_escalations(cJSON *root, const ow_regions *city, const ow_wb_fix
                             rng *r)
 {
     static const char *const owners[4] = {"dispatcher", "dispatcher", "supervisor", "manager"};
-    static const char *const stages[] = {"dispatch", "response", "arrival", "resolution",
-                                         "accept"};
+    static const char *const stages[] = {"dispatch", "response", "arrival", "resolution", "accept"};
     static const char *const people[] = {"li.wei", "wang.fang", "zhang.min", "chen.jie"};
     cJSON *arr = cJSON_AddArrayToObject(root, "escalations");
     /* highest level first, then oldest */
@@ -231,8 +248,7 @@ static void add_escalations(cJSON *root, const ow_regions *city, const ow_wb_fix
 
 static void add_urgent(cJSON *root, const ow_regions *city, const ow_wb_fixture_params *p, rng *r)
 {
-    static const char *const stages[] = {"dispatch", "response", "arrival", "accept",
-                                         "resolution"};
+    static const char *const stages[] = {"dispatch", "response", "arrival", "accept", "resolution"};
     cJSON *arr = cJSON_AddArrayToObject(root, "urgent");
     int64_t at = p->now_ms - 9 * 60000; /* the first few are already breached */
     for (int i = 0; i < 20; i++) {
@@ -335,10 +351,19 @@ char *ow_wb_fixture_make(const ow_regions *city, const char *city_name,
     double *tlat = malloc(sizeof(double) * (size_t)(q.techs + 1));
     int *tstat = malloc(sizeof(int) * (size_t)(q.techs + 1));
     if (!tlon || !tlat || !tstat) goto oom_t;
+    double area_sum = 0;
+    for (int i = 0; i < nr; i++)
+        area_sum += city->v[i].area_m2;
     for (int i = 0; i < q.techs; i++) {
+        /* technicians spread by area, as a city's are */
         int ri = pick(&r, nr);
+        if (area_sum > 0) {
+            double a = uni(&r) * area_sum;
+            for (ri = 0; ri < nr - 1 && a >= city->v[ri].area_m2; ri++)
+                a -= city->v[ri].area_m2;
+        }
         double u = uni(&r), l = load[ri];
-        int st = u < 0.06                ? OW_TECH_OFFLINE
+        int st = u < 0.06                   ? OW_TECH_OFFLINE
                  : u < 0.06 + 0.3 * (1 - l) ? OW_TECH_IDLE
                  : u < 0.5 + 0.1 * (1 - l)  ? OW_TECH_ENROUTE
                  : u < 0.93                 ? OW_TECH_ONSITE
@@ -386,7 +411,8 @@ char *ow_wb_fixture_make(const ow_regions *city, const char *city_name,
         cJSON_AddNumberToObject(e, "backlog", (double)open[i]);
         cJSON *te = cJSON_AddObjectToObject(e, "techs");
         for (int s = 0; s < OW_TECH__COUNT; s++)
-            cJSON_AddNumberToObject(te, ow_tech_status_name((ow_tech_status)s), (double)techs[i][s]);
+            cJSON_AddNumberToObject(te, ow_tech_status_name((ow_tech_status)s),
+                                    (double)techs[i][s]);
         cJSON_AddItemToArray(regs, e);
     }
     if (q.minimal) goto done;

@@ -1,8 +1,8 @@
 /*
  * draw — the drawing helpers every panel shares: sizes in design units, fills, text on a baseline,
  * text cut to a width, bars and panel frames. One design unit is 1 px at 1080p (u = h / 1080), so
- * every size scales with the screen height; text is rendered at its final pixel size (font.c), never
- * scaled, so it stays sharp.
+ * every size scales with the screen height; text is rendered at its final pixel size (font.c),
+ * never scaled, so it stays sharp.
  *
  * SDL 2.26's software fill is very slow for rectangles 16 to ~100 px wide (TOOLCHAIN.md §4), so
  * ow_draw_fill splits such rectangles into 15 px wide strips.

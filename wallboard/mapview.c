@@ -231,8 +231,9 @@ static void compose_heat(ow_mapview *m, const ow_scene *s)
 static void compose_dots(ow_mapview *m, const ow_scene *s, double u)
 {
     if (!s || !s->has_techs_pos || !m->projected) return;
-    int size = (int)lround(4 * u);
+    int size = (int)lround(3 * u);
     if (size < 2) size = 2;
+    const bool rims = size >= 4; /* at 1080p a rim would double a dot's footprint */
     uint32_t colors[OW_TECH__COUNT], dark = argb(ow_theme_tone(OW_TONE_BACKGROUND));
     for (int k = 0; k < OW_TECH__COUNT; k++)
         colors[k] = argb(ow_theme_tech(k));
@@ -247,10 +248,11 @@ static void compose_dots(ow_mapview *m, const ow_scene *s, double u)
             ow_project(&m->proj, t->lon, t->lat, &fx, &fy);
             int x0 = (int)fx - size / 2, y0 = (int)fy - size / 2;
             /* a one-pixel dark rim keeps a dot visible on the brightest heat */
-            for (int y = y0 - 1; y <= y0 + size; y++)
-                for (int x = x0 - 1; x <= x0 + size; x++) {
+            const int e = rims ? 1 : 0;
+            for (int y = y0 - e; y < y0 + size + e; y++)
+                for (int x = x0 - e; x < x0 + size + e; x++) {
                     if (x < 0 || y < 0 || x >= m->w || y >= m->h) continue;
-                    bool rim = y < y0 || y == y0 + size || x < x0 || x == x0 + size;
+                    bool rim = y < y0 || y >= y0 + size || x < x0 || x >= x0 + size;
                     uint32_t *p = &m->work[(size_t)y * m->w + x];
                     if (!rim)
                         *p = colors[t->status];

@@ -7,10 +7,14 @@
 #include "timefmt.h"
 
 static const char *const panel_names[OW_PANEL__COUNT] = {
-    [OW_PANEL_OPEN] = "open",   [OW_PANEL_KPI] = "kpi",
-    [OW_PANEL_MAP] = "map",     [OW_PANEL_SLA] = "sla",
-    [OW_PANEL_ESCALATIONS] = "escalations", [OW_PANEL_FLAGS] = "flags",
-    [OW_PANEL_TECHS] = "techs", [OW_PANEL_SPARK] = "spark",
+    [OW_PANEL_OPEN] = "open",
+    [OW_PANEL_KPI] = "kpi",
+    [OW_PANEL_MAP] = "map",
+    [OW_PANEL_SLA] = "sla",
+    [OW_PANEL_ESCALATIONS] = "escalations",
+    [OW_PANEL_FLAGS] = "flags",
+    [OW_PANEL_TECHS] = "techs",
+    [OW_PANEL_SPARK] = "spark",
     [OW_PANEL_REGIONS] = "regions",
 };
 
@@ -32,8 +36,8 @@ static int only_keys(const cJSON *obj, const char *const *allowed, const char *s
             for (const char *const *a = allowed; *a; a++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
                          a == allowed ? "" : ", ", *a);
-            return ow_err_set(err, OW_EINVAL, "%s: %s%s%s: unknown key; expected %s", source, path, path[0] ? "." : "",
-                 m->string, list);
+            return ow_err_set(err, OW_EINVAL, "%s: %s%s%s: unknown key; expected %s", source, path,
+                              path[0] ? "." : "", m->string, list);
         }
     }
     return OW_OK;
@@ -43,35 +47,46 @@ static int parse_panel(const cJSON *v, const char *source, const char *path, int
                        ow_page_panel *out, ow_err *err)
 {
     static const char *const keys[] = {"panel", "at", NULL};
-    if (!cJSON_IsObject(v)) return ow_err_set(err, OW_EINVAL, "%s: %s: expected an object {\"panel\":..., \"at\":[...]}", source, path);
+    if (!cJSON_IsObject(v))
+        return ow_err_set(err, OW_EINVAL,
+                          "%s: %s: expected an object {\"panel\":..., \"at\":[...]}", source, path);
     int rc = only_keys(v, keys, source, path, err);
     if (rc) return rc;
     const cJSON *name = ow_json_get(v, "panel"), *at = ow_json_get(v, "at");
     char quoted[64];
     if (!cJSON_IsString(name)) {
         ow_json_quote(name, quoted, sizeof quoted);
-        return ow_err_set(err, OW_EINVAL, "%s: %s.panel: expected a panel name (open, kpi, map, sla, escalations, flags, "
-             "techs, spark, regions), got %s", source, path, name ? quoted : "nothing");
+        return ow_err_set(
+            err, OW_EINVAL,
+            "%s: %s.panel: expected a panel name (open, kpi, map, sla, escalations, flags, "
+            "techs, spark, regions), got %s",
+            source, path, name ? quoted : "nothing");
     }
     int kind = -1;
     for (int k = 0; k < OW_PANEL__COUNT; k++)
         if (strcmp(name->valuestring, panel_names[k]) == 0) kind = k;
     if (kind < 0) {
         ow_json_quote(name, quoted, sizeof quoted);
-        return ow_err_set(err, OW_EINVAL, "%s: %s.panel: expected one of open|kpi|map|sla|escalations|flags|techs|spark|"
-             "regions, got %s", source, path, quoted);
+        return ow_err_set(
+            err, OW_EINVAL,
+            "%s: %s.panel: expected one of open|kpi|map|sla|escalations|flags|techs|spark|"
+            "regions, got %s",
+            source, path, quoted);
     }
     int64_t n[4];
     int i = 0;
     if (!cJSON_IsArray(at) || cJSON_GetArraySize(at) != 4)
-        return ow_err_set(err, OW_EINVAL, "%s: %s.at: expected [col, row, cols, rows] in grid cells", source, path);
+        return ow_err_set(err, OW_EINVAL,
+                          "%s: %s.at: expected [col, row, cols, rows] in grid cells", source, path);
     for (const cJSON *e = at->child; e; e = e->next, i++)
         if (!ow_json_int(e, i < 2 ? 0 : 1, OW_PAGES_GRID_MAX, &n[i]))
-            return ow_err_set(err, OW_EINVAL, "%s: %s.at[%d]: expected an integer %s", source, path, i,
-                 i < 2 ? "from 0" : "from 1");
+            return ow_err_set(err, OW_EINVAL, "%s: %s.at[%d]: expected an integer %s", source, path,
+                              i, i < 2 ? "from 0" : "from 1");
     if (n[0] + n[2] > cols || n[1] + n[3] > rows)
-        return ow_err_set(err, OW_EINVAL, "%s: %s.at: [%lld, %lld, %lld, %lld] reaches outside the %dx%d grid", source, path,
-             (long long)n[0], (long long)n[1], (long long)n[2], (long long)n[3], cols, rows);
+        return ow_err_set(err, OW_EINVAL,
+                          "%s: %s.at: [%lld, %lld, %lld, %lld] reaches outside the %dx%d grid",
+                          source, path, (long long)n[0], (long long)n[1], (long long)n[2],
+                          (long long)n[3], cols, rows);
     *out = (ow_page_panel){(ow_panel_kind)kind, (int)n[0], (int)n[1], (int)n[2], (int)n[3]};
     return OW_OK;
 }
@@ -88,26 +103,31 @@ static int parse_page(const cJSON *v, const char *source, int idx, const ow_page
     static const char *const keys[] = {"name", "dwell", "panels", NULL};
     char path[64];
     snprintf(path, sizeof path, "pages[%d]", idx);
-    if (!cJSON_IsObject(v)) return ow_err_set(err, OW_EINVAL, "%s: %s: expected an object with name, dwell and panels", source, path);
+    if (!cJSON_IsObject(v))
+        return ow_err_set(err, OW_EINVAL, "%s: %s: expected an object with name, dwell and panels",
+                          source, path);
     int rc = only_keys(v, keys, source, path, err);
     if (rc) return rc;
     const cJSON *name = ow_json_get(v, "name"), *dwell = ow_json_get(v, "dwell");
     const cJSON *panels = ow_json_get(v, "panels");
     if (!cJSON_IsString(name) || !name->valuestring[0] ||
         strlen(name->valuestring) >= OW_PAGE_NAME_BUF)
-        return ow_err_set(err, OW_EINVAL, "%s: %s.name: expected a name of 1 to %d bytes", source, path, OW_PAGE_NAME_BUF - 1);
+        return ow_err_set(err, OW_EINVAL, "%s: %s.name: expected a name of 1 to %d bytes", source,
+                          path, OW_PAGE_NAME_BUF - 1);
     snprintf(out->name, sizeof out->name, "%s", name->valuestring);
     out->dwell_ms = 30000;
     if (dwell) {
         if (!cJSON_IsString(dwell) || ow_duration_parse(dwell->valuestring, &out->dwell_ms, NULL) ||
             out->dwell_ms < OW_PAGES_DWELL_MIN || out->dwell_ms > OW_PAGES_DWELL_MAX)
-            return ow_err_set(err, OW_EINVAL, "%s: %s.dwell: expected a duration like \"30s\" or \"2m\", from 2s to 1h", source,
-                 path);
+            return ow_err_set(
+                err, OW_EINVAL,
+                "%s: %s.dwell: expected a duration like \"30s\" or \"2m\", from 2s to 1h", source,
+                path);
     }
     if (!cJSON_IsArray(panels) || cJSON_GetArraySize(panels) < 1 ||
         cJSON_GetArraySize(panels) > OW_PAGE_PANELS_MAX)
-        return ow_err_set(err, OW_EINVAL, "%s: %s.panels: expected an array of 1 to %d panels", source, path,
-             OW_PAGE_PANELS_MAX);
+        return ow_err_set(err, OW_EINVAL, "%s: %s.panels: expected an array of 1 to %d panels",
+                          source, path, OW_PAGE_PANELS_MAX);
     int i = 0;
     for (const cJSON *e = panels->child; e; e = e->next, i++) {
         char ppath[96];
@@ -116,13 +136,14 @@ static int parse_page(const cJSON *v, const char *source, int idx, const ow_page
             return rc;
         for (int j = 0; j < i; j++)
             if (overlap(&out->panels[i], &out->panels[j]))
-                return ow_err_set(err, OW_EINVAL, "%s: %s.at: overlaps %s.panels[%d] (%s)", source, ppath, path, j,
-                     panel_names[out->panels[j].kind]);
+                return ow_err_set(err, OW_EINVAL, "%s: %s.at: overlaps %s.panels[%d] (%s)", source,
+                                  ppath, path, j, panel_names[out->panels[j].kind]);
     }
     out->npanels = i;
     for (int j = 0; j < idx; j++)
         if (strcmp(all->pages[j].name, out->name) == 0)
-            return ow_err_set(err, OW_EINVAL, "%s: %s.name: \"%s\" is also the name of pages[%d]", source, path, out->name, j);
+            return ow_err_set(err, OW_EINVAL, "%s: %s.name: \"%s\" is also the name of pages[%d]",
+                              source, path, out->name, j);
     return OW_OK;
 }
 

@@ -12,7 +12,8 @@
  * the screen. `at` is [col, row, cols, rows] in grid cells. A page with one entry never rotates.
  * Parsing is strict: unknown keys, a panel name not in the table, a rectangle outside the grid or
  * overlapping another panel of the page fail the whole file with the JSON path, e.g.
- *   config/wallboard/default.json: pages[1].panels[2].panel: expected one of open|kpi|..., got "mapp"
+ *   config/wallboard/default.json: pages[1].panels[2].panel: expected one of open|kpi|..., got
+ * "mapp"
  *
  * Pure: takes text, no file reads. Plain value type (fixed arrays).
  */
@@ -24,12 +25,12 @@
 
 #include "err.h"
 
-#define OW_PAGES_MAX        8
-#define OW_PAGE_PANELS_MAX  12
-#define OW_PAGE_NAME_BUF    32
-#define OW_PAGES_GRID_MAX   48
-#define OW_PAGES_DWELL_MIN  2000
-#define OW_PAGES_DWELL_MAX  3600000
+#define OW_PAGES_MAX       8
+#define OW_PAGE_PANELS_MAX 12
+#define OW_PAGE_NAME_BUF   32
+#define OW_PAGES_GRID_MAX  48
+#define OW_PAGES_DWELL_MIN 2000
+#define OW_PAGES_DWELL_MAX 3600000
 
 /* The panel kinds (the panel table in board.c has one row each, in this order). */
 typedef enum {

@@ -22,9 +22,18 @@ static int tech_legend(const ow_draw *d, SDL_Rect in)
 {
     int x = in.x;
     const int base = in.y + ow_px(d, 22);
+    /* bilingual when it fits the panel, Chinese only when not */
+    int need = 0;
     for (int k = 0; k < NSTATUS; k++) {
         char t[48];
         snprintf(t, sizeof t, "%s %s", tech_order[k].zh, tech_order[k].en);
+        need += ow_px(d, 42) + ow_text_width(d, 19, OW_FONT_REGULAR, t);
+    }
+    const bool both = need <= in.w;
+    for (int k = 0; k < NSTATUS; k++) {
+        char t[48];
+        snprintf(t, sizeof t, "%s%s%s", tech_order[k].zh, both ? " " : "",
+                 both ? tech_order[k].en : "");
         ow_draw_fill(d, ow_rect(x, base - ow_px(d, 16), ow_px(d, 14), ow_px(d, 14)),
                      ow_theme_tech(tech_order[k].status));
         x += ow_px(d, 20);
@@ -49,7 +58,7 @@ void ow_panel_techs(const ow_panel_ctx *c, SDL_Rect r)
         snprintf(note, sizeof note, "空闲 idle %s / %s", n1, n2);
     }
     SDL_Rect in;
-    ow_draw_panel(d, r, "技师状态", "Technicians by region", note[0] ? note : NULL,
+    ow_draw_panel(d, r, "技师状态", "Technicians", note[0] ? note : NULL,
                   ow_theme_tech(OW_TECH_IDLE), &in);
     if (!c->s || !c->s->has_regions || c->s->nregions == 0) {
         ow_draw_empty(d, in, NULL);
@@ -81,10 +90,10 @@ void ow_panel_techs(const ow_panel_ctx *c, SDL_Rect r)
         char t[32];
         ow_format_int(total, t, sizeof t);
         const int tw = ow_px(d, 90);
-        ow_draw_text(d, 20, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM), t, in.x + in.w,
-                     base, OW_ALIGN_RIGHT);
-        SDL_Rect bar = ow_rect(in.x + name_w, y + rh / 2 - ow_px(d, 13), in.w - name_w - tw,
-                               ow_px(d, 26));
+        ow_draw_text(d, 20, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM), t, in.x + in.w, base,
+                     OW_ALIGN_RIGHT);
+        SDL_Rect bar =
+            ow_rect(in.x + name_w, y + rh / 2 - ow_px(d, 13), in.w - name_w - tw, ow_px(d, 26));
         ow_draw_stacked(d, bar, values, colors, NSTATUS, total);
         /* the idle count on the bar, where it matters most */
         if (values[0] > 0) {
@@ -106,14 +115,14 @@ void ow_panel_regions(const ow_panel_ctx *c, SDL_Rect r)
         return;
     }
     const SDL_Color dim = ow_theme_tone(OW_TONE_TEXT_DIM), text = ow_theme_tone(OW_TONE_TEXT);
-    static const char *const heads[] = {"在办 open", "超时 breached", "告警 alerts",
-                                        "空闲 idle", "单/人 per idle"};
+    static const char *const heads[] = {"在办 open", "超时 breached", "告警 alerts", "空闲 idle",
+                                        "单/人 per idle"};
     const int ncol = 5, name_w = in.w * 28 / 100, cw = (in.w - name_w) / ncol;
     const int hb = in.y + ow_px(d, 20);
     ow_draw_text(d, 18, OW_FONT_REGULAR, dim, "区域 region", in.x, hb, OW_ALIGN_LEFT);
     for (int k = 0; k < ncol; k++)
-        ow_draw_text_fit(d, 18, OW_FONT_REGULAR, dim, heads[k], in.x + name_w + (k + 1) * cw,
-                         hb, OW_ALIGN_RIGHT, cw - ow_px(d, 6));
+        ow_draw_text_fit(d, 18, OW_FONT_REGULAR, dim, heads[k], in.x + name_w + (k + 1) * cw, hb,
+                         OW_ALIGN_RIGHT, cw - ow_px(d, 6));
     int rh = ow_px(d, 44), n = c->s->nregions;
     if ((in.h - ow_px(d, 30)) / rh < n) n = (in.h - ow_px(d, 30)) / rh;
     for (int i = 0; i < n; i++) {
@@ -128,7 +137,7 @@ void ow_panel_regions(const ow_panel_ctx *c, SDL_Rect r)
         for (int k = 0; k < 4; k++) {
             char t[32];
             ow_format_int(v[k], t, sizeof t);
-            SDL_Color col = k == 1 && v[k] > 0 ? ow_theme_alarm(OW_ALARM_BREACH)
+            SDL_Color col = k == 1 && v[k] > 0   ? ow_theme_alarm(OW_ALARM_BREACH)
                             : k == 2 && v[k] > 0 ? ow_theme_alarm(OW_ALARM_WARN)
                                                  : text;
             ow_draw_text(d, 22, OW_FONT_REGULAR, col, t, in.x + name_w + (k + 1) * cw, base,
@@ -138,7 +147,9 @@ void ow_panel_regions(const ow_panel_ctx *c, SDL_Rect r)
         double q = (double)g->open / (double)(idle > 0 ? idle : 1);
         snprintf(ratio, sizeof ratio, q >= 100 ? "%.0f" : "%.1f", q);
         ow_draw_text(d, 22, OW_FONT_BOLD,
-                     ow_theme_alarm(q > 5 ? OW_ALARM_BREACH : q > 3 ? OW_ALARM_WARN : OW_ALARM_OK),
+                     ow_theme_alarm(q > 5   ? OW_ALARM_BREACH
+                                    : q > 3 ? OW_ALARM_WARN
+                                            : OW_ALARM_OK),
                      ratio, in.x + name_w + 5 * cw, base, OW_ALIGN_RIGHT);
     }
 }

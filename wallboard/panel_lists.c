@@ -11,8 +11,8 @@
 static const struct name {
     const char *id, *zh, *en;
 } stage_names[] = {
-    {"dispatch", "派单", "dispatch"}, {"accept", "接单", "accept"},
-    {"response", "响应", "response"}, {"arrival", "上门", "arrival"},
+    {"dispatch", "派单", "dispatch"},     {"accept", "接单", "accept"},
+    {"response", "响应", "response"},     {"arrival", "上门", "arrival"},
     {"resolution", "完工", "resolution"}, {"callback", "回访", "callback"},
     {"complaint", "投诉", "complaint"},
 };
@@ -67,8 +67,8 @@ static int level_badge(const ow_draw *d, int x, int baseline, int level)
     snprintf(t, sizeof t, "L%d", level);
     const int w = ow_px(d, 46), h = ow_px(d, 30);
     ow_draw_fill(d, ow_rect(x, baseline - h + ow_px(d, 6), w, h), ow_theme_level(level));
-    ow_draw_text(d, 22, OW_FONT_BOLD, ow_theme_tone(OW_TONE_BACKGROUND), t, x + w / 2,
-                 baseline, OW_ALIGN_CENTER);
+    ow_draw_text(d, 22, OW_FONT_BOLD, ow_theme_tone(OW_TONE_BACKGROUND), t, x + w / 2, baseline,
+                 OW_ALIGN_CENTER);
     return w;
 }
 
@@ -124,8 +124,10 @@ void ow_panel_sla(const ow_panel_ctx *c, SDL_Rect r)
         const struct name *st = LOOKUP(stage_names, u->stage);
         char stage[64];
         snprintf(stage, sizeof stage, "%s %s", st ? st->zh : u->stage, st ? st->en : "");
-        ow_draw_text_fit(d, 22, OW_FONT_REGULAR, text, stage, x_stage, base, OW_ALIGN_LEFT,
-                         x_region - x_stage - ow_px(d, 8));
+        const int sw = x_region - x_stage - ow_px(d, 8);
+        if (st && ow_text_width(d, 22, OW_FONT_REGULAR, stage) > sw)
+            snprintf(stage, sizeof stage, "%s", st->zh); /* Chinese alone rather than cut */
+        ow_draw_text_fit(d, 22, OW_FONT_REGULAR, text, stage, x_stage, base, OW_ALIGN_LEFT, sw);
         char region[96];
         ow_panel_region_name(c->s, u->region, true, region, sizeof region);
         ow_draw_text_fit(d, 22, OW_FONT_REGULAR, dim, region, x_region, base, OW_ALIGN_LEFT,
@@ -202,33 +204,38 @@ void ow_panel_escalations(const ow_panel_ctx *c, SDL_Rect r)
         const int b1 = row.y + ow_px(d, 32), b2 = row.y + ow_px(d, 58);
         int x = row.x + ow_px(d, 8);
         x += level_badge(d, x, b1, e->level) + ow_px(d, 12);
-        /* acknowledged or not, right-aligned on line 1 */
+        char what[128];
+        const struct name *st = LOOKUP(stage_names, e->what), *fl = LOOKUP(flag_names, e->what);
+        const char *wzh = st   ? st->zh
+                          : fl ? fl->zh
+                               : e->what,
+                   *wen = st   ? st->en
+                          : fl ? fl->en
+                               : "";
+        if (e->subject[0])
+            snprintf(what, sizeof what, "%s  %s %s", e->subject, wzh, wen);
+        else
+            snprintf(what, sizeof what, "%s %s", wzh, wen);
+        ow_draw_text_fit(d, 24, OW_FONT_BOLD, text, what, x, b1, OW_ALIGN_LEFT,
+                         row.x + row.w - ow_px(d, 8) - x);
+        /* acknowledged or not, right-aligned on line 2 */
         char ack[96];
         if (e->acked)
             snprintf(ack, sizeof ack, "✓ %s", e->ack_by[0] ? e->ack_by : "已确认 acked");
         else
             snprintf(ack, sizeof ack, "未确认 unacked");
-        int aw = ow_draw_text_fit(d, 22, e->acked ? OW_FONT_REGULAR : OW_FONT_BOLD,
-                                  ow_theme_alarm(e->acked ? OW_ALARM_OK : OW_ALARM_WARN), ack,
-                                  row.x + row.w - ow_px(d, 8), b1, OW_ALIGN_RIGHT,
-                                  row.w * 35 / 100);
-        char what[128];
-        const struct name *st = LOOKUP(stage_names, e->what), *fl = LOOKUP(flag_names, e->what);
-        const char *wzh = st ? st->zh : fl ? fl->zh : e->what;
-        if (e->subject[0])
-            snprintf(what, sizeof what, "%s  %s", e->subject, wzh);
-        else
-            snprintf(what, sizeof what, "%s", wzh);
-        ow_draw_text_fit(d, 24, OW_FONT_BOLD, text, what, x, b1, OW_ALIGN_LEFT,
-                         row.x + row.w - aw - ow_px(d, 24) - x);
+        int aw =
+            ow_draw_text_fit(d, 21, e->acked ? OW_FONT_REGULAR : OW_FONT_BOLD,
+                             ow_theme_alarm(e->acked ? OW_ALARM_OK : OW_ALARM_WARN), ack,
+                             row.x + row.w - ow_px(d, 8), b2, OW_ALIGN_RIGHT, row.w * 45 / 100);
         const struct name *ow = LOOKUP(owner_names, e->owner);
         char region[96], at[16] = "", line2[256];
         ow_panel_region_name(c->s, e->region, true, region, sizeof region);
         if (e->at_ms >= 0) ow_format_hhmm(e->at_ms, at, sizeof at);
-        snprintf(line2, sizeof line2, "%s %s · %s · %s", ow ? ow->zh : e->owner,
-                 ow ? ow->en : "", region, at);
+        snprintf(line2, sizeof line2, "%s %s · %s · %s", ow ? ow->zh : e->owner, ow ? ow->en : "",
+                 region, at);
         ow_draw_text_fit(d, 20, OW_FONT_REGULAR, dim, line2, x, b2, OW_ALIGN_LEFT,
-                         row.x + row.w - ow_px(d, 8) - x);
+                         row.x + row.w - aw - ow_px(d, 24) - x);
     }
     if (c->s->nescalations > n) {
         char more[64];

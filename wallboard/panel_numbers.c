@@ -21,16 +21,24 @@ void ow_panel_open(const ow_panel_ctx *c, SDL_Rect r)
                  {"紧急", "emergency", OW_PRIO_EMERGENCY},
                  {"重要", "important", OW_PRIO_IMPORTANT},
                  {"一般", "general", OW_PRIO_GENERAL}};
-    const int n = 4, gap = ow_px(d, 14), bw = (in.w - (n - 1) * gap) / n;
+    /* four boxes in a row on a wide panel; a 2×2 grid, label left and number right, on a narrow
+     * one (a number must never shrink below reading size to fit a row) */
+    const int n = 4, gap = ow_px(d, 14);
+    const bool grid = (in.w - (n - 1) * gap) / n < ow_px(d, 260);
+    const int cols = grid ? 2 : 4, rows = grid ? 2 : 1;
+    const int bw = (in.w - (cols - 1) * gap) / cols, bh = (in.h - (rows - 1) * gap) / rows;
     for (int i = 0; i < n; i++) {
-        SDL_Rect b = ow_rect(in.x + i * (bw + gap), in.y, bw, in.h);
+        SDL_Rect b =
+            ow_rect(in.x + (i % cols) * (bw + gap), in.y + (i / cols) * (bh + gap), bw, bh);
         SDL_Color accent = ow_theme_accent(boxes[i].accent);
+        ow_draw_fill(d, b, ow_theme_tone(OW_TONE_BACKGROUND));
         ow_draw_fill(d, ow_rect(b.x, b.y, ow_px(d, 5), b.h), accent);
-        int x = b.x + ow_px(d, 16);
-        int w = ow_draw_text(d, 26, OW_FONT_BOLD, accent, boxes[i].zh, x, b.y + ow_px(d, 30),
-                             OW_ALIGN_LEFT);
-        ow_draw_text(d, 18, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM), boxes[i].en,
-                     x + w + ow_px(d, 8), b.y + ow_px(d, 30), OW_ALIGN_LEFT);
+        const int x = b.x + ow_px(d, 16);
+        const int lbase = grid ? b.y + b.h / 2 + ow_px(d, 10) : b.y + ow_px(d, 30);
+        int w = ow_draw_text(d, 26, OW_FONT_BOLD, accent, boxes[i].zh, x, lbase, OW_ALIGN_LEFT);
+        if (!grid || bw > ow_px(d, 330))
+            w += ow_px(d, 8) + ow_draw_text(d, 18, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM),
+                                            boxes[i].en, x + w + ow_px(d, 8), lbase, OW_ALIGN_LEFT);
         char num[32] = "—";
         int64_t v = 0;
         if (c->s) {
@@ -38,16 +46,19 @@ void ow_panel_open(const ow_panel_ctx *c, SDL_Rect r)
                                                    : c->s->core.open[boxes[i].accent];
             ow_format_int(v, num, sizeof num);
         }
-        /* one size for every box, from the widest box content this panel can show */
-        int px = ow_font_fit_px(d->f, OW_FONT_BOLD, "000,000", b.w - ow_px(d, 24),
-                                (int)((b.h - ow_px(d, 44)) * 1.25));
+        /* one size for every box, from the widest number this panel is sized for */
+        SDL_Rect nb = grid ? ow_rect(x + w + ow_px(d, 12), b.y,
+                                     b.x + b.w - ow_px(d, 12) - (x + w + ow_px(d, 12)), b.h)
+                           : ow_rect(x, b.y + ow_px(d, 40), b.w - ow_px(d, 28), b.h - ow_px(d, 40));
+        int px = ow_font_fit_px(d->f, OW_FONT_BOLD, "000,000", nb.w, (int)(nb.h * 1.1));
         ow_text_style st = {px, OW_FONT_BOLD,
                             c->s ? ow_theme_count(boxes[i].accent, v)
                                  : ow_theme_tone(OW_TONE_TEXT_FAINT)};
         const ow_text *t = ow_font_text(d->f, st, num);
         if (t) {
-            int base = b.y + ow_px(d, 40) + (b.h - ow_px(d, 40) + t->cap) / 2;
-            SDL_Rect dst = {x, base - t->ascent, t->w, t->h};
+            int base = nb.y + (nb.h + t->cap) / 2;
+            int left = grid ? nb.x + nb.w - t->w : nb.x;
+            SDL_Rect dst = {left, base - t->ascent, t->w, t->h};
             SDL_RenderCopy(d->r, t->texture, NULL, &dst);
         }
     }
@@ -62,10 +73,10 @@ static const struct kpi_def {
     const char *zh, *en;
     unit_kind unit;
 } kpi_defs[] = {
-    {OW_KPI_RESPONSE_P90_S, "响应 P90", "response p90", U_DURATION},
-    {OW_KPI_SLA_RESPONSE_PCT, "响应达标", "SLA response", U_PCT},
-    {OW_KPI_DISPATCH_P90_S, "派单 P90", "dispatch p90", U_DURATION},
-    {OW_KPI_FIRST_VISIT_FIX_PCT, "一次修复", "first-visit fix", U_PCT},
+    {OW_KPI_RESPONSE_P90_S, "响应 P90", "response", U_DURATION},
+    {OW_KPI_SLA_RESPONSE_PCT, "响应达标", "SLA", U_PCT},
+    {OW_KPI_DISPATCH_P90_S, "派单 P90", "dispatch", U_DURATION},
+    {OW_KPI_FIRST_VISIT_FIX_PCT, "一次修复", "first fix", U_PCT},
     {OW_KPI_CSAT, "满意度", "CSAT", U_SCORE},
     {OW_KPI_COMPLAINT_RATE_PCT, "投诉率", "complaints", U_PCT},
     {OW_KPI_UTILISATION_PCT, "技师利用率", "utilisation", U_PCT},
@@ -115,21 +126,28 @@ static void kpi_tile(const ow_panel_ctx *c, SDL_Rect b, const struct kpi_def *k)
     bool has = now->has[k->k];
     if (has) {
         format_kpi(now->v[k->k], k->unit, val, sizeof val);
-        vc = !t->has ? ow_theme_tone(OW_TONE_TEXT)
+        vc = !t->has                  ? ow_theme_tone(OW_TONE_TEXT)
              : meets(t, now->v[k->k]) ? ow_theme_better()
                                       : ow_theme_worse();
     }
+    /* the value shrinks to fit its tile (with the arrow), it is never cut */
     const int vbase = b.y + b.h * 62 / 100 + ow_px(d, 10);
-    int vw = ow_draw_text_fit(d, 46, OW_FONT_BOLD, vc, val, x, vbase, OW_ALIGN_LEFT,
-                              b.w - ow_px(d, 70));
+    int vpx = ow_font_fit_px(d->f, OW_FONT_BOLD, val, right - x - ow_px(d, 40), ow_px(d, 46));
+    ow_text_style vst = {vpx, OW_FONT_BOLD, vc};
+    const ow_text *vt = ow_font_text(d->f, vst, val);
+    int vw = 0;
+    if (vt) {
+        SDL_Rect dst = {x, vbase - vt->ascent, vt->w, vt->h};
+        SDL_RenderCopy(d->r, vt->texture, NULL, &dst);
+        vw = vt->w;
+    }
     if (has && prev->has[k->k]) {
         double a = now->v[k->k], p = prev->v[k->k], eps = fabs(p) * 0.01 + 1e-9;
         const char *arrow = a > p + eps ? "▲" : a < p - eps ? "▼" : "▶";
         SDL_Color ac = ow_theme_tone(OW_TONE_TEXT_DIM);
         if (t->has && fabs(a - p) > eps)
             ac = (a > p) == t->higher_better ? ow_theme_better() : ow_theme_worse();
-        ow_draw_text(d, 30, OW_FONT_BOLD, ac, arrow, x + vw + ow_px(d, 10), vbase,
-                     OW_ALIGN_LEFT);
+        ow_draw_text(d, 30, OW_FONT_BOLD, ac, arrow, x + vw + ow_px(d, 10), vbase, OW_ALIGN_LEFT);
     }
     /* the target line */
     char line[64];
@@ -148,8 +166,8 @@ void ow_panel_kpi(const ow_panel_ctx *c, SDL_Rect r)
 {
     const ow_draw *d = c->d;
     SDL_Rect in;
-    ow_draw_panel(d, r, "关键指标", "KPIs, last hour · trend vs the hour before · target",
-                  NULL, ow_theme_tone(OW_TONE_TEXT), &in);
+    ow_draw_panel(d, r, "关键指标", "KPIs, last hour · trend vs the hour before · target", NULL,
+                  ow_theme_tone(OW_TONE_TEXT), &in);
     if (!c->s || !c->s->has_kpi) {
         ow_draw_empty(d, in, NULL);
         return;
@@ -243,7 +261,8 @@ void ow_panel_spark(const ow_panel_ctx *c, SDL_Rect r)
         ow_draw_text(d, 17, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM), series[i].en,
                      b.x + lw + ow_px(d, 6), b.y + ow_px(d, 26), OW_ALIGN_LEFT);
         char last[32] = "—";
-        if (v && len > 0 && isfinite(v[len - 1])) ow_format_int((int64_t)llround(v[len - 1]), last, sizeof last);
+        if (v && len > 0 && isfinite(v[len - 1]))
+            ow_format_int((int64_t)llround(v[len - 1]), last, sizeof last);
         ow_draw_text(d, 26, OW_FONT_BOLD, ow_theme_tone(OW_TONE_TEXT), last, b.x + b.w,
                      b.y + ow_px(d, 26), OW_ALIGN_RIGHT);
         SDL_Rect box = ow_rect(b.x, b.y + ow_px(d, 40), b.w, b.h - ow_px(d, 44));

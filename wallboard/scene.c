@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "map.h"
 #include "timefmt.h"
 
 /* ---- the tables ----------------------------------------------------------------------------- */
@@ -107,8 +108,8 @@ static bool bbox(const cJSON *v, double out[4])
     int i = 0;
     for (const cJSON *c = v->child; c; c = c->next, i++)
         if (!num(c, &out[i])) return false;
-    return out[0] < out[2] && out[1] < out[3] && out[0] >= -180 && out[2] <= 180 &&
-           out[1] >= -90 && out[3] <= 90;
+    return out[0] < out[2] && out[1] < out[3] && out[0] >= -180 && out[2] <= 180 && out[1] >= -90 &&
+           out[3] <= 90;
 }
 
 static void tech_counts(const cJSON *obj, int64_t out[OW_TECH__COUNT])
@@ -161,8 +162,7 @@ static bool decode_kpi(ow_scene *s, const cJSON *kpi, const cJSON *targets)
             ow_kpi_target *o = &s->targets[k];
             if (!num(ow_json_get(t, "target"), &o->target)) continue;
             const cJSON *better = ow_json_get(t, "better");
-            o->higher_better =
-                cJSON_IsString(better) && strcmp(better->valuestring, "higher") == 0;
+            o->higher_better = cJSON_IsString(better) && strcmp(better->valuestring, "higher") == 0;
             o->has = true;
         }
     }
@@ -181,8 +181,7 @@ static bool decode_regions(ow_scene *s, const cJSON *arr)
     if (!s->regions) return false;
     for (const cJSON *e = arr->child; e && s->nregions < n; e = e->next) {
         ow_scene_region *r = &s->regions[s->nregions];
-        if (!cJSON_IsObject(e) || !copy_str(ow_json_get(e, "id"), r->id, sizeof r->id) ||
-            !r->id[0])
+        if (!cJSON_IsObject(e) || !copy_str(ow_json_get(e, "id"), r->id, sizeof r->id) || !r->id[0])
             continue;
         if (!copy_str(ow_json_get(e, "name_en"), r->name_en, sizeof r->name_en) || !r->name_en[0])
             snprintf(r->name_en, sizeof r->name_en, "%s", r->id);
@@ -237,7 +236,8 @@ static bool decode_heat(ow_scene *s, const cJSON *obj)
 {
     const cJSON *cells = ow_json_get(obj, "cells");
     int64_t cols, rows;
-    if (!cJSON_IsObject(obj) || !cJSON_IsArray(cells) || !bbox(ow_json_get(obj, "bbox"), s->heat_bbox) ||
+    if (!cJSON_IsObject(obj) || !cJSON_IsArray(cells) ||
+        !bbox(ow_json_get(obj, "bbox"), s->heat_bbox) ||
         !ow_json_int(ow_json_get(obj, "cols"), 1, 10000, &cols) ||
         !ow_json_int(ow_json_get(obj, "rows"), 1, 10000, &rows) || cols * rows > OW_SCENE_CELLS_MAX)
         return false;
@@ -254,8 +254,8 @@ static bool decode_heat(ow_scene *s, const cJSON *obj)
         for (; k < 5 && e; k++, e = e->next)
             if (!ow_json_int(e, 0, INT32_MAX, &v[k])) break;
         if (k < 5 || v[0] >= cols || v[1] >= rows) continue;
-        s->cells[s->ncells++] =
-            (ow_scene_cell){(int32_t)v[0], (int32_t)v[1], (int32_t)v[2], (int32_t)v[3], (int32_t)v[4]};
+        s->cells[s->ncells++] = (ow_scene_cell){(int32_t)v[0], (int32_t)v[1], (int32_t)v[2],
+                                                (int32_t)v[3], (int32_t)v[4]};
     }
     s->has_heat = true;
     return true;
@@ -290,6 +290,8 @@ static bool decode_escalations(ow_scene *s, const cJSON *arr)
     for (const cJSON *e = arr->child; e && s->nescalations < n; e = e->next) {
         ow_scene_escalation *x = &s->escalations[s->nescalations];
         if (!cJSON_IsObject(e)) continue;
+        const cJSON *id = ow_json_get(e, "id");
+        if (cJSON_IsString(id)) x->id_hash = ow_hash(id->valuestring, strlen(id->valuestring));
         copy_str(ow_json_get(e, "kind"), x->kind, sizeof x->kind);
         x->level = int_in(ow_json_get(e, "level"), 0, 3, 0);
         x->at_ms = time_or(ow_json_get(e, "at"), -1);
@@ -315,7 +317,8 @@ static bool decode_urgent(ow_scene *s, const cJSON *arr)
     if (!s->urgent) return false;
     for (const cJSON *e = arr->child; e && s->nurgent < n; e = e->next) {
         ow_scene_urgent *u = &s->urgent[s->nurgent];
-        if (!cJSON_IsObject(e) || !copy_str(ow_json_get(e, "order_id"), u->order_id, sizeof u->order_id))
+        if (!cJSON_IsObject(e) ||
+            !copy_str(ow_json_get(e, "order_id"), u->order_id, sizeof u->order_id))
             continue;
         u->breach_at_ms = time_or(ow_json_get(e, "breach_at"), -1);
         if (u->breach_at_ms < 0) continue; /* a countdown needs its end */

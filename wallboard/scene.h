@@ -107,6 +107,7 @@ typedef struct ow_scene_flag {
 } ow_scene_flag;
 
 typedef struct ow_scene_escalation {
+    uint64_t id_hash; /* hash of the alert id (new-escalation detection); 0 when absent */
     char kind[16];
     int level;
     int64_t at_ms;

@@ -1,6 +1,7 @@
 #include "source.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -42,6 +43,7 @@ struct ow_source {
     bool stop, started;
     pthread_t thread;
     ow_source_state state;
+    ow_scene *pending; /* the newest scene, until ow_source_take_scene */
     ow_source_notify_fn notify;
     void *user;
 };
@@ -96,8 +98,7 @@ int ow_source_new_file(const char *path, int64_t poll_ms, ow_source **out, ow_er
 /* ---- one read (no lock held: touches only worker-owned fields) ------------------------------ */
 
 /* Parse `text` unless it is what we parsed last time. Takes ownership of text. */
-static read_result consider(ow_source *s, char *text, size_t len, ow_snapshot_view *view,
-                            ow_err *err)
+static read_result consider(ow_source *s, char *text, size_t len, ow_scene **scene, ow_err *err)
 {
     if (s->last_text && strcmp(s->last_text, text) == 0) {
         free(text);
@@ -105,11 +106,14 @@ static read_result consider(ow_source *s, char *text, size_t len, ow_snapshot_vi
     }
     free(s->last_text);
     s->last_text = text; /* remembered even when bad, so a bad text is reported once */
-    if (ow_snapshot_parse(text, len, view, err) != OW_OK) return READ_BAD;
+    if (!(*scene = ow_scene_parse(text, len, err))) return READ_BAD;
+    if ((*scene)->bad[0])
+        ow_warn("snapshot #%" PRId64 ": members refused as malformed (shown as no data): %s",
+                (*scene)->core.seq, (*scene)->bad);
     return READ_NEW;
 }
 
-static read_result read_file(ow_source *s, ow_snapshot_view *view, ow_err *err)
+static read_result read_file(ow_source *s, ow_scene **view, ow_err *err)
 {
     struct stat st;
     if (stat(s->path, &st) != 0) {
@@ -131,7 +135,7 @@ static read_result read_file(ow_source *s, ow_snapshot_view *view, ow_err *err)
     return r;
 }
 
-static read_result read_redis(ow_source *s, ow_snapshot_view *view, ow_err *err)
+static read_result read_redis(ow_source *s, ow_scene **view, ow_err *err)
 {
     if (!s->redis && !(s->redis = ow_redis_connect(&s->env, err))) return READ_LINK_DOWN;
     redisReply *r = ow_redis_cmd(s->redis, err, "GET " OW_KEY_SNAPSHOT, "GET %s", OW_KEY_SNAPSHOT);
@@ -168,7 +172,7 @@ static read_result read_redis(ow_source *s, ow_snapshot_view *view, ow_err *err)
 
 /* ---- applying a read to the shared state (lock held) ---------------------------------------- */
 
-static bool apply(ow_source *s, read_result r, const ow_snapshot_view *view, const ow_err *err)
+static bool apply(ow_source *s, read_result r, ow_scene *scene, const ow_err *err)
 {
     ow_source_state *st = &s->state;
     const ow_link before = st->link;
@@ -185,8 +189,10 @@ static bool apply(ow_source *s, read_result r, const ow_snapshot_view *view, con
         st->failures = 0;
     }
     if (r == READ_NEW) {
-        st->view = *view;
+        st->view = scene->core;
         st->have = true;
+        ow_scene_free(s->pending); /* never taken: the reader only wants the newest */
+        s->pending = scene;
         changed = true;
     }
     const char *msg = r == READ_NEW || r == READ_SAME ? "" : err->msg;
@@ -206,12 +212,12 @@ static bool apply(ow_source *s, read_result r, const ow_snapshot_view *view, con
 
 static bool step(ow_source *s)
 {
-    ow_snapshot_view view;
+    ow_scene *scene = NULL;
     ow_err err;
     ow_err_clear(&err);
-    read_result r = s->is_file ? read_file(s, &view, &err) : read_redis(s, &view, &err);
+    read_result r = s->is_file ? read_file(s, &scene, &err) : read_redis(s, &scene, &err);
     pthread_mutex_lock(&s->lock);
-    bool changed = apply(s, r, &view, &err);
+    bool changed = apply(s, r, scene, &err);
     pthread_mutex_unlock(&s->lock);
     return changed;
 }
@@ -280,6 +286,15 @@ void ow_source_get(ow_source *s, ow_source_state *out)
     pthread_mutex_unlock(&s->lock);
 }
 
+ow_scene *ow_source_take_scene(ow_source *s)
+{
+    pthread_mutex_lock(&s->lock);
+    ow_scene *scene = s->pending;
+    s->pending = NULL;
+    pthread_mutex_unlock(&s->lock);
+    return scene;
+}
+
 void ow_source_free(ow_source *s)
 {
     if (!s) return;
@@ -292,6 +307,7 @@ void ow_source_free(ow_source *s)
     }
     if (s->redis) redisFree(s->redis);
     free(s->last_text);
+    ow_scene_free(s->pending);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
     free(s);

@@ -22,6 +22,7 @@
 
 #include "err.h"
 #include "redis.h"
+#include "scene.h"
 #include "snapshot.h"
 
 #define OW_SOURCE_BACKOFF_MAX_MS 5000
@@ -65,6 +66,11 @@ int ow_source_start(ow_source *s, ow_source_notify_fn notify, void *user, ow_err
 
 /* A copy of the current state (thread-safe). */
 void ow_source_get(ow_source *s, ow_source_state *out);
+
+/* The newest decoded snapshot not yet taken, or NULL. The caller owns it (ow_scene_free); a scene
+ * that was never taken is freed when a newer one arrives, so memory does not grow with a slow
+ * reader. Thread-safe. */
+ow_scene *ow_source_take_scene(ow_source *s);
 
 /* Stop the worker (waits at most one Redis timeout), disconnect, free. NULL is a no-op. */
 void ow_source_free(ow_source *s);
