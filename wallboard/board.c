@@ -76,7 +76,7 @@ static void layout_compute(int w, int h, layout *l)
     l->title = ow_rect(hx, hy, hw * 30 / 100, hh);
     l->status = ow_rect(l->title.x + l->title.w + px(u, 16), hy, hw * 26 / 100, hh);
     const int rx = l->status.x + l->status.w + px(u, 16);
-    l->replay = ow_rect(rx, hy, l->clock.x - px(u, 24) - rx, hh);
+    l->replay = ow_rect(rx, hy, l->clock.x - px(u, 24) - rx, hh - px(u, 6)); /* above the rule */
     l->footer = ow_rect(m, h - px(u, 36), w - 2 * m, px(u, 30));
     const int top = hy + hh + px(u, 12);
     l->grid = ow_rect(m, top, w - 2 * m, l->footer.y - px(u, 8) - top);

@@ -37,7 +37,7 @@ unset DISPLAY WAYLAND_DISPLAY SDL_VIDEODRIVER
 SIZE=1920x1080
 "$WB" --print-layout --size $SIZE >"$T/layout.txt" || wb_fail "--print-layout failed"
 L=(--layout "$T/layout.txt")
-TILES=(--region total --region tile.emergency --region tile.important --region tile.general)
+TILES=(--region test.open)
 
 wb_snapshot "$T/a.json" 3 5 10
 wb_snapshot "$T/b.json" 4 7 12 43
