@@ -79,6 +79,17 @@ RED="srgb(255,77,90)" # theme.c OW_ALARM_BREACH
 [ "$(wb_pixel "$LATEST" 1 1)" != "$RED" ] || wb_fail "stale frame shown while connected"
 echo "ok window"
 
+# 2b. deltas (core/delta.h): a delta on ops:{p0}:deltas changes the picture while the key still
+# holds A; a delta that does not continue the sequence is a gap, and the key is read again (A)
+wb_snapshot "$T/c.json" 9 8 7 43
+wb_shot "$T/expected-c.png" "$T/c.json" --size $SIZE
+publish() { redis-cli -s "$SOCK" PUBLISH 'ops:{p0}:deltas' "$1" >/dev/null || wb_fail "PUBLISH failed"; }
+publish '{"v":1,"type":"delta","seq":43,"base":42,"set":{"open":{"emergency":9,"important":8,"general":7,"total":24}},"del":[]}'
+wait_for 20 tiles_are "$T/expected-c.png" || wb_fail "a delta did not change the picture"
+publish '{"v":1,"type":"delta","seq":78,"base":77,"set":{"open":{"emergency":1,"important":1,"general":1,"total":3}},"del":[]}'
+wait_for 20 tiles_are "$T/expected-a.png" || wb_fail "a gap in the deltas did not resync from the key"
+echo "ok deltas"
+
 # 3. Redis lost: still running, same tiles, red frame; then back with B
 redis_stop
 wait_for 20 grep -q "retrying with backoff" "$T/window.err" || wb_fail "loss not logged"
