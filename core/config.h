@@ -109,10 +109,13 @@ typedef struct ow_config {
     struct {
         int64_t width, height; /* window size when not fullscreen; screenshot size */
         bool fullscreen;
-        int64_t display;       /* monitor index */
-        char font[OW_CFG_STR]; /* Latin font shipped in assets/ */
-        int64_t poll_ms;       /* how often to look for a new snapshot */
-        int64_t stale_ms;      /* data older than this is shown as stale */
+        int64_t display;         /* monitor index */
+        char font[OW_CFG_STR];   /* Latin font shipped in assets/ */
+        int64_t poll_ms;         /* how often to look for a new snapshot */
+        int64_t stale_ms;        /* data older than this is shown as stale */
+        char layout[OW_CFG_STR]; /* the layout file: pages of panels (config/wallboard/) */
+        int64_t flash_ms;        /* how long a new breach or L2/L3 escalation flashes; 0 = never */
+        bool sound;              /* a short tone with the flash */
     } wallboard;
     struct {
         int64_t target_ms[OW_PRIO__COUNT][OW_STAGE__ORDER_COUNT];
