@@ -207,6 +207,8 @@ ow_msg *ow_live_snapshot(ow_live *live, ow_view view)
 
 /* ---- the ring ---------------------------------------------------------------------------------- */
 
+static bool client_send(ow_live *live, ow_live_client *c, ow_msg *m);
+
 static void ring_add(ow_live *live, ow_msg *full, ow_msg *coarse)
 {
     entry *slot = &live->ring[live->ring_next % live->ring_cap];
@@ -218,10 +220,21 @@ static void ring_add(ow_live *live, ow_msg *full, ow_msg *coarse)
         live->has_snap = true;
     }
     if (live->ring_len < live->ring_cap) live->ring_len++;
-    live->ring_next++;
+    uint64_t pos = live->ring_next++;
     live->stats.published++;
-    for (ow_live_client *c = live->clients; c; c = c->next)
+    /* A client that is up to date and has nothing half-sent gets the message now: one send()
+     * instead of arming POLLOUT, waiting for the callback and disarming it (half the feed's CPU
+     * at 10,000 viewers). lws buffers what the socket does not take and then asks for POLLOUT
+     * itself; such a client (and any client behind) waits for its writable callback. */
+    for (ow_live_client *c = live->clients; c; c = c->next) {
+        if (!c->want_snapshot && c->tail == pos && !lws_partial_buffered(c->wsi)) {
+            c->tail = pos + 1;
+            if (client_send(live, c, slot->v[c->view])) continue;
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+            continue;
+        }
         lws_callback_on_writable(c->wsi);
+    }
 }
 
 /* Send the held snapshot to everyone (both views). */
@@ -476,14 +489,21 @@ static int client_receive(ow_live *live, ow_live_client *c, const void *in, size
     return rc;
 }
 
+/* Write one message; false when the connection failed. */
+static bool client_send(ow_live *live, ow_live_client *c, ow_msg *m)
+{
+    int n = lws_write(c->wsi, ow_msg_data(m), m->len, LWS_WRITE_TEXT);
+    if (n < 0 || (size_t)n < m->len) return false; /* lws buffers partial sends itself */
+    live->stats.sent_msgs++;
+    live->stats.sent_bytes += m->len;
+    return true;
+}
+
 static int client_writable(ow_live *live, ow_live_client *c)
 {
     ow_msg *m = client_next(live, c);
     if (!m) return 0;
-    int n = lws_write(c->wsi, ow_msg_data(m), m->len, LWS_WRITE_TEXT);
-    if (n < 0 || (size_t)n < m->len) return -1; /* lws buffers partial sends itself */
-    live->stats.sent_msgs++;
-    live->stats.sent_bytes += m->len;
+    if (!client_send(live, c, m)) return -1;
     if (c->want_snapshot || c->tail < live->ring_next) lws_callback_on_writable(c->wsi);
     return 0;
 }
