@@ -108,16 +108,17 @@ static bool position_name(const char *s)
 static bool strip(const ow_coarsen *c, cJSON *node, int depth)
 {
     if (depth > 64) return true; /* parsers limit depth; nothing deeper exists */
-    for (cJSON *m = node ? node->child : NULL; m; m = m->next) {
+    for (cJSON *m = node ? node->child : NULL, *next; m; m = next) {
+        next = m->next;
         if (m->string && strcmp(m->string, "techs_pos") == 0) {
             if (!ow_coarsen_techs(c, m)) return false;
         } else if (m->string && position_name(m->string)) {
-            cJSON *null = cJSON_CreateNull();
-            if (!null || !cJSON_ReplaceItemViaPointer(node, m, null)) {
-                cJSON_Delete(null);
-                return false;
-            }
-            m = null;
+            /* in place, so the member keeps its name and its place */
+            cJSON_Delete(m->child);
+            m->child = NULL;
+            if (m->valuestring && !(m->type & cJSON_IsReference)) cJSON_free(m->valuestring);
+            m->valuestring = NULL;
+            m->type = cJSON_NULL | (m->type & cJSON_StringIsConst);
         } else if (cJSON_IsObject(m) || cJSON_IsArray(m)) {
             if (!strip(c, m, depth + 1)) return false;
         }

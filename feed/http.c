@@ -52,7 +52,6 @@ typedef struct ow_http_session {
     bool responding, headers_sent, head;
     bool close_after; /* the request may carry a body we do not read: close when done */
     /* the request */
-    ow_rate rate;
     ow_pass pass;
     bool post_ack;
     char id[ID_MAX + 1];
@@ -925,7 +924,11 @@ static int on_request(ow_http *h, struct lws *wsi, ow_http_session *ss, const ch
     ss->post_ack = false;
     h->counts.requests++;
     path[0] = '\0';
-    if (!ow_rate_take(&ss->rate, ow_clock_mono_ms(), h->rate, h->rate * RATE_BURST)) {
+    /* The session memory is per request (lws rebinds it after each transaction); the bucket is
+     * per connection: the wsi's opaque pointer, freed in LWS_CALLBACK_WSI_DESTROY. */
+    ow_rate *rate = lws_get_opaque_user_data(wsi);
+    if (!rate && (rate = calloc(1, sizeof *rate)) != NULL) lws_set_opaque_user_data(wsi, rate);
+    if (rate && !ow_rate_take(rate, ow_clock_mono_ms(), h->rate, h->rate * RATE_BURST)) {
         ss->close_after = true;
         return respond_error(&rq, 429, "too many requests on this connection: slow down");
     }
@@ -1008,6 +1011,10 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_HTTP_BODY_COMPLETION: return on_body_done(h, ss);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL: session_release(h, ss); return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        free(lws_get_opaque_user_data(wsi));
+        lws_set_opaque_user_data(wsi, NULL);
+        return 0;
     default: return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
 }
