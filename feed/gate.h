@@ -7,6 +7,9 @@
  * server itself (Origin's host:port equals Host) or one of feed.allowed_origins; requests without
  * Origin (curl, scripts, the load client) are not browsers and are let through to the token check.
  *
+ * With no token configured the gate is open: every request is admin "local". main allows that only
+ * on a loopback listen address (the demo on one machine) and says so at start.
+ *
  * ow_rate is the per-connection token bucket shared by the HTTP and websocket sides.
  */
 #ifndef OW_FEED_GATE_H

@@ -307,6 +307,22 @@ static int tls_check(const ow_config *cfg)
     return 0;
 }
 
+/* No token configured: the feed is open (everyone admin). Only on a loopback address. */
+static int open_check(const ow_config *cfg, const ow_access *access)
+{
+    if (access->n > 0) return 0;
+    const char *l = cfg->feed.listen;
+    bool loopback = strncmp(l, "127.", 4) == 0 || strcmp(l, "::1") == 0 || strcmp(l, "localhost") == 0;
+    if (!loopback) {
+        ow_error("access.tokens is empty, so the feed would let anyone on the network in as admin: "
+                 "add tokens (docs/configuration.md) or set feed.listen to 127.0.0.1");
+        return -1;
+    }
+    ow_warn("access.tokens is empty: the feed is open to everyone on this machine (admin); add "
+            "tokens before listening on a network address");
+    return 0;
+}
+
 /* Set up the loop and everything on it except the server. On failure, what was set up is left for
  * feed_fini, which knows from the flags what to undo. */
 static int feed_init(feed *f, const ow_config *cfg, const ow_access *access,
@@ -406,20 +422,21 @@ int main(int argc, char **argv)
 
     ow_config cfg;
     ow_err err;
+    static ow_access tmp_access; /* TMP until core/access lands */
+    void ow_tmp_access_env(ow_access * a);
+    ow_tmp_access_env(&tmp_access);
     if (ow_config_load(&cfg, a.config, &err)) {
         ow_error("%s", err.msg);
         return 1;
     }
     if (tls_check(&cfg)) return 1;
+    if (open_check(&cfg, &tmp_access)) return 1;
     ow_redis_env env;
     if (ow_redis_env_open(&cfg, &env, &err)) {
         ow_error("%s", err.msg);
         return 1;
     }
     feed f;
-    static ow_access tmp_access; /* TMP until core/access lands */
-    void ow_tmp_access_env(ow_access * a);
-    ow_tmp_access_env(&tmp_access);
     rc = feed_init(&f, &cfg, &tmp_access, &env);
     if (rc == 0) rc = feed_serve(&f, &cfg, a.port >= 0 ? (int)a.port : (int)cfg.feed.port);
     if (feed_fini(&f)) rc = -1;
