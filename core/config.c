@@ -5,12 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "config_sla.h"
 #include "json.h"
 #include "timefmt.h"
 
 /* Scalars, plus the structured SLA settings parsed in config_sla.c. */
-typedef enum { C_STR, C_INT, C_BOOL, C_DUR, C_STAGES, C_OVERRIDES, C_CALENDARS } ckind;
+typedef enum { C_STR, C_INT, C_BOOL, C_DUR, C_STAGES, C_OVERRIDES, C_CALENDARS, C_TOKENS } ckind;
 
 typedef struct {
     const char *path;
@@ -103,6 +104,8 @@ static const setting settings[] = {
      NULL},
     {"sla.business_hours.stages", C_STAGES, AT(sla.calendar_stages), 0, 0, "[]", NULL},
     {"sla.business_hours.calendars", C_CALENDARS, 0, 0, 0, 0, "{}", NULL},
+    /* no token in the default: a board is only reachable once its operator has made some */
+    {"access.tokens", C_TOKENS, 0, 0, 0, 0, "[]", NULL},
     {"city.name", C_STR, AT(city.name), 1, 0, "\"sample\"", NULL},
     {"city.regions", C_STR, AT(city.regions), 1, 0, "\"assets/cities/sample/regions.geojson\"",
      NULL},
@@ -128,7 +131,8 @@ static void describe(const setting *s, char *out, size_t n)
     case C_BOOL: snprintf(out, n, "true or false"); break;
     case C_STAGES:
     case C_OVERRIDES:
-    case C_CALENDARS: snprintf(out, n, "the form in docs/configuration.md"); break;
+    case C_CALENDARS:
+    case C_TOKENS: snprintf(out, n, "the form in docs/configuration.md"); break;
     case C_DUR: {
         char lo[32], hi[32];
         ow_duration_format(s->lo, lo, sizeof lo);
@@ -190,6 +194,8 @@ static int store(ow_config *cfg, const setting *s, const cJSON *v, const char *s
         return ow_config_overrides_parse(cfg, v, s->path, source ? source : "defaults", err);
     case C_CALENDARS:
         return ow_config_calendars_parse(cfg, v, s->path, source ? source : "defaults", err);
+    case C_TOKENS:
+        return ow_access_parse(&cfg->access, v, s->path, source ? source : "defaults", err);
     }
     return OW_EINVAL;
 }
@@ -381,6 +387,7 @@ char *ow_config_format(const ow_config *cfg)
             }
             case C_OVERRIDES: v = ow_config_overrides_format(cfg); break;
             case C_CALENDARS: v = ow_config_calendars_format(cfg); break;
+            case C_TOKENS: v = ow_access_format(&cfg->access); break;
             }
         if (!v || !cJSON_AddItemToObject(parent, leaf, v)) {
             cJSON_Delete(v);

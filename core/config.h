@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access.h"
 #include "err.h"
 #include "event.h"
 
@@ -113,6 +114,7 @@ typedef struct ow_config {
         } calendars[OW_CALENDARS_MAX];
         int ncalendars;
     } sla;
+    ow_access access; /* feed, ingest HTTP and delivery tokens (hashes) */
     struct {
         char name[64];
         char regions[OW_CFG_STR]; /* GeoJSON FeatureCollection */
