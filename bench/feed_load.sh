@@ -30,9 +30,10 @@ TOKEN=bench-$RANDOM$RANDOM
 HASH=$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)
 mkdir -p "$tmp/config"
 printf '{"feed":{"listen":"127.0.0.1","port":0,"web_root":"%s/assets/web","queue":%d,"client_rate":10},
- "city":{"regions":"%s/assets/cities/sample/regions.geojson"}}\n' \
-  "$SRC" "$QUEUE" "$SRC" >"$tmp/config/feed.json"
-OW_TMP_TOKENS="bench:viewer:$TOKEN" OPSWALL_REDIS_URL="unix://$tmp/r.sock" \
+ "city":{"regions":"%s/assets/cities/sample/regions.geojson"},
+ "access":{"tokens":[{"name":"bench","role":"viewer","sha256":"%s"}]}}\n' \
+  "$SRC" "$QUEUE" "$SRC" "$HASH" >"$tmp/config/feed.json"
+OPSWALL_REDIS_URL="unix://$tmp/r.sock" \
   "$BIN/opswall-feed" --config "$tmp/config/feed.json" --port 0 >"$tmp/feed.out" 2>"$tmp/feed.err" &
 FPID=$!
 for _ in $(seq 100); do grep -q '^viewer:' "$tmp/feed.out" 2>/dev/null && break; sleep 0.1; done

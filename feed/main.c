@@ -422,22 +422,19 @@ int main(int argc, char **argv)
 
     ow_config cfg;
     ow_err err;
-    static ow_access tmp_access; /* TMP until core/access lands */
-    void ow_tmp_access_env(ow_access * a);
-    ow_tmp_access_env(&tmp_access);
     if (ow_config_load(&cfg, a.config, &err)) {
         ow_error("%s", err.msg);
         return 1;
     }
     if (tls_check(&cfg)) return 1;
-    if (open_check(&cfg, &tmp_access)) return 1;
+    if (open_check(&cfg, &cfg.access)) return 1;
     ow_redis_env env;
     if (ow_redis_env_open(&cfg, &env, &err)) {
         ow_error("%s", err.msg);
         return 1;
     }
     feed f;
-    rc = feed_init(&f, &cfg, &tmp_access, &env);
+    rc = feed_init(&f, &cfg, &cfg.access, &env);
     if (rc == 0) rc = feed_serve(&f, &cfg, a.port >= 0 ? (int)a.port : (int)cfg.feed.port);
     if (feed_fini(&f)) rc = -1;
     ow_redis_env_close(&env);

@@ -30,11 +30,14 @@ sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 # feed_config [EXTRA_FEED_JSON]: write $FEED_CONFIG (extra members of "feed", e.g. tls).
 feed_config() {
   printf '{"feed": {"listen": "127.0.0.1", "port": 7681, "web_root": "%s/assets/web"%s},
-  "city": {"regions": "%s/assets/cities/sample/regions.geojson"}}\n' \
-    "$FEED_SRC_DIR" "${1:+, $1}" "$FEED_SRC_DIR" >"$FEED_CONFIG"
+  "city": {"regions": "%s/assets/cities/sample/regions.geojson"},
+  "access": {"tokens": [{"name": "vic", "role": "viewer", "sha256": "%s"},
+    {"name": "li.wei", "role": "supervisor", "sha256": "%s"},
+    {"name": "root", "role": "admin", "sha256": "%s"}]}}\n' \
+    "$FEED_SRC_DIR" "${1:+, $1}" "$FEED_SRC_DIR" "$(sha "$VIEWER_TOKEN")" "$(sha "$SUP_TOKEN")" \
+    "$(sha "$ADMIN_TOKEN")" >"$FEED_CONFIG"
 }
 feed_config
-export OW_TMP_TOKENS="vic:viewer:$VIEWER_TOKEN,li.wei:supervisor:$SUP_TOKEN,root:admin:$ADMIN_TOKEN"
 KEY='ops:{p0}:snapshot'
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
