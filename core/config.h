@@ -105,6 +105,12 @@ typedef struct ow_config {
         char listen[64]; /* interface address */
         int64_t port;    /* env OPSWALL_FEED_PORT */
         char web_root[OW_CFG_STR];
+        char allowed_origins[OW_CFG_STR]; /* extra browser origins, comma-separated; same host is
+                                             always allowed */
+        int64_t queue;                    /* messages a client may lag before it gets a snapshot */
+        int64_t client_rate;              /* requests per second one connection may send */
+        char tls_cert[OW_CFG_STR];        /* PEM certificate chain; empty = plain HTTP */
+        char tls_key[OW_CFG_STR];         /* PEM private key; set with tls_cert */
     } feed;
     struct {
         int64_t width, height; /* window size when not fullscreen; screenshot size */
