@@ -76,6 +76,13 @@ static const setting settings[] = {
     {"feed.client_rate", C_INT, AT(feed.client_rate), 1, 1000, "10", NULL},
     {"feed.tls.cert", C_STR, AT(feed.tls_cert), 0, 0, "\"\"", NULL},
     {"feed.tls.key", C_STR, AT(feed.tls_key), 0, 0, "\"\"", NULL},
+    {"notify.config", C_STR, AT(notify.config), 1, 0, "\"config/notify.json\"", NULL},
+    {"notify.listen", C_STR, AT(notify.listen), 1, 0, "\"127.0.0.1\"", NULL},
+    {"notify.port", C_INT, AT(notify.port), 0, 65535, "7682", "OPSWALL_NOTIFY_PORT"},
+    {"notify.group", C_STR, AT(notify.group), 1, 0, "\"notify\"", NULL},
+    {"notify.consumer", C_STR, AT(notify.consumer), 1, 0, "\"notify-1\"", NULL},
+    {"notify.poll", C_DUR, AT(notify.poll_ms), MS(10), MS(10) * 1000, "\"100ms\"", NULL},
+    {"notify.log_keep", C_INT, AT(notify.log_keep), 100, 10000000, "10000", NULL},
     {"wallboard.width", C_INT, AT(wallboard.width), 320, 16384, "1920", NULL},
     {"wallboard.height", C_INT, AT(wallboard.height), 240, 16384, "1080", NULL},
     {"wallboard.fullscreen", C_BOOL, AT(wallboard.fullscreen), 0, 0, "false", NULL},
@@ -357,13 +364,10 @@ int ow_config_apply_env(ow_config *cfg, const char *(*getenv_fn)(const char *), 
 
 const char *const *ow_config_env_names(void)
 {
-    static const char *const names[] = {"OPSWALL_REDIS_URL",
-                                        "OPSWALL_DATA_DIR",
-                                        "OPSWALL_REDIS_SERVER",
-                                        "OPSWALL_ENGINE_CONSUMER",
-                                        "OPSWALL_FEED_LISTEN",
-                                        "OPSWALL_FEED_PORT",
-                                        NULL};
+    static const char *const names[] = {"OPSWALL_REDIS_URL",    "OPSWALL_DATA_DIR",
+                                        "OPSWALL_REDIS_SERVER", "OPSWALL_ENGINE_CONSUMER",
+                                        "OPSWALL_FEED_LISTEN",  "OPSWALL_FEED_PORT",
+                                        "OPSWALL_NOTIFY_PORT",  NULL};
     return names;
 }
 

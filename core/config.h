@@ -113,6 +113,15 @@ typedef struct ow_config {
         char tls_key[OW_CFG_STR];         /* PEM private key; set with tls_cert */
     } feed;
     struct {
+        char config[OW_CFG_STR]; /* delivery's receivers, routes, templates (config/notify.json) */
+        char listen[64];         /* API interface address */
+        int64_t port;   /* API port (silences, notification records); env OPSWALL_NOTIFY_PORT */
+        char group[64]; /* consumer group on the alert streams */
+        char consumer[64];
+        int64_t poll_ms;  /* how often the streams are read and groups looked at */
+        int64_t log_keep; /* notification records kept (Redis and API) */
+    } notify;
+    struct {
         int64_t width, height; /* window size when not fullscreen; screenshot size */
         bool fullscreen;
         int64_t display;         /* monitor index */
