@@ -6,12 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "config_sla.h"
 #include "json.h"
 #include "timefmt.h"
 
 /* Scalars, plus the structured SLA settings parsed in config_sla.c. */
-typedef enum { C_STR, C_INT, C_BOOL, C_DUR, C_FLOAT, C_STAGES, C_OVERRIDES, C_CALENDARS } ckind;
+typedef enum {
+    C_STR,
+    C_INT,
+    C_BOOL,
+    C_DUR,
+    C_FLOAT,
+    C_STAGES,
+    C_OVERRIDES,
+    C_CALENDARS,
+    C_TOKENS
+} ckind;
 
 typedef struct {
     const char *path;
@@ -39,13 +50,22 @@ typedef struct {
         SLA_ROW(prio, P, "resolution", RESOLUTION, d5), SLA_ROW(prio, P, "callback", CALLBACK, d6)
 
 /* flags.<name>.<param>: levels 0..3, counts, metres, durations and ratios */
-#define FLAG_LEVEL(name, def) {"flags." #name ".level", C_INT, AT(flags.name.level), 0, 3, def, NULL}
+#define FLAG_LEVEL(name, def)                                                                      \
+    {                                                                                              \
+        "flags." #name ".level", C_INT, AT(flags.name.level), 0, 3, def, NULL                      \
+    }
 #define FLAG_INT(name, param, field, lo, hi, def)                                                  \
-    {"flags." #name "." param, C_INT, AT(flags.name.field), lo, hi, def, NULL}
+    {                                                                                              \
+        "flags." #name "." param, C_INT, AT(flags.name.field), lo, hi, def, NULL                   \
+    }
 #define FLAG_DUR(name, param, field, lo, hi, def)                                                  \
-    {"flags." #name "." param, C_DUR, AT(flags.name.field), lo, hi, def, NULL}
+    {                                                                                              \
+        "flags." #name "." param, C_DUR, AT(flags.name.field), lo, hi, def, NULL                   \
+    }
 #define FLAG_FLOAT(name, param, field, lo, hi, def)                                                \
-    {"flags." #name "." param, C_FLOAT, AT(flags.name.field), lo, hi, def, NULL}
+    {                                                                                              \
+        "flags." #name "." param, C_FLOAT, AT(flags.name.field), lo, hi, def, NULL                 \
+    }
 
 /* Every setting, in the order of config/opswall.json. Defaults from DESIGN §4 and SEEDS.md. */
 static const setting settings[] = {
@@ -137,8 +157,7 @@ static const setting settings[] = {
     FLAG_DUR(stale_technician, "after", after_ms, MS(1000), MS(1) * DAY_, "\"10m\""),
     FLAG_LEVEL(complaint_cluster, "2"),
     FLAG_DUR(complaint_cluster, "window", window_ms, MS(60) * 1000, MS(30) * DAY_, "\"24h\""),
-    FLAG_DUR(complaint_cluster, "trailing", trailing_ms, MS(60) * 1000, MS(90) * DAY_,
-             "\"7d\""),
+    FLAG_DUR(complaint_cluster, "trailing", trailing_ms, MS(60) * 1000, MS(90) * DAY_, "\"7d\""),
     FLAG_INT(complaint_cluster, "min_complaints", min_complaints, 1, 1000000, "5"),
     FLAG_FLOAT(complaint_cluster, "ratio", ratio, 0, 1000, "1.2"),
     FLAG_DUR(complaint_cluster, "csat_window", csat_window_ms, MS(60) * 1000, MS(90) * DAY_,
@@ -147,6 +166,8 @@ static const setting settings[] = {
     FLAG_FLOAT(complaint_cluster, "csat_below", csat_below, 0, 100, "85.0"),
     FLAG_LEVEL(backlog, "2"),
     FLAG_INT(backlog, "max_open", max_open, 0, 1000000, "50"),
+    /* no token in the default: a board is only reachable once its operator has made some */
+    {"access.tokens", C_TOKENS, 0, 0, 0, 0, "[]", NULL},
     {"city.name", C_STR, AT(city.name), 1, 0, "\"sample\"", NULL},
     {"city.regions", C_STR, AT(city.regions), 1, 0, "\"assets/cities/sample/regions.geojson\"",
      NULL},
@@ -173,7 +194,8 @@ static void describe(const setting *s, char *out, size_t n)
     case C_FLOAT: snprintf(out, n, "a number from %" PRId64 " to %" PRId64, s->lo, s->hi); break;
     case C_STAGES:
     case C_OVERRIDES:
-    case C_CALENDARS: snprintf(out, n, "the form in docs/configuration.md"); break;
+    case C_CALENDARS:
+    case C_TOKENS: snprintf(out, n, "the form in docs/configuration.md"); break;
     case C_DUR: {
         char lo[32], hi[32];
         ow_duration_format(s->lo, lo, sizeof lo);
@@ -241,6 +263,8 @@ static int store(ow_config *cfg, const setting *s, const cJSON *v, const char *s
         return ow_config_overrides_parse(cfg, v, s->path, source ? source : "defaults", err);
     case C_CALENDARS:
         return ow_config_calendars_parse(cfg, v, s->path, source ? source : "defaults", err);
+    case C_TOKENS:
+        return ow_access_parse(&cfg->access, v, s->path, source ? source : "defaults", err);
     }
     return OW_EINVAL;
 }
@@ -438,6 +462,7 @@ char *ow_config_format(const ow_config *cfg)
             }
             case C_OVERRIDES: v = ow_config_overrides_format(cfg); break;
             case C_CALENDARS: v = ow_config_calendars_format(cfg); break;
+            case C_TOKENS: v = ow_access_format(&cfg->access); break;
             }
         if (!v || !cJSON_AddItemToObject(parent, leaf, v)) {
             cJSON_Delete(v);

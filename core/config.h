@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access.h"
 #include "err.h"
 #include "event.h"
 
@@ -153,6 +154,7 @@ typedef struct ow_config {
             int64_t level, max_open;
         } backlog;
     } flags;
+    ow_access access; /* feed, ingest HTTP and delivery tokens (hashes) */
     struct {
         char name[64];
         char regions[OW_CFG_STR]; /* GeoJSON FeatureCollection */
