@@ -32,6 +32,7 @@ typedef struct ow_policy {
         ow_calendar cal;
     } calendars[OW_CALENDARS_MAX];
     int ncalendars;
+    ow_flags_config flags; /* root-cause flag thresholds (flags.c) */
 } ow_policy;
 
 /* Policy from the configuration (targets, overrides, pause rules, calendars). */

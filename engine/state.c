@@ -28,6 +28,11 @@ ow_state *ow_state_new(const ow_policy *policy)
     ow_timerq_init(&s->timers);
     ow_timerq_init(&s->urgent);
     ow_acks_init(&s->acks);
+    s->flags = ow_flags_new(&policy->flags);
+    if (!s->flags) {
+        ow_state_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -54,6 +59,7 @@ void ow_state_free(ow_state *s)
     ow_names_fini(&s->categories);
     ow_names_fini(&s->tech_ids);
     ow_acks_fini(&s->acks);
+    ow_flags_free(s->flags);
     free(s->outbox);
     free(s);
 }
@@ -74,6 +80,11 @@ static ow_alert *outbox_add(ow_state *s)
     return a;
 }
 
+ow_alert *ow_state_impl_outbox_add(ow_state *s)
+{
+    return outbox_add(s);
+}
+
 const ow_alert *ow_state_outbox(const ow_state *s, size_t *n)
 {
     *n = s->nout;
@@ -83,6 +94,7 @@ const ow_alert *ow_state_outbox(const ow_state *s, size_t *n)
 void ow_state_outbox_clear(ow_state *s)
 {
     s->nout = 0;
+    if (s->flags) ow_flags_outbox_cleared(s->flags);
 }
 
 /* Record a raise or resolve of threshold k of a clock. */
@@ -389,6 +401,7 @@ static order *order_get(ow_state *s, const char *id)
     o->region = o->category = -1;
     for (int st = 0; st < NSTAGES; st++)
         o->c[st].start = o->c[st].stop = OW_NEVER;
+    o->fl = OW_FLAG_ORDER_NONE;
     if (ow_map_put(&s->orders, id, o)) {
         free(o);
         return NULL;
@@ -433,6 +446,7 @@ static int apply_order(ow_state *s, const ow_event *ev)
     account(s, o, -1);
     int rc = order_recompute(s, o, created_ev);
     account(s, o, +1);
+    if (!rc) rc = ow_flags_order(s, o, ev);
     return rc ? rc : 1;
 }
 
@@ -487,7 +501,7 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
         c->created_ts = c->responded_ts = OW_NEVER;
         c->c.start = c->c.stop = OW_NEVER;
     }
-    bool was_open = c->created && c->responded_ts == OW_NEVER;
+    bool was_open = c->created && c->responded_ts == OW_NEVER, was_created = c->created;
     if (ev->type == OW_EV_COMPLAINT_CREATED) {
         if (c->created && ev->ts_ms >= c->created_ts) {
             s->totals.duplicates++;
@@ -518,6 +532,7 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
                           c->responded_ts, c->created ? s->policy->complaint_ms[c->severity] : 0,
                           OW_NEVER);
     if (!rc) rc = complaint_schedule(s, c);
+    if (!rc && !was_created && c->created) rc = ow_flags_event(s, ev); /* counted once */
     return rc ? rc : 1;
 }
 
@@ -580,8 +595,11 @@ int ow_state_apply(ow_state *s, const ow_event *ev)
     case OW_EV_COMPLAINT_CREATED:
     case OW_EV_COMPLAINT_RESPONDED: return apply_complaint(s, ev);
     case OW_EV_TECH_STATUS:
-    case OW_EV_TECH_LOCATION: return apply_tech(s, ev);
-    case OW_EV_PARTS_STOCK: return 0; /* parts feed the parts_wait flag (analytics) */
+    case OW_EV_TECH_LOCATION: {
+        int rc = apply_tech(s, ev), frc = ow_flags_event(s, ev);
+        return frc ? frc : rc;
+    }
+    case OW_EV_PARTS_STOCK: return ow_flags_event(s, ev); /* parts feed the parts_wait flag */
     default: return apply_order(s, ev);
     }
 }
@@ -599,6 +617,8 @@ static int fire_order(ow_state *s, order *o, int stage, int64_t at)
         c->fired |= (uint8_t)(1u << k);
         c->open |= (uint8_t)(1u << k);
         int rc = emit(s, OW_ALERT_RAISE, false, o->id, o->region, stage, c, k, at);
+        if (!rc && stage == OW_STAGE_DISPATCH && ow_sla_pct[k] == 100)
+            rc = ow_flags_dispatch_breach(s, o, at); /* neglected_region */
         if (rc) return rc;
     }
     return order_schedule(s, o);
@@ -630,13 +650,15 @@ int ow_state_advance(ow_state *s, int64_t now_ms)
         if (rc) return rc;
         fired++;
     }
-    return fired;
+    int flags = ow_flags_advance(s, now_ms);
+    return flags < 0 ? flags : fired + flags;
 }
 
 int64_t ow_state_next_due(const ow_state *s)
 {
     const ow_timer *t = ow_timerq_peek(&s->timers);
-    return t ? t->at : OW_NEVER;
+    int64_t sla = t ? t->at : OW_NEVER, flags = ow_flags_next_due(s->flags);
+    return sla < flags ? sla : flags;
 }
 
 /* ---------------------------------------------------------------- acknowledgements */
@@ -674,6 +696,7 @@ int ow_state_ack(ow_state *s, const char *alert_id, const ow_ack *ack, ow_err *e
     const clk *c = NULL;
     const char *subject_key = NULL;
     int32_t region = -1;
+    if (strncmp(alert_id, "flag:", 5) == 0) return ow_flags_ack(s, alert_id, ack, err);
     if (parse_sla_id(alert_id, subject, sizeof subject, stage_name, sizeof stage_name, &instance,
                      &pct)) {
         for (int i = 0; i < OW_SLA_THRESHOLDS; i++)
@@ -722,6 +745,11 @@ const ow_names *ow_state_regions(const ow_state *s)
 const ow_acks *ow_state_acks(const ow_state *s)
 {
     return &s->acks;
+}
+
+const ow_flags *ow_state_flags(const ow_state *s)
+{
+    return s->flags;
 }
 
 static void fill_view(const ow_state *s, const order *o, ow_order_view *v)
@@ -816,6 +844,30 @@ static bool collect_open(const ow_state *s, open_alert **vp, size_t *n, size_t *
     return true;
 }
 
+typedef struct open_alert_sink {
+    open_alert **v;
+    size_t *n, *cap;
+} open_alert_sink;
+
+static bool add_open_flag(const ow_alert *a, const char *id, void *arg)
+{
+    open_alert_sink *k = arg;
+    if (*k->n == *k->cap) {
+        *k->cap = *k->cap ? *k->cap * 2 : 64;
+        open_alert *nv = realloc(*k->v, *k->cap * sizeof *nv);
+        if (!nv) {
+            free(*k->v);
+            *k->v = NULL;
+            return false;
+        }
+        *k->v = nv;
+    }
+    open_alert *o = &(*k->v)[(*k->n)++];
+    o->a = *a;
+    snprintf(o->id, sizeof o->id, "%s", id);
+    return true;
+}
+
 void ow_state_each_open_alert(const ow_state *s,
                               bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg),
                               void *arg)
@@ -843,6 +895,9 @@ void ow_state_each_open_alert(const ow_state *s,
                           0, NULL))
             return;
     }
+    open_alert_sink sink = {&v, &n, &cap};
+    ow_flags_each_open_alert(s->flags, add_open_flag, &sink);
+    if (!v && n) return; /* out of memory */
     if (n) qsort(v, n, sizeof *v, cmp_open_alert); /* map order is not an order to show */
     for (size_t i = 0; i < n; i++)
         if (!fn(&v[i].a, ow_acks_get(&s->acks, v[i].id), arg)) break;

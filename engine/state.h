@@ -20,6 +20,7 @@
 
 #include "alerts.h"
 #include "event.h"
+#include "flags.h"
 #include "names.h"
 #include "policy.h"
 
@@ -63,6 +64,8 @@ void ow_state_outbox_clear(ow_state *s);
 const ow_state_totals *ow_state_totals_get(const ow_state *s);
 const ow_names *ow_state_regions(const ow_state *s);
 const ow_acks *ow_state_acks(const ow_state *s);
+/* The root-cause flags (flags.h views), borrowed. */
+const ow_flags *ow_state_flags(const ow_state *s);
 
 /* ---- read access for the snapshot and the order detail ---- */
 
@@ -94,7 +97,7 @@ typedef struct ow_order_view {
 /* Fill v for an order; false when unknown. Strings are borrowed from the state. */
 bool ow_state_order(const ow_state *s, const char *order_id, ow_order_view *v);
 
-/* Every open alert (raised, its stage not stopped) as a raise record with its crossing instant,
+/* Every open alert (SLA: raised, its stage not stopped; flag: raised, not cleared) as a raise record with its crossing instant,
  * in (at, id) order; ack is its acknowledgement or NULL. Costs O(open orders + alerts). Stop early
  * by returning false. The records are valid during the call only. */
 void ow_state_each_open_alert(const ow_state *s,

@@ -5,6 +5,7 @@
 #ifndef OW_STATE_IMPL_H
 #define OW_STATE_IMPL_H
 
+#include "flags.h"
 #include "state.h"
 #include "timerq.h"
 
@@ -46,6 +47,7 @@ typedef struct order {
     uint16_t nev, cap;
     lc_ev *evs;
     clk c[NSTAGES];
+    ow_flag_order fl; /* the root-cause flags' part (flags.c) */
 } order;
 
 typedef struct complaint {
@@ -79,6 +81,7 @@ struct ow_state {
     size_t nout, capout;
     uint32_t next_seq;
     ow_state_totals totals;
+    ow_flags *flags; /* root-cause flags (flags.c) */
 };
 
 /* Internal entry points for checkpoint.c. An order/complaint already in its map, with its inputs
@@ -86,5 +89,8 @@ struct ow_state {
  * instance/fired/open of each clock put back, and is scheduled and counted. */
 int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES]);
 int ow_state_impl_complaint_restore(ow_state *s, complaint *c, clk saved);
+
+/* A new record at the end of the outbox (zeroed), for the flags' raises, resolves and acks. */
+ow_alert *ow_state_impl_outbox_add(ow_state *s);
 
 #endif
