@@ -1,5 +1,6 @@
 #include "picture.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,6 +199,100 @@ static bool add_analytics(cJSON *root, const ow_state *s, int64_t now_ms)
     return ok;
 }
 
+/* ---- flags: the raised root-cause flags, newest first ---- */
+
+typedef struct flag_list {
+    cJSON *arr;
+    int n;
+    bool ok;
+} flag_list;
+
+static bool add_flag(const ow_flag_view *v, void *arg)
+{
+    flag_list *l = arg;
+    cJSON *e = cJSON_CreateObject();
+    l->ok = e && cJSON_AddItemToArray(l->arr, e) && cJSON_AddStringToObject(e, "id", v->id) &&
+            cJSON_AddStringToObject(e, "flag", v->flag) &&
+            cJSON_AddStringToObject(e, "region", v->region) && add_time(e, "at", v->at) &&
+            cJSON_AddNumberToObject(e, "level", v->level) &&
+            cJSON_AddStringToObject(e, "summary", v->summary) &&
+            cJSON_AddRawToObject(e, "evidence", v->evidence); /* JSON the flags wrote */
+    return l->ok && ++l->n < OW_PICTURE_FLAGS;
+}
+
+/* ---- escalations: open alerts (SLA and flag), highest level first, then oldest ---- */
+
+typedef struct esc {
+    ow_alert a;
+    char id[OW_ALERT_ID_BUF];
+    bool acked;
+    char by[OW_NAME_BUF];
+} esc;
+
+typedef struct esc_top {
+    esc v[OW_PICTURE_ESCALATIONS];
+    int n;
+} esc_top;
+
+static bool esc_before(const ow_alert *a, const char *aid, const esc *b)
+{
+    if (a->level != b->a.level) return a->level > b->a.level;
+    if (a->at != b->a.at) return a->at < b->a.at;
+    return strcmp(aid, b->id) < 0;
+}
+
+static bool take_esc(const ow_alert *a, const ow_ack *ack, void *arg)
+{
+    esc_top *t = arg;
+    char id[OW_ALERT_ID_BUF];
+    ow_alert_id(a, id);
+    if (t->n == OW_PICTURE_ESCALATIONS && !esc_before(a, id, &t->v[t->n - 1])) return true;
+    int i = t->n < OW_PICTURE_ESCALATIONS ? t->n++ : t->n - 1;
+    while (i > 0 && esc_before(a, id, &t->v[i - 1])) {
+        t->v[i] = t->v[i - 1];
+        i--;
+    }
+    esc *e = &t->v[i];
+    e->a = *a;
+    memcpy(e->id, id, sizeof id);
+    e->acked = ack != NULL;
+    snprintf(e->by, sizeof e->by, "%s", ack ? ack->by : "");
+    return true;
+}
+
+static const char *owner_role(int level)
+{
+    return level >= 3 ? "manager" : level == 2 ? "supervisor" : "dispatcher";
+}
+
+static bool add_escalations(cJSON *root, const ow_state *s)
+{
+    esc_top *t = malloc(sizeof *t);
+    cJSON *arr = cJSON_AddArrayToObject(root, "escalations");
+    bool ok = t && arr;
+    if (ok) t->n = 0, ow_state_each_open_alert(s, take_esc, t);
+    for (int i = 0; ok && i < t->n; i++) {
+        const esc *e = &t->v[i];
+        cJSON *o = cJSON_CreateObject();
+        bool sla = e->a.kind == OW_ALERT_SLA;
+        ok = o && cJSON_AddItemToArray(arr, o) && cJSON_AddStringToObject(o, "id", e->id) &&
+             cJSON_AddStringToObject(o, "kind", sla ? "sla" : "flag") &&
+             cJSON_AddNumberToObject(o, "level", e->a.level) && add_time(o, "at", e->a.at) &&
+             cJSON_AddStringToObject(o, "region", e->a.region ? e->a.region : "");
+        if (ok && sla)
+            ok = cJSON_AddStringToObject(o, "stage", ow_alert_stage_name(e->a.stage)) &&
+                 cJSON_AddStringToObject(o, e->a.complaint ? "complaint_id" : "order_id",
+                                         e->a.subject);
+        else if (ok)
+            ok = cJSON_AddStringToObject(o, "flag", e->a.flag ? e->a.flag : "") != NULL;
+        ok = ok && cJSON_AddStringToObject(o, "owner", owner_role(e->a.level)) &&
+             cJSON_AddBoolToObject(o, "acked", e->acked) &&
+             (!e->acked || cJSON_AddStringToObject(o, "ack_by", e->by));
+    }
+    free(t);
+    return ok;
+}
+
 char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode)
 {
     return ow_picture_snapshot_at(s, seq, now_ms, mode, NULL);
@@ -270,6 +365,10 @@ static char *snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mo
              cJSON_AddNumberToObject(e, "level", u->level) && add_time(e, "next_at", u->next_at) &&
              cJSON_AddNumberToObject(e, "next_pct", u->next_pct);
     }
+    flag_list fls = {.arr = ok ? cJSON_AddArrayToObject(root, "flags") : NULL, .ok = true};
+    ok = ok && fls.arr;
+    if (ok) ow_flags_each_open(ow_state_flags(s), add_flag, &fls);
+    ok = ok && fls.ok && add_escalations(root, s);
     if (ok && stream_last) ok = cJSON_AddStringToObject(root, "stream_last", stream_last) != NULL;
     cJSON *rp;
     if (ok && replay)

@@ -31,7 +31,8 @@ ow_state *ow_state_new(const ow_policy *policy)
     const ow_regions *city = policy->city;
     s->kpi = ow_kpi_new((int32_t)policy->analytics.utc_offset_min);
     s->heat = ow_heat_new(city, policy->analytics.cell_m);
-    bool ok = s->kpi && s->heat;
+    s->flags = ow_flags_new(&policy->flags);
+    bool ok = s->kpi && s->heat && s->flags;
     /* the city's regions first, in file order: region r of the file is slot r + 1 everywhere */
     for (int r = 0; ok && city && r < city->n; r++)
         ok = ow_names_intern(&s->regions, city->v[r].id) == r;
@@ -67,6 +68,7 @@ void ow_state_free(ow_state *s)
     ow_acks_fini(&s->acks);
     ow_kpi_free(s->kpi);
     ow_heat_free(s->heat);
+    ow_flags_free(s->flags);
     free(s->outbox);
     free(s);
 }
@@ -87,6 +89,11 @@ static ow_alert *outbox_add(ow_state *s)
     return a;
 }
 
+ow_alert *ow_state_impl_outbox_add(ow_state *s)
+{
+    return outbox_add(s);
+}
+
 const ow_alert *ow_state_outbox(const ow_state *s, size_t *n)
 {
     *n = s->nout;
@@ -96,6 +103,7 @@ const ow_alert *ow_state_outbox(const ow_state *s, size_t *n)
 void ow_state_outbox_clear(ow_state *s)
 {
     s->nout = 0;
+    if (s->flags) ow_flags_outbox_cleared(s->flags);
 }
 
 /* Record a raise or resolve of threshold k of a clock. */
@@ -528,6 +536,7 @@ static order *order_get(ow_state *s, const char *id)
     o->region = o->category = o->cell = -1;
     for (int st = 0; st < NSTAGES; st++)
         o->c[st].start = o->c[st].stop = OW_NEVER;
+    o->fl = OW_FLAG_ORDER_NONE;
     if (ow_map_put(&s->orders, id, o)) {
         free(o);
         return NULL;
@@ -581,6 +590,7 @@ static int apply_order(ow_state *s, const ow_event *ev)
     if (!rc) rc = order_recompute(s, o, created_ev);
     if (!rc) rc = account(s, o, +1);
     if (!rc) rc = kpi_update(s, o, &mark, &e);
+    if (!rc) rc = ow_flags_order(s, o, ev);
     return rc ? rc : 1;
 }
 
@@ -657,7 +667,7 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
         c->created_ts = c->responded_ts = OW_NEVER;
         c->c.start = c->c.stop = OW_NEVER;
     }
-    bool was_open = c->created && c->responded_ts == OW_NEVER;
+    bool was_open = c->created && c->responded_ts == OW_NEVER, was_created = c->created;
     complaint before = *c;
     if (ev->type == OW_EV_COMPLAINT_CREATED) {
         if (c->created && ev->ts_ms >= c->created_ts) {
@@ -691,6 +701,7 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
     if (!rc) rc = complaint_schedule(s, c);
     if (!rc) rc = complaint_facts(s, &before, -1);
     if (!rc) rc = complaint_facts(s, c, +1);
+    if (!rc && !was_created && c->created) rc = ow_flags_event(s, ev); /* counted once */
     return rc ? rc : 1;
 }
 
@@ -776,8 +787,11 @@ int ow_state_apply(ow_state *s, const ow_event *ev)
     case OW_EV_COMPLAINT_CREATED:
     case OW_EV_COMPLAINT_RESPONDED: return apply_complaint(s, ev);
     case OW_EV_TECH_STATUS:
-    case OW_EV_TECH_LOCATION: return apply_tech(s, ev);
-    case OW_EV_PARTS_STOCK: return 0; /* parts feed the parts_wait flag (analytics) */
+    case OW_EV_TECH_LOCATION: {
+        int rc = apply_tech(s, ev), frc = ow_flags_event(s, ev);
+        return frc ? frc : rc;
+    }
+    case OW_EV_PARTS_STOCK: return ow_flags_event(s, ev); /* parts feed the parts_wait flag */
     default: return apply_order(s, ev);
     }
 }
@@ -798,6 +812,8 @@ static int fire_order(ow_state *s, order *o, int stage, int64_t at)
         c->open |= (uint8_t)(1u << k);
         if (!rc) rc = emit(s, OW_ALERT_RAISE, false, o->id, o->region, stage, c, k, at);
         if (!rc && k >= 2) rc = account(s, o, +1);
+        if (!rc && stage == OW_STAGE_DISPATCH && ow_sla_pct[k] == 100)
+            rc = ow_flags_dispatch_breach(s, o, at); /* neglected_region */
         if (rc) return rc;
     }
     return order_schedule(s, o);
@@ -834,13 +850,15 @@ int ow_state_advance(ow_state *s, int64_t now_ms)
         if (rc) return rc;
         fired++;
     }
-    return fired;
+    int flags = ow_flags_advance(s, now_ms);
+    return flags < 0 ? flags : fired + flags;
 }
 
 int64_t ow_state_next_due(const ow_state *s)
 {
     const ow_timer *t = ow_timerq_peek(&s->timers);
-    return t ? t->at : OW_NEVER;
+    int64_t sla = t ? t->at : OW_NEVER, flags = ow_flags_next_due(s->flags);
+    return sla < flags ? sla : flags;
 }
 
 /* ---------------------------------------------------------------- acknowledgements */
@@ -878,6 +896,7 @@ int ow_state_ack(ow_state *s, const char *alert_id, const ow_ack *ack, ow_err *e
     const clk *c = NULL;
     const char *subject_key = NULL;
     int32_t region = -1;
+    if (strncmp(alert_id, "flag:", 5) == 0) return ow_flags_ack(s, alert_id, ack, err);
     if (parse_sla_id(alert_id, subject, sizeof subject, stage_name, sizeof stage_name, &instance,
                      &pct)) {
         for (int i = 0; i < OW_SLA_THRESHOLDS; i++)
@@ -967,6 +986,11 @@ void ow_state_each_tech(const ow_state *s, int64_t as_of,
         v.status = (ow_tech_status)(cur_st ? t->status : t->prev_status);
         if (!fn(&v, arg)) return;
     }
+}
+
+const ow_flags *ow_state_flags(const ow_state *s)
+{
+    return s->flags;
 }
 
 static void fill_view(const ow_state *s, const order *o, ow_order_view *v)
@@ -1061,6 +1085,30 @@ static bool collect_open(const ow_state *s, open_alert **vp, size_t *n, size_t *
     return true;
 }
 
+typedef struct open_alert_sink {
+    open_alert **v;
+    size_t *n, *cap;
+} open_alert_sink;
+
+static bool add_open_flag(const ow_alert *a, const char *id, void *arg)
+{
+    open_alert_sink *k = arg;
+    if (*k->n == *k->cap) {
+        *k->cap = *k->cap ? *k->cap * 2 : 64;
+        open_alert *nv = realloc(*k->v, *k->cap * sizeof *nv);
+        if (!nv) {
+            free(*k->v);
+            *k->v = NULL;
+            return false;
+        }
+        *k->v = nv;
+    }
+    open_alert *o = &(*k->v)[(*k->n)++];
+    o->a = *a;
+    snprintf(o->id, sizeof o->id, "%s", id);
+    return true;
+}
+
 void ow_state_each_open_alert(const ow_state *s,
                               bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg),
                               void *arg)
@@ -1088,6 +1136,9 @@ void ow_state_each_open_alert(const ow_state *s,
                           0, NULL))
             return;
     }
+    open_alert_sink sink = {&v, &n, &cap};
+    ow_flags_each_open_alert(s->flags, add_open_flag, &sink);
+    if (!v && n) return;                           /* out of memory */
     if (n) qsort(v, n, sizeof *v, cmp_open_alert); /* map order is not an order to show */
     for (size_t i = 0; i < n; i++)
         if (!fn(&v[i].a, ow_acks_get(&s->acks, v[i].id), arg)) break;
