@@ -357,6 +357,13 @@ char *ow_picture_snapshot_replay(const ow_state *s, int64_t seq, int64_t now_ms,
 char *ow_picture_build(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
                        const ow_picture_opts *o)
 {
+    cJSON *root = ow_picture_build_tree(s, seq, now_ms, mode, o);
+    return root ? finish(root, true) : NULL;
+}
+
+cJSON *ow_picture_build_tree(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                             const ow_picture_opts *o)
+{
     const char *stream_last = o ? o->stream_last : NULL;
     const ow_replay *replay = o ? o->replay : NULL;
     const ow_state_totals *t = ow_state_totals_get(s);
@@ -426,7 +433,11 @@ char *ow_picture_build(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode m
         ok = ok && add_slow(root, pc);
         if (pc == &own) ow_picture_cache_fini(&own);
     }
-    return finish(root, ok);
+    if (!ok) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
 }
 
 static bool add_flags_and_escalations(cJSON *root, const ow_state *s)

@@ -8,6 +8,7 @@
 #ifndef OW_PICTURE_H
 #define OW_PICTURE_H
 
+#include <cjson/cJSON.h>
 #include <stdint.h>
 
 #include "replay.h"
@@ -41,6 +42,10 @@ typedef struct ow_picture_opts {
 /* The snapshot JSON with options (o may be NULL); caller frees. NULL on out of memory. */
 char *ow_picture_build(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
                        const ow_picture_opts *o);
+
+/* The same as a cJSON tree the caller owns (cJSON_Delete); slow members are raw JSON nodes. */
+cJSON *ow_picture_build_tree(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                             const ow_picture_opts *o);
 
 /* Snapshot JSON; caller frees with free(). NULL on out of memory. */
 char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode);
