@@ -31,8 +31,9 @@
 #define OW_KEY_SNAPSHOT OW_KEY("snapshot") /* string: latest full snapshot JSON */
 #define OW_CHAN_DELTAS                                                                             \
     OW_KEY("deltas") /* pub/sub: compact changes between snapshots (core/delta.h) */
-#define OW_CHAN_LIVE        OW_KEY("live") /* pub/sub: every published snapshot/delta message */
-#define OW_FUNCTION_LIBRARY "opswall"      /* Redis Function library loaded by ingest */
-#define OW_FUNCTION_APPEND  "ow_append"    /* FCALL: batched dedup + XADD */
+#define OW_CHAN_LIVE        OW_KEY("live")  /* pub/sub: every published snapshot/delta message */
+#define OW_KEY_LEASE        OW_KEY("lease") /* string: token of the partition's owner (io/lease.h) */
+#define OW_FUNCTION_LIBRARY "opswall"       /* Redis Function library loaded by ingest */
+#define OW_FUNCTION_APPEND  "ow_append"     /* FCALL: batched dedup + XADD */
 
 #endif

@@ -11,6 +11,7 @@
  *               the split gets TRYAGAIN until the retry window ends
  *   place       io/reshard moves partition slots (keys included) so 3 partitions use 3 masters
  *   streams     3 partitions' streams written in one batch keep each partition's order
+ *   lease       one owner per partition, taken over when the holder stops renewing
  *   wait        WAIT 1 after each node's commands: each command reports one replica
  *   no_master   a slot removed from every node: a clear error naming the slot
  *   failover    kill -9 the master of a partition mid-writes (batches with WAIT 1): writes resume
@@ -29,6 +30,7 @@
 #include "cluster.h"
 #include "crc16.h"
 #include "keys.h"
+#include "lease.h"
 #include "partition.h"
 #include "reshard.h"
 
@@ -376,6 +378,39 @@ static void step_wait(ow_cluster *c)
     ow_cluster_batch_free(b);
 }
 
+/* One owner per partition: a second process cannot take a held lease, takes it once it expires,
+ * and the old holder can then neither renew nor release it. */
+static void step_lease(ow_cluster *c)
+{
+    ow_lease a, b;
+    ow_err err;
+    ow_lease_init(&a, 2, "engine-a", 400);
+    ow_lease_init(&b, 2, "engine-b", 400);
+    int rc = ow_lease_acquire(c, &a, &err);
+    rc = rc ? rc : ow_lease_acquire(c, &b, &err);
+    check(!rc && a.held && !b.held, "lease: the first acquirer holds partition 2, the second not");
+    char holder[256] = "";
+    ow_lease_holder(c, 2, holder, sizeof holder, &err);
+    check(strcmp(holder, a.token) == 0, "lease: the holder is %s", holder);
+    rc = ow_lease_renew(c, &a, &err);
+    check(!rc && a.held, "lease: the holder renews");
+    /* a stops renewing (it "died"): b gets it after the TTL */
+    int64_t end = ow_clock_mono_ms() + 3000;
+    while (!b.held && ow_clock_mono_ms() < end) {
+        ow_sleep_ms(50);
+        ow_lease_acquire(c, &b, &err);
+    }
+    check(b.held, "lease: taken over after the holder stopped renewing");
+    rc = ow_lease_renew(c, &a, &err);
+    check(!rc && !a.held, "lease: the old holder's renewal fails");
+    ow_lease_release(c, &a, &err);
+    ow_lease_holder(c, 2, holder, sizeof holder, &err);
+    check(strcmp(holder, b.token) == 0, "lease: the old holder cannot release the new one's");
+    ow_lease_release(c, &b, &err);
+    ow_lease_holder(c, 2, holder, sizeof holder, &err);
+    check(holder[0] == '\0', "lease: released at a clean stop");
+}
+
 /* No replica to wait for: WAIT answers 0 and every command says so. */
 static void step_wait_none(ow_cluster *c)
 {
@@ -548,6 +583,7 @@ static int single(const char *sock)
           "single: a plain Redis is one node holding all %d slots", OW_CLUSTER_SLOTS);
     step_streams(c);
     step_wait_none(c);
+    step_lease(c);
     ow_cluster_free(c);
     printf("%d passed, %d failed\n", passes, fails);
     return fails ? 1 : 0;
@@ -579,6 +615,7 @@ int main(int argc, char **argv)
     step_place(c, admin);
     step_streams(c);
     step_wait(c);
+    step_lease(c);
     step_no_master(admin, &seed);
     step_failover(c);
     ow_cluster_free(admin);
