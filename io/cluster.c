@@ -266,10 +266,8 @@ int ow_cluster_open(const ow_redis_target *seeds, int nseeds, const ow_cluster_o
     return OW_OK;
 }
 
-int ow_cluster_open_url(const char *urls, const ow_cluster_opts *opts, ow_cluster **out,
-                        ow_err *err)
+int ow_cluster_parse_urls(const char *urls, ow_redis_target *seeds, ow_err *err)
 {
-    ow_redis_target seeds[OW_CLUSTER_SEEDS_MAX];
     int n = 0;
     const char *p = urls;
     for (;;) {
@@ -286,10 +284,23 @@ int ow_cluster_open_url(const char *urls, const ow_cluster_opts *opts, ow_cluste
         int rc = ow_redis_url_parse(one, &seeds[n], err);
         if (rc) return rc;
         n++;
-        if (!p[len]) break;
+        if (!p[len]) return n;
         p += len + 1;
     }
+}
+
+int ow_cluster_open_url(const char *urls, const ow_cluster_opts *opts, ow_cluster **out,
+                        ow_err *err)
+{
+    ow_redis_target seeds[OW_CLUSTER_SEEDS_MAX];
+    int n = ow_cluster_parse_urls(urls, seeds, err);
+    if (n < 0) return n;
     return ow_cluster_open(seeds, n, opts, out, err);
+}
+
+const ow_redis_target *ow_cluster_seed(const ow_cluster *c)
+{
+    return &c->seed;
 }
 
 void ow_cluster_free(ow_cluster *c)

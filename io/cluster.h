@@ -54,6 +54,13 @@ typedef struct ow_cluster_opts {
 int ow_cluster_open(const ow_redis_target *seeds, int nseeds, const ow_cluster_opts *opts,
                     ow_cluster **out, ow_err *err);
 
+/* Parse redis.url: one URL (core/redis_url.h) or several separated by commas, into
+ * seeds[OW_CLUSTER_SEEDS_MAX]. Returns how many, or a negative code with err. */
+int ow_cluster_parse_urls(const char *urls, ow_redis_target *seeds, ow_err *err);
+
+/* The seed that answered first (its login is used for every node). Borrowed. */
+const ow_redis_target *ow_cluster_seed(const ow_cluster *c);
+
 /* The same from redis.url: one URL (core/redis_url.h), or several separated by commas
  * ("redis://10.0.0.5:7000,redis://10.0.0.6:7000") so a dead seed does not stop a start. */
 int ow_cluster_open_url(const char *urls, const ow_cluster_opts *opts, ow_cluster **out,
