@@ -117,3 +117,17 @@ const char *ow_args_config(int argc, char **argv)
         if (strcmp(argv[i], "--config") == 0) return argv[i + 1];
     return NULL;
 }
+
+int ow_city_load(const ow_config *cfg, ow_regions **out, ow_err *err)
+{
+    char path[OW_CFG_STR * 2];
+    ow_config_path(cfg, cfg->city.regions, path, sizeof path);
+    char *text;
+    size_t len;
+    ow_err ferr;
+    if (ow_file_read(path, 64u << 20, &text, &len, &ferr))
+        return ow_err_set(err, ferr.code, "city.regions: %s", ferr.msg);
+    int rc = ow_regions_parse(text, len, path, cfg->city.name_property, out, err);
+    free(text);
+    return rc;
+}
