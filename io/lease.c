@@ -46,7 +46,7 @@ static int script(ow_cluster *c, ow_lease *l, const char *what, const char *lua,
 
 int ow_lease_renew(ow_cluster *c, ow_lease *l, ow_err *err)
 {
-    long long n;
+    long long n = 0;
     int rc = script(c, l, "lease renew", renew_lua, &n, err);
     if (!rc) l->held = n == 1;
     return rc;
@@ -54,7 +54,7 @@ int ow_lease_renew(ow_cluster *c, ow_lease *l, ow_err *err)
 
 int ow_lease_release(ow_cluster *c, ow_lease *l, ow_err *err)
 {
-    long long n;
+    long long n = 0;
     int rc = script(c, l, "lease release", release_lua, &n, err);
     if (!rc) l->held = false;
     return rc;
