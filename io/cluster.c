@@ -567,7 +567,11 @@ int ow_cluster_batch_exec(ow_cluster *c, ow_cluster_batch *b, ow_err *err)
                 }
                 k = node_conn(c, node);
             }
-            if (k < 0) continue;
+            if (k < 0) { /* out of memory for the connection table: pause, retry, give up */
+                ow_err_set(&w.err, OW_ENOMEM, "slot %d (key %s): out of memory", m->slot, m->key);
+                w.wait = true;
+                continue;
+            }
             ow_err cerr;
             redisContext *ctx = conn_ctx(c, k, &cerr);
             if (!ctx) {
