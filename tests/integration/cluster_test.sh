@@ -9,7 +9,7 @@
 CHECK=$1 ROOT=$2 TOOL=$3 ACHECK=$4
 tmp=$(mktemp -d /tmp/ow-cluster.XXXXXX)
 REDIS_PID=
-trap '"$ROOT/scripts/cluster.sh" stop "$tmp/c" >/dev/null 2>&1 || true; [ -z "$REDIS_PID" ] || stop_pid $REDIS_PID; rm -rf "$tmp"' EXIT
+trap 'for d in c o; do "$ROOT/scripts/cluster.sh" stop "$tmp/$d" >/dev/null 2>&1 || true; done; [ -z "$REDIS_PID" ] || stop_pid $REDIS_PID; rm -rf "$tmp"' EXIT
 
 # single node first: the same client on a plain Redis over a unix socket
 start_redis "$tmp/single"
@@ -47,4 +47,17 @@ for port in $(cat "$tmp/c/ports" 2>/dev/null || true); do
   redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && alive=1
 done
 check "no cluster node left running" test $alive = 0
+
+# --owner: a cluster whose owner dies is stopped by its watcher (a killed test leaves no server)
+sleep 600 &
+owner=$!
+"$ROOT/scripts/cluster.sh" start "$tmp/o" --masters 3 --replicas 0 --owner $owner > /dev/null
+ports=$(cat "$tmp/o/ports")
+kill -9 $owner
+wait $owner 2>/dev/null || true
+all_gone() {
+  for port in $ports; do redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && return 1; done
+  return 0
+}
+check "cluster stopped by its watcher after its owner was killed" wait_for 15 all_gone
 finish
