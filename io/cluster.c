@@ -298,6 +298,14 @@ int ow_cluster_open_url(const char *urls, const ow_cluster_opts *opts, ow_cluste
     return ow_cluster_open(seeds, n, opts, out, err);
 }
 
+int ow_cluster_open_env(const ow_redis_env *env, const ow_config *cfg, ow_cluster **out,
+                        ow_err *err)
+{
+    ow_cluster_opts opts = {.timeout_ms = cfg->redis.timeout_ms,
+                            .retry_for_ms = cfg->cluster.retry_for_ms};
+    return ow_cluster_open(&env->target, 1, &opts, out, err);
+}
+
 const ow_redis_target *ow_cluster_seed(const ow_cluster *c)
 {
     return &c->seed;

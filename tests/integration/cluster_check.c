@@ -581,10 +581,16 @@ static int single(const char *sock)
     memset(&t, 0, sizeof t);
     t.is_unix = true;
     snprintf(t.path, sizeof t.path, "%s", sock);
-    ow_cluster_opts opts = {.timeout_ms = 2000, .retry_for_ms = 1000};
+    /* the way a program opens it: its redis env and its config */
+    ow_redis_env env;
+    memset(&env, 0, sizeof env);
+    env.target = t;
+    ow_config cfg;
+    ow_config_defaults(&cfg);
+    cfg.cluster.retry_for_ms = 1000;
     ow_cluster *c;
     ow_err err;
-    if (ow_cluster_open(&t, 1, &opts, &c, &err)) die("open single", &err);
+    if (ow_cluster_open_env(&env, &cfg, &c, &err)) die("open single", &err);
     int masters = 0;
     check(!ow_cluster_enabled(c) &&
               ow_slotmap_covered(ow_cluster_map(c), &masters) == OW_CLUSTER_SLOTS && masters == 1,
