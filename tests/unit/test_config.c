@@ -299,7 +299,7 @@ static void test_unknown_keys(void **state)
                  "urgent, normal");
     expect_error("{\"city\":{\"nam\":\"x\"}}",
                  "config: city.nam: unknown key (a typo?); known keys in city: name, regions, "
-                 "name_property, events");
+                 "name_property, events, csv, mapping");
     /* keys are case-sensitive */
     expect_error("{\"sla\":{\"Emergency\":{}}}",
                  "config: sla.Emergency: unknown key (a typo?); known keys in sla: emergency, "
