@@ -18,6 +18,13 @@ int ow_snapshot_parse(const char *text, size_t len, ow_snapshot_view *out, ow_er
     ow_err jerr;
     cJSON *root = ow_json_parse(text, len, OW_JSON_MAX_DEPTH, &jerr);
     if (!root) return ow_err_set(err, OW_EINVAL, "snapshot: %s", jerr.msg);
+    int rc = ow_snapshot_decode(root, out, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int ow_snapshot_decode(const cJSON *root, ow_snapshot_view *out, ow_err *err)
+{
     memset(out, 0, sizeof *out);
     int rc = OW_OK;
     const cJSON *type = ow_json_get(root, "type"), *mode = ow_json_get(root, "mode");
@@ -57,6 +64,5 @@ int ow_snapshot_parse(const char *text, size_t len, ow_snapshot_view *out, ow_er
         }
     }
 out:
-    cJSON_Delete(root);
     return rc;
 }

@@ -12,6 +12,7 @@
 #define OW_SNAPSHOT_H
 
 #include <stdbool.h>
+#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,5 +42,9 @@ typedef struct ow_snapshot_view {
 
 /* Decode a snapshot message (as published) into *out. OW_EINVAL with err on anything malformed. */
 int ow_snapshot_parse(const char *text, size_t len, ow_snapshot_view *out, ow_err *err);
+
+/* The same checks on an already parsed snapshot (borrowed), for readers that keep the tree
+ * (the wallboard applies deltas to it and decodes every member it draws). */
+int ow_snapshot_decode(const cJSON *root, ow_snapshot_view *out, ow_err *err);
 
 #endif

@@ -2,7 +2,8 @@
  * picture — the engine's published picture: the full snapshot JSON (docs/protocol.md) built from
  * the live state. Pure. The snapshot keeps the skeleton fields readers already decode with
  * core/snapshot.h (seq, now, mode, open{...}, orders_known, events_applied) and adds the SLA
- * board: the most urgent running clocks, open alerts by level, complaints and technicians.
+ * board: the most urgent running clocks, open alerts by level, complaints and technicians, the
+ * raised root-cause flags (`flags`) and the open alerts to chase (`escalations`, docs/snapshot.md).
  */
 #ifndef OW_PICTURE_H
 #define OW_PICTURE_H
@@ -13,7 +14,9 @@
 #include "snapshot.h"
 #include "state.h"
 
-#define OW_PICTURE_URGENT 20 /* running clocks listed, most urgent first */
+#define OW_PICTURE_URGENT      20 /* running clocks listed, most urgent first */
+#define OW_PICTURE_FLAGS       50 /* raised root-cause flags listed, newest first */
+#define OW_PICTURE_ESCALATIONS 30 /* open alerts listed, highest level first, then oldest */
 
 /* Snapshot JSON; caller frees with free(). NULL on out of memory. */
 char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode);

@@ -16,6 +16,9 @@ void ow_policy_from_config(ow_policy *p, const ow_config *cfg)
         memcpy(p->calendars[i].region, cfg->sla.calendars[i].region, sizeof p->calendars[i].region);
         p->calendars[i].cal = cfg->sla.calendars[i].cal;
     }
+    p->analytics = cfg->analytics;
+    p->city_name = cfg->city.name;
+    p->flags = cfg->flags;
 }
 
 static bool matches(const ow_sla_override *o, ow_segment seg, const char *category,

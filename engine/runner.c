@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "delta.h"
 #include "event.h"
+#include "files.h"
 #include "functions.h"
 #include "keys.h"
 #include "linereader.h"
@@ -690,6 +691,13 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
 {
     ow_policy policy;
     ow_policy_from_config(&policy, cfg);
+    ow_regions *city = NULL;
+    ow_err cerr;
+    if (ow_city_load(cfg, &city, &cerr)) {
+        ow_error("%s", cerr.msg);
+        return 1;
+    }
+    policy.city = city;
     runner r = {.cfg = cfg, .policy = &policy, .clock = clock, .env = env};
     snprintf(r.maxlen_text, sizeof r.maxlen_text, "%lld", (long long)cfg->streams.events_maxlen);
     ow_map_init(&r.written);
@@ -702,6 +710,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
             r.model = ow_state_new(&policy);
             if (!r.model) {
                 redisFree(r.c);
+                ow_regions_free(city);
                 ow_error("out of memory");
                 return 1;
             }
@@ -716,6 +725,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
             redisFree(r.c);
             r.c = NULL;
             if (rc == OW_ENOMEM) {
+                ow_regions_free(city);
                 ow_error("%s", err.msg);
                 return 1;
             }
@@ -728,6 +738,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
             ow_sleep_ms(50);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
+    ow_regions_free(city);
     return 0;
 }
 
@@ -740,6 +751,14 @@ int ow_runner_replay_file(const ow_config *cfg, const char *path)
     }
     ow_policy policy;
     ow_policy_from_config(&policy, cfg);
+    ow_regions *city = NULL;
+    ow_err cerr;
+    if (ow_city_load(cfg, &city, &cerr)) {
+        ow_error("%s", cerr.msg);
+        if (f != stdin) fclose(f);
+        return 1;
+    }
+    policy.city = city;
     ow_linereader lr;
     ow_state *m = ow_state_new(&policy);
     ow_event *ev = malloc(sizeof *ev);
@@ -791,6 +810,7 @@ out:
     if (lr_ok) ow_linereader_fini(&lr);
     free(ev);
     ow_state_free(m);
+    ow_regions_free(city);
     if (f != stdin) fclose(f);
     return status;
 }
