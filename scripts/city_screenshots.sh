@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's pictures of the real city: replays Los Angeles (opswall-run --city la311) fast, and
 # at the replay point asked for takes the wallboard's screenshot (opswall-wallboard --screenshot,
-# from the live Redis) and the viewer's (headless Chromium on the feed's page).
+# from the live Redis) and the viewer's (headless Chromium on the feed's page, scripts/viewer_shot.mjs;
+# needs tests/browser/install.sh once).
 #   scripts/city_screenshots.sh [BUILD_BIN] [PROGRESS_PCT] [SPEED]     (default build/bin 60 2000)
 # Writes docs/img/la311-wallboard.png and docs/img/la311-viewer.png.
 set -euo pipefail
@@ -23,6 +24,6 @@ import json,sys; r=json.load(sys.stdin).get('replay') or {}; sys.exit(0 if r.get
 wait_for 600 at_progress || { echo "the replay did not reach $AT %"; tail /tmp/ow-city-shots.log; exit 1; }
 OPSWALL_REDIS_URL="unix://$PWD/$SOCK" "$BIN/opswall-wallboard" --config config/la311.json \
   --screenshot docs/img/la311-wallboard.png
-chromium --headless --disable-gpu --no-sandbox --hide-scrollbars --window-size=1920,1080 \
-  --virtual-time-budget=4000 --screenshot=docs/img/la311-viewer.png "http://127.0.0.1:$PORT/" 2>/dev/null
+# the demo's feed has no tokens (open on loopback): any token signs in
+node scripts/viewer_shot.mjs "http://127.0.0.1:$PORT/" demo docs/img/la311-viewer.png 1920x1080
 echo "wrote docs/img/la311-wallboard.png and docs/img/la311-viewer.png at replay progress >= $AT %"
