@@ -22,8 +22,29 @@ at_progress() {
 import json,sys; r=json.load(sys.stdin).get('replay') or {}; sys.exit(0 if r.get('progress_pct',0) >= float(sys.argv[1]) else 1)" "$AT"
 }
 wait_for 600 at_progress || { echo "the replay did not reach $AT %"; tail /tmp/ow-city-shots.log; exit 1; }
-OPSWALL_REDIS_URL="unix://$PWD/$SOCK" "$BIN/opswall-wallboard" --config config/la311.json \
+# one snapshot, kept: the wallboard draws exactly it, and its numbers are checked against the CSV
+SNAP=$(mktemp /tmp/ow-la311-snapshot.XXXXXX.json)
+redis-cli -s "$SOCK" GET 'ops:{p0}:snapshot' >"$SNAP"
+"$BIN/opswall-wallboard" --config config/la311.json --snapshot-file "$SNAP" \
   --screenshot docs/img/la311-wallboard.png
+python3 - assets/cities/la311/MyLA311_Service_Request_Data_2017_Subset.csv "$SNAP" <<'PY'
+import csv, collections, datetime, json, sys
+from zoneinfo import ZoneInfo
+la, fmt = ZoneInfo('America/Los_Angeles'), '%m/%d/%Y %I:%M:%S %p'
+snap = json.load(open(sys.argv[2])); now = datetime.datetime.fromtimestamp(snap['now_ms'] / 1000, datetime.timezone.utc)
+want = collections.Counter()
+for r in csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8-sig')):
+    c = datetime.datetime.strptime(r['CreatedDate'], fmt).replace(tzinfo=la)
+    e = datetime.datetime.strptime(r['ClosedDate'], fmt).replace(tzinfo=la) if r['ClosedDate'] else None
+    if (not r['CD'] and not r['Latitude']) or (r['Status'] != 'Open' and e < c): continue  # rejected
+    if r['Status'] == 'Open': e = None
+    if c <= now and (e is None or e > now): want[r['CD']] += 1
+got = {x['id']: x['open'] for x in snap['regions']}
+print(f"open per district at {snap['now']} (CSV / picture):",
+      ' '.join(f"{k}:{want[k]}/{got.get(k)}" for k in sorted(want, key=int)),
+      '- all agree' if all(want[k] == got.get(k) for k in want) else '- DIFFER')
+PY
+rm -f "$SNAP"
 # the demo's feed has no tokens (open on loopback): any token signs in
 node scripts/viewer_shot.mjs "http://127.0.0.1:$PORT/" demo docs/img/la311-viewer.png 1920x1080
 echo "wrote docs/img/la311-wallboard.png and docs/img/la311-viewer.png at replay progress >= $AT %"

@@ -10,8 +10,8 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || 
 try {
   const page = await browser.newPage({ viewport: { width, height } });
   await page.goto(url);
-  await page.fill('#token', token);
-  await page.click('#login-form button[type=submit], #login-form button');
+  await page.fill('[data-testid="token"]', token);
+  await page.click('[data-testid="login-submit"]');
   await page.waitForFunction(() => window.opswall && window.opswall.state.snapshot && window.opswall.state.city, null, { timeout: 20000 });
   await page.waitForTimeout(1500); // a few deltas and the map's first paint
   await page.screenshot({ path: out });
