@@ -107,7 +107,7 @@ int main(int argc, char **argv)
     }
     ow_signals_install();
     if (use_csv && csv.ndjson) { /* no Redis: the events go to stdout */
-        int rc = ow_csv_import(&cfg, &csv, NULL, NULL, &err);
+        int rc = ow_csv_import_run(&cfg, &csv, NULL, NULL, &err);
         if (rc) ow_error("%s", err.msg);
         return rc ? 1 : 0;
     }
@@ -125,7 +125,7 @@ int main(int argc, char **argv)
     if (!app) goto out;
 
     if (use_csv) {
-        if (ow_csv_import(&cfg, &csv, c, app, &err)) goto out;
+        if (ow_csv_import_run(&cfg, &csv, c, app, &err)) goto out;
         status = 0;
         goto out;
     }
