@@ -75,8 +75,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             i++;
-        } else if (strcmp(argv[i], "--csv") == 0 && i + 2 < argc) {
-            i += 2; /* read by ow_csv_args */
+        } else if (strcmp(argv[i], "--csv") == 0) {
+            i += 2; /* read (and a missing FILE reported) by ow_csv_args */
         } else if (strcmp(argv[i], "--speed") == 0 && i + 1 < argc) {
             i++;
         } else if (strcmp(argv[i], "--ndjson") == 0) {
