@@ -286,6 +286,13 @@ static bool report_files(ingest *g)
     return all;
 }
 
+static void log_open_handle(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    ow_error("handle still open at exit: %s%s", uv_handle_type_name(uv_handle_get_type(h)),
+             uv_is_closing(h) ? " (closing)" : "");
+}
+
 /* ---- main ------------------------------------------------------------------------------------ */
 
 /* Check Redis answers and has the functions before taking any input: an unreachable Redis at
@@ -386,7 +393,10 @@ int main(int argc, char **argv)
             ru.ru_maxrss, st.redis_connects > 0 ? st.redis_connects - 1 : 0);
     bool complete = setup_ok && g.files_complete && st.buffered_events == 0 && !g.read_failed;
     status = complete ? 0 : 1;
-    if (uv_loop_close(&g.loop)) ow_error("event loop closed with handles still open");
+    if (uv_loop_close(&g.loop)) {
+        uv_walk(&g.loop, log_open_handle, NULL);
+        ow_error("event loop closed with handles still open");
+    }
 out_env:
     ow_redis_env_close(&env);
     return status;

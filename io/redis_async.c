@@ -1,6 +1,5 @@
 #include "redis_async.h"
 
-#include <hiredis/adapters/libuv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,86 @@ struct ow_redis_async {
 };
 
 static void on_timer(uv_timer_t *t);
+
+/* ---- hiredis on libuv ------------------------------------------------------------------------
+ * hiredis 0.14's adapters/libuv.h ignores a poll error: after the server is killed with requests
+ * unread (the socket is reset), libuv reports UV_EBADF, the adapter returns, and the connection
+ * hangs without a disconnect. This adapter reads on an error too, so hiredis sees the reset and
+ * disconnects at once. */
+
+typedef struct watch {
+    redisAsyncContext *ac; /* NULL once hiredis let go of it */
+    uv_poll_t poll;
+    int events;
+} watch;
+
+static void on_io(uv_poll_t *h, int status, int events)
+{
+    watch *w = h->data;
+    if (status < 0 || (events & (UV_READABLE | UV_DISCONNECT)))
+        if (w->ac) redisAsyncHandleRead(w->ac);
+    if (status >= 0 && (events & UV_WRITABLE) && w->ac) redisAsyncHandleWrite(w->ac);
+}
+
+static void watch_set(watch *w, int add, int del)
+{
+    int ev = (w->events | add) & ~del;
+    if (ev == w->events) return;
+    w->events = ev;
+    if (ev)
+        uv_poll_start(&w->poll, ev, on_io);
+    else
+        uv_poll_stop(&w->poll);
+}
+
+static void watch_add_read(void *p)
+{
+    watch_set(p, UV_READABLE, 0);
+}
+static void watch_del_read(void *p)
+{
+    watch_set(p, 0, UV_READABLE);
+}
+static void watch_add_write(void *p)
+{
+    watch_set(p, UV_WRITABLE, 0);
+}
+static void watch_del_write(void *p)
+{
+    watch_set(p, 0, UV_WRITABLE);
+}
+
+static void watch_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void watch_cleanup(void *p)
+{
+    watch *w = p;
+    w->ac = NULL;
+    uv_close((uv_handle_t *)&w->poll, watch_closed);
+}
+
+static int watch_attach(redisAsyncContext *ac, uv_loop_t *loop)
+{
+    if (ac->ev.data) return REDIS_ERR;
+    watch *w = calloc(1, sizeof *w);
+    if (!w) return REDIS_ERR;
+    if (uv_poll_init(loop, &w->poll, ac->c.fd)) {
+        free(w);
+        return REDIS_ERR;
+    }
+    w->ac = ac;
+    w->poll.data = w;
+    ac->ev.addRead = watch_add_read;
+    ac->ev.delRead = watch_del_read;
+    ac->ev.addWrite = watch_add_write;
+    ac->ev.delWrite = watch_del_write;
+    ac->ev.cleanup = watch_cleanup;
+    ac->ev.data = w;
+    return REDIS_OK;
+}
 
 static void failed(ow_redis_async *ra, const char *what, const char *detail)
 {
@@ -110,8 +189,8 @@ static void connect_now(ow_redis_async *ra)
         return;
     }
     ac->data = ra;
-    if (redisLibuvAttach(ac, ra->loop) != REDIS_OK) {
-        failed(ra, "cannot watch the connection to", "redisLibuvAttach failed");
+    if (watch_attach(ac, ra->loop) != REDIS_OK) {
+        failed(ra, "cannot watch the connection to", "out of memory");
         redisAsyncFree(ac);
         retry_later(ra);
         return;
