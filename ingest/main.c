@@ -34,6 +34,7 @@
 #include "log.h"
 #include "redis.h"
 #include "signals.h"
+#include "http_source.h"
 #include "tcp_source.h"
 
 #define MAX_FILES      256
@@ -58,6 +59,7 @@ typedef struct ingest {
     int nfiles, next_file;
     ow_file_source *cur; /* the file being read, or NULL */
     ow_tcp_source *tcp;
+    ow_http_source *http;
     bool stopping, draining, closed, read_failed;
     int64_t drain_deadline_ms;
     ow_append_stats final; /* the appender's figures as it closed */
@@ -167,7 +169,7 @@ static int parse_args(int argc, char **argv, args *a)
 
 static bool serving(const ingest *g)
 {
-    return g->tcp != NULL;
+    return g->tcp != NULL || g->http != NULL;
 }
 
 static bool report_files(ingest *g);
@@ -182,7 +184,8 @@ static void close_all(ingest *g)
     uv_close((uv_handle_t *)&g->sigterm, NULL);
     uv_close((uv_handle_t *)&g->drain, NULL);
     if (g->tcp) ow_tcp_source_close(g->tcp);
-    ow_appender_close(g->app); /* what is still queued completes as abandoned */
+    if (g->http) ow_http_source_close(g->http); /* before the appender: no answer goes out now */
+    ow_appender_close(g->app);                  /* what is still queued completes as abandoned */
     for (int i = 0; i < g->nfiles; i++)
         ow_file_source_free(g->files[i]);
 }
@@ -257,6 +260,7 @@ static void on_signal(uv_signal_t *h, int signum)
     g->drain_deadline_ms = ow_clock_mono_ms() + g->cfg->redis.timeout_ms;
     if (g->cur) ow_file_source_stop(g->cur);
     if (g->tcp) ow_tcp_source_stop(g->tcp);
+    if (g->http) ow_http_source_stop(g->http);
     start_draining(g);
 }
 
@@ -321,7 +325,7 @@ int main(int argc, char **argv)
     }
     if (a.tcp_port > 0) cfg.ingest.tcp.port = a.tcp_port;
     if (a.http_port > 0) cfg.ingest.http.port = a.http_port;
-    bool listeners = cfg.ingest.tcp.port > 0;
+    bool listeners = cfg.ingest.tcp.port > 0 || cfg.ingest.http.port > 0;
     if (a.nfiles == 0 && !listeners) a.files[a.nfiles++] = "-";
     ow_signals_install(); /* SIGPIPE ignored; SIGINT/SIGTERM are taken over by the loop below */
 
@@ -375,6 +379,13 @@ int main(int argc, char **argv)
             setup_ok = false;
         }
     }
+    if (setup_ok && cfg.ingest.http.port > 0) {
+        g.http = ow_http_source_new(&g.loop, g.app, &cfg, &err);
+        if (!g.http) {
+            ow_error("%s", err.msg);
+            setup_ok = false;
+        }
+    }
     ow_appender_start(g.app);
     if (!setup_ok) {
         close_all(&g);
@@ -382,6 +393,10 @@ int main(int argc, char **argv)
         next_file(&g);
     }
     uv_run(&g.loop, UV_RUN_DEFAULT);
+    if (g.http) {
+        ow_http_source_free(g.http); /* lws's second stage on a foreign loop */
+        uv_run(&g.loop, UV_RUN_DEFAULT);
+    }
 
     ow_append_stats st = g.final;
     struct rusage ru;
