@@ -278,7 +278,9 @@ void ow_redis_async_reset(ow_redis_async *ra, const char *why)
     ra->ac = NULL;
     failed(ra, why, "reconnecting");
     ra->gen++; /* replies still owed by the old connection are ignored by their callbacks */
-    redisAsyncDisconnect(ac);
+    /* free, not disconnect: a disconnect waits for the owed replies, which a hung server never
+     * sends (inside a callback hiredis defers the free until the callback returns) */
+    redisAsyncFree(ac);
     went_down(ra);
     uv_timer_stop(&ra->timer);
     retry_later(ra);
