@@ -15,11 +15,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "err.h"
 
-#define OW_TOKENS_MAX    64
+#define OW_TOKENS_MAX     64
 #define OW_TOKEN_NAME_BUF 64
-#define OW_TOKEN_MAX_LEN 512 /* longest token accepted, bytes */
+#define OW_TOKEN_MAX_LEN  512 /* longest token accepted, bytes */
 
 typedef enum {
     OW_ROLE_NONE = 0, /* not authenticated */
@@ -54,5 +56,13 @@ int ow_role_parse(const char *s);    /* ow_role, or -1 */
  * `token` query parameter (browsers' websockets cannot set headers). Returns the length copied
  * into out (NUL-terminated), 0 when none; never more than OW_TOKEN_MAX_LEN. */
 size_t ow_access_bearer(const char *authorization_header, char *out, size_t out_size);
+
+/* Parse the `access.tokens` array of the config ({"name","role","sha256"} objects; the clear
+ * token is never accepted in config). Messages name source and path. */
+int ow_access_parse(ow_access *a, const cJSON *v, const char *path, const char *source,
+                    ow_err *err);
+
+/* The tokens as config JSON (hashes only). Caller owns the result (cJSON_Delete). */
+cJSON *ow_access_format(const ow_access *a);
 
 #endif

@@ -7,7 +7,7 @@
 #include "state_impl.h"
 
 #define MAGIC   0x4b43574fu /* "OWCK" */
-#define VERSION 1u
+#define VERSION 2u /* 2: order cells, callback details, technicians' previous values, KPIs */
 
 /* ---- writing ---- */
 
@@ -96,12 +96,14 @@ int ow_checkpoint_save(const ow_state *s, const char *cursor, char **out, size_t
         put_u8(&b, o->segment);
         put_i32(&b, o->region);
         put_i32(&b, o->category);
+        put_i32(&b, o->cell);
         put_u16(&b, o->nev);
         for (uint16_t i = 0; i < o->nev; i++) {
             put_i64(&b, o->evs[i].ts);
             put_u32(&b, o->evs[i].tech);
             put_u8(&b, o->evs[i].type);
             put_u8(&b, o->evs[i].arg);
+            put_u16(&b, o->evs[i].aux);
         }
         for (int st = 0; st < NSTAGES; st++)
             put_clk(&b, &o->c[st]);
@@ -131,6 +133,12 @@ int ow_checkpoint_save(const ow_state *s, const char *cursor, char **out, size_t
         put_i64(&b, te->loc_ts);
         put_f64(&b, te->lat);
         put_f64(&b, te->lon);
+        put_u8(&b, te->prev_status);
+        put_u8(&b, te->prev_has_status);
+        put_i64(&b, te->prev_status_ts);
+        put_i64(&b, te->prev_loc_ts);
+        put_f64(&b, te->prev_lat);
+        put_f64(&b, te->prev_lon);
     }
     pos = 0;
     put_u32(&b, (uint32_t)s->acks.by_id.len);
@@ -141,6 +149,7 @@ int ow_checkpoint_save(const ow_state *s, const char *cursor, char **out, size_t
         put_i64(&b, a->at);
         put_str(&b, a->note);
     }
+    ow_kpi_save(s->kpi, &b);
     if (b.oom) {
         free(b.p);
         return ow_err_set(err, OW_ENOMEM, "checkpoint: out of memory");
@@ -152,22 +161,11 @@ int ow_checkpoint_save(const ow_state *s, const char *cursor, char **out, size_t
 
 /* ---- reading: every read is bounds-checked; the first failure sticks ---- */
 
-typedef struct rbuf {
-    const char *p;
-    size_t n, off;
-    const char *bad; /* first problem, or NULL */
-} rbuf;
+typedef ow_rbuf rbuf;
 
 static bool get(rbuf *r, void *dst, size_t n)
 {
-    if (r->bad) return false;
-    if (r->n - r->off < n) {
-        r->bad = "truncated";
-        return false;
-    }
-    memcpy(dst, r->p + r->off, n);
-    r->off += n;
-    return true;
+    return ow_rbuf_get(r, dst, n);
 }
 
 #define GET(r, v) get(r, &(v), sizeof(v))
@@ -256,11 +254,14 @@ static bool load_orders(rbuf *r, ow_state *s)
             o->c[st].start = o->c[st].stop = OW_NEVER;
         clk saved[NSTAGES];
         bool ok = get_str(r, id, sizeof id) && GET(r, o->seq) && GET(r, o->given_prio) &&
-                  GET(r, o->segment) && GET(r, o->region) && GET(r, o->category) && GET(r, o->nev);
+                  GET(r, o->segment) && GET(r, o->region) && GET(r, o->category) &&
+                  GET(r, o->cell) && GET(r, o->nev);
         ok =
             ok && index_ok(r, o->region, s->regions.n) && index_ok(r, o->category, s->categories.n);
         if (ok && (o->given_prio >= OW_PRIO__COUNT || o->segment >= OW_SEG__COUNT))
             ok = false, r->bad = "bad priority or segment";
+        if (ok && (o->cell < -1 || o->cell >= OW_HEAT_MAX_CELLS))
+            ok = false, r->bad = "bad heat cell";
         if (ok && o->nev) {
             o->cap = o->nev;
             o->evs = calloc(o->nev, sizeof *o->evs);
@@ -268,7 +269,8 @@ static bool load_orders(rbuf *r, ow_state *s)
         }
         for (uint16_t e = 0; ok && e < o->nev; e++) {
             lc_ev *ev = &o->evs[e];
-            ok = GET(r, ev->ts) && GET(r, ev->tech) && GET(r, ev->type) && GET(r, ev->arg);
+            ok = GET(r, ev->ts) && GET(r, ev->tech) && GET(r, ev->type) && GET(r, ev->arg) &&
+                 GET(r, ev->aux);
             if (ok && (!ow_event_is_order((ow_event_type)ev->type) || ev->arg >= OW_PAUSE__COUNT ||
                        !instant_ok(ev->ts) || (e && ev->ts < o->evs[e - 1].ts)))
                 ok = false, r->bad = "bad lifecycle instant";
@@ -330,10 +332,14 @@ static bool load_techs(rbuf *r, ow_state *s)
         tech *t = calloc(1, sizeof *t);
         uint8_t has;
         if (!t) return (r->bad = "out of memory", false);
+        uint8_t prev_has;
         bool ok = get_str(r, id, sizeof id) && GET(r, t->region) && GET(r, t->status) &&
                   GET(r, has) && GET(r, t->status_ts) && GET(r, t->loc_ts) && GET(r, t->lat) &&
-                  GET(r, t->lon) && index_ok(r, t->region, s->regions.n);
-        if (ok && t->status >= OW_TECH__COUNT) ok = false, r->bad = "bad technician status";
+                  GET(r, t->lon) && GET(r, t->prev_status) && GET(r, prev_has) &&
+                  GET(r, t->prev_status_ts) && GET(r, t->prev_loc_ts) && GET(r, t->prev_lat) &&
+                  GET(r, t->prev_lon) && index_ok(r, t->region, s->regions.n);
+        if (ok && (t->status >= OW_TECH__COUNT || t->prev_status >= OW_TECH__COUNT))
+            ok = false, r->bad = "bad technician status";
         if (ok && ow_map_get(&s->techs, id)) ok = false, r->bad = "technician listed twice";
         if (ok && ow_map_put(&s->techs, id, t)) ok = false, r->bad = "out of memory";
         if (!ok) {
@@ -341,7 +347,8 @@ static bool load_techs(rbuf *r, ow_state *s)
             return false;
         }
         t->has_status = has != 0;
-        if (t->has_status) s->totals.techs_by_status[t->status]++;
+        t->prev_has_status = prev_has != 0;
+        if (ow_state_impl_tech_restore(s, t)) return (r->bad = "out of memory", false);
     }
     return true;
 }
@@ -384,7 +391,7 @@ int ow_checkpoint_load(const ow_policy *policy, const char *buf, size_t len, ow_
          (instant_ok(t->last_event_ms) || (r.bad = "bad last event instant", false));
     ok = ok && get_names(&r, &s->regions) && get_names(&r, &s->categories) &&
          get_names(&r, &s->tech_ids) && load_orders(&r, s) && load_complaints(&r, s) &&
-         load_techs(&r, s) && load_acks(&r, s);
+         load_techs(&r, s) && load_acks(&r, s) && ow_kpi_load(s->kpi, &r);
     if (ok && r.off != r.n) ok = false, r.bad = "unexpected bytes at the end";
     if (!ok) {
         ow_state_free(s);

@@ -3,9 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonw.h"
 #include "sla.h"
 #include "timefmt.h"
 #include <cjson/cJSON.h>
+
+#define TECHS_POS_MS 2000 /* techs_pos changes at most this often (docs/snapshot.md) */
 
 typedef struct urgent {
     int64_t breach_at;
@@ -74,13 +77,149 @@ static char *finish(cJSON *root, bool ok)
     return copy;
 }
 
+/* ---- analytics members (issue 5): written with the JSON writer and added as raw text, since
+ * they are large (cJSON nodes for thousands of numbers would dominate the snapshot's cost) ---- */
+
+typedef struct tech_row {
+    const char *id, *region;
+    double lon, lat;
+    ow_tech_status status;
+} tech_row;
+
+typedef struct tech_rows {
+    tech_row *v;
+    size_t n, cap;
+    bool oom;
+} tech_rows;
+
+static bool take_tech(const ow_tech_view *t, void *arg)
+{
+    tech_rows *r = arg;
+    if (!t->has_pos) return true;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        tech_row *v = realloc(r->v, cap * sizeof *v);
+        if (!v) return !(r->oom = true);
+        r->v = v, r->cap = cap;
+    }
+    r->v[r->n++] =
+        (tech_row){t->id, t->region, t->lon, t->lat, t->has_status ? t->status : OW_TECH_OFFLINE};
+    return true;
+}
+
+static int cmp_tech_row(const void *a, const void *b)
+{
+    return strcmp(((const tech_row *)a)->id, ((const tech_row *)b)->id);
+}
+
+static void write_techs_pos(ow_jsonw *w, const ow_state *s, int64_t now_ms)
+{
+    /* the picture as of the last 2-second boundary: rows change at most every 2 s */
+    int64_t at = now_ms - ((now_ms % TECHS_POS_MS) + TECHS_POS_MS) % TECHS_POS_MS;
+    tech_rows rows = {0};
+    ow_state_each_tech(s, at, take_tech, &rows);
+    if (rows.n) qsort(rows.v, rows.n, sizeof *rows.v, cmp_tech_row);
+    char t[OW_TIME_TEXT_MAX];
+    ow_time_format(at, t);
+    ow_jsonw_open(w);
+    ow_jsonw_key(w, "at"), ow_jsonw_str(w, t);
+    ow_jsonw_key(w, "list");
+    ow_jsonw_raw(w, "[");
+    for (size_t i = 0; i < rows.n; i++) {
+        const tech_row *r = &rows.v[i];
+        ow_jsonw_raw(w, i ? ",[" : "[");
+        ow_jsonw_str(w, r->id);
+        ow_jsonw_raw(w, ",");
+        ow_jsonw_num(w, r->lon, 6);
+        ow_jsonw_raw(w, ",");
+        ow_jsonw_num(w, r->lat, 6);
+        ow_jsonw_raw(w, ",");
+        ow_jsonw_str(w, ow_tech_status_name(r->status));
+        ow_jsonw_raw(w, ",");
+        ow_jsonw_str(w, r->region);
+        ow_jsonw_raw(w, "]");
+    }
+    ow_jsonw_raw(w, "]");
+    ow_jsonw_close(w);
+    if (rows.oom) w->out.oom = true;
+    free(rows.v);
+}
+
+enum {
+    M_CITY,
+    M_REGIONS,
+    M_TECHS_POS,
+    M_KPI,
+    M_KPI_TARGETS,
+    M_GRID,
+    M_HOUR,
+    M_CATEGORY,
+    M_BOTTLENECK,
+    M_SPARK,
+    M__COUNT
+};
+static const char *const member_names[M__COUNT] = {
+    "city",      "regions",   "techs_pos",     "kpi",        "kpi_targets",
+    "heat_grid", "heat_hour", "heat_category", "bottleneck", "spark"};
+
+static void write_member(ow_jsonw *w, int m, const ow_state *s, int64_t now_ms)
+{
+    const ow_kpi *k = ow_state_kpi(s);
+    const ow_heat *h = ow_state_heat(s);
+    const ow_names *regions = ow_state_regions(s);
+    const ow_policy *p = ow_state_policy(s);
+    int nopen;
+    const int64_t *open = ow_heat_open(h, &nopen);
+    switch (m) {
+    case M_CITY: ow_heat_write_city(h, w, p->city_name ? p->city_name : ""); break;
+    case M_REGIONS: ow_heat_write_regions(h, w, regions); break;
+    case M_TECHS_POS: write_techs_pos(w, s, now_ms); break;
+    case M_KPI: ow_kpi_write(k, w, regions, open, nopen); break;
+    case M_KPI_TARGETS: ow_kpi_write_targets(w, &p->analytics); break;
+    case M_GRID: ow_heat_write_grid(h, w); break;
+    case M_HOUR: ow_kpi_write_hours(k, w, regions); break;
+    case M_CATEGORY: ow_heat_write_category(h, w, regions, ow_state_categories(s)); break;
+    case M_BOTTLENECK: ow_kpi_write_bottleneck(k, w, regions); break;
+    default: ow_kpi_write_spark(k, w, nopen > 0 ? open[0] : 0); break;
+    }
+}
+
+static bool add_analytics(cJSON *root, const ow_state *s, int64_t now_ms)
+{
+    ow_jsonw w;
+    ow_jsonw_init(&w);
+    bool ok = true;
+    for (int m = 0; ok && m < M__COUNT; m++) {
+        ow_jsonw_reset(&w);
+        write_member(&w, m, s, now_ms);
+        ok = !w.out.oom && cJSON_AddRawToObject(root, member_names[m], w.out.p) != NULL;
+    }
+    ow_jsonw_fini(&w);
+    return ok;
+}
+
 char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode)
 {
     return ow_picture_snapshot_at(s, seq, now_ms, mode, NULL);
 }
 
+static char *snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                      const char *stream_last, const ow_replay *replay);
+
 char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
                              const char *stream_last)
+{
+    return snapshot(s, seq, now_ms, mode, stream_last, NULL);
+}
+
+char *ow_picture_snapshot_replay(const ow_state *s, int64_t seq, int64_t now_ms,
+                                 const char *stream_last, const ow_replay *replay)
+{
+    return snapshot(s, seq, now_ms, OW_MODE_REPLAY, stream_last, replay);
+}
+
+static char *snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                      const char *stream_last, const ow_replay *replay)
 {
     const ow_state_totals *t = ow_state_totals_get(s);
     cJSON *root = cJSON_CreateObject(), *open, *x;
@@ -89,7 +228,10 @@ char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_
               cJSON_AddStringToObject(root, "type", "snapshot") &&
               cJSON_AddNumberToObject(root, "seq", (double)seq) && add_time(root, "now", now_ms) &&
               cJSON_AddNumberToObject(root, "now_ms", (double)now_ms) &&
-              cJSON_AddStringToObject(root, "mode", mode == OW_MODE_REPLAY ? "replay" : "live") &&
+              cJSON_AddStringToObject(root, "mode",
+                                      replay                   ? "replay_speed"
+                                      : mode == OW_MODE_REPLAY ? "replay"
+                                                               : "live") &&
               (open = cJSON_AddObjectToObject(root, "open")) != NULL;
     for (int p = 0; ok && p < OW_PRIO__COUNT; p++)
         ok = cJSON_AddNumberToObject(open, ow_priority_name((ow_priority)p), (double)t->open[p]) !=
@@ -129,6 +271,17 @@ char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_
              cJSON_AddNumberToObject(e, "next_pct", u->next_pct);
     }
     if (ok && stream_last) ok = cJSON_AddStringToObject(root, "stream_last", stream_last) != NULL;
+    cJSON *rp;
+    if (ok && replay)
+        ok = (rp = cJSON_AddObjectToObject(root, "replay")) != NULL &&
+             cJSON_AddNumberToObject(rp, "speed", replay->speed) &&
+             add_time(rp, "start", replay->start_ms) && add_time(rp, "end", replay->end_ms) &&
+             cJSON_AddNumberToObject(rp, "start_ms", (double)replay->start_ms) &&
+             cJSON_AddNumberToObject(rp, "end_ms", (double)replay->end_ms) &&
+             cJSON_AddNumberToObject(
+                 rp, "progress_pct",
+                 (double)(int64_t)(ow_replay_progress_pct(replay, now_ms) * 10) / 10.0);
+    ok = ok && add_analytics(root, s, now_ms);
     return finish(root, ok);
 }
 

@@ -20,6 +20,8 @@
 
 #include "alerts.h"
 #include "event.h"
+#include "heatmap.h"
+#include "kpi.h"
 #include "names.h"
 #include "policy.h"
 
@@ -63,6 +65,11 @@ void ow_state_outbox_clear(ow_state *s);
 const ow_state_totals *ow_state_totals_get(const ow_state *s);
 const ow_names *ow_state_regions(const ow_state *s);
 const ow_acks *ow_state_acks(const ow_state *s);
+const ow_names *ow_state_categories(const ow_state *s);
+const ow_policy *ow_state_policy(const ow_state *s);
+/* The analytics kept in step with the model (issue 5). Borrowed. */
+const ow_kpi *ow_state_kpi(const ow_state *s);
+const ow_heat *ow_state_heat(const ow_state *s);
 
 /* ---- read access for the snapshot and the order detail ---- */
 
@@ -105,6 +112,18 @@ void ow_state_each_open_alert(const ow_state *s,
  * Costs O(k log k), not O(open orders). */
 void ow_state_each_urgent(const ow_state *s, size_t k, bool (*fn)(const ow_order_view *, void *),
                           void *arg);
+
+typedef struct ow_tech_view {
+    const char *id, *region; /* borrowed; region "" when unknown */
+    bool has_pos, has_status;
+    double lon, lat;
+    ow_tech_status status;
+} ow_tech_view;
+
+/* Visit every technician as known at `as_of` (a later change shows its previous values), in
+ * unspecified order (sort for output). Stop early by returning false. */
+void ow_state_each_tech(const ow_state *s, int64_t as_of,
+                        bool (*fn)(const ow_tech_view *t, void *arg), void *arg);
 
 /* Visit every open order (unspecified order; sort for output). Stop early by returning false. */
 void ow_state_each_open_order(const ow_state *s, bool (*fn)(const ow_order_view *, void *),

@@ -36,7 +36,7 @@ int ow_answers_push(ow_answers *q, int64_t pos, const ow_submit_info *info)
     return OW_OK;
 }
 
-void ow_answers_pop(ow_answers *q, ow_jsonw *w, const char *unit, ow_outcome o,
+void ow_answers_pop(ow_answers *q, ow_jsonw *w, const char *unit, ow_result o,
                     const char *stream_id)
 {
     if (q->len == 0) return;
@@ -47,7 +47,7 @@ void ow_answers_pop(ow_answers *q, ow_jsonw *w, const char *unit, ow_outcome o,
     ow_jsonw_key(w, unit);
     ow_jsonw_int(w, d.pos);
     ow_jsonw_key(w, "result");
-    ow_jsonw_str(w, ow_outcome_name(o));
+    ow_jsonw_str(w, ow_result_name(o));
     ow_jsonw_key(w, d.rejected ? "reason" : "id");
     ow_jsonw_str(w, d.text);
     if (stream_id) {

@@ -34,7 +34,7 @@ void ow_answers_fini(ow_answers *q);
 /* Remember a submitted record (info from ow_appender_submit). OW_OK or OW_ENOMEM. */
 int ow_answers_push(ow_answers *q, int64_t pos, const ow_submit_info *info);
 /* Write the answer for the oldest owed record (appended to w, no newline) and forget it. */
-void ow_answers_pop(ow_answers *q, ow_jsonw *w, const char *unit, ow_outcome o,
+void ow_answers_pop(ow_answers *q, ow_jsonw *w, const char *unit, ow_result o,
                     const char *stream_id);
 
 #endif

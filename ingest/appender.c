@@ -53,10 +53,10 @@ struct ow_appender {
     ow_append_stats st;
 };
 
-const char *ow_outcome_name(ow_outcome o)
+const char *ow_result_name(ow_result o)
 {
     static const char *const names[] = {"accepted", "duplicate", "rejected", "abandoned"};
-    return o >= 0 && o <= OW_OUTCOME_ABANDONED ? names[o] : "?";
+    return o >= 0 && o <= OW_RESULT_ABANDONED ? names[o] : "?";
 }
 
 /* ---- the batch queue --------------------------------------------------------------------------
@@ -203,16 +203,16 @@ static void complete(ow_appender *a, slot *s, const redisReply *r)
     for (size_t i = 0; i < s->batch.items; i++) {
         item *it = &s->items[i];
         const char *id = NULL;
-        ow_outcome o;
+        ow_result o;
         if (!r)
-            o = OW_OUTCOME_ABANDONED;
+            o = OW_RESULT_ABANDONED;
         else if (ow_batch_reply_item(r, i, &id))
-            o = it->reject ? OW_OUTCOME_REJECTED : OW_OUTCOME_ACCEPTED;
+            o = it->reject ? OW_RESULT_REJECTED : OW_RESULT_ACCEPTED;
         else
-            o = OW_OUTCOME_DUPLICATE;
-        if (o == OW_OUTCOME_ACCEPTED) a->st.accepted++;
-        if (o == OW_OUTCOME_DUPLICATE) a->st.duplicates++;
-        if (o == OW_OUTCOME_REJECTED) a->st.rejected++;
+            o = OW_RESULT_DUPLICATE;
+        if (o == OW_RESULT_ACCEPTED) a->st.accepted++;
+        if (o == OW_RESULT_DUPLICATE) a->st.duplicates++;
+        if (o == OW_RESULT_REJECTED) a->st.rejected++;
         if (it->done) it->done(it->ud, it->tag, o, id);
     }
     a->st.buffered_events -= (int64_t)s->batch.items;

@@ -34,17 +34,17 @@
 typedef struct ow_appender ow_appender;
 
 typedef enum {
-    OW_OUTCOME_ACCEPTED,  /* appended to ops:events (stream_id given) */
-    OW_OUTCOME_DUPLICATE, /* its id was seen within the de-dup window: not appended again */
-    OW_OUTCOME_REJECTED,  /* invalid: kept in ops:rejects (stream_id of the reject entry) */
-    OW_OUTCOME_ABANDONED  /* not known to be in Redis: the appender closed first */
-} ow_outcome;
+    OW_RESULT_ACCEPTED,  /* appended to ops:events (stream_id given) */
+    OW_RESULT_DUPLICATE, /* its id was seen within the de-dup window: not appended again */
+    OW_RESULT_REJECTED,  /* invalid: kept in ops:rejects (stream_id of the reject entry) */
+    OW_RESULT_ABANDONED  /* not known to be in Redis: the appender closed first */
+} ow_result;
 
-const char *ow_outcome_name(ow_outcome o); /* "accepted", "duplicate", "rejected", "abandoned" */
+const char *ow_result_name(ow_result o); /* "accepted", "duplicate", "rejected", "abandoned" */
 
 /* Called once per item, in submission order. stream_id is borrowed (NULL for duplicates and
  * abandoned items). */
-typedef void ow_appender_done_fn(void *ud, int64_t tag, ow_outcome outcome, const char *stream_id);
+typedef void ow_appender_done_fn(void *ud, int64_t tag, ow_result outcome, const char *stream_id);
 
 /* Called when the buffer has room again after ow_appender_full() was true. */
 typedef void ow_appender_space_fn(void *ud);

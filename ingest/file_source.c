@@ -73,12 +73,12 @@ struct ow_file_source {
 
 /* ---- completion ------------------------------------------------------------------------------ */
 
-static void on_item_done(void *ud, int64_t tag, ow_outcome o, const char *stream_id)
+static void on_item_done(void *ud, int64_t tag, ow_result o, const char *stream_id)
 {
     (void)stream_id;
     ow_file_source *fs = ud;
     fs->completed++;
-    if (o != OW_OUTCOME_ABANDONED) fs->acked = tag; /* items complete in order */
+    if (o != OW_RESULT_ABANDONED) fs->acked = tag; /* items complete in order */
 }
 
 /* ---- progress -------------------------------------------------------------------------------- */

@@ -34,7 +34,7 @@ typedef struct req {
     bool jsonarray;
     ow_answers owed;
     ow_jsonw results;  /* the answers so far, as JSON array members */
-    int64_t counts[4]; /* by ow_outcome */
+    int64_t counts[4]; /* by ow_result */
     size_t pending;
     char source[128]; /* "http li.wei@127.0.0.1" for rejects */
     char rate_key[96];
@@ -109,14 +109,14 @@ static void respond_results(req *r)
     ow_jsonw_init(&w);
     ow_jsonw_open(&w);
     ow_jsonw_key(&w, "accepted");
-    ow_jsonw_int(&w, r->counts[OW_OUTCOME_ACCEPTED]);
+    ow_jsonw_int(&w, r->counts[OW_RESULT_ACCEPTED]);
     ow_jsonw_key(&w, "duplicates");
-    ow_jsonw_int(&w, r->counts[OW_OUTCOME_DUPLICATE]);
+    ow_jsonw_int(&w, r->counts[OW_RESULT_DUPLICATE]);
     ow_jsonw_key(&w, "rejected");
-    ow_jsonw_int(&w, r->counts[OW_OUTCOME_REJECTED]);
-    if (r->counts[OW_OUTCOME_ABANDONED]) {
+    ow_jsonw_int(&w, r->counts[OW_RESULT_REJECTED]);
+    if (r->counts[OW_RESULT_ABANDONED]) {
         ow_jsonw_key(&w, "abandoned");
-        ow_jsonw_int(&w, r->counts[OW_OUTCOME_ABANDONED]);
+        ow_jsonw_int(&w, r->counts[OW_RESULT_ABANDONED]);
     }
     ow_jsonw_key(&w, "results");
     ow_jsonw_raw(&w, "[");
@@ -125,11 +125,11 @@ static void respond_results(req *r)
     ow_jsonw_close(&w);
     ow_jsonw_raw(&w, "\n");
     /* abandoned records are not in Redis: the producer must send them again */
-    respond(r, r->counts[OW_OUTCOME_ABANDONED] ? 503 : 200, ow_jsonw_take(&w),
-            r->counts[OW_OUTCOME_ABANDONED] ? RETRY_AFTER_FULL : NULL);
+    respond(r, r->counts[OW_RESULT_ABANDONED] ? 503 : 200, ow_jsonw_take(&w),
+            r->counts[OW_RESULT_ABANDONED] ? RETRY_AFTER_FULL : NULL);
 }
 
-static void on_item_done(void *ud, int64_t tag, ow_outcome o, const char *stream_id)
+static void on_item_done(void *ud, int64_t tag, ow_result o, const char *stream_id)
 {
     (void)tag;
     req *r = ud;

@@ -5,6 +5,7 @@
  *
  *   opswall-ingest [--config PATH] [--speed S|max] [--from-line N] [--format F] [--quiet]
  *                  [--tcp PORT] [--http PORT] [FILE|-]...
+ *   opswall-ingest [--config PATH] --csv MAPPING FILE [--ndjson | --speed N]   (csv_source.h)
  *
  * With no FILE and no listener it reads stdin. Files are read one after the other; with a
  * listener (--tcp/--http, or ingest.tcp.port/ingest.http.port) it keeps serving until SIGINT or
@@ -26,6 +27,7 @@
 
 #include "appender.h"
 #include "clock.h"
+#include "csv_source.h"
 #include "event.h"
 #include "file_source.h"
 #include "files.h"
@@ -310,9 +312,48 @@ static int check_redis(const ow_redis_env *env, ow_err *err)
     return rc;
 }
 
+/* The CSV import (csv_source.h): one blocking run over one connection, start to end. */
+static int csv_main(int argc, char **argv, const ow_csv_opts *csv)
+{
+    static ow_config cfg;
+    ow_err err;
+    if (ow_config_load(&cfg, ow_args_config(argc, argv), &err)) {
+        ow_error("%s", err.msg);
+        return 2;
+    }
+    ow_signals_install();
+    if (csv->ndjson) { /* no Redis: the events go to stdout */
+        int rc = ow_csv_import(&cfg, csv, NULL, NULL, &err);
+        if (rc) ow_error("%s", err.msg);
+        return rc ? 1 : 0;
+    }
+    ow_redis_env env;
+    if (ow_redis_env_open(&cfg, &env, &err)) {
+        ow_error("%s", err.msg);
+        return 1;
+    }
+    int status = 1;
+    ow_sync_appender *app = NULL;
+    redisContext *c = ow_redis_connect(&env, &err);
+    if (c) app = ow_sync_appender_new(c, &cfg, &err);
+    if (app && ow_csv_import(&cfg, csv, c, app, &err) == OW_OK) status = 0;
+    if (status) ow_error("%s", err.msg);
+    ow_sync_appender_free(app);
+    if (c) redisFree(c);
+    ow_redis_env_close(&env);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     ow_log_init("ingest", OW_LOG_INFO);
+    ow_csv_opts csv;
+    bool csv_bad, use_csv = ow_csv_args(argc, argv, &csv, &csv_bad);
+    if (use_csv && csv_bad) {
+        usage(stderr);
+        return 2;
+    }
+    if (use_csv) return csv_main(argc, argv, &csv);
     args a;
     int pr = parse_args(argc, argv, &a);
     if (pr) return pr > 0 ? 0 : 2;

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
 #include "event.h"
 #include "files.h"
 #include "functions.h"
@@ -28,6 +27,7 @@
 #include "keys.h"
 #include "log.h"
 #include "redis.h"
+#include "sync_appender.h"
 
 #define PAGE 500
 
@@ -108,41 +108,26 @@ static int list(redisContext *c, long count, ow_err *err)
 typedef struct resubmit {
     redisContext *c;
     const ow_config *cfg;
-    ow_batch batch;
-    char **ids; /* reject ids in the batch, in order */
+    ow_sync_appender *app;
+    char **ids; /* reject ids sent in the current batch, in order */
     size_t nids;
     ow_event ev;
-    int64_t accepted, duplicates, invalid;
+    int64_t invalid;
 } resubmit;
 
-/* Send the batch; remove the rejects that are now in the stream. */
+/* Send the batch; the rejects now in the stream (appended, or already there) leave ops:rejects. */
 static int flush(resubmit *s, ow_err *err)
 {
-    if (s->nids == 0) return OW_OK;
-    size_t len;
-    const char *cmd = ow_batch_command(&s->batch, &len);
-    redisReply *r = NULL;
-    if (!cmd) return ow_err_set(err, OW_ENOMEM, "out of memory");
-    if (redisAppendFormattedCommand(s->c, cmd, len) != REDIS_OK ||
-        redisGetReply(s->c, (void **)&r) != REDIS_OK)
-        return ow_err_set(err, OW_EREDIS, "appending: %s", s->c->errstr);
-    int rc = ow_batch_reply_check(r, s->nids, err);
+    int rc = ow_sync_appender_flush(s->app, err);
     for (size_t i = 0; rc == OW_OK && i < s->nids; i++) {
-        const char *id;
-        if (ow_batch_reply_item(r, i, &id))
-            s->accepted++;
-        else
-            s->duplicates++;
         redisReply *d = ow_redis_cmd(s->c, err, "removing a resubmitted reject", "XDEL %s %s",
                                      OW_KEY_REJECTS, s->ids[i]);
         if (!d) rc = OW_EREDIS;
         freeReplyObject(d);
     }
-    freeReplyObject(r);
     for (size_t i = 0; i < s->nids; i++)
         free(s->ids[i]);
     s->nids = 0;
-    ow_batch_start(&s->batch, s->cfg);
     return rc;
 }
 
@@ -154,11 +139,13 @@ static int one(resubmit *s, const char *reject_id, const char *raw, size_t len, 
         s->invalid++;
         return OW_OK;
     }
-    ow_batch_add_event(&s->batch, s->ev.id, s->ev.ts_ms, ow_event_type_name(s->ev.type), raw, len);
     s->ids[s->nids] = strdup(reject_id);
     if (!s->ids[s->nids]) return ow_err_set(err, OW_ENOMEM, "out of memory");
-    if (++s->nids == (size_t)s->cfg->ingest.batch) return flush(s, err);
-    return OW_OK;
+    s->nids++;
+    /* flush a little before the appender would on its own, so ids and batch stay in step */
+    int rc = ow_sync_appender_add(s->app, &s->ev, raw, len, err);
+    if (rc == OW_OK && s->nids + 1 >= (size_t)s->cfg->ingest.batch) rc = flush(s, err);
+    return rc;
 }
 
 /* The reject entries with these ids (all when n == 0). */
@@ -285,22 +272,22 @@ int main(int argc, char **argv)
         status = 0;
         goto out;
     }
-    if (ow_functions_load(c, &err)) goto out;
     static resubmit s;
     s.c = c;
     s.cfg = &cfg;
+    s.app = ow_sync_appender_new(c, &cfg, &err);
+    if (!s.app) goto out;
     s.ids = calloc((size_t)cfg.ingest.batch, sizeof *s.ids);
-    ow_batch_init(&s.batch);
-    ow_batch_start(&s.batch, &cfg);
     int rc = !s.ids ? ow_err_set(&err, OW_ENOMEM, "out of memory")
              : from ? from_file(&s, from, &err)
                     : from_redis(&s, ids, nids, &err);
-    ow_batch_fini(&s.batch);
-    free(s.ids);
-    if (rc) goto out;
+    const ow_append_stats *st = ow_sync_appender_stats(s.app);
     ow_info("resubmitted: %" PRId64 " accepted, %" PRId64 " duplicates (already in), %" PRId64
             " still invalid (kept)",
-            s.accepted, s.duplicates, s.invalid);
+            st->accepted, st->duplicates, s.invalid);
+    ow_sync_appender_free(s.app);
+    free(s.ids);
+    if (rc) goto out;
     status = s.invalid ? 1 : 0;
 out:
     if (status == 1 && err.msg[0] && err.code) ow_error("%s", err.msg);

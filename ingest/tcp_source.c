@@ -64,7 +64,7 @@ static void conn_unref(conn *c)
 
 /* ---- answers --------------------------------------------------------------------------------- */
 
-static void on_item_done(void *ud, int64_t tag, ow_outcome o, const char *stream_id)
+static void on_item_done(void *ud, int64_t tag, ow_result o, const char *stream_id)
 {
     (void)tag;
     conn *c = ud;
