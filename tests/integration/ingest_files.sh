@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 BIN=$1
 tmp=$(mktemp -d /tmp/ow-ingest-files.XXXXXX)
-cleanup() { [ -n "${REDIS_PID:-}" ] && kill -9 "$REDIS_PID" 2>/dev/null; rm -rf "$tmp"; }
+cleanup() { [ -n "${REDIS_PID:-}" ] && kill -9 "$REDIS_PID" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 start_redis "$tmp/r"
 export OPSWALL_REDIS_URL="unix://$tmp/r/redis.sock"

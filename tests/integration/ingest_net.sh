@@ -12,9 +12,10 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d /tmp/ow-ingest-net.XXXXXX)
 IPID=
 cleanup() {
-  [ -n "$IPID" ] && kill -9 "$IPID" 2>/dev/null
-  [ -n "${REDIS_PID:-}" ] && kill -9 "$REDIS_PID" 2>/dev/null
+  [ -n "$IPID" ] && kill -9 "$IPID" 2>/dev/null || true
+  [ -n "${REDIS_PID:-}" ] && kill -9 "$REDIS_PID" 2>/dev/null || true
   rm -rf "$tmp"
+  true
 }
 trap cleanup EXIT
 start_redis "$tmp/r" --appendonly yes

@@ -9,10 +9,11 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d /tmp/ow-outage.XXXXXX)
 IPID= PPID_=
 cleanup() {
-  [ -n "$PPID_" ] && kill "$PPID_" 2>/dev/null
-  [ -n "$IPID" ] && kill -9 "$IPID" 2>/dev/null
-  [ -n "${REDIS_PID:-}" ] && kill -9 "$REDIS_PID" 2>/dev/null
+  [ -n "$PPID_" ] && kill "$PPID_" 2>/dev/null || true
+  [ -n "$IPID" ] && kill -9 "$IPID" 2>/dev/null || true
+  [ -n "${REDIS_PID:-}" ] && kill -9 "$REDIS_PID" 2>/dev/null || true
   rm -rf "$tmp"
+  true
 }
 trap cleanup EXIT
 export OPSWALL_LOG=info
