@@ -231,13 +231,25 @@ static void rate_pay(ow_http_source *h, const char *key, size_t events)
 
 /* ---- authorisation --------------------------------------------------------------------------- */
 
-/* Who is asking: 0 = allowed (*who names them for logs and rejects), else the HTTP status. */
+/* Who is asking: 0 = allowed (*who names them for logs and rejects), else the HTTP status.
+ * With no token configured the source is open (only allowed on a loopback address). */
 static unsigned authorise(ow_http_source *h, struct lws *wsi, char *who, size_t n)
 {
-    (void)h;
-    (void)wsi;
-    snprintf(who, n, "anonymous");
-    return 0;
+    const ow_access *acc = &h->cfg->access;
+    if (acc->n == 0) {
+        snprintf(who, n, "anonymous");
+        return 0;
+    }
+    char header[OW_TOKEN_MAX_LEN + 64], token[OW_TOKEN_MAX_LEN + 1];
+    size_t len = 0;
+    if (lws_hdr_copy(wsi, header, sizeof header, WSI_TOKEN_HTTP_AUTHORIZATION) > 0)
+        len = ow_access_bearer(header, token, sizeof token);
+    const char *name = NULL;
+    ow_role role = len ? ow_access_check(acc, token, len, &name) : OW_ROLE_NONE;
+    memset(token, 0, sizeof token); /* the token text goes no further */
+    if (role == OW_ROLE_NONE) return HTTP_STATUS_UNAUTHORIZED;
+    snprintf(who, n, "%s", name ? name : "?");
+    return ow_role_allows(role, OW_ROLE_INGEST) ? 0 : HTTP_STATUS_FORBIDDEN;
 }
 
 /* ---- lws callbacks --------------------------------------------------------------------------- */
@@ -443,6 +455,22 @@ ow_http_source *ow_http_source_new(uv_loop_t *loop, ow_appender *app, const ow_c
     ow_map_init(&h->rate);
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_line);
     const char *iface = cfg->ingest.http.listen;
+    if (cfg->access.n == 0) {
+        bool loopback = strncmp(iface, "127.", 4) == 0 || strcmp(iface, "::1") == 0 ||
+                        strcmp(iface, "localhost") == 0;
+        if (!loopback) {
+            free(h);
+            ow_err_set(err, OW_EAUTH,
+                       "access.tokens is empty, so POST %s on %s would take events from anyone "
+                       "on the network: add tokens with the ingest role (docs/configuration.md) "
+                       "or set ingest.http.listen to 127.0.0.1",
+                       OW_INGEST_EVENTS_PATH, iface);
+            return NULL;
+        }
+        ow_warn("access.tokens is empty: POST %s is open to everyone on this machine; add tokens "
+                "(role ingest) before listening on a network address",
+                OW_INGEST_EVENTS_PATH);
+    }
     struct in_addr a4;
     bool ipv4 = inet_pton(AF_INET, iface, &a4) == 1;
     void *foreign_loops[1] = {loop};
