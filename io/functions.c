@@ -7,7 +7,9 @@
  * bucket (newest first, only for the ids still unseen), XADDs the new events and records their
  * ids with one SADD: a few calls per batch instead of a SET per event, which is what makes
  * exactly-once affordable (TOOLCHAIN.md: ~4 µs per event instead of ~7 µs plus a key each).
- * Buckets are numbered by Redis's own clock, so ingest processes on different machines agree. */
+ * Buckets are numbered by Redis's own clock, so ingest processes on different machines agree.
+ * The stream is trimmed (MAXLEN ~) once per call rather than per XADD: the same bound, fewer
+ * arguments per event. */
 static const char library[] =
     "#!lua name=" OW_FUNCTION_LIBRARY "\n"
     "local function ow_ingest(keys, args)\n"
@@ -44,10 +46,10 @@ static const char library[] =
     "  if #ids > 0 then\n"
     "    for j = 1, #ids do\n"
     "      local i = 5 + (at[j] - 1) * 5\n"
-    "      out[at[j]] = redis.call('XADD', keys[1], 'MAXLEN', '~', args[3], '*', 'ts', args[i + "
-    "2],\n"
-    "                              'type', args[i + 3], 'd', args[i + 4])\n"
+    "      out[at[j]] = redis.call('XADD', keys[1], '*', 'ts', args[i + 2], 'type', args[i + 3],\n"
+    "                              'd', args[i + 4])\n"
     "    end\n"
+    "    redis.call('XTRIM', keys[1], 'MAXLEN', '~', args[3])\n"
     "    local key = keys[2] .. cur\n"
     "    redis.call('SADD', key, unpack(ids))\n"
     "    redis.call('PEXPIRE', key, bucket_ms * (nb + 1), 'NX')\n"

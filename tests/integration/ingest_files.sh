@@ -96,7 +96,20 @@ t0=$(date +%s%N)
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "60 s of events at --speed 40 take at least 1.5 s (took $ms ms)" test "$ms" -ge 1500
 
-# 7. bad arguments and an unreachable Redis
+# 7. the stream stays bounded: streams.events_maxlen (approximate trimming)
+python3 - "$(dirname "$0")/../../config/opswall.json" "$tmp/small.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["streams"]["events_maxlen"] = 1000
+json.dump(c, open(sys.argv[2], "w"))
+PY
+R del 'ops:{p0}:events' >/dev/null
+R --raw keys 'ops:{p0}:dedup:*' | while read -r k; do R del "$k" >/dev/null; done
+"$BIN/opswall-ingest" --config "$tmp/small.json" --quiet "$tmp/ev.ndjson" 2>/dev/null
+len=$(xlen events)
+check "20000 events into a stream capped at ~1000 leave 1000..1200 entries ($len)" test "$len" -ge 1000 -a "$len" -le 1200
+
+# 8. bad arguments and an unreachable Redis
 "$BIN/opswall-ingest" --speed fast x 2> "$tmp/u.log" && st=0 || st=$?
 check "--speed fast is a usage error (exit 2)" test "$st" = 2
 check "and says what --speed takes" grep -q "expected a factor" "$tmp/u.log"
