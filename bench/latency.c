@@ -120,7 +120,7 @@ int main(int argc, char **argv)
                                "\"order.created\",\"order_id\":\"L%ld\",\"priority\":\"general\","
                                "\"category\":\"drain\",\"region\":\"north\"}",
                                id, ts, (int)(wall % 1000), n + i);
-            ow_batch_add_event(&batch, id, wall, "order.created", line, (size_t)len);
+            ow_batch_add_event(&batch, id, line, (size_t)len);
         }
         size_t cmdlen;
         const char *cmd = ow_batch_command(&batch, &cmdlen);

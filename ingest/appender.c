@@ -358,7 +358,7 @@ int ow_appender_add_event(ow_appender *a, const ow_event *ev, const char *raw, s
     slot *s = open_slot(a);
     if (!s) return OW_ENOMEM;
     size_t before = ow_batch_bytes(&s->batch);
-    ow_batch_add_event(&s->batch, ev->id, ev->ts_ms, ow_event_type_name(ev->type), raw, len);
+    ow_batch_add_event(&s->batch, ev->id, raw, len);
     account(a, s, before, (item){done, ud, tag, false});
     return OW_OK;
 }

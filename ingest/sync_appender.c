@@ -77,7 +77,7 @@ static int added(ow_sync_appender *s, bool reject, ow_err *err)
 int ow_sync_appender_add(ow_sync_appender *s, const ow_event *ev, const char *raw, size_t len,
                          ow_err *err)
 {
-    ow_batch_add_event(&s->batch, ev->id, ev->ts_ms, ow_event_type_name(ev->type), raw, len);
+    ow_batch_add_event(&s->batch, ev->id, raw, len);
     return added(s, false, err);
 }
 

@@ -76,13 +76,10 @@ void ow_batch_start(ow_batch *b, const ow_config *cfg)
     arg_int(b, cfg->streams.rejects_maxlen);
 }
 
-void ow_batch_add_event(ow_batch *b, const char *id, int64_t ts_ms, const char *type,
-                        const char *raw, size_t len)
+void ow_batch_add_event(ow_batch *b, const char *id, const char *raw, size_t len)
 {
     arg(b, "e", 1);
     arg_str(b, id);
-    arg_int(b, ts_ms);
-    arg_str(b, type);
     arg(b, raw, len);
     b->items++;
     b->events++;

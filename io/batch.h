@@ -35,9 +35,8 @@ void ow_batch_fini(ow_batch *b);
  * caps come from the configuration (ingest.dedup_window, ingest.dedup_buckets, streams.*). */
 void ow_batch_start(ow_batch *b, const ow_config *cfg);
 
-/* An event: its id, time (epoch ms), type name and raw text (all copied). */
-void ow_batch_add_event(ow_batch *b, const char *id, int64_t ts_ms, const char *type,
-                        const char *raw, size_t len);
+/* An event: its id and raw text (copied); the stream entry holds the raw text as field d. */
+void ow_batch_add_event(ow_batch *b, const char *id, const char *raw, size_t len);
 
 /* A reject: why, from where (source name and line/row number) and the raw text (all copied). */
 void ow_batch_add_reject(ow_batch *b, const char *reason, const char *source, int64_t pos,

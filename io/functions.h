@@ -5,8 +5,8 @@
  * forgotten it.
  *
  *   ow_ingest  KEYS: events stream, de-dup bucket prefix, rejects stream (all in one hash tag)
- *              ARGV: bucket ms, buckets, events maxlen, rejects maxlen, then 5 per item:
- *                    "e", id, ts (epoch ms), type, raw line   — an event
+ *              ARGV: bucket ms, buckets, events maxlen, rejects maxlen, then per item:
+ *                    "e", id, raw line                        — an event (stream field d)
  *                    "r", reason, source, position, raw text  — a reject, kept as given
  *              → per item: the new stream id, or 0 for an event whose id was seen before
  *
