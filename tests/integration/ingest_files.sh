@@ -91,10 +91,17 @@ printf '%s\n' \
   '{"v":1,"id":"s-1","ts":"2026-11-22T09:00:00+08:00","type":"order.closed","order_id":"o1"}' \
   '{"v":1,"id":"s-2","ts":"2026-11-22T09:00:30+08:00","type":"order.closed","order_id":"o1"}' \
   '{"v":1,"id":"s-3","ts":"2026-11-22T09:01:00+08:00","type":"order.closed","order_id":"o1"}' > "$tmp/paced.ndjson"
+python3 - "$(dirname "$0")/../../config/opswall.json" "$tmp/prog.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["ingest"]["progress_interval"] = "200ms"
+json.dump(c, open(sys.argv[2], "w"))
+PY
 t0=$(date +%s%N)
-"$BIN/opswall-ingest" --quiet --speed 40 "$tmp/paced.ndjson" 2>/dev/null
+"$BIN/opswall-ingest" --config "$tmp/prog.json" --speed 40 "$tmp/paced.ndjson" 2> "$tmp/prog.log"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "60 s of events at --speed 40 take at least 1.5 s (took $ms ms)" test "$ms" -ge 1500
+check "not a terminal: plain progress lines with rate and ETA" grep -q "progress: .*paced.ndjson .*lines/s.*eta" "$tmp/prog.log"
 
 # 7. the stream stays bounded: streams.events_maxlen (approximate trimming)
 python3 - "$(dirname "$0")/../../config/opswall.json" "$tmp/small.json" <<'PY'
