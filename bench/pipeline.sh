@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Pipeline throughput through a real Redis, side by side with Redis's own limit in the same run:
 #   redis.xadd_limit   redis-benchmark pipelined XADD of a payload the size of an average event
-#   ingest.append      opswall-ingest: file of simulator events → validate → FCALL ow_append
+#   ingest.append      opswall-ingest: file of simulator events → validate → FCALL ow_ingest
 #   engine.consume     opswall-engine: XREADGROUP → model (SLA timers) → alerts → XACK
 # One JSON object per line. Usage: [SIM_ARGS="..."] bench/pipeline.sh [BUILD_BIN] [EVENTS]
 # (default build/bin 1000000; SIM_ARGS default "--orders-per-hour 3000 --techs 400": an overloaded
