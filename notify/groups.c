@@ -363,8 +363,10 @@ static int decide(flush_ctx *f, group *gr, ow_notice **out, int *nout, bool *gon
     }
     ow_notice nt;
     bool sent = false;
-    if (nf && (hash != gr->sent_hash ||
-               (unacked && f->now >= gr->last_sent_ms + r->repeat_interval_ms))) {
+    /* news is an alert not announced yet (or one a silence or an inhibition held back); an alert
+     * leaving the group is not news — the group's end is, in its "resolved" message */
+    bool repeat_due = unacked && f->now >= gr->last_sent_ms + r->repeat_interval_ms;
+    if (nf && (nnew > 0 || repeat_due)) {
         if (!(rc = make_notice(f, gr, false, firing, nf, nnew, &nt)))
             rc = push_notice(out, nout, &nt);
         if (!rc) {
