@@ -39,6 +39,9 @@ typedef struct ow_alert {
     int instance;
     int pct;
     int64_t target_ms;
+    const char *category; /* raises of order stages: the order's category and (effective)
+                             priority, for delivery's routing; borrowed, NULL = not given */
+    const char *priority;
 } ow_alert;
 
 /* An acknowledgement: stops re-notification at its level, not the climb to the next level. */

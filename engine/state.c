@@ -600,6 +600,9 @@ static int fire_order(ow_state *s, order *o, int stage, int64_t at)
         c->open |= (uint8_t)(1u << k);
         int rc = emit(s, OW_ALERT_RAISE, false, o->id, o->region, stage, c, k, at);
         if (rc) return rc;
+        /* what delivery routes on besides region (DESIGN §7 routing by category, priority) */
+        s->outbox[s->nout - 1].category = ow_names_get(&s->categories, o->category);
+        s->outbox[s->nout - 1].priority = ow_priority_name((ow_priority)o->prio);
     }
     return order_schedule(s, o);
 }

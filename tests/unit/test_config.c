@@ -282,7 +282,7 @@ static void test_unknown_keys(void **state)
     assert_int_equal(ow_config_parse(&a, t, strlen(t), "opswall.json", &err), OW_EINVAL);
     /* the list grows with every section; its start shows the keys are listed in file order */
     const char *want = "opswall.json: redsi: unknown key (a typo?); known keys: redis, streams, "
-                       "ingest, engine, feed, wallboard, sla, ";
+                       "ingest, engine, feed, notify, wallboard, sla, ";
     assert_memory_equal(err.msg, want, strlen(want));
     assert_non_null(strstr(err.msg, ", city"));
     expect_error("{\"sla\":{\"emergncy\":{\"dispatch\":\"5m\"}}}",
