@@ -1,11 +1,13 @@
 /*
  * opswall-run — starts the whole of opswall on one machine and stops it again:
- * the private Redis (unless redis.url is set), engine, feed, wallboard, and ingest fed by the
- * simulator (or by an event file). Children die with it (PR_SET_PDEATHSIG); a child that exits on
- * its own is restarted with backoff. Ctrl-C stops everything in order, Redis last.
+ * the private Redis (unless redis.url is set), engine, feed, wallboard, delivery (opswall-notify),
+ * and ingest fed by the simulator (or by an event file). Children die with it (PR_SET_PDEATHSIG); a
+ * child that exits on its own is restarted with backoff. Ctrl-C stops everything in order, Redis
+ * last.
  *
  *   opswall-run [--config PATH] [--events FILE | --scenario NAME --speed F --seed N
- *               --orders-per-hour N --techs N] [--no-wallboard] [--no-feed] [--no-sim]
+ *               --orders-per-hour N --techs N] [--no-wallboard] [--no-feed] [--no-notify]
+ * [--no-sim]
  *               [--for DURATION]
  */
 #include <errno.h>
@@ -109,10 +111,11 @@ static void stop_all(child *kids, int n)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: opswall-run [--config PATH] [--events FILE | --scenario NAME] [--speed F]\n"
-            "                   [--seed N] [--orders-per-hour N] [--techs N]\n"
-            "                   [--no-wallboard] [--no-feed] [--no-sim] [--for 10m]\n");
+    fprintf(
+        stderr,
+        "usage: opswall-run [--config PATH] [--events FILE | --scenario NAME] [--speed F]\n"
+        "                   [--seed N] [--orders-per-hour N] [--techs N]\n"
+        "                   [--no-wallboard] [--no-feed] [--no-notify] [--no-sim] [--for 10m]\n");
 }
 
 int main(int argc, char **argv)
@@ -120,7 +123,7 @@ int main(int argc, char **argv)
     ow_log_init("run", OW_LOG_INFO);
     const char *events = NULL, *scenario = "normal", *speed = NULL, *seed = "1", *run_for = NULL;
     const char *orders_per_hour = "240", *techs = "60";
-    bool wallboard = true, feed = true, sim = true;
+    bool wallboard = true, feed = true, sim = true, notify = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool more = i + 1 < argc;
@@ -144,6 +147,8 @@ int main(int argc, char **argv)
             wallboard = false;
         else if (!strcmp(a, "--no-feed"))
             feed = false;
+        else if (!strcmp(a, "--no-notify"))
+            notify = false;
         else if (!strcmp(a, "--no-sim"))
             sim = false;
         else {
@@ -186,7 +191,7 @@ int main(int argc, char **argv)
 
     char cfgabs[PATH_MAX] = "";
     if (config_path && !realpath(config_path, cfgabs)) cfgabs[0] = '\0';
-    child kids[6];
+    child kids[7];
     int nk = 0;
     child *c = child_add(kids, &nk, "engine", "opswall-engine", true, cfgabs);
     /* simulated time running faster than the wall clock, or an old file: SLA clocks follow the
@@ -194,6 +199,7 @@ int main(int argc, char **argv)
     if (speed || events) child_arg(c, "--clock"), child_arg(c, "event");
     if (feed) child_add(kids, &nk, "feed", "opswall-feed", true, cfgabs);
     if (wallboard) child_add(kids, &nk, "wallboard", "opswall-wallboard", true, cfgabs);
+    if (notify) child_add(kids, &nk, "notify", "opswall-notify", true, cfgabs);
     int pipefd[2] = {-1, -1};
     if (events) {
         c = child_add(kids, &nk, "ingest", "opswall-ingest", false, cfgabs);
@@ -227,6 +233,11 @@ int main(int argc, char **argv)
                  strcmp(cfg.feed.listen, "0.0.0.0") ? cfg.feed.listen : "127.0.0.1");
         printf("opswall is running. Viewer: http://%s:%lld/   (Ctrl-C stops everything)\n", host,
                (long long)cfg.feed.port);
+        if (notify)
+            printf("Delivery API (silences, notification records): http://%s:%lld/api/v1/"
+                   "notifications\n",
+                   strcmp(cfg.notify.listen, "0.0.0.0") ? cfg.notify.listen : "127.0.0.1",
+                   (long long)cfg.notify.port);
         fflush(stdout);
     }
 
