@@ -45,6 +45,7 @@ static const struct {
     [OW_TPL_FIRING] = {"firing", vars_title},
     [OW_TPL_RESOLVED] = {"resolved", vars_title},
     [OW_TPL_ALERT] = {"alert", vars_alert},
+    [OW_TPL_RESOLVED_ALERT] = {"resolved_alert", vars_alert},
     [OW_TPL_LATE] = {"late", vars_d},
     [OW_TPL_DUE] = {"due", vars_d},
     [OW_TPL_ACKED] = {"acked", vars_by},
@@ -445,7 +446,7 @@ static int parse_templates(pctx *p, const cJSON *v, const char *path)
                 known = known || strcmp(k->string, tpl_roles[r].name) == 0;
             if (!known)
                 return unknown_key(p, lp, k->string,
-                                   "firing, resolved, alert, late, due, acked, unacked, more");
+                                   "firing, resolved, alert, resolved_alert, late, due, acked, unacked, more");
         }
         for (int r = 0; r < OW_TPL__COUNT; r++) {
             char tp[320];

@@ -111,7 +111,7 @@ char *ow_render(const ow_render_in *in, char **text_out)
         alert_vars(in, in->alerts[i], &v);
         v.a = in->alerts[i];
         ow_buf_put(&line, "\n", 1);
-        render_one(in, OW_TPL_ALERT, &v, &line);
+        render_one(in, in->resolved ? OW_TPL_RESOLVED_ALERT : OW_TPL_ALERT, &v, &line);
         bool fits = text.n + line.n <= budget;
         if (fits) ow_buf_put(&text, line.p, line.n);
         ow_buf_fini(&line);
