@@ -445,8 +445,9 @@ static int parse_templates(pctx *p, const cJSON *v, const char *path)
             for (int r = 0; r < OW_TPL__COUNT; r++)
                 known = known || strcmp(k->string, tpl_roles[r].name) == 0;
             if (!known)
-                return unknown_key(p, lp, k->string,
-                                   "firing, resolved, alert, resolved_alert, late, due, acked, unacked, more");
+                return unknown_key(
+                    p, lp, k->string,
+                    "firing, resolved, alert, resolved_alert, late, due, acked, unacked, more");
         }
         for (int r = 0; r < OW_TPL__COUNT; r++) {
             char tp[320];

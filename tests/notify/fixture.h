@@ -28,17 +28,18 @@ static const char fx_templates[] =
 
 /* A config: receivers a (webhook, en), b (dingtalk, zh), s (stream); the given route and inhibit
  * texts. Returns the parsed config or fails the test. */
-static ow_nconfig *fx_config(const char *route, const char *inhibit)
+static inline ow_nconfig *fx_config(const char *route, const char *inhibit)
 {
     char *text = malloc(16384);
-    snprintf(text, 16384,
-             "{\"viewer_url\":\"http://v/\",\"receivers\":["
-             "{\"name\":\"a\",\"type\":\"webhook\",\"url\":\"http://127.0.0.1:1/a\",\"lang\":\"en\","
-             "\"on_call\":\"desk\",\"max_alerts\":3},"
-             "{\"name\":\"b\",\"type\":\"dingtalk\",\"url\":\"https://x.example/b\"},"
-             "{\"name\":\"s\",\"type\":\"stream\"}],"
-             "\"route\":%s,\"inhibit\":%s,%s}",
-             route, inhibit ? inhibit : "[]", fx_templates);
+    snprintf(
+        text, 16384,
+        "{\"viewer_url\":\"http://v/\",\"receivers\":["
+        "{\"name\":\"a\",\"type\":\"webhook\",\"url\":\"http://127.0.0.1:1/a\",\"lang\":\"en\","
+        "\"on_call\":\"desk\",\"max_alerts\":3},"
+        "{\"name\":\"b\",\"type\":\"dingtalk\",\"url\":\"https://x.example/b\"},"
+        "{\"name\":\"s\",\"type\":\"stream\"}],"
+        "\"route\":%s,\"inhibit\":%s,%s}",
+        route, inhibit ? inhibit : "[]", fx_templates);
     ow_nconfig *c = NULL;
     ow_err err;
     if (ow_nconfig_parse(text, strlen(text), "t.json", &c, &err)) {
@@ -50,8 +51,8 @@ static ow_nconfig *fx_config(const char *route, const char *inhibit)
 }
 
 /* An SLA alert in the engine's format; at in ms. */
-static ow_nalert *fx_alert(const char *order, const char *region, int level, int64_t at,
-                           const char *extra)
+static inline ow_nalert *fx_alert(const char *order, const char *region, int level, int64_t at,
+                                  const char *extra)
 {
     char text[1024], when[64];
     time_t secs = (time_t)(at / 1000);

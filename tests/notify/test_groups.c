@@ -50,7 +50,9 @@ static void change(ow_groups *g, const char *order, int level, ow_change_op op, 
 {
     ow_nchange ch = {.op = op, .at_ms = now};
     snprintf(ch.id, sizeof ch.id, "sla:%s:dispatch:1:%d", order,
-             level == 3 ? 150 : level == 2 ? 100 : 80);
+             level == 3   ? 150
+             : level == 2 ? 100
+                          : 80);
     snprintf(ch.by, sizeof ch.by, "li.wei");
     assert_int_equal(ow_groups_change(g, &ch, now), 0);
 }
@@ -68,7 +70,7 @@ static void test_rainstorm_one_message(void **st)
         assert_int_equal(flush(g, T0 + i * SEC, NULL, 0, &o), 0);
     }
     add(g, "S-1", "south", 2, T0 + 5 * SEC);
-    change(g, "S-1", 2, OW_CHANGE_ACK, T0 + 6 * SEC); /* acknowledged: no repeats for south */
+    change(g, "S-1", 2, OW_CHANGE_ACK, T0 + 6 * SEC);      /* acknowledged: no repeats for south */
     assert_int_equal(ow_groups_next_ms(g), T0 + 30 * SEC); /* north: first alert + group_wait */
     assert_int_equal(flush(g, T0 + 30 * SEC, NULL, 0, &o), 1);
     assert_int_equal(o.v[0].nalerts, 30);
@@ -122,7 +124,8 @@ static void test_ack_stops_repeats_and_resolve_ends(void **st)
     assert_int_equal(flush(g, T0 + 6 * 3600 * SEC, NULL, 0, &o), 1);
     assert_true(o.v[0].resolved);
     assert_int_equal(o.v[0].nalerts, 2);
-    assert_string_equal(o.v[0].text, "resolved east: 2\n- A dispatch resolved\n- B dispatch resolved");
+    assert_string_equal(o.v[0].text,
+                        "resolved east: 2\n- A dispatch resolved\n- B dispatch resolved");
     ow_groups_stats s = ow_groups_stats_get(g);
     assert_int_equal(s.groups, 0); /* the group ended */
     assert_int_equal(s.alerts, 0); /* and its alerts are forgotten */
@@ -154,7 +157,8 @@ static void test_silence_and_inhibit(void **st)
     out o = {0};
     int n;
     /* silence south for an hour */
-    const char *body = "{\"matchers\":{\"region\":\"south\"},\"duration\":\"1h\",\"comment\":\"k\"}";
+    const char *body =
+        "{\"matchers\":{\"region\":\"south\"},\"duration\":\"1h\",\"comment\":\"k\"}";
     ow_silence *s = NULL;
     ow_err err;
     assert_int_equal(ow_silence_parse(body, strlen(body), "s-1", "wang", T0, &s, &err), 0);
@@ -252,9 +256,10 @@ static void test_restore_after_restart(void **st)
     assert_non_null(strstr(o2.v[0].text, "(1 new)"));
     assert_non_null(strstr(o2.v[0].body, "\"acked\":{\"sla:A:dispatch:1:100\":\"li.wei\"}"));
     /* a group whose route left the configuration is dropped with a message */
-    assert_int_equal(ow_groups_load_group(r, "9.9|x", "{\"route\":\"9.9\",\"created\":1,\"next\":1,"
-                                                     "\"last_sent\":0,\"seq\":0,\"hash\":\"0\","
-                                                     "\"sent\":0,\"m\":[]}",
+    assert_int_equal(ow_groups_load_group(r, "9.9|x",
+                                          "{\"route\":\"9.9\",\"created\":1,\"next\":1,"
+                                          "\"last_sent\":0,\"seq\":0,\"hash\":\"0\","
+                                          "\"sent\":0,\"m\":[]}",
                                           strlen("{\"route\":\"9.9\",\"created\":1,\"next\":1,"
                                                  "\"last_sent\":0,\"seq\":0,\"hash\":\"0\","
                                                  "\"sent\":0,\"m\":[]}"),

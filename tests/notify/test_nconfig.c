@@ -54,7 +54,7 @@ static const char *try_parse(const char *receivers, const char *route, const cha
     return msg;
 }
 
-#define RX_OK "[{\"name\":\"a\",\"type\":\"webhook\",\"url\":\"http://h/x\"}]"
+#define RX_OK    "[{\"name\":\"a\",\"type\":\"webhook\",\"url\":\"http://h/x\"}]"
 #define ROUTE_OK "{\"receiver\":\"a\"}"
 
 static void expect(const char *rx, const char *route, const char *inhibit, const char *want)
@@ -90,12 +90,12 @@ static void test_errors_name_the_path(void **st)
            "n.json: receivers[0].timout: unknown key (a typo?); known keys: name, type, url, argv, "
            "lang, on_call, timeout, attempts, backoff, backoff_max, rate_per_min, max_alerts, "
            "idempotent");
-    expect("[{\"name\":\"a\",\"type\":\"webhook\",\"url\":\"http://h/\",\"timeout\":10}]",
-           ROUTE_OK, NULL,
+    expect("[{\"name\":\"a\",\"type\":\"webhook\",\"url\":\"http://h/\",\"timeout\":10}]", ROUTE_OK,
+           NULL,
            "n.json: receivers[0].timeout: expected a duration like \"30s\" or \"5m\", from 100ms "
            "to 5m, got 10");
-    expect("[{\"name\":\"a\",\"type\":\"stream\"},{\"name\":\"a\",\"type\":\"stream\"}]",
-           ROUTE_OK, NULL, "n.json: receivers[1].name: \"a\" is used twice");
+    expect("[{\"name\":\"a\",\"type\":\"stream\"},{\"name\":\"a\",\"type\":\"stream\"}]", ROUTE_OK,
+           NULL, "n.json: receivers[1].name: \"a\" is used twice");
     expect(RX_OK, "{\"receiver\":\"a\",\"routes\":[{\"match\":{},\"receiver\":\"b\"}]}", NULL,
            "n.json: route.routes[0].receiver: no receiver named \"b\"; receivers: a");
     expect(RX_OK, "{\"receiver\":\"a\",\"routes\":[{\"match\":{\"levl\":1}}]}", NULL,
@@ -103,19 +103,20 @@ static void test_errors_name_the_path(void **st)
            "region, stage, category, priority, flag, time");
     expect(RX_OK, "{\"receiver\":\"a\",\"routes\":[{\"match\":{\"level\":7}}]}", NULL,
            "n.json: route.routes[0].match.level: expected a level 0..3 or a list of them, got 7");
-    expect(RX_OK,
-           "{\"receiver\":\"a\",\"routes\":[{\"routes\":[{\"match\":{\"time\":{\"from\":\"25:00\"}}}"
-           "]}]}",
-           NULL,
-           "n.json: route.routes[0].routes[0].match.time.from: expected a time of day \"HH:MM\", "
-           "got \"25:00\"");
+    expect(
+        RX_OK,
+        "{\"receiver\":\"a\",\"routes\":[{\"routes\":[{\"match\":{\"time\":{\"from\":\"25:00\"}}}"
+        "]}]}",
+        NULL,
+        "n.json: route.routes[0].routes[0].match.time.from: expected a time of day \"HH:MM\", "
+        "got \"25:00\"");
     expect(RX_OK, "{\"receiver\":\"a\",\"group_by\":[\"regoin\"]}", NULL,
            "n.json: route.group_by[0]: expected one of "
            "kind|level|region|stage|category|priority|flag, got \"regoin\"");
     expect(RX_OK, "{\"receiver\":\"a\",\"match\":{}}", NULL,
            "n.json: route.match: the root route matches every alert: no match");
-    expect(RX_OK, "{\"receiver\":\"a\",\"group_interval\":\"1h\",\"repeat_interval\":\"5m\"}",
-           NULL, "n.json: route.repeat_interval: shorter than group_interval");
+    expect(RX_OK, "{\"receiver\":\"a\",\"group_interval\":\"1h\",\"repeat_interval\":\"5m\"}", NULL,
+           "n.json: route.repeat_interval: shorter than group_interval");
     expect(RX_OK, "{}", NULL,
            "n.json: route.receiver: missing: the root route needs a receiver (the default)");
     expect(RX_OK, ROUTE_OK, "[{\"source\":{\"level\":3}}]",
@@ -123,7 +124,8 @@ static void test_errors_name_the_path(void **st)
     expect(RX_OK, ROUTE_OK, "[{\"source\":{\"level\":3},\"target\":{},\"equal\":[\"x\"]}]",
            "n.json: inhibit[0].equal[0]: expected one of "
            "kind|level|region|stage|category|priority|flag, got \"x\"");
-    expect("[]", ROUTE_OK, NULL, "n.json: receivers: expected a non-empty list of receivers, got []");
+    expect("[]", ROUTE_OK, NULL,
+           "n.json: receivers: expected a non-empty list of receivers, got []");
 }
 
 static void test_template_errors(void **st)
@@ -163,8 +165,13 @@ static void test_template_errors(void **st)
 static void test_hostile_config(void **st)
 {
     (void)st;
-    const char *bad[] = {"", "[]", "{\"receivers\":1}", "{\"receivers\":[{}]}",
-                         "{\"a\":1,\"a\":2}", "{\"receivers\":[\"\xff\"]}", "nul\0x"};
+    const char *bad[] = {"",
+                         "[]",
+                         "{\"receivers\":1}",
+                         "{\"receivers\":[{}]}",
+                         "{\"a\":1,\"a\":2}",
+                         "{\"receivers\":[\"\xff\"]}",
+                         "nul\0x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ow_nconfig *c = NULL;
         ow_err err;
@@ -201,14 +208,14 @@ static int route_names(const ow_nconfig *c, const ow_nalert *a, char *out)
 static void test_route_tree(void **st)
 {
     (void)st;
-    ow_nconfig *c = fx_config(
-        "{\"receiver\":\"s\",\"group_wait\":\"10s\",\"routes\":["
-        "{\"match\":{\"level\":3},\"receiver\":\"b\",\"continue\":true},"
-        "{\"match\":{\"region\":[\"north\",\"south\"]},\"group_wait\":\"1s\",\"routes\":["
-        "  {\"match\":{\"level\":1},\"receiver\":\"a\"},"
-        "  {\"match\":{\"priority\":\"emergency\"},\"receiver\":\"b\"}]},"
-        "{\"match\":{\"category\":\"drain\"},\"receiver\":\"a\"}]}",
-        NULL);
+    ow_nconfig *c =
+        fx_config("{\"receiver\":\"s\",\"group_wait\":\"10s\",\"routes\":["
+                  "{\"match\":{\"level\":3},\"receiver\":\"b\",\"continue\":true},"
+                  "{\"match\":{\"region\":[\"north\",\"south\"]},\"group_wait\":\"1s\",\"routes\":["
+                  "  {\"match\":{\"level\":1},\"receiver\":\"a\"},"
+                  "  {\"match\":{\"priority\":\"emergency\"},\"receiver\":\"b\"}]},"
+                  "{\"match\":{\"category\":\"drain\"},\"receiver\":\"a\"}]}",
+                  NULL);
     char got[256];
     ow_nalert *a = fx_alert("o1", "north", 1, T0, NULL);
     route_names(c, a, got);
@@ -251,19 +258,20 @@ static void test_time_windows(void **st)
         int64_t at;
         const char *want;
     } cases[] = {
-        {T0, "0>s"},                                  /* Sunday day time: neither */
-        {T0 + 24 * 3600000LL, "0.0>a"},               /* Monday 09:00 */
-        {T0 + 24 * 3600000LL - 3600000, "0.0>a"},     /* Monday 08:00: the window opens */
-        {T0 + 24 * 3600000LL - 3600000 - 1, "0.1>b"}, /* Monday 07:59:59.999 */
-        {T0 + 12 * 3600000LL, "0.1>b"},               /* Sunday 21:00: the night window */
+        {T0, "0>s"},                                    /* Sunday day time: neither */
+        {T0 + 24 * 3600000LL, "0.0>a"},                 /* Monday 09:00 */
+        {T0 + 24 * 3600000LL - 3600000, "0.0>a"},       /* Monday 08:00: the window opens */
+        {T0 + 24 * 3600000LL - 3600000 - 1, "0.1>b"},   /* Monday 07:59:59.999 */
+        {T0 + 12 * 3600000LL, "0.1>b"},                 /* Sunday 21:00: the night window */
         {T0 + 24 * 3600000LL - 2 * 3600000LL, "0.1>b"}, /* Monday 07:00 */
-        {T0 + 35 * 3600000LL, "0.1>b"},               /* Monday 20:00: the day window is over */
+        {T0 + 35 * 3600000LL, "0.1>b"},                 /* Monday 20:00: the day window is over */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ow_nalert *a = fx_alert("o", "r", 2, cases[i].at, NULL);
         char got[128];
         route_names(c, a, got);
-        if (strcmp(got, cases[i].want)) fail_msg("case %zu: want %s, got %s", i, cases[i].want, got);
+        if (strcmp(got, cases[i].want))
+            fail_msg("case %zu: want %s, got %s", i, cases[i].want, got);
         ow_nalert_free(a);
     }
     ow_nconfig_free(c);
@@ -314,8 +322,9 @@ static void test_alert_codec(void **st)
     free(huge);
     /* resolve and ack records */
     ow_nchange ch;
-    const char *res = "{\"id\":\"sla:O-1:dispatch:1:100\",\"op\":\"resolve\",\"at\":\"2026-11-22T01:"
-                      "00:00Z\",\"kind\":\"sla\"}";
+    const char *res =
+        "{\"id\":\"sla:O-1:dispatch:1:100\",\"op\":\"resolve\",\"at\":\"2026-11-22T01:"
+        "00:00Z\",\"kind\":\"sla\"}";
     assert_int_equal(ow_nchange_parse(res, strlen(res), &ch, &err), 0);
     assert_int_equal(ch.op, OW_CHANGE_RESOLVE);
     const char *ack = "{\"id\":\"x\",\"op\":\"ack\",\"at\":\"2026-11-22T01:00:00Z\",\"ack\":{\"by\""
@@ -330,9 +339,9 @@ static void test_alert_codec(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shipped_files), cmocka_unit_test(test_errors_name_the_path),
+        cmocka_unit_test(test_shipped_files),   cmocka_unit_test(test_errors_name_the_path),
         cmocka_unit_test(test_template_errors), cmocka_unit_test(test_hostile_config),
-        cmocka_unit_test(test_route_tree),    cmocka_unit_test(test_time_windows),
+        cmocka_unit_test(test_route_tree),      cmocka_unit_test(test_time_windows),
         cmocka_unit_test(test_alert_codec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
