@@ -13,18 +13,20 @@
 #include "nconfig.h"
 #include "render.h"
 
-static const char *const alerts[] = {
+static const char alert_sla[] =
     "{\"id\":\"sla:O-1:dispatch:1:100\",\"kind\":\"sla\",\"level\":2,\"at\":\"2026-11-22T01:00:"
     "00Z\","
     "\"region\":\"north\",\"stage\":\"dispatch\",\"order_id\":\"O-1\",\"pct\":100,\"target_s\":300,"
-    "\"category\":\"drain\",\"priority\":\"emergency\"}",
+    "\"category\":\"drain\",\"priority\":\"emergency\"}";
+static const char alert_complaint[] =
     "{\"id\":\"sla:C-1:complaint:1:150\",\"kind\":\"sla\",\"level\":3,\"at\":\"2026-11-23T13:30:"
     "00Z\","
     "\"region\":\"south\",\"stage\":\"complaint\",\"complaint_id\":\"C-1\",\"pct\":150,"
-    "\"target_s\":900}",
+    "\"target_s\":900}";
+static const char alert_flag[] =
     "{\"id\":\"flag:surge:r3\",\"kind\":\"flag\",\"level\":1,\"at\":\"2026-11-24T23:59:59.999Z\","
-    "\"region\":\"r3\",\"flag\":\"surge\"}",
-};
+    "\"region\":\"r3\",\"flag\":\"surge\"}";
+static const char *const alerts[] = {alert_sla, alert_complaint, alert_flag};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
