@@ -200,9 +200,14 @@ for e in got:
 print(f'{len(got)} messages, {len(alerts)} alerts, {len(unknown)} in unknown sends', file=sys.stderr)
 PY
 
+# --- SIGTERM while an attempt is in flight: it is let finish, so no record stays "sending"
+alert "W-2" west 2
+check "drain: hang has the new request" wait_for 10 bash -c "[ \$(wc -l < $tmp/rx/hang.ndjson) -ge 3 ]"
 kill -TERM "$NPID"
-check "notify stops cleanly on SIGTERM" wait "$NPID"
+check "drain: notify stops cleanly on SIGTERM after the attempt's timeout" wait "$NPID"
 NPID=
+check "drain: no record left in state sending" bash -c "! redis-cli -s $tmp/redis/redis.sock --raw hvals 'ops:{p0}:notify:log' | grep -q '\"state\":\"sending\"'"
+check "drain: the log says it waited" grep -q "waiting up to 5000 ms for 1 attempts in flight" "$tmp/notify.log"
 check "no error about the event loop" bash -c "! grep -q 'loop did not close' $tmp/notify.log"
 [ "$T_FAILS" -eq 0 ] || { echo "--- notify.log"; tail -40 "$tmp/notify.log"; }
 finish
