@@ -67,6 +67,7 @@ typedef struct app {
     struct lws_context *ctx;
     ow_transport tr;
     ow_api api;
+    struct lws_protocols protocols[3]; /* lws points at this list until the context is gone */
     bool stopping, draining;
     int exit_code;
     int64_t start_mono;
@@ -516,12 +517,9 @@ static void lws_log_line(int level, const char *line)
 
 static int server_start(app *a, int port)
 {
-    struct lws_protocols *protocols = calloc(3, sizeof *protocols);
-    if (!protocols) return -1;
-    protocols[0] = ow_api_protocol(&a->api);
-    protocols[1] = ow_transport_protocol(&a->tr);
-    static struct lws_protocols *keep; /* lws keeps pointing at the list until it is destroyed */
-    keep = protocols;
+    a->protocols[0] = ow_api_protocol(&a->api);
+    a->protocols[1] = ow_transport_protocol(&a->tr);
+    memset(&a->protocols[2], 0, sizeof a->protocols[2]);
     void *foreign_loops[1] = {&a->loop};
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -541,7 +539,7 @@ static int server_start(app *a, int port)
     vinfo.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     vinfo.port = port;
     vinfo.iface = strcmp(a->cfg.notify.listen, "0.0.0.0") ? a->cfg.notify.listen : NULL;
-    vinfo.protocols = keep;
+    vinfo.protocols = a->protocols;
     vinfo.vhost_name = "opswall-notify";
     struct lws_vhost *vh = lws_create_vhost(a->ctx, &vinfo);
     if (!vh) {
