@@ -534,8 +534,13 @@ static int server_start(app *a, int port)
                  "libwebsockets-evlib-uv installed?");
         return -1;
     }
+    /* https receivers: the system's CA certificates (OpenSSL's default paths), or notify.ca_file
+     * instead (an internal CA). The vhost's client TLS context is made with the vhost. */
+    char ca[PATH_MAX] = "";
+    if (a->cfg.notify.ca_file[0]) ow_config_path(&a->cfg, a->cfg.notify.ca_file, ca, sizeof ca);
     struct lws_context_creation_info vinfo;
     memset(&vinfo, 0, sizeof vinfo);
+    vinfo.client_ssl_ca_filepath = ca[0] ? ca : NULL;
     vinfo.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     vinfo.port = port;
     vinfo.iface = strcmp(a->cfg.notify.listen, "0.0.0.0") ? a->cfg.notify.listen : NULL;
@@ -548,12 +553,6 @@ static int server_start(app *a, int port)
                  a->cfg.notify.listen, port);
         return -1;
     }
-    /* https receivers: the system's CA certificates (OpenSSL's default paths) */
-    struct lws_context_creation_info cinfo;
-    memset(&cinfo, 0, sizeof cinfo);
-    cinfo.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    if (lws_init_vhost_client_ssl(&cinfo, vh))
-        ow_warn("TLS client set-up failed: https receivers will fail (http ones work)");
     ow_transport_attach(&a->tr, a->ctx, vh);
     printf("api: http://%s:%d/\n", vinfo.iface ? vinfo.iface : "127.0.0.1",
            lws_get_vhost_listen_port(vh));

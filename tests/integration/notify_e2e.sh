@@ -10,10 +10,11 @@
 BIN=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d /tmp/ow-notify.XXXXXX)
-NPID= RXPID=
+NPID= RXPID= TLSPID=
 cleanup() {
   [ -z "$NPID" ] || kill -9 "$NPID" 2>/dev/null || true
   [ -z "$RXPID" ] || kill "$RXPID" 2>/dev/null || true
+  [ -z "$TLSPID" ] || kill "$TLSPID" 2>/dev/null || true
   [ -z "${REDIS_PID:-}" ] || stop_pid "$REDIS_PID"
   [ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
@@ -28,11 +29,19 @@ mkdir -p "$tmp/rx"
 python3 "$HERE/notify_receiver.py" "$RP" "$tmp/rx" --fail flaky=2 --hang hang --slow slow=0.25 &
 RXPID=$!
 wait_for 10 test -f "$tmp/rx/ready" || { echo "receiver did not start"; exit 1; }
+# an https receiver with its own certificate authority (notify.ca_file trusts it)
+TP=$(free_port)
+mkdir -p "$tmp/tls"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/tls/key.pem" -out "$tmp/tls/cert.pem" \
+  -days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
+python3 "$HERE/notify_receiver.py" "$TP" "$tmp/tls" --tls "$tmp/tls/cert.pem,$tmp/tls/key.pem" &
+TLSPID=$!
+wait_for 10 test -f "$tmp/tls/ready" || { echo "https receiver did not start"; exit 1; }
 
 SUP_TOKEN=sup-secret-1 VIEW_TOKEN=view-secret-1
-python3 - "$RP" "$tmp" "$HERE/../../config" "$SUP_TOKEN" "$VIEW_TOKEN" <<'PY'
+python3 - "$RP" "$tmp" "$HERE/../../config" "$SUP_TOKEN" "$VIEW_TOKEN" "$TP" <<'PY'
 import hashlib, json, sys
-rp, t, cfgdir, sup, view = sys.argv[1:6]
+rp, t, cfgdir, sup, view, tp = sys.argv[1:7]
 n = json.load(open(cfgdir + '/notify.json'))
 u = lambda name: f"http://127.0.0.1:{rp}/{name}"
 n['receivers'] = [
@@ -42,6 +51,7 @@ n['receivers'] = [
   {"name": "slow", "type": "webhook", "url": u("slow"), "timeout": "5s"},
   {"name": "exec", "type": "exec", "argv": ["/usr/bin/tee", "-a", t + "/exec.out"], "timeout": "5s"},
   {"name": "stream", "type": "stream"},
+  {"name": "secure", "type": "slack", "url": f"https://localhost:{tp}/secure", "lang": "en"},
 ]
 n['route'] = {"receiver": "desk", "group_by": ["region", "level"], "group_wait": "1s",
   "group_interval": "2s", "repeat_interval": "1h", "routes": [
@@ -50,10 +60,11 @@ n['route'] = {"receiver": "desk", "group_by": ["region", "level"], "group_wait":
     {"match": {"level": 3}, "receiver": "flaky", "continue": True},
     {"match": {"region": "west"}, "receiver": "hang", "continue": True},
     {"match": {"category": "pipes"}, "receiver": "exec", "continue": True},
-    {"match": {"category": "pipes"}, "receiver": "stream"}]}
+    {"match": {"category": "pipes"}, "receiver": "stream"},
+    {"match": {"category": "tls"}, "receiver": "secure"}]}
 json.dump(n, open(t + '/notify.json', 'w'), ensure_ascii=False)
 c = json.load(open(cfgdir + '/opswall.json'))
-c['notify'].update({"config": t + '/notify.json', "poll": "50ms"})
+c['notify'].update({"config": t + '/notify.json', "poll": "50ms", "ca_file": t + '/tls/cert.pem'})
 h = lambda s: hashlib.sha256(s.encode()).hexdigest()
 c['access']['tokens'] = [{"name": "wang.sup", "role": "supervisor", "sha256": h(sup)},
                          {"name": "li.view", "role": "viewer", "sha256": h(view)}]
@@ -169,6 +180,11 @@ check "hang: the dead letter is in ops:{p0}:notify:dead" test "$(R xlen 'ops:{p0
 alert "X-1" inland 2 pipes
 check "exec: the program got the message on stdin" wait_for 10 grep -q '"sla:X-1:dispatch:1:100"' "$tmp/exec.out"
 check "stream: ops:{p0}:notifications got it" wait_for 10 bash -c "redis-cli -s $tmp/redis/redis.sock xrange 'ops:{p0}:notifications' - + | grep -q X-1"
+
+# --- https (libwebsockets' OpenSSL client), the certificate checked against notify.ca_file
+alert "T-1" tlsland 2 tls
+check "https: the Slack-style receiver got the message over TLS" wait_for 10 bash -c "grep -q 'T-1' $tmp/tls/secure.ndjson"
+check "https: the body is Slack's {text}" bash -c "python3 -c 'import json; e=json.loads(open(\"$tmp/tls/secure.ndjson\").readline()); assert list(e[\"body\"])==[\"text\"] and e[\"status\"]==200'"
 
 # --- kill -9 during a burst, restart: no notification sent twice
 for r in 0 1 2 3 4 5 6 7 8 9; do alerts "r$r" 1 "" -- $(seq -f "K$r-%g" 1 10); done

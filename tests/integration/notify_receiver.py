@@ -2,6 +2,7 @@
 """A webhook receiver for opswall-notify's tests: records exactly what arrives, can fail or hang.
 
     notify_receiver.py PORT DIR [--fail NAME=N ...] [--hang NAME ...] [--robot NAME ...]
+                       [--slow NAME=S ...] [--tls CERT,KEY]
 
 Every POST to /NAME is appended to DIR/NAME.ndjson as one JSON line:
     {"n": <attempt number for NAME>, "status": <answer>, "id": <X-Opswall-Notification-Id>,
@@ -9,7 +10,7 @@ Every POST to /NAME is appended to DIR/NAME.ndjson as one JSON line:
 --fail NAME=N answers the first N requests to /NAME with 500; --hang NAME never answers /NAME
 (the line is written with status 0 when the request arrives); --slow NAME=S waits S seconds before answering /NAME; --robot NAME answers like a
 DingTalk/WeCom robot ({"errcode":0,"errmsg":"ok"}). Everything else is answered 200 {"ok":true}.
-Writes DIR/ready once listening. Stops on SIGTERM.
+--tls serves https with that certificate. Writes DIR/ready once listening. Stops on SIGTERM.
 """
 import json
 import os
@@ -20,7 +21,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 port, out = int(sys.argv[1]), sys.argv[2]
-fail, hang, robot, slow = {}, set(), set(), {}
+fail, hang, robot, slow, tls = {}, set(), set(), {}, None
 args = sys.argv[3:]
 while args:
     opt, val = args[0], args[1]
@@ -33,6 +34,8 @@ while args:
     elif opt == "--slow":
         name, secs = val.split("=")
         slow[name] = float(secs)
+    elif opt == "--tls":
+        tls = val.split(",")
     elif opt == "--robot":
         robot.add(val)
 counts = {}
@@ -83,6 +86,11 @@ class Server(ThreadingHTTPServer):
 
 
 srv = Server(("127.0.0.1", port), Handler)
+if tls:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tls[0], tls[1])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
 open(os.path.join(out, "ready"), "w").close()
 srv.serve_forever()
