@@ -92,6 +92,7 @@ typedef enum {
     OW_TPL_RESOLVED,       /* title of the "all resolved" message */
     OW_TPL_ALERT,          /* one line per alert */
     OW_TPL_RESOLVED_ALERT, /* one line per alert of a "resolved" message */
+    OW_TPL_FLAG,           /* one line per root-cause flag (kind "flag") of a firing message */
     OW_TPL_LATE,           /* fills {{late}} once past the target */
     OW_TPL_DUE,            /* fills {{late}} before the target */
     OW_TPL_ACKED,          /* fills {{who}} when someone acknowledged */

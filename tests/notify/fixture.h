@@ -15,14 +15,16 @@
 static const char fx_templates[] =
     "\"templates\":{"
     "\"zh\":{\"firing\":\"L{{level}} {{region}} {{count}}条\",\"resolved\":\"已恢复 {{count}}\","
-    "\"alert\":\"- {{subject}} {{late}} {{who}} {{link}}\",\"resolved_alert\":\"- {{subject}}\","
+    "\"alert\":\"- {{subject}} {{late}} {{who}} {{link}}\",\"resolved_alert\":\"- "
+    "{{subject}}\",\"flag\":\"- {{flag}}\","
     "\"late\":\"超时{{d}}\","
     "\"due\":\"还有{{d}}\",\"acked\":\"{{by}}已跟进\",\"unacked\":\"请{{on_call}}处理\","
     "\"more\":\"另有{{n}}条\"},"
     "\"en\":{\"firing\":\"L{{level}} {{region}}: {{count}} ({{new}} new)\","
     "\"resolved\":\"resolved {{region}}: {{count}}\","
     "\"alert\":\"- {{subject}} {{stage}} {{pct}}% of {{target}}, {{late}}; {{who}} {{link}}\","
-    "\"resolved_alert\":\"- {{subject}} {{stage}} resolved\","
+    "\"resolved_alert\":\"- {{subject}} {{stage}} resolved\",\"flag\":\"- [{{flag}}] {{summary}}; "
+    "{{who}}\","
     "\"late\":\"{{d}} overdue\",\"due\":\"due in {{d}}\",\"acked\":\"{{by}} is on it\","
     "\"unacked\":\"{{on_call}} to act\",\"more\":\"and {{n}} more\"}}";
 

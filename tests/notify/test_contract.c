@@ -9,6 +9,7 @@
 
 #include "alerts.h"
 #include "fixture.h"
+#include "render.h"
 
 static void test_engine_alerts_parse(void **st)
 {
@@ -67,6 +68,44 @@ static void test_engine_alerts_parse(void **st)
     assert_int_equal(ch.op, OW_CHANGE_ACK);
     assert_string_equal(ch.by, "wang.supervisor");
     free(text);
+
+    /* a root-cause flag: its name is the subject, its summary is kept for the "flag" template */
+    ow_alert f = {.op = OW_ALERT_RAISE,
+                  .kind = OW_ALERT_FLAG,
+                  .level = 2,
+                  .at = T0,
+                  .region = "r03",
+                  .subject = "flag:surge:r03:1795309200000",
+                  .flag = "surge",
+                  .summary = "r03: 14 orders in 30 min, 3.5x the 6 h rate",
+                  .evidence = "{\"orders\":[\"o1\",\"o2\"],\"regions\":[\"r03\"]}"};
+    text = ow_alert_format(&f, NULL);
+    if (ow_nalert_parse(text, strlen(text), &n, &err)) fail_msg("%s: %s", text, err.msg);
+    assert_string_equal(n->id, "flag:surge:r03:1795309200000");
+    assert_string_equal(n->label[OW_LBL_KIND], "flag");
+    assert_string_equal(n->label[OW_LBL_FLAG], "surge");
+    assert_string_equal(n->subject, "surge");
+    assert_string_equal(n->summary, "r03: 14 orders in 30 min, 3.5x the 6 h rate");
+    /* rendered with the flag template */
+    ow_nconfig *c = fx_config("{\"receiver\":\"a\"}", NULL);
+    const ow_nalert *list[1] = {n};
+    ow_render_in in = {.cfg = c,
+                       .rx = &c->receivers[0],
+                       .id = "x",
+                       .group_key = "0",
+                       .group_labels = n,
+                       .alerts = list,
+                       .n = 1,
+                       .now_ms = T0};
+    char *line = NULL, *body = ow_render(&in, &line);
+    assert_string_equal(line, "L2 r03: 1 (0 new)\n- [surge] r03: 14 orders in 30 min, 3.5x the 6 h "
+                              "rate; desk to act");
+    assert_non_null(strstr(body, "\"evidence\":{\"orders\":[\"o1\",\"o2\"]"));
+    free(line);
+    free(body);
+    free(text);
+    ow_nalert_free(n);
+    ow_nconfig_free(c);
 }
 
 int main(void)
