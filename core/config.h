@@ -183,8 +183,9 @@ typedef struct ow_config {
         int64_t port;   /* API port (silences, notification records); env OPSWALL_NOTIFY_PORT */
         char group[64]; /* consumer group on the alert streams */
         char consumer[64];
-        int64_t poll_ms;  /* how often the streams are read and groups looked at */
-        int64_t log_keep; /* notification records kept (Redis and API) */
+        int64_t poll_ms;          /* how often the streams are read and groups looked at */
+        int64_t log_keep;         /* notification records kept (Redis and API) */
+        char ca_file[OW_CFG_STR]; /* CA bundle for https receivers; "" = the system's store */
     } notify;
     struct {
         int64_t width, height; /* window size when not fullscreen; screenshot size */

@@ -15,18 +15,22 @@ trap cleanup EXIT
 
 EXPECTED=$SRC/assets/cities/sample/events.expected.json
 port=$(free_port)
+nport=$(free_port)
 mkdir -p "$tmp/config"
-python3 - "$SRC/config/opswall.json" "$tmp/config/opswall.json" "$tmp/data" "$port" "$SRC" <<'PY'
+python3 - "$SRC/config/opswall.json" "$tmp/config/opswall.json" "$tmp/data" "$port" "$SRC" "$nport" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
+c["notify"]["port"] = int(sys.argv[6])
+c["notify"]["config"] = sys.argv[5] + "/config/notify.json"
 c["redis"]["data_dir"] = sys.argv[3]
 c["feed"]["port"] = int(sys.argv[4])
 c["feed"]["web_root"] = sys.argv[5] + "/assets/web"
 c["wallboard"]["font"] = sys.argv[5] + "/assets/fonts/DejaVuSans.ttf"
+c["wallboard"]["layout"] = sys.argv[5] + "/config/wallboard/default.json"
 c["city"]["regions"] = sys.argv[5] + "/assets/cities/sample/regions.geojson"
 json.dump(c, open(sys.argv[2], "w"), indent=2)
 PY
-unset OPSWALL_REDIS_URL OPSWALL_DATA_DIR OPSWALL_FEED_PORT
+unset OPSWALL_REDIS_URL OPSWALL_DATA_DIR OPSWALL_FEED_PORT OPSWALL_NOTIFY_PORT
 "$BIN/opswall-run" --config "$tmp/config/opswall.json" --no-wallboard \
   --events "$SRC/assets/cities/sample/events.ndjson" > "$tmp/run.out" 2> "$tmp/run.log" &
 RUN=$!
@@ -45,6 +49,8 @@ for p in emergency important general total; do
   want=$(json_get "$EXPECTED" "[\"open_effective\"][\"$p\"]")
   check "snapshot: open $p = $want" test "$(json_get "$tmp/snap.json" "[\"open\"][\"$p\"]")" = "$want"
 done
+
+check "delivery (opswall-notify) runs and answers" wait_for 20 curl -sf "http://127.0.0.1:$nport/healthz"
 
 # the feed's HTTP API and websocket
 check "feed answers" wait_for 10 curl -sf "http://127.0.0.1:$port/healthz"
