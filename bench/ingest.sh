@@ -13,19 +13,15 @@
 # Usage: bench/ingest.sh [BUILD_BIN] [EVENTS] [N_MEM]      (default build/bin 1000000 10000000;
 #        N_MEM=0 skips the memory run). Build with -DCMAKE_BUILD_TYPE=Release or RelWithDebInfo.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BIN=${1:-build/bin}
 N=${2:-1000000}
 NMEM=${3:-10000000}
 BIN=$(cd "$BIN" && pwd)
 tmp=$(mktemp -d /tmp/ow-ingest-bench.XXXXXX)
-cleanup() { redis-cli -s "$tmp/r.sock" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+cleanup() { bench_redis_stop "$tmp"; rm -rf "$tmp"; }
 trap cleanup EXIT
-redis-server --port 0 --unixsocket "$tmp/r.sock" --dir "$tmp" --save '' --appendonly yes \
-  --appendfsync everysec --daemonize yes --logfile "$tmp/redis.log" >/dev/null
-for _ in $(seq 100); do redis-cli -s "$tmp/r.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
-export OPSWALL_REDIS_URL="unix://$tmp/r.sock"
-R() { redis-cli -s "$tmp/r.sock" "$@"; }
-now() { date +%s.%N; }
+bench_redis "$tmp" yes
 # Redis's own CPU time (main thread, user + sys): on a shared machine wall-clock rates follow the
 # load, CPU per event much less so
 rcpu() { R info cpu | awk -F: '/used_cpu_(user|sys)_main_thread/ {s += $2} END {printf "%.6f", s}'; }

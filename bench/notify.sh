@@ -7,6 +7,7 @@
 #                      the groups sent to the ops:{p0}:notifications stream receiver
 # One JSON object per line. Usage: bench/notify.sh [BUILD_BIN] [ALERTS] [REGIONS]
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BIN=${1:-build/bin}
 N=${2:-100000}
 REGIONS=${3:-100}
@@ -16,16 +17,11 @@ tmp=$(mktemp -d /tmp/ow-nbench.XXXXXX)
 NPID=
 cleanup() {
   [ -z "$NPID" ] || kill "$NPID" 2>/dev/null || true
-  redis-cli -s "$tmp/r.sock" shutdown nosave >/dev/null 2>&1 || true
+  bench_redis_stop "$tmp"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-redis-server --port 0 --unixsocket "$tmp/r.sock" --dir "$tmp" --save '' --appendonly yes \
-  --appendfsync everysec --daemonize yes --logfile "$tmp/redis.log" >/dev/null
-for _ in $(seq 100); do redis-cli -s "$tmp/r.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
-export OPSWALL_REDIS_URL="unix://$tmp/r.sock"
-R() { redis-cli -s "$tmp/r.sock" "$@"; }
-now() { date +%s.%N; }
+bench_redis "$tmp" yes
 
 # the alerts: N order alerts over REGIONS regions and levels 1-3, in the engine's format
 per=$(( N / REGIONS ))
