@@ -318,9 +318,9 @@ static void draw_clock(const ow_draw *d, const layout *l, const ow_board_frame *
              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, weekday_zh[tm.tm_wday % 7],
              weekday_en[tm.tm_wday % 7]);
     const int right = l->clock.x + l->clock.w, y = l->header.y;
-    ow_draw_text(d, 64, OW_FONT_BOLD,
-                 replay ? ow_theme_alarm(OW_ALARM_WARN) : ow_theme_tone(OW_TONE_TEXT), hms, right,
-                 y + px(l->u, 64), OW_ALIGN_RIGHT);
+    ow_draw_ticker(d, 64, OW_FONT_BOLD,
+                   replay ? ow_theme_alarm(OW_ALARM_WARN) : ow_theme_tone(OW_TONE_TEXT), hms, right,
+                   y + px(l->u, 64), OW_ALIGN_RIGHT);
     ow_draw_text_fit(d, 22, OW_FONT_REGULAR,
                      replay ? ow_theme_alarm(OW_ALARM_WARN) : ow_theme_tone(OW_TONE_TEXT_DIM), date,
                      right, y + px(l->u, 98), OW_ALIGN_RIGHT, l->clock.w + px(l->u, 120));
@@ -465,7 +465,8 @@ bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)
         layout_compute(w, h, &b->l);
         if (b->layer) SDL_DestroyTexture(b->layer);
         b->layer =
-            SDL_CreateTexture(b->r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET, w, h);
+            /* opaque, the screen surface's format: copying it is a memcpy, not a conversion */
+            SDL_CreateTexture(b->r, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_TARGET, w, h);
         b->layer_ok = false;
     }
     const layout *l = &b->l;

@@ -214,7 +214,7 @@ static bool decode_techs_pos(ow_scene *s, const cJSON *obj)
     const cJSON *list = ow_json_get(obj, "list");
     if (!cJSON_IsObject(obj) || !cJSON_IsArray(list)) return false;
     int n = capped(list, OW_SCENE_TECHS_MAX);
-    s->techs_pos = malloc((size_t)(n ? n : 1) * sizeof *s->techs_pos);
+    s->techs_pos = calloc((size_t)(n ? n : 1), sizeof *s->techs_pos); /* padding hashed: zero */
     if (!s->techs_pos) return false;
     for (const cJSON *row = list->child; row && s->ntechs_pos < n; row = row->next) {
         /* [id, lon, lat, status, region] */
