@@ -22,3 +22,12 @@ foreach(part screenshot redis xvfb)
                        SKIP_RETURN_CODE 77
                        TIMEOUT 180)
 endforeach()
+# wallboard.soak — memory stays flat over a fast-forwarded run (bench/wallboard_soak.c: new
+# snapshots every simulated minute, applied as deltas, drawn as the window loop draws): 120
+# iterations = 2 simulated hours at 1280x720; fails when the RSS grows more than 15 % after the
+# warm-up. The 50-hour run is `wallboard_soak` with its defaults (docs/wallboard.md).
+add_test(NAME wallboard.soak
+         COMMAND $<TARGET_FILE:wallboard_soak> --repo ${PROJECT_SOURCE_DIR} --iterations 120
+                 --size 1280x720 --check 15)
+set_tests_properties(wallboard.soak PROPERTIES LABELS integration ENVIRONMENT "${OW_WB_TEST_ENV}"
+                     TIMEOUT 600)

@@ -1,0 +1,171 @@
+/*
+ * wallboard_soak — memory over a long run with fast-forwarded data. Prints one JSON line with the
+ * resident set size at the start (after a warm-up), at the end and its maximum.
+ *
+ *   wallboard_soak [--repo DIR] [--iterations N] [--size WxH] [--check PCT]
+ *
+ * Each iteration is one minute of simulated time: a new snapshot (bench/wb_fixture.h with a new
+ * seed, so new order ids, flags, escalations, counts, positions and heat — every text on the board
+ * changes), turned into a delta against the previous one (ow_delta_make) and applied to the held
+ * tree as the wallboard's source does (ow_delta_apply_tree → ow_scene_decode), then drawn as the
+ * window loop draws it: a data frame and a few ticks, the page rotating every 10 iterations. The
+ * default 3,000 iterations are 50 hours of wall time. With --check PCT the exit status is 1 when
+ * the end RSS exceeds the start RSS by more than PCT percent.
+ */
+#include <SDL.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "board.h"
+#include "delta.h"
+#include "files.h"
+#include "font.h"
+#include "json.h"
+#include "log.h"
+#include "pages.h"
+#include "regions.h"
+#include "scene.h"
+#include "screen.h"
+#include "wb_fixture.h"
+
+#define START_MS INT64_C(1795310105120)
+
+static long rss_kb(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return -1;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = -1;
+    fclose(f);
+    return resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static char *snapshot(const ow_regions *city, int i)
+{
+    ow_wb_fixture_params p = ow_wb_fixture_rainstorm(START_MS + (int64_t)i * 60000);
+    p.seed = (uint64_t)i + 1;
+    p.seq = i + 1;
+    p.open_total = 20000 + (i % 97) * 300;
+    p.techs = 800;
+    return ow_wb_fixture_make(city, "sample", &p);
+}
+
+int main(int argc, char **argv)
+{
+    const char *repo = ".";
+    int iterations = 3000, w = 1920, h = 1080;
+    double check = -1;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--repo") == 0)
+            repo = argv[i + 1];
+        else if (strcmp(argv[i], "--iterations") == 0)
+            iterations = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--size") == 0)
+            sscanf(argv[i + 1], "%dx%d", &w, &h);
+        else if (strcmp(argv[i], "--check") == 0)
+            check = atof(argv[i + 1]);
+    }
+    /* steady state: the font cache keeps a line for 120 frames (30 iterations) */
+    const int warmup = iterations / 10 > 60 ? iterations / 10 : 60;
+    ow_log_init("wallboard_soak", OW_LOG_WARN);
+    if (chdir(repo) != 0) {
+        perror(repo);
+        return 1;
+    }
+    ow_err err;
+    char *text;
+    size_t len;
+    ow_pages pages;
+    ow_regions *city = NULL;
+    if (ow_file_read("config/wallboard/default.json", 1 << 20, &text, &len, &err) ||
+        ow_pages_parse(text, len, "config/wallboard/default.json", &pages, &err)) {
+        fprintf(stderr, "wallboard_soak: %s\n", err.msg);
+        return 1;
+    }
+    free(text);
+    const char *geo = "assets/cities/sample/regions.geojson";
+    if (ow_file_read(geo, 64 << 20, &text, &len, &err) ||
+        ow_regions_parse(text, len, geo, "id", &city, &err)) {
+        fprintf(stderr, "wallboard_soak: %s\n", err.msg);
+        return 1;
+    }
+    free(text);
+    ow_screen *screen = NULL;
+    ow_font *font = NULL;
+    ow_board *board = NULL;
+    if (ow_screen_new_surface(w, h, &screen, &err) ||
+        ow_font_new(ow_screen_renderer(screen), "assets/fonts/DejaVuSans.ttf", &font, &err) ||
+        ow_board_new(ow_screen_renderer(screen), font, &pages, city, &board, &err)) {
+        fprintf(stderr, "wallboard_soak: %s\n", err.msg);
+        return 1;
+    }
+    char *prev = snapshot(city, 0);
+    cJSON *tree = prev ? ow_json_parse(prev, strlen(prev), OW_JSON_MAX_DEPTH, &err) : NULL;
+    int64_t tree_seq = 1;
+    ow_scene *scene = tree ? ow_scene_decode(tree, &err) : NULL;
+    if (!scene) {
+        fprintf(stderr, "wallboard_soak: first snapshot: %s\n", err.msg);
+        return 1;
+    }
+    long start = -1, max = 0;
+    int64_t deltas = 0, flashes = 0;
+    for (int i = 1; i <= iterations; i++) {
+        char *next = snapshot(city, i);
+        char *delta = next ? ow_delta_make(prev, strlen(prev), next, strlen(next), &err) : NULL;
+        cJSON *d = delta ? ow_json_parse(delta, strlen(delta), OW_JSON_MAX_DEPTH + 1, &err) : NULL;
+        if (!d || ow_delta_apply_tree(tree, &tree_seq, d, &err) != OW_OK) {
+            fprintf(stderr, "wallboard_soak: iteration %d: %s\n", i, err.msg);
+            return 1;
+        }
+        deltas++;
+        cJSON_Delete(d);
+        free(delta);
+        free(prev);
+        prev = next;
+        ow_scene *newer = ow_scene_decode(tree, &err);
+        if (!newer) {
+            fprintf(stderr, "wallboard_soak: iteration %d: %s\n", i, err.msg);
+            return 1;
+        }
+        ow_scene_free(scene);
+        scene = newer;
+        int64_t now = START_MS + (int64_t)i * 60000;
+        for (int t = 0; t < 4; t++) { /* the data frame, then ticks */
+            ow_board_frame fr = {.now_ms = now + t * 1000,
+                                 .mono_ms = (int64_t)i * 60000 + t * 1000,
+                                 .link = OW_LINK_CONNECTED,
+                                 .scene = scene,
+                                 .received_ms = now,
+                                 .stale_ms = 10000,
+                                 .poll_ms = 250,
+                                 .flash_ms = 3000,
+                                 .page = (i / 10) % pages.npages};
+            flashes += ow_board_draw(board, w, h, &fr);
+            ow_font_frame_end(font);
+        }
+        long rss = rss_kb();
+        if (i == warmup) start = rss;
+        if (i >= warmup && rss > max) max = rss;
+    }
+    long end = rss_kb();
+    double growth = start > 0 ? 100.0 * (double)(end - start) / (double)start : 0;
+    printf("{\"bench\":\"wallboard_soak\",\"size\":\"%dx%d\",\"iterations\":%d,"
+           "\"simulated_hours\":%.1f,\"deltas\":%lld,\"flashes\":%lld,\"warmup\":%d,"
+           "\"rss_start_kb\":%ld,\"rss_end_kb\":%ld,\"rss_max_kb\":%ld,\"growth_pct\":%.2f}\n",
+           w, h, iterations, iterations / 60.0, (long long)deltas, (long long)flashes, warmup,
+           start, end, max, growth);
+    free(prev);
+    cJSON_Delete(tree);
+    ow_scene_free(scene);
+    ow_board_free(board);
+    ow_font_free(font);
+    ow_screen_free(screen);
+    ow_regions_free(city);
+    if (check >= 0 && growth > check) {
+        fprintf(stderr, "wallboard_soak: RSS grew %.2f %% (more than %.1f %%)\n", growth, check);
+        return 1;
+    }
+    return 0;
+}
