@@ -146,6 +146,9 @@ int main(int argc, char **argv)
             ow_font_frame_end(font);
         }
         long rss = rss_kb();
+        if (i % 250 == 0) /* progress: a long run shows its curve, not only its ends */
+            fprintf(stderr, "wallboard_soak: iteration %d (%.1f simulated hours): RSS %ld KiB\n", i,
+                    i / 60.0, rss);
         if (i == warmup) start = rss;
         if (i >= warmup && rss > max) max = rss;
     }

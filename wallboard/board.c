@@ -274,35 +274,47 @@ static void draw_status(const ow_draw *d, const layout *l, const ow_board_frame 
                      y + px(l->u, 92), OW_ALIGN_LEFT, l->status.w);
 }
 
-/* Replay: "回放 REPLAY ×300", the progress bar and the span. */
+/* "11-20 08:00" in local time (TZ) */
+static void format_mdhm(int64_t ms, char *out, size_t n)
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&secs, &tm);
+    snprintf(out, n, "%02d-%02d %02d:%02d", tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+/* Replay: "回放 REPLAY ×300" and the percentage, the progress bar, the replayed span. */
 static void draw_replay(const ow_draw *d, const layout *l, const ow_board_frame *fr)
 {
     const ow_scene *s = fr->scene;
     if (!s || s->core.mode != OW_MODE_REPLAY) return;
     const SDL_Rect R = l->replay;
     const SDL_Color amber = ow_theme_alarm(OW_ALARM_WARN);
-    char head[64];
+    char head[64], pct[16] = "";
     if (s->has_replay && s->replay_speed > 0)
         snprintf(head, sizeof head, "回放 REPLAY ×%g", s->replay_speed);
     else
         snprintf(head, sizeof head, "回放 REPLAY");
-    ow_draw_text_fit(d, 30, OW_FONT_BOLD, amber, head, R.x, R.y + px(l->u, 44), OW_ALIGN_LEFT, R.w);
-    if (!s->has_replay || s->replay_progress_pct < 0) return;
-    char pct[16];
-    snprintf(pct, sizeof pct, "%.0f%%", s->replay_progress_pct);
-    const int pw = ow_text_width(d, 22, OW_FONT_BOLD, "100%") + px(l->u, 10);
-    SDL_Rect bar = ow_rect(R.x, R.y + px(l->u, 62), R.w - pw, px(l->u, 14));
+    bool progress = s->has_replay && s->replay_progress_pct >= 0;
+    if (progress) snprintf(pct, sizeof pct, "%.0f%%", s->replay_progress_pct);
+    const int line1 = R.y + px(l->u, 44);
+    int pw = progress
+                 ? ow_draw_text(d, 26, OW_FONT_BOLD, amber, pct, R.x + R.w, line1, OW_ALIGN_RIGHT)
+                 : 0;
+    ow_draw_text_fit(d, 30, OW_FONT_BOLD, amber, head, R.x, line1, OW_ALIGN_LEFT,
+                     R.w - pw - px(l->u, 12));
+    if (!progress) return;
+    SDL_Rect bar = ow_rect(R.x, R.y + px(l->u, 58), R.w, px(l->u, 14));
     int64_t done = (int64_t)(s->replay_progress_pct * 10);
     SDL_Color col[1] = {amber};
     ow_draw_stacked(d, bar, &done, col, 1, 1000);
-    ow_draw_text(d, 22, OW_FONT_BOLD, amber, pct, R.x + R.w, bar.y + bar.h, OW_ALIGN_RIGHT);
     if (s->replay_start_ms >= 0 && s->replay_end_ms >= 0) {
-        char a[16], b[16], span[48];
-        ow_format_hhmm(s->replay_start_ms, a, sizeof a);
-        ow_format_hhmm(s->replay_end_ms, b, sizeof b);
+        char a[32], b[32], span[80];
+        format_mdhm(s->replay_start_ms, a, sizeof a);
+        format_mdhm(s->replay_end_ms, b, sizeof b);
         snprintf(span, sizeof span, "%s → %s", a, b);
-        ow_draw_text_fit(d, 18, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM), span, R.x,
-                         R.y + px(l->u, 100), OW_ALIGN_LEFT, R.w);
+        ow_draw_text_fit(d, 20, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM), span, R.x,
+                         R.y + px(l->u, 98), OW_ALIGN_LEFT, R.w);
     }
 }
 
@@ -314,16 +326,15 @@ static void draw_clock(const ow_draw *d, const layout *l, const ow_board_frame *
     localtime_r(&secs, &tm);
     char hms[32], date[96];
     strftime(hms, sizeof hms, "%H:%M:%S", &tm);
-    snprintf(date, sizeof date, "%s%04d-%02d-%02d %s %s", replay ? "回放时间 replayed  " : "",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, weekday_zh[tm.tm_wday % 7],
-             weekday_en[tm.tm_wday % 7]);
+    snprintf(date, sizeof date, "%s%04d-%02d-%02d %s %s", replay ? "回放 " : "", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, weekday_zh[tm.tm_wday % 7], weekday_en[tm.tm_wday % 7]);
     const int right = l->clock.x + l->clock.w, y = l->header.y;
     ow_draw_ticker(d, 64, OW_FONT_BOLD,
                    replay ? ow_theme_alarm(OW_ALARM_WARN) : ow_theme_tone(OW_TONE_TEXT), hms, right,
                    y + px(l->u, 64), OW_ALIGN_RIGHT);
     ow_draw_text_fit(d, 22, OW_FONT_REGULAR,
                      replay ? ow_theme_alarm(OW_ALARM_WARN) : ow_theme_tone(OW_TONE_TEXT_DIM), date,
-                     right, y + px(l->u, 98), OW_ALIGN_RIGHT, l->clock.w + px(l->u, 120));
+                     right, y + px(l->u, 98), OW_ALIGN_RIGHT, l->clock.w);
 }
 
 static void draw_footer(const ow_draw *d, const layout *l, const ow_board_frame *fr)
