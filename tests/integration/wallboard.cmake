@@ -20,7 +20,7 @@ foreach(part screenshot redis xvfb)
                        LABELS integration
                        ENVIRONMENT "${OW_WB_TEST_ENV}"
                        SKIP_RETURN_CODE 77
-                       TIMEOUT 180)
+                       TIMEOUT 600)
 endforeach()
 # wallboard.soak — memory stays flat over a fast-forwarded run (bench/wallboard_soak.c: new
 # snapshots every simulated minute, applied as deltas, drawn as the window loop draws): 120
