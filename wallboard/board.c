@@ -96,35 +96,34 @@ static SDL_Rect panel_rect(const layout *l, const ow_pages *p, const ow_page_pan
     return ow_rect(x0, y0, x1 - x0, y1 - y0);
 }
 
+static void add_region(ow_board_region *out, int *n, int max, const char *name, SDL_Rect r)
+{
+    if (*n >= max) return;
+    snprintf(out[*n].name, sizeof out[*n].name, "%s", name);
+    out[(*n)++].rect = r;
+}
+
 int ow_board_regions(const ow_pages *pages, int w, int h, int page, ow_board_region *out, int max)
 {
     layout l;
     layout_compute(w, h, &l);
     int n = 0;
-#define ADD(nm, r)                                                                                 \
-    do {                                                                                           \
-        if (n < max) {                                                                             \
-            snprintf(out[n].name, sizeof out[n].name, "%s", nm);                                   \
-            out[n++].rect = (r);                                                                   \
-        }                                                                                          \
-    } while (0)
-    ADD("screen", ow_rect(0, 0, w, h));
-    ADD("header", l.header);
-    ADD("header.title", l.title);
-    ADD("header.status", l.status);
-    ADD("header.replay", l.replay);
-    ADD("header.clock", l.clock);
-    ADD("grid", l.grid);
-    ADD("footer", l.footer);
+    add_region(out, &n, max, "screen", ow_rect(0, 0, w, h));
+    add_region(out, &n, max, "header", l.header);
+    add_region(out, &n, max, "header.title", l.title);
+    add_region(out, &n, max, "header.status", l.status);
+    add_region(out, &n, max, "header.replay", l.replay);
+    add_region(out, &n, max, "header.clock", l.clock);
+    add_region(out, &n, max, "grid", l.grid);
+    add_region(out, &n, max, "footer", l.footer);
     if (page >= 0 && page < pages->npages) {
         const ow_page *pg = &pages->pages[page];
         for (int i = 0; i < pg->npanels; i++) {
             char name[48];
             snprintf(name, sizeof name, "%s.%s", pg->name, ow_panel_name(pg->panels[i].kind));
-            ADD(name, panel_rect(&l, pages, &pg->panels[i]));
+            add_region(out, &n, max, name, panel_rect(&l, pages, &pg->panels[i]));
         }
     }
-#undef ADD
     return n;
 }
 
