@@ -9,8 +9,10 @@
  * --screenshot draws):
  *   tick   frames where only the clock moved (the SLA countdowns and the header tick): what the
  *          wall draws once a second while the data is unchanged;
- *   data   frames where a new snapshot arrived (two different fixtures, alternately): the cached
- *          data layer is redrawn (every panel, the map composed again);
+ *   data   frames where a new snapshot arrived (two different fixtures, alternately): every
+ *          panel of the cached data layer is redrawn, the map composed again (the worst case);
+ *   delta  frames where only the fast members changed (open, urgent, alerts — what most 250 ms
+ *          deltas carry): only the panels that show them are redrawn;
  *   page   the same, flipping between the layout's two pages;
  *   limit  the physical floor of a frame measured in the same run: one full-screen texture copy
  *          (what a tick frame starts with).
@@ -31,6 +33,7 @@
 #include "clock.h"
 #include "files.h"
 #include "font.h"
+#include "json.h"
 #include "log.h"
 #include "pages.h"
 #include "regions.h"
@@ -74,7 +77,8 @@ static double cpu_s(void)
 typedef struct ctx {
     ow_pages pages;
     ow_regions *city;
-    ow_scene *scene[2];
+    ow_scene *scene[2]; /* two different rainstorms */
+    ow_scene *delta;    /* scene[0] with the fast members of scene[1]: open, urgent, alerts */
 } ctx;
 
 static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, bool comma)
@@ -133,6 +137,16 @@ static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, boo
         us[i] = ow_clock_mono_us() - t0;
     }
     print_stats("data", summarise(us, n), true);
+    /* a typical delta: the counters and the SLA board change, the map and the lists do not */
+    for (int i = 0; i < n; i++) {
+        fr.now_ms += 250;
+        fr.scene = i % 2 ? c->scene[0] : c->delta;
+        int64_t t0 = ow_clock_mono_us();
+        ow_board_draw(board, w, h, &fr);
+        ow_font_frame_end(font);
+        us[i] = ow_clock_mono_us() - t0;
+    }
+    print_stats("delta", summarise(us, n), true);
     /* page flips */
     for (int i = 0; i < n; i++) {
         fr.now_ms += 250;
@@ -221,18 +235,32 @@ int main(int argc, char **argv)
     }
     free(text);
     size_t bytes = 0;
+    cJSON *trees[2];
     for (int k = 0; k < 2; k++) {
         ow_wb_fixture_params p = ow_wb_fixture_rainstorm(NOW_MS);
         p.seed = 7 + (uint64_t)k;
         p.seq = 4242 + k;
         char *snap = ow_wb_fixture_make(c.city, "sample", &p);
-        if (!snap || !(c.scene[k] = ow_scene_parse(snap, strlen(snap), &err))) {
+        if (!snap || !(trees[k] = ow_json_parse(snap, strlen(snap), OW_JSON_MAX_DEPTH, &err)) ||
+            !(c.scene[k] = ow_scene_decode(trees[k], &err))) {
             fprintf(stderr, "wallboard_bench: fixture: %s\n", snap ? err.msg : "out of memory");
             return 1;
         }
         bytes = strlen(snap);
         free(snap);
     }
+    static const char *const fast[] = {"open", "urgent", "alerts", "seq"};
+    for (size_t i = 0; i < sizeof fast / sizeof fast[0]; i++)
+        cJSON_ReplaceItemInObjectCaseSensitive(
+            trees[0], fast[i],
+            cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(trees[1], fast[i]), true));
+    if (!(c.delta = ow_scene_decode(trees[0], &err))) {
+        fprintf(stderr, "wallboard_bench: %s\n", err.msg);
+        return 1;
+    }
+    c.delta->core.seq = 9999;
+    cJSON_Delete(trees[0]);
+    cJSON_Delete(trees[1]);
     printf("{\"bench\":\"wallboard\",\"renderer\":\"software\",\"fixture\":{\"open\":200000,"
            "\"techs\":%d,\"flags\":%d,\"escalations\":%d,\"heat_cells\":%d,\"bytes\":%zu},",
            c.scene[0]->ntechs_pos, c.scene[0]->nflags, c.scene[0]->nescalations, c.scene[0]->ncells,
@@ -242,6 +270,7 @@ int main(int argc, char **argv)
     printf("}\n");
     ow_scene_free(c.scene[0]);
     ow_scene_free(c.scene[1]);
+    ow_scene_free(c.delta);
     ow_regions_free(c.city);
     return rc;
 }

@@ -169,6 +169,7 @@ struct ow_board {
     const ow_scene *key_scene;
     int64_t key_seq;
     int key_page;
+    uint64_t panel_hash[OW_PAGE_PANELS_MAX]; /* what each panel of the layer shows */
     /* attention */
     uint64_t seen[SEEN_MAX]; /* L2/L3 escalation ids of the last scene */
     int nseen;
@@ -454,19 +455,111 @@ static void draw_flash(const ow_draw *d, const ow_board *b, const layout *l, int
 
 /* ---- drawing -------------------------------------------------------------------------------- */
 
-static void draw_layer(ow_board *b, const ow_draw *d, const ow_board_frame *fr, int page)
+/* ---- which panels changed ------------------------------------------------------------------- */
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; b && i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return (h ^ 0xFF) * 1099511628211ull; /* a separator: ("ab","c") ≠ ("a","bc") */
+}
+
+/* Region ids and names: the lists show names, not counts. */
+static uint64_t hash_names(uint64_t h, const ow_scene *s)
+{
+    for (int i = 0; s->has_regions && i < s->nregions; i++) {
+        h = hash_bytes(h, s->regions[i].id, strlen(s->regions[i].id));
+        h = hash_bytes(h, s->regions[i].name_zh, strlen(s->regions[i].name_zh));
+        h = hash_bytes(h, s->regions[i].name_en, strlen(s->regions[i].name_en));
+    }
+    return h;
+}
+
+/* A hash of exactly the members a panel draws (decoded arrays are zero-filled, padding too), so
+ * a snapshot that changes the SLA board does not redraw the map. */
+static uint64_t panel_hash(ow_panel_kind kind, const ow_scene *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    if (!s) return h;
+    switch (kind) {
+    case OW_PANEL_OPEN:
+        h = hash_bytes(h, s->core.open, sizeof s->core.open);
+        return hash_bytes(h, &s->core.open_total, sizeof s->core.open_total);
+    case OW_PANEL_KPI:
+        h = hash_bytes(h, &s->has_kpi, sizeof s->has_kpi);
+        h = hash_bytes(h, s->kpi, sizeof s->kpi);
+        return hash_bytes(h, s->targets, sizeof s->targets);
+    case OW_PANEL_MAP:
+        h = hash_bytes(h, &s->has_heat, sizeof s->has_heat);
+        h = hash_bytes(h, s->cells, s->has_heat ? (size_t)s->ncells * sizeof *s->cells : 0);
+        h = hash_bytes(h, s->heat_bbox, sizeof s->heat_bbox);
+        h = hash_bytes(h, &s->has_techs_pos, sizeof s->has_techs_pos);
+        h = hash_bytes(h, s->techs_pos,
+                       s->has_techs_pos ? (size_t)s->ntechs_pos * sizeof *s->techs_pos : 0);
+        /* the labels show each region's open count */
+        for (int i = 0; s->has_regions && i < s->nregions; i++)
+            h = hash_bytes(h, &s->regions[i].open, sizeof s->regions[i].open);
+        return hash_names(h, s);
+    case OW_PANEL_SLA:
+        h = hash_bytes(h, &s->has_urgent, sizeof s->has_urgent);
+        h = hash_bytes(h, s->urgent, s->has_urgent ? (size_t)s->nurgent * sizeof *s->urgent : 0);
+        return hash_names(h, s);
+    case OW_PANEL_ESCALATIONS:
+        h = hash_bytes(h, &s->has_escalations, sizeof s->has_escalations);
+        h = hash_bytes(h, s->escalations,
+                       s->has_escalations ? (size_t)s->nescalations * sizeof *s->escalations : 0);
+        return hash_names(h, s);
+    case OW_PANEL_FLAGS:
+        h = hash_bytes(h, &s->has_flags, sizeof s->has_flags);
+        h = hash_bytes(h, s->flags, s->has_flags ? (size_t)s->nflags * sizeof *s->flags : 0);
+        return hash_names(h, s);
+    case OW_PANEL_TECHS:
+    case OW_PANEL_REGIONS:
+        h = hash_bytes(h, &s->has_techs, sizeof s->has_techs);
+        h = hash_bytes(h, s->techs, sizeof s->techs);
+        h = hash_bytes(h, &s->has_regions, sizeof s->has_regions);
+        for (int i = 0; s->has_regions && i < s->nregions; i++) {
+            const ow_scene_region *g = &s->regions[i];
+            h = hash_bytes(h, &g->open, sizeof g->open * 4); /* open, breached, alerts, backlog */
+            h = hash_bytes(h, g->techs, sizeof g->techs);
+        }
+        return hash_names(h, s);
+    case OW_PANEL_SPARK:
+        h = hash_bytes(h, &s->has_spark, sizeof s->has_spark);
+        h = hash_bytes(h, &s->spark_bucket_s, sizeof s->spark_bucket_s);
+        for (int k = 0; k < OW_SPARK__COUNT; k++)
+            h = hash_bytes(h, s->spark[k], (size_t)s->spark_n[k] * sizeof(double));
+        return h;
+    case OW_PANEL__COUNT: break;
+    }
+    return h;
+}
+
+/* Draw the data layer: everything on a new page or size; otherwise only the panels whose members
+ * changed, and the footer. */
+static void draw_layer(ow_board *b, const ow_draw *d, const ow_board_frame *fr, int page,
+                       bool whole)
 {
     const layout *l = &b->l;
-    SDL_Color bg = ow_theme_tone(OW_TONE_BACKGROUND);
-    SDL_SetRenderDrawBlendMode(b->r, SDL_BLENDMODE_NONE);
-    SDL_SetRenderDrawColor(b->r, bg.r, bg.g, bg.b, 0xFF);
-    SDL_RenderClear(b->r);
-    draw_title(d, l, &b->pages, page);
+    const SDL_Color bg = ow_theme_tone(OW_TONE_BACKGROUND);
+    if (whole) {
+        SDL_SetRenderDrawBlendMode(b->r, SDL_BLENDMODE_NONE);
+        SDL_SetRenderDrawColor(b->r, bg.r, bg.g, bg.b, 0xFF);
+        SDL_RenderClear(b->r);
+        draw_title(d, l, &b->pages, page);
+    } else {
+        ow_draw_fill(d, l->footer, bg);
+    }
     draw_footer(d, l, fr);
     const ow_page *pg = &b->pages.pages[page];
     ow_panel_ctx c = {d, fr->scene, ow_board_picture_now(fr), b->map};
-    for (int i = 0; i < pg->npanels; i++)
+    for (int i = 0; i < pg->npanels; i++) {
+        uint64_t h = panel_hash(pg->panels[i].kind, fr->scene) ^ (fr->scene ? 0 : 1);
+        if (!whole && h == b->panel_hash[i]) continue;
+        b->panel_hash[i] = h;
         panel_defs[pg->panels[i].kind].draw(&c, panel_rect(l, &b->pages, &pg->panels[i]));
+    }
 }
 
 bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)
@@ -492,8 +585,9 @@ bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)
     flashed |= check_breaches(b, fr, pnow);
 
     if (new_data) {
+        bool whole = !b->layer_ok || page != b->key_page;
         if (b->layer && SDL_SetRenderTarget(b->r, b->layer) == 0) {
-            draw_layer(b, &d, fr, page);
+            draw_layer(b, &d, fr, page, whole);
             SDL_SetRenderTarget(b->r, NULL);
             b->layer_ok = true;
         } else {
@@ -507,7 +601,7 @@ bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)
         SDL_SetTextureBlendMode(b->layer, SDL_BLENDMODE_NONE);
         SDL_RenderCopy(b->r, b->layer, NULL, NULL);
     } else {
-        draw_layer(b, &d, fr, page); /* no target textures: everything, every frame */
+        draw_layer(b, &d, fr, page, true); /* no target textures: everything, every frame */
     }
     /* the ticking parts */
     draw_status(&d, l, fr);
