@@ -45,10 +45,24 @@ int ow_snapshot_decode(const cJSON *root, ow_snapshot_view *out, ow_err *err)
         goto out;
     for (int p = 0; p < OW_PRIO__COUNT; p++)
         if ((rc = get_int(open, ow_priority_name((ow_priority)p), &out->open[p], err))) goto out;
-    /* "replay" (batch) and "replay_speed" (N×) both show event time, not the wall clock */
-    out->mode = cJSON_IsString(mode) && strncmp(mode->valuestring, "replay", 6) == 0
+    /* both replays run on event time; "replay_speed" also carries the replay member */
+    out->mode = cJSON_IsString(mode) && (strcmp(mode->valuestring, "replay") == 0 ||
+                                         strcmp(mode->valuestring, "replay_speed") == 0)
                     ? OW_MODE_REPLAY
                     : OW_MODE_LIVE;
+    const cJSON *rp = ow_json_get(root, "replay");
+    if (cJSON_IsObject(rp)) {
+        const cJSON *speed = ow_json_get(rp, "speed"), *pct = ow_json_get(rp, "progress_pct");
+        const cJSON *start = ow_json_get(rp, "start_ms"), *end = ow_json_get(rp, "end_ms");
+        if (cJSON_IsNumber(speed) && speed->valuedouble > 0 && cJSON_IsNumber(pct) &&
+            cJSON_IsNumber(start) && cJSON_IsNumber(end)) {
+            out->replay.on = true;
+            out->replay.speed = speed->valuedouble;
+            out->replay.progress_pct = pct->valuedouble;
+            out->replay.start_ms = (int64_t)start->valuedouble;
+            out->replay.end_ms = (int64_t)end->valuedouble;
+        }
+    }
 out:
     return rc;
 }

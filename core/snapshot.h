@@ -11,6 +11,7 @@
 #ifndef OW_SNAPSHOT_H
 #define OW_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,8 @@
 #include "err.h"
 #include "event.h"
 
+/* LIVE: now is the wall clock. REPLAY: now is event time — the latest event ("replay") or the
+ * N× replay clock ("replay_speed", with the `replay` member; docs/snapshot.md). */
 typedef enum { OW_MODE_LIVE, OW_MODE_REPLAY } ow_mode;
 
 /* The fields readers need, decoded. */
@@ -29,6 +32,12 @@ typedef struct ow_snapshot_view {
     int64_t open_total;
     int64_t orders_known;
     int64_t events_applied;
+    struct {
+        bool on; /* an N× replay: show "REPLAY ×speed" and the progress */
+        double speed;
+        int64_t start_ms, end_ms; /* the replayed window, event time */
+        double progress_pct;      /* 0-100 */
+    } replay;
 } ow_snapshot_view;
 
 /* Decode a snapshot message (as published) into *out. OW_EINVAL with err on anything malformed. */
