@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     default: 60 seconds each, all targets
 #   targets: event config redis_url snapshot timefmt checkpoint delta regions csv csvmap tz slotmap
-#            lineframe jsonarray notify_config notify_template notify_input
+#            lineframe jsonarray notify_config notify_template notify_input wallboard
 #
 # Configures a clang build in build-fuzz (-DOPSWALL_FUZZ=ON), builds the fuzz targets, runs each
 # for SECONDS over its seed corpus (tests/fuzz/corpus/<target>/, copied into build-fuzz) and
@@ -15,7 +15,7 @@ set -eu
 secs=${1:-60}
 case $secs in '' | *[!0-9]*) echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2 ;; esac
 [ $# -gt 0 ] && shift
-targets=${*:-event config redis_url snapshot timefmt checkpoint delta regions csv csvmap tz slotmap lineframe jsonarray notify_config notify_template notify_input}
+targets=${*:-event config redis_url snapshot timefmt checkpoint delta regions csv csvmap tz slotmap lineframe jsonarray notify_config notify_template notify_input wallboard}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-fuzz
@@ -40,7 +40,7 @@ max_len() {
     timefmt) echo 64 ;;
     notify_config | regions) echo 8192 ;;
     notify_template) echo 1024 ;;
-    notify_input) echo 2048 ;;
+    notify_input) echo 2048 ;; regions wallboard)
     *) echo 4096 ;;
     esac
 }

@@ -26,7 +26,8 @@ c["redis"]["data_dir"] = sys.argv[3]
 c["feed"]["port"] = int(sys.argv[4])
 c["feed"]["web_root"] = sys.argv[5] + "/assets/web"
 c["wallboard"]["font"] = sys.argv[5] + "/assets/fonts/DejaVuSans.ttf"
-c["wallboard"]["layout"] = sys.argv[5] + "/config/wallboard/default.json"
+# the one-page test layout: its open-orders panel is the region "test.open"
+c["wallboard"]["layout"] = sys.argv[5] + "/tests/integration/wallboard_layout.json"
 c["city"]["regions"] = sys.argv[5] + "/assets/cities/sample/regions.geojson"
 json.dump(c, open(sys.argv[2], "w"), indent=2)
 PY
@@ -83,8 +84,7 @@ check "wallboard screenshot from Redis written" test -s "$tmp/actual.png"
 "$BIN/opswall-wallboard" --config "$tmp/config/opswall.json" --size 1920x1080 --clock "$clock" \
   --snapshot-file "$tmp/expected_snap.json" --screenshot "$tmp/expected.png" 2>> "$tmp/wb.log"
 check "wallboard tiles show the expected numbers" bash "$SRC/tests/integration/wallboard_compare.sh" \
-  --layout "$tmp/layout.txt" --region tile.emergency --region tile.important --region tile.general \
-  --region total "$tmp/actual.png" "$tmp/expected.png"
+  --layout "$tmp/layout.txt" --region test.open "$tmp/actual.png" "$tmp/expected.png"
 # and the comparison is not blind: a picture with one number changed must differ in that tile
 python3 - "$tmp/expected_snap.json" "$tmp/off_by_one.json" <<'PY'
 import json, sys
@@ -94,7 +94,7 @@ PY
 "$BIN/opswall-wallboard" --config "$tmp/config/opswall.json" --size 1920x1080 --clock "$clock" \
   --snapshot-file "$tmp/off_by_one.json" --screenshot "$tmp/off.png" 2>> "$tmp/wb.log"
 check "a wrong number is caught by the comparison" bash "$SRC/tests/integration/wallboard_compare.sh" \
-  --layout "$tmp/layout.txt" --region tile.general --expect-diff -q "$tmp/actual.png" "$tmp/off.png"
+  --layout "$tmp/layout.txt" --region test.open --expect-diff -q "$tmp/actual.png" "$tmp/off.png"
 [ -n "${OPSWALL_KEEP_PICTURES:-}" ] && cp "$tmp/actual.png" "$OPSWALL_KEEP_PICTURES"
 
 # Ctrl-C stops every process, the private Redis last
