@@ -277,6 +277,15 @@ static int classify(ow_live *live, ow_msg *m, const cJSON *root, ow_err *err)
         fields = ow_json_get(root, "set");
         if (!cJSON_IsObject(fields))
             return ow_err_set(err, OW_EINVAL, "delta: field \"set\": expected an object");
+        /* the same contract as ow_delta_apply, so every delta taken can be folded in later */
+        const cJSON *del = ow_json_get(root, "del"), *d;
+        if (!cJSON_IsArray(del))
+            return ow_err_set(err, OW_EINVAL, "delta: field \"del\": expected an array");
+        cJSON_ArrayForEach(d, del)
+        {
+            if (!cJSON_IsString(d))
+                return ow_err_set(err, OW_EINVAL, "delta: field \"del\": expected member names");
+        }
         int64_t now;
         if (ow_json_int(ow_json_get(fields, "now_ms"), 0, INT64_C(1) << 53, &now)) m->now_ms = now;
     } else {
