@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ow_http_path_id(path, "/api/v1/alerts/", "/ack", id, sizeof id)) {
         size_t n = strlen(id);
         fuzz_require(n >= 1 && n <= 128 && ow_http_id_ok(id, n), "id valid");
-        fuzz_require(strncmp(path + 15, id, n) == 0 && strcmp(path + 15 + n, "/ack") == 0, "id is the path's");
+        fuzz_require(strncmp(path + 15, id, n) == 0 && strcmp(path + 15 + n, "/ack") == 0,
+                     "id is the path's");
     }
 
     char since[80];

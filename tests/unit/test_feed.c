@@ -112,17 +112,19 @@ static void test_ids(void **st)
 {
     (void)st;
     char out[200];
-    assert_true(ow_http_path_id("/api/v1/orders/o-1.2:x_y", "/api/v1/orders/", "", out, sizeof out));
+    assert_true(
+        ow_http_path_id("/api/v1/orders/o-1.2:x_y", "/api/v1/orders/", "", out, sizeof out));
     assert_string_equal(out, "o-1.2:x_y");
-    assert_true(ow_http_path_id("/api/v1/alerts/sla:o1:response:0:80/ack", "/api/v1/alerts/", "/ack",
-                                out, sizeof out));
+    assert_true(ow_http_path_id("/api/v1/alerts/sla:o1:response:0:80/ack", "/api/v1/alerts/",
+                                "/ack", out, sizeof out));
     assert_string_equal(out, "sla:o1:response:0:80");
-    const char *bad[] = {"/api/v1/orders/", "/api/v1/orders/a/b", "/api/v1/orders/a b",
-                         "/api/v1/orders/..", "/api/v1/orders/.", "/api/v1/order/x",
+    const char *bad[] = {"/api/v1/orders/",    "/api/v1/orders/a/b",         "/api/v1/orders/a b",
+                         "/api/v1/orders/..",  "/api/v1/orders/.",           "/api/v1/order/x",
                          "/api/v1/orders/%2e", "/api/v1/orders/\xe4\xb8\xad"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_false(ow_http_path_id(bad[i], "/api/v1/orders/", "", out, sizeof out));
-    assert_false(ow_http_path_id("/api/v1/alerts//ack", "/api/v1/alerts/", "/ack", out, sizeof out));
+    assert_false(
+        ow_http_path_id("/api/v1/alerts//ack", "/api/v1/alerts/", "/ack", out, sizeof out));
     assert_false(ow_http_path_id("/api/v1/alerts/ack", "/api/v1/alerts/", "/ack", out, sizeof out));
     char longp[300] = "/api/v1/orders/";
     memset(longp + 15, 'a', 129);
@@ -145,8 +147,18 @@ static void test_since(void **st)
     assert_string_equal(out, "(1795309502120-3");
     assert_true(ow_http_since("1795309502120", out, sizeof out));
     assert_string_equal(out, "(1795309502120-18446744073709551615");
-    const char *bad[] = {"-", "-1", "1-", "1--2", "1-2-3", "abc", "1 2", "+1", "12345678901234567890",
-                         "1-12345678901234567890", "1e3", "(1-2"};
+    const char *bad[] = {"-",
+                         "-1",
+                         "1-",
+                         "1--2",
+                         "1-2-3",
+                         "abc",
+                         "1 2",
+                         "+1",
+                         "12345678901234567890",
+                         "1-12345678901234567890",
+                         "1e3",
+                         "(1-2"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_false(ow_http_since(bad[i], out, sizeof out));
     assert_false(ow_http_since("1795309502120", out, 8)); /* too small an output */
@@ -164,8 +176,8 @@ static void test_ack_body(void **st)
     assert_true(ow_http_ack_body(ok, strlen(ok), note, sizeof note, &why));
     assert_string_equal(note, "on my way 马上到");
     assert_true(ow_http_ack_body("{\"note\":null}", 13, note, sizeof note, &why));
-    const char *bad[] = {"[]", "\"x\"", "{", "{\"note\":1}", "{\"note\":{}}", "null", "{} x",
-                         "{\"note\":\"\xff\"}"};
+    const char *bad[] = {
+        "[]", "\"x\"", "{", "{\"note\":1}", "{\"note\":{}}", "null", "{} x", "{\"note\":\"\xff\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         why = NULL;
         assert_false(ow_http_ack_body(bad[i], strlen(bad[i]), note, sizeof note, &why));
@@ -185,8 +197,8 @@ static void test_ack_body(void **st)
 
 #define SNAP(seq, extra)                                                                           \
     "{\"v\":1,\"type\":\"snapshot\",\"seq\":" #seq ",\"now\":\"2026-11-22T01:15:02.120Z\","        \
-    "\"now_ms\":1795309502120,\"mode\":\"live\",\"open\":{\"emergency\":1,\"important\":2,"       \
-    "\"general\":3,\"total\":6},\"orders_known\":1,\"events_applied\":5,"                         \
+    "\"now_ms\":1795309502120,\"mode\":\"live\",\"open\":{\"emergency\":1,\"important\":2,"        \
+    "\"general\":3,\"total\":6},\"orders_known\":1,\"events_applied\":5,"                          \
     "\"last_event\":\"2026-11-22T01:15:02.120Z\"" extra "}"
 
 static int pub(ow_live *l, const char *text, bool *owes)
@@ -208,23 +220,31 @@ static void test_live_sequence(void **st)
     ow_live *l = ow_live_new(8, 10, NULL, NULL, NULL);
     bool owes = false;
     assert_null(ow_live_snapshot(l, OW_VIEW_FULL));
-    assert_int_equal(pub(l, "{\"v\":1,\"type\":\"delta\",\"seq\":2,\"base\":1,\"set\":{},\"del\":[]}", NULL),
-                     OW_EAGAIN); /* before any snapshot */
-    assert_int_equal(pub(l, SNAP(1, ",\"regions\":[{\"id\":\"r\",\"center\":[5,6]}],"
-                                    "\"techs_pos\":{\"list\":[[\"t\",1.25,2.5,\"idle\",\"r\"]]}"),
+    assert_int_equal(
+        pub(l, "{\"v\":1,\"type\":\"delta\",\"seq\":2,\"base\":1,\"set\":{},\"del\":[]}", NULL),
+        OW_EAGAIN); /* before any snapshot */
+    assert_int_equal(pub(l,
+                         SNAP(1, ",\"regions\":[{\"id\":\"r\",\"center\":[5,6]}],"
+                                 "\"techs_pos\":{\"list\":[[\"t\",1.25,2.5,\"idle\",\"r\"]]}"),
                          &owes),
                      OW_OK);
     assert_false(owes); /* the first one is sent at once */
-    assert_int_equal(pub(l, "{\"v\":1,\"type\":\"delta\",\"seq\":2,\"base\":1,\"set\":{\"n\":1}," 
-                            "\"del\":[\"orders_known\"]}", NULL), OW_OK);
-    assert_int_equal(pub(l, "{\"v\":1,\"type\":\"delta\",\"seq\":2,\"base\":1,\"set\":{},\"del\":[]}", NULL),
-                     OW_OK); /* already included: ignored */
-    assert_int_equal(pub(l, "{\"v\":1,\"type\":\"delta\",\"seq\":5,\"base\":4,\"set\":{},\"del\":[]}", NULL),
-                     OW_EAGAIN); /* a gap */
+    assert_int_equal(pub(l,
+                         "{\"v\":1,\"type\":\"delta\",\"seq\":2,\"base\":1,\"set\":{\"n\":1},"
+                         "\"del\":[\"orders_known\"]}",
+                         NULL),
+                     OW_OK);
+    assert_int_equal(
+        pub(l, "{\"v\":1,\"type\":\"delta\",\"seq\":2,\"base\":1,\"set\":{},\"del\":[]}", NULL),
+        OW_OK); /* already included: ignored */
+    assert_int_equal(
+        pub(l, "{\"v\":1,\"type\":\"delta\",\"seq\":5,\"base\":4,\"set\":{},\"del\":[]}", NULL),
+        OW_EAGAIN); /* a gap */
     assert_int_equal(pub(l, "{\"v\":1,\"type\":\"delta\",\"seq\":3,\"base\":2,\"set\":{}}", NULL),
                      OW_EINVAL); /* no del */
-    assert_int_equal(pub(l, "{\"v\":1,\"type\":\"delta\",\"seq\":3,\"base\":2,\"set\":{},\"del\":[1]}", NULL),
-                     OW_EINVAL);
+    assert_int_equal(
+        pub(l, "{\"v\":1,\"type\":\"delta\",\"seq\":3,\"base\":2,\"set\":{},\"del\":[1]}", NULL),
+        OW_EINVAL);
     assert_int_equal(pub(l, "{\"v\":1,\"type\":\"delta\",\"seq\":3,\"set\":{}}", NULL), OW_EINVAL);
     assert_int_equal(pub(l, "{\"v\":1,\"type\":\"delta\",\"seq\":3,\"base\":2,\"set\":[]}", NULL),
                      OW_EINVAL);
@@ -246,11 +266,12 @@ static void test_live_sequence(void **st)
     assert_int_equal(pub(l, SNAP(3, ""), &owes), OW_OK);
     assert_true(owes);
     ow_live_stats s0 = ow_live_stats_get(l);
-    assert_int_equal(pub(l, "{\"v\":1,\"type\":\"delta\",\"seq\":3,\"base\":2,\"set\":{},\"del\":[]}", NULL),
-                     OW_OK);
+    assert_int_equal(
+        pub(l, "{\"v\":1,\"type\":\"delta\",\"seq\":3,\"base\":2,\"set\":{},\"del\":[]}", NULL),
+        OW_OK);
     ow_live_stats s1 = ow_live_stats_get(l);
     assert_int_equal(s1.published, s0.published + 1); /* the delta went out, not the snapshot */
-    ow_live_settle(l);                                 /* nothing owed any more */
+    ow_live_settle(l);                                /* nothing owed any more */
     assert_int_equal(ow_live_stats_get(l).published, s1.published);
     /* a lone continuing snapshot goes out when settled */
     assert_int_equal(pub(l, SNAP(4, ""), &owes), OW_OK);
@@ -274,8 +295,10 @@ static void test_live_materialise(void **st)
     assert_int_equal(pub(l, SNAP(10, ""), NULL), OW_OK);
     char d[200];
     for (int i = 11; i < 11 + OW_LIVE_PENDING_MAX * 2 + 3; i++) {
-        snprintf(d, sizeof d, "{\"v\":1,\"type\":\"delta\",\"seq\":%d,\"base\":%d,\"set\":{\"k\":%d},\"del\":[]}",
-                 i, i - 1, i);
+        snprintf(
+            d, sizeof d,
+            "{\"v\":1,\"type\":\"delta\",\"seq\":%d,\"base\":%d,\"set\":{\"k\":%d},\"del\":[]}", i,
+            i - 1, i);
         assert_int_equal(pub(l, d, NULL), OW_OK);
         if (i % 100 == 0) { /* a reader in between */
             cJSON *h = held(l, OW_VIEW_COARSE);
@@ -294,10 +317,14 @@ static void test_live_materialise(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_coarsen_techs), cmocka_unit_test(test_coarsen_strip),
-        cmocka_unit_test(test_origin),        cmocka_unit_test(test_rate),
-        cmocka_unit_test(test_ids),           cmocka_unit_test(test_since),
-        cmocka_unit_test(test_ack_body),      cmocka_unit_test(test_live_sequence),
+        cmocka_unit_test(test_coarsen_techs),
+        cmocka_unit_test(test_coarsen_strip),
+        cmocka_unit_test(test_origin),
+        cmocka_unit_test(test_rate),
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_since),
+        cmocka_unit_test(test_ack_body),
+        cmocka_unit_test(test_live_sequence),
         cmocka_unit_test(test_live_materialise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
