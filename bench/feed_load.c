@@ -242,6 +242,8 @@ static int load_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         }
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE: {
+        /* lws may offer any connection a write; only the hostile ones take it */
+        if (c->kind != K_FLOOD && c->kind != K_GARBAGE) break;
         unsigned char buf[LWS_PRE + 2048];
         if (c->kind == K_FLOOD) {
             const char *m = "{\"type\":\"resync\"}";
