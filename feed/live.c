@@ -26,6 +26,7 @@ typedef struct ow_live_client {
     ow_view view;
     double tokens; /* rate limit bucket */
     int64_t tokens_ms;
+    int64_t resync_ms; /* when the last resync was answered (mono) */
     size_t in_len;
     char in[OW_LIVE_IN_MAX];
 } ow_live_client;
@@ -474,6 +475,11 @@ static int client_request(ow_live *live, ow_live_client *c)
     if (!resync)
         return client_refuse(live, c->wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
                              "unsupported message: the only request is {\"type\":\"resync\"}");
+    /* A snapshot is the most expensive thing a client can ask for: one per second (the page asks
+     * at most that often); more in the same second are already answered by the pending one. */
+    int64_t now = ow_clock_mono_ms();
+    if (c->resync_ms && now - c->resync_ms < 1000) return 0;
+    c->resync_ms = now;
     live->stats.resyncs++;
     c->want_snapshot = true;
     lws_callback_on_writable(c->wsi);

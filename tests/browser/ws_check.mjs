@@ -205,7 +205,9 @@ async function main() {
   held = apply(held, JSON.parse(d6));
   a.ws.send(JSON.stringify({ type: 'resync' }));
   assert.deepEqual(JSON.parse(await a.next()), held, 'resync: base + deltas');
-  console.log('ws: resync answered with the materialised snapshot');
+  a.ws.send(JSON.stringify({ type: 'resync' })); // within the second: covered by the one sent
+  await assert.rejects(a.next(500), /no message/, 'a second resync within a second is not answered again');
+  console.log('ws: resync answered with the materialised snapshot; one per second');
 
   // 6. a burst: a busy client ends on the newest seq, in order, with no gap
   const N = 2000;
