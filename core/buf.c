@@ -34,3 +34,18 @@ void ow_buf_fini(ow_buf *b)
     free(b->p);
     ow_buf_init(b);
 }
+
+bool ow_rbuf_get(ow_rbuf *r, void *dst, size_t n)
+{
+    if (r->bad) return false;
+    if (r->n - r->off < n) return ow_rbuf_fail(r, "truncated");
+    memcpy(dst, r->p + r->off, n);
+    r->off += n;
+    return true;
+}
+
+bool ow_rbuf_fail(ow_rbuf *r, const char *why)
+{
+    if (!r->bad) r->bad = why;
+    return false;
+}

@@ -34,4 +34,17 @@ static inline void ow_buf_put(ow_buf *b, const void *src, size_t n)
 /* Frees the bytes and resets. */
 void ow_buf_fini(ow_buf *b);
 
+/* The reading side: every read is bounds-checked and the first failure sticks (`bad` says what),
+ * so a loader reads field after field and checks once. For bytes from outside (checkpoints). */
+typedef struct ow_rbuf {
+    const char *p;
+    size_t n, off;
+    const char *bad; /* first problem, or NULL */
+} ow_rbuf;
+
+/* Copy the next n bytes into dst; false (and bad = "truncated") when fewer remain. */
+bool ow_rbuf_get(ow_rbuf *r, void *dst, size_t n);
+/* Record a problem (the first one wins); returns false, for `return ow_rbuf_fail(r, "...")`. */
+bool ow_rbuf_fail(ow_rbuf *r, const char *why);
+
 #endif

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "delta.h"
 #include "event.h"
+#include "files.h"
 #include "functions.h"
 #include "keys.h"
 #include "linereader.h"
@@ -21,6 +22,7 @@
 #include "pipeline.h"
 #include "picture.h"
 #include "policy.h"
+#include "replay.h"
 #include "state.h"
 
 #define HEARTBEAT_MS 5000
@@ -48,6 +50,9 @@ typedef struct runner {
     pid_t ckpt_pid;       /* background checkpoint writer, 0 = none */
     char maxlen_text[24]; /* streams.events_maxlen as text, for the alert streams' MAXLEN ~ */
     char alerts_id[OW_CHECKPOINT_CURSOR_MAX]; /* start-up: where the checkpoint's alerts end */
+    ow_replay replay;                         /* OW_CLOCK_SPEED: the descriptor, once read */
+    bool have_replay;
+    int64_t replay_read_ms; /* when it was last looked for (monotonic) */
 } runner;
 
 /* Decode one stream entry (fields ts, type, d) and apply it. */
@@ -72,11 +77,37 @@ static int apply_entry(runner *r, const redisReply *entry)
     return OW_OK;
 }
 
-/* The engine's now: the wall clock live, the latest event time in event-time mode. */
+/* The engine's now: the wall clock live, the latest event time in event-time mode, the replay
+ * clock in an N× replay (the latest event time until its descriptor is known). */
 static int64_t engine_now(const runner *r)
 {
-    return r->clock == OW_CLOCK_EVENT ? ow_state_totals_get(r->model)->last_event_ms
-                                      : ow_clock_wall_ms();
+    if (r->clock == OW_CLOCK_WALL) return ow_clock_wall_ms();
+    if (r->clock == OW_CLOCK_SPEED && r->have_replay)
+        return ow_replay_now(&r->replay, ow_clock_wall_ms());
+    return ow_state_totals_get(r->model)->last_event_ms;
+}
+
+/* N× replay: (re)read the descriptor the feeder wrote. A plain round trip: called only with no
+ * read in flight, after the pipelined writes are settled. */
+static int read_replay(runner *r, ow_err *err)
+{
+    if (r->clock != OW_CLOCK_SPEED) return OW_OK;
+    int rc = ow_pipeline_settle(&r->pl, err);
+    if (rc) return rc;
+    r->replay_read_ms = ow_clock_mono_ms();
+    redisReply *rep = redisCommand(r->c, "GET %s", OW_KEY_REPLAY);
+    ow_replay rp;
+    ow_err perr;
+    if (rep && rep->type == REDIS_REPLY_STRING) {
+        if (ow_replay_parse(rep->str, rep->len, &rp, &perr) == OW_OK) {
+            if (!r->have_replay || memcmp(&rp, &r->replay, sizeof rp) != 0) r->dirty = true;
+            r->replay = rp, r->have_replay = true;
+        } else {
+            ow_warn("%s: %s", OW_KEY_REPLAY, perr.msg);
+        }
+    }
+    if (rep) freeReplyObject(rep);
+    return OW_OK;
 }
 
 /* Skip the replies of the writes sent so far (alerts, XACK, publishes), reporting the first
@@ -176,9 +207,12 @@ static void alerts_tail(runner *r, char *out, size_t n)
  * previous one on ops:{p0}:deltas (readers holding the previous snapshot apply it). */
 static int publish(runner *r, int64_t now_ms, bool full, ow_err *err)
 {
-    char *snap = ow_picture_snapshot_at(r->model, r->seq + 1, now_ms,
-                                        r->clock == OW_CLOCK_EVENT ? OW_MODE_REPLAY : OW_MODE_LIVE,
-                                        r->last_id);
+    char *snap =
+        r->clock == OW_CLOCK_SPEED && r->have_replay
+            ? ow_picture_snapshot_replay(r->model, r->seq + 1, now_ms, r->last_id, &r->replay)
+            : ow_picture_snapshot_at(r->model, r->seq + 1, now_ms,
+                                     r->clock == OW_CLOCK_WALL ? OW_MODE_LIVE : OW_MODE_REPLAY,
+                                     r->last_id);
     if (!snap) return ow_err_set(err, OW_ENOMEM, "out of memory");
     char *delta = r->last_snapshot ? ow_delta_make(r->last_snapshot, strlen(r->last_snapshot), snap,
                                                    strlen(snap), NULL)
@@ -383,7 +417,7 @@ static int apply_batch(runner *r, const redisReply *entries, bool only_ack, ow_e
         if (!rc && r->clock == OW_CLOCK_EVENT && ow_state_advance(r->model, engine_now(r)) < 0)
             rc = OW_ENOMEM;
     }
-    if (!rc && !only_ack && r->clock == OW_CLOCK_WALL &&
+    if (!rc && !only_ack && r->clock != OW_CLOCK_EVENT &&
         ow_state_advance(r->model, engine_now(r)) < 0)
         rc = OW_ENOMEM;
     if (rc) return ow_err_set(err, rc, "applying events: out of memory");
@@ -586,7 +620,8 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
         if (!rc) rc = settle(r, err);
         if (rc) return rc;
     } while (got && !*stop);
-    if (r->clock == OW_CLOCK_WALL && ow_state_advance(r->model, engine_now(r)) < 0)
+    if ((rc = read_replay(r, err))) return rc;
+    if (r->clock != OW_CLOCK_EVENT && ow_state_advance(r->model, engine_now(r)) < 0)
         return ow_err_set(err, OW_ENOMEM, "out of memory");
     if ((rc = flush_alerts(r, err)) || (rc = settle(r, err))) return rc;
     /* from here on every raise is new: the run that died cannot have written it */
@@ -598,22 +633,31 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     while (!*stop) {
         if (!ow_pipeline_read_outstanding(&r->pl)) {
             int64_t block = r->cfg->engine.block_ms;
-            if (r->clock == OW_CLOCK_WALL) { /* wake for the next crossing even with no events */
+            if (r->clock != OW_CLOCK_EVENT) { /* wake for the next crossing even with no events */
                 int64_t due = ow_state_next_due(r->model), now = ow_clock_wall_ms();
+                if (due != OW_NEVER && r->clock == OW_CLOCK_SPEED)
+                    due = r->have_replay ? ow_replay_wall_at(&r->replay, due) : OW_NEVER;
                 if (due != OW_NEVER && due - now < block) block = due > now ? due - now : 1;
             }
             send_read(r, ">", block);
         }
         if ((rc = receive_read(r, &batch, &entries, err))) return rc;
         got = entries ? entries->elements : 0;
-        /* the checkpoint bounds how much a restart re-reads: engine.checkpoint_interval's worth.
-         * Taken here, with no read in flight and before this batch is applied (the cursor is
-         * the last entry in the model). */
-        if (ow_clock_mono_ms() - r->last_checkpoint_ms >= r->cfg->engine.checkpoint_ms &&
-            (rc = save_checkpoint(r, true, err))) {
+        /* with no read in flight: the N× replay descriptor (at most once a second) and the
+         * checkpoint, which bounds how much a restart re-reads (engine.checkpoint_interval's
+         * worth); both before this batch is applied, so the cursor is the model's last entry */
+        if (r->clock == OW_CLOCK_SPEED && ow_clock_mono_ms() - r->replay_read_ms >= 1000)
+            rc = read_replay(r, err);
+        if (!rc && ow_clock_mono_ms() - r->last_checkpoint_ms >= r->cfg->engine.checkpoint_ms)
+            rc = save_checkpoint(r, true, err);
+        if (rc) {
             freeReplyObject(batch);
             return rc;
         }
+        /* the replayed clock moves without events: the board shows it (and its progress) */
+        if (r->clock == OW_CLOCK_SPEED && r->have_replay &&
+            ow_clock_mono_ms() - r->last_delta_ms >= r->cfg->engine.publish_interval_ms)
+            r->dirty = true;
         /* a full batch means more are waiting: ask for the next now, so Redis reads it (and
          * writes the previous alerts) while this batch is applied */
         if (got == (size_t)r->cfg->engine.batch) {
@@ -647,6 +691,13 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
 {
     ow_policy policy;
     ow_policy_from_config(&policy, cfg);
+    ow_regions *city = NULL;
+    ow_err cerr;
+    if (ow_city_load(cfg, &city, &cerr)) {
+        ow_error("%s", cerr.msg);
+        return 1;
+    }
+    policy.city = city;
     runner r = {.cfg = cfg, .policy = &policy, .clock = clock, .env = env};
     snprintf(r.maxlen_text, sizeof r.maxlen_text, "%lld", (long long)cfg->streams.events_maxlen);
     ow_map_init(&r.written);
@@ -659,6 +710,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
             r.model = ow_state_new(&policy);
             if (!r.model) {
                 redisFree(r.c);
+                ow_regions_free(city);
                 ow_error("out of memory");
                 return 1;
             }
@@ -673,6 +725,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
             redisFree(r.c);
             r.c = NULL;
             if (rc == OW_ENOMEM) {
+                ow_regions_free(city);
                 ow_error("%s", err.msg);
                 return 1;
             }
@@ -685,6 +738,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
             ow_sleep_ms(50);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
+    ow_regions_free(city);
     return 0;
 }
 
@@ -697,6 +751,14 @@ int ow_runner_replay_file(const ow_config *cfg, const char *path)
     }
     ow_policy policy;
     ow_policy_from_config(&policy, cfg);
+    ow_regions *city = NULL;
+    ow_err cerr;
+    if (ow_city_load(cfg, &city, &cerr)) {
+        ow_error("%s", cerr.msg);
+        if (f != stdin) fclose(f);
+        return 1;
+    }
+    policy.city = city;
     ow_linereader lr;
     ow_state *m = ow_state_new(&policy);
     ow_event *ev = malloc(sizeof *ev);
@@ -748,6 +810,7 @@ out:
     if (lr_ok) ow_linereader_fini(&lr);
     free(ev);
     ow_state_free(m);
+    ow_regions_free(city);
     if (f != stdin) fclose(f);
     return status;
 }

@@ -28,6 +28,18 @@ ow_state *ow_state_new(const ow_policy *policy)
     ow_timerq_init(&s->timers);
     ow_timerq_init(&s->urgent);
     ow_acks_init(&s->acks);
+    const ow_regions *city = policy->city;
+    s->kpi = ow_kpi_new((int32_t)policy->analytics.utc_offset_min);
+    s->heat = ow_heat_new(city, policy->analytics.cell_m);
+    s->flags = ow_flags_new(&policy->flags);
+    bool ok = s->kpi && s->heat && s->flags;
+    /* the city's regions first, in file order: region r of the file is slot r + 1 everywhere */
+    for (int r = 0; ok && city && r < city->n; r++)
+        ok = ow_names_intern(&s->regions, city->v[r].id) == r;
+    if (!ok) {
+        ow_state_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -54,6 +66,9 @@ void ow_state_free(ow_state *s)
     ow_names_fini(&s->categories);
     ow_names_fini(&s->tech_ids);
     ow_acks_fini(&s->acks);
+    ow_kpi_free(s->kpi);
+    ow_heat_free(s->heat);
+    ow_flags_free(s->flags);
     free(s->outbox);
     free(s);
 }
@@ -74,6 +89,11 @@ static ow_alert *outbox_add(ow_state *s)
     return a;
 }
 
+ow_alert *ow_state_impl_outbox_add(ow_state *s)
+{
+    return outbox_add(s);
+}
+
 const ow_alert *ow_state_outbox(const ow_state *s, size_t *n)
 {
     *n = s->nout;
@@ -83,6 +103,7 @@ const ow_alert *ow_state_outbox(const ow_state *s, size_t *n)
 void ow_state_outbox_clear(ow_state *s)
 {
     s->nout = 0;
+    if (s->flags) ow_flags_outbox_cleared(s->flags);
 }
 
 /* Record a raise or resolve of threshold k of a clock. */
@@ -105,8 +126,12 @@ static int emit(ow_state *s, ow_alert_op op, bool is_complaint, const char *subj
     if (op == OW_ALERT_RAISE) {
         s->totals.alerts_raised++;
         s->totals.alerts_open_by_level[a->level]++;
+        if (ow_kpi_alert(s->kpi, region + 1, at, ow_sla_pct[k] == 100) ||
+            ow_heat_alert(s->heat, region + 1, +1))
+            return OW_ENOMEM;
     } else {
         s->totals.alerts_open_by_level[a->level]--;
+        if (ow_heat_alert(s->heat, region + 1, -1)) return OW_ENOMEM;
         if (s->acks.by_id.len) {
             char id[OW_ALERT_ID_BUF];
             ow_alert_id(a, id);
@@ -273,11 +298,22 @@ static int lc_insert(order *o, lc_ev e)
     return 1;
 }
 
-static void account(ow_state *s, const order *o, int sign)
+/* An order with a running clock past its target whose breach alert is still open. */
+static bool order_breached(const order *o)
 {
-    if (!o->open) return;
+    for (int st = 0; st < NSTAGES; st++)
+        if (o->c[st].open & ~3u) return true; /* thresholds 100 % and 150 % */
+    return false;
+}
+
+/* Count an open order in (sign +1) or out of (-1) the totals and the heat gauges: called before
+ * and after anything that may change it. */
+static int account(ow_state *s, const order *o, int sign)
+{
+    if (!o->open) return OW_OK;
     s->totals.open[o->prio] += sign;
     s->totals.open_total += sign;
+    return ow_heat_order(s->heat, o->region + 1, o->category, o->cell, order_breached(o), sign);
 }
 
 /* Derive every clock of the order from its sorted lifecycle instants. */
@@ -379,6 +415,117 @@ static int order_recompute(ow_state *s, order *o, const ow_event *created_ev)
     return order_schedule(s, o);
 }
 
+/* ---------------------------------------------------------------- KPI facts of an order */
+
+/* What an order had given the KPIs before an event: its clocks' spans and their kpi bits. */
+typedef struct kpi_mark {
+    int64_t start[NSTAGES], stop[NSTAGES];
+    uint8_t bits[NSTAGES];
+    int32_t region;
+    bool created;
+} kpi_mark;
+
+static void kpi_mark_take(const order *o, kpi_mark *m)
+{
+    for (int st = 0; st < NSTAGES; st++) {
+        m->start[st] = o->c[st].start;
+        m->stop[st] = o->c[st].stop;
+        m->bits[st] = o->c[st].kpi;
+    }
+    m->region = o->region;
+    m->created = o->created;
+}
+
+/* The first close or cancel, or OW_NEVER. */
+static int64_t order_terminal(const order *o)
+{
+    for (uint16_t i = 0; i < o->nev; i++)
+        if (o->evs[i].type == OW_EV_ORDER_CLOSED || o->evs[i].type == OW_EV_ORDER_CANCELLED)
+            return o->evs[i].ts;
+    return OW_NEVER;
+}
+
+/* Does the stage's current instance count as a duration sample, and did it end in time? It
+ * counts when it started, has a target and ended by its own stop event (a stop equal to the
+ * order's close or cancel is the order's end, not the stage's). In time = ended at or before its
+ * 100 % instant (DESIGN §4: a stage that stopped at or before the instant has not crossed). */
+static uint8_t kpi_bits(const ow_state *s, const order *o, int st, int64_t terminal)
+{
+    const clk *c = &o->c[st];
+    if (c->start == OW_NEVER || c->stop == OW_NEVER || !c->target || c->stop == terminal) return 0;
+    ow_interval p[MAX_PAUSES];
+    size_t np = order_pauses(s, o, st, p);
+    const ow_calendar *cal =
+        s->policy->calendar_stages
+            ? ow_policy_calendar(s->policy, (ow_stage)st, region_name(s, o->region))
+            : NULL;
+    int64_t breach = threshold_at(c, 2, p, np, cal);
+    return (uint8_t)(KPI_COUNTED | (c->stop <= breach ? KPI_MET : 0));
+}
+
+/* The facts one lifecycle instant gives the KPIs. */
+static int event_fact(ow_state *s, int slot, const lc_ev *e, int sign)
+{
+    switch (e->type) {
+    case OW_EV_ORDER_RESOLVED: return ow_kpi_resolved(s->kpi, slot, e->ts, e->arg - 1, sign);
+    case OW_EV_ORDER_REOPENED: return ow_kpi_reopened(s->kpi, slot, e->ts, sign);
+    case OW_EV_ORDER_CALLBACK:
+        return ow_kpi_callback(s->kpi, slot, e->ts, e->aux & 7, (e->aux >> 3) - 1, sign);
+    default: return OW_OK;
+    }
+}
+
+/* Bring the KPIs in step with an order after `added` was inserted: take out what changed (as
+ * it was given, recorded in m and the clocks' kpi bits) and put in what it is now. Usually one
+ * stage changes; a new region (the created event arrived late) moves every fact. */
+static int kpi_update(ow_state *s, order *o, const kpi_mark *m, const lc_ev *added)
+{
+    int rc = 0, was = m->region + 1, now = o->region + 1;
+    bool moved = was != now;
+    bool recheck = moved || added->type == OW_EV_ORDER_CREATED ||
+                   added->type == OW_EV_ORDER_PAUSED || added->type == OW_EV_ORDER_RESUMED;
+    int64_t c0 = m->created ? m->start[OW_STAGE_DISPATCH] : OW_NEVER;
+    int64_t c1 = o->created ? o->c[OW_STAGE_DISPATCH].start : OW_NEVER;
+    if (moved || c0 != c1) {
+        if (c0 != OW_NEVER) rc |= ow_kpi_created(s->kpi, was, c0, -1);
+        if (c1 != OW_NEVER) rc |= ow_kpi_created(s->kpi, now, c1, +1);
+    }
+    if (moved) {
+        bool skipped = false; /* every instant but the new one was counted under the old slot */
+        for (uint16_t i = 0; i < o->nev; i++) {
+            const lc_ev *e = &o->evs[i];
+            if (!skipped && memcmp(e, added, sizeof *e) == 0) {
+                skipped = true;
+                continue;
+            }
+            rc |= event_fact(s, was, e, -1);
+        }
+        for (uint16_t i = 0; i < o->nev; i++)
+            rc |= event_fact(s, now, &o->evs[i], +1);
+    } else {
+        rc |= event_fact(s, now, added, +1);
+    }
+    int64_t term = OW_NEVER;
+    bool term_known = false;
+    for (int st = 0; st < NSTAGES; st++) {
+        clk *c = &o->c[st];
+        bool same_span = c->start == m->start[st] && c->stop == m->stop[st];
+        if (same_span && !recheck &&
+            !(added->type == OW_EV_ORDER_CLOSED || added->type == OW_EV_ORDER_CANCELLED))
+            continue;
+        if (!term_known) term = order_terminal(o), term_known = true;
+        uint8_t bits = kpi_bits(s, o, st, term);
+        if (same_span && !moved && bits == m->bits[st]) continue;
+        if (m->bits[st] & KPI_COUNTED)
+            rc |= ow_kpi_stage(s->kpi, was, st, m->start[st], m->stop[st],
+                               (m->bits[st] & KPI_MET) != 0, -1);
+        if (bits & KPI_COUNTED)
+            rc |= ow_kpi_stage(s->kpi, now, st, c->start, c->stop, (bits & KPI_MET) != 0, +1);
+        c->kpi = bits;
+    }
+    return rc ? OW_ENOMEM : OW_OK;
+}
+
 static order *order_get(ow_state *s, const char *id)
 {
     order *o = ow_map_get(&s->orders, id);
@@ -386,9 +533,10 @@ static order *order_get(ow_state *s, const char *id)
     o = calloc(1, sizeof *o);
     if (!o) return NULL;
     o->heap_pos = o->urgent_pos = -1;
-    o->region = o->category = -1;
+    o->region = o->category = o->cell = -1;
     for (int st = 0; st < NSTAGES; st++)
         o->c[st].start = o->c[st].stop = OW_NEVER;
+    o->fl = OW_FLAG_ORDER_NONE;
     if (ow_map_put(&s->orders, id, o)) {
         free(o);
         return NULL;
@@ -416,30 +564,44 @@ static int apply_order(ow_state *s, const ow_event *ev)
     if (ev->type == OW_EV_ORDER_PAUSED || ev->type == OW_EV_ORDER_RESUMED)
         for (int st = 0; st < NSTAGES; st++)
             o->c[st].next_valid = false;
+    if (ev->type == OW_EV_ORDER_RESOLVED && ev->has_first_visit_fix)
+        e.arg = ev->first_visit_fix ? 2 : 1;
+    if (ev->type == OW_EV_ORDER_CALLBACK)
+        e.aux = (uint16_t)((ev->score & 7) | (ev->nps >= 0 ? (ev->nps + 1) << 3 : 0));
+    kpi_mark mark;
+    kpi_mark_take(o, &mark);
     int ins = lc_insert(o, e);
     if (ins <= 0) {
         if (ins == 0) s->totals.duplicates++;
         return ins;
     }
+    int rc = account(s, o, -1);
     const ow_event *created_ev = NULL;
     if (ev->type == OW_EV_ORDER_CREATED) {
         created_ev = ev;
         int r = ow_names_intern(&s->regions, ev->region);
         int c = ow_names_intern(&s->categories, ev->category);
         if (r < 0 || c < 0) return OW_ENOMEM;
-        if (o->region < 0 || !o->created || ev->ts_ms <= o->evs[0].ts)
+        if (o->region < 0 || !o->created || ev->ts_ms <= o->evs[0].ts) {
             o->region = r, o->category = c;
+            o->cell = ev->has_geo ? ow_heat_cell(s->heat, ev->lon, ev->lat) : -1;
+        }
     }
-    account(s, o, -1);
-    int rc = order_recompute(s, o, created_ev);
-    account(s, o, +1);
+    if (!rc) rc = order_recompute(s, o, created_ev);
+    if (!rc) rc = account(s, o, +1);
+    if (!rc) rc = kpi_update(s, o, &mark, &e);
+    if (!rc) rc = ow_flags_order(s, o, ev);
     return rc ? rc : 1;
 }
 
-static void count_open_alerts(ow_state *s, const clk *c, int sign)
+static int count_open_alerts(ow_state *s, const clk *c, int32_t region, int sign)
 {
-    for (int k = 0; k < OW_SLA_THRESHOLDS; k++)
-        if (c->open & (1u << k)) s->totals.alerts_open_by_level[ow_sla_level[k]] += sign;
+    for (int k = 0; k < OW_SLA_THRESHOLDS; k++) {
+        if (!(c->open & (1u << k))) continue;
+        s->totals.alerts_open_by_level[ow_sla_level[k]] += sign;
+        if (ow_heat_alert(s->heat, region + 1, sign)) return OW_ENOMEM;
+    }
+    return OW_OK;
 }
 
 int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
@@ -447,14 +609,18 @@ int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
     int rc = order_recompute(s, o, NULL);
     ow_state_outbox_clear(s); /* deriving clocks from scratch reports nothing new */
     if (rc) return rc;
+    int64_t term = order_terminal(o);
     for (int st = 0; st < NSTAGES; st++) {
         o->c[st].instance = saved[st].instance;
         o->c[st].fired = saved[st].fired;
         o->c[st].open = saved[st].open;
         o->c[st].next_valid = false;
-        count_open_alerts(s, &o->c[st], +1);
+        /* what the instance gave the KPIs is derived; the KPIs themselves come from the
+         * checkpoint */
+        o->c[st].kpi = kpi_bits(s, o, st, term);
+        if (count_open_alerts(s, &o->c[st], o->region, +1)) return OW_ENOMEM;
     }
-    account(s, o, +1);
+    if (account(s, o, +1)) return OW_ENOMEM;
     return order_schedule(s, o);
 }
 
@@ -469,6 +635,20 @@ static int complaint_schedule(ow_state *s, complaint *c)
         return OW_OK;
     }
     return ow_timerq_set(&s->timers, at, TIE_COMPLAINT | c->seq, c, &c->heap_pos);
+}
+
+/* A complaint's KPI facts: created, and its response stage once responded. */
+static int complaint_facts(ow_state *s, const complaint *c, int sign)
+{
+    if (!c->created) return OW_OK;
+    int rc = ow_kpi_complaint(s->kpi, c->region + 1, c->created_ts, sign);
+    if (!rc && c->responded_ts != OW_NEVER) {
+        int64_t target = s->policy->complaint_ms[c->severity];
+        bool met = c->responded_ts <= c->created_ts + target;
+        rc = ow_kpi_stage(s->kpi, c->region + 1, OW_KPI_STAGE_CPL, c->created_ts, c->responded_ts,
+                          met, sign);
+    }
+    return rc;
 }
 
 static int apply_complaint(ow_state *s, const ow_event *ev)
@@ -487,7 +667,8 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
         c->created_ts = c->responded_ts = OW_NEVER;
         c->c.start = c->c.stop = OW_NEVER;
     }
-    bool was_open = c->created && c->responded_ts == OW_NEVER;
+    bool was_open = c->created && c->responded_ts == OW_NEVER, was_created = c->created;
+    complaint before = *c;
     if (ev->type == OW_EV_COMPLAINT_CREATED) {
         if (c->created && ev->ts_ms >= c->created_ts) {
             s->totals.duplicates++;
@@ -518,6 +699,9 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
                           c->responded_ts, c->created ? s->policy->complaint_ms[c->severity] : 0,
                           OW_NEVER);
     if (!rc) rc = complaint_schedule(s, c);
+    if (!rc) rc = complaint_facts(s, &before, -1);
+    if (!rc) rc = complaint_facts(s, c, +1);
+    if (!rc && !was_created && c->created) rc = ow_flags_event(s, ev); /* counted once */
     return rc ? rc : 1;
 }
 
@@ -530,12 +714,20 @@ int ow_state_impl_complaint_restore(ow_state *s, complaint *c, clk saved)
     c->c.instance = saved.instance;
     c->c.fired = saved.fired;
     c->c.open = saved.open;
-    count_open_alerts(s, &c->c, +1);
+    if (count_open_alerts(s, &c->c, c->region, +1)) return OW_ENOMEM;
     s->totals.complaints_open += c->created && c->responded_ts == OW_NEVER;
     return complaint_schedule(s, c);
 }
 
 /* ---------------------------------------------------------------- technicians */
+
+/* A technician in (+1) or out of (-1) the heat gauges (region status counts, idle per cell). */
+static int tech_gauges(ow_state *s, const tech *t, int sign)
+{
+    if (!t->has_status) return OW_OK;
+    int32_t cell = t->loc_ts != INT64_MIN ? ow_heat_cell(s->heat, t->lon, t->lat) : -1;
+    return ow_heat_tech(s->heat, t->region + 1, t->status, cell, sign);
+}
 
 static int apply_tech(ow_state *s, const ow_event *ev)
 {
@@ -547,16 +739,23 @@ static int apply_tech(ow_state *s, const ow_event *ev)
             return OW_ENOMEM;
         }
         t->region = -1;
-        t->status_ts = t->loc_ts = INT64_MIN;
+        t->status_ts = t->loc_ts = t->prev_status_ts = t->prev_loc_ts = INT64_MIN;
     }
     if (ev->type == OW_EV_TECH_LOCATION) {
         if (ev->ts_ms <= t->loc_ts) return 0; /* older than what we know */
+        int rc = tech_gauges(s, t, -1);
+        t->prev_loc_ts = t->loc_ts, t->prev_lat = t->lat, t->prev_lon = t->lon;
         t->loc_ts = ev->ts_ms;
         t->lat = ev->lat, t->lon = ev->lon;
-        return 1;
+        if (!rc) rc = tech_gauges(s, t, +1);
+        return rc ? rc : 1;
     }
     if (ev->ts_ms <= t->status_ts) return 0;
+    int old_slot = t->region + 1, old_status = t->has_status ? t->status : -1;
+    int rc = tech_gauges(s, t, -1);
     if (t->has_status) s->totals.techs_by_status[t->status]--;
+    t->prev_status = t->status, t->prev_has_status = t->has_status;
+    t->prev_status_ts = t->status_ts;
     t->status_ts = ev->ts_ms;
     t->status = (uint8_t)ev->status;
     t->has_status = true;
@@ -566,7 +765,15 @@ static int apply_tech(ow_state *s, const ow_event *ev)
         if (r < 0) return OW_ENOMEM;
         t->region = r;
     }
-    return 1;
+    if (!rc) rc = tech_gauges(s, t, +1);
+    if (!rc) rc = ow_kpi_tech(s->kpi, ev->ts_ms, old_slot, old_status, t->region + 1, t->status);
+    return rc ? rc : 1;
+}
+
+int ow_state_impl_tech_restore(ow_state *s, tech *t)
+{
+    if (t->has_status) s->totals.techs_by_status[t->status]++;
+    return tech_gauges(s, t, +1);
 }
 
 /* ---------------------------------------------------------------- apply / advance */
@@ -580,8 +787,11 @@ int ow_state_apply(ow_state *s, const ow_event *ev)
     case OW_EV_COMPLAINT_CREATED:
     case OW_EV_COMPLAINT_RESPONDED: return apply_complaint(s, ev);
     case OW_EV_TECH_STATUS:
-    case OW_EV_TECH_LOCATION: return apply_tech(s, ev);
-    case OW_EV_PARTS_STOCK: return 0; /* parts feed the parts_wait flag (analytics) */
+    case OW_EV_TECH_LOCATION: {
+        int rc = apply_tech(s, ev), frc = ow_flags_event(s, ev);
+        return frc ? frc : rc;
+    }
+    case OW_EV_PARTS_STOCK: return ow_flags_event(s, ev); /* parts feed the parts_wait flag */
     default: return apply_order(s, ev);
     }
 }
@@ -596,9 +806,14 @@ static int fire_order(ow_state *s, order *o, int stage, int64_t at)
         c, p, np, ow_policy_calendar(s->policy, (ow_stage)stage, region_name(s, o->region)), &k);
     c->next_valid = false; /* fired or not, the next crossing is computed afresh: never loop */
     if (due == at) {
+        /* a breach changes the order's place in the heat gauges */
+        int rc = k >= 2 ? account(s, o, -1) : OW_OK;
         c->fired |= (uint8_t)(1u << k);
         c->open |= (uint8_t)(1u << k);
-        int rc = emit(s, OW_ALERT_RAISE, false, o->id, o->region, stage, c, k, at);
+        if (!rc) rc = emit(s, OW_ALERT_RAISE, false, o->id, o->region, stage, c, k, at);
+        if (!rc && k >= 2) rc = account(s, o, +1);
+        if (!rc && stage == OW_STAGE_DISPATCH && ow_sla_pct[k] == 100)
+            rc = ow_flags_dispatch_breach(s, o, at); /* neglected_region */
         if (rc) return rc;
     }
     return order_schedule(s, o);
@@ -621,6 +836,11 @@ static int fire_complaint(ow_state *s, complaint *cp, int64_t at)
 int ow_state_advance(ow_state *s, int64_t now_ms)
 {
     int fired = 0;
+    if (now_ms > ow_kpi_now(s->kpi)) { /* the KPI windows move with now (cheap within a bucket) */
+        int n;
+        const int64_t *open = ow_heat_open(s->heat, &n);
+        if (ow_kpi_advance(s->kpi, now_ms, open, n)) return OW_ENOMEM;
+    }
     const ow_timer *t;
     while ((t = ow_timerq_peek(&s->timers)) != NULL && t->at <= now_ms) {
         int64_t at = t->at;
@@ -630,13 +850,15 @@ int ow_state_advance(ow_state *s, int64_t now_ms)
         if (rc) return rc;
         fired++;
     }
-    return fired;
+    int flags = ow_flags_advance(s, now_ms);
+    return flags < 0 ? flags : fired + flags;
 }
 
 int64_t ow_state_next_due(const ow_state *s)
 {
     const ow_timer *t = ow_timerq_peek(&s->timers);
-    return t ? t->at : OW_NEVER;
+    int64_t sla = t ? t->at : OW_NEVER, flags = ow_flags_next_due(s->flags);
+    return sla < flags ? sla : flags;
 }
 
 /* ---------------------------------------------------------------- acknowledgements */
@@ -674,6 +896,7 @@ int ow_state_ack(ow_state *s, const char *alert_id, const ow_ack *ack, ow_err *e
     const clk *c = NULL;
     const char *subject_key = NULL;
     int32_t region = -1;
+    if (strncmp(alert_id, "flag:", 5) == 0) return ow_flags_ack(s, alert_id, ack, err);
     if (parse_sla_id(alert_id, subject, sizeof subject, stage_name, sizeof stage_name, &instance,
                      &pct)) {
         for (int i = 0; i < OW_SLA_THRESHOLDS; i++)
@@ -722,6 +945,52 @@ const ow_names *ow_state_regions(const ow_state *s)
 const ow_acks *ow_state_acks(const ow_state *s)
 {
     return &s->acks;
+}
+
+const ow_names *ow_state_categories(const ow_state *s)
+{
+    return &s->categories;
+}
+
+const ow_kpi *ow_state_kpi(const ow_state *s)
+{
+    return s->kpi;
+}
+
+const ow_heat *ow_state_heat(const ow_state *s)
+{
+    return s->heat;
+}
+
+const ow_policy *ow_state_policy(const ow_state *s)
+{
+    return s->policy;
+}
+
+void ow_state_each_tech(const ow_state *s, int64_t as_of,
+                        bool (*fn)(const ow_tech_view *t, void *arg), void *arg)
+{
+    size_t pos = 0;
+    const char *key;
+    void *val;
+    while (ow_map_next(&s->techs, &pos, &key, &val)) {
+        const tech *t = val;
+        ow_tech_view v = {.id = key, .region = region_name(s, t->region)};
+        /* what was known at as_of: the latest values, or the ones before them */
+        bool cur_loc = t->loc_ts <= as_of;
+        v.has_pos = cur_loc ? t->loc_ts != INT64_MIN : t->prev_loc_ts != INT64_MIN;
+        v.lon = cur_loc ? t->lon : t->prev_lon;
+        v.lat = cur_loc ? t->lat : t->prev_lat;
+        bool cur_st = t->status_ts <= as_of;
+        v.has_status = cur_st ? t->has_status : t->prev_has_status;
+        v.status = (ow_tech_status)(cur_st ? t->status : t->prev_status);
+        if (!fn(&v, arg)) return;
+    }
+}
+
+const ow_flags *ow_state_flags(const ow_state *s)
+{
+    return s->flags;
 }
 
 static void fill_view(const ow_state *s, const order *o, ow_order_view *v)
@@ -816,6 +1085,30 @@ static bool collect_open(const ow_state *s, open_alert **vp, size_t *n, size_t *
     return true;
 }
 
+typedef struct open_alert_sink {
+    open_alert **v;
+    size_t *n, *cap;
+} open_alert_sink;
+
+static bool add_open_flag(const ow_alert *a, const char *id, void *arg)
+{
+    open_alert_sink *k = arg;
+    if (*k->n == *k->cap) {
+        *k->cap = *k->cap ? *k->cap * 2 : 64;
+        open_alert *nv = realloc(*k->v, *k->cap * sizeof *nv);
+        if (!nv) {
+            free(*k->v);
+            *k->v = NULL;
+            return false;
+        }
+        *k->v = nv;
+    }
+    open_alert *o = &(*k->v)[(*k->n)++];
+    o->a = *a;
+    snprintf(o->id, sizeof o->id, "%s", id);
+    return true;
+}
+
 void ow_state_each_open_alert(const ow_state *s,
                               bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg),
                               void *arg)
@@ -843,6 +1136,9 @@ void ow_state_each_open_alert(const ow_state *s,
                           0, NULL))
             return;
     }
+    open_alert_sink sink = {&v, &n, &cap};
+    ow_flags_each_open_alert(s->flags, add_open_flag, &sink);
+    if (!v && n) return;                           /* out of memory */
     if (n) qsort(v, n, sizeof *v, cmp_open_alert); /* map order is not an order to show */
     for (size_t i = 0; i < n; i++)
         if (!fn(&v[i].a, ow_acks_get(&s->acks, v[i].id), arg)) break;
