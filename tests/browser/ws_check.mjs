@@ -79,6 +79,12 @@ const DELTAS = 'ops:{p0}:deltas';
 const withToken = (t, url = WS_URL) => `${url}?token=${encodeURIComponent(t)}`;
 const delta = (seq, set, del = []) => JSON.stringify({ v: 1, type: 'delta', seq, base: seq - 1, set, del });
 function publishDelta(text) { redis('publish', DELTAS, text); }
+// Several commands in one redis-cli run (RESP through --pipe), back to back as the engine's
+// pipeline sends them: a snapshot and the delta of the same publish arrive together.
+const resp = (...args) => `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
+function pipeline(...cmds) {
+  execFileSync('redis-cli', ['-s', SOCK, '--pipe'], { input: cmds.map((c) => resp(...c)).join(''), maxBuffer: 1 << 26 });
+}
 // Apply a delta as a reader does (docs/protocol.md): whole top-level members replaced or removed.
 function apply(snap, d) {
   const out = { ...snap, ...d.set, seq: d.seq, type: 'snapshot' };
@@ -168,9 +174,7 @@ async function main() {
   // 3. the engine's pattern: snapshot on live + the delta of the same seq: clients get the delta
   const s2 = JSON.stringify({ ...held, seq: ++seq, open: { emergency: 9, important: 1, general: 1, total: 11 } });
   const d2 = delta(seq, { open: { emergency: 9, important: 1, general: 1, total: 11 } });
-  redis('set', KEY, s2);
-  redis('publish', CHAN, s2);
-  publishDelta(d2);
+  pipeline(['SET', KEY, s2], ['PUBLISH', CHAN, s2], ['PUBLISH', DELTAS, d2]);
   assert.equal(await a.next(), d2, 'the delta, not the whole snapshot');
   assert.equal(JSON.parse(await v.next()).type, 'delta');
   held = JSON.parse(s2);
@@ -232,7 +236,6 @@ async function main() {
   const drops0 = await metric('opswall_feed_queue_drops_total');
   const pad = 'x'.repeat(250000); // 40 × 250 KB: more than the socket buffers hold
   // RESP through redis-cli --pipe: the messages are too big for argv or inline commands
-  const resp = (...args) => `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
   let bulk = '';
   for (let k = 1; k <= 40; k++) bulk += resp('PUBLISH', DELTAS, delta(seq + k, { pad: `${k}${pad}` }));
   execFileSync('redis-cli', ['-s', SOCK, '--pipe'], { input: bulk, maxBuffer: 1 << 26 });
