@@ -146,6 +146,7 @@ typedef struct ow_config {
         int64_t batch;               /* XREADGROUP COUNT */
         int64_t block_ms;            /* XREADGROUP BLOCK */
         int64_t checkpoint_ms;       /* save the model this often (and on a clean stop) */
+        int64_t analytics_ms;        /* rebuild the slow snapshot members at most this often */
     } engine;
     struct {
         char listen[64]; /* interface address */

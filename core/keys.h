@@ -44,4 +44,7 @@
 #define OW_KEY_NOTIFY_SILENCES OW_KEY("notify:silences") /* hash: silence id → silence JSON */
 #define OW_KEY_NOTIFICATIONS   OW_KEY("notifications")   /* stream: messages for downstream */
 
+/* scale-out (docs/scaling.md): one owner per partition */
+#define OW_KEY_LEASE OW_KEY("lease") /* string: token of the partition's owner (io/lease.h) */
+
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "jsonw.h"
 #include "sla.h"
 #include "timefmt.h"
@@ -185,7 +186,14 @@ static void write_member(ow_jsonw *w, int m, const ow_state *s, int64_t now_ms)
     }
 }
 
-static bool add_analytics(cJSON *root, const ow_state *s, int64_t now_ms)
+/* The slow members: the analytics tables, then the flags and escalations, each as JSON text in
+ * cache->text[m] (replaced). */
+enum { SLOW_FLAGS = M__COUNT, SLOW_ESCALATIONS, SLOW__COUNT };
+_Static_assert(SLOW__COUNT == OW_PICTURE_SLOW_MEMBERS, "picture.h counts the slow members");
+
+static bool add_flags_and_escalations(cJSON *root, const ow_state *s);
+
+static bool build_slow(ow_picture_cache *c, const ow_state *s, int64_t now_ms)
 {
     ow_jsonw w;
     ow_jsonw_init(&w);
@@ -193,10 +201,44 @@ static bool add_analytics(cJSON *root, const ow_state *s, int64_t now_ms)
     for (int m = 0; ok && m < M__COUNT; m++) {
         ow_jsonw_reset(&w);
         write_member(&w, m, s, now_ms);
-        ok = !w.out.oom && cJSON_AddRawToObject(root, member_names[m], w.out.p) != NULL;
+        free(c->text[m]);
+        ok = !w.out.oom && (c->text[m] = strdup(w.out.p)) != NULL;
     }
     ow_jsonw_fini(&w);
+    /* flags and escalations are built as cJSON trees and kept as their text */
+    cJSON *tmp = ok ? cJSON_CreateObject() : NULL;
+    ok = tmp && add_flags_and_escalations(tmp, s);
+    static const char *const names[] = {"flags", "escalations"};
+    for (int i = 0; ok && i < 2; i++) {
+        char *text = cJSON_PrintUnformatted(ow_json_get(tmp, names[i]));
+        free(c->text[M__COUNT + i]);
+        c->text[M__COUNT + i] = text ? strdup(text) : NULL;
+        ok = c->text[M__COUNT + i] != NULL;
+        cJSON_free(text);
+    }
+    cJSON_Delete(tmp);
+    c->events = ow_state_totals_get(s)->events_applied;
+    c->built = ok;
     return ok;
+}
+
+static bool add_slow(cJSON *root, const ow_picture_cache *c)
+{
+    static const char *const extra[] = {"flags", "escalations"};
+    bool ok = cJSON_AddNumberToObject(root, "analytics_events", (double)c->events) != NULL;
+    for (int m = 0; ok && m < SLOW__COUNT; m++)
+        ok = cJSON_AddRawToObject(root, m < M__COUNT ? member_names[m] : extra[m - M__COUNT],
+                                  c->text[m]) != NULL;
+    return ok;
+}
+
+void ow_picture_cache_fini(ow_picture_cache *c)
+{
+    for (int m = 0; m < OW_PICTURE_SLOW_MEMBERS; m++) {
+        free(c->text[m]);
+        c->text[m] = NULL;
+    }
+    c->built = false;
 }
 
 /* ---- flags: the raised root-cause flags, newest first ---- */
@@ -270,7 +312,7 @@ static bool add_escalations(cJSON *root, const ow_state *s)
     esc_top *t = malloc(sizeof *t);
     cJSON *arr = cJSON_AddArrayToObject(root, "escalations");
     bool ok = t && arr;
-    if (ok) t->n = 0, ow_state_each_open_alert(s, take_esc, t);
+    if (ok) t->n = 0, ow_state_each_top_alert(s, OW_PICTURE_ESCALATIONS, take_esc, t);
     for (int i = 0; ok && i < t->n; i++) {
         const esc *e = &t->v[i];
         cJSON *o = cJSON_CreateObject();
@@ -295,27 +337,35 @@ static bool add_escalations(cJSON *root, const ow_state *s)
 
 char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode)
 {
-    return ow_picture_snapshot_at(s, seq, now_ms, mode, NULL);
+    return ow_picture_build(s, seq, now_ms, mode, NULL);
 }
-
-static char *snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
-                      const char *stream_last, const ow_replay *replay);
 
 char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
                              const char *stream_last)
 {
-    return snapshot(s, seq, now_ms, mode, stream_last, NULL);
+    ow_picture_opts o = {.stream_last = stream_last};
+    return ow_picture_build(s, seq, now_ms, mode, &o);
 }
 
 char *ow_picture_snapshot_replay(const ow_state *s, int64_t seq, int64_t now_ms,
                                  const char *stream_last, const ow_replay *replay)
 {
-    return snapshot(s, seq, now_ms, OW_MODE_REPLAY, stream_last, replay);
+    ow_picture_opts o = {.stream_last = stream_last, .replay = replay};
+    return ow_picture_build(s, seq, now_ms, OW_MODE_REPLAY, &o);
 }
 
-static char *snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
-                      const char *stream_last, const ow_replay *replay)
+char *ow_picture_build(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                       const ow_picture_opts *o)
 {
+    cJSON *root = ow_picture_build_tree(s, seq, now_ms, mode, o);
+    return root ? finish(root, true) : NULL;
+}
+
+cJSON *ow_picture_build_tree(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                             const ow_picture_opts *o)
+{
+    const char *stream_last = o ? o->stream_last : NULL;
+    const ow_replay *replay = o ? o->replay : NULL;
     const ow_state_totals *t = ow_state_totals_get(s);
     cJSON *root = cJSON_CreateObject(), *open, *x;
     if (!root) return NULL;
@@ -365,10 +415,6 @@ static char *snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mo
              cJSON_AddNumberToObject(e, "level", u->level) && add_time(e, "next_at", u->next_at) &&
              cJSON_AddNumberToObject(e, "next_pct", u->next_pct);
     }
-    flag_list fls = {.arr = ok ? cJSON_AddArrayToObject(root, "flags") : NULL, .ok = true};
-    ok = ok && fls.arr;
-    if (ok) ow_flags_each_open(ow_state_flags(s), add_flag, &fls);
-    ok = ok && fls.ok && add_escalations(root, s);
     if (ok && stream_last) ok = cJSON_AddStringToObject(root, "stream_last", stream_last) != NULL;
     cJSON *rp;
     if (ok && replay)
@@ -380,8 +426,26 @@ static char *snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mo
              cJSON_AddNumberToObject(
                  rp, "progress_pct",
                  (double)(int64_t)(ow_replay_progress_pct(replay, now_ms) * 10) / 10.0);
-    ok = ok && add_analytics(root, s, now_ms);
-    return finish(root, ok);
+    if (ok) {
+        /* the slow members: rebuilt when asked (or without a cache), else the cached ones */
+        ow_picture_cache own = {0}, *pc = o && o->cache ? o->cache : &own;
+        if (!pc->built || pc == &own || o->refresh) ok = build_slow(pc, s, now_ms);
+        ok = ok && add_slow(root, pc);
+        if (pc == &own) ow_picture_cache_fini(&own);
+    }
+    if (!ok) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+static bool add_flags_and_escalations(cJSON *root, const ow_state *s)
+{
+    flag_list fls = {.arr = cJSON_AddArrayToObject(root, "flags"), .ok = true};
+    if (!fls.arr) return false;
+    ow_flags_each_open(ow_state_flags(s), add_flag, &fls);
+    return fls.ok && add_escalations(root, s);
 }
 
 char *ow_picture_order(const ow_state *s, const char *order_id, int64_t now_ms)

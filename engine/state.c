@@ -1145,6 +1145,158 @@ void ow_state_each_open_alert(const ow_state *s,
     free(v);
 }
 
+/* One open SLA alert seen by ow_state_each_top_alert: where it is, and its sort key. */
+typedef struct top_key {
+    int level;
+    int64_t at; /* exact instant, or (in pass 1) its lower bound */
+} top_key;
+
+static bool key_before(top_key a, top_key b)
+{
+    return a.level != b.level ? a.level > b.level : a.at < b.at;
+}
+
+/* A lower bound of a threshold's instant: without pauses or business hours the crossing is
+ * start + pct % of the target, and both only ever delay it. */
+static int64_t threshold_floor(const clk *c, int k)
+{
+    return c->start + ow_sla_part(c->target, ow_sla_pct[k]);
+}
+
+typedef struct top_cand {
+    top_key key;
+    const order *o; /* NULL: a complaint */
+    const complaint *c;
+    int stage, k;
+} top_cand;
+
+/* Keep the best n of the lower-bound keys in a small sorted array. */
+static void cand_take(top_cand *v, size_t *n, size_t cap, top_cand x)
+{
+    if (*n == cap && !key_before(x.key, v[*n - 1].key)) return;
+    size_t i = *n < cap ? (*n)++ : *n - 1;
+    while (i > 0 && key_before(x.key, v[i - 1].key)) {
+        v[i] = v[i - 1];
+        i--;
+    }
+    v[i] = x;
+}
+
+static int64_t cand_exact(const ow_state *s, const top_cand *t)
+{
+    if (!t->o) return threshold_at(&t->c->c, t->k, NULL, 0, NULL);
+    ow_interval p[MAX_PAUSES];
+    size_t np = order_pauses(s, t->o, t->stage, p);
+    return threshold_at(
+        &t->o->c[t->stage], t->k, p, np,
+        ow_policy_calendar(s->policy, (ow_stage)t->stage, region_name(s, t->o->region)));
+}
+
+/* Pass the alert of t to fn with its exact instant, if its key can still be among the first. */
+static bool top_emit(const ow_state *s, const top_cand *t, top_key bound,
+                     bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg), void *arg)
+{
+    if (key_before(bound, t->key)) return true; /* even its earliest instant comes too late */
+    const clk *c = t->o ? &t->o->c[t->stage] : &t->c->c;
+    ow_alert a = {.op = OW_ALERT_RAISE,
+                  .kind = OW_ALERT_SLA,
+                  .level = ow_sla_level[t->k],
+                  .at = cand_exact(s, t),
+                  .region = region_name(s, t->o ? t->o->region : t->c->region),
+                  .subject = t->o ? t->o->id : t->c->id,
+                  .stage = t->stage,
+                  .complaint = t->o == NULL,
+                  .instance = c->instance,
+                  .pct = ow_sla_pct[t->k],
+                  .target_ms = c->target};
+    char id[OW_ALERT_ID_BUF];
+    ow_alert_id(&a, id);
+    return fn(&a, ow_acks_get(&s->acks, id), arg);
+}
+
+/* Visit every open SLA alert as a candidate with its lower-bound key; stop when visit says so. */
+static void each_open_sla(const ow_state *s, bool (*visit)(const top_cand *t, void *arg), void *arg)
+{
+    size_t pos = 0;
+    void *val;
+    while (ow_map_next(&s->orders, &pos, NULL, &val)) {
+        const order *o = val;
+        for (int st = 0; st < NSTAGES; st++)
+            for (int k = 0; o->c[st].open && k < OW_SLA_THRESHOLDS; k++) {
+                if (!(o->c[st].open & (1u << k))) continue;
+                top_cand t = {{ow_sla_level[k], threshold_floor(&o->c[st], k)}, o, NULL, st, k};
+                if (!visit(&t, arg)) return;
+            }
+    }
+    pos = 0;
+    while (ow_map_next(&s->complaints, &pos, NULL, &val)) {
+        const complaint *c = val;
+        for (int k = 0; c->c.open && k < OW_SLA_THRESHOLDS; k++) {
+            if (!(c->c.open & (1u << k))) continue;
+            top_cand t = {
+                {ow_sla_level[k], threshold_floor(&c->c, k)}, NULL, c, OW_STAGE_COMPLAINT, k};
+            if (!visit(&t, arg)) return;
+        }
+    }
+}
+
+typedef struct top_pass {
+    const ow_state *s;
+    top_cand *best; /* pass 1 */
+    size_t n, k;
+    top_key bound; /* pass 2 */
+    bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg);
+    void *arg;
+} top_pass;
+
+static bool pass1(const top_cand *t, void *arg)
+{
+    top_pass *p = arg;
+    cand_take(p->best, &p->n, p->k, *t);
+    return true;
+}
+
+static bool pass2(const top_cand *t, void *arg)
+{
+    top_pass *p = arg;
+    return top_emit(p->s, t, p->bound, p->fn, p->arg);
+}
+
+typedef struct top_flag_sink {
+    const ow_state *s;
+    bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg);
+    void *arg;
+} top_flag_sink;
+
+static bool top_flag(const ow_alert *a, const char *id, void *arg)
+{
+    top_flag_sink *k = arg;
+    return k->fn(a, ow_acks_get(&k->s->acks, id), k->arg);
+}
+
+void ow_state_each_top_alert(const ow_state *s, size_t k,
+                             bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg), void *arg)
+{
+    if (k == 0) return;
+    top_pass p = {.s = s, .best = malloc(k * sizeof(top_cand)), .k = k, .fn = fn, .arg = arg};
+    if (!p.best) return;
+    /* pass 1: the k best lower bounds; their exact keys bound the k-th best from above */
+    each_open_sla(s, pass1, &p);
+    p.bound = (top_key){-1, INT64_MAX}; /* fewer than k alerts: every one is in */
+    if (p.n == k) {
+        p.bound = (top_key){INT32_MAX, INT64_MIN};
+        for (size_t i = 0; i < p.n; i++) {
+            top_key exact = {p.best[i].key.level, cand_exact(s, &p.best[i])};
+            if (key_before(p.bound, exact)) p.bound = exact;
+        }
+    }
+    free(p.best);
+    /* pass 2: only the alerts whose earliest instant does not come after the bound */
+    each_open_sla(s, pass2, &p);
+    top_flag_sink sink = {s, fn, arg};
+    ow_flags_each_open_alert(s->flags, top_flag, &sink);
+}
+
 void ow_state_each_urgent(const ow_state *s, size_t k, bool (*fn)(const ow_order_view *, void *),
                           void *arg)
 {

@@ -104,6 +104,14 @@ typedef struct ow_order_view {
 /* Fill v for an order; false when unknown. Strings are borrowed from the state. */
 bool ow_state_order(const ow_state *s, const char *order_id, ow_order_view *v);
 
+/* The open alerts that can be among the first k by (level, highest first; then at, oldest
+ * first), for boards that show only those: every such alert is passed to fn once, in no order
+ * (fn keeps its best k), and most others are skipped without computing their instant. Cost:
+ * two passes of cheap bit tests over the open orders, exact SLA arithmetic only near the top. */
+void ow_state_each_top_alert(const ow_state *s, size_t k,
+                             bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg),
+                             void *arg);
+
 /* Every open alert (SLA: raised, its stage not stopped; flag: raised, not cleared) as a raise
  * record with its crossing instant, in (at, id) order; ack is its acknowledgement or NULL. Costs
  * O(open orders + alerts). Stop early by returning false. The records are valid during the call
