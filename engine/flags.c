@@ -247,6 +247,7 @@ static void win_free(fwin *w)
 void ow_flags_free(ow_flags *fl)
 {
     if (!fl) return;
+    ow_timerq_fini(&fl->tq); /* first: it writes to its owners */
     for (uint32_t i = 0; i < fl->ntechs; i++)
         if (fl->techs[i]) free(fl->techs[i]->act), free(fl->techs[i]);
     for (uint32_t i = 0; i < fl->nregs; i++)
@@ -271,7 +272,6 @@ void ow_flags_free(ow_flags *fl)
     ow_names_fini(&fl->depots), ow_names_fini(&fl->ccats);
     ow_map_fini(&fl->stock), ow_map_fini(&fl->addr), ow_map_fini(&fl->inst);
     ow_spatial_fini(&fl->tgrid), ow_spatial_fini(&fl->ogrid);
-    ow_timerq_fini(&fl->tq);
     free(fl);
 }
 
@@ -1923,11 +1923,20 @@ static void save_names(ow_buf *b, const ow_names *t)
         ow_ck_str(b, t->names[i]);
 }
 
+/* A window as its non-empty slots only: most buckets of most windows are empty. */
 static void save_win(ow_buf *b, const fwin *w, const wspec *sp)
 {
+    uint32_t used = 0;
+    for (int32_t i = 0; i < sp->n; i++)
+        used += w->cnt[i] || (w->sum && w->sum[i] != 0);
     ow_ck_i64(b, w->head);
-    ow_buf_put(b, w->cnt, (size_t)sp->n * sizeof *w->cnt);
-    if (w->sum) ow_buf_put(b, w->sum, (size_t)sp->n * sizeof *w->sum);
+    ow_ck_u32(b, used);
+    for (int32_t i = 0; i < sp->n; i++) {
+        if (!w->cnt[i] && !(w->sum && w->sum[i] != 0)) continue;
+        ow_ck_i32(b, i);
+        ow_ck_u32(b, w->cnt[i]);
+        if (w->sum) ow_ck_f64(b, w->sum[i]);
+    }
 }
 
 static void save_spec(ow_buf *b, const wspec *sp)
@@ -2079,8 +2088,40 @@ static bool load_spec(ow_ckr *r, const wspec *sp)
 
 static bool load_win(ow_ckr *r, fwin *w, const wspec *sp)
 {
-    return OW_CKR_GET(r, w->head) && ow_ckr_get(r, w->cnt, (size_t)sp->n * sizeof *w->cnt) &&
-           (!w->sum || ow_ckr_get(r, w->sum, (size_t)sp->n * sizeof *w->sum));
+    const int64_t lim = INT64_C(1) << 50; /* bucket arithmetic on a wild head would overflow */
+    if (!OW_CKR_GET(r, w->head)) return false;
+    if (w->head != EMPTY_HEAD && (w->head < -lim || w->head > lim))
+        return ow_ckr_fail(r, "flags: bad window");
+    uint32_t used;
+    if (!OW_CKR_GET(r, used)) return false;
+    if (used > (uint32_t)sp->n) return ow_ckr_fail(r, "flags: bad window");
+    for (uint32_t k = 0; k < used; k++) {
+        int32_t i;
+        if (!OW_CKR_GET(r, i)) return false;
+        if (i < 0 || i >= sp->n) return ow_ckr_fail(r, "flags: bad window slot");
+        if (!OW_CKR_GET(r, w->cnt[i]) || (w->sum && !OW_CKR_GET(r, w->sum[i]))) return false;
+    }
+    return true;
+}
+
+/* A length-prefixed string as a new allocation (evidence has no small fixed bound). */
+static char *load_strdup(ow_ckr *r)
+{
+    uint32_t n;
+    if (!OW_CKR_GET(r, n)) return NULL;
+    if (r->n - r->off < n || memchr(r->p + r->off, '\0', n)) {
+        ow_ckr_fail(r, "string truncated or with a NUL");
+        return NULL;
+    }
+    char *p = malloc((size_t)n + 1);
+    if (!p) {
+        ow_ckr_fail(r, "out of memory");
+        return NULL;
+    }
+    memcpy(p, r->p + r->off, n);
+    p[n] = '\0';
+    r->off += n;
+    return p;
 }
 
 static bool idx_ok(ow_ckr *r, int32_t i, uint32_t n)
@@ -2258,23 +2299,23 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
     uint32_t ninst;
     if (!OW_CKR_GET(r, ninst)) return false;
     for (uint32_t i = 0; i < ninst; i++) {
-        char key[OW_ALERT_ID_BUF], id[OW_ALERT_ID_BUF], summary[OW_REASON_BUF];
-        char *evidence = malloc(1 << 16);
+        char key[OW_ALERT_ID_BUF];
         uint8_t open, flag, level;
         finst *in = NULL;
-        bool ok = evidence && ow_ckr_str(r, key, sizeof key) && ow_ckr_str(r, id, sizeof id) &&
-                  ow_ckr_str(r, evidence, 1 << 16) && ow_ckr_str(r, summary, sizeof summary);
+        char *id = NULL, *ev = NULL, *sum = NULL;
+        bool ok = ow_ckr_str(r, key, sizeof key) && (id = load_strdup(r)) != NULL &&
+                  (ev = load_strdup(r)) != NULL && (sum = load_strdup(r)) != NULL;
         ok = ok && (in = inst_get(fl, key, true)) != NULL && OW_CKR_GET(r, in->at) &&
              OW_CKR_GET(r, in->n) && OW_CKR_GET(r, in->region) && OW_CKR_GET(r, open) &&
              OW_CKR_GET(r, flag) && OW_CKR_GET(r, level) && idx_ok(r, in->region, s->regions.n) &&
              instant_ok(r, in->at);
-        if (ok && (flag >= OW_FLAG__COUNT || level > 3)) ok = ow_ckr_fail(r, "flags: bad flag");
+        if (ok && (flag >= OW_FLAG__COUNT || level > 3 || in->id))
+            ok = ow_ckr_fail(r, "flags: bad flag");
         if (ok) {
-            free(in->id), free(in->evidence), free(in->summary);
-            in->id = strdup(id), in->evidence = strdup(evidence), in->summary = strdup(summary);
+            in->id = id, in->evidence = ev, in->summary = sum;
+            id = ev = sum = NULL;
             in->flag = flag, in->level = level;
             in->rname = region_name(s, in->region);
-            if (!in->id || !in->evidence || !in->summary) ok = ow_ckr_fail(r, "out of memory");
         }
         if (ok && open) {
             if (grow((void **)&fl->openv, &fl->capopen, fl->nopen + 1, sizeof *fl->openv))
@@ -2285,7 +2326,7 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
                 s->totals.alerts_open_by_level[level]++;
             }
         }
-        free(evidence);
+        free(id), free(ev), free(sum);
         if (!ok) return r->bad ? false : ow_ckr_fail(r, "out of memory");
     }
     /* technicians' stale timers follow from what was loaded */
