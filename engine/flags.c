@@ -2158,7 +2158,8 @@ static bool load_orders_part(ow_ckr *r, ow_state *s)
             return false;
         order *o = ow_map_get(&s->orders, id);
         if (!o) return ow_ckr_fail(r, "flags: unknown order");
-        o->fl.tech = tch, o->fl.holder = holder, o->fl.open = open, o->fl.bits = bits;
+        o->fl.tech = tch, o->fl.holder = holder, o->fl.open = open;
+        o->fl.bits = (uint8_t)(bits & ~FO_HELD); /* counted again below */
         if (!has) continue;
         frec *rc = rec_get(fl, o);
         uint8_t geo;
