@@ -41,7 +41,7 @@ typedef struct ow_alert {
     int64_t target_ms;
     const char *flag;     /* flag: its name (DESIGN §5) */
     const char *evidence; /* flag raise: a JSON object {"orders":[…],"techs":[…],…}, borrowed */
-    const char *summary;  /* flag raise: one line for people, borrowed */
+    const char *summary; /* flag raise: one line for people, borrowed */
 } ow_alert;
 
 /* An acknowledgement: stops re-notification at its level, not the climb to the next level. */

@@ -8,7 +8,7 @@
 #include "state_impl.h"
 
 #define MAGIC   0x4b43574fu /* "OWCK" */
-#define VERSION 2u /* 2: the root-cause flags' section */
+#define VERSION 2u          /* 2: the root-cause flags' section */
 
 /* ---- writing ---- */
 

@@ -897,7 +897,7 @@ void ow_state_each_open_alert(const ow_state *s,
     }
     open_alert_sink sink = {&v, &n, &cap};
     ow_flags_each_open_alert(s->flags, add_open_flag, &sink);
-    if (!v && n) return; /* out of memory */
+    if (!v && n) return;                           /* out of memory */
     if (n) qsort(v, n, sizeof *v, cmp_open_alert); /* map order is not an order to show */
     for (size_t i = 0; i < n; i++)
         if (!fn(&v[i].a, ow_acks_get(&s->acks, v[i].id), arg)) break;

@@ -97,9 +97,10 @@ typedef struct ow_order_view {
 /* Fill v for an order; false when unknown. Strings are borrowed from the state. */
 bool ow_state_order(const ow_state *s, const char *order_id, ow_order_view *v);
 
-/* Every open alert (SLA: raised, its stage not stopped; flag: raised, not cleared) as a raise record with its crossing instant,
- * in (at, id) order; ack is its acknowledgement or NULL. Costs O(open orders + alerts). Stop early
- * by returning false. The records are valid during the call only. */
+/* Every open alert (SLA: raised, its stage not stopped; flag: raised, not cleared) as a raise
+ * record with its crossing instant, in (at, id) order; ack is its acknowledgement or NULL. Costs
+ * O(open orders + alerts). Stop early by returning false. The records are valid during the call
+ * only. */
 void ow_state_each_open_alert(const ow_state *s,
                               bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg),
                               void *arg);
