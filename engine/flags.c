@@ -2135,6 +2135,13 @@ static bool instant_ok(ow_ckr *r, int64_t t)
     return t == OW_NEVER || (t >= -lim && t <= lim) || ow_ckr_fail(r, "flags: bad instant");
 }
 
+/* WGS84 degrees, finite (a saved place could be anything). */
+static bool place_ok(ow_ckr *r, double lon, double lat)
+{
+    return (lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90) ||
+           ow_ckr_fail(r, "flags: bad position");
+}
+
 static bool arm(ow_ckr *r, ow_flags *fl, int64_t at, uint64_t tie, void *owner, int32_t *pos)
 {
     if (at == OW_NEVER) return true;
@@ -2168,6 +2175,7 @@ static bool load_orders_part(ow_ckr *r, ow_state *s)
             !OW_CKR_GET(r, rc->resolved_at) || !OW_CKR_GET(r, rc->parts_since) ||
             !OW_CKR_GET(r, rc->skill) || !OW_CKR_GET(r, rc->sku) || !OW_CKR_GET(r, geo) ||
             !idx_ok(r, rc->skill, fl->skills.n) || !idx_ok(r, rc->sku, fl->skus.n) ||
+            !place_ok(r, rc->lon, rc->lat) ||
             !instant_ok(r, rc->resolved_at) || !instant_ok(r, rc->parts_since))
             return false;
         rc->has_geo = geo & 1, rc->has_addr = (geo >> 1) & 1;
@@ -2211,7 +2219,7 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
             !OW_CKR_GET(r, hl) || !OW_CKR_GET(r, sk) || !OW_CKR_GET(r, t->status_ts) ||
             !OW_CKR_GET(r, t->loc_ts) || !OW_CKR_GET(r, t->first_ts) || !OW_CKR_GET(r, t->lon) ||
             !OW_CKR_GET(r, t->lat) || !OW_CKR_GET(r, t->open) || !OW_CKR_GET(r, t->nskills) ||
-            !idx_ok(r, t->region, s->regions.n))
+            !idx_ok(r, t->region, s->regions.n) || !place_ok(r, t->lon, t->lat))
             return false;
         if (st >= OW_TECH__COUNT || t->nskills > OW_SKILLS_MAX || !instant_ok(r, t->loc_ts))
             return ow_ckr_fail(r, "flags: bad technician");

@@ -41,6 +41,7 @@ static size_t key_hash(int64_t k)
 static int32_t coord(double v, double step)
 {
     double c = floor(v / step);
+    if (c != c) return 0; /* NaN: callers check positions; never undefined behaviour here */
     return c < -2e9 ? -2000000000 : c > 2e9 ? 2000000000 : (int32_t)c;
 }
 
