@@ -2175,8 +2175,8 @@ static bool load_orders_part(ow_ckr *r, ow_state *s)
             !OW_CKR_GET(r, rc->resolved_at) || !OW_CKR_GET(r, rc->parts_since) ||
             !OW_CKR_GET(r, rc->skill) || !OW_CKR_GET(r, rc->sku) || !OW_CKR_GET(r, geo) ||
             !idx_ok(r, rc->skill, fl->skills.n) || !idx_ok(r, rc->sku, fl->skus.n) ||
-            !place_ok(r, rc->lon, rc->lat) ||
-            !instant_ok(r, rc->resolved_at) || !instant_ok(r, rc->parts_since))
+            !place_ok(r, rc->lon, rc->lat) || !instant_ok(r, rc->resolved_at) ||
+            !instant_ok(r, rc->parts_since))
             return false;
         rc->has_geo = geo & 1, rc->has_addr = (geo >> 1) & 1;
         if (((geo >> 2) & 1) && index_add(fl, rc)) return ow_ckr_fail(r, "out of memory");
@@ -2221,7 +2221,8 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
             !OW_CKR_GET(r, t->lat) || !OW_CKR_GET(r, t->open) || !OW_CKR_GET(r, t->nskills) ||
             !idx_ok(r, t->region, s->regions.n) || !place_ok(r, t->lon, t->lat))
             return false;
-        if (st >= OW_TECH__COUNT || t->nskills > OW_SKILLS_MAX || !instant_ok(r, t->loc_ts))
+        if (st >= OW_TECH__COUNT || t->nskills > OW_SKILLS_MAX || !instant_ok(r, t->loc_ts) ||
+            (hl && t->loc_ts == OW_NEVER))
             return ow_ckr_fail(r, "flags: bad technician");
         t->status = st, t->has_status = hs, t->has_loc = hl, t->skills_known = sk;
         for (int k = 0; k < t->nskills; k++)
@@ -2317,7 +2318,7 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
         ok = ok && (in = inst_get(fl, key, true)) != NULL && OW_CKR_GET(r, in->at) &&
              OW_CKR_GET(r, in->n) && OW_CKR_GET(r, in->region) && OW_CKR_GET(r, open) &&
              OW_CKR_GET(r, flag) && OW_CKR_GET(r, level) && idx_ok(r, in->region, s->regions.n) &&
-             instant_ok(r, in->at);
+             instant_ok(r, in->at) && (in->at != OW_NEVER || ow_ckr_fail(r, "flags: bad instant"));
         if (ok && (flag >= OW_FLAG__COUNT || level > 3 || in->id))
             ok = ow_ckr_fail(r, "flags: bad flag");
         if (ok) {
