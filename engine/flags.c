@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ckio.h"
+#include "json.h"
 #include "jsonw.h"
 #include "names.h"
 #include "regions.h"
@@ -2321,6 +2322,11 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
              instant_ok(r, in->at) && (in->at != OW_NEVER || ow_ckr_fail(r, "flags: bad instant"));
         if (ok && (flag >= OW_FLAG__COUNT || level > 3 || in->id))
             ok = ow_ckr_fail(r, "flags: bad flag");
+        if (ok) { /* the evidence goes into snapshots as it is: it must be a JSON object */
+            cJSON *j = ow_json_parse(ev, strlen(ev), 4, NULL);
+            if (!cJSON_IsObject(j)) ok = ow_ckr_fail(r, "flags: evidence is not a JSON object");
+            cJSON_Delete(j);
+        }
         if (ok) {
             in->id = id, in->evidence = ev, in->summary = sum;
             id = ev = sum = NULL;
