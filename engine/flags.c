@@ -2355,3 +2355,19 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
     }
     return true;
 }
+
+void ow_flags_each_of_order(const ow_state *s, const char *order_id,
+                            bool (*fn)(const ow_flag_view *v, void *arg), void *arg)
+{
+    const order *o = ow_map_get(&s->orders, order_id);
+    for (int v = 0; o && v < OV__COUNT; v++) {
+        if (!((o->fl.open >> v) & 1)) continue;
+        char key[OW_ALERT_ID_BUF];
+        make_key(key, sizeof key, order_variants[v].flag, o->id, order_variants[v].suffix);
+        const finst *in = ow_map_get(&s->flags->inst, key);
+        if (!in || in->open_pos < 0) continue;
+        ow_flag_view view = {
+            in->id, flag_names[in->flag], in->rname, in->summary, in->evidence, in->at, in->level};
+        if (!fn(&view, arg)) return;
+    }
+}

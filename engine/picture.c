@@ -246,6 +246,10 @@ char *ow_picture_order(const ow_state *s, const char *order_id, int64_t now_ms)
               cJSON_AddBoolToObject(root, "open", v.open) &&
               cJSON_AddBoolToObject(root, "paused", v.paused) && add_time(root, "now", now_ms) &&
               (clocks = cJSON_AddArrayToObject(root, "clocks")) != NULL;
+    flag_list fls = {.arr = ok ? cJSON_AddArrayToObject(root, "flags") : NULL, .ok = true};
+    ok = ok && fls.arr;
+    if (ok) ow_flags_each_of_order(s, order_id, add_flag, &fls);
+    ok = ok && fls.ok;
     static const char *const states[] = {"idle", "running", "stopped"};
     for (int st = 0; ok && st < v.nclocks; st++) {
         const ow_clock_view *cv = &v.clocks[st];

@@ -164,6 +164,11 @@ static void test_duplicate_dispatch_nearby(void **st)
     assert_string_equal(drain(s), "raise flag:duplicate_dispatch:o2:1 L2 @01:12:00\n");
     assert_evidence("\"orders\":[\"o2\",\"o1\"],\"techs\":[\"t2\",\"t1\"]");
     assert_evidence("\"distance_m\":20");
+    /* the order's detail names its raised flags */
+    char *detail = ow_picture_order(s, "o2", T("01:12:00"));
+    assert_non_null(detail);
+    assert_non_null(strstr(detail, "\"flags\":[{\"id\":\"flag:duplicate_dispatch:o2:1\""));
+    free(detail);
     /* the duplicate is cancelled: the condition ends */
     order_ev(s, "01:20:00", "order.cancelled", "o2", NULL);
     assert_string_equal(drain(s), "resolve flag:duplicate_dispatch:o2:1 L2 @01:20:00\n");
