@@ -2048,18 +2048,20 @@ void ow_flags_save(const ow_state *s, ow_buf *b)
         ow_ck_i32(b, r->sku);
         ow_ck_u8(b, (uint8_t)(r->has_geo | r->has_addr << 1 | r->indexed << 2));
     }
+    /* a resolved flag needs only its count (the next raise is n + 1): most flags are resolved */
     ow_ck_u32(b, (uint32_t)fl->inst.len);
     pos = 0;
     while (ow_map_next(&fl->inst, &pos, &key, &v)) {
         const finst *in = v;
         ow_ck_str(b, key);
-        ow_ck_str(b, in->id ? in->id : "");
-        ow_ck_str(b, in->evidence ? in->evidence : "");
-        ow_ck_str(b, in->summary ? in->summary : "");
-        ow_ck_i64(b, in->at);
         ow_ck_u32(b, in->n);
-        ow_ck_i32(b, in->region);
         ow_ck_u8(b, in->open_pos >= 0);
+        if (in->open_pos < 0) continue;
+        ow_ck_str(b, in->id);
+        ow_ck_str(b, in->evidence);
+        ow_ck_str(b, in->summary);
+        ow_ck_i64(b, in->at);
+        ow_ck_i32(b, in->region);
         ow_ck_u8(b, in->flag);
         ow_ck_u8(b, in->level);
     }
@@ -2312,38 +2314,38 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
     for (uint32_t i = 0; i < ninst; i++) {
         char key[OW_ALERT_ID_BUF];
         uint8_t open, flag, level;
+        uint32_t n;
         finst *in = NULL;
+        if (!ow_ckr_str(r, key, sizeof key) || !OW_CKR_GET(r, n) || !OW_CKR_GET(r, open))
+            return false;
+        if (!(in = inst_get(fl, key, true))) return ow_ckr_fail(r, "out of memory");
+        if (in->n || !n) return ow_ckr_fail(r, "flags: flag listed twice or never raised");
+        in->n = n;
+        if (!open) continue;
         char *id = NULL, *ev = NULL, *sum = NULL;
-        bool ok = ow_ckr_str(r, key, sizeof key) && (id = load_strdup(r)) != NULL &&
-                  (ev = load_strdup(r)) != NULL && (sum = load_strdup(r)) != NULL;
-        ok = ok && (in = inst_get(fl, key, true)) != NULL && OW_CKR_GET(r, in->at) &&
-             OW_CKR_GET(r, in->n) && OW_CKR_GET(r, in->region) && OW_CKR_GET(r, open) &&
-             OW_CKR_GET(r, flag) && OW_CKR_GET(r, level) && idx_ok(r, in->region, s->regions.n) &&
-             instant_ok(r, in->at) && (in->at != OW_NEVER || ow_ckr_fail(r, "flags: bad instant"));
-        if (ok && (flag >= OW_FLAG__COUNT || level > 3 || in->id))
-            ok = ow_ckr_fail(r, "flags: bad flag");
+        bool ok = (id = load_strdup(r)) != NULL && (ev = load_strdup(r)) != NULL &&
+                  (sum = load_strdup(r)) != NULL && OW_CKR_GET(r, in->at) &&
+                  OW_CKR_GET(r, in->region) && OW_CKR_GET(r, flag) && OW_CKR_GET(r, level) &&
+                  idx_ok(r, in->region, s->regions.n) && instant_ok(r, in->at) &&
+                  (in->at != OW_NEVER || ow_ckr_fail(r, "flags: bad instant"));
+        if (ok && (flag >= OW_FLAG__COUNT || level > 3)) ok = ow_ckr_fail(r, "flags: bad flag");
         if (ok) { /* the evidence goes into snapshots as it is: it must be a JSON object */
             cJSON *j = ow_json_parse(ev, strlen(ev), 4, NULL);
             if (!cJSON_IsObject(j)) ok = ow_ckr_fail(r, "flags: evidence is not a JSON object");
             cJSON_Delete(j);
         }
-        if (ok) {
-            in->id = id, in->evidence = ev, in->summary = sum;
-            id = ev = sum = NULL;
-            in->flag = flag, in->level = level;
-            in->rname = region_name(s, in->region);
+        if (ok && grow((void **)&fl->openv, &fl->capopen, fl->nopen + 1, sizeof *fl->openv))
+            ok = ow_ckr_fail(r, "out of memory");
+        if (!ok) {
+            free(id), free(ev), free(sum);
+            return false;
         }
-        if (ok && open) {
-            if (grow((void **)&fl->openv, &fl->capopen, fl->nopen + 1, sizeof *fl->openv))
-                ok = ow_ckr_fail(r, "out of memory");
-            else {
-                in->open_pos = (int32_t)fl->nopen;
-                fl->openv[fl->nopen++] = in;
-                s->totals.alerts_open_by_level[level]++;
-            }
-        }
-        free(id), free(ev), free(sum);
-        if (!ok) return r->bad ? false : ow_ckr_fail(r, "out of memory");
+        in->id = id, in->evidence = ev, in->summary = sum;
+        in->flag = flag, in->level = level;
+        in->rname = region_name(s, in->region);
+        in->open_pos = (int32_t)fl->nopen;
+        fl->openv[fl->nopen++] = in;
+        s->totals.alerts_open_by_level[level]++;
     }
     /* technicians' stale timers follow from what was loaded */
     for (uint32_t i = 0; i < fl->tech_ids.n; i++) {
