@@ -1897,14 +1897,34 @@ static int cmp_newest(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-void ow_flags_each_open(const ow_flags *fl, bool (*fn)(const ow_flag_view *v, void *arg), void *arg)
+/* A min-heap on newness (the oldest of the kept ones at the root), for the k newest of many. */
+static void heap_down(finst **h, size_t n, size_t i)
 {
-    if (!fl || !fl->nopen) return;
-    finst **v = malloc(fl->nopen * sizeof *v);
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && cmp_newest(&h[l], &h[m]) > 0) m = l;
+        if (l + 1 < n && cmp_newest(&h[l + 1], &h[m]) > 0) m = l + 1;
+        if (m == i) return;
+        finst *x = h[i];
+        h[i] = h[m], h[m] = x;
+        i = m;
+    }
+}
+
+void ow_flags_each_open(const ow_flags *fl, size_t k, bool (*fn)(const ow_flag_view *v, void *arg),
+                        void *arg)
+{
+    if (!fl || !fl->nopen || !k) return;
+    size_t n = fl->nopen < k ? fl->nopen : k;
+    finst **v = malloc(n * sizeof *v);
     if (!v) return;
-    memcpy(v, fl->openv, fl->nopen * sizeof *v);
-    qsort(v, fl->nopen, sizeof *v, cmp_newest);
-    for (size_t i = 0; i < fl->nopen; i++) {
+    memcpy(v, fl->openv, n * sizeof *v);
+    for (size_t i = n / 2; i-- > 0;)
+        heap_down(v, n, i);
+    for (size_t i = n; i < fl->nopen; i++) /* newer than the oldest kept: replaces it */
+        if (cmp_newest(&fl->openv[i], &v[0]) < 0) v[0] = fl->openv[i], heap_down(v, n, 0);
+    qsort(v, n, sizeof *v, cmp_newest);
+    for (size_t i = 0; i < n; i++) {
         const finst *in = v[i];
         ow_flag_view view = {
             in->id, flag_names[in->flag], in->rname, in->summary, in->evidence, in->at, in->level};

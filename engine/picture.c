@@ -98,44 +98,6 @@ static bool add_flag(const ow_flag_view *v, void *arg)
 
 /* ---- escalations: open alerts (SLA and flag), highest level first, then oldest ---- */
 
-typedef struct esc {
-    ow_alert a;
-    char id[OW_ALERT_ID_BUF];
-    bool acked;
-    char by[OW_NAME_BUF];
-} esc;
-
-typedef struct esc_top {
-    esc v[OW_PICTURE_ESCALATIONS];
-    int n;
-} esc_top;
-
-static bool esc_before(const ow_alert *a, const char *aid, const esc *b)
-{
-    if (a->level != b->a.level) return a->level > b->a.level;
-    if (a->at != b->a.at) return a->at < b->a.at;
-    return strcmp(aid, b->id) < 0;
-}
-
-static bool take_esc(const ow_alert *a, const ow_ack *ack, void *arg)
-{
-    esc_top *t = arg;
-    char id[OW_ALERT_ID_BUF];
-    ow_alert_id(a, id);
-    if (t->n == OW_PICTURE_ESCALATIONS && !esc_before(a, id, &t->v[t->n - 1])) return true;
-    int i = t->n < OW_PICTURE_ESCALATIONS ? t->n++ : t->n - 1;
-    while (i > 0 && esc_before(a, id, &t->v[i - 1])) {
-        t->v[i] = t->v[i - 1];
-        i--;
-    }
-    esc *e = &t->v[i];
-    e->a = *a;
-    memcpy(e->id, id, sizeof id);
-    e->acked = ack != NULL;
-    snprintf(e->by, sizeof e->by, "%s", ack ? ack->by : "");
-    return true;
-}
-
 static const char *owner_role(int level)
 {
     return level >= 3 ? "manager" : level == 2 ? "supervisor" : "dispatcher";
@@ -143,12 +105,12 @@ static const char *owner_role(int level)
 
 static bool add_escalations(cJSON *root, const ow_state *s)
 {
-    esc_top *t = malloc(sizeof *t);
+    ow_open_alert *v = malloc(OW_PICTURE_ESCALATIONS * sizeof *v);
     cJSON *arr = cJSON_AddArrayToObject(root, "escalations");
-    bool ok = t && arr;
-    if (ok) t->n = 0, ow_state_each_open_alert(s, take_esc, t);
-    for (int i = 0; ok && i < t->n; i++) {
-        const esc *e = &t->v[i];
+    bool ok = v && arr;
+    size_t n = ok ? ow_state_top_open_alerts(s, OW_PICTURE_ESCALATIONS, v) : 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        const ow_open_alert *e = &v[i];
         cJSON *o = cJSON_CreateObject();
         bool sla = e->a.kind == OW_ALERT_SLA;
         ok = o && cJSON_AddItemToArray(arr, o) && cJSON_AddStringToObject(o, "id", e->id) &&
@@ -162,10 +124,10 @@ static bool add_escalations(cJSON *root, const ow_state *s)
         else if (ok)
             ok = cJSON_AddStringToObject(o, "flag", e->a.flag ? e->a.flag : "") != NULL;
         ok = ok && cJSON_AddStringToObject(o, "owner", owner_role(e->a.level)) &&
-             cJSON_AddBoolToObject(o, "acked", e->acked) &&
-             (!e->acked || cJSON_AddStringToObject(o, "ack_by", e->by));
+             cJSON_AddBoolToObject(o, "acked", e->ack != NULL) &&
+             (!e->ack || cJSON_AddStringToObject(o, "ack_by", e->ack->by));
     }
-    free(t);
+    free(v);
     return ok;
 }
 
@@ -225,7 +187,7 @@ char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_
     }
     flag_list fls = {.arr = ok ? cJSON_AddArrayToObject(root, "flags") : NULL, .ok = true};
     ok = ok && fls.arr;
-    if (ok) ow_flags_each_open(ow_state_flags(s), add_flag, &fls);
+    if (ok) ow_flags_each_open(ow_state_flags(s), OW_PICTURE_FLAGS, add_flag, &fls);
     ok = ok && fls.ok && add_escalations(root, s);
     if (ok && stream_last) ok = cJSON_AddStringToObject(root, "stream_last", stream_last) != NULL;
     return finish(root, ok);

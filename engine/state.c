@@ -904,6 +904,107 @@ void ow_state_each_open_alert(const ow_state *s,
     free(v);
 }
 
+/* ---- the open alerts to chase: level first, then age (the snapshot's escalations) ---- */
+
+static bool top_before(const ow_alert *a, const char *aid, const ow_open_alert *b)
+{
+    if (a->level != b->a.level) return a->level > b->a.level;
+    if (a->at != b->a.at) return a->at < b->a.at;
+    return strcmp(aid, b->id) < 0;
+}
+
+typedef struct top_set {
+    const ow_state *s;
+    ow_open_alert *v;
+    size_t k, n;
+} top_set;
+
+/* Could an alert of this level still enter the list? (Saves computing its instant.) */
+static bool top_wants_level(const top_set *t, int level)
+{
+    return t->n < t->k || level >= t->v[t->n - 1].a.level;
+}
+
+static bool top_take(const ow_alert *a, const char *id_or_null, void *arg)
+{
+    top_set *t = arg;
+    char id[OW_ALERT_ID_BUF];
+    if (t->n == t->k && (a->level < t->v[t->n - 1].a.level ||
+                         (a->level == t->v[t->n - 1].a.level && a->at > t->v[t->n - 1].a.at)))
+        return true; /* decided without building the id */
+    if (id_or_null)
+        snprintf(id, sizeof id, "%s", id_or_null);
+    else
+        ow_alert_id(a, id);
+    if (t->n == t->k && !top_before(a, id, &t->v[t->n - 1])) return true;
+    size_t i = t->n < t->k ? t->n++ : t->n - 1;
+    while (i > 0 && top_before(a, id, &t->v[i - 1])) {
+        t->v[i] = t->v[i - 1];
+        i--;
+    }
+    t->v[i].a = *a;
+    memcpy(t->v[i].id, id, sizeof id);
+    return true;
+}
+
+/* The open alerts of one clock that can still enter; the order's pauses and calendar (costly)
+ * only for those. o is NULL for a complaint's clock. */
+static void top_clock(top_set *t, const order *o, const char *subject, int32_t region, int stage,
+                      const clk *c)
+{
+    ow_interval p[MAX_PAUSES];
+    size_t np = 0;
+    const ow_calendar *cal = NULL;
+    bool known = o == NULL;
+    for (int k = OW_SLA_THRESHOLDS - 1; k >= 0; k--) {
+        if (!(c->open & (1u << k)) || !top_wants_level(t, ow_sla_level[k])) continue;
+        /* pauses and calendars only delay a crossing: start + p % of the target is a lower
+         * bound of its instant, enough to pass over most alerts of a full list's level */
+        if (t->n == t->k && ow_sla_level[k] == t->v[t->n - 1].a.level &&
+            c->start + ow_sla_part(c->target, ow_sla_pct[k]) > t->v[t->n - 1].a.at)
+            continue;
+        if (!known) {
+            np = order_pauses(t->s, o, stage, p);
+            cal = ow_policy_calendar(t->s->policy, (ow_stage)stage, region_name(t->s, region));
+            known = true;
+        }
+        ow_alert a = {.op = OW_ALERT_RAISE,
+                      .kind = OW_ALERT_SLA,
+                      .level = ow_sla_level[k],
+                      .at = threshold_at(c, k, p, np, cal),
+                      .region = region_name(t->s, region),
+                      .subject = subject,
+                      .stage = stage,
+                      .complaint = o == NULL,
+                      .instance = c->instance,
+                      .pct = ow_sla_pct[k],
+                      .target_ms = c->target};
+        top_take(&a, NULL, t);
+    }
+}
+
+size_t ow_state_top_open_alerts(const ow_state *s, size_t k, ow_open_alert *out)
+{
+    top_set t = {s, out, k, 0};
+    if (!k) return 0;
+    size_t pos = 0;
+    void *val;
+    while (ow_map_next(&s->orders, &pos, NULL, &val)) {
+        const order *o = val;
+        for (int st = 0; st < NSTAGES; st++)
+            if (o->c[st].open) top_clock(&t, o, o->id, o->region, st, &o->c[st]);
+    }
+    pos = 0;
+    while (ow_map_next(&s->complaints, &pos, NULL, &val)) {
+        const complaint *c = val;
+        if (c->c.open) top_clock(&t, NULL, c->id, c->region, OW_STAGE_COMPLAINT, &c->c);
+    }
+    ow_flags_each_open_alert(s->flags, top_take, &t);
+    for (size_t i = 0; i < t.n; i++)
+        out[i].ack = ow_acks_get(&s->acks, out[i].id);
+    return t.n;
+}
+
 void ow_state_each_urgent(const ow_state *s, size_t k, bool (*fn)(const ow_order_view *, void *),
                           void *arg)
 {

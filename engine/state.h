@@ -105,6 +105,17 @@ void ow_state_each_open_alert(const ow_state *s,
                               bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg),
                               void *arg);
 
+/* The first k open alerts (SLA and flag) by level (highest first), then instant (oldest first),
+ * then id, written to out[0..k) (returns how many). Costs O(orders + open alerts at the levels
+ * that can still enter), not a sort of every open alert: the snapshot asks for this often. The
+ * records borrow strings from the state. */
+typedef struct ow_open_alert {
+    ow_alert a;
+    char id[OW_ALERT_ID_BUF];
+    const ow_ack *ack; /* or NULL */
+} ow_open_alert;
+size_t ow_state_top_open_alerts(const ow_state *s, size_t k, ow_open_alert *out);
+
 /* Visit the k most urgent open orders (earliest breach of a running clock first), in that order.
  * Costs O(k log k), not O(open orders). */
 void ow_state_each_urgent(const ow_state *s, size_t k, bool (*fn)(const ow_order_view *, void *),
