@@ -827,6 +827,62 @@ static void test_replay_and_checkpoint_agree(void **st)
     free(a), free(b), free(c), free(snap_a), free(snap_b), free(snap_c);
 }
 
+/* The escalations' selection (no full sort) against sorting every open alert. */
+typedef struct all_alerts {
+    ow_open_alert v[4096];
+    size_t n;
+} all_alerts;
+
+static bool keep_alert(const ow_alert *a, const ow_ack *ack, void *arg)
+{
+    all_alerts *l = arg;
+    assert_true(l->n < 4096);
+    l->v[l->n].a = *a;
+    l->v[l->n].ack = ack;
+    ow_alert_id(a, l->v[l->n].id);
+    l->n++;
+    return true;
+}
+
+static int cmp_escalation(const void *x, const void *y)
+{
+    const ow_open_alert *a = x, *b = y;
+    if (a->a.level != b->a.level) return b->a.level - a->a.level;
+    if (a->a.at != b->a.at) return a->a.at < b->a.at ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+static void test_escalations_match_a_full_sort(void **st)
+{
+    (void)st;
+    static char lines[3000][512];
+    int n = script(lines, 3000);
+    ow_state *s = ow_state_new(&pol);
+    static all_alerts all;
+    static ow_open_alert top[30];
+    for (int i = 0; i < n; i++) {
+        ow_event ev;
+        ow_err err;
+        assert_int_equal(ow_event_parse(lines[i], strlen(lines[i]), &ev, &err), 0);
+        assert_true(ow_state_apply(s, &ev) >= 0);
+        assert_true(ow_state_advance(s, ow_state_totals_get(s)->last_event_ms) >= 0);
+        ow_state_outbox_clear(s);
+        if (i % 97 != 0 && i != n - 1) continue;
+        all.n = 0;
+        ow_state_each_open_alert(s, keep_alert, &all);
+        qsort(all.v, all.n, sizeof all.v[0], cmp_escalation);
+        if (i == n - 1) assert_true(all.n > 100); /* enough for the choice to matter */
+        size_t k = ow_state_top_open_alerts(s, 30, top);
+        assert_int_equal(k, all.n < 30 ? all.n : 30);
+        for (size_t j = 0; j < k; j++) {
+            if (strcmp(top[j].id, all.v[j].id) != 0)
+                fail_msg("event %d, rank %zu: %s, want %s", i, j, top[j].id, all.v[j].id);
+            assert_true(top[j].a.at == all.v[j].a.at);
+        }
+    }
+    ow_state_free(s);
+}
+
 /* ---------------------------------------------------------------- spatial index */
 
 static bool count_cb(int32_t id, double d, void *arg)
@@ -912,6 +968,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_complaint_cluster_csat_near_miss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_and_snapshot, setup, teardown),
         cmocka_unit_test(test_replay_and_checkpoint_agree),
+        cmocka_unit_test(test_escalations_match_a_full_sort),
         cmocka_unit_test(test_spatial_matches_brute_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
