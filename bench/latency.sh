@@ -16,7 +16,7 @@ for interval in ${INTERVALS:-25ms}; do
   for _ in $(seq 100); do redis-cli -s "$tmp/r.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
   export OPSWALL_REDIS_URL="unix://$tmp/r.sock"
   mkdir -p "$tmp/config"
-  python3 -c "import json,sys,os; c=json.load(open('$SRC/config/opswall.json')); c['engine']['delta_interval']='$interval'; c['engine']['checkpoint_interval']=os.environ.get('CKPT','5s'); json.dump(c,open('$tmp/config/opswall.json','w'))"
+  python3 -c "import json,sys,os; c=json.load(open('$SRC/config/opswall.json')); c['engine']['delta_interval']='$interval'; c['engine']['checkpoint_interval']=os.environ.get('CKPT','5s'); c['city']['regions']='$SRC/assets/cities/sample/regions.geojson'; json.dump(c,open('$tmp/config/opswall.json','w'))"
   "$BIN/opswall-engine" --config "$tmp/config/opswall.json" > "$tmp/engine.log" 2>&1 &
   EPID=$!
   for _ in $(seq 100); do redis-cli -s "$tmp/r.sock" exists 'ops:{p0}:snapshot' | grep -q 1 && break; sleep 0.1; done

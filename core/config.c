@@ -75,6 +75,10 @@ static const setting settings[] = {
     {"redis.start_timeout", C_DUR, AT(redis.start_timeout_ms), MS(100), MS(10) * MIN_, "\"10s\"",
      NULL},
     {"redis.timeout", C_DUR, AT(redis.timeout_ms), MS(10), MS(10) * MIN_, "\"5s\"", NULL},
+    /* docs/scaling.md: partitions, their placement, and riding out a Redis Cluster failover */
+    {"cluster.partitions", C_INT, AT(cluster.partitions), 1, 1024, "1", NULL},
+    {"cluster.regions", C_STR, AT(cluster.regions), 0, 0, "\"\"", NULL},
+    {"cluster.retry_for", C_DUR, AT(cluster.retry_for_ms), MS(0), MS(10) * MIN_, "\"15s\"", NULL},
     {"streams.events_maxlen", C_INT, AT(streams.events_maxlen), 1000, INT64_C(1) << 40, "10000000",
      NULL},
     {"streams.rejects_maxlen", C_INT, AT(streams.rejects_maxlen), 100, INT64_C(1) << 40, "100000",
@@ -93,9 +97,25 @@ static const setting settings[] = {
     {"engine.block", C_DUR, AT(engine.block_ms), MS(1), MS(60) * 1000, "\"200ms\"", NULL},
     {"engine.checkpoint_interval", C_DUR, AT(engine.checkpoint_ms), MS(100), MS(3600) * 1000,
      "\"5s\"", NULL},
+    /* the analytics tables, flags and escalations cost more than the rest of the picture: they
+     * are rebuilt this often (deltas still go out every delta_interval) */
+    {"engine.analytics_interval", C_DUR, AT(engine.analytics_ms), MS(10), MS(60) * 1000, "\"1s\"",
+     NULL},
     {"feed.listen", C_STR, AT(feed.listen), 1, 0, "\"127.0.0.1\"", "OPSWALL_FEED_LISTEN"},
     {"feed.port", C_INT, AT(feed.port), 0, 65535, "7681", "OPSWALL_FEED_PORT"},
     {"feed.web_root", C_STR, AT(feed.web_root), 1, 0, "\"assets/web\"", NULL},
+    {"feed.allowed_origins", C_STR, AT(feed.allowed_origins), 0, 0, "\"\"", NULL},
+    {"feed.queue", C_INT, AT(feed.queue), 4, 4096, "64", NULL},
+    {"feed.client_rate", C_INT, AT(feed.client_rate), 1, 1000, "10", NULL},
+    {"feed.tls.cert", C_STR, AT(feed.tls_cert), 0, 0, "\"\"", NULL},
+    {"feed.tls.key", C_STR, AT(feed.tls_key), 0, 0, "\"\"", NULL},
+    {"notify.config", C_STR, AT(notify.config), 1, 0, "\"config/notify.json\"", NULL},
+    {"notify.listen", C_STR, AT(notify.listen), 1, 0, "\"127.0.0.1\"", NULL},
+    {"notify.port", C_INT, AT(notify.port), 0, 65535, "7682", "OPSWALL_NOTIFY_PORT"},
+    {"notify.group", C_STR, AT(notify.group), 1, 0, "\"notify\"", NULL},
+    {"notify.consumer", C_STR, AT(notify.consumer), 1, 0, "\"notify-1\"", NULL},
+    {"notify.poll", C_DUR, AT(notify.poll_ms), MS(10), MS(10) * 1000, "\"100ms\"", NULL},
+    {"notify.log_keep", C_INT, AT(notify.log_keep), 100, 10000000, "10000", NULL},
     {"wallboard.width", C_INT, AT(wallboard.width), 320, 16384, "1920", NULL},
     {"wallboard.height", C_INT, AT(wallboard.height), 240, 16384, "1080", NULL},
     {"wallboard.fullscreen", C_BOOL, AT(wallboard.fullscreen), 0, 0, "false", NULL},
@@ -104,6 +124,10 @@ static const setting settings[] = {
     {"wallboard.poll", C_DUR, AT(wallboard.poll_ms), MS(10), MS(60) * 1000, "\"250ms\"", NULL},
     {"wallboard.stale_after", C_DUR, AT(wallboard.stale_ms), MS(100), MS(24) * HOUR_, "\"10s\"",
      NULL},
+    {"wallboard.layout", C_STR, AT(wallboard.layout), 1, 0, "\"config/wallboard/default.json\"",
+     NULL},
+    {"wallboard.flash", C_DUR, AT(wallboard.flash_ms), MS(0), MS(60) * 1000, "\"3s\"", NULL},
+    {"wallboard.sound", C_BOOL, AT(wallboard.sound), 0, 0, "false", NULL},
     SLA_PRIO("emergency", EMERGENCY, "\"5m\"", "\"10m\"", "\"15m\"", "\"2h\"", "\"4h\"", "\"24h\""),
     SLA_PRIO("important", IMPORTANT, "\"15m\"", "\"10m\"", "\"1h\"", "\"4h\"", "\"24h\"",
              "\"24h\""),
@@ -173,6 +197,32 @@ static const setting settings[] = {
      NULL},
     {"city.name_property", C_STR, AT(city.name_property), 1, 0, "\"id\"", NULL},
     {"city.events", C_STR, AT(city.events), 0, 0, "\"assets/cities/sample/events.ndjson\"", NULL},
+    {"city.csv", C_STR, AT(city.csv), 0, 0, "\"\"", NULL},
+    {"city.mapping", C_STR, AT(city.mapping), 0, 0, "\"\"", NULL},
+    {"analytics.grid_cell_m", C_INT, AT(analytics.cell_m), 50, 100000, "500", NULL},
+    {"analytics.utc_offset_min", C_INT, AT(analytics.utc_offset_min), -720, 840, "480", NULL},
+    /* targets: SEEDS.md (response ≤ 20 min, dispatch ≤ 5 min, first-visit fix ≥ 90 %, repeat
+     * visits ≤ 5 %, complaints < 10 %, CSAT ≥ 85, NPS ≥ 50, utilisation 82 %) */
+    {"analytics.targets.response_mean_s", C_INT, AT(analytics.targets.response_mean_s), 0,
+     INT64_C(1) << 31, "1200", NULL},
+    {"analytics.targets.response_p90_s", C_INT, AT(analytics.targets.response_p90_s), 0,
+     INT64_C(1) << 31, "3600", NULL},
+    {"analytics.targets.dispatch_mean_s", C_INT, AT(analytics.targets.dispatch_mean_s), 0,
+     INT64_C(1) << 31, "300", NULL},
+    {"analytics.targets.dispatch_p90_s", C_INT, AT(analytics.targets.dispatch_p90_s), 0,
+     INT64_C(1) << 31, "900", NULL},
+    {"analytics.targets.first_visit_fix_pct", C_INT, AT(analytics.targets.first_visit_fix_pct), 0,
+     100, "90", NULL},
+    {"analytics.targets.repeat_visit_pct", C_INT, AT(analytics.targets.repeat_visit_pct), 0, 100,
+     "5", NULL},
+    {"analytics.targets.complaint_rate_pct", C_INT, AT(analytics.targets.complaint_rate_pct), 0,
+     100, "10", NULL},
+    {"analytics.targets.csat", C_INT, AT(analytics.targets.csat), 0, 100, "85", NULL},
+    {"analytics.targets.nps", C_INT, AT(analytics.targets.nps), -100, 100, "50", NULL},
+    {"analytics.targets.sla_compliance_pct", C_INT, AT(analytics.targets.sla_compliance_pct), 0,
+     100, "95", NULL},
+    {"analytics.targets.utilisation_pct", C_INT, AT(analytics.targets.utilisation_pct), 0, 100,
+     "82", NULL},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -392,13 +442,10 @@ int ow_config_apply_env(ow_config *cfg, const char *(*getenv_fn)(const char *), 
 
 const char *const *ow_config_env_names(void)
 {
-    static const char *const names[] = {"OPSWALL_REDIS_URL",
-                                        "OPSWALL_DATA_DIR",
-                                        "OPSWALL_REDIS_SERVER",
-                                        "OPSWALL_ENGINE_CONSUMER",
-                                        "OPSWALL_FEED_LISTEN",
-                                        "OPSWALL_FEED_PORT",
-                                        NULL};
+    static const char *const names[] = {"OPSWALL_REDIS_URL",    "OPSWALL_DATA_DIR",
+                                        "OPSWALL_REDIS_SERVER", "OPSWALL_ENGINE_CONSUMER",
+                                        "OPSWALL_FEED_LISTEN",  "OPSWALL_FEED_PORT",
+                                        "OPSWALL_NOTIFY_PORT",  NULL};
     return names;
 }
 

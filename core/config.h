@@ -54,8 +54,21 @@ typedef struct ow_sla_override {
     int raise;                                /* priority steps towards emergency (0 = none) */
     int scale_pct;                            /* targets × scale_pct / 100 (100 = unchanged) */
     int64_t target_ms[OW_STAGE__ORDER_COUNT]; /* 0 = unchanged */
+    bool only_stages; /* "stages" given: only the stages in `stages` run for matching orders */
+    uint32_t stages;  /* bit per ow_stage (an order class with no dispatch has no dispatch clock) */
 } ow_sla_override;
 
+/* Analytics (issue 5): the heat grid, the city's zone for "today", and the KPI targets the board
+ * and the report compare against (docs/snapshot.md kpi_targets). */
+typedef struct ow_analytics_config {
+    int64_t cell_m;         /* heat grid cell, metres */
+    int64_t utc_offset_min; /* the city's zone (fixed offset): local midnight and hours */
+    struct {
+        int64_t response_mean_s, response_p90_s, dispatch_mean_s, dispatch_p90_s;
+        int64_t first_visit_fix_pct, repeat_visit_pct, complaint_rate_pct, csat, nps;
+        int64_t sla_compliance_pct, utilisation_pct;
+    } targets;
+} ow_analytics_config;
 /* Root-cause flags (DESIGN §5): each has a level (0..3) and its thresholds. Distances in
  * metres, durations in ms, ratios as plain numbers. */
 typedef struct ow_flags_config {
@@ -113,6 +126,11 @@ typedef struct ow_config {
         int64_t timeout_ms; /* connect / command timeout */
     } redis;
     struct {
+        int64_t partitions; /* regions are split into this many partitions (docs/scaling.md) */
+        char regions[OW_CFG_STR]; /* region → partition table file; "" = FNV-1a hash for all */
+        int64_t retry_for_ms;     /* keep retrying a slot without a reachable master this long */
+    } cluster;
+    struct {
         int64_t events_maxlen;  /* approximate cap of ops:events (MAXLEN ~) */
         int64_t rejects_maxlen; /* approximate cap of ops:rejects */
     } streams;
@@ -128,19 +146,38 @@ typedef struct ow_config {
         int64_t batch;               /* XREADGROUP COUNT */
         int64_t block_ms;            /* XREADGROUP BLOCK */
         int64_t checkpoint_ms;       /* save the model this often (and on a clean stop) */
+        int64_t analytics_ms;        /* rebuild the slow snapshot members at most this often */
     } engine;
     struct {
         char listen[64]; /* interface address */
         int64_t port;    /* env OPSWALL_FEED_PORT */
         char web_root[OW_CFG_STR];
+        char allowed_origins[OW_CFG_STR]; /* extra browser origins, comma-separated; same host is
+                                             always allowed */
+        int64_t queue;                    /* messages a client may lag before it gets a snapshot */
+        int64_t client_rate;              /* requests per second one connection may send */
+        char tls_cert[OW_CFG_STR];        /* PEM certificate chain; empty = plain HTTP */
+        char tls_key[OW_CFG_STR];         /* PEM private key; set with tls_cert */
     } feed;
+    struct {
+        char config[OW_CFG_STR]; /* delivery's receivers, routes, templates (config/notify.json) */
+        char listen[64];         /* API interface address */
+        int64_t port;   /* API port (silences, notification records); env OPSWALL_NOTIFY_PORT */
+        char group[64]; /* consumer group on the alert streams */
+        char consumer[64];
+        int64_t poll_ms;  /* how often the streams are read and groups looked at */
+        int64_t log_keep; /* notification records kept (Redis and API) */
+    } notify;
     struct {
         int64_t width, height; /* window size when not fullscreen; screenshot size */
         bool fullscreen;
-        int64_t display;       /* monitor index */
-        char font[OW_CFG_STR]; /* Latin font shipped in assets/ */
-        int64_t poll_ms;       /* how often to look for a new snapshot */
-        int64_t stale_ms;      /* data older than this is shown as stale */
+        int64_t display;         /* monitor index */
+        char font[OW_CFG_STR];   /* Latin font shipped in assets/ */
+        int64_t poll_ms;         /* how often to look for a new snapshot */
+        int64_t stale_ms;        /* data older than this is shown as stale */
+        char layout[OW_CFG_STR]; /* the layout file: pages of panels (config/wallboard/) */
+        int64_t flash_ms;        /* how long a new breach or L2/L3 escalation flashes; 0 = never */
+        bool sound;              /* a short tone with the flash */
     } wallboard;
     struct {
         int64_t target_ms[OW_PRIO__COUNT][OW_STAGE__ORDER_COUNT];
@@ -162,7 +199,10 @@ typedef struct ow_config {
         char regions[OW_CFG_STR]; /* GeoJSON FeatureCollection */
         char name_property[64];   /* feature property that names a region */
         char events[OW_CFG_STR];  /* sample events for the demo */
+        char csv[OW_CFG_STR]; /* a real city's CSV export ("" = none), replayed by opswall-run */
+        char mapping[OW_CFG_STR]; /* its column mapping (config/mappings/...json) */
     } city;
+    ow_analytics_config analytics;
 } ow_config;
 
 /* Fill cfg with every default from the table. */

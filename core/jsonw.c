@@ -1,5 +1,7 @@
 #include "jsonw.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +80,29 @@ void ow_jsonw_int(ow_jsonw *w, int64_t v)
     for (int i = 0; i < k; i++)
         out[i] = tmp[k - 1 - i];
     put(w, out, (size_t)k);
+}
+
+void ow_jsonw_num(ow_jsonw *w, double v, int decimals)
+{
+    if (!isfinite(v)) {
+        put(w, "null", 4);
+        return;
+    }
+    if (decimals < 0) decimals = 0;
+    if (decimals > 6) decimals = 6;
+    char tmp[64];
+    int n = snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
+    if (n <= 0 || (size_t)n >= sizeof tmp) {
+        put(w, "null", 4);
+        return;
+    }
+    if (memchr(tmp, '.', (size_t)n)) {
+        while (tmp[n - 1] == '0')
+            n--;
+        if (tmp[n - 1] == '.') n--;
+    }
+    if (n == 2 && tmp[0] == '-' && tmp[1] == '0') tmp[0] = '0', n = 1; /* no "-0" */
+    put(w, tmp, (size_t)n);
 }
 
 char *ow_jsonw_take(ow_jsonw *w)

@@ -27,6 +27,9 @@ void ow_jsonw_raw(ow_jsonw *w, const char *text);
 void ow_jsonw_key(ow_jsonw *w, const char *key);
 void ow_jsonw_str(ow_jsonw *w, const char *s);
 void ow_jsonw_int(ow_jsonw *w, int64_t v);
+/* v rounded to `decimals` places (0..6), trailing zeros dropped ("81.2", "3"); null when v is not
+ * finite, so "not enough data" reads as null, never as a number. */
+void ow_jsonw_num(ow_jsonw *w, double v, int decimals);
 void ow_jsonw_open(ow_jsonw *w);  /* "{" */
 void ow_jsonw_close(ow_jsonw *w); /* "}" */
 /* Empty the text but keep the buffer, for writing many texts one after another. */

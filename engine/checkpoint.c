@@ -7,8 +7,10 @@
 #include "ckio.h"
 #include "state_impl.h"
 
-#define MAGIC   0x4b43574fu /* "OWCK" */
-#define VERSION 2u          /* 2: the root-cause flags' section */
+#define MAGIC 0x4b43574fu /* "OWCK" */
+#define VERSION                                                                                    \
+    3u /* 2: order cells, callback details, technicians' previous values, KPIs;                    \
+          3: the root-cause flags' section */
 
 /* ---- writing ---- */
 
@@ -57,12 +59,14 @@ int ow_checkpoint_save(const ow_state *s, const char *cursor, char **out, size_t
         ow_ck_u8(&b, o->segment);
         ow_ck_i32(&b, o->region);
         ow_ck_i32(&b, o->category);
+        ow_ck_i32(&b, o->cell);
         ow_ck_u16(&b, o->nev);
         for (uint16_t i = 0; i < o->nev; i++) {
             ow_ck_i64(&b, o->evs[i].ts);
             ow_ck_u32(&b, o->evs[i].tech);
             ow_ck_u8(&b, o->evs[i].type);
             ow_ck_u8(&b, o->evs[i].arg);
+            ow_ck_u16(&b, o->evs[i].aux);
         }
         for (int st = 0; st < NSTAGES; st++)
             put_clk(&b, &o->c[st]);
@@ -92,6 +96,12 @@ int ow_checkpoint_save(const ow_state *s, const char *cursor, char **out, size_t
         ow_ck_i64(&b, te->loc_ts);
         ow_ck_f64(&b, te->lat);
         ow_ck_f64(&b, te->lon);
+        ow_ck_u8(&b, te->prev_status);
+        ow_ck_u8(&b, te->prev_has_status);
+        ow_ck_i64(&b, te->prev_status_ts);
+        ow_ck_i64(&b, te->prev_loc_ts);
+        ow_ck_f64(&b, te->prev_lat);
+        ow_ck_f64(&b, te->prev_lon);
     }
     pos = 0;
     ow_ck_u32(&b, (uint32_t)s->acks.by_id.len);
@@ -102,6 +112,7 @@ int ow_checkpoint_save(const ow_state *s, const char *cursor, char **out, size_t
         ow_ck_i64(&b, a->at);
         ow_ck_str(&b, a->note);
     }
+    ow_kpi_save(s->kpi, &b);
     ow_flags_save(s, &b);
     if (b.oom) {
         free(b.p);
@@ -181,11 +192,14 @@ static bool load_orders(ow_ckr *r, ow_state *s)
         clk saved[NSTAGES];
         bool ok = ow_ckr_str(r, id, sizeof id) && OW_CKR_GET(r, o->seq) &&
                   OW_CKR_GET(r, o->given_prio) && OW_CKR_GET(r, o->segment) &&
-                  OW_CKR_GET(r, o->region) && OW_CKR_GET(r, o->category) && OW_CKR_GET(r, o->nev);
+                  OW_CKR_GET(r, o->region) && OW_CKR_GET(r, o->category) &&
+                  OW_CKR_GET(r, o->cell) && OW_CKR_GET(r, o->nev);
         ok =
             ok && index_ok(r, o->region, s->regions.n) && index_ok(r, o->category, s->categories.n);
         if (ok && (o->given_prio >= OW_PRIO__COUNT || o->segment >= OW_SEG__COUNT))
             ok = false, r->bad = "bad priority or segment";
+        if (ok && (o->cell < -1 || o->cell >= OW_HEAT_MAX_CELLS))
+            ok = false, r->bad = "bad heat cell";
         if (ok && o->nev) {
             o->cap = o->nev;
             o->evs = calloc(o->nev, sizeof *o->evs);
@@ -194,7 +208,7 @@ static bool load_orders(ow_ckr *r, ow_state *s)
         for (uint16_t e = 0; ok && e < o->nev; e++) {
             lc_ev *ev = &o->evs[e];
             ok = OW_CKR_GET(r, ev->ts) && OW_CKR_GET(r, ev->tech) && OW_CKR_GET(r, ev->type) &&
-                 OW_CKR_GET(r, ev->arg);
+                 OW_CKR_GET(r, ev->arg) && OW_CKR_GET(r, ev->aux);
             if (ok && (!ow_event_is_order((ow_event_type)ev->type) || ev->arg >= OW_PAUSE__COUNT ||
                        !instant_ok(ev->ts) || (e && ev->ts < o->evs[e - 1].ts)))
                 ok = false, r->bad = "bad lifecycle instant";
@@ -257,11 +271,16 @@ static bool load_techs(ow_ckr *r, ow_state *s)
         tech *t = calloc(1, sizeof *t);
         uint8_t has;
         if (!t) return (r->bad = "out of memory", false);
+        uint8_t prev_has;
         bool ok = ow_ckr_str(r, id, sizeof id) && OW_CKR_GET(r, t->region) &&
                   OW_CKR_GET(r, t->status) && OW_CKR_GET(r, has) && OW_CKR_GET(r, t->status_ts) &&
                   OW_CKR_GET(r, t->loc_ts) && OW_CKR_GET(r, t->lat) && OW_CKR_GET(r, t->lon) &&
+                  OW_CKR_GET(r, t->prev_status) && OW_CKR_GET(r, prev_has) &&
+                  OW_CKR_GET(r, t->prev_status_ts) && OW_CKR_GET(r, t->prev_loc_ts) &&
+                  OW_CKR_GET(r, t->prev_lat) && OW_CKR_GET(r, t->prev_lon) &&
                   index_ok(r, t->region, s->regions.n);
-        if (ok && t->status >= OW_TECH__COUNT) ok = false, r->bad = "bad technician status";
+        if (ok && (t->status >= OW_TECH__COUNT || t->prev_status >= OW_TECH__COUNT))
+            ok = false, r->bad = "bad technician status";
         if (ok && ow_map_get(&s->techs, id)) ok = false, r->bad = "technician listed twice";
         if (ok && ow_map_put(&s->techs, id, t)) ok = false, r->bad = "out of memory";
         if (!ok) {
@@ -269,7 +288,8 @@ static bool load_techs(ow_ckr *r, ow_state *s)
             return false;
         }
         t->has_status = has != 0;
-        if (t->has_status) s->totals.techs_by_status[t->status]++;
+        t->prev_has_status = prev_has != 0;
+        if (ow_state_impl_tech_restore(s, t)) return (r->bad = "out of memory", false);
     }
     return true;
 }
@@ -313,7 +333,7 @@ int ow_checkpoint_load(const ow_policy *policy, const char *buf, size_t len, ow_
          (instant_ok(t->last_event_ms) || (r.bad = "bad last event instant", false));
     ok = ok && get_names(&r, &s->regions) && get_names(&r, &s->categories) &&
          get_names(&r, &s->tech_ids) && load_orders(&r, s) && load_complaints(&r, s) &&
-         load_techs(&r, s) && load_acks(&r, s) && ow_flags_load(s, &r);
+         load_techs(&r, s) && load_acks(&r, s) && ow_kpi_load(s->kpi, &r) && ow_flags_load(s, &r);
     if (ok && r.off != r.n) ok = false, r.bad = "unexpected bytes at the end";
     if (!ok) {
         ow_state_free(s);

@@ -47,22 +47,12 @@ static inline void ow_ck_str(ow_buf *b, const char *s)
     ow_buf_put(b, s, n);
 }
 
-typedef struct ow_ckr {
-    const char *p;
-    size_t n, off;
-    const char *bad; /* first problem, or NULL */
-} ow_ckr;
+/* The reader is core/buf.h's bounds-checked ow_rbuf (the KPI windows load through it too). */
+typedef ow_rbuf ow_ckr;
 
 static inline bool ow_ckr_get(ow_ckr *r, void *dst, size_t n)
 {
-    if (r->bad) return false;
-    if (r->n - r->off < n) {
-        r->bad = "truncated";
-        return false;
-    }
-    memcpy(dst, r->p + r->off, n);
-    r->off += n;
-    return true;
+    return ow_rbuf_get(r, dst, n);
 }
 
 #define OW_CKR_GET(r, v) ow_ckr_get(r, &(v), sizeof(v))
@@ -89,8 +79,7 @@ static inline bool ow_ckr_str(ow_ckr *r, char *out, size_t cap)
 /* Fail with a reason (returns false, for `ok = ok && ...` chains). */
 static inline bool ow_ckr_fail(ow_ckr *r, const char *why)
 {
-    if (!r->bad) r->bad = why;
-    return false;
+    return ow_rbuf_fail(r, why);
 }
 
 #endif

@@ -94,7 +94,7 @@ size_t ow_flags_open_count(const ow_flags *fl);
 
 struct ow_state;
 struct order;
-struct ow_ckr;
+struct ow_rbuf; /* core/buf.h; engine/ckio.h calls it ow_ckr */
 
 /* cfg is copied. NULL on out of memory. */
 ow_flags *ow_flags_new(const ow_flags_config *cfg);
@@ -121,6 +121,6 @@ void ow_flags_each_open_alert(const ow_flags *fl,
 /* Checkpoint: append the flags' state / read it back into a state whose orders, complaints and
  * names are already loaded. Load returns false with r->bad set. */
 void ow_flags_save(const struct ow_state *s, ow_buf *b);
-bool ow_flags_load(struct ow_state *s, struct ow_ckr *r);
+bool ow_flags_load(struct ow_state *s, struct ow_rbuf *r);
 
 #endif

@@ -4,9 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+#include "jsonw.h"
 #include "sla.h"
 #include "timefmt.h"
 #include <cjson/cJSON.h>
+
+#define TECHS_POS_MS 2000 /* techs_pos changes at most this often (docs/snapshot.md) */
 
 typedef struct urgent {
     int64_t breach_at;
@@ -75,6 +79,168 @@ static char *finish(cJSON *root, bool ok)
     return copy;
 }
 
+/* ---- analytics members (issue 5): written with the JSON writer and added as raw text, since
+ * they are large (cJSON nodes for thousands of numbers would dominate the snapshot's cost) ---- */
+
+typedef struct tech_row {
+    const char *id, *region;
+    double lon, lat;
+    ow_tech_status status;
+} tech_row;
+
+typedef struct tech_rows {
+    tech_row *v;
+    size_t n, cap;
+    bool oom;
+} tech_rows;
+
+static bool take_tech(const ow_tech_view *t, void *arg)
+{
+    tech_rows *r = arg;
+    if (!t->has_pos) return true;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        tech_row *v = realloc(r->v, cap * sizeof *v);
+        if (!v) return !(r->oom = true);
+        r->v = v, r->cap = cap;
+    }
+    r->v[r->n++] =
+        (tech_row){t->id, t->region, t->lon, t->lat, t->has_status ? t->status : OW_TECH_OFFLINE};
+    return true;
+}
+
+static int cmp_tech_row(const void *a, const void *b)
+{
+    return strcmp(((const tech_row *)a)->id, ((const tech_row *)b)->id);
+}
+
+static void write_techs_pos(ow_jsonw *w, const ow_state *s, int64_t now_ms)
+{
+    /* the picture as of the last 2-second boundary: rows change at most every 2 s */
+    int64_t at = now_ms - ((now_ms % TECHS_POS_MS) + TECHS_POS_MS) % TECHS_POS_MS;
+    tech_rows rows = {0};
+    ow_state_each_tech(s, at, take_tech, &rows);
+    if (rows.n) qsort(rows.v, rows.n, sizeof *rows.v, cmp_tech_row);
+    char t[OW_TIME_TEXT_MAX];
+    ow_time_format(at, t);
+    ow_jsonw_open(w);
+    ow_jsonw_key(w, "at"), ow_jsonw_str(w, t);
+    ow_jsonw_key(w, "list");
+    ow_jsonw_raw(w, "[");
+    for (size_t i = 0; i < rows.n; i++) {
+        const tech_row *r = &rows.v[i];
+        ow_jsonw_raw(w, i ? ",[" : "[");
+        ow_jsonw_str(w, r->id);
+        ow_jsonw_raw(w, ",");
+        ow_jsonw_num(w, r->lon, 6);
+        ow_jsonw_raw(w, ",");
+        ow_jsonw_num(w, r->lat, 6);
+        ow_jsonw_raw(w, ",");
+        ow_jsonw_str(w, ow_tech_status_name(r->status));
+        ow_jsonw_raw(w, ",");
+        ow_jsonw_str(w, r->region);
+        ow_jsonw_raw(w, "]");
+    }
+    ow_jsonw_raw(w, "]");
+    ow_jsonw_close(w);
+    if (rows.oom) w->out.oom = true;
+    free(rows.v);
+}
+
+enum {
+    M_CITY,
+    M_REGIONS,
+    M_TECHS_POS,
+    M_KPI,
+    M_KPI_TARGETS,
+    M_GRID,
+    M_HOUR,
+    M_CATEGORY,
+    M_BOTTLENECK,
+    M_SPARK,
+    M__COUNT
+};
+static const char *const member_names[M__COUNT] = {
+    "city",      "regions",   "techs_pos",     "kpi",        "kpi_targets",
+    "heat_grid", "heat_hour", "heat_category", "bottleneck", "spark"};
+
+static void write_member(ow_jsonw *w, int m, const ow_state *s, int64_t now_ms)
+{
+    const ow_kpi *k = ow_state_kpi(s);
+    const ow_heat *h = ow_state_heat(s);
+    const ow_names *regions = ow_state_regions(s);
+    const ow_policy *p = ow_state_policy(s);
+    int nopen;
+    const int64_t *open = ow_heat_open(h, &nopen);
+    switch (m) {
+    case M_CITY: ow_heat_write_city(h, w, p->city_name ? p->city_name : ""); break;
+    case M_REGIONS: ow_heat_write_regions(h, w, regions); break;
+    case M_TECHS_POS: write_techs_pos(w, s, now_ms); break;
+    case M_KPI: ow_kpi_write(k, w, regions, open, nopen); break;
+    case M_KPI_TARGETS: ow_kpi_write_targets(w, &p->analytics); break;
+    case M_GRID: ow_heat_write_grid(h, w); break;
+    case M_HOUR: ow_kpi_write_hours(k, w, regions); break;
+    case M_CATEGORY: ow_heat_write_category(h, w, regions, ow_state_categories(s)); break;
+    case M_BOTTLENECK: ow_kpi_write_bottleneck(k, w, regions); break;
+    default: ow_kpi_write_spark(k, w, nopen > 0 ? open[0] : 0); break;
+    }
+}
+
+/* The slow members: the analytics tables, then the flags and escalations, each as JSON text in
+ * cache->text[m] (replaced). */
+enum { SLOW_FLAGS = M__COUNT, SLOW_ESCALATIONS, SLOW__COUNT };
+_Static_assert(SLOW__COUNT == OW_PICTURE_SLOW_MEMBERS, "picture.h counts the slow members");
+
+static bool add_flags_and_escalations(cJSON *root, const ow_state *s);
+
+static bool build_slow(ow_picture_cache *c, const ow_state *s, int64_t now_ms)
+{
+    ow_jsonw w;
+    ow_jsonw_init(&w);
+    bool ok = true;
+    for (int m = 0; ok && m < M__COUNT; m++) {
+        ow_jsonw_reset(&w);
+        write_member(&w, m, s, now_ms);
+        free(c->text[m]);
+        ok = !w.out.oom && (c->text[m] = strdup(w.out.p)) != NULL;
+    }
+    ow_jsonw_fini(&w);
+    /* flags and escalations are built as cJSON trees and kept as their text */
+    cJSON *tmp = ok ? cJSON_CreateObject() : NULL;
+    ok = tmp && add_flags_and_escalations(tmp, s);
+    static const char *const names[] = {"flags", "escalations"};
+    for (int i = 0; ok && i < 2; i++) {
+        char *text = cJSON_PrintUnformatted(ow_json_get(tmp, names[i]));
+        free(c->text[M__COUNT + i]);
+        c->text[M__COUNT + i] = text ? strdup(text) : NULL;
+        ok = c->text[M__COUNT + i] != NULL;
+        cJSON_free(text);
+    }
+    cJSON_Delete(tmp);
+    c->events = ow_state_totals_get(s)->events_applied;
+    c->built = ok;
+    return ok;
+}
+
+static bool add_slow(cJSON *root, const ow_picture_cache *c)
+{
+    static const char *const extra[] = {"flags", "escalations"};
+    bool ok = cJSON_AddNumberToObject(root, "analytics_events", (double)c->events) != NULL;
+    for (int m = 0; ok && m < SLOW__COUNT; m++)
+        ok = cJSON_AddRawToObject(root, m < M__COUNT ? member_names[m] : extra[m - M__COUNT],
+                                  c->text[m]) != NULL;
+    return ok;
+}
+
+void ow_picture_cache_fini(ow_picture_cache *c)
+{
+    for (int m = 0; m < OW_PICTURE_SLOW_MEMBERS; m++) {
+        free(c->text[m]);
+        c->text[m] = NULL;
+    }
+    c->built = false;
+}
+
 /* ---- flags: the raised root-cause flags, newest first ---- */
 
 typedef struct flag_list {
@@ -98,6 +264,44 @@ static bool add_flag(const ow_flag_view *v, void *arg)
 
 /* ---- escalations: open alerts (SLA and flag), highest level first, then oldest ---- */
 
+typedef struct esc {
+    ow_alert a;
+    char id[OW_ALERT_ID_BUF];
+    bool acked;
+    char by[OW_NAME_BUF];
+} esc;
+
+typedef struct esc_top {
+    esc v[OW_PICTURE_ESCALATIONS];
+    int n;
+} esc_top;
+
+static bool esc_before(const ow_alert *a, const char *aid, const esc *b)
+{
+    if (a->level != b->a.level) return a->level > b->a.level;
+    if (a->at != b->a.at) return a->at < b->a.at;
+    return strcmp(aid, b->id) < 0;
+}
+
+static bool take_esc(const ow_alert *a, const ow_ack *ack, void *arg)
+{
+    esc_top *t = arg;
+    char id[OW_ALERT_ID_BUF];
+    ow_alert_id(a, id);
+    if (t->n == OW_PICTURE_ESCALATIONS && !esc_before(a, id, &t->v[t->n - 1])) return true;
+    int i = t->n < OW_PICTURE_ESCALATIONS ? t->n++ : t->n - 1;
+    while (i > 0 && esc_before(a, id, &t->v[i - 1])) {
+        t->v[i] = t->v[i - 1];
+        i--;
+    }
+    esc *e = &t->v[i];
+    e->a = *a;
+    memcpy(e->id, id, sizeof id);
+    e->acked = ack != NULL;
+    snprintf(e->by, sizeof e->by, "%s", ack ? ack->by : "");
+    return true;
+}
+
 static const char *owner_role(int level)
 {
     return level >= 3 ? "manager" : level == 2 ? "supervisor" : "dispatcher";
@@ -105,12 +309,12 @@ static const char *owner_role(int level)
 
 static bool add_escalations(cJSON *root, const ow_state *s)
 {
-    ow_open_alert *v = malloc(OW_PICTURE_ESCALATIONS * sizeof *v);
+    esc_top *t = malloc(sizeof *t);
     cJSON *arr = cJSON_AddArrayToObject(root, "escalations");
-    bool ok = v && arr;
-    size_t n = ok ? ow_state_top_open_alerts(s, OW_PICTURE_ESCALATIONS, v) : 0;
-    for (size_t i = 0; ok && i < n; i++) {
-        const ow_open_alert *e = &v[i];
+    bool ok = t && arr;
+    if (ok) t->n = 0, ow_state_each_top_alert(s, OW_PICTURE_ESCALATIONS, take_esc, t);
+    for (int i = 0; ok && i < t->n; i++) {
+        const esc *e = &t->v[i];
         cJSON *o = cJSON_CreateObject();
         bool sla = e->a.kind == OW_ALERT_SLA;
         ok = o && cJSON_AddItemToArray(arr, o) && cJSON_AddStringToObject(o, "id", e->id) &&
@@ -124,21 +328,44 @@ static bool add_escalations(cJSON *root, const ow_state *s)
         else if (ok)
             ok = cJSON_AddStringToObject(o, "flag", e->a.flag ? e->a.flag : "") != NULL;
         ok = ok && cJSON_AddStringToObject(o, "owner", owner_role(e->a.level)) &&
-             cJSON_AddBoolToObject(o, "acked", e->ack != NULL) &&
-             (!e->ack || cJSON_AddStringToObject(o, "ack_by", e->ack->by));
+             cJSON_AddBoolToObject(o, "acked", e->acked) &&
+             (!e->acked || cJSON_AddStringToObject(o, "ack_by", e->by));
     }
-    free(v);
+    free(t);
     return ok;
 }
 
 char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode)
 {
-    return ow_picture_snapshot_at(s, seq, now_ms, mode, NULL);
+    return ow_picture_build(s, seq, now_ms, mode, NULL);
 }
 
 char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
                              const char *stream_last)
 {
+    ow_picture_opts o = {.stream_last = stream_last};
+    return ow_picture_build(s, seq, now_ms, mode, &o);
+}
+
+char *ow_picture_snapshot_replay(const ow_state *s, int64_t seq, int64_t now_ms,
+                                 const char *stream_last, const ow_replay *replay)
+{
+    ow_picture_opts o = {.stream_last = stream_last, .replay = replay};
+    return ow_picture_build(s, seq, now_ms, OW_MODE_REPLAY, &o);
+}
+
+char *ow_picture_build(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                       const ow_picture_opts *o)
+{
+    cJSON *root = ow_picture_build_tree(s, seq, now_ms, mode, o);
+    return root ? finish(root, true) : NULL;
+}
+
+cJSON *ow_picture_build_tree(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                             const ow_picture_opts *o)
+{
+    const char *stream_last = o ? o->stream_last : NULL;
+    const ow_replay *replay = o ? o->replay : NULL;
     const ow_state_totals *t = ow_state_totals_get(s);
     cJSON *root = cJSON_CreateObject(), *open, *x;
     if (!root) return NULL;
@@ -146,7 +373,10 @@ char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_
               cJSON_AddStringToObject(root, "type", "snapshot") &&
               cJSON_AddNumberToObject(root, "seq", (double)seq) && add_time(root, "now", now_ms) &&
               cJSON_AddNumberToObject(root, "now_ms", (double)now_ms) &&
-              cJSON_AddStringToObject(root, "mode", mode == OW_MODE_REPLAY ? "replay" : "live") &&
+              cJSON_AddStringToObject(root, "mode",
+                                      replay                   ? "replay_speed"
+                                      : mode == OW_MODE_REPLAY ? "replay"
+                                                               : "live") &&
               (open = cJSON_AddObjectToObject(root, "open")) != NULL;
     for (int p = 0; ok && p < OW_PRIO__COUNT; p++)
         ok = cJSON_AddNumberToObject(open, ow_priority_name((ow_priority)p), (double)t->open[p]) !=
@@ -185,12 +415,37 @@ char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_
              cJSON_AddNumberToObject(e, "level", u->level) && add_time(e, "next_at", u->next_at) &&
              cJSON_AddNumberToObject(e, "next_pct", u->next_pct);
     }
-    flag_list fls = {.arr = ok ? cJSON_AddArrayToObject(root, "flags") : NULL, .ok = true};
-    ok = ok && fls.arr;
-    if (ok) ow_flags_each_open(ow_state_flags(s), OW_PICTURE_FLAGS, add_flag, &fls);
-    ok = ok && fls.ok && add_escalations(root, s);
     if (ok && stream_last) ok = cJSON_AddStringToObject(root, "stream_last", stream_last) != NULL;
-    return finish(root, ok);
+    cJSON *rp;
+    if (ok && replay)
+        ok = (rp = cJSON_AddObjectToObject(root, "replay")) != NULL &&
+             cJSON_AddNumberToObject(rp, "speed", replay->speed) &&
+             add_time(rp, "start", replay->start_ms) && add_time(rp, "end", replay->end_ms) &&
+             cJSON_AddNumberToObject(rp, "start_ms", (double)replay->start_ms) &&
+             cJSON_AddNumberToObject(rp, "end_ms", (double)replay->end_ms) &&
+             cJSON_AddNumberToObject(
+                 rp, "progress_pct",
+                 (double)(int64_t)(ow_replay_progress_pct(replay, now_ms) * 10) / 10.0);
+    if (ok) {
+        /* the slow members: rebuilt when asked (or without a cache), else the cached ones */
+        ow_picture_cache own = {0}, *pc = o && o->cache ? o->cache : &own;
+        if (!pc->built || pc == &own || o->refresh) ok = build_slow(pc, s, now_ms);
+        ok = ok && add_slow(root, pc);
+        if (pc == &own) ow_picture_cache_fini(&own);
+    }
+    if (!ok) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+static bool add_flags_and_escalations(cJSON *root, const ow_state *s)
+{
+    flag_list fls = {.arr = cJSON_AddArrayToObject(root, "flags"), .ok = true};
+    if (!fls.arr) return false;
+    ow_flags_each_open(ow_state_flags(s), OW_PICTURE_FLAGS, add_flag, &fls);
+    return fls.ok && add_escalations(root, s);
 }
 
 char *ow_picture_order(const ow_state *s, const char *order_id, int64_t now_ms)

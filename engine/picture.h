@@ -8,14 +8,44 @@
 #ifndef OW_PICTURE_H
 #define OW_PICTURE_H
 
+#include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "replay.h"
 #include "snapshot.h"
 #include "state.h"
 
 #define OW_PICTURE_URGENT      20 /* running clocks listed, most urgent first */
 #define OW_PICTURE_FLAGS       50 /* raised root-cause flags listed, newest first */
 #define OW_PICTURE_ESCALATIONS 30 /* open alerts listed, highest level first, then oldest */
+
+/* The slow members of the picture (the analytics tables, flags, escalations: docs/snapshot.md)
+ * as last built. They cost more than everything else together, so a live engine rebuilds them
+ * about once a second and reuses the text in between (`analytics_events` in the snapshot says how
+ * many events they include); deltas then carry them only when they were rebuilt. */
+#define OW_PICTURE_SLOW_MEMBERS 12
+typedef struct ow_picture_cache {
+    char *text[OW_PICTURE_SLOW_MEMBERS]; /* owned JSON texts */
+    int64_t events;                      /* events_applied when built */
+    bool built;
+} ow_picture_cache;
+
+void ow_picture_cache_fini(ow_picture_cache *c);
+
+typedef struct ow_picture_opts {
+    const char *stream_last; /* last ops:{p0}:events entry the picture contains, or NULL */
+    const ow_replay *replay; /* N× replay: mode "replay_speed" and the `replay` member */
+    ow_picture_cache *cache; /* NULL: every member built now */
+    bool refresh;            /* with a cache: rebuild the slow members now */
+} ow_picture_opts;
+
+/* The snapshot JSON with options (o may be NULL); caller frees. NULL on out of memory. */
+char *ow_picture_build(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                       const ow_picture_opts *o);
+
+/* The same as a cJSON tree the caller owns (cJSON_Delete); slow members are raw JSON nodes. */
+cJSON *ow_picture_build_tree(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                             const ow_picture_opts *o);
 
 /* Snapshot JSON; caller frees with free(). NULL on out of memory. */
 char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode);
@@ -25,6 +55,11 @@ char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mod
  */
 char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
                              const char *stream_last);
+
+/* The same in an N× replay: mode "replay_speed" and the `replay` member (speed, start, end,
+ * progress_pct; docs/snapshot.md); now_ms is the replayed time. */
+char *ow_picture_snapshot_replay(const ow_state *s, int64_t seq, int64_t now_ms,
+                                 const char *stream_last, const ow_replay *replay);
 
 /* One order's detail (stages, clocks, alerts) as JSON, or NULL when unknown / out of memory. */
 char *ow_picture_order(const ow_state *s, const char *order_id, int64_t now_ms);

@@ -6,7 +6,9 @@
  *   1. targets come from sla.<priority>.<stage>;
  *   2. overrides (sla.overrides, first match wins per field) may set or raise the priority
  *      (public, elderly), scale targets (vip), or set one stage's target, matched by segment,
- *      category and region;
+ *      category and region; an override with "stages" lists the only stages that run for the
+ *      orders it matches (the others never start: target 0), e.g. requests that are never
+ *      dispatched have no dispatch, accept, response or arrival clock;
  *   3. pause reasons stop the stages in sla.pause.<reason> (default: arrival and resolution);
  *   4. stages listed in sla.business_hours.stages count only inside the region's calendar.
  */
@@ -18,6 +20,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "regions.h"
 #include "sla.h"
 
 typedef struct ow_policy {
@@ -32,10 +35,15 @@ typedef struct ow_policy {
         ow_calendar cal;
     } calendars[OW_CALENDARS_MAX];
     int ncalendars;
-    ow_flags_config flags; /* root-cause flag thresholds (flags.c) */
+    ow_analytics_config analytics; /* heat grid cell, the city's zone, KPI targets */
+    const char *city_name;         /* borrowed from the configuration */
+    const ow_regions *city;        /* the city's regions, borrowed; set by the program after loading
+                                    * them (NULL = no city: no grid, regions as events name them) */
+    ow_flags_config flags;         /* root-cause flag thresholds (flags.c) */
 } ow_policy;
 
-/* Policy from the configuration (targets, overrides, pause rules, calendars). */
+/* Policy from the configuration (targets, overrides, pause rules, calendars, analytics). cfg
+ * must outlive the policy (city_name points into it); city is left NULL. */
 void ow_policy_from_config(ow_policy *p, const ow_config *cfg);
 
 /* The priority an order is handled with after overrides. */

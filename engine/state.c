@@ -28,8 +28,15 @@ ow_state *ow_state_new(const ow_policy *policy)
     ow_timerq_init(&s->timers);
     ow_timerq_init(&s->urgent);
     ow_acks_init(&s->acks);
+    const ow_regions *city = policy->city;
+    s->kpi = ow_kpi_new((int32_t)policy->analytics.utc_offset_min);
+    s->heat = ow_heat_new(city, policy->analytics.cell_m);
     s->flags = ow_flags_new(&policy->flags);
-    if (!s->flags) {
+    bool ok = s->kpi && s->heat && s->flags;
+    /* the city's regions first, in file order: region r of the file is slot r + 1 everywhere */
+    for (int r = 0; ok && city && r < city->n; r++)
+        ok = ow_names_intern(&s->regions, city->v[r].id) == r;
+    if (!ok) {
         ow_state_free(s);
         return NULL;
     }
@@ -59,6 +66,8 @@ void ow_state_free(ow_state *s)
     ow_names_fini(&s->categories);
     ow_names_fini(&s->tech_ids);
     ow_acks_fini(&s->acks);
+    ow_kpi_free(s->kpi);
+    ow_heat_free(s->heat);
     ow_flags_free(s->flags);
     free(s->outbox);
     free(s);
@@ -117,8 +126,12 @@ static int emit(ow_state *s, ow_alert_op op, bool is_complaint, const char *subj
     if (op == OW_ALERT_RAISE) {
         s->totals.alerts_raised++;
         s->totals.alerts_open_by_level[a->level]++;
+        if (ow_kpi_alert(s->kpi, region + 1, at, ow_sla_pct[k] == 100) ||
+            ow_heat_alert(s->heat, region + 1, +1))
+            return OW_ENOMEM;
     } else {
         s->totals.alerts_open_by_level[a->level]--;
+        if (ow_heat_alert(s->heat, region + 1, -1)) return OW_ENOMEM;
         if (s->acks.by_id.len) {
             char id[OW_ALERT_ID_BUF];
             ow_alert_id(a, id);
@@ -285,11 +298,22 @@ static int lc_insert(order *o, lc_ev e)
     return 1;
 }
 
-static void account(ow_state *s, const order *o, int sign)
+/* An order with a running clock past its target whose breach alert is still open. */
+static bool order_breached(const order *o)
 {
-    if (!o->open) return;
+    for (int st = 0; st < NSTAGES; st++)
+        if (o->c[st].open & ~3u) return true; /* thresholds 100 % and 150 % */
+    return false;
+}
+
+/* Count an open order in (sign +1) or out of (-1) the totals and the heat gauges: called before
+ * and after anything that may change it. */
+static int account(ow_state *s, const order *o, int sign)
+{
+    if (!o->open) return OW_OK;
     s->totals.open[o->prio] += sign;
     s->totals.open_total += sign;
+    return ow_heat_order(s->heat, o->region + 1, o->category, o->cell, order_breached(o), sign);
 }
 
 /* Derive every clock of the order from its sorted lifecycle instants. */
@@ -391,6 +415,117 @@ static int order_recompute(ow_state *s, order *o, const ow_event *created_ev)
     return order_schedule(s, o);
 }
 
+/* ---------------------------------------------------------------- KPI facts of an order */
+
+/* What an order had given the KPIs before an event: its clocks' spans and their kpi bits. */
+typedef struct kpi_mark {
+    int64_t start[NSTAGES], stop[NSTAGES];
+    uint8_t bits[NSTAGES];
+    int32_t region;
+    bool created;
+} kpi_mark;
+
+static void kpi_mark_take(const order *o, kpi_mark *m)
+{
+    for (int st = 0; st < NSTAGES; st++) {
+        m->start[st] = o->c[st].start;
+        m->stop[st] = o->c[st].stop;
+        m->bits[st] = o->c[st].kpi;
+    }
+    m->region = o->region;
+    m->created = o->created;
+}
+
+/* The first close or cancel, or OW_NEVER. */
+static int64_t order_terminal(const order *o)
+{
+    for (uint16_t i = 0; i < o->nev; i++)
+        if (o->evs[i].type == OW_EV_ORDER_CLOSED || o->evs[i].type == OW_EV_ORDER_CANCELLED)
+            return o->evs[i].ts;
+    return OW_NEVER;
+}
+
+/* Does the stage's current instance count as a duration sample, and did it end in time? It
+ * counts when it started, has a target and ended by its own stop event (a stop equal to the
+ * order's close or cancel is the order's end, not the stage's). In time = ended at or before its
+ * 100 % instant (DESIGN §4: a stage that stopped at or before the instant has not crossed). */
+static uint8_t kpi_bits(const ow_state *s, const order *o, int st, int64_t terminal)
+{
+    const clk *c = &o->c[st];
+    if (c->start == OW_NEVER || c->stop == OW_NEVER || !c->target || c->stop == terminal) return 0;
+    ow_interval p[MAX_PAUSES];
+    size_t np = order_pauses(s, o, st, p);
+    const ow_calendar *cal =
+        s->policy->calendar_stages
+            ? ow_policy_calendar(s->policy, (ow_stage)st, region_name(s, o->region))
+            : NULL;
+    int64_t breach = threshold_at(c, 2, p, np, cal);
+    return (uint8_t)(KPI_COUNTED | (c->stop <= breach ? KPI_MET : 0));
+}
+
+/* The facts one lifecycle instant gives the KPIs. */
+static int event_fact(ow_state *s, int slot, const lc_ev *e, int sign)
+{
+    switch (e->type) {
+    case OW_EV_ORDER_RESOLVED: return ow_kpi_resolved(s->kpi, slot, e->ts, e->arg - 1, sign);
+    case OW_EV_ORDER_REOPENED: return ow_kpi_reopened(s->kpi, slot, e->ts, sign);
+    case OW_EV_ORDER_CALLBACK:
+        return ow_kpi_callback(s->kpi, slot, e->ts, e->aux & 7, (e->aux >> 3) - 1, sign);
+    default: return OW_OK;
+    }
+}
+
+/* Bring the KPIs in step with an order after `added` was inserted: take out what changed (as
+ * it was given, recorded in m and the clocks' kpi bits) and put in what it is now. Usually one
+ * stage changes; a new region (the created event arrived late) moves every fact. */
+static int kpi_update(ow_state *s, order *o, const kpi_mark *m, const lc_ev *added)
+{
+    int rc = 0, was = m->region + 1, now = o->region + 1;
+    bool moved = was != now;
+    bool recheck = moved || added->type == OW_EV_ORDER_CREATED ||
+                   added->type == OW_EV_ORDER_PAUSED || added->type == OW_EV_ORDER_RESUMED;
+    int64_t c0 = m->created ? m->start[OW_STAGE_DISPATCH] : OW_NEVER;
+    int64_t c1 = o->created ? o->c[OW_STAGE_DISPATCH].start : OW_NEVER;
+    if (moved || c0 != c1) {
+        if (c0 != OW_NEVER) rc |= ow_kpi_created(s->kpi, was, c0, -1);
+        if (c1 != OW_NEVER) rc |= ow_kpi_created(s->kpi, now, c1, +1);
+    }
+    if (moved) {
+        bool skipped = false; /* every instant but the new one was counted under the old slot */
+        for (uint16_t i = 0; i < o->nev; i++) {
+            const lc_ev *e = &o->evs[i];
+            if (!skipped && memcmp(e, added, sizeof *e) == 0) {
+                skipped = true;
+                continue;
+            }
+            rc |= event_fact(s, was, e, -1);
+        }
+        for (uint16_t i = 0; i < o->nev; i++)
+            rc |= event_fact(s, now, &o->evs[i], +1);
+    } else {
+        rc |= event_fact(s, now, added, +1);
+    }
+    int64_t term = OW_NEVER;
+    bool term_known = false;
+    for (int st = 0; st < NSTAGES; st++) {
+        clk *c = &o->c[st];
+        bool same_span = c->start == m->start[st] && c->stop == m->stop[st];
+        if (same_span && !recheck &&
+            !(added->type == OW_EV_ORDER_CLOSED || added->type == OW_EV_ORDER_CANCELLED))
+            continue;
+        if (!term_known) term = order_terminal(o), term_known = true;
+        uint8_t bits = kpi_bits(s, o, st, term);
+        if (same_span && !moved && bits == m->bits[st]) continue;
+        if (m->bits[st] & KPI_COUNTED)
+            rc |= ow_kpi_stage(s->kpi, was, st, m->start[st], m->stop[st],
+                               (m->bits[st] & KPI_MET) != 0, -1);
+        if (bits & KPI_COUNTED)
+            rc |= ow_kpi_stage(s->kpi, now, st, c->start, c->stop, (bits & KPI_MET) != 0, +1);
+        c->kpi = bits;
+    }
+    return rc ? OW_ENOMEM : OW_OK;
+}
+
 static order *order_get(ow_state *s, const char *id)
 {
     order *o = ow_map_get(&s->orders, id);
@@ -398,7 +533,7 @@ static order *order_get(ow_state *s, const char *id)
     o = calloc(1, sizeof *o);
     if (!o) return NULL;
     o->heap_pos = o->urgent_pos = -1;
-    o->region = o->category = -1;
+    o->region = o->category = o->cell = -1;
     for (int st = 0; st < NSTAGES; st++)
         o->c[st].start = o->c[st].stop = OW_NEVER;
     o->fl = OW_FLAG_ORDER_NONE;
@@ -429,31 +564,44 @@ static int apply_order(ow_state *s, const ow_event *ev)
     if (ev->type == OW_EV_ORDER_PAUSED || ev->type == OW_EV_ORDER_RESUMED)
         for (int st = 0; st < NSTAGES; st++)
             o->c[st].next_valid = false;
+    if (ev->type == OW_EV_ORDER_RESOLVED && ev->has_first_visit_fix)
+        e.arg = ev->first_visit_fix ? 2 : 1;
+    if (ev->type == OW_EV_ORDER_CALLBACK)
+        e.aux = (uint16_t)((ev->score & 7) | (ev->nps >= 0 ? (ev->nps + 1) << 3 : 0));
+    kpi_mark mark;
+    kpi_mark_take(o, &mark);
     int ins = lc_insert(o, e);
     if (ins <= 0) {
         if (ins == 0) s->totals.duplicates++;
         return ins;
     }
+    int rc = account(s, o, -1);
     const ow_event *created_ev = NULL;
     if (ev->type == OW_EV_ORDER_CREATED) {
         created_ev = ev;
         int r = ow_names_intern(&s->regions, ev->region);
         int c = ow_names_intern(&s->categories, ev->category);
         if (r < 0 || c < 0) return OW_ENOMEM;
-        if (o->region < 0 || !o->created || ev->ts_ms <= o->evs[0].ts)
+        if (o->region < 0 || !o->created || ev->ts_ms <= o->evs[0].ts) {
             o->region = r, o->category = c;
+            o->cell = ev->has_geo ? ow_heat_cell(s->heat, ev->lon, ev->lat) : -1;
+        }
     }
-    account(s, o, -1);
-    int rc = order_recompute(s, o, created_ev);
-    account(s, o, +1);
+    if (!rc) rc = order_recompute(s, o, created_ev);
+    if (!rc) rc = account(s, o, +1);
+    if (!rc) rc = kpi_update(s, o, &mark, &e);
     if (!rc) rc = ow_flags_order(s, o, ev);
     return rc ? rc : 1;
 }
 
-static void count_open_alerts(ow_state *s, const clk *c, int sign)
+static int count_open_alerts(ow_state *s, const clk *c, int32_t region, int sign)
 {
-    for (int k = 0; k < OW_SLA_THRESHOLDS; k++)
-        if (c->open & (1u << k)) s->totals.alerts_open_by_level[ow_sla_level[k]] += sign;
+    for (int k = 0; k < OW_SLA_THRESHOLDS; k++) {
+        if (!(c->open & (1u << k))) continue;
+        s->totals.alerts_open_by_level[ow_sla_level[k]] += sign;
+        if (ow_heat_alert(s->heat, region + 1, sign)) return OW_ENOMEM;
+    }
+    return OW_OK;
 }
 
 int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
@@ -461,14 +609,18 @@ int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
     int rc = order_recompute(s, o, NULL);
     ow_state_outbox_clear(s); /* deriving clocks from scratch reports nothing new */
     if (rc) return rc;
+    int64_t term = order_terminal(o);
     for (int st = 0; st < NSTAGES; st++) {
         o->c[st].instance = saved[st].instance;
         o->c[st].fired = saved[st].fired;
         o->c[st].open = saved[st].open;
         o->c[st].next_valid = false;
-        count_open_alerts(s, &o->c[st], +1);
+        /* what the instance gave the KPIs is derived; the KPIs themselves come from the
+         * checkpoint */
+        o->c[st].kpi = kpi_bits(s, o, st, term);
+        if (count_open_alerts(s, &o->c[st], o->region, +1)) return OW_ENOMEM;
     }
-    account(s, o, +1);
+    if (account(s, o, +1)) return OW_ENOMEM;
     return order_schedule(s, o);
 }
 
@@ -483,6 +635,20 @@ static int complaint_schedule(ow_state *s, complaint *c)
         return OW_OK;
     }
     return ow_timerq_set(&s->timers, at, TIE_COMPLAINT | c->seq, c, &c->heap_pos);
+}
+
+/* A complaint's KPI facts: created, and its response stage once responded. */
+static int complaint_facts(ow_state *s, const complaint *c, int sign)
+{
+    if (!c->created) return OW_OK;
+    int rc = ow_kpi_complaint(s->kpi, c->region + 1, c->created_ts, sign);
+    if (!rc && c->responded_ts != OW_NEVER) {
+        int64_t target = s->policy->complaint_ms[c->severity];
+        bool met = c->responded_ts <= c->created_ts + target;
+        rc = ow_kpi_stage(s->kpi, c->region + 1, OW_KPI_STAGE_CPL, c->created_ts, c->responded_ts,
+                          met, sign);
+    }
+    return rc;
 }
 
 static int apply_complaint(ow_state *s, const ow_event *ev)
@@ -502,6 +668,7 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
         c->c.start = c->c.stop = OW_NEVER;
     }
     bool was_open = c->created && c->responded_ts == OW_NEVER, was_created = c->created;
+    complaint before = *c;
     if (ev->type == OW_EV_COMPLAINT_CREATED) {
         if (c->created && ev->ts_ms >= c->created_ts) {
             s->totals.duplicates++;
@@ -532,6 +699,8 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
                           c->responded_ts, c->created ? s->policy->complaint_ms[c->severity] : 0,
                           OW_NEVER);
     if (!rc) rc = complaint_schedule(s, c);
+    if (!rc) rc = complaint_facts(s, &before, -1);
+    if (!rc) rc = complaint_facts(s, c, +1);
     if (!rc && !was_created && c->created) rc = ow_flags_event(s, ev); /* counted once */
     return rc ? rc : 1;
 }
@@ -545,12 +714,20 @@ int ow_state_impl_complaint_restore(ow_state *s, complaint *c, clk saved)
     c->c.instance = saved.instance;
     c->c.fired = saved.fired;
     c->c.open = saved.open;
-    count_open_alerts(s, &c->c, +1);
+    if (count_open_alerts(s, &c->c, c->region, +1)) return OW_ENOMEM;
     s->totals.complaints_open += c->created && c->responded_ts == OW_NEVER;
     return complaint_schedule(s, c);
 }
 
 /* ---------------------------------------------------------------- technicians */
+
+/* A technician in (+1) or out of (-1) the heat gauges (region status counts, idle per cell). */
+static int tech_gauges(ow_state *s, const tech *t, int sign)
+{
+    if (!t->has_status) return OW_OK;
+    int32_t cell = t->loc_ts != INT64_MIN ? ow_heat_cell(s->heat, t->lon, t->lat) : -1;
+    return ow_heat_tech(s->heat, t->region + 1, t->status, cell, sign);
+}
 
 static int apply_tech(ow_state *s, const ow_event *ev)
 {
@@ -562,16 +739,23 @@ static int apply_tech(ow_state *s, const ow_event *ev)
             return OW_ENOMEM;
         }
         t->region = -1;
-        t->status_ts = t->loc_ts = INT64_MIN;
+        t->status_ts = t->loc_ts = t->prev_status_ts = t->prev_loc_ts = INT64_MIN;
     }
     if (ev->type == OW_EV_TECH_LOCATION) {
         if (ev->ts_ms <= t->loc_ts) return 0; /* older than what we know */
+        int rc = tech_gauges(s, t, -1);
+        t->prev_loc_ts = t->loc_ts, t->prev_lat = t->lat, t->prev_lon = t->lon;
         t->loc_ts = ev->ts_ms;
         t->lat = ev->lat, t->lon = ev->lon;
-        return 1;
+        if (!rc) rc = tech_gauges(s, t, +1);
+        return rc ? rc : 1;
     }
     if (ev->ts_ms <= t->status_ts) return 0;
+    int old_slot = t->region + 1, old_status = t->has_status ? t->status : -1;
+    int rc = tech_gauges(s, t, -1);
     if (t->has_status) s->totals.techs_by_status[t->status]--;
+    t->prev_status = t->status, t->prev_has_status = t->has_status;
+    t->prev_status_ts = t->status_ts;
     t->status_ts = ev->ts_ms;
     t->status = (uint8_t)ev->status;
     t->has_status = true;
@@ -581,7 +765,15 @@ static int apply_tech(ow_state *s, const ow_event *ev)
         if (r < 0) return OW_ENOMEM;
         t->region = r;
     }
-    return 1;
+    if (!rc) rc = tech_gauges(s, t, +1);
+    if (!rc) rc = ow_kpi_tech(s->kpi, ev->ts_ms, old_slot, old_status, t->region + 1, t->status);
+    return rc ? rc : 1;
+}
+
+int ow_state_impl_tech_restore(ow_state *s, tech *t)
+{
+    if (t->has_status) s->totals.techs_by_status[t->status]++;
+    return tech_gauges(s, t, +1);
 }
 
 /* ---------------------------------------------------------------- apply / advance */
@@ -614,9 +806,12 @@ static int fire_order(ow_state *s, order *o, int stage, int64_t at)
         c, p, np, ow_policy_calendar(s->policy, (ow_stage)stage, region_name(s, o->region)), &k);
     c->next_valid = false; /* fired or not, the next crossing is computed afresh: never loop */
     if (due == at) {
+        /* a breach changes the order's place in the heat gauges */
+        int rc = k >= 2 ? account(s, o, -1) : OW_OK;
         c->fired |= (uint8_t)(1u << k);
         c->open |= (uint8_t)(1u << k);
-        int rc = emit(s, OW_ALERT_RAISE, false, o->id, o->region, stage, c, k, at);
+        if (!rc) rc = emit(s, OW_ALERT_RAISE, false, o->id, o->region, stage, c, k, at);
+        if (!rc && k >= 2) rc = account(s, o, +1);
         if (!rc && stage == OW_STAGE_DISPATCH && ow_sla_pct[k] == 100)
             rc = ow_flags_dispatch_breach(s, o, at); /* neglected_region */
         if (rc) return rc;
@@ -641,6 +836,11 @@ static int fire_complaint(ow_state *s, complaint *cp, int64_t at)
 int ow_state_advance(ow_state *s, int64_t now_ms)
 {
     int fired = 0;
+    if (now_ms > ow_kpi_now(s->kpi)) { /* the KPI windows move with now (cheap within a bucket) */
+        int n;
+        const int64_t *open = ow_heat_open(s->heat, &n);
+        if (ow_kpi_advance(s->kpi, now_ms, open, n)) return OW_ENOMEM;
+    }
     const ow_timer *t;
     while ((t = ow_timerq_peek(&s->timers)) != NULL && t->at <= now_ms) {
         int64_t at = t->at;
@@ -745,6 +945,47 @@ const ow_names *ow_state_regions(const ow_state *s)
 const ow_acks *ow_state_acks(const ow_state *s)
 {
     return &s->acks;
+}
+
+const ow_names *ow_state_categories(const ow_state *s)
+{
+    return &s->categories;
+}
+
+const ow_kpi *ow_state_kpi(const ow_state *s)
+{
+    return s->kpi;
+}
+
+const ow_heat *ow_state_heat(const ow_state *s)
+{
+    return s->heat;
+}
+
+const ow_policy *ow_state_policy(const ow_state *s)
+{
+    return s->policy;
+}
+
+void ow_state_each_tech(const ow_state *s, int64_t as_of,
+                        bool (*fn)(const ow_tech_view *t, void *arg), void *arg)
+{
+    size_t pos = 0;
+    const char *key;
+    void *val;
+    while (ow_map_next(&s->techs, &pos, &key, &val)) {
+        const tech *t = val;
+        ow_tech_view v = {.id = key, .region = region_name(s, t->region)};
+        /* what was known at as_of: the latest values, or the ones before them */
+        bool cur_loc = t->loc_ts <= as_of;
+        v.has_pos = cur_loc ? t->loc_ts != INT64_MIN : t->prev_loc_ts != INT64_MIN;
+        v.lon = cur_loc ? t->lon : t->prev_lon;
+        v.lat = cur_loc ? t->lat : t->prev_lat;
+        bool cur_st = t->status_ts <= as_of;
+        v.has_status = cur_st ? t->has_status : t->prev_has_status;
+        v.status = (ow_tech_status)(cur_st ? t->status : t->prev_status);
+        if (!fn(&v, arg)) return;
+    }
 }
 
 const ow_flags *ow_state_flags(const ow_state *s)
@@ -904,105 +1145,156 @@ void ow_state_each_open_alert(const ow_state *s,
     free(v);
 }
 
-/* ---- the open alerts to chase: level first, then age (the snapshot's escalations) ---- */
+/* One open SLA alert seen by ow_state_each_top_alert: where it is, and its sort key. */
+typedef struct top_key {
+    int level;
+    int64_t at; /* exact instant, or (in pass 1) its lower bound */
+} top_key;
 
-static bool top_before(const ow_alert *a, const char *aid, const ow_open_alert *b)
+static bool key_before(top_key a, top_key b)
 {
-    if (a->level != b->a.level) return a->level > b->a.level;
-    if (a->at != b->a.at) return a->at < b->a.at;
-    return strcmp(aid, b->id) < 0;
+    return a.level != b.level ? a.level > b.level : a.at < b.at;
 }
 
-typedef struct top_set {
-    const ow_state *s;
-    ow_open_alert *v;
-    size_t k, n;
-} top_set;
-
-/* Could an alert of this level still enter the list? (Saves computing its instant.) */
-static bool top_wants_level(const top_set *t, int level)
+/* A lower bound of a threshold's instant: without pauses or business hours the crossing is
+ * start + pct % of the target, and both only ever delay it. */
+static int64_t threshold_floor(const clk *c, int k)
 {
-    return t->n < t->k || level >= t->v[t->n - 1].a.level;
+    return c->start + ow_sla_part(c->target, ow_sla_pct[k]);
 }
 
-static bool top_take(const ow_alert *a, const char *id_or_null, void *arg)
+typedef struct top_cand {
+    top_key key;
+    const order *o; /* NULL: a complaint */
+    const complaint *c;
+    int stage, k;
+} top_cand;
+
+/* Keep the best n of the lower-bound keys in a small sorted array. */
+static void cand_take(top_cand *v, size_t *n, size_t cap, top_cand x)
 {
-    top_set *t = arg;
-    char id[OW_ALERT_ID_BUF];
-    if (t->n == t->k && (a->level < t->v[t->n - 1].a.level ||
-                         (a->level == t->v[t->n - 1].a.level && a->at > t->v[t->n - 1].a.at)))
-        return true; /* decided without building the id */
-    if (id_or_null)
-        snprintf(id, sizeof id, "%s", id_or_null);
-    else
-        ow_alert_id(a, id);
-    if (t->n == t->k && !top_before(a, id, &t->v[t->n - 1])) return true;
-    size_t i = t->n < t->k ? t->n++ : t->n - 1;
-    while (i > 0 && top_before(a, id, &t->v[i - 1])) {
-        t->v[i] = t->v[i - 1];
+    if (*n == cap && !key_before(x.key, v[*n - 1].key)) return;
+    size_t i = *n < cap ? (*n)++ : *n - 1;
+    while (i > 0 && key_before(x.key, v[i - 1].key)) {
+        v[i] = v[i - 1];
         i--;
     }
-    t->v[i].a = *a;
-    memcpy(t->v[i].id, id, sizeof id);
-    return true;
+    v[i] = x;
 }
 
-/* The open alerts of one clock that can still enter; the order's pauses and calendar (costly)
- * only for those. o is NULL for a complaint's clock. */
-static void top_clock(top_set *t, const order *o, const char *subject, int32_t region, int stage,
-                      const clk *c)
+static int64_t cand_exact(const ow_state *s, const top_cand *t)
 {
+    if (!t->o) return threshold_at(&t->c->c, t->k, NULL, 0, NULL);
     ow_interval p[MAX_PAUSES];
-    size_t np = 0;
-    const ow_calendar *cal = NULL;
-    bool known = o == NULL;
-    for (int k = OW_SLA_THRESHOLDS - 1; k >= 0; k--) {
-        if (!(c->open & (1u << k)) || !top_wants_level(t, ow_sla_level[k])) continue;
-        /* pauses and calendars only delay a crossing: start + p % of the target is a lower
-         * bound of its instant, enough to pass over most alerts of a full list's level */
-        if (t->n == t->k && ow_sla_level[k] == t->v[t->n - 1].a.level &&
-            c->start + ow_sla_part(c->target, ow_sla_pct[k]) > t->v[t->n - 1].a.at)
-            continue;
-        if (!known) {
-            np = order_pauses(t->s, o, stage, p);
-            cal = ow_policy_calendar(t->s->policy, (ow_stage)stage, region_name(t->s, region));
-            known = true;
-        }
-        ow_alert a = {.op = OW_ALERT_RAISE,
-                      .kind = OW_ALERT_SLA,
-                      .level = ow_sla_level[k],
-                      .at = threshold_at(c, k, p, np, cal),
-                      .region = region_name(t->s, region),
-                      .subject = subject,
-                      .stage = stage,
-                      .complaint = o == NULL,
-                      .instance = c->instance,
-                      .pct = ow_sla_pct[k],
-                      .target_ms = c->target};
-        top_take(&a, NULL, t);
-    }
+    size_t np = order_pauses(s, t->o, t->stage, p);
+    return threshold_at(
+        &t->o->c[t->stage], t->k, p, np,
+        ow_policy_calendar(s->policy, (ow_stage)t->stage, region_name(s, t->o->region)));
 }
 
-size_t ow_state_top_open_alerts(const ow_state *s, size_t k, ow_open_alert *out)
+/* Pass the alert of t to fn with its exact instant, if its key can still be among the first. */
+static bool top_emit(const ow_state *s, const top_cand *t, top_key bound,
+                     bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg), void *arg)
 {
-    top_set t = {s, out, k, 0};
-    if (!k) return 0;
+    if (key_before(bound, t->key)) return true; /* even its earliest instant comes too late */
+    const clk *c = t->o ? &t->o->c[t->stage] : &t->c->c;
+    ow_alert a = {.op = OW_ALERT_RAISE,
+                  .kind = OW_ALERT_SLA,
+                  .level = ow_sla_level[t->k],
+                  .at = cand_exact(s, t),
+                  .region = region_name(s, t->o ? t->o->region : t->c->region),
+                  .subject = t->o ? t->o->id : t->c->id,
+                  .stage = t->stage,
+                  .complaint = t->o == NULL,
+                  .instance = c->instance,
+                  .pct = ow_sla_pct[t->k],
+                  .target_ms = c->target};
+    char id[OW_ALERT_ID_BUF];
+    ow_alert_id(&a, id);
+    return fn(&a, ow_acks_get(&s->acks, id), arg);
+}
+
+/* Visit every open SLA alert as a candidate with its lower-bound key; stop when visit says so. */
+static void each_open_sla(const ow_state *s, bool (*visit)(const top_cand *t, void *arg), void *arg)
+{
     size_t pos = 0;
     void *val;
     while (ow_map_next(&s->orders, &pos, NULL, &val)) {
         const order *o = val;
         for (int st = 0; st < NSTAGES; st++)
-            if (o->c[st].open) top_clock(&t, o, o->id, o->region, st, &o->c[st]);
+            for (int k = 0; o->c[st].open && k < OW_SLA_THRESHOLDS; k++) {
+                if (!(o->c[st].open & (1u << k))) continue;
+                top_cand t = {{ow_sla_level[k], threshold_floor(&o->c[st], k)}, o, NULL, st, k};
+                if (!visit(&t, arg)) return;
+            }
     }
     pos = 0;
     while (ow_map_next(&s->complaints, &pos, NULL, &val)) {
         const complaint *c = val;
-        if (c->c.open) top_clock(&t, NULL, c->id, c->region, OW_STAGE_COMPLAINT, &c->c);
+        for (int k = 0; c->c.open && k < OW_SLA_THRESHOLDS; k++) {
+            if (!(c->c.open & (1u << k))) continue;
+            top_cand t = {
+                {ow_sla_level[k], threshold_floor(&c->c, k)}, NULL, c, OW_STAGE_COMPLAINT, k};
+            if (!visit(&t, arg)) return;
+        }
     }
-    ow_flags_each_open_alert(s->flags, top_take, &t);
-    for (size_t i = 0; i < t.n; i++)
-        out[i].ack = ow_acks_get(&s->acks, out[i].id);
-    return t.n;
+}
+
+typedef struct top_pass {
+    const ow_state *s;
+    top_cand *best; /* pass 1 */
+    size_t n, k;
+    top_key bound; /* pass 2 */
+    bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg);
+    void *arg;
+} top_pass;
+
+static bool pass1(const top_cand *t, void *arg)
+{
+    top_pass *p = arg;
+    cand_take(p->best, &p->n, p->k, *t);
+    return true;
+}
+
+static bool pass2(const top_cand *t, void *arg)
+{
+    top_pass *p = arg;
+    return top_emit(p->s, t, p->bound, p->fn, p->arg);
+}
+
+typedef struct top_flag_sink {
+    const ow_state *s;
+    bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg);
+    void *arg;
+} top_flag_sink;
+
+static bool top_flag(const ow_alert *a, const char *id, void *arg)
+{
+    top_flag_sink *k = arg;
+    return k->fn(a, ow_acks_get(&k->s->acks, id), k->arg);
+}
+
+void ow_state_each_top_alert(const ow_state *s, size_t k,
+                             bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg), void *arg)
+{
+    if (k == 0) return;
+    top_pass p = {.s = s, .best = malloc(k * sizeof(top_cand)), .k = k, .fn = fn, .arg = arg};
+    if (!p.best) return;
+    /* pass 1: the k best lower bounds; their exact keys bound the k-th best from above */
+    each_open_sla(s, pass1, &p);
+    p.bound = (top_key){-1, INT64_MAX}; /* fewer than k alerts: every one is in */
+    if (p.n == k) {
+        p.bound = (top_key){INT32_MAX, INT64_MIN};
+        for (size_t i = 0; i < p.n; i++) {
+            top_key exact = {p.best[i].key.level, cand_exact(s, &p.best[i])};
+            if (key_before(p.bound, exact)) p.bound = exact;
+        }
+    }
+    free(p.best);
+    /* pass 2: only the alerts whose earliest instant does not come after the bound */
+    each_open_sla(s, pass2, &p);
+    top_flag_sink sink = {s, fn, arg};
+    ow_flags_each_open_alert(s->flags, top_flag, &sink);
 }
 
 void ow_state_each_urgent(const ow_state *s, size_t k, bool (*fn)(const ow_order_view *, void *),

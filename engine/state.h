@@ -20,6 +20,8 @@
 
 #include "alerts.h"
 #include "event.h"
+#include "heatmap.h"
+#include "kpi.h"
 #include "flags.h"
 #include "names.h"
 #include "policy.h"
@@ -64,6 +66,11 @@ void ow_state_outbox_clear(ow_state *s);
 const ow_state_totals *ow_state_totals_get(const ow_state *s);
 const ow_names *ow_state_regions(const ow_state *s);
 const ow_acks *ow_state_acks(const ow_state *s);
+const ow_names *ow_state_categories(const ow_state *s);
+const ow_policy *ow_state_policy(const ow_state *s);
+/* The analytics kept in step with the model (issue 5). Borrowed. */
+const ow_kpi *ow_state_kpi(const ow_state *s);
+const ow_heat *ow_state_heat(const ow_state *s);
 /* The root-cause flags (flags.h views), borrowed. */
 const ow_flags *ow_state_flags(const ow_state *s);
 
@@ -97,6 +104,14 @@ typedef struct ow_order_view {
 /* Fill v for an order; false when unknown. Strings are borrowed from the state. */
 bool ow_state_order(const ow_state *s, const char *order_id, ow_order_view *v);
 
+/* The open alerts that can be among the first k by (level, highest first; then at, oldest
+ * first), for boards that show only those: every such alert is passed to fn once, in no order
+ * (fn keeps its best k), and most others are skipped without computing their instant. Cost:
+ * two passes of cheap bit tests over the open orders, exact SLA arithmetic only near the top. */
+void ow_state_each_top_alert(const ow_state *s, size_t k,
+                             bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg),
+                             void *arg);
+
 /* Every open alert (SLA: raised, its stage not stopped; flag: raised, not cleared) as a raise
  * record with its crossing instant, in (at, id) order; ack is its acknowledgement or NULL. Costs
  * O(open orders + alerts). Stop early by returning false. The records are valid during the call
@@ -105,21 +120,23 @@ void ow_state_each_open_alert(const ow_state *s,
                               bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg),
                               void *arg);
 
-/* The first k open alerts (SLA and flag) by level (highest first), then instant (oldest first),
- * then id, written to out[0..k) (returns how many). Costs O(orders + open alerts at the levels
- * that can still enter), not a sort of every open alert: the snapshot asks for this often. The
- * records borrow strings from the state. */
-typedef struct ow_open_alert {
-    ow_alert a;
-    char id[OW_ALERT_ID_BUF];
-    const ow_ack *ack; /* or NULL */
-} ow_open_alert;
-size_t ow_state_top_open_alerts(const ow_state *s, size_t k, ow_open_alert *out);
 
 /* Visit the k most urgent open orders (earliest breach of a running clock first), in that order.
  * Costs O(k log k), not O(open orders). */
 void ow_state_each_urgent(const ow_state *s, size_t k, bool (*fn)(const ow_order_view *, void *),
                           void *arg);
+
+typedef struct ow_tech_view {
+    const char *id, *region; /* borrowed; region "" when unknown */
+    bool has_pos, has_status;
+    double lon, lat;
+    ow_tech_status status;
+} ow_tech_view;
+
+/* Visit every technician as known at `as_of` (a later change shows its previous values), in
+ * unspecified order (sort for output). Stop early by returning false. */
+void ow_state_each_tech(const ow_state *s, int64_t as_of,
+                        bool (*fn)(const ow_tech_view *t, void *arg), void *arg);
 
 /* Visit every open order (unspecified order; sort for output). Stop early by returning false. */
 void ow_state_each_open_order(const ow_state *s, bool (*fn)(const ow_order_view *, void *),

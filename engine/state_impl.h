@@ -5,6 +5,8 @@
 #ifndef OW_STATE_IMPL_H
 #define OW_STATE_IMPL_H
 
+#include "heatmap.h"
+#include "kpi.h"
 #include "flags.h"
 #include "state.h"
 #include "timerq.h"
@@ -18,8 +20,8 @@ typedef struct lc_ev {
     int64_t ts;
     uint32_t tech; /* hash of the technician id (never 0), 0 = none */
     uint8_t type;  /* ow_event_type */
-    uint8_t arg;   /* pause reason */
-    uint16_t pad;
+    uint8_t arg;   /* pause reason; resolved: first_visit_fix (0 not said, 1 no, 2 yes) */
+    uint16_t aux;  /* callback: score (bits 0-2), nps + 1 (bits 3-6; 0 = none) — for the KPIs */
 } lc_ev;
 
 /* One SLA clock: the current instance of a stage. */
@@ -32,7 +34,11 @@ typedef struct clk {
     uint8_t fired;       /* thresholds raised for this instance */
     uint8_t open;        /* raised and not yet resolved */
     bool next_valid;     /* next_at is current: cleared by any change to the clock or pauses */
+    uint8_t kpi;         /* what this instance gave the KPIs: KPI_COUNTED | KPI_MET (derived) */
 } clk;
+
+#define KPI_COUNTED 1u /* ended for real (not cut by a cancel or close): a duration sample */
+#define KPI_MET     2u /* ... within its target */
 
 typedef struct order {
     const char *id; /* the map's copy of the key */
@@ -44,6 +50,7 @@ typedef struct order {
     bool has_pauses;          /* any paused event: without one, no clock needs the pause scan */
     bool targets_known;       /* clk.target is current for (prio, segment, category, region) */
     int32_t region, category; /* interned, -1 = unknown */
+    int32_t cell;             /* heat grid cell of the order's position, -1 = none */
     uint16_t nev, cap;
     lc_ev *evs;
     clk c[NSTAGES];
@@ -67,6 +74,12 @@ typedef struct tech {
     bool has_status;
     int64_t status_ts, loc_ts;
     double lat, lon;
+    /* what was known before the latest change: techs_pos shows the picture as of a 2-second
+     * boundary, so its rows change at most every 2 s (docs/snapshot.md) */
+    uint8_t prev_status;
+    bool prev_has_status;
+    int64_t prev_status_ts, prev_loc_ts;
+    double prev_lat, prev_lon;
 } tech;
 
 struct ow_state {
@@ -81,6 +94,8 @@ struct ow_state {
     size_t nout, capout;
     uint32_t next_seq;
     ow_state_totals totals;
+    ow_kpi *kpi;     /* rolling KPIs and their windows (issue 5) */
+    ow_heat *heat;   /* what is open where, now */
     ow_flags *flags; /* root-cause flags (flags.c) */
 };
 
@@ -89,6 +104,8 @@ struct ow_state {
  * instance/fired/open of each clock put back, and is scheduled and counted. */
 int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES]);
 int ow_state_impl_complaint_restore(ow_state *s, complaint *c, clk saved);
+/* A technician loaded from a checkpoint joins the heat gauges. */
+int ow_state_impl_tech_restore(ow_state *s, tech *t);
 
 /* A new record at the end of the outbox (zeroed), for the flags' raises, resolves and acks. */
 ow_alert *ow_state_impl_outbox_add(ow_state *s);
