@@ -138,7 +138,7 @@ static int checkpoints(const char *dir, const ow_policy *pol)
         rc |= write_file(dir, "checkpoint", name, bytes, cuts[i]);
     }
     rc |= write_file(dir, "checkpoint", "bad_cut_last", bytes, len - 1);
-    bytes[4] = 3; /* a version this engine does not read */
+    bytes[4] = 99; /* a version this engine does not read */
     rc |= write_file(dir, "checkpoint", "bad_version", bytes, len);
     free(bytes);
     ow_state_free(s);
