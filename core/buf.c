@@ -24,7 +24,7 @@ void ow_buf_put_grow(ow_buf *b, const void *src, size_t n)
         b->p = p;
         b->cap = cap;
     }
-    memcpy(b->p + b->n, src, n);
+    if (n) memcpy(b->p + b->n, src, n);
     b->n += n;
     b->p[b->n] = '\0';
 }
