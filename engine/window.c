@@ -212,6 +212,11 @@ static void win_range(const ow_win *w, ow_win_kind k, int64_t cur, int64_t *lo, 
     case OW_WIN_1H: *lo = cur - per_hour + 1; break;
     case OW_WIN_PREV_1H: *lo = cur - 2 * per_hour + 1, *hi = cur - per_hour; break;
     case OW_WIN_TODAY: {
+        int64_t lim = (INT64_MAX - 2 * DAY_MS) / OW_WIN_BUCKET_MS;
+        if (cur > lim || cur < -lim) { /* near the end of time no midnight is representable */
+            *lo = cur;
+            break;
+        }
         int64_t t = cur * OW_WIN_BUCKET_MS + w->off_ms;
         int64_t midnight = floor_div(t, DAY_MS) * DAY_MS - w->off_ms;
         *lo = floor_div(midnight, OW_WIN_BUCKET_MS);
