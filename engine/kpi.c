@@ -145,7 +145,8 @@ static int integrate(ow_kpi *k, int64_t to)
         t = to - (int64_t)OW_WIN_RING * OW_WIN_BUCKET_MS;
     while (t < to) {
         int64_t q = t / OW_WIN_BUCKET_MS - (t % OW_WIN_BUCKET_MS < 0);
-        int64_t end = (q + 1) * OW_WIN_BUCKET_MS;
+        /* the last bucket before the end of time has no next boundary (it would overflow) */
+        int64_t end = q < INT64_MAX / OW_WIN_BUCKET_MS - 1 ? (q + 1) * OW_WIN_BUCKET_MS : to;
         if (end > to) end = to;
         int64_t dt = end - t;
         for (int s = 0; s < k->ntechs; s++) {

@@ -212,6 +212,11 @@ static void win_range(const ow_win *w, ow_win_kind k, int64_t cur, int64_t *lo, 
     case OW_WIN_1H: *lo = cur - per_hour + 1; break;
     case OW_WIN_PREV_1H: *lo = cur - 2 * per_hour + 1, *hi = cur - per_hour; break;
     case OW_WIN_TODAY: {
+        int64_t lim = (INT64_MAX - 2 * DAY_MS) / OW_WIN_BUCKET_MS;
+        if (cur > lim || cur < -lim) { /* near the end of time no midnight is representable */
+            *lo = cur;
+            break;
+        }
         int64_t t = cur * OW_WIN_BUCKET_MS + w->off_ms;
         int64_t midnight = floor_div(t, DAY_MS) * DAY_MS - w->off_ms;
         *lo = floor_div(midnight, OW_WIN_BUCKET_MS);
@@ -396,7 +401,7 @@ int64_t ow_win_end(const ow_win *w, ow_win_kind k)
 static const wbucket *open_bucket(const ow_win *w, ow_win_kind kind, int i)
 {
     const wwin *v = &w->win[kind];
-    if (w->cur == EMPTY) return NULL; /* before computing cur - i: EMPTY is INT64_MIN */
+    if (w->cur == EMPTY) return NULL; /* before the subtraction: EMPTY - i overflows */
     int64_t b = w->cur - i;
     if (b < v->lo || b > v->end || b <= v->hi) return NULL;
     return held(w, b);
