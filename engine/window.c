@@ -1,5 +1,6 @@
 #include "window.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -435,30 +436,95 @@ void ow_win_hours(const ow_win *w, ow_win_kind kind, int slot, int k, int64_t ou
     }
 }
 
-const ow_qsketch *ow_win_sketch(const ow_win *w, ow_win_kind kind, int slot, int stage,
-                                ow_qsketch *scratch)
+/* The open buckets' samples as sketches, built once per reading (a snapshot reads ~100
+ * quantiles; each would otherwise scan the open buckets again). */
+struct ow_win_open {
+    int nslots;
+    int64_t id[OPEN];     /* bucket of each part, EMPTY when not held */
+    ow_qsketch **q[OPEN]; /* [slot * OW_WIN_STAGES + stage], NULL when no sample */
+};
+
+void ow_win_open_free(ow_win_open *o)
 {
-    if (slot < 0 || stage < 0 || stage >= OW_WIN_STAGES) return NULL;
-    const wslot *s = read_slot(w, kind, slot);
-    const ow_qsketch *q = s && s->qs[stage] && s->qs[stage]->n ? s->qs[stage] : NULL;
-    if (!keeps(w, &w->win[kind], stage)) return NULL;
-    bool copied = false;
-    for (int b = 0; b < OPEN; b++) {
-        const wbucket *x = open_bucket(w, kind, b);
-        for (uint32_t i = 0; x && i < x->ns; i++) {
-            uint32_t key = x->smp[i];
-            if (KEY_STAGE(key) != stage || (slot && KEY_SLOT(key) != slot)) continue;
-            if (!copied) {
-                if (q)
-                    *scratch = *q;
-                else
-                    ow_qs_init(scratch);
-                copied = true;
-            }
-            ow_qs_add(scratch, KEY_IDX(key), 1);
+    if (!o) return;
+    for (int i = 0; i < OPEN; i++) {
+        for (int j = 0; o->q[i] && j < o->nslots * OW_WIN_STAGES; j++)
+            free(o->q[i][j]);
+        free(o->q[i]);
+    }
+    free(o);
+}
+
+static bool open_add(ow_win_open *o, int part, int slot, int stage, int idx)
+{
+    ow_qsketch **p = &o->q[part][slot * OW_WIN_STAGES + stage];
+    if (!*p) {
+        *p = malloc(sizeof **p);
+        if (!*p) return false;
+        ow_qs_init(*p);
+    }
+    (*p)->count[idx]++;
+    (*p)->n++;
+    return true;
+}
+
+ow_win_open *ow_win_open_build(const ow_win *w)
+{
+    ow_win_open *o = calloc(1, sizeof *o);
+    if (!o) return NULL;
+    o->nslots = w->maxslot > 0 ? w->maxslot : 1;
+    for (int i = 0; i < OPEN; i++) {
+        o->id[i] = EMPTY;
+        const wbucket *x = w->cur == EMPTY ? NULL : held(w, w->cur - i);
+        if (!x) continue;
+        o->id[i] = x->id;
+        o->q[i] = calloc((size_t)o->nslots * OW_WIN_STAGES, sizeof *o->q[i]);
+        if (!o->q[i]) goto oom;
+        for (uint32_t j = 0; j < x->ns; j++) {
+            uint32_t key = x->smp[j];
+            int slot = KEY_SLOT(key), st = KEY_STAGE(key), idx = KEY_IDX(key);
+            if (slot >= o->nslots) continue;
+            if (!open_add(o, i, 0, st, idx) || (slot && !open_add(o, i, slot, st, idx))) goto oom;
         }
     }
-    return copied ? scratch : q;
+    return o;
+oom:
+    ow_win_open_free(o);
+    return NULL;
+}
+
+double ow_win_quantile(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot, int stage,
+                       double q, int64_t *n)
+{
+    const ow_qsketch *parts[1 + OPEN];
+    int np = 0;
+    int64_t total = 0;
+    *n = 0;
+    if (slot < 0 || stage < 0 || stage >= OW_WIN_STAGES || !keeps(w, &w->win[kind], stage))
+        return -1;
+    const wslot *s = read_slot(w, kind, slot);
+    if (s && s->qs[stage] && s->qs[stage]->n) parts[np++] = s->qs[stage];
+    const wwin *v = &w->win[kind];
+    for (int i = 0; o && i < OPEN; i++) {
+        int64_t b = o->id[i];
+        if (b == EMPTY || b < v->lo || b > v->end || b <= v->hi || slot >= o->nslots) continue;
+        const ow_qsketch *p = o->q[i][slot * OW_WIN_STAGES + stage];
+        if (p && p->n) parts[np++] = p;
+    }
+    for (int i = 0; i < np; i++)
+        total += parts[i]->n;
+    *n = total;
+    if (!total) return -1;
+    if (q < 0) q = 0;
+    if (q > 1) q = 1;
+    int64_t rank = (int64_t)ceil(q * (double)total), seen = 0;
+    if (rank < 1) rank = 1;
+    for (int idx = 0; idx < OW_QS_BUCKETS; idx++) {
+        for (int i = 0; i < np; i++)
+            seen += parts[i]->count[idx];
+        if (seen >= rank) return ow_qs_value(idx);
+    }
+    return ow_qs_value(OW_QS_BUCKETS - 1);
 }
 
 int64_t ow_win_bucket(const ow_win *w, int64_t bucket_start_ms, int slot, int k)
