@@ -8,9 +8,9 @@ void ow_buf_init(ow_buf *b)
     memset(b, 0, sizeof *b);
 }
 
-void ow_buf_put(ow_buf *b, const void *src, size_t n)
+void ow_buf_put_grow(ow_buf *b, const void *src, size_t n)
 {
-    if (b->oom) return;
+    if (b->oom) return; /* an out-of-memory buffer keeps cap 0 below n, so it always comes here */
     if (b->n + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->n + n + 1)
@@ -18,6 +18,7 @@ void ow_buf_put(ow_buf *b, const void *src, size_t n)
         char *p = realloc(b->p, cap);
         if (!p) {
             b->oom = true;
+            b->cap = 0; /* every later append takes the slow path and is dropped */
             return;
         }
         b->p = p;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct ow_buf {
     char *p; /* owned; always NUL-terminated after an append (not counted in n) */
@@ -15,7 +16,21 @@ typedef struct ow_buf {
 } ow_buf;
 
 void ow_buf_init(ow_buf *b);
-void ow_buf_put(ow_buf *b, const void *src, size_t n);
+
+/* Grows the buffer, then appends (the rare path of ow_buf_put). */
+void ow_buf_put_grow(ow_buf *b, const void *src, size_t n);
+
+/* Append n bytes. Inline: JSON and RESP writers call it for every few bytes they emit. */
+static inline void ow_buf_put(ow_buf *b, const void *src, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        ow_buf_put_grow(b, src, n);
+        return;
+    }
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
 /* Frees the bytes and resets. */
 void ow_buf_fini(ow_buf *b);
 

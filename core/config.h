@@ -54,6 +54,8 @@ typedef struct ow_sla_override {
     int raise;                                /* priority steps towards emergency (0 = none) */
     int scale_pct;                            /* targets × scale_pct / 100 (100 = unchanged) */
     int64_t target_ms[OW_STAGE__ORDER_COUNT]; /* 0 = unchanged */
+    bool only_stages; /* "stages" given: only the stages in `stages` run for matching orders */
+    uint32_t stages;  /* bit per ow_stage (an order class with no dispatch has no dispatch clock) */
 } ow_sla_override;
 
 /* Analytics (issue 5): the heat grid, the city's zone for "today", and the KPI targets the board
@@ -78,6 +80,11 @@ typedef struct ow_config {
         int64_t timeout_ms; /* connect / command timeout */
     } redis;
     struct {
+        int64_t partitions; /* regions are split into this many partitions (docs/scaling.md) */
+        char regions[OW_CFG_STR]; /* region → partition table file; "" = FNV-1a hash for all */
+        int64_t retry_for_ms;     /* keep retrying a slot without a reachable master this long */
+    } cluster;
+    struct {
         int64_t events_maxlen;  /* approximate cap of ops:events (MAXLEN ~) */
         int64_t rejects_maxlen; /* approximate cap of ops:rejects */
     } streams;
@@ -98,14 +105,23 @@ typedef struct ow_config {
         char listen[64]; /* interface address */
         int64_t port;    /* env OPSWALL_FEED_PORT */
         char web_root[OW_CFG_STR];
+        char allowed_origins[OW_CFG_STR]; /* extra browser origins, comma-separated; same host is
+                                             always allowed */
+        int64_t queue;                    /* messages a client may lag before it gets a snapshot */
+        int64_t client_rate;              /* requests per second one connection may send */
+        char tls_cert[OW_CFG_STR];        /* PEM certificate chain; empty = plain HTTP */
+        char tls_key[OW_CFG_STR];         /* PEM private key; set with tls_cert */
     } feed;
     struct {
         int64_t width, height; /* window size when not fullscreen; screenshot size */
         bool fullscreen;
-        int64_t display;       /* monitor index */
-        char font[OW_CFG_STR]; /* Latin font shipped in assets/ */
-        int64_t poll_ms;       /* how often to look for a new snapshot */
-        int64_t stale_ms;      /* data older than this is shown as stale */
+        int64_t display;         /* monitor index */
+        char font[OW_CFG_STR];   /* Latin font shipped in assets/ */
+        int64_t poll_ms;         /* how often to look for a new snapshot */
+        int64_t stale_ms;        /* data older than this is shown as stale */
+        char layout[OW_CFG_STR]; /* the layout file: pages of panels (config/wallboard/) */
+        int64_t flash_ms;        /* how long a new breach or L2/L3 escalation flashes; 0 = never */
+        bool sound;              /* a short tone with the flash */
     } wallboard;
     struct {
         int64_t target_ms[OW_PRIO__COUNT][OW_STAGE__ORDER_COUNT];
@@ -126,6 +142,8 @@ typedef struct ow_config {
         char regions[OW_CFG_STR]; /* GeoJSON FeatureCollection */
         char name_property[64];   /* feature property that names a region */
         char events[OW_CFG_STR];  /* sample events for the demo */
+        char csv[OW_CFG_STR]; /* a real city's CSV export ("" = none), replayed by opswall-run */
+        char mapping[OW_CFG_STR]; /* its column mapping (config/mappings/...json) */
     } city;
     ow_analytics_config analytics;
 } ow_config;

@@ -87,7 +87,8 @@ static int name_field(const cJSON *obj, const char *key, char *out, size_t n, co
 static int parse_override(ow_sla_override *o, const cJSON *v, const char *path, const char *source,
                           ow_err *err)
 {
-    static const char *const keys[] = {"match", "priority", "raise", "scale_pct", "targets", NULL};
+    static const char *const keys[] = {"match",   "priority", "raise", "scale_pct",
+                                       "targets", "stages",   NULL};
     static const char *const match_keys[] = {"segment", "category", "region", NULL};
     memset(o, 0, sizeof *o);
     o->segment = -1, o->set_priority = -1, o->scale_pct = 100;
@@ -137,6 +138,12 @@ static int parse_override(ow_sla_override *o, const cJSON *v, const char *path, 
         if (!ow_json_int(scale, 1, 1000, &x))
             return bad(err, source, p, "an integer from 1 to 1000", scale);
         o->scale_pct = (int)x;
+    }
+    const cJSON *stages = ow_json_get(v, "stages");
+    if (stages) {
+        snprintf(p, sizeof p, "%s.stages", path);
+        if ((rc = ow_config_stages_parse(stages, &o->stages, p, source, err))) return rc;
+        o->only_stages = true;
     }
     if (targets) {
         snprintf(p, sizeof p, "%s.targets", path);
@@ -195,6 +202,7 @@ cJSON *ow_config_overrides_format(const ow_config *cfg)
             cJSON_AddStringToObject(e, "priority", ow_priority_name((ow_priority)o->set_priority));
         if (o->raise) cJSON_AddNumberToObject(e, "raise", o->raise);
         if (o->scale_pct != 100) cJSON_AddNumberToObject(e, "scale_pct", o->scale_pct);
+        if (o->only_stages) cJSON_AddItemToObject(e, "stages", ow_config_stages_format(o->stages));
         cJSON *t = NULL;
         for (int st = 0; st < OW_STAGE__ORDER_COUNT; st++) {
             if (!o->target_ms[st]) continue;

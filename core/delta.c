@@ -70,49 +70,66 @@ char *ow_delta_make(const char *old_text, size_t old_len, const char *new_text, 
     return out;
 }
 
+int ow_delta_apply_tree(cJSON *snap, int64_t *snap_seq, const cJSON *d, ow_err *err)
+{
+    int64_t seq, base;
+    const cJSON *t = ow_json_get(d, "type");
+    const cJSON *set = ow_json_get(d, "set"), *del = ow_json_get(d, "del");
+    if (!cJSON_IsObject(d) || !cJSON_IsString(t) || strcmp(t->valuestring, "delta") != 0 ||
+        !ow_json_int(ow_json_get(d, "seq"), 0, INT64_C(1) << 53, &seq) ||
+        !ow_json_int(ow_json_get(d, "base"), 0, INT64_C(1) << 53, &base) || !cJSON_IsObject(set) ||
+        !cJSON_IsArray(del))
+        return ow_err_set(err, OW_EINVAL,
+                          "delta: expected an object with \"type\":\"delta\", \"seq\", \"base\", "
+                          "\"set\" (object) and \"del\" (array)");
+    if (base != *snap_seq)
+        return ow_err_set(err, OW_EAGAIN, "delta %lld applies to snapshot %lld, not %lld: resync",
+                          (long long)seq, (long long)base, (long long)*snap_seq);
+    /* copies first, so that running out of memory leaves the snapshot as it was */
+    int n = cJSON_GetArraySize(set), i = 0;
+    cJSON **copies = calloc((size_t)(n ? n : 1), sizeof *copies);
+    cJSON *num = cJSON_CreateNumber((double)seq);
+    bool ok = copies && num;
+    for (const cJSON *m = set->child; ok && m; m = m->next, i++)
+        ok = (copies[i] = cJSON_Duplicate(m, true)) != NULL;
+    if (!ok) {
+        for (int k = 0; copies && k < n; k++)
+            cJSON_Delete(copies[k]);
+        free(copies);
+        cJSON_Delete(num);
+        return ow_err_set(err, OW_ENOMEM, "delta: out of memory");
+    }
+    for (const cJSON *m = del->child; m; m = m->next)
+        if (cJSON_IsString(m)) cJSON_DeleteItemFromObjectCaseSensitive(snap, m->valuestring);
+    i = 0;
+    for (const cJSON *m = set->child; m; m = m->next, i++) {
+        if (ow_json_get(snap, m->string))
+            cJSON_ReplaceItemInObjectCaseSensitive(snap, m->string, copies[i]);
+        else
+            cJSON_AddItemToObject(snap, m->string, copies[i]);
+    }
+    free(copies);
+    /* the result is snapshot `seq`, whatever a malformed set or del did to its "seq" member */
+    if (ow_json_get(snap, "seq"))
+        cJSON_ReplaceItemInObjectCaseSensitive(snap, "seq", num);
+    else
+        cJSON_AddItemToObject(snap, "seq", num);
+    *snap_seq = seq;
+    return OW_OK;
+}
+
 char *ow_delta_apply(const char *snap_text, size_t snap_len, const char *delta_text,
                      size_t delta_len, ow_err *err)
 {
-    int64_t snap_seq, seq, base;
+    int64_t snap_seq, seq;
     cJSON *snap = parse_typed(snap_text, snap_len, "snapshot", "delta: snapshot", &snap_seq, err);
     if (!snap) return NULL;
     cJSON *d = parse_typed(delta_text, delta_len, "delta", "delta", &seq, err);
-    if (!d) {
-        cJSON_Delete(snap);
-        return NULL;
-    }
     char *out = NULL;
-    const cJSON *set = ow_json_get(d, "set"), *del = ow_json_get(d, "del");
-    if (!ow_json_int(ow_json_get(d, "base"), 0, INT64_C(1) << 53, &base) || !cJSON_IsObject(set) ||
-        !cJSON_IsArray(del)) {
-        ow_err_set(err, OW_EINVAL,
-                   "delta: expected \"base\", \"set\" (object) and \"del\" (array)");
-        goto done;
+    if (d && ow_delta_apply_tree(snap, &snap_seq, d, err) == OW_OK) {
+        out = print_copy(snap);
+        if (!out) ow_err_set(err, OW_ENOMEM, "delta: out of memory");
     }
-    if (base != snap_seq) {
-        ow_err_set(err, OW_EAGAIN, "delta %lld applies to snapshot %lld, not %lld: resync",
-                   (long long)seq, (long long)base, (long long)snap_seq);
-        goto done;
-    }
-    bool ok = true;
-    for (const cJSON *m = del->child; ok && m; m = m->next)
-        if (cJSON_IsString(m)) cJSON_DeleteItemFromObjectCaseSensitive(snap, m->valuestring);
-    for (const cJSON *m = set->child; ok && m; m = m->next) {
-        cJSON *copy = cJSON_Duplicate(m, true);
-        ok = copy && (ow_json_get(snap, m->string)
-                          ? cJSON_ReplaceItemInObjectCaseSensitive(snap, m->string, copy)
-                          : cJSON_AddItemToObject(snap, m->string, copy));
-    }
-    /* the result is snapshot `seq`, whatever a malformed set or del did to its "seq" member */
-    cJSON *num = ok ? cJSON_CreateNumber((double)seq) : NULL;
-    bool placed =
-        num && (ow_json_get(snap, "seq") ? cJSON_ReplaceItemInObjectCaseSensitive(snap, "seq", num)
-                                         : cJSON_AddItemToObject(snap, "seq", num));
-    if (num && !placed) cJSON_Delete(num);
-    ok = placed;
-    out = ok ? print_copy(snap) : NULL;
-    if (!out) ow_err_set(err, OW_ENOMEM, "delta: out of memory");
-done:
     cJSON_Delete(d);
     cJSON_Delete(snap);
     return out;

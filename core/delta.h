@@ -11,7 +11,9 @@
 #ifndef OW_DELTA_H
 #define OW_DELTA_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -25,5 +27,11 @@ char *ow_delta_make(const char *old_text, size_t old_len, const char *new_text, 
  * OW_EINVAL for malformed input. */
 char *ow_delta_apply(const char *snap_text, size_t snap_len, const char *delta_text,
                      size_t delta_len, ow_err *err);
+
+/* The same on a parsed snapshot held by the reader (no text round trip: a large snapshot is not
+ * parsed and printed again for every delta). `snap` (with integer "seq" == *snap_seq) is changed in
+ * place and *snap_seq becomes the delta's seq; `delta` is borrowed. OW_EAGAIN when the delta's
+ * base is not *snap_seq (resync), OW_EINVAL when it is not a delta; `snap` is unchanged then. */
+int ow_delta_apply_tree(cJSON *snap, int64_t *snap_seq, const cJSON *delta, ow_err *err);
 
 #endif

@@ -3,7 +3,10 @@
  *
  * All keys of one partition share a hash tag so they live in one Redis Cluster slot (DESIGN §10);
  * single-node Redis is the same layout with one partition, "{p0}", so moving to a cluster needs no
- * renaming. OW_KEY(name) gives the key of partition 0.
+ * renaming. OW_KEY(name) gives the key of partition 0, spelled at compile time; the key of any
+ * partition p is built at run time from that same macro (core/partition.h), so each key's name
+ * is written once, below:
+ *     ow_partition_rekey(buf, sizeof buf, 3, OW_KEY_EVENTS)   → "ops:{p3}:events"
  */
 #ifndef OW_KEYS_H
 #define OW_KEYS_H
@@ -28,8 +31,9 @@
 #define OW_KEY_SNAPSHOT OW_KEY("snapshot") /* string: latest full snapshot JSON */
 #define OW_CHAN_DELTAS                                                                             \
     OW_KEY("deltas") /* pub/sub: compact changes between snapshots (core/delta.h) */
-#define OW_CHAN_LIVE        OW_KEY("live") /* pub/sub: every published snapshot/delta message */
-#define OW_FUNCTION_LIBRARY "opswall"      /* Redis Function library loaded by ingest */
-#define OW_FUNCTION_APPEND  "ow_append"    /* FCALL: batched dedup + XADD */
+#define OW_CHAN_LIVE        OW_KEY("live")   /* pub/sub: every published snapshot/delta message */
+#define OW_KEY_REPLAY       OW_KEY("replay") /* string: N× replay descriptor (core/replay.h) */
+#define OW_FUNCTION_LIBRARY "opswall"        /* Redis Function library loaded by ingest */
+#define OW_FUNCTION_APPEND  "ow_append"      /* FCALL: batched dedup + XADD */
 
 #endif

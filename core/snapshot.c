@@ -18,6 +18,13 @@ int ow_snapshot_parse(const char *text, size_t len, ow_snapshot_view *out, ow_er
     ow_err jerr;
     cJSON *root = ow_json_parse(text, len, OW_JSON_MAX_DEPTH, &jerr);
     if (!root) return ow_err_set(err, OW_EINVAL, "snapshot: %s", jerr.msg);
+    int rc = ow_snapshot_decode(root, out, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int ow_snapshot_decode(const cJSON *root, ow_snapshot_view *out, ow_err *err)
+{
     memset(out, 0, sizeof *out);
     int rc = OW_OK;
     const cJSON *type = ow_json_get(root, "type"), *mode = ow_json_get(root, "mode");
@@ -38,9 +45,24 @@ int ow_snapshot_parse(const char *text, size_t len, ow_snapshot_view *out, ow_er
         goto out;
     for (int p = 0; p < OW_PRIO__COUNT; p++)
         if ((rc = get_int(open, ow_priority_name((ow_priority)p), &out->open[p], err))) goto out;
-    out->mode = cJSON_IsString(mode) && strcmp(mode->valuestring, "replay") == 0 ? OW_MODE_REPLAY
-                                                                                 : OW_MODE_LIVE;
+    /* both replays run on event time; "replay_speed" also carries the replay member */
+    out->mode = cJSON_IsString(mode) && (strcmp(mode->valuestring, "replay") == 0 ||
+                                         strcmp(mode->valuestring, "replay_speed") == 0)
+                    ? OW_MODE_REPLAY
+                    : OW_MODE_LIVE;
+    const cJSON *rp = ow_json_get(root, "replay");
+    if (cJSON_IsObject(rp)) {
+        const cJSON *speed = ow_json_get(rp, "speed"), *pct = ow_json_get(rp, "progress_pct");
+        const cJSON *start = ow_json_get(rp, "start_ms"), *end = ow_json_get(rp, "end_ms");
+        if (cJSON_IsNumber(speed) && speed->valuedouble > 0 && cJSON_IsNumber(pct) &&
+            cJSON_IsNumber(start) && cJSON_IsNumber(end)) {
+            out->replay.on = true;
+            out->replay.speed = speed->valuedouble;
+            out->replay.progress_pct = pct->valuedouble;
+            out->replay.start_ms = (int64_t)start->valuedouble;
+            out->replay.end_ms = (int64_t)end->valuedouble;
+        }
+    }
 out:
-    cJSON_Delete(root);
     return rc;
 }

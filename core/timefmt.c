@@ -93,14 +93,8 @@ int ow_time_parse(const char *s, size_t len, int64_t *ms_out, ow_err *err)
     return OW_OK;
 }
 
-void ow_time_format(int64_t ms, char out[OW_TIME_TEXT_MAX])
+void ow_civil_from_days(int64_t days, int64_t *y_out, unsigned *m_out, unsigned *d_out)
 {
-    /* floor division by remainders: negating ms or multiplying back overflows near INT64_MIN */
-    int64_t secs = ms / 1000, days, rem;
-    int msec = (int)(ms % 1000);
-    if (msec < 0) secs--, msec += 1000;
-    days = secs / 86400, rem = secs % 86400;
-    if (rem < 0) days--, rem += 86400;
     /* civil_from_days (Hinnant) */
     int64_t z = days + 719468;
     const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -109,9 +103,22 @@ void ow_time_format(int64_t ms, char out[OW_TIME_TEXT_MAX])
     int64_t y = (int64_t)yoe + era * 400;
     const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
+    *d_out = doy - (153 * mp + 2) / 5 + 1;
+    *m_out = mp < 10 ? mp + 3 : mp - 9;
+    *y_out = y + (*m_out <= 2);
+}
+
+void ow_time_format(int64_t ms, char out[OW_TIME_TEXT_MAX])
+{
+    /* floor division by remainders: negating ms or multiplying back overflows near INT64_MIN */
+    int64_t secs = ms / 1000, days, rem;
+    int msec = (int)(ms % 1000);
+    if (msec < 0) secs--, msec += 1000;
+    days = secs / 86400, rem = secs % 86400;
+    if (rem < 0) days--, rem += 86400;
+    int64_t y;
+    unsigned m, d;
+    ow_civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999) { /* outside RFC 3339's four digits: the general path */
         snprintf(out, OW_TIME_TEXT_MAX, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
                  (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), msec);

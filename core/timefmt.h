@@ -27,6 +27,9 @@ void ow_time_format(int64_t ms, char out[OW_TIME_TEXT_MAX]);
 /* Days since 1970-01-01 of a proleptic Gregorian civil date (negative before 1970). */
 int64_t ow_days_from_civil(int64_t y, unsigned m, unsigned d);
 
+/* The civil date (year, month 1-12, day 1-31) of a day number since 1970-01-01. */
+void ow_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
 /* Parse a duration ("15m", "1h30m", "500ms"); result in ms, >= 0. */
 int ow_duration_parse(const char *s, int64_t *ms_out, ow_err *err);
 

@@ -1,7 +1,8 @@
 /*
  * opswall-engine — consumes ops:events, keeps the live model, publishes the snapshot.
  *
- *   opswall-engine [--config PATH] [--clock wall|event]   live: Redis in, snapshot and alerts out
+ *   opswall-engine [--config PATH] [--clock wall|event|speed]   live: Redis in, snapshot and
+ *                                                                 alerts out
  *   opswall-engine [--config PATH] --replay FILE          batch: no Redis; alerts + snapshot on
  * stdout
  */
@@ -25,16 +26,20 @@ int main(int argc, char **argv)
             replay = argv[++i];
         } else if (strcmp(argv[i], "--clock") == 0 && i + 1 < argc) {
             const char *c = argv[++i];
-            if (strcmp(c, "wall") && strcmp(c, "event")) {
-                fprintf(stderr, "opswall-engine: --clock: expected wall or event, got %s\n", c);
+            if (strcmp(c, "wall") && strcmp(c, "event") && strcmp(c, "speed")) {
+                fprintf(stderr, "opswall-engine: --clock: expected wall, event or speed, got %s\n",
+                        c);
                 return 2;
             }
-            clock = strcmp(c, "event") == 0 ? OW_CLOCK_EVENT : OW_CLOCK_WALL;
+            /* speed: the N× replay clock whose descriptor the feeder writes (core/replay.h) */
+            clock = strcmp(c, "event") == 0   ? OW_CLOCK_EVENT
+                    : strcmp(c, "speed") == 0 ? OW_CLOCK_SPEED
+                                              : OW_CLOCK_WALL;
         } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             i++;
         } else {
-            fprintf(stderr,
-                    "usage: opswall-engine [--config PATH] [--clock wall|event] [--replay FILE]\n");
+            fprintf(stderr, "usage: opswall-engine [--config PATH] [--clock wall|event|speed] "
+                            "[--replay FILE]\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }

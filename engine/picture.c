@@ -203,8 +203,23 @@ char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mod
     return ow_picture_snapshot_at(s, seq, now_ms, mode, NULL);
 }
 
+static char *snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                      const char *stream_last, const ow_replay *replay);
+
 char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
                              const char *stream_last)
+{
+    return snapshot(s, seq, now_ms, mode, stream_last, NULL);
+}
+
+char *ow_picture_snapshot_replay(const ow_state *s, int64_t seq, int64_t now_ms,
+                                 const char *stream_last, const ow_replay *replay)
+{
+    return snapshot(s, seq, now_ms, OW_MODE_REPLAY, stream_last, replay);
+}
+
+static char *snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                      const char *stream_last, const ow_replay *replay)
 {
     const ow_state_totals *t = ow_state_totals_get(s);
     cJSON *root = cJSON_CreateObject(), *open, *x;
@@ -213,7 +228,10 @@ char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_
               cJSON_AddStringToObject(root, "type", "snapshot") &&
               cJSON_AddNumberToObject(root, "seq", (double)seq) && add_time(root, "now", now_ms) &&
               cJSON_AddNumberToObject(root, "now_ms", (double)now_ms) &&
-              cJSON_AddStringToObject(root, "mode", mode == OW_MODE_REPLAY ? "replay" : "live") &&
+              cJSON_AddStringToObject(root, "mode",
+                                      replay                   ? "replay_speed"
+                                      : mode == OW_MODE_REPLAY ? "replay"
+                                                               : "live") &&
               (open = cJSON_AddObjectToObject(root, "open")) != NULL;
     for (int p = 0; ok && p < OW_PRIO__COUNT; p++)
         ok = cJSON_AddNumberToObject(open, ow_priority_name((ow_priority)p), (double)t->open[p]) !=
@@ -253,6 +271,16 @@ char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_
              cJSON_AddNumberToObject(e, "next_pct", u->next_pct);
     }
     if (ok && stream_last) ok = cJSON_AddStringToObject(root, "stream_last", stream_last) != NULL;
+    cJSON *rp;
+    if (ok && replay)
+        ok = (rp = cJSON_AddObjectToObject(root, "replay")) != NULL &&
+             cJSON_AddNumberToObject(rp, "speed", replay->speed) &&
+             add_time(rp, "start", replay->start_ms) && add_time(rp, "end", replay->end_ms) &&
+             cJSON_AddNumberToObject(rp, "start_ms", (double)replay->start_ms) &&
+             cJSON_AddNumberToObject(rp, "end_ms", (double)replay->end_ms) &&
+             cJSON_AddNumberToObject(
+                 rp, "progress_pct",
+                 (double)(int64_t)(ow_replay_progress_pct(replay, now_ms) * 10) / 10.0);
     ok = ok && add_analytics(root, s, now_ms);
     return finish(root, ok);
 }

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "replay.h"
 #include "snapshot.h"
 #include "state.h"
 
@@ -22,6 +23,11 @@ char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mod
  */
 char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
                              const char *stream_last);
+
+/* The same in an N× replay: mode "replay_speed" and the `replay` member (speed, start, end,
+ * progress_pct; docs/snapshot.md); now_ms is the replayed time. */
+char *ow_picture_snapshot_replay(const ow_state *s, int64_t seq, int64_t now_ms,
+                                 const char *stream_last, const ow_replay *replay);
 
 /* One order's detail (stages, clocks, alerts) as JSON, or NULL when unknown / out of memory. */
 char *ow_picture_order(const ow_state *s, const char *order_id, int64_t now_ms);

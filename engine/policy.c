@@ -48,10 +48,15 @@ int64_t ow_policy_target(const ow_policy *p, ow_priority prio, ow_segment seg, c
                          const char *region, ow_stage stage)
 {
     int64_t t = p->target_ms[prio][stage];
-    bool have_set = false, have_scale = false;
+    bool have_set = false, have_scale = false, have_stages = false;
     for (int i = 0; i < p->noverrides; i++) {
         const ow_sla_override *o = &p->overrides[i];
         if (!matches(o, seg, category, region)) continue;
+        if (!have_stages && o->only_stages) {
+            /* the first matching list decides which clocks this class of order has at all */
+            if (!(o->stages & (1u << stage))) return 0;
+            have_stages = true;
+        }
         if (!have_set && o->target_ms[stage]) {
             t = o->target_ms[stage];
             have_set = true;

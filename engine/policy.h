@@ -6,7 +6,9 @@
  *   1. targets come from sla.<priority>.<stage>;
  *   2. overrides (sla.overrides, first match wins per field) may set or raise the priority
  *      (public, elderly), scale targets (vip), or set one stage's target, matched by segment,
- *      category and region;
+ *      category and region; an override with "stages" lists the only stages that run for the
+ *      orders it matches (the others never start: target 0), e.g. requests that are never
+ *      dispatched have no dispatch, accept, response or arrival clock;
  *   3. pause reasons stop the stages in sla.pause.<reason> (default: arrival and resolution);
  *   4. stages listed in sla.business_hours.stages count only inside the region's calendar.
  */

@@ -19,8 +19,10 @@
 #include "linereader.h"
 #include "log.h"
 #include "map.h"
+#include "pipeline.h"
 #include "picture.h"
 #include "policy.h"
+#include "replay.h"
 #include "state.h"
 
 #define HEARTBEAT_MS 5000
@@ -44,10 +46,13 @@ typedef struct runner {
     char *last_snapshot; /* the last published snapshot text, the base of the next delta */
     ow_map written;      /* start-up only: alert ids already in the stream after the checkpoint */
     const ow_redis_env *env;
-    int deferred;   /* replies of pipelined writes not read yet (alerts, XACK): see settle() */
-    pid_t ckpt_pid; /* background checkpoint writer, 0 = none */
+    ow_pipeline pl;       /* every command goes through it: writes pipelined, one read in flight */
+    pid_t ckpt_pid;       /* background checkpoint writer, 0 = none */
     char maxlen_text[24]; /* streams.events_maxlen as text, for the alert streams' MAXLEN ~ */
     char alerts_id[OW_CHECKPOINT_CURSOR_MAX]; /* start-up: where the checkpoint's alerts end */
+    ow_replay replay;                         /* OW_CLOCK_SPEED: the descriptor, once read */
+    bool have_replay;
+    int64_t replay_read_ms; /* when it was last looked for (monotonic) */
 } runner;
 
 /* Decode one stream entry (fields ts, type, d) and apply it. */
@@ -72,29 +77,44 @@ static int apply_entry(runner *r, const redisReply *entry)
     return OW_OK;
 }
 
-/* The engine's now: the wall clock live, the latest event time in event-time mode. */
+/* The engine's now: the wall clock live, the latest event time in event-time mode, the replay
+ * clock in an N× replay (the latest event time until its descriptor is known). */
 static int64_t engine_now(const runner *r)
 {
-    return r->clock == OW_CLOCK_EVENT ? ow_state_totals_get(r->model)->last_event_ms
-                                      : ow_clock_wall_ms();
+    if (r->clock == OW_CLOCK_WALL) return ow_clock_wall_ms();
+    if (r->clock == OW_CLOCK_SPEED && r->have_replay)
+        return ow_replay_now(&r->replay, ow_clock_wall_ms());
+    return ow_state_totals_get(r->model)->last_event_ms;
 }
 
-/* Read the replies of the writes sent without waiting (alerts, XACK). They share one round trip
- * with the next read; Redis executes one connection's commands in order, so an event's XACK
- * still lands after its alerts. The first error is returned. */
+/* N× replay: (re)read the descriptor the feeder wrote. A plain round trip: called only with no
+ * read in flight, after the pipelined writes are settled. */
+static int read_replay(runner *r, ow_err *err)
+{
+    if (r->clock != OW_CLOCK_SPEED) return OW_OK;
+    int rc = ow_pipeline_settle(&r->pl, err);
+    if (rc) return rc;
+    r->replay_read_ms = ow_clock_mono_ms();
+    redisReply *rep = redisCommand(r->c, "GET %s", OW_KEY_REPLAY);
+    ow_replay rp;
+    ow_err perr;
+    if (rep && rep->type == REDIS_REPLY_STRING) {
+        if (ow_replay_parse(rep->str, rep->len, &rp, &perr) == OW_OK) {
+            if (!r->have_replay || memcmp(&rp, &r->replay, sizeof rp) != 0) r->dirty = true;
+            r->replay = rp, r->have_replay = true;
+        } else {
+            ow_warn("%s: %s", OW_KEY_REPLAY, perr.msg);
+        }
+    }
+    if (rep) freeReplyObject(rep);
+    return OW_OK;
+}
+
+/* Skip the replies of the writes sent so far (alerts, XACK, publishes), reporting the first
+ * error; no read may be in flight. */
 static int settle(runner *r, ow_err *err)
 {
-    int rc = OW_OK;
-    for (; r->deferred > 0; r->deferred--) {
-        redisReply *rep;
-        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK)
-            return ow_err_set(err, OW_EREDIS, "writing alerts and acknowledgements: %s",
-                              r->c->errstr);
-        if (rep->type == REDIS_REPLY_ERROR && !rc)
-            rc = ow_err_set(err, OW_EREDIS, "writing alerts and acknowledgements: %s", rep->str);
-        freeReplyObject(rep);
-    }
-    return rc;
+    return ow_pipeline_settle(&r->pl, err);
 }
 
 /* Write the outbox, pipelined: each raise to ops:{p0}:alerts, resolves and acks to
@@ -107,8 +127,8 @@ static int flush_alerts(runner *r, ow_err *err)
     size_t n;
     const ow_alert *a = ow_state_outbox(r->model, &n);
     if (!n) return OW_OK;
-    int rc = OW_OK, pending = 0;
-    ow_jsonw w; /* one buffer for every alert of the batch: hiredis copies each command */
+    int rc = OW_OK;
+    ow_jsonw w; /* one buffer for every alert of the batch: the pipeline copies each command */
     ow_jsonw_init(&w);
     for (size_t i = 0; i < n; i++) {
         char id[OW_ALERT_ID_BUF];
@@ -135,11 +155,9 @@ static int flush_alerts(runner *r, ow_err *err)
                               w.out.p};
         size_t xlen[] = {4, strlen(xadd[1]), 6, 1,      strlen(r->maxlen_text), 1,
                          2, strlen(id),      1, w.out.n};
-        redisAppendCommandArgv(r->c, 10, xadd, xlen);
-        pending += 1;
+        ow_pipeline_write(&r->pl, 10, xadd, xlen);
     }
     ow_jsonw_fini(&w);
-    r->deferred += pending; /* replies are read by settle(), with the next round trip */
     ow_state_outbox_clear(r->model);
     r->dirty = true;
     (void)err;
@@ -189,37 +207,37 @@ static void alerts_tail(runner *r, char *out, size_t n)
  * previous one on ops:{p0}:deltas (readers holding the previous snapshot apply it). */
 static int publish(runner *r, int64_t now_ms, bool full, ow_err *err)
 {
-    int src = settle(r, err);
-    if (src) return src;
-    char *snap = ow_picture_snapshot_at(r->model, r->seq + 1, now_ms,
-                                        r->clock == OW_CLOCK_EVENT ? OW_MODE_REPLAY : OW_MODE_LIVE,
-                                        r->last_id);
+    char *snap =
+        r->clock == OW_CLOCK_SPEED && r->have_replay
+            ? ow_picture_snapshot_replay(r->model, r->seq + 1, now_ms, r->last_id, &r->replay)
+            : ow_picture_snapshot_at(r->model, r->seq + 1, now_ms,
+                                     r->clock == OW_CLOCK_WALL ? OW_MODE_LIVE : OW_MODE_REPLAY,
+                                     r->last_id);
     if (!snap) return ow_err_set(err, OW_ENOMEM, "out of memory");
     char *delta = r->last_snapshot ? ow_delta_make(r->last_snapshot, strlen(r->last_snapshot), snap,
                                                    strlen(snap), NULL)
                                    : NULL;
     /* the stored snapshot is always the newest, so a reader that sees a gap in the deltas can
-     * resync from it; the full snapshot is broadcast at most every publish_interval */
-    int pending = 1;
-    redisAppendCommand(r->c, "SET %s %s", OW_KEY_SNAPSHOT, snap);
-    if (full || !delta) redisAppendCommand(r->c, "PUBLISH %s %s", OW_CHAN_LIVE, snap), pending++;
-    if (delta) redisAppendCommand(r->c, "PUBLISH %s %s", OW_CHAN_DELTAS, delta), pending++;
+     * resync from it; the full snapshot is broadcast at most every publish_interval. Sent as
+     * pipelined writes: an error surfaces at the next settle or receive. */
+    const char *set[] = {"SET", OW_KEY_SNAPSHOT, snap};
+    ow_pipeline_write(&r->pl, 3, set, NULL);
+    if (full || !delta) {
+        const char *pub[] = {"PUBLISH", OW_CHAN_LIVE, snap};
+        ow_pipeline_write(&r->pl, 3, pub, NULL);
+    }
+    if (delta) {
+        const char *pub[] = {"PUBLISH", OW_CHAN_DELTAS, delta};
+        ow_pipeline_write(&r->pl, 3, pub, NULL);
+    }
     free(delta);
     free(r->last_snapshot);
     r->last_snapshot = snap;
-    for (int i = 0; i < pending; i++) {
-        redisReply *rep;
-        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK)
-            return ow_err_set(err, OW_EREDIS, "publishing the snapshot: %s", r->c->errstr);
-        bool bad = rep->type == REDIS_REPLY_ERROR;
-        if (bad) ow_err_set(err, OW_EREDIS, "publishing the snapshot: %s", rep->str);
-        freeReplyObject(rep);
-        if (bad) return OW_EREDIS;
-    }
     r->seq++;
     r->dirty = false;
     r->last_delta_ms = ow_clock_mono_ms();
     if (full || !delta) r->last_publish_ms = r->last_delta_ms;
+    (void)err;
     return OW_OK;
 }
 
@@ -385,65 +403,34 @@ static int save_checkpoint(runner *r, bool background, ow_err *err)
     return OW_OK;
 }
 
-/* XREADGROUP at `id` ("0" = our pending entries, ">" = new ones); applies unless only_ack. */
-static int consume(runner *r, const char *id, bool only_ack, int64_t block_ms, size_t *got,
-                   ow_err *err)
+/* Apply a batch of event entries (unless only_ack: they are already in the model), fire the
+ * crossings they bring, then queue their alerts and, after them, their XACK. Alerts are in Redis
+ * before their events are acknowledged: a crash re-applies the events, and the raises already
+ * written are skipped on the way back (r->written). */
+static int apply_batch(runner *r, const redisReply *entries, bool only_ack, ow_err *err)
 {
-    redisReply *rep = NULL;
-    if (block_ms >= 0)
-        redisAppendCommand(r->c, "XREADGROUP GROUP %s %s COUNT %lld BLOCK %lld STREAMS %s %s",
-                           r->cfg->engine.group, r->cfg->engine.consumer,
-                           (long long)r->cfg->engine.batch, (long long)block_ms, OW_KEY_EVENTS, id);
-    else
-        redisAppendCommand(r->c, "XREADGROUP GROUP %s %s COUNT %lld STREAMS %s %s",
-                           r->cfg->engine.group, r->cfg->engine.consumer,
-                           (long long)r->cfg->engine.batch, OW_KEY_EVENTS, id);
-    *got = 0;
-    int src = settle(r, err); /* the previous batch's writes, answered in this round trip */
-    if (redisGetReply(r->c, (void **)&rep) != REDIS_OK || !rep)
-        return ow_err_set(err, OW_EREDIS, "XREADGROUP: %s", r->c->errstr);
-    if (src) {
-        freeReplyObject(rep);
-        return src;
-    }
-    if (rep->type == REDIS_REPLY_ERROR) {
-        ow_err_set(err, OW_EREDIS, "XREADGROUP: %s", rep->str);
-        freeReplyObject(rep);
-        return OW_EREDIS;
-    }
+    size_t n = entries ? entries->elements : 0;
     int rc = OW_OK;
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1) {
-        const redisReply *entries = rep->element[0]->element[1];
-        size_t n = entries->elements;
-        for (size_t i = 0; i < n && !rc && !only_ack; i++) {
-            rc = apply_entry(r, entries->element[i]);
-            /* each event is applied first, then every crossing up to now fires (DESIGN §4) */
-            if (!rc && r->clock == OW_CLOCK_EVENT && ow_state_advance(r->model, engine_now(r)) < 0)
-                rc = ow_err_set(err, OW_ENOMEM, "out of memory");
-        }
-        if (!rc && !only_ack && r->clock == OW_CLOCK_WALL &&
-            ow_state_advance(r->model, engine_now(r)) < 0)
-            rc = ow_err_set(err, OW_ENOMEM, "out of memory");
-        /* alerts are in Redis before their events are acknowledged: a crash re-applies the
-         * events, and the raises already written are skipped on the way back (r->written) */
-        if (!rc) rc = flush_alerts(r, err);
-        if (n && !rc) {
-            const char **argv = malloc((n + 3) * sizeof *argv);
-            if (!argv) {
-                freeReplyObject(rep);
-                return ow_err_set(err, OW_ENOMEM, "out of memory");
-            }
-            argv[0] = "XACK", argv[1] = OW_KEY_EVENTS, argv[2] = r->cfg->engine.group;
-            for (size_t i = 0; i < n; i++)
-                argv[3 + i] = entries->element[i]->element[0]->str;
-            redisAppendCommandArgv(r->c, (int)(n + 3), argv, NULL);
-            r->deferred++;
-            free(argv);
-        }
-        *got = n;
+    for (size_t i = 0; i < n && !rc && !only_ack; i++) {
+        rc = apply_entry(r, entries->element[i]);
+        /* each event is applied first, then every crossing up to now fires (DESIGN §4) */
+        if (!rc && r->clock == OW_CLOCK_EVENT && ow_state_advance(r->model, engine_now(r)) < 0)
+            rc = OW_ENOMEM;
     }
-    freeReplyObject(rep);
-    return rc;
+    if (!rc && !only_ack && r->clock != OW_CLOCK_EVENT &&
+        ow_state_advance(r->model, engine_now(r)) < 0)
+        rc = OW_ENOMEM;
+    if (rc) return ow_err_set(err, rc, "applying events: out of memory");
+    if ((rc = flush_alerts(r, err))) return rc;
+    if (!n) return OW_OK;
+    const char **argv = malloc((n + 3) * sizeof *argv);
+    if (!argv) return ow_err_set(err, OW_ENOMEM, "out of memory");
+    argv[0] = "XACK", argv[1] = OW_KEY_EVENTS, argv[2] = r->cfg->engine.group;
+    for (size_t i = 0; i < n; i++)
+        argv[3 + i] = entries->element[i]->element[0]->str;
+    ow_pipeline_write(&r->pl, (int)(n + 3), argv, NULL);
+    free(argv);
+    return OW_OK;
 }
 
 /* Value of field `name` in a stream entry's field list, or NULL. */
@@ -507,31 +494,24 @@ static int answer_request(runner *r, const redisReply *entry, ow_err *err)
     } else {
         return OW_OK; /* nothing asked: ignored */
     }
+    char key[OW_CHECKPOINT_CURSOR_MAX + 600];
     if (key_tail)
-        redisAppendCommand(r->c, "SET %s%s %s PX 60000", OW_KEY_ORDER_PREFIX, key_tail, text);
+        snprintf(key, sizeof key, "%s%s", OW_KEY_ORDER_PREFIX, key_tail);
     else
-        redisAppendCommand(r->c, "SET %s %s PX 60000", OW_KEY_ALERTS_OPEN, text);
-    redisAppendCommand(r->c, "PUBLISH %s %s", OW_CHAN_ORDER_READY, ready);
+        snprintf(key, sizeof key, "%s", OW_KEY_ALERTS_OPEN);
+    /* pipelined: the PUBLISH is executed after the SET, so the asker finds the answer */
+    const char *set[] = {"SET", key, text, "PX", "60000"};
+    const char *pub[] = {"PUBLISH", OW_CHAN_ORDER_READY, ready};
+    ow_pipeline_write(&r->pl, 5, set, NULL);
+    ow_pipeline_write(&r->pl, 3, pub, NULL);
     free(text);
-    for (int i = 0; i < 2; i++) {
-        redisReply *rep;
-        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK)
-            return ow_err_set(err, OW_EREDIS, "answering a request: %s", r->c->errstr);
-        freeReplyObject(rep);
-    }
     return OW_OK;
 }
 
-/* Acknowledgements and order requests: small side streams read without blocking after each
- * batch of events (so their latency is at most engine.block when idle). */
-static int side_channels(runner *r, ow_err *err)
+/* Acknowledgements and order requests: small side streams read with every batch of events
+ * (so their latency is at most engine.block when idle). `rep` is the XREAD reply. */
+static int apply_side(runner *r, const redisReply *rep, ow_err *err)
 {
-    int src = settle(r, err);
-    if (src) return src;
-    redisReply *rep =
-        ow_redis_cmd(r->c, err, "XREAD side streams", "XREAD COUNT 100 STREAMS %s %s %s %s",
-                     OW_KEY_ACKS, OW_KEY_REQUESTS, r->ack_id, r->req_id);
-    if (!rep) return OW_EREDIS;
     int rc = OW_OK;
     for (size_t s = 0; rep->type == REDIS_REPLY_ARRAY && s < rep->elements && !rc; s++) {
         const redisReply *stream = rep->element[s];
@@ -548,8 +528,61 @@ static int side_channels(runner *r, ow_err *err)
             }
         }
     }
-    freeReplyObject(rep);
+    if (rep->type == REDIS_REPLY_ERROR)
+        return ow_err_set(err, OW_EREDIS, "XREAD side streams: %s", rep->str);
     return rc ? rc : flush_alerts(r, err);
+}
+
+/* Queue the next read: the side streams and a batch of events ("0" = our pending entries,
+ * ">" = new ones), answered together. block_ms < 0: do not block (more events are waiting). */
+static void send_read(runner *r, const char *id, int64_t block_ms)
+{
+    const char *side[] = {"XREAD",     "COUNT",         "100",     "STREAMS",
+                          OW_KEY_ACKS, OW_KEY_REQUESTS, r->ack_id, r->req_id};
+    ow_pipeline_read_cmd(&r->pl, 8, side, NULL);
+    char count[24], block[24];
+    snprintf(count, sizeof count, "%lld", (long long)r->cfg->engine.batch);
+    snprintf(block, sizeof block, "%lld", (long long)(block_ms < 0 ? 0 : block_ms));
+    const char *xrg[] = {"XREADGROUP",
+                         "GROUP",
+                         r->cfg->engine.group,
+                         r->cfg->engine.consumer,
+                         "COUNT",
+                         count,
+                         "STREAMS",
+                         OW_KEY_EVENTS,
+                         id,
+                         "BLOCK",
+                         block};
+    /* BLOCK goes before STREAMS on the wire; keep the array readable and reorder here */
+    const char *argv[11] = {xrg[0], xrg[1], xrg[2], xrg[3], xrg[4], xrg[5]};
+    int argc = 6;
+    if (block_ms >= 0) argv[argc++] = xrg[9], argv[argc++] = xrg[10];
+    argv[argc++] = xrg[6], argv[argc++] = xrg[7], argv[argc++] = xrg[8];
+    ow_pipeline_read_cmd(&r->pl, argc, argv, NULL);
+    ow_pipeline_read_end(&r->pl);
+}
+
+/* Receive the read in flight: side streams applied; *batch = the XREADGROUP reply (caller frees)
+ * and *entries its entries (NULL when none). */
+static int receive_read(runner *r, redisReply **batch, const redisReply **entries, ow_err *err)
+{
+    redisReply *rep[2] = {NULL, NULL};
+    *batch = NULL;
+    *entries = NULL;
+    int rc = ow_pipeline_receive(&r->pl, rep, 2, err);
+    if (!rc) rc = apply_side(r, rep[0], err);
+    if (!rc && rep[1]->type == REDIS_REPLY_ERROR)
+        rc = ow_err_set(err, OW_EREDIS, "XREADGROUP: %s", rep[1]->str);
+    if (rep[0]) freeReplyObject(rep[0]);
+    if (rc) {
+        if (rep[1]) freeReplyObject(rep[1]);
+        return rc;
+    }
+    *batch = rep[1];
+    if (rep[1]->type == REDIS_REPLY_ARRAY && rep[1]->elements == 1)
+        *entries = rep[1]->element[0]->element[1];
+    return OW_OK;
 }
 
 /* Where the request stream ends now: requests older than this engine are not answered. */
@@ -574,14 +607,23 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     if ((rc = rebuild(r, cursor, last_id, err))) return rc;
     if ((rc = settle(r, err))) return rc;
     requests_from_now(r);
-    if ((rc = side_channels(r, err))) return rc; /* acknowledgements since the checkpoint */
+    redisReply *batch;
+    const redisReply *entries;
     size_t got;
-    do { /* entries delivered to us before a restart are already in the rebuilt model */
-        if ((rc = consume(r, "0", true, -1, &got, err))) return rc;
+    do { /* entries delivered to us before a restart are already in the rebuilt model; the side
+          * streams bring the acknowledgements since the checkpoint */
+        send_read(r, "0", -1);
+        if ((rc = receive_read(r, &batch, &entries, err))) return rc;
+        got = entries ? entries->elements : 0;
+        rc = apply_batch(r, entries, true, err);
+        freeReplyObject(batch);
+        if (!rc) rc = settle(r, err);
+        if (rc) return rc;
     } while (got && !*stop);
-    if (r->clock == OW_CLOCK_WALL && ow_state_advance(r->model, engine_now(r)) < 0)
+    if ((rc = read_replay(r, err))) return rc;
+    if (r->clock != OW_CLOCK_EVENT && ow_state_advance(r->model, engine_now(r)) < 0)
         return ow_err_set(err, OW_ENOMEM, "out of memory");
-    if ((rc = flush_alerts(r, err))) return rc;
+    if ((rc = flush_alerts(r, err)) || (rc = settle(r, err))) return rc;
     /* from here on every raise is new: the run that died cannot have written it */
     ow_map_fini(&r->written);
     ow_map_init(&r->written);
@@ -589,13 +631,42 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     ow_info("consuming %s as %s/%s", OW_KEY_EVENTS, r->cfg->engine.group, r->cfg->engine.consumer);
     r->last_checkpoint_ms = ow_clock_mono_ms();
     while (!*stop) {
-        int64_t block = r->cfg->engine.block_ms;
-        if (r->clock == OW_CLOCK_WALL) { /* wake for the next crossing even with no events */
-            int64_t due = ow_state_next_due(r->model), now = ow_clock_wall_ms();
-            if (due != OW_NEVER && due - now < block) block = due > now ? due - now : 1;
+        if (!ow_pipeline_read_outstanding(&r->pl)) {
+            int64_t block = r->cfg->engine.block_ms;
+            if (r->clock != OW_CLOCK_EVENT) { /* wake for the next crossing even with no events */
+                int64_t due = ow_state_next_due(r->model), now = ow_clock_wall_ms();
+                if (due != OW_NEVER && r->clock == OW_CLOCK_SPEED)
+                    due = r->have_replay ? ow_replay_wall_at(&r->replay, due) : OW_NEVER;
+                if (due != OW_NEVER && due - now < block) block = due > now ? due - now : 1;
+            }
+            send_read(r, ">", block);
         }
-        if ((rc = consume(r, ">", false, block, &got, err))) return rc;
-        if ((rc = side_channels(r, err))) return rc;
+        if ((rc = receive_read(r, &batch, &entries, err))) return rc;
+        got = entries ? entries->elements : 0;
+        /* with no read in flight: the N× replay descriptor (at most once a second) and the
+         * checkpoint, which bounds how much a restart re-reads (engine.checkpoint_interval's
+         * worth); both before this batch is applied, so the cursor is the model's last entry */
+        if (r->clock == OW_CLOCK_SPEED && ow_clock_mono_ms() - r->replay_read_ms >= 1000)
+            rc = read_replay(r, err);
+        if (!rc && ow_clock_mono_ms() - r->last_checkpoint_ms >= r->cfg->engine.checkpoint_ms)
+            rc = save_checkpoint(r, true, err);
+        if (rc) {
+            freeReplyObject(batch);
+            return rc;
+        }
+        /* the replayed clock moves without events: the board shows it (and its progress) */
+        if (r->clock == OW_CLOCK_SPEED && r->have_replay &&
+            ow_clock_mono_ms() - r->last_delta_ms >= r->cfg->engine.publish_interval_ms)
+            r->dirty = true;
+        /* a full batch means more are waiting: ask for the next now, so Redis reads it (and
+         * writes the previous alerts) while this batch is applied */
+        if (got == (size_t)r->cfg->engine.batch) {
+            send_read(r, ">", -1);
+            rc = ow_pipeline_flush(&r->pl, err);
+        }
+        if (!rc) rc = apply_batch(r, entries, false, err);
+        freeReplyObject(batch);
+        if (rc) return rc;
         /* deltas as often as engine.delta_interval; the full snapshot at most every
          * engine.publish_interval; both only when something changed (and a heartbeat) */
         int64_t mono = ow_clock_mono_ms(), since_full = mono - r->last_publish_ms;
@@ -605,10 +676,12 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
         if ((r->dirty && mono - r->last_delta_ms >= r->cfg->engine.delta_interval_ms) ||
             (r->last_delta_ms > r->last_publish_ms && full) || since_full >= HEARTBEAT_MS)
             if ((rc = publish(r, engine_now(r), full, err))) return rc;
-        /* the checkpoint bounds how much a restart re-reads: engine.checkpoint_interval's worth */
-        if (ow_clock_mono_ms() - r->last_checkpoint_ms >= r->cfg->engine.checkpoint_ms &&
-            (rc = save_checkpoint(r, true, err)))
-            return rc;
+        if ((rc = ow_pipeline_flush(&r->pl, err))) return rc;
+    }
+    /* a batch asked for ahead stays pending in the group: the next run re-reads it */
+    if (ow_pipeline_read_outstanding(&r->pl)) {
+        if ((rc = receive_read(r, &batch, &entries, err))) return rc;
+        freeReplyObject(batch);
     }
     return save_checkpoint(r, false, err); /* a clean stop resumes with nothing to re-read */
 }
@@ -632,8 +705,8 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
     while (!*stop) {
         ow_err err;
         r.c = ow_redis_connect(env, &err);
-        r.deferred = 0;
         if (r.c) {
+            ow_pipeline_init(&r.pl, r.c);
             r.model = ow_state_new(&policy);
             if (!r.model) {
                 redisFree(r.c);
@@ -648,6 +721,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
             free(r.last_snapshot);
             r.last_snapshot = NULL;
             ow_map_fini(&r.written);
+            ow_pipeline_fini(&r.pl);
             redisFree(r.c);
             r.c = NULL;
             if (rc == OW_ENOMEM) {

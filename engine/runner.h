@@ -16,8 +16,10 @@
 #include "config.h"
 #include "redis.h"
 
-/* The engine's "now": the wall clock (live), or the latest event time (replay through Redis). */
-typedef enum { OW_CLOCK_WALL, OW_CLOCK_EVENT } ow_clock_mode;
+/* The engine's "now": the wall clock (live), the latest event time (replay through Redis), or the
+ * N× replay clock of the descriptor in OW_KEY_REPLAY (core/replay.h; until it appears, the
+ * latest event time). */
+typedef enum { OW_CLOCK_WALL, OW_CLOCK_EVENT, OW_CLOCK_SPEED } ow_clock_mode;
 
 /* Runs until *stop becomes non-zero. Returns 0 on a requested stop, non-zero on a fatal error. */
 int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode clock,

@@ -1,19 +1,26 @@
 /*
- * http — the feed's HTTP side: the viewer's static files and the JSON endpoints (DESIGN §7).
+ * http — the feed's HTTP side: the viewer's static files and the JSON API (DESIGN §7;
+ * docs/protocol.md §4 documents every body).
  *
- *   GET /                  viewer page (index.html of the web root)
- *   GET /<file>            static file from the web root, with its content type
- *   GET /api/v1/snapshot   the latest snapshot (application/json), 503 {"error":...} before the
- * first GET /healthz           {"status":"ok"|"degraded", "redis":{...}, "snapshot":{...}, ...} GET
- * /api/v1/live       without an upgrade: 426 (it is the websocket endpoint, see live.h) anything
- * else          404 {"error":"..."}; bad paths 400; other methods 405
+ *   GET  /                          viewer page (index.html of the web root)       public
+ *   GET  /<file>                    static file from the web root                  public
+ *   GET  /healthz, /metrics         health (JSON), Prometheus text                 public
+ *   GET  /api/v1/me                 {"role","name"} of the presented token         viewer
+ *   GET  /api/v1/snapshot           the held snapshot (coarsened for viewers)      viewer
+ *   GET  /api/v1/city               the city's region GeoJSON (city.regions)       viewer
+ *   GET  /api/v1/orders/{id}        one order's detail, asked of the engine        viewer
+ *   GET  /api/v1/alerts?since=&limit=   alerts raised after a stream id           viewer
+ *   POST /api/v1/alerts/{id}/ack    acknowledge an alert ({"note":...})            supervisor
+ *   GET  /api/v1/live               without an upgrade: 426
  *
- * The routes are one table in http.c. Static paths are checked twice: the URL path may not contain
- * "..", "//", "\", control characters or dot-files, and the resolved real path must lie inside the
- * web root (so a symlink cannot lead out). HEAD is answered like GET without the body.
- * docs/protocol.md documents the bodies.
+ * Errors are {"error":"sentence"} with 400/401/403/404/405/413/429/503/504. Every connection has a
+ * request rate limit (feed.client_rate per second, burst 4×); bodies are at most 4 KiB, URL paths
+ * 1 KiB. Order detail and alerts come from the engine through Redis: the response is deferred
+ * until the reply (or a 3 s deadline), the connection stays usable meanwhile, and a connection
+ * that closes first is simply forgotten.
  *
- * Lifecycle: ow_http_init → ow_http_protocol (first in the vhost's list, so plain HTTP lands here).
+ * Lifecycle: ow_http_init → ow_http_protocol (first in the vhost's list, so plain HTTP lands here)
+ * → ow_http_on_ready for each order_ready message → ow_http_close (stops its timer).
  */
 #ifndef OW_FEED_HTTP_H
 #define OW_FEED_HTTP_H
@@ -21,27 +28,78 @@
 #include <libwebsockets.h>
 #include <limits.h>
 #include <stdint.h>
+#include <uv.h>
 
 #include "err.h"
+#include "gate.h"
 #include "live.h"
+#include "msg.h"
 #include "redis_sub.h"
 
-#define OW_HTTP_PROTOCOL "opswall-http"
+#define OW_HTTP_PROTOCOL    "opswall-http"
+#define OW_HTTP_BODY_MAX    4096 /* request body bytes */
+#define OW_HTTP_DEADLINE_MS 3000 /* engine answers for order detail */
+
+typedef struct ow_http_waiter ow_http_waiter;
+
+typedef struct ow_http_counts {
+    uint64_t requests;
+    uint64_t by_class[6]; /* [1..5]: responses by status class 1xx..5xx */
+    uint64_t unauthorized, forbidden, rate_limited, too_large, timeouts;
+} ow_http_counts;
 
 typedef struct ow_http {
     char root[PATH_MAX]; /* real path of the web root, no trailing slash */
     size_t root_len;
-    ow_live *live;             /* borrowed */
-    const ow_redis_sub *redis; /* borrowed; for /healthz */
-    int64_t start_mono_ms;     /* for uptime */
+    ow_live *live;          /* borrowed */
+    ow_redis_sub *redis;    /* borrowed; commands and /healthz */
+    const ow_gate *gate;    /* borrowed */
+    ow_msg *city;           /* the region GeoJSON, or NULL when it could not be read */
+    char city_error[256];   /* why not */
+    double rate;            /* requests per second per connection */
+    int64_t start_mono_ms;  /* for uptime */
+    ow_http_waiter *waiters; /* requests waiting for Redis */
+    uint64_t next_ticket;
+    uv_timer_t timer; /* deadlines and the events/s sampler, every 250 ms */
+    int64_t rate_prev_applied, rate_prev_ms;
+    double events_per_s;
+    ow_http_counts counts;
+    bool closed;
 } ow_http;
 
-/* Resolve web_root (must be an existing directory) and keep the borrowed pointers.
- * OW_EIO with err naming the path when the web root is missing. */
-int ow_http_init(ow_http *h, const char *web_root, ow_live *live, const ow_redis_sub *redis,
+/* Resolve web_root (must be an existing directory), read the city GeoJSON (a failure is kept and
+ * answered as 503 on /api/v1/city, not fatal), start the timer on loop. OW_EIO with err naming the
+ * path when the web root is missing. */
+int ow_http_init(ow_http *h, uv_loop_t *loop, const char *web_root, const char *city_path,
+                 ow_live *live, ow_redis_sub *redis, const ow_gate *gate, double rate,
                  int64_t start_mono_ms, ow_err *err);
+
+/* Stop the timer (the loop must run afterwards) and drop the city. Idempotent. */
+void ow_http_close(ow_http *h);
 
 /* The HTTP protocol for lws: name OW_HTTP_PROTOCOL, user = h. */
 struct lws_protocols ow_http_protocol(ow_http *h);
+
+/* The engine published on order_ready: `what` is an order id (its detail is in Redis). */
+void ow_http_on_ready(ow_http *h, const char *what, size_t len);
+
+/* A websocket upgrade (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE): 0 to go on, or 1 after answering a
+ * refusal (404 wrong path, 401/403 token, role or origin) with a JSON body. */
+int ow_http_confirm_upgrade(ow_http *h, struct lws *wsi);
+
+/* Pure helpers, exposed for tests and fuzzing. */
+/* A valid order or alert id: 1..128 bytes of [A-Za-z0-9_.:-]. */
+bool ow_http_id_ok(const char *s, size_t len);
+/* Split "/api/v1/alerts/<id>/ack" or "/api/v1/orders/<id>": copies the id into out; false when
+ * the path is not of that form or the id is invalid. */
+bool ow_http_path_id(const char *path, const char *prefix, const char *suffix, char *out,
+                     size_t out_size);
+/* The `since` of /api/v1/alerts as a Redis stream id: "" or "0" → "-" (from the start),
+ * "<ms>" or "<ms>-<n>" → exclusive "(<ms>-<n>"; false when malformed. */
+bool ow_http_since(const char *since, char *out, size_t out_size);
+/* Parse an ack body ({"note":"..."}, optional, note at most 256 bytes): copies the note. false
+ * with *why on malformed input. */
+bool ow_http_ack_body(const char *body, size_t len, char *note, size_t note_size,
+                      const char **why);
 
 #endif

@@ -1,16 +1,28 @@
 /*
- * live — the live picture the feed serves: the latest snapshot, a ring of recent messages, and one
+ * live — the live picture the feed serves: the held snapshot, a ring of recent messages, and one
  * tail per websocket client (STYLE.md practice 9, after libwebsockets' minimal-ws-server-ring).
  *
- * Every message published on Redis is validated and encoded once into an ow_msg, appended to the
- * ring, and each client is asked to become writable. A client writes only in
- * LWS_CALLBACK_SERVER_WRITEABLE, one message per callback, from its own tail. A client whose tail
- * fell off the ring gets the latest snapshot instead of a queue; pending messages that a later
- * snapshot supersedes are skipped (a snapshot replaces everything a client holds).
+ * Input (from Redis, docs/protocol.md): full snapshots (ops:{p0}:live) and deltas
+ * (ops:{p0}:deltas). Every accepted message is validated and encoded once per *view* — the full
+ * one (supervisor, admin) and the coarsened one (viewer: technician positions moved to their
+ * region's centre, feed/coarsen.h) — and appended to the ring; a message without positions shares
+ * one buffer between both views. So a publish costs one encode per view, not one per client.
  *
- * Websocket endpoint: ws://host:port/api/v1/live (docs/protocol.md). On connect the client gets the
- * current snapshot (if any), then every published message. It may send {"type":"resync"} (answered
- * with the snapshot); anything else closes the connection with a reason.
+ * What clients get: the snapshot on connect, then the deltas. A snapshot that merely continues
+ * the sequence (seq = held + 1, as the engine sends every publish_interval beside that publish's
+ * delta) becomes the feed's base but is not sent: the delta of the same seq follows and is sent
+ * instead; if it does not come (ow_live_settle, called shortly after), the snapshot is sent. A
+ * snapshot that breaks the sequence (engine restart, missed messages) is sent to everyone.
+ *
+ * Per-client queue: a client's backlog is its distance to the ring's head, bounded by the ring
+ * size (feed.queue). A client writes only in LWS_CALLBACK_SERVER_WRITEABLE, one message per
+ * callback, from its own tail; lws keeps at most one partly sent frame. A client whose backlog
+ * overflows (its tail fell off the ring) gets one fresh snapshot instead of the deltas it missed
+ * (counted in stats.queue_drops), so a slow or stuck client never holds memory or slows others.
+ *
+ * The held snapshot is materialised lazily: the base snapshot plus the deltas since, applied
+ * (core/delta.h) only when someone needs the full text (a client connects or resyncs, GET
+ * /api/v1/snapshot), then cached until the next delta.
  *
  * Lifecycle: ow_live_new → ow_live_protocol (give it to lws) → ow_live_publish ... → (lws context
  * destroyed, which closes every client) → ow_live_free.
@@ -23,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coarsen.h"
 #include "err.h"
 #include "msg.h"
 
@@ -31,21 +44,54 @@
 #define OW_LIVE_IN_MAX       1024           /* largest message a client may send, bytes */
 #define OW_LIVE_MSG_MAX      (16u << 20)    /* largest message accepted from Redis, bytes */
 #define OW_LIVE_RING_DEFAULT 64
+#define OW_LIVE_PENDING_MAX  256 /* deltas held past the base before it is materialised */
+
+/* One encoding of the picture per audience. */
+typedef enum {
+    OW_VIEW_FULL,   /* supervisor, admin: exact positions */
+    OW_VIEW_COARSE, /* viewer: positions at the region's centre */
+    OW_VIEW__COUNT
+} ow_view;
 
 typedef struct ow_live ow_live;
 
+/* Called for each websocket upgrade before it is accepted: returns the client's view, or a
+ * negative HTTP status to refuse it (-401, -403, ...). ud is the one given to ow_live_new. */
+typedef int ow_live_admit_fn(void *ud, struct lws *wsi);
+
+/* Called for LWS_CALLBACK_HTTP_CONFIRM_UPGRADE, which lws gives the vhost's default protocol (this
+ * one): 0 lets the upgrade go on; 1 after writing a refusal (an HTTP status with a JSON body);
+ * -1 hangs up. */
+typedef int ow_live_confirm_fn(void *ud, struct lws *wsi);
+
 typedef struct ow_live_stats {
-    size_t clients;       /* websocket clients connected now */
-    uint64_t published;   /* messages accepted into the ring */
-    uint64_t unchanged;   /* snapshots ignored because identical to the latest */
-    uint64_t rejected;    /* messages refused (not JSON, no type/seq, bad snapshot, too big) */
-    uint64_t gaps;        /* non-snapshot messages dropped because they broke the sequence */
-    uint64_t fell_behind; /* times a client fell off the ring and got the snapshot instead */
-    uint64_t resyncs;     /* resync requests answered */
+    size_t clients;         /* websocket clients connected now */
+    uint64_t accepted;      /* websocket connections accepted since start */
+    uint64_t refused;       /* upgrades refused (auth, origin, path) */
+    uint64_t published;     /* messages accepted into the ring */
+    uint64_t snapshots_in;  /* snapshots received from Redis */
+    uint64_t deltas_in;     /* deltas received from Redis */
+    uint64_t unchanged;     /* snapshots ignored because identical to the held one */
+    uint64_t stale;         /* messages ignored because already included (seq <= held) */
+    uint64_t rejected;      /* messages refused (not JSON, no type/seq, bad snapshot, too big) */
+    uint64_t gaps;          /* deltas dropped because they broke the sequence */
+    uint64_t queue_drops;   /* times a client's backlog overflowed: its deltas became a snapshot */
+    uint64_t resyncs;       /* resync requests answered */
+    uint64_t sent_msgs;     /* websocket messages written */
+    uint64_t sent_bytes;    /* bytes of those messages (payload) */
+    uint64_t client_errors; /* clients closed for bad input, size or rate */
+    uint64_t materialised;  /* times the held snapshot was rebuilt from base + deltas */
+    int64_t last_now_ms;    /* engine time of the newest message (0 = none) */
+    int64_t last_recv_ms;   /* wall time it arrived */
+    int64_t events_applied; /* the engine's counter, newest seen (-1 = none) */
 } ow_live_stats;
 
-/* A live picture with a ring of ring_size messages (>= 2). NULL on out of memory. */
-ow_live *ow_live_new(size_t ring_size);
+/* A live picture with a ring of ring_size messages (>= 2); client_rate: requests per second a
+ * client may send (burst 4×). confirm and admit (either may be NULL: everyone gets the full view)
+ * decide upgrades.
+ * NULL on out of memory. */
+ow_live *ow_live_new(size_t ring_size, double client_rate, ow_live_admit_fn *admit,
+                     ow_live_confirm_fn *confirm, void *ud);
 
 /* Free the picture and every message it holds. Clients must be gone (the lws context destroyed).
  * NULL is a no-op. */
@@ -57,21 +103,33 @@ void ow_live_free(ow_live *live);
 struct lws_protocols ow_live_protocol(ow_live *live);
 
 /*
- * Take one message as published (copied). It must be a JSON object with a string "type" and an
- * integer "seq"; a "snapshot" must also pass ow_snapshot_parse. A snapshot is always taken (seq may
- * jump or restart: it replaces everything); one byte-identical to the latest is ignored (OW_OK,
- * counted as unchanged). Any other message must continue the sequence: its "base" (a delta,
- * core/delta.h) equals the newest seq held, or, without a base, its seq is that + 1. One that does
- * not is dropped with OW_EAGAIN: the feed missed something and should fetch the snapshot again.
+ * Take one message as published (copied): a JSON object with a string "type" and an integer "seq";
+ * a "snapshot" must also pass ow_snapshot_parse; a "delta" needs an integer "base" and an object
+ * "set". A snapshot is always taken (seq may jump or restart: it replaces everything); one
+ * byte-identical to the held one is ignored (OW_OK, counted as unchanged). A delta must continue
+ * the sequence (base = the held seq); one already included (seq <= held) is ignored (OW_OK); any
+ * other is dropped with OW_EAGAIN: the feed missed something and should fetch the snapshot again.
  * Other errors: OW_EINVAL / OW_ETOOBIG / OW_ENOMEM with err saying why. A refused message changes
- * nothing. wall_ms/mono_ms: the receive time.
+ * nothing. wall_ms/mono_ms: the receive time. *owes (may be NULL) is set when a continuing
+ * snapshot was held back: call ow_live_settle soon (e.g. 50 ms) unless its delta arrives.
  */
 int ow_live_publish(ow_live *live, const char *text, size_t len, int64_t wall_ms, int64_t mono_ms,
-                    ow_err *err);
+                    bool *owes, ow_err *err);
 
-/* The latest snapshot, or NULL before the first. Borrowed: ow_msg_ref it to keep it. */
-ow_msg *ow_live_snapshot(const ow_live *live);
+/* Send the held-back snapshot now if its delta did not come. No-op otherwise. */
+void ow_live_settle(ow_live *live);
+
+/* The held snapshot in one view (materialised if needed), or NULL before the first (or on out of
+ * memory). Borrowed: ow_msg_ref it to keep it. */
+ow_msg *ow_live_snapshot(ow_live *live, ow_view view);
+
+/* Region centres learnt from the snapshots (for coarsening other documents). Borrowed. */
+const ow_coarsen *ow_live_coarsen(const ow_live *live);
 
 ow_live_stats ow_live_stats_get(const ow_live *live);
+
+/* Backlog (messages behind the head) of every client, for /metrics: counts[i] = clients whose
+ * backlog is <= bounds[i] (cumulative, Prometheus style); n bounds. */
+void ow_live_backlog(const ow_live *live, const uint64_t *bounds, uint64_t *counts, size_t n);
 
 #endif

@@ -9,8 +9,12 @@
  * e.g. "viewer: http://127.0.0.1:7681/". SIGINT/SIGTERM stop it cleanly (lws's two-stage destroy on
  * a foreign loop; the loop must close with no handle left).
  *
- * Modules: live.c (snapshot, ring, client tails), http.c (routes, static files), redis_sub.c (Redis
- * connections), msg.c (shared encoded messages).
+ * Modules: live.c (held snapshot, ring, client tails), coarsen.c (what viewers may see), http.c
+ * (routes, static files, deferred Redis answers), gate.c (tokens, roles, origins, rate buckets),
+ * redis_sub.c (Redis connections), msg.c (shared encoded messages).
+ *
+ * TLS: with feed.tls.cert and feed.tls.key set (both, readable PEM files, checked at start) the
+ * same port serves https:// and wss:// only.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +29,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "access.h"
 #include "clock.h"
 #include "config.h"
 #include "files.h"
@@ -39,10 +44,12 @@ typedef struct feed {
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
     struct lws_context *context; /* NULLed by lws when fully freed (info.pcontext) */
+    uv_timer_t settle;           /* sends a held-back snapshot whose delta did not follow */
     ow_live *live;
     ow_http http;
+    ow_gate gate;
     ow_redis_sub redis;
-    bool loop_ok, redis_ok, signals_ok; /* what feed_init set up, for feed_fini */
+    bool loop_ok, redis_ok, signals_ok, http_ok, settle_ok; /* for feed_fini */
     bool stopping;                      /* feed_stop ran: everything on the loop is closing */
 } feed;
 
@@ -102,19 +109,55 @@ static void lws_log_line(int level, const char *line)
     ow_log(level & LLL_ERR ? OW_LOG_ERROR : OW_LOG_WARN, "lws: %.*s", (int)n, line);
 }
 
-static void on_redis_message(void *ud, const char *text, size_t len)
+/* The channels the feed subscribes to, in ow_redis_sub's channel numbering. */
+enum { CH_LIVE, CH_DELTAS, CH_READY };
+static const char *const channels[] = {OW_CHAN_LIVE, OW_CHAN_DELTAS, OW_CHAN_ORDER_READY};
+
+/* How long a snapshot that continues the sequence waits for its own delta (published right
+ * after it in the same pipeline) before it is sent whole. */
+#define SETTLE_MS 50
+
+static void on_settle(uv_timer_t *t)
+{
+    feed *f = t->data;
+    ow_live_settle(f->live);
+}
+
+static void on_redis_message(void *ud, int channel, const char *text, size_t len)
 {
     feed *f = ud;
+    if (channel == CH_READY) {
+        ow_http_on_ready(&f->http, text, len);
+        return;
+    }
     ow_err err;
-    int rc = ow_live_publish(f->live, text, len, ow_clock_wall_ms(), ow_clock_mono_ms(), &err);
+    bool owes = false;
+    int rc = ow_live_publish(f->live, text, len, ow_clock_wall_ms(), ow_clock_mono_ms(), &owes,
+                             &err);
+    if (owes) uv_timer_start(&f->settle, on_settle, SETTLE_MS, 0);
     if (rc == OW_OK) return;
     ow_live_stats st = ow_live_stats_get(f->live);
     uint64_t dropped = st.rejected + st.gaps;
     if (dropped <= 10 || dropped % 1000 == 0)
-        ow_warn("live: dropped a message from %s (%llu so far): %s%s", OW_CHAN_LIVE,
+        ow_warn("live: dropped a message from %s (%llu so far): %s%s", channels[channel],
                 (unsigned long long)dropped, err.msg,
                 rc == OW_EAGAIN ? "; fetching the snapshot again" : "");
     if (rc == OW_EAGAIN) ow_redis_sub_refresh(&f->redis);
+}
+
+/* The live protocol's admission: the token's role decides the view (viewer: coarsened). */
+static int admit(void *ud, struct lws *wsi)
+{
+    feed *f = ud;
+    ow_pass p = ow_gate_check(&f->gate, wsi, OW_ROLE_VIEWER);
+    if (p.status) return -p.status;
+    return p.role == OW_ROLE_VIEWER ? OW_VIEW_COARSE : OW_VIEW_FULL;
+}
+
+static int confirm_upgrade(void *ud, struct lws *wsi)
+{
+    feed *f = ud;
+    return ow_http_confirm_upgrade(&f->http, wsi);
 }
 
 static void feed_stop(feed *f, const char *why)
@@ -124,6 +167,8 @@ static void feed_stop(feed *f, const char *why)
     ow_info("stopping (%s)", why);
     uv_close((uv_handle_t *)&f->sigint, NULL);
     uv_close((uv_handle_t *)&f->sigterm, NULL);
+    uv_close((uv_handle_t *)&f->settle, NULL);
+    ow_http_close(&f->http);
     ow_redis_sub_close(&f->redis);
     if (f->context) lws_context_destroy(f->context); /* stage 1 on a foreign loop */
 }
@@ -171,6 +216,13 @@ static int server_start(feed *f, const ow_config *cfg, int port, struct lws_prot
     uint64_t options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
                        LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     if (ipv4) options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    char cert[PATH_MAX], key[PATH_MAX];
+    bool tls = cfg->feed.tls_cert[0] != '\0';
+    if (tls) {
+        options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        ow_config_path(cfg, cfg->feed.tls_cert, cert, sizeof cert);
+        ow_config_path(cfg, cfg->feed.tls_key, key, sizeof key);
+    }
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -178,6 +230,8 @@ static int server_start(feed *f, const ow_config *cfg, int port, struct lws_prot
     info.foreign_loops = foreign_loops;
     info.pcontext = &f->context;
     info.port = CONTEXT_PORT_NO_LISTEN;
+    info.max_http_header_data = 4096; /* a request's headers, bytes: larger is refused */
+    info.timeout_secs = 10;           /* a handshake or request not finished by then is dropped */
     f->context = lws_create_context(&info);
     if (!f->context) {
         ow_error("cannot create the websocket/HTTP server (libwebsockets); is the package "
@@ -194,6 +248,10 @@ static int server_start(feed *f, const ow_config *cfg, int port, struct lws_prot
     vinfo.pvo = &vhost_pvo;
     vinfo.retry_and_idle_policy = &idle_policy;
     vinfo.vhost_name = "opswall";
+    if (tls) {
+        vinfo.ssl_cert_filepath = cert;
+        vinfo.ssl_private_key_filepath = key;
+    }
     struct lws_vhost *vh = lws_create_vhost(f->context, &vinfo);
     if (!vh) {
         ow_error("cannot listen on %s:%d: the port is in use or not allowed; pick another with "
@@ -204,7 +262,8 @@ static int server_start(feed *f, const ow_config *cfg, int port, struct lws_prot
     int bound = lws_get_vhost_listen_port(vh);
     const char *host = !iface || strcmp(iface, "::") == 0 ? "127.0.0.1" : iface;
     bool v6 = strchr(host, ':') != NULL;
-    printf("viewer: http://%s%s%s:%d/\n", v6 ? "[" : "", host, v6 ? "]" : "", bound);
+    printf("viewer: http%s://%s%s%s:%d/\n", tls ? "s" : "", v6 ? "[" : "", host, v6 ? "]" : "",
+           bound);
     fflush(stdout);
     ow_info("serving %s on port %d (websocket %s)", f->http.root, bound, OW_LIVE_PATH);
     return 0;
@@ -217,27 +276,84 @@ static void log_open_handle(uv_handle_t *h, void *arg)
              uv_is_closing(h) ? " (closing)" : "");
 }
 
+/* feed.tls.cert / feed.tls.key: both or neither, each a readable file. */
+static int tls_check(const ow_config *cfg)
+{
+    const char *names[2] = {"feed.tls.cert", "feed.tls.key"};
+    const char *vals[2] = {cfg->feed.tls_cert, cfg->feed.tls_key};
+    if (!vals[0][0] != !vals[1][0]) {
+        ow_error("%s: set together with %s (a certificate needs its private key), or leave both "
+                 "empty for plain HTTP",
+                 vals[0][0] ? names[1] : names[0], vals[0][0] ? names[0] : names[1]);
+        return -1;
+    }
+    for (int i = 0; i < 2 && vals[0][0]; i++) {
+        char path[PATH_MAX];
+        ow_config_path(cfg, vals[i], path, sizeof path);
+        FILE *fp = fopen(path, "r");
+        if (!fp) {
+            ow_error("%s: %s: %s", names[i], path,
+                     errno == ENOENT ? "file not found" : strerror(errno));
+            return -1;
+        }
+        char line[64] = "";
+        bool pem = fgets(line, sizeof line, fp) && strncmp(line, "-----BEGIN ", 11) == 0;
+        fclose(fp);
+        if (!pem) {
+            ow_error("%s: %s: not a PEM file (expected a line starting -----BEGIN)", names[i], path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* No token configured: the feed is open (everyone admin). Only on a loopback address. */
+static int open_check(const ow_config *cfg, const ow_access *access)
+{
+    if (access->n > 0) return 0;
+    const char *l = cfg->feed.listen;
+    bool loopback = strncmp(l, "127.", 4) == 0 || strcmp(l, "::1") == 0 || strcmp(l, "localhost") == 0;
+    if (!loopback) {
+        ow_error("access.tokens is empty, so the feed would let anyone on the network in as admin: "
+                 "add tokens (docs/configuration.md) or set feed.listen to 127.0.0.1");
+        return -1;
+    }
+    ow_warn("access.tokens is empty: the feed is open to everyone on this machine (admin); add "
+            "tokens before listening on a network address");
+    return 0;
+}
+
 /* Set up the loop and everything on it except the server. On failure, what was set up is left for
  * feed_fini, which knows from the flags what to undo. */
-static int feed_init(feed *f, const ow_config *cfg, const ow_redis_env *env)
+static int feed_init(feed *f, const ow_config *cfg, const ow_access *access,
+                     const ow_redis_env *env)
 {
     ow_err err;
-    char web_root[PATH_MAX];
+    char web_root[PATH_MAX], city[PATH_MAX];
     ow_config_path(cfg, cfg->feed.web_root, web_root, sizeof web_root);
+    ow_config_path(cfg, cfg->city.regions, city, sizeof city);
     memset(f, 0, sizeof *f);
     if (uv_loop_init(&f->loop)) return -1;
     f->loop_ok = true;
-    f->live = ow_live_new(OW_LIVE_RING_DEFAULT);
+    f->gate.access = access;
+    f->gate.origins = cfg->feed.allowed_origins;
+    f->live = ow_live_new((size_t)cfg->feed.queue, (double)cfg->feed.client_rate, admit,
+                          confirm_upgrade, f);
     if (!f->live) {
         ow_error("out of memory");
         return -1;
     }
-    if (ow_http_init(&f->http, web_root, f->live, &f->redis, ow_clock_mono_ms(), &err)) {
+    if (uv_timer_init(&f->loop, &f->settle)) return -1;
+    f->settle.data = f;
+    f->settle_ok = true;
+    if (ow_http_init(&f->http, &f->loop, web_root, city, f->live, &f->redis, &f->gate,
+                     (double)cfg->feed.client_rate, ow_clock_mono_ms(), &err)) {
         ow_error("%s", err.msg);
         return -1;
     }
-    if (ow_redis_sub_init(&f->redis, &f->loop, &env->target, env->desc, env->timeout_ms,
-                          OW_CHAN_LIVE, OW_KEY_SNAPSHOT, on_redis_message, f)) {
+    f->http_ok = true;
+    if (ow_redis_sub_init(&f->redis, &f->loop, &env->target, env->desc, env->timeout_ms, channels,
+                          3, OW_KEY_SNAPSHOT, on_redis_message, f)) {
         ow_error("cannot set up the Redis timers");
         return -1;
     }
@@ -277,6 +393,8 @@ static int feed_fini(feed *f)
 {
     int rc = 0;
     if (!f->stopping) { /* feed_serve did not run: close what feed_init opened */
+        if (f->settle_ok) uv_close((uv_handle_t *)&f->settle, NULL);
+        if (f->http_ok) ow_http_close(&f->http);
         if (f->signals_ok) {
             uv_close((uv_handle_t *)&f->sigint, NULL);
             uv_close((uv_handle_t *)&f->sigterm, NULL);
@@ -308,13 +426,15 @@ int main(int argc, char **argv)
         ow_error("%s", err.msg);
         return 1;
     }
+    if (tls_check(&cfg)) return 1;
+    if (open_check(&cfg, &cfg.access)) return 1;
     ow_redis_env env;
     if (ow_redis_env_open(&cfg, &env, &err)) {
         ow_error("%s", err.msg);
         return 1;
     }
     feed f;
-    rc = feed_init(&f, &cfg, &env);
+    rc = feed_init(&f, &cfg, &cfg.access, &env);
     if (rc == 0) rc = feed_serve(&f, &cfg, a.port >= 0 ? (int)a.port : (int)cfg.feed.port);
     if (feed_fini(&f)) rc = -1;
     ow_redis_env_close(&env);

@@ -135,11 +135,16 @@ static void on_channel(redisAsyncContext *ac, void *reply, void *privdata)
         return;
     const char *kind = r->element[0]->str;
     if (strcmp(kind, "subscribe") == 0) {
-        if (!c->ready) conn_ready(c);
-    } else if (strcmp(kind, "message") == 0 && r->element[2]->type == REDIS_REPLY_STRING) {
+        if (++s->subscribed >= s->nchannels && !c->ready) conn_ready(c);
+    } else if (strcmp(kind, "message") == 0 && r->element[2]->type == REDIS_REPLY_STRING &&
+               r->element[1]->type == REDIS_REPLY_STRING) {
+        int ch = 0;
+        while (ch < s->nchannels && strcmp(s->channels[ch], r->element[1]->str) != 0)
+            ch++;
+        if (ch == s->nchannels) return;
         s->messages++;
         s->last_message_ms = ow_clock_mono_ms();
-        s->on_message(s->ud, r->element[2]->str, r->element[2]->len);
+        s->on_message(s->ud, ch, r->element[2]->str, r->element[2]->len);
     }
 }
 
@@ -158,7 +163,7 @@ static void on_get(redisAsyncContext *ac, void *reply, void *privdata)
         ow_debug("redis: GET %s overtaken by a published message; dropped", s->snapshot_key);
     } else {
         s->last_message_ms = ow_clock_mono_ms();
-        s->on_message(s->ud, r->str, r->len);
+        s->on_message(s->ud, 0, r->str, r->len);
     }
 }
 
@@ -223,9 +228,11 @@ static void conn_connect(ow_redis_conn *c)
             redisAsyncCommand(ac, on_auth, NULL, "AUTH %s", t->password);
     }
     if (t->db) redisAsyncCommand(ac, on_select, NULL, "SELECT %d", t->db);
-    if (c == &s->sub)
-        redisAsyncCommand(ac, on_channel, NULL, "SUBSCRIBE %s", s->channel);
-    else
+    if (c == &s->sub) {
+        s->subscribed = 0;
+        for (int i = 0; i < s->nchannels; i++)
+            redisAsyncCommand(ac, on_channel, NULL, "SUBSCRIBE %s", s->channels[i]);
+    } else
         redisAsyncCommand(ac, on_ping, NULL, "PING");
     uv_timer_start(&c->timer, on_timer, (uint64_t)s->timeout_ms, 0);
 }
@@ -244,15 +251,18 @@ static int conn_init(ow_redis_sub *s, ow_redis_conn *c, const char *name)
 }
 
 int ow_redis_sub_init(ow_redis_sub *s, uv_loop_t *loop, const ow_redis_target *target,
-                      const char *desc, int64_t timeout_ms, const char *channel,
-                      const char *snapshot_key, ow_redis_sub_message_fn *on_message, void *ud)
+                      const char *desc, int64_t timeout_ms, const char *const *channels,
+                      int nchannels, const char *snapshot_key, ow_redis_sub_message_fn *on_message,
+                      void *ud)
 {
     memset(s, 0, sizeof *s);
     s->loop = loop;
     s->target = *target;
     snprintf(s->desc, sizeof s->desc, "%s", desc);
     s->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
-    s->channel = channel;
+    s->nchannels = nchannels < OW_REDIS_SUB_CHANNELS_MAX ? nchannels : OW_REDIS_SUB_CHANNELS_MAX;
+    for (int i = 0; i < s->nchannels; i++)
+        s->channels[i] = channels[i];
     s->snapshot_key = snapshot_key;
     s->on_message = on_message;
     s->ud = ud;
@@ -272,6 +282,14 @@ void ow_redis_sub_start(ow_redis_sub *s)
 void ow_redis_sub_refresh(ow_redis_sub *s)
 {
     maybe_get_snapshot(s);
+}
+
+void ow_redis_sub_command(ow_redis_sub *s, redisCallbackFn *fn, void *privdata, int argc,
+                          const char **argv, const size_t *argvlen)
+{
+    if (s->closing || !s->cmd.ready || !s->cmd.ac ||
+        redisAsyncCommandArgv(s->cmd.ac, fn, privdata, argc, argv, argvlen) != REDIS_OK)
+        fn(s->cmd.ac, NULL, privdata);
 }
 
 static void conn_close(ow_redis_conn *c)

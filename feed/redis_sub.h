@@ -2,10 +2,14 @@
  * redis_sub — the feed's two Redis connections on the program's libuv loop (hiredis async +
  * adapters/libuv.h; STYLE.md practice 7).
  *
- *   sub: AUTH/SELECT as configured, then SUBSCRIBE OW_CHAN_LIVE; every message goes to on_message.
+ *   sub: AUTH/SELECT as configured, then SUBSCRIBE to every channel given (the snapshots, the
+ *        deltas, order_ready); every message goes to on_message with its channel's index. Redis
+ *        delivers the channels of one connection in publish order, so a snapshot and the delta of
+ *        the same publish arrive in the engine's order.
  *   cmd: AUTH/SELECT, PING, then GET OW_KEY_SNAPSHOT once both connections are ready — at start and
  *        after every reconnect — so a feed that missed messages while away catches up. A GET reply
- *        that a newer published message overtook is dropped.
+ *        that a newer published message overtook is dropped. ow_redis_sub_command sends other
+ *        commands (order requests, acks, XRANGE) on it.
  *
  * A lost or refused connection is retried with exponential backoff (250 ms doubling to 10 s) on a
  * uv timer; a connection attempt that does not finish within the configured timeout is abandoned
@@ -26,7 +30,11 @@
 
 #include "redis_url.h"
 
-typedef void ow_redis_sub_message_fn(void *ud, const char *text, size_t len);
+#define OW_REDIS_SUB_CHANNELS_MAX 4
+
+/* A message on channel number `channel` (index into the list given to init; the snapshot GET
+ * reply arrives as channel 0). */
+typedef void ow_redis_sub_message_fn(void *ud, int channel, const char *text, size_t len);
 
 /* One connection's state; private to redis_sub.c, here only so the caller can embed the struct. */
 typedef struct ow_redis_conn {
@@ -45,7 +53,10 @@ typedef struct ow_redis_sub {
     ow_redis_target target; /* copied */
     char desc[300];         /* where Redis is, without the password */
     int64_t timeout_ms;
-    const char *channel, *snapshot_key;
+    const char *channels[OW_REDIS_SUB_CHANNELS_MAX];
+    int nchannels;
+    int subscribed; /* subscribe confirmations on the current connection */
+    const char *snapshot_key;
     ow_redis_sub_message_fn *on_message;
     void *ud;
     ow_redis_conn sub, cmd;
@@ -56,17 +67,24 @@ typedef struct ow_redis_sub {
     int64_t last_message_ms;  /* mono time of the last message or snapshot GET reply, 0 = none */
 } ow_redis_sub;
 
-/* Prepare (no I/O yet). channel/snapshot_key are borrowed and must outlive s. Returns 0 or a
- * negative libuv code from uv_timer_init. */
+/* Prepare (no I/O yet). channels (nchannels <= OW_REDIS_SUB_CHANNELS_MAX) and snapshot_key are
+ * borrowed and must outlive s. Returns 0 or a negative libuv code from uv_timer_init. */
 int ow_redis_sub_init(ow_redis_sub *s, uv_loop_t *loop, const ow_redis_target *target,
-                      const char *desc, int64_t timeout_ms, const char *channel,
-                      const char *snapshot_key, ow_redis_sub_message_fn *on_message, void *ud);
+                      const char *desc, int64_t timeout_ms, const char *const *channels,
+                      int nchannels, const char *snapshot_key, ow_redis_sub_message_fn *on_message,
+                      void *ud);
 
 /* Start connecting both connections. */
 void ow_redis_sub_start(ow_redis_sub *s);
 
 /* GET the snapshot again now (when connected and no GET is pending); e.g. after a sequence gap. */
 void ow_redis_sub_refresh(ow_redis_sub *s);
+
+/* Send a command on the cmd connection (hiredis argv form; arguments copied). fn is called exactly
+ * once: with the reply, or with NULL when the connection is down now or is lost before the reply
+ * (then synchronously, before this returns, when it is down). */
+void ow_redis_sub_command(ow_redis_sub *s, redisCallbackFn *fn, void *privdata, int argc,
+                          const char **argv, const size_t *argvlen);
 
 /* Disconnect and close the timers. Idempotent. The loop must run afterwards to finish closing. */
 void ow_redis_sub_close(ow_redis_sub *s);

@@ -3,6 +3,7 @@
  * codec, de-duplicated and appended to Redis (ops:events); rejects go to ops:rejects with reasons.
  *
  *   opswall-ingest [--config PATH] [FILE|-]...      (no FILE = stdin)
+ *   opswall-ingest [--config PATH] --csv MAPPING FILE [--ndjson | --speed N]   (csv_source.h)
  */
 #include <errno.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "appender.h"
+#include "csv_source.h"
 #include "event.h"
 #include "files.h"
 #include "keys.h"
@@ -21,9 +23,13 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: opswall-ingest [--config PATH] [FILE|-]...\n"
-                    "  Reads NDJSON events (DESIGN §3) and appends them to Redis.\n"
-                    "  No FILE or '-' reads standard input.\n");
+    fprintf(stderr,
+            "usage: opswall-ingest [--config PATH] [FILE|-]...\n"
+            "       opswall-ingest [--config PATH] --csv MAPPING FILE [--ndjson|--speed N]\n"
+            "  Reads NDJSON events (DESIGN §3) and appends them to Redis.\n"
+            "  No FILE or '-' reads standard input.\n"
+            "  --csv: a ticket export through a column mapping (docs/csv-import.md);\n"
+            "  --ndjson writes its events to stdout, --speed N replays them at N×.\n");
 }
 
 /* Feed one source through validate → append. Returns OW_OK or a Redis/IO error. */
@@ -69,6 +75,11 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             i++;
+        } else if (strcmp(argv[i], "--csv") == 0 && i + 2 < argc) {
+            i += 2; /* read by ow_csv_args */
+        } else if (strcmp(argv[i], "--speed") == 0 && i + 1 < argc) {
+            i++;
+        } else if (strcmp(argv[i], "--ndjson") == 0) {
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage();
             return 0;
@@ -81,6 +92,12 @@ int main(int argc, char **argv)
         }
     }
     if (nfiles == 0) files[nfiles++] = "-";
+    ow_csv_opts csv;
+    bool csv_bad, use_csv = ow_csv_args(argc, argv, &csv, &csv_bad);
+    if (csv_bad || (!use_csv && (csv.ndjson || csv.speed > 0))) {
+        usage();
+        return 2;
+    }
 
     ow_config cfg;
     ow_err err;
@@ -89,6 +106,11 @@ int main(int argc, char **argv)
         return 2;
     }
     ow_signals_install();
+    if (use_csv && csv.ndjson) { /* no Redis: the events go to stdout */
+        int rc = ow_csv_import(&cfg, &csv, NULL, NULL, &err);
+        if (rc) ow_error("%s", err.msg);
+        return rc ? 1 : 0;
+    }
 
     ow_redis_env env;
     if (ow_redis_env_open(&cfg, &env, &err)) {
@@ -102,6 +124,11 @@ int main(int argc, char **argv)
     app = ow_appender_new(c, &cfg, &err);
     if (!app) goto out;
 
+    if (use_csv) {
+        if (ow_csv_import(&cfg, &csv, c, app, &err)) goto out;
+        status = 0;
+        goto out;
+    }
     int64_t lines = 0;
     for (int i = 0; i < nfiles && !ow_stop_requested; i++) {
         bool is_stdin = strcmp(files[i], "-") == 0;

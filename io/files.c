@@ -93,6 +93,24 @@ void ow_config_path(const ow_config *cfg, const char *rel, char *out, size_t n)
         snprintf(out, n, "%s/%s", cfg->base_dir, rel);
 }
 
+int ow_partition_load(const ow_config *cfg, ow_partition_table *t, ow_err *err)
+{
+    ow_partition_table_init(t, (int)cfg->cluster.partitions);
+    if (!cfg->cluster.regions[0]) return OW_OK;
+    char path[4096];
+    ow_config_path(cfg, cfg->cluster.regions, path, sizeof path);
+    char *text;
+    size_t len;
+    int rc = ow_file_read(path, 4u << 20, &text, &len, err);
+    if (rc) {
+        ow_err_prefix(err, "cluster.regions");
+        return rc;
+    }
+    rc = ow_partition_table_parse(t, (int)cfg->cluster.partitions, text, len, path, err);
+    free(text);
+    return rc;
+}
+
 const char *ow_args_config(int argc, char **argv)
 {
     for (int i = 1; i + 1 < argc; i++)

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "partition.h"
 #include "regions.h"
 
 /* Read a whole file (at most max bytes) into a malloc'd, NUL-terminated buffer the caller frees.
@@ -24,6 +25,10 @@ int ow_config_load(ow_config *cfg, const char *path, ow_err *err);
 /* Resolve a configured path: absolute paths are kept, relative ones join cfg->base_dir. */
 void ow_config_path(const ow_config *cfg, const char *rel, char *out, size_t n);
 
+/* The region → partition table: cluster.partitions partitions, entries from the file named by
+ * cluster.regions (none when it is ""). Errors name the setting and the file. The caller owns *t
+ * (ow_partition_table_fini). */
+int ow_partition_load(const ow_config *cfg, ow_partition_table *t, ow_err *err);
 /* Load the city's regions: the GeoJSON file at city.regions (resolved against the config's base
  * dir), named by city.name_property. *out is owned by the caller (ow_regions_free). Errors name
  * the setting and the file. */

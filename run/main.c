@@ -7,6 +7,9 @@
  *   opswall-run [--config PATH] [--events FILE | --scenario NAME --speed F --seed N
  *               --orders-per-hour N --techs N] [--no-wallboard] [--no-feed] [--no-sim]
  *               [--for DURATION]
+ *   opswall-run --city NAME [--speed F]     a real city's history replayed at F× (default 300):
+ *               config/NAME.json names the city's regions, CSV export and mapping; the replay
+ *               gets its own private Redis (var/replay-NAME, emptied first) so it starts clean.
  */
 #include <errno.h>
 #include <limits.h>
@@ -20,6 +23,7 @@
 
 #include "clock.h"
 #include "files.h"
+#include "keys.h"
 #include "log.h"
 #include "redis.h"
 #include "signals.h"
@@ -107,19 +111,39 @@ static void stop_all(child *kids, int n)
     }
 }
 
+/* A replay needs an empty database: the private one of the replay is emptied; a Redis of the
+ * user's (redis.url) must already hold no events, or the replay would mix with them. */
+static int replay_reset(const ow_config *cfg, const ow_redis_env *env, ow_err *err)
+{
+    redisContext *rc = ow_redis_connect(env, err);
+    if (!rc) return OW_EREDIS;
+    redisReply *r = cfg->redis.url[0] ? ow_redis_cmd(rc, err, "EXISTS", "EXISTS %s", OW_KEY_EVENTS)
+                                      : ow_redis_cmd(rc, err, "FLUSHDB", "FLUSHDB");
+    int status = r ? OW_OK : OW_EREDIS;
+    if (r && cfg->redis.url[0] && r->type == REDIS_REPLY_INTEGER && r->integer)
+        status = ow_err_set(err, OW_EINVAL,
+                            "%s: this Redis already holds events (%s); a replay needs an empty "
+                            "database: point redis.url at another one, or leave it empty",
+                            cfg->redis.url, OW_KEY_EVENTS);
+    if (r) freeReplyObject(r);
+    redisFree(rc);
+    return status;
+}
+
 static void usage(void)
 {
     fprintf(stderr,
             "usage: opswall-run [--config PATH] [--events FILE | --scenario NAME] [--speed F]\n"
             "                   [--seed N] [--orders-per-hour N] [--techs N]\n"
-            "                   [--no-wallboard] [--no-feed] [--no-sim] [--for 10m]\n");
+            "                   [--no-wallboard] [--no-feed] [--no-sim] [--for 10m]\n"
+            "       opswall-run --city NAME [--speed F]   (e.g. --city la311 --speed 300)\n");
 }
 
 int main(int argc, char **argv)
 {
     ow_log_init("run", OW_LOG_INFO);
     const char *events = NULL, *scenario = "normal", *speed = NULL, *seed = "1", *run_for = NULL;
-    const char *orders_per_hour = "240", *techs = "60";
+    const char *orders_per_hour = "240", *techs = "60", *city = NULL;
     bool wallboard = true, feed = true, sim = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -128,6 +152,8 @@ int main(int argc, char **argv)
             i++;
         else if (!strcmp(a, "--events") && more)
             events = argv[++i];
+        else if (!strcmp(a, "--city") && more)
+            city = argv[++i];
         else if (!strcmp(a, "--scenario") && more)
             scenario = argv[++i];
         else if (!strcmp(a, "--speed") && more)
@@ -154,9 +180,36 @@ int main(int argc, char **argv)
     ow_err err;
     ow_config cfg;
     const char *config_path = ow_args_config(argc, argv);
+    char city_config[PATH_MAX];
+    if (city) {
+        for (const char *ch = city; *ch; ch++)
+            if (!((*ch >= 'a' && *ch <= 'z') || (*ch >= '0' && *ch <= '9') || *ch == '_')) {
+                ow_error("--city: expected a name like la311 (a-z, 0-9, _), got \"%s\"", city);
+                return 2;
+            }
+        if (!config_path) {
+            snprintf(city_config, sizeof city_config, "%s/config/%s.json", OPSWALL_SOURCE_DIR,
+                     city);
+            config_path = city_config;
+        }
+        if (!speed) speed = "300";
+    }
     if (ow_config_load(&cfg, config_path, &err)) {
         ow_error("%s", err.msg);
         return 2;
+    }
+    char csv_path[PATH_MAX], mapping_path[PATH_MAX];
+    if (city) {
+        if (!cfg.city.csv[0] || !cfg.city.mapping[0]) {
+            ow_error("%s: city.csv and city.mapping: a real city needs its CSV export and its "
+                     "column mapping",
+                     config_path);
+            return 2;
+        }
+        ow_config_path(&cfg, cfg.city.csv, csv_path, sizeof csv_path);
+        ow_config_path(&cfg, cfg.city.mapping, mapping_path, sizeof mapping_path);
+        if (!cfg.redis.url[0]) /* a private server of its own: the replay starts from nothing */
+            snprintf(cfg.redis.data_dir, sizeof cfg.redis.data_dir, "var/replay-%s", city);
     }
     int64_t run_for_ms = 0;
     if (run_for && ow_duration_parse(run_for, &run_for_ms, &err)) {
@@ -178,6 +231,11 @@ int main(int argc, char **argv)
         ow_error("%s", err.msg);
         return 1;
     }
+    if (city && replay_reset(&cfg, &env, &err)) {
+        ow_error("%s", err.msg);
+        ow_redis_env_close(&env);
+        return 1;
+    }
     if (!cfg.redis.url[0]) {
         char url[PATH_MAX + 16];
         snprintf(url, sizeof url, "unix://%s", env.target.path);
@@ -191,11 +249,18 @@ int main(int argc, char **argv)
     child *c = child_add(kids, &nk, "engine", "opswall-engine", true, cfgabs);
     /* simulated time running faster than the wall clock, or an old file: SLA clocks follow the
      * events' own time (DESIGN §2), not the wall clock */
-    if (speed || events) child_arg(c, "--clock"), child_arg(c, "event");
+    if (city)
+        child_arg(c, "--clock"), child_arg(c, "speed"); /* N× replay: the feeder's clock */
+    else if (speed || events)
+        child_arg(c, "--clock"), child_arg(c, "event");
     if (feed) child_add(kids, &nk, "feed", "opswall-feed", true, cfgabs);
     if (wallboard) child_add(kids, &nk, "wallboard", "opswall-wallboard", true, cfgabs);
     int pipefd[2] = {-1, -1};
-    if (events) {
+    if (city) {
+        c = child_add(kids, &nk, "ingest", "opswall-ingest", false, cfgabs);
+        child_arg(c, "--csv"), child_arg(c, mapping_path), child_arg(c, csv_path);
+        child_arg(c, "--speed"), child_arg(c, speed);
+    } else if (events) {
         c = child_add(kids, &nk, "ingest", "opswall-ingest", false, cfgabs);
         child_arg(c, events);
     } else if (sim) {

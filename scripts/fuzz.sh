@@ -2,7 +2,7 @@
 # Fuzz every parser of outside input with libFuzzer.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     default: 60 seconds each, all targets
-#   targets: event config redis_url snapshot timefmt checkpoint delta regions
+#   targets: event config redis_url snapshot timefmt checkpoint delta regions csv csvmap tz slotmap
 #
 # Configures a clang build in build-fuzz (-DOPSWALL_FUZZ=ON), builds the fuzz targets, runs each
 # for SECONDS over its seed corpus (tests/fuzz/corpus/<target>/, copied into build-fuzz) and
@@ -14,7 +14,7 @@ set -eu
 secs=${1:-60}
 case $secs in '' | *[!0-9]*) echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2 ;; esac
 [ $# -gt 0 ] && shift
-targets=${*:-event config redis_url snapshot timefmt checkpoint delta regions}
+targets=${*:-event config redis_url snapshot timefmt checkpoint delta regions csv csvmap tz slotmap}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-fuzz

@@ -3,22 +3,36 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "draw.h"
+#include "mapview.h"
+#include "panel.h"
+#include "theme.h"
+
+#define FLASH_PERIOD_MS 500 /* one blink: bright half, dim half */
+#define SEEN_MAX        OW_SCENE_ESC_MAX
+
 /* ---- the tables ----------------------------------------------------------------------------- */
 
-/* Priority tiles, left to right. */
-static const struct tile_def {
-    const char *id; /* region names: tile.<id> */
-    const char *zh, *en;
-} tile_defs[OW_PRIO__COUNT] = {
-    [OW_PRIO_EMERGENCY] = {"emergency", "紧急", "Emergency"},
-    [OW_PRIO_IMPORTANT] = {"important", "重要", "Important"},
-    [OW_PRIO_GENERAL] = {"general", "一般", "General"},
+/* One row per ow_panel_kind: its data-layer drawing and, for ticking panels, its per-frame part. */
+static const struct panel_def {
+    void (*draw)(const ow_panel_ctx *c, SDL_Rect r);
+    void (*tick)(const ow_panel_ctx *c, SDL_Rect r);
+} panel_defs[OW_PANEL__COUNT] = {
+    [OW_PANEL_OPEN] = {ow_panel_open, NULL},
+    [OW_PANEL_KPI] = {ow_panel_kpi, NULL},
+    [OW_PANEL_MAP] = {ow_panel_map, NULL},
+    [OW_PANEL_SLA] = {ow_panel_sla, ow_panel_sla_tick},
+    [OW_PANEL_ESCALATIONS] = {ow_panel_escalations, NULL},
+    [OW_PANEL_FLAGS] = {ow_panel_flags, NULL},
+    [OW_PANEL_TECHS] = {ow_panel_techs, NULL},
+    [OW_PANEL_SPARK] = {ow_panel_spark, NULL},
+    [OW_PANEL_REGIONS] = {ow_panel_regions, NULL},
 };
 
-/* Link states as the header shows them. */
 static const struct link_def {
     const char *text;
     ow_alarm alarm;
@@ -33,119 +47,94 @@ static const struct link_def file_failing = {"文件不可读 file unreadable", 
 static const char *const weekday_zh[7] = {"周日", "周一", "周二", "周三", "周四", "周五", "周六"};
 static const char *const weekday_en[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 
-/* Type scale, in design units (1 unit = 1 px at 1080p). */
-enum {
-    PX_TITLE = 54,
-    PX_SUBTITLE = 26,
-    PX_CLOCK = 80,
-    PX_DATE = 26,
-    PX_LINK = 34,
-    PX_AGE = 28,
-    PX_TOTAL_ZH = 52,
-    PX_TOTAL_EN = 28,
-    PX_LEGEND = 26,
-    PX_LABEL_ZH = 62,
-    PX_LABEL_EN = 34,
-    PX_SHARE = 28,
-    PX_FOOTER = 22,
-};
-
 /* ---- layout --------------------------------------------------------------------------------- */
 
-static int unit(double u, double v)
+typedef struct layout {
+    int w, h;
+    double u;
+    SDL_Rect header, title, status, replay, clock, footer, grid;
+    int frame; /* width of the stale frame */
+} layout;
+
+static int px(double u, double v)
 {
     return (int)lround(u * v);
 }
 
-static SDL_Rect rect(int x, int y, int w, int h)
-{
-    return (SDL_Rect){x, y, w > 0 ? w : 0, h > 0 ? h : 0};
-}
-
-void ow_layout_compute(int w, int h, ow_layout *l)
+static void layout_compute(int w, int h, layout *l)
 {
     memset(l, 0, sizeof *l);
     const double u = h / 1080.0;
     l->w = w;
     l->h = h;
     l->u = u;
-    l->frame = unit(u, 6) > 2 ? unit(u, 6) : 2;
-    const int m = unit(u, 36), gap = unit(u, 28), pad = unit(u, 32);
-
-    l->header = rect(m, unit(u, 22), w - 2 * m, unit(u, 136));
-    l->clock =
-        rect(l->header.x + l->header.w - unit(u, 420), l->header.y, unit(u, 420), l->header.h);
-    l->status =
-        rect(l->clock.x - unit(u, 48) - unit(u, 600), l->header.y, unit(u, 600), l->header.h);
-    l->title = rect(l->header.x, l->header.y, l->status.x - unit(u, 32) - l->header.x, l->header.h);
-
-    l->footer = rect(m, h - unit(u, 16) - unit(u, 40), w - 2 * m, unit(u, 40));
-    const int top = l->header.y + l->header.h + unit(u, 26);
-    const int bottom = l->footer.y - unit(u, 14);
-
-    l->total = rect(m, top, w - 2 * m, unit(u, 172));
-    l->total_number = rect(l->total.x + unit(u, 470), l->total.y + unit(u, 18), unit(u, 340),
-                           l->total.h - unit(u, 36));
-    const int bar_x = l->total_number.x + l->total_number.w + unit(u, 40);
-    l->total_bar = rect(bar_x, l->total.y + unit(u, 34), l->total.x + l->total.w - pad - bar_x,
-                        l->total.h - unit(u, 68));
-
-    const int tiles_top = l->total.y + l->total.h + gap;
-    const int tiles_h = bottom - tiles_top;
-    const bool stacked = w < h; /* portrait screens: one tile per row */
-    for (int i = 0; i < OW_PRIO__COUNT; i++) {
-        SDL_Rect t;
-        if (stacked) {
-            int th = (tiles_h - 2 * gap) / 3;
-            t = rect(m, tiles_top + i * (th + gap), w - 2 * m, th);
-        } else {
-            int tw = (w - 2 * m - 2 * gap) / 3;
-            int x = m + i * (tw + gap);
-            t = rect(x, tiles_top, i == 2 ? w - m - x : tw, tiles_h);
-        }
-        l->tile[i] = t;
-        l->tile_label[i] = rect(t.x + pad, t.y + unit(u, 26), t.w - 2 * pad, unit(u, 84));
-        l->tile_bar[i] = rect(t.x + pad, t.y + t.h - pad - unit(u, 66), t.w - 2 * pad, unit(u, 66));
-        const int ny = l->tile_label[i].y + l->tile_label[i].h + unit(u, 8);
-        l->tile_number[i] = rect(t.x + pad, ny, t.w - 2 * pad, l->tile_bar[i].y - unit(u, 8) - ny);
-    }
+    l->frame = px(u, 6) > 2 ? px(u, 6) : 2;
+    const int m = px(u, 20);
+    l->header = ow_rect(m, px(u, 12), w - 2 * m, px(u, 112));
+    const int hx = l->header.x, hy = l->header.y, hw = l->header.w, hh = l->header.h;
+    l->clock = ow_rect(hx + hw - px(u, 330), hy, px(u, 330), hh);
+    l->title = ow_rect(hx, hy, hw * 30 / 100, hh);
+    l->status = ow_rect(l->title.x + l->title.w + px(u, 16), hy, hw * 26 / 100, hh);
+    const int rx = l->status.x + l->status.w + px(u, 16);
+    l->replay = ow_rect(rx, hy, l->clock.x - px(u, 24) - rx, hh - px(u, 6)); /* above the rule */
+    l->footer = ow_rect(m, h - px(u, 36), w - 2 * m, px(u, 30));
+    const int top = hy + hh + px(u, 12);
+    l->grid = ow_rect(m, top, w - 2 * m, l->footer.y - px(u, 8) - top);
 }
 
-int ow_board_regions(const ow_layout *l, ow_board_region *out, int max)
+/* A panel's rectangle: grid cells, with a gap between neighbours and none at the grid's edge. */
+static SDL_Rect panel_rect(const layout *l, const ow_pages *p, const ow_page_panel *pp)
 {
-    static const char *const names[OW_PRIO__COUNT][4] = {
-        {"tile.emergency", "tile.emergency.label", "tile.emergency.number", "tile.emergency.bar"},
-        {"tile.important", "tile.important.label", "tile.important.number", "tile.important.bar"},
-        {"tile.general", "tile.general.label", "tile.general.number", "tile.general.bar"},
-    };
-    ow_board_region all[OW_BOARD_REGIONS_MAX];
+    const int gap = px(l->u, 14), g = gap / 2;
+    const SDL_Rect G = l->grid;
+    int x0 = G.x + pp->col * G.w / p->cols, x1 = G.x + (pp->col + pp->cols) * G.w / p->cols;
+    int y0 = G.y + pp->row * G.h / p->rows, y1 = G.y + (pp->row + pp->rows) * G.h / p->rows;
+    if (pp->col > 0) x0 += g;
+    if (pp->col + pp->cols < p->cols) x1 -= gap - g;
+    if (pp->row > 0) y0 += g;
+    if (pp->row + pp->rows < p->rows) y1 -= gap - g;
+    return ow_rect(x0, y0, x1 - x0, y1 - y0);
+}
+
+int ow_board_regions(const ow_pages *pages, int w, int h, int page, ow_board_region *out, int max)
+{
+    layout l;
+    layout_compute(w, h, &l);
     int n = 0;
-    all[n++] = (ow_board_region){"screen", rect(0, 0, l->w, l->h)};
-    all[n++] = (ow_board_region){"header", l->header};
-    all[n++] = (ow_board_region){"header.title", l->title};
-    all[n++] = (ow_board_region){"header.status", l->status};
-    all[n++] = (ow_board_region){"header.clock", l->clock};
-    all[n++] = (ow_board_region){"total", l->total};
-    all[n++] = (ow_board_region){"total.number", l->total_number};
-    all[n++] = (ow_board_region){"total.bar", l->total_bar};
-    for (int i = 0; i < OW_PRIO__COUNT; i++) {
-        all[n++] = (ow_board_region){names[i][0], l->tile[i]};
-        all[n++] = (ow_board_region){names[i][1], l->tile_label[i]};
-        all[n++] = (ow_board_region){names[i][2], l->tile_number[i]};
-        all[n++] = (ow_board_region){names[i][3], l->tile_bar[i]};
+#define ADD(nm, r)                                                                                 \
+    do {                                                                                           \
+        if (n < max) {                                                                             \
+            snprintf(out[n].name, sizeof out[n].name, "%s", nm);                                   \
+            out[n++].rect = (r);                                                                   \
+        }                                                                                          \
+    } while (0)
+    ADD("screen", ow_rect(0, 0, w, h));
+    ADD("header", l.header);
+    ADD("header.title", l.title);
+    ADD("header.status", l.status);
+    ADD("header.replay", l.replay);
+    ADD("header.clock", l.clock);
+    ADD("grid", l.grid);
+    ADD("footer", l.footer);
+    if (page >= 0 && page < pages->npages) {
+        const ow_page *pg = &pages->pages[page];
+        for (int i = 0; i < pg->npanels; i++) {
+            char name[48];
+            snprintf(name, sizeof name, "%s.%s", pg->name, ow_panel_name(pg->panels[i].kind));
+            ADD(name, panel_rect(&l, pages, &pg->panels[i]));
+        }
     }
-    all[n++] = (ow_board_region){"footer", l->footer};
-    int k = n < max ? n : max;
-    memcpy(out, all, (size_t)k * sizeof *out);
-    return k;
+#undef ADD
+    return n;
 }
 
 /* ---- frame facts ---------------------------------------------------------------------------- */
 
 int64_t ow_board_age_ms(const ow_board_frame *fr)
 {
-    if (!fr->have) return -1;
-    int64_t since = fr->snap.mode == OW_MODE_REPLAY ? fr->received_ms : fr->snap.now_ms;
+    if (!fr->scene) return -1;
+    int64_t since =
+        fr->scene->core.mode == OW_MODE_REPLAY ? fr->received_ms : fr->scene->core.now_ms;
     int64_t age = fr->now_ms - since;
     return age > 0 ? age : 0;
 }
@@ -153,86 +142,91 @@ int64_t ow_board_age_ms(const ow_board_frame *fr)
 bool ow_board_is_stale(const ow_board_frame *fr)
 {
     return fr->link == OW_LINK_RECONNECTING || fr->failing ||
-           (fr->have && ow_board_age_ms(fr) >= fr->stale_ms);
+           (fr->scene && ow_board_age_ms(fr) >= fr->stale_ms);
 }
 
-/* ---- drawing helpers ------------------------------------------------------------------------ */
+int64_t ow_board_picture_now(const ow_board_frame *fr)
+{
+    const ow_scene *s = fr->scene;
+    if (!s || s->core.mode != OW_MODE_REPLAY) return fr->now_ms;
+    if (!s->has_replay || !(s->replay_speed > 0)) return s->core.now_ms;
+    int64_t since = fr->now_ms - fr->received_ms;
+    if (since < 0) since = 0;
+    /* a stalled replay must not run on for ever: at most stale_after of projection */
+    if (since > fr->stale_ms) since = fr->stale_ms;
+    return s->core.now_ms + (int64_t)((double)since * s->replay_speed);
+}
 
-typedef enum { ALIGN_LEFT, ALIGN_CENTER, ALIGN_RIGHT } align;
+/* ---- the board ------------------------------------------------------------------------------ */
 
-typedef struct draw_ctx {
+struct ow_board {
     SDL_Renderer *r;
     ow_font *f;
-    const ow_layout *l;
-    const ow_board_frame *fr;
-} draw_ctx;
+    ow_pages pages;
+    ow_mapview *map;
+    layout l;
+    SDL_Texture *layer; /* the cached data layer; NULL: draw everything every frame */
+    bool layer_ok;      /* layer holds the picture for the key below */
+    const ow_scene *key_scene;
+    int64_t key_seq;
+    int key_page;
+    /* attention */
+    uint64_t seen[SEEN_MAX]; /* L2/L3 escalation ids of the last scene */
+    int nseen;
+    bool have_seen;
+    int64_t last_tick_now; /* picture now of the previous frame (breach crossings) */
+    int64_t flash_until;   /* mono ms */
+    int64_t flash_started;
+    int flash_level;
+    char flash_text[160];
+};
 
-static int U(const draw_ctx *c, double v)
+int ow_board_new(SDL_Renderer *r, ow_font *f, const ow_pages *pages, const ow_regions *city,
+                 ow_board **out, ow_err *err)
 {
-    return unit(c->l->u, v);
-}
-
-static void fill(const draw_ctx *c, SDL_Rect r, SDL_Color col)
-{
-    if (r.w <= 0 || r.h <= 0) return;
-    SDL_SetRenderDrawBlendMode(c->r, col.a == 0xFF ? SDL_BLENDMODE_NONE : SDL_BLENDMODE_BLEND);
-    SDL_SetRenderDrawColor(c->r, col.r, col.g, col.b, col.a);
-    SDL_RenderFillRect(c->r, &r);
-}
-
-static void fill_circle(const draw_ctx *c, int cx, int cy, int radius, SDL_Color col)
-{
-    SDL_SetRenderDrawBlendMode(c->r, SDL_BLENDMODE_NONE);
-    SDL_SetRenderDrawColor(c->r, col.r, col.g, col.b, col.a);
-    for (int dy = -radius; dy <= radius; dy++) {
-        int dx = (int)lround(sqrt((double)radius * radius - (double)dy * dy));
-        SDL_RenderDrawLine(c->r, cx - dx, cy + dy, cx + dx, cy + dy);
+    ow_board *b = calloc(1, sizeof *b);
+    if (!b || !(b->map = ow_mapview_new(city))) {
+        free(b);
+        return ow_err_set(err, OW_ENOMEM, "out of memory");
     }
+    b->r = r;
+    b->f = f;
+    b->pages = *pages;
+    b->last_tick_now = INT64_MIN;
+    *out = b;
+    return OW_OK;
 }
 
-/* Draw `utf8` with its baseline at y; returns its width (0 when nothing was drawn). */
-static int text(const draw_ctx *c, int px_units, ow_font_weight weight, SDL_Color col,
-                const char *utf8, int x, int baseline, align a)
+void ow_board_free(ow_board *b)
 {
-    ow_text_style st = {U(c, px_units), weight, col};
-    const ow_text *t = ow_font_text(c->f, st, utf8);
-    if (!t) return 0;
-    int left = a == ALIGN_LEFT ? x : a == ALIGN_CENTER ? x - t->w / 2 : x - t->w;
-    SDL_Rect dst = {left, baseline - t->ascent, t->w, t->h};
-    SDL_RenderCopy(c->r, t->texture, NULL, &dst);
-    return t->w;
+    if (!b) return;
+    if (b->layer) SDL_DestroyTexture(b->layer);
+    ow_mapview_free(b->map);
+    free(b);
 }
 
-/* A number at pixel size px in `box`, centred on the digits' height. */
-static void big_number(const draw_ctx *c, SDL_Rect box, int px, SDL_Color col, const char *utf8,
-                       align a)
+bool ow_board_animating(const ow_board *b, int64_t mono_ms)
 {
-    ow_text_style st = {px, OW_FONT_BOLD, col};
-    const ow_text *t = ow_font_text(c->f, st, utf8);
-    if (!t) return;
-    int x = a == ALIGN_LEFT     ? box.x
-            : a == ALIGN_CENTER ? box.x + (box.w - t->w) / 2
-                                : box.x + box.w - t->w;
-    int baseline = box.y + (box.h + t->cap) / 2;
-    SDL_Rect dst = {x, baseline - t->ascent, t->w, t->h};
-    SDL_RenderCopy(c->r, t->texture, NULL, &dst);
+    return mono_ms < b->flash_until;
 }
 
-/* Largest pixel size at which a number of `digits` digits fits box (width and digit height). */
-static int number_px(const draw_ctx *c, SDL_Rect box, int digits)
-{
-    char probe[24];
-    if (digits < 2) digits = 2; /* 7 → 12 must not change the size */
-    if (digits > 20) digits = 20;
-    memset(probe, '0', (size_t)digits);
-    probe[digits] = '\0';
-    int by_height = box.h * 100 / 74; /* a digit is ~0.73 em tall in DejaVu Sans Bold */
-    return ow_font_fit_px(c->f, OW_FONT_BOLD, probe, box.w, by_height);
-}
+/* ---- header, footer, frame ------------------------------------------------------------------ */
 
-static int percent(int64_t part, int64_t whole)
+static void draw_title(const ow_draw *d, const layout *l, const ow_pages *p, int page)
 {
-    return whole > 0 ? (int)((part * 100 + whole / 2) / whole) : 0;
+    const int y = l->header.y;
+    ow_draw_text_fit(d, 44, OW_FONT_BOLD, ow_theme_tone(OW_TONE_TEXT), "opswall 运营指挥大屏",
+                     l->title.x, y + px(l->u, 52), OW_ALIGN_LEFT, l->title.w);
+    char sub[96];
+    if (p->npages > 1)
+        snprintf(sub, sizeof sub, "第 %d/%d 页 page  ·  %s", page + 1, p->npages,
+                 p->pages[page].name);
+    else
+        snprintf(sub, sizeof sub, "%s", p->pages[page].name);
+    ow_draw_text_fit(d, 22, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM), sub, l->title.x,
+                     y + px(l->u, 92), OW_ALIGN_LEFT, l->title.w);
+    ow_draw_fill(d, ow_rect(l->header.x, y + l->header.h - px(l->u, 2), l->header.w, px(l->u, 2)),
+                 ow_theme_tone(OW_TONE_PANEL_EDGE));
 }
 
 /* "3 s", "12 min", "5 h", "2 d" */
@@ -249,75 +243,16 @@ static void format_span(int64_t ms, char *out, size_t n)
         snprintf(out, n, "%" PRId64 " d", s / 86400);
 }
 
-/* A count, or a dash while there is no snapshot. */
-static void format_count(const ow_board_frame *fr, int64_t n, char *out, size_t size)
+static void draw_status(const ow_draw *d, const layout *l, const ow_board_frame *fr)
 {
-    if (fr->have)
-        snprintf(out, size, "%" PRId64, n);
-    else
-        snprintf(out, size, "—");
-}
-
-/* ---- panels --------------------------------------------------------------------------------- */
-
-static void draw_background(const draw_ctx *c)
-{
-    SDL_Color bg = ow_theme_tone(OW_TONE_BACKGROUND);
-    SDL_SetRenderDrawBlendMode(c->r, SDL_BLENDMODE_NONE);
-    SDL_SetRenderDrawColor(c->r, bg.r, bg.g, bg.b, 0xFF);
-    SDL_RenderClear(c->r);
-}
-
-static void draw_header(const draw_ctx *c)
-{
-    const ow_layout *l = c->l;
-    const ow_board_frame *fr = c->fr;
-    const int y = l->header.y;
-
-    /* title */
-    text(c, PX_TITLE, OW_FONT_BOLD, ow_theme_tone(OW_TONE_TEXT), "opswall 运营指挥大屏", l->title.x,
-         y + U(c, 62), ALIGN_LEFT);
-    text(c, PX_SUBTITLE, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM),
-         "在办工单总览  ·  Open orders overview", l->title.x, y + U(c, 110), ALIGN_LEFT);
-
-    /* clock: the system's (or --clock); in replay the replayed time, marked as such */
-    bool replay = fr->have && fr->snap.mode == OW_MODE_REPLAY;
-    time_t secs = (time_t)((replay ? fr->snap.now_ms : fr->now_ms) / 1000);
-    struct tm tm;
-    localtime_r(&secs, &tm);
-    char hms[32], date[96];
-    strftime(hms, sizeof hms, "%H:%M:%S", &tm);
-    snprintf(date, sizeof date, "%s%04d-%02d-%02d %s %s", replay ? "回放 REPLAY  ·  " : "",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, weekday_zh[tm.tm_wday % 7],
-             weekday_en[tm.tm_wday % 7]);
-    const int right = l->clock.x + l->clock.w;
-    text(c, PX_CLOCK, OW_FONT_BOLD, ow_theme_tone(OW_TONE_TEXT), hms, right, y + U(c, 78),
-         ALIGN_RIGHT);
-    text(c, PX_DATE, replay ? OW_FONT_BOLD : OW_FONT_REGULAR,
-         replay ? ow_theme_alarm(OW_ALARM_WARN) : ow_theme_tone(OW_TONE_TEXT_DIM), date, right,
-         y + U(c, 116), ALIGN_RIGHT);
-
-    /* separator */
-    fill(c, rect(l->header.x, y + l->header.h - U(c, 2), l->header.w, U(c, 2)),
-         ow_theme_tone(OW_TONE_PANEL_EDGE));
-}
-
-/* Where the data comes from and how old it is. */
-static void draw_status(const draw_ctx *c)
-{
-    const ow_layout *l = c->l;
-    const ow_board_frame *fr = c->fr;
-    const int y = l->header.y;
-
-    /* link state: a dot and its name */
+    const int y = l->header.y, sx = l->status.x;
     const struct link_def *ld =
         fr->link == OW_LINK_FILE && fr->failing ? &file_failing : &link_defs[fr->link];
     SDL_Color lc = ow_theme_alarm(ld->alarm);
-    const int sx = l->status.x, line1 = y + U(c, 62);
-    fill_circle(c, sx + U(c, 12), line1 - U(c, 12), U(c, 11), lc);
-    text(c, PX_LINK, OW_FONT_BOLD, lc, ld->text, sx + U(c, 36), line1, ALIGN_LEFT);
-
-    /* data age, coloured by how close it is to stale_after */
+    const int line1 = y + px(l->u, 50);
+    ow_draw_circle(d, sx + px(l->u, 11), line1 - px(l->u, 11), px(l->u, 10), lc);
+    ow_draw_text_fit(d, 30, OW_FONT_BOLD, lc, ld->text, sx + px(l->u, 32), line1, OW_ALIGN_LEFT,
+                     l->status.w - px(l->u, 32));
     char age_text[160], span[32];
     ow_alarm age_alarm;
     int64_t age = ow_board_age_ms(fr);
@@ -335,189 +270,244 @@ static void draw_status(const draw_ctx *c)
             snprintf(age_text, sizeof age_text, "数据 %s 前 / data %s ago", span, span);
         }
     }
-    text(c, PX_AGE, OW_FONT_REGULAR, ow_theme_alarm(age_alarm), age_text, sx, y + U(c, 110),
-         ALIGN_LEFT);
+    ow_draw_text_fit(d, 24, OW_FONT_REGULAR, ow_theme_alarm(age_alarm), age_text, sx,
+                     y + px(l->u, 92), OW_ALIGN_LEFT, l->status.w);
 }
 
-/* A horizontal bar: track, then one segment per (value, colour) from the left. */
-static void stacked_bar(const draw_ctx *c, SDL_Rect bar, const int64_t *values,
-                        const SDL_Color *colors, int n, int64_t whole)
+/* Replay: "回放 REPLAY ×300", the progress bar and the span. */
+static void draw_replay(const ow_draw *d, const layout *l, const ow_board_frame *fr)
 {
-    fill(c, bar, ow_theme_tone(OW_TONE_TRACK));
-    if (whole <= 0) return;
-    int64_t acc = 0;
-    for (int i = 0; i < n; i++) {
-        int x0 = bar.x + (int)(bar.w * acc / whole);
-        acc += values[i];
-        int x1 = bar.x + (int)(bar.w * (acc > whole ? whole : acc) / whole);
-        fill(c, rect(x0, bar.y, x1 - x0, bar.h), colors[i]);
-    }
-}
-
-static void draw_total(const draw_ctx *c)
-{
-    const ow_layout *l = c->l;
-    const ow_board_frame *fr = c->fr;
-    const SDL_Rect t = l->total;
-    fill(c, t, ow_theme_tone(OW_TONE_PANEL));
-    fill(c, rect(t.x, t.y, U(c, 10), t.h), ow_theme_accent(OW_ACCENT_TOTAL));
-
-    text(c, PX_TOTAL_ZH, OW_FONT_BOLD, ow_theme_tone(OW_TONE_TEXT), "在办合计", t.x + U(c, 40),
-         t.y + U(c, 82), ALIGN_LEFT);
-    text(c, PX_TOTAL_EN, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM), "Open orders, total",
-         t.x + U(c, 40), t.y + U(c, 128), ALIGN_LEFT);
-
-    char num[32];
-    int64_t total = fr->have ? fr->snap.open_total : 0;
-    format_count(fr, total, num, sizeof num);
-    int digits = (int)strlen(num);
-    int px = number_px(c, l->total_number, digits < 4 ? 4 : digits);
-    big_number(c, l->total_number, fr->have ? px : px / 3,
-               fr->have ? ow_theme_count(OW_ACCENT_TOTAL, total)
-                        : ow_theme_tone(OW_TONE_TEXT_FAINT),
-               num, ALIGN_LEFT);
-
-    /* the mix: one bar split by priority, and its legend */
-    const SDL_Rect b = l->total_bar;
-    int64_t values[OW_PRIO__COUNT] = {0}, sum = 0;
-    SDL_Color colors[OW_PRIO__COUNT];
-    for (int p = 0; p < OW_PRIO__COUNT; p++) {
-        values[p] = fr->have ? fr->snap.open[p] : 0;
-        sum += values[p];
-        colors[p] = ow_theme_accent(p);
-    }
-    stacked_bar(c, rect(b.x, b.y, b.w, U(c, 40)), values, colors, OW_PRIO__COUNT, sum);
-    /* legend: bilingual when it fits the bar's width, Chinese only when not */
-    char legend[2][OW_PRIO__COUNT][96];
-    int width[2] = {0, 0};
-    for (int form = 0; form < 2; form++) {
-        for (int p = 0; p < OW_PRIO__COUNT; p++) {
-            char pct[16];
-            if (fr->have)
-                snprintf(pct, sizeof pct, "%d%%", percent(values[p], sum));
-            else
-                snprintf(pct, sizeof pct, "—");
-            snprintf(legend[form][p], sizeof legend[form][p], "%s%s%s %s", tile_defs[p].zh,
-                     form == 0 ? " " : "", form == 0 ? tile_defs[p].en : "", pct);
-            width[form] += U(c, 28) + U(c, 40) +
-                           ow_font_width(c->f, OW_FONT_REGULAR, U(c, PX_LEGEND), legend[form][p]);
-        }
-    }
-    const int form = width[0] - U(c, 40) <= b.w ? 0 : 1;
-    int x = b.x;
-    for (int p = 0; p < OW_PRIO__COUNT; p++) {
-        fill(c, rect(x, b.y + b.h - U(c, 24), U(c, 18), U(c, 18)), colors[p]);
-        x += U(c, 28);
-        x += text(c, PX_LEGEND, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM), legend[form][p],
-                  x, b.y + b.h - U(c, 4), ALIGN_LEFT);
-        x += U(c, 40);
-    }
-}
-
-static void draw_tiles(const draw_ctx *c)
-{
-    const ow_layout *l = c->l;
-    const ow_board_frame *fr = c->fr;
-
-    /* one size for all three numbers, from the longest, so the tiles read as a set */
-    int digits = 2;
-    for (int p = 0; p < OW_PRIO__COUNT && fr->have; p++) {
-        char num[32];
-        int d = snprintf(num, sizeof num, "%" PRId64, fr->snap.open[p]);
-        if (d > digits) digits = d;
-    }
-    int px = number_px(c, l->tile_number[0], digits);
-    for (int p = 1; p < OW_PRIO__COUNT; p++) {
-        int q = number_px(c, l->tile_number[p], digits);
-        if (q < px) px = q;
-    }
-
-    for (int p = 0; p < OW_PRIO__COUNT; p++) {
-        const SDL_Rect t = l->tile[p];
-        const SDL_Color accent = ow_theme_accent(p);
-        fill(c, t, ow_theme_tone(OW_TONE_PANEL));
-        fill(c, rect(t.x, t.y, t.w, U(c, 10)), accent);
-
-        const SDL_Rect lab = l->tile_label[p];
-        int zw = text(c, PX_LABEL_ZH, OW_FONT_BOLD, accent, tile_defs[p].zh, lab.x,
-                      lab.y + U(c, 64), ALIGN_LEFT);
-        text(c, PX_LABEL_EN, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM), tile_defs[p].en,
-             lab.x + zw + U(c, 20), lab.y + U(c, 64), ALIGN_LEFT);
-
-        char num[32];
-        int64_t count = fr->have ? fr->snap.open[p] : 0;
-        format_count(fr, count, num, sizeof num);
-        big_number(c, l->tile_number[p], fr->have ? px : px / 3,
-                   fr->have ? ow_theme_count(p, count) : ow_theme_tone(OW_TONE_TEXT_FAINT), num,
-                   ALIGN_CENTER);
-
-        /* share of all open orders */
-        const SDL_Rect b = l->tile_bar[p];
-        char share[64];
-        int64_t sum = 0;
-        for (int q = 0; q < OW_PRIO__COUNT && fr->have; q++)
-            sum += fr->snap.open[q];
-        if (fr->have)
-            snprintf(share, sizeof share, "占比 share  %d%%", percent(count, sum));
-        else
-            snprintf(share, sizeof share, "占比 share  —");
-        text(c, PX_SHARE, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM), share, b.x,
-             b.y + U(c, 28), ALIGN_LEFT);
-        int64_t one[1] = {count};
-        SDL_Color col[1] = {accent};
-        stacked_bar(c, rect(b.x, b.y + b.h - U(c, 20), b.w, U(c, 20)), one, col, 1, sum);
-    }
-}
-
-static void draw_footer(const draw_ctx *c)
-{
-    const ow_layout *l = c->l;
-    const ow_board_frame *fr = c->fr;
-    const int baseline = l->footer.y + U(c, 30);
-    const SDL_Color faint = ow_theme_tone(OW_TONE_TEXT_FAINT);
-    char left[256], right[160], poll[32], stale[32];
-    if (fr->have)
-        snprintf(left, sizeof left,
-                 "快照 snapshot #%" PRId64 "  ·  已处理事件 events %" PRId64
-                 "  ·  已知工单 orders %" PRId64,
-                 fr->snap.seq, fr->snap.events_applied, fr->snap.orders_known);
+    const ow_scene *s = fr->scene;
+    if (!s || s->core.mode != OW_MODE_REPLAY) return;
+    const SDL_Rect R = l->replay;
+    const SDL_Color amber = ow_theme_alarm(OW_ALARM_WARN);
+    char head[64];
+    if (s->has_replay && s->replay_speed > 0)
+        snprintf(head, sizeof head, "回放 REPLAY ×%g", s->replay_speed);
     else
+        snprintf(head, sizeof head, "回放 REPLAY");
+    ow_draw_text_fit(d, 30, OW_FONT_BOLD, amber, head, R.x, R.y + px(l->u, 44), OW_ALIGN_LEFT, R.w);
+    if (!s->has_replay || s->replay_progress_pct < 0) return;
+    char pct[16];
+    snprintf(pct, sizeof pct, "%.0f%%", s->replay_progress_pct);
+    const int pw = ow_text_width(d, 22, OW_FONT_BOLD, "100%") + px(l->u, 10);
+    SDL_Rect bar = ow_rect(R.x, R.y + px(l->u, 62), R.w - pw, px(l->u, 14));
+    int64_t done = (int64_t)(s->replay_progress_pct * 10);
+    SDL_Color col[1] = {amber};
+    ow_draw_stacked(d, bar, &done, col, 1, 1000);
+    ow_draw_text(d, 22, OW_FONT_BOLD, amber, pct, R.x + R.w, bar.y + bar.h, OW_ALIGN_RIGHT);
+    if (s->replay_start_ms >= 0 && s->replay_end_ms >= 0) {
+        char a[16], b[16], span[48];
+        ow_format_hhmm(s->replay_start_ms, a, sizeof a);
+        ow_format_hhmm(s->replay_end_ms, b, sizeof b);
+        snprintf(span, sizeof span, "%s → %s", a, b);
+        ow_draw_text_fit(d, 18, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM), span, R.x,
+                         R.y + px(l->u, 100), OW_ALIGN_LEFT, R.w);
+    }
+}
+
+static void draw_clock(const ow_draw *d, const layout *l, const ow_board_frame *fr)
+{
+    bool replay = fr->scene && fr->scene->core.mode == OW_MODE_REPLAY;
+    time_t secs = (time_t)(ow_board_picture_now(fr) / 1000);
+    struct tm tm;
+    localtime_r(&secs, &tm);
+    char hms[32], date[96];
+    strftime(hms, sizeof hms, "%H:%M:%S", &tm);
+    snprintf(date, sizeof date, "%s%04d-%02d-%02d %s %s", replay ? "回放时间 replayed  " : "",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, weekday_zh[tm.tm_wday % 7],
+             weekday_en[tm.tm_wday % 7]);
+    const int right = l->clock.x + l->clock.w, y = l->header.y;
+    ow_draw_text(d, 64, OW_FONT_BOLD,
+                 replay ? ow_theme_alarm(OW_ALARM_WARN) : ow_theme_tone(OW_TONE_TEXT), hms, right,
+                 y + px(l->u, 64), OW_ALIGN_RIGHT);
+    ow_draw_text_fit(d, 22, OW_FONT_REGULAR,
+                     replay ? ow_theme_alarm(OW_ALARM_WARN) : ow_theme_tone(OW_TONE_TEXT_DIM), date,
+                     right, y + px(l->u, 98), OW_ALIGN_RIGHT, l->clock.w + px(l->u, 120));
+}
+
+static void draw_footer(const ow_draw *d, const layout *l, const ow_board_frame *fr)
+{
+    const int baseline = l->footer.y + px(l->u, 22);
+    const SDL_Color faint = ow_theme_tone(OW_TONE_TEXT_FAINT);
+    char left[256], right[200], poll[32], stale[32];
+    const ow_scene *s = fr->scene;
+    if (s) {
+        char ev[32], known[32];
+        ow_format_int(s->core.events_applied, ev, sizeof ev);
+        ow_format_int(s->core.orders_known, known, sizeof known);
+        snprintf(left, sizeof left,
+                 "快照 snapshot #%" PRId64 "  ·  已处理事件 events %s  ·  已知工单 orders %s%s%s",
+                 s->core.seq, ev, known, s->bad[0] ? "  ·  格式有误 refused: " : "", s->bad);
+    } else {
         snprintf(left, sizeof left, "快照 snapshot —");
+    }
     format_span(fr->poll_ms, poll, sizeof poll);
     if (fr->poll_ms < 1000) snprintf(poll, sizeof poll, "%" PRId64 " ms", fr->poll_ms);
     format_span(fr->stale_ms, stale, sizeof stale);
     snprintf(right, sizeof right, "刷新 poll %s  ·  过时阈值 stale after %s", poll, stale);
-    text(c, PX_FOOTER, OW_FONT_REGULAR, faint, left, l->footer.x, baseline, ALIGN_LEFT);
-    text(c, PX_FOOTER, OW_FONT_REGULAR, faint, right, l->footer.x + l->footer.w, baseline,
-         ALIGN_RIGHT);
+    int rw = ow_draw_text(d, 18, OW_FONT_REGULAR, faint, right, l->footer.x + l->footer.w, baseline,
+                          OW_ALIGN_RIGHT);
+    ow_draw_text_fit(d, 18, OW_FONT_REGULAR, faint, left, l->footer.x, baseline, OW_ALIGN_LEFT,
+                     l->footer.w - rw - px(l->u, 30));
 }
 
-/* Stale or disconnected: a red frame round the whole screen, outside every other region. */
-static void draw_frame(const draw_ctx *c)
+static void draw_stale_frame(const ow_draw *d, const layout *l, const ow_board_frame *fr)
 {
-    if (!ow_board_is_stale(c->fr)) return;
-    const ow_layout *l = c->l;
+    if (!ow_board_is_stale(fr)) return;
     const SDL_Color red = ow_theme_alarm(OW_ALARM_BREACH);
     const int f = l->frame;
-    fill(c, rect(0, 0, l->w, f), red);
-    fill(c, rect(0, l->h - f, l->w, f), red);
-    fill(c, rect(0, f, f, l->h - 2 * f), red);
-    fill(c, rect(l->w - f, f, f, l->h - 2 * f), red);
+    ow_draw_fill(d, ow_rect(0, 0, l->w, f), red);
+    ow_draw_fill(d, ow_rect(0, l->h - f, l->w, f), red);
+    ow_draw_fill(d, ow_rect(0, f, f, l->h - 2 * f), red);
+    ow_draw_fill(d, ow_rect(l->w - f, f, f, l->h - 2 * f), red);
 }
 
-/* The panel table: drawn in this order. */
-static const struct panel {
-    const char *name;
-    void (*draw)(const draw_ctx *c);
-} panels[] = {
-    {"background", draw_background}, {"header", draw_header}, {"status", draw_status},
-    {"total", draw_total},           {"tiles", draw_tiles},   {"footer", draw_footer},
-    {"frame", draw_frame},
-};
+/* ---- attention: new L2/L3 escalations and new breaches -------------------------------------- */
 
-void ow_board_draw(SDL_Renderer *r, ow_font *f, const ow_layout *l, const ow_board_frame *fr)
+static void flash_start(ow_board *b, const ow_board_frame *fr, int level, const char *text)
 {
-    draw_ctx c = {r, f, l, fr};
-    for (size_t i = 0; i < sizeof panels / sizeof panels[0]; i++)
-        panels[i].draw(&c);
+    if (fr->flash_ms <= 0) return;
+    b->flash_started = fr->mono_ms;
+    b->flash_until = fr->mono_ms + fr->flash_ms;
+    b->flash_level = level;
+    snprintf(b->flash_text, sizeof b->flash_text, "%s", text);
+}
+
+/* Compare this scene's L2/L3 escalations with the last one's; true when one is new. */
+static bool check_escalations(ow_board *b, const ow_board_frame *fr)
+{
+    const ow_scene *s = fr->scene;
+    if (!s || !s->has_escalations) return false;
+    bool fired = false;
+    uint64_t now[SEEN_MAX];
+    int n = 0;
+    for (int i = 0; i < s->nescalations && n < SEEN_MAX; i++) {
+        const ow_scene_escalation *e = &s->escalations[i];
+        if (e->level < 2 || !e->id_hash) continue;
+        now[n++] = e->id_hash;
+        bool known = false;
+        for (int k = 0; k < b->nseen && !known; k++)
+            known = b->seen[k] == e->id_hash;
+        if (known || !b->have_seen || fired) continue;
+        char text[160], region[96];
+        ow_panel_region_name(s, e->region, true, region, sizeof region);
+        snprintf(text, sizeof text, "新升级 NEW L%d  %s %s  %s", e->level, e->subject, e->what,
+                 region);
+        flash_start(b, fr, e->level, text);
+        fired = true;
+    }
+    memcpy(b->seen, now, (size_t)n * sizeof *now);
+    b->nseen = n;
+    b->have_seen = true;
+    return fired;
+}
+
+/* A countdown that crossed zero since the last frame. */
+static bool check_breaches(ow_board *b, const ow_board_frame *fr, int64_t pnow)
+{
+    const ow_scene *s = fr->scene;
+    bool fired = false;
+    if (s && s->has_urgent && b->last_tick_now != INT64_MIN && pnow > b->last_tick_now &&
+        pnow - b->last_tick_now < 60000) {
+        for (int i = 0; i < s->nurgent && !fired; i++) {
+            const ow_scene_urgent *u = &s->urgent[i];
+            if (u->breach_at_ms > b->last_tick_now && u->breach_at_ms <= pnow) {
+                char text[160];
+                snprintf(text, sizeof text, "超时 BREACH  %s %s", u->order_id, u->stage);
+                flash_start(b, fr, 2, text);
+                fired = true;
+            }
+        }
+    }
+    b->last_tick_now = pnow;
+    return fired;
+}
+
+/* The flash: a banner over the header's middle and a border round the screen's grid, blinking and
+ * fading over wallboard.flash. Text stays readable: the banner is opaque and the border thin. */
+static void draw_flash(const ow_draw *d, const ow_board *b, const layout *l, int64_t mono)
+{
+    if (mono >= b->flash_until) return;
+    const int64_t t = mono - b->flash_started;
+    const bool bright = (t / (FLASH_PERIOD_MS / 2)) % 2 == 0;
+    SDL_Color c = ow_theme_level(b->flash_level);
+    SDL_Rect banner = ow_rect(l->status.x, l->header.y + px(l->u, 8),
+                              l->clock.x - px(l->u, 24) - l->status.x, l->header.h - px(l->u, 16));
+    ow_draw_fill(d, banner, bright ? c : ow_theme_tone(OW_TONE_PANEL));
+    ow_draw_outline(d, banner, px(l->u, 4), c);
+    ow_draw_text_fit(d, 36, OW_FONT_BOLD, bright ? ow_theme_tone(OW_TONE_BACKGROUND) : c,
+                     b->flash_text, banner.x + banner.w / 2, banner.y + banner.h / 2 + px(l->u, 13),
+                     OW_ALIGN_CENTER, banner.w - px(l->u, 24));
+    if (bright) ow_draw_outline(d, l->grid, px(l->u, 4), c);
+}
+
+/* ---- drawing -------------------------------------------------------------------------------- */
+
+static void draw_layer(ow_board *b, const ow_draw *d, const ow_board_frame *fr, int page)
+{
+    const layout *l = &b->l;
+    SDL_Color bg = ow_theme_tone(OW_TONE_BACKGROUND);
+    SDL_SetRenderDrawBlendMode(b->r, SDL_BLENDMODE_NONE);
+    SDL_SetRenderDrawColor(b->r, bg.r, bg.g, bg.b, 0xFF);
+    SDL_RenderClear(b->r);
+    draw_title(d, l, &b->pages, page);
+    draw_footer(d, l, fr);
+    const ow_page *pg = &b->pages.pages[page];
+    ow_panel_ctx c = {d, fr->scene, ow_board_picture_now(fr), b->map};
+    for (int i = 0; i < pg->npanels; i++)
+        panel_defs[pg->panels[i].kind].draw(&c, panel_rect(l, &b->pages, &pg->panels[i]));
+}
+
+bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)
+{
+    if (w != b->l.w || h != b->l.h) {
+        layout_compute(w, h, &b->l);
+        if (b->layer) SDL_DestroyTexture(b->layer);
+        b->layer =
+            SDL_CreateTexture(b->r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET, w, h);
+        b->layer_ok = false;
+    }
+    const layout *l = &b->l;
+    const ow_draw d = {b->r, b->f, l->u};
+    const int page = fr->page >= 0 && fr->page < b->pages.npages ? fr->page : 0;
+    const int64_t pnow = ow_board_picture_now(fr);
+
+    bool new_data = !b->layer_ok || fr->scene != b->key_scene ||
+                    (fr->scene && fr->scene->core.seq != b->key_seq) || page != b->key_page;
+    bool flashed = false;
+    if (fr->scene != b->key_scene || (fr->scene && fr->scene->core.seq != b->key_seq))
+        flashed = check_escalations(b, fr);
+    flashed |= check_breaches(b, fr, pnow);
+
+    if (new_data) {
+        if (b->layer && SDL_SetRenderTarget(b->r, b->layer) == 0) {
+            draw_layer(b, &d, fr, page);
+            SDL_SetRenderTarget(b->r, NULL);
+            b->layer_ok = true;
+        } else {
+            b->layer_ok = false;
+        }
+        b->key_scene = fr->scene;
+        b->key_seq = fr->scene ? fr->scene->core.seq : -1;
+        b->key_page = page;
+    }
+    if (b->layer_ok) {
+        SDL_SetTextureBlendMode(b->layer, SDL_BLENDMODE_NONE);
+        SDL_RenderCopy(b->r, b->layer, NULL, NULL);
+    } else {
+        draw_layer(b, &d, fr, page); /* no target textures: everything, every frame */
+    }
+    /* the ticking parts */
+    draw_status(&d, l, fr);
+    draw_replay(&d, l, fr);
+    draw_clock(&d, l, fr);
+    const ow_page *pg = &b->pages.pages[page];
+    ow_panel_ctx c = {&d, fr->scene, pnow, b->map};
+    for (int i = 0; i < pg->npanels; i++)
+        if (panel_defs[pg->panels[i].kind].tick)
+            panel_defs[pg->panels[i].kind].tick(&c, panel_rect(l, &b->pages, &pg->panels[i]));
+    draw_flash(&d, b, l, fr->mono_ms);
+    draw_stale_frame(&d, l, fr);
+    return flashed;
 }

@@ -1,25 +1,24 @@
 /*
- * board — what the wallboard shows and where: the layout and the panels that draw into it.
+ * board — the whole screen: the header (title, link state, data age, replay, clock), the panels of
+ * the current page of the layout (pages.h) on a grid below it, the footer, and the attention
+ * effects (a brief flash on new breaches and new L2/L3 escalations; the red frame when stale).
  *
- * Layout scales with the screen height: one design unit is h/1080 pixels, so 1080p and 4K show the
- * same picture at twice the detail, and wider screens get wider tiles. The panel table in board.c
- * lists what is drawn, in order: header (title, clock, link state, data age), the total band, the
- * three priority tiles, the footer and the stale-data frame. A later panel (map, SLA list,
- * escalations) is one more row and one draw function.
+ * Sizes scale with the screen height: one design unit is h/1080 px (draw.h). What does not change
+ * from one second to the next — every panel, the title, the footer — is drawn into a cached layer
+ * (an SDL target texture) only when the snapshot, the page or the size changes; every frame copies
+ * that layer and draws the ticking parts over it: the clock, the link state and data age, the
+ * replay bar, the SLA countdowns, a flash, the stale frame. So an unchanged board costs one copy
+ * and a few lines of text per second.
  *
- * What each region depends on (tests and the end-to-end check rely on this):
- *   tile.* and total.*  only the open counts of the snapshot (emergency, important, general,
- *                       total) — never the clock, the link state, seq or the config;
- *   header.clock        the clock; in replay mode the snapshot's now instead;
- *   header.status       the link state (file / file unreadable / connecting / connected /
- *                       reconnecting), the data
- *                       age (clock − snapshot now; replay: clock − when it arrived) and
- *                       stale_after;
- *   footer              seq, events_applied, orders_known, poll and stale_after;
- *   frame               (the screen edge outside every other region) red when the data is stale.
+ * What each named region depends on (tests rely on this; --print-layout prints them):
+ *   header.clock   the clock; in replay mode the replayed time
+ *   header.status  the link state and the data age (clock − now_ms; replay: since it arrived)
+ *   header.replay  the snapshot's `replay` member (empty in live mode)
+ *   <page>.<panel> that panel's snapshot members only (the sla panel also the clock)
+ *   footer         seq, events_applied, orders_known, the page number, poll and stale_after
  *
- * Pure drawing: no I/O, no clock reads. Lifecycle: ow_layout_compute on every size change,
- * ow_board_draw per frame.
+ * Lifecycle: ow_board_new (after the font) → ow_board_draw per frame → ow_board_free (before the
+ * renderer). Not thread-safe; no I/O, no clock reads (the frame brings both clocks).
  */
 #ifndef OW_BOARD_H
 #define OW_BOARD_H
@@ -28,54 +27,59 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "font.h"
-#include "snapshot.h"
+#include "pages.h"
+#include "regions.h"
+#include "scene.h"
 #include "source.h"
-#include "theme.h"
 
-#define OW_BOARD_REGIONS_MAX 32
-
-typedef struct ow_layout {
-    int w, h;
-    double u; /* pixels per design unit (h / 1080) */
-    SDL_Rect header, title, status, clock;
-    SDL_Rect total, total_number, total_bar;
-    SDL_Rect tile[OW_PRIO__COUNT];
-    SDL_Rect tile_label[OW_PRIO__COUNT];
-    SDL_Rect tile_number[OW_PRIO__COUNT];
-    SDL_Rect tile_bar[OW_PRIO__COUNT];
-    SDL_Rect footer;
-    int frame; /* width of the stale-data frame at the screen edge */
-} ow_layout;
+#define OW_BOARD_REGIONS_MAX 128
 
 /* Everything one frame shows. */
 typedef struct ow_board_frame {
-    int64_t now_ms; /* the clock shown: the system's, or --clock */
-    ow_link link;   /* state of the data source */
-    bool failing;   /* the last read failed (file unreadable; Redis shows RECONNECTING) */
-    bool have;      /* snap is valid */
-    ow_snapshot_view snap;
-    int64_t received_ms; /* clock when this snapshot first arrived (age in replay mode) */
-    int64_t stale_ms;    /* wallboard.stale_after */
-    int64_t poll_ms;     /* wallboard.poll (footer) */
+    int64_t now_ms;        /* the clock shown: the system's, or --clock */
+    int64_t mono_ms;       /* a monotonic clock for animations (the flash) */
+    ow_link link;          /* state of the data source */
+    bool failing;          /* the last read failed (file unreadable; Redis shows RECONNECTING) */
+    const ow_scene *scene; /* NULL until the first snapshot; borrowed for the call */
+    int64_t received_ms;   /* clock when this snapshot arrived (age in replay mode) */
+    int64_t stale_ms;      /* wallboard.stale_after */
+    int64_t poll_ms;       /* wallboard.poll (footer) */
+    int64_t flash_ms;      /* wallboard.flash: how long a flash lasts (0 = never) */
+    int page;              /* index into the layout's pages */
 } ow_board_frame;
 
 /* A named rectangle, for tests (--print-layout) and the docs. */
 typedef struct ow_board_region {
-    const char *name;
+    char name[48];
     SDL_Rect rect;
 } ow_board_region;
 
-void ow_layout_compute(int w, int h, ow_layout *l);
+typedef struct ow_board ow_board;
 
-/* The named regions of `l` into out[max]; returns how many. */
-int ow_board_regions(const ow_layout *l, ow_board_region *out, int max);
+/* r and f are borrowed and must outlive the board; pages is copied; city is borrowed (may be
+ * NULL: the map then has no boundaries). */
+int ow_board_new(SDL_Renderer *r, ow_font *f, const ow_pages *pages, const ow_regions *city,
+                 ow_board **out, ow_err *err);
+void ow_board_free(ow_board *b);
+
+/* Draw the whole screen (w×h). Every pixel is written. Returns true when a new flash started
+ * (the caller may sound it). */
+bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr);
+
+/* True while a flash is animating at mono_ms (the loop then draws ~8 frames a second). */
+bool ow_board_animating(const ow_board *b, int64_t mono_ms);
+
+/* The named regions of a w×h screen showing `page`; returns how many. Pure layout arithmetic. */
+int ow_board_regions(const ow_pages *pages, int w, int h, int page, ow_board_region *out, int max);
 
 /* Data age in ms (−1 when there is no snapshot) and whether it counts as stale. */
 int64_t ow_board_age_ms(const ow_board_frame *fr);
 bool ow_board_is_stale(const ow_board_frame *fr);
 
-/* Draw the whole board. Every pixel of the screen is written. */
-void ow_board_draw(SDL_Renderer *r, ow_font *f, const ow_layout *l, const ow_board_frame *fr);
+/* The picture's "now" for countdowns: the clock live; in an N× replay the replayed time moved on
+ * by N × the time since the snapshot arrived; in a batch replay the snapshot's now. */
+int64_t ow_board_picture_now(const ow_board_frame *fr);
 
 #endif

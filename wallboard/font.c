@@ -11,10 +11,12 @@
 #include "log.h"
 
 #define FONT_PATH_MAX    512
-#define TEXT_CACHE_MAX   256 /* entries; the board draws a few dozen lines per frame */
-#define SIZE_CACHE_MAX   48  /* open (face, weight, size) handles */
-#define SIZE_IDLE_FRAMES 64  /* close a size not used for this many frames */
-#define RUNS_MAX         32  /* script runs per line; the rest joins the last run */
+#define TEXT_CACHE_MAX   4096 /* entries (a hash table); a full board shows a few hundred lines */
+#define TEXT_IDLE_FRAMES 600  /* drop a line not drawn for this many frames (~10 min at 1 fps) */
+#define TEXT_BUDGET_PX   (24 * 1024 * 1024) /* texture pixels kept at most (~96 MiB) */
+#define SIZE_CACHE_MAX   48                 /* open (face, weight, size) handles */
+#define SIZE_IDLE_FRAMES 600                /* close a size not used for this many frames */
+#define RUNS_MAX         32                 /* script runs per line; the rest joins the last run */
 
 typedef enum { FACE_LATIN, FACE_CJK, FACE__COUNT } face_id;
 
@@ -34,7 +36,7 @@ typedef struct sized_font {
 } sized_font;
 
 typedef struct text_entry {
-    char *utf8; /* NULL = free slot */
+    char *utf8; /* NULL = free slot; (char *)&tombstone = removed */
     uint64_t hash;
     ow_text_style st;
     ow_text text;
@@ -45,9 +47,14 @@ struct ow_font {
     SDL_Renderer *renderer;
     face_file files[FACE__COUNT][OW_FONT__WEIGHTS];
     sized_font sizes[SIZE_CACHE_MAX];
-    text_entry texts[TEXT_CACHE_MAX];
+    text_entry texts[TEXT_CACHE_MAX]; /* open addressing on hash, linear probing */
+    int ntexts;                       /* live entries */
+    int64_t pixels;                   /* texture pixels held */
     uint64_t frame;
 };
+
+static char tombstone;
+#define REMOVED (&tombstone)
 
 /* ---- finding the faces ---------------------------------------------------------------------- */
 
@@ -246,30 +253,74 @@ static bool same_style(ow_text_style a, ow_text_style b)
            a.color.g == b.color.g && a.color.b == b.color.b && a.color.a == b.color.a;
 }
 
-static void entry_clear(text_entry *e)
+static bool live(const text_entry *e)
 {
+    return e->utf8 && e->utf8 != REMOVED;
+}
+
+static void entry_remove(ow_font *f, text_entry *e)
+{
+    if (!live(e)) return;
     if (e->text.texture) SDL_DestroyTexture(e->text.texture);
+    f->pixels -= (int64_t)e->text.w * e->text.h;
+    f->ntexts--;
     free(e->utf8);
     memset(e, 0, sizeof *e);
+    e->utf8 = REMOVED;
+}
+
+/* Make room: drop the least recently drawn lines until under budget and below 3/4 full. */
+static void evict(ow_font *f, int64_t incoming_px)
+{
+    while (f->ntexts > 0 &&
+           (f->ntexts >= TEXT_CACHE_MAX * 3 / 4 || f->pixels + incoming_px > TEXT_BUDGET_PX)) {
+        text_entry *old = NULL;
+        for (int i = 0; i < TEXT_CACHE_MAX; i++)
+            if (live(&f->texts[i]) && (!old || f->texts[i].used < old->used)) old = &f->texts[i];
+        if (!old || old->used == f->frame) return; /* everything is on screen now: keep it */
+        entry_remove(f, old);
+    }
+}
+
+/* Rebuild the table without tombstones when they pile up (probe chains stay short). */
+static void compact(ow_font *f)
+{
+    int dead = 0;
+    for (int i = 0; i < TEXT_CACHE_MAX; i++)
+        dead += f->texts[i].utf8 == REMOVED;
+    if (dead < TEXT_CACHE_MAX / 8) return;
+    text_entry *copy = malloc(sizeof f->texts);
+    if (!copy) return;
+    memcpy(copy, f->texts, sizeof f->texts);
+    memset(f->texts, 0, sizeof f->texts);
+    for (int i = 0; i < TEXT_CACHE_MAX; i++) {
+        if (!live(&copy[i])) continue;
+        size_t j = copy[i].hash & (TEXT_CACHE_MAX - 1);
+        while (f->texts[j].utf8)
+            j = (j + 1) & (TEXT_CACHE_MAX - 1);
+        f->texts[j] = copy[i];
+    }
+    free(copy);
 }
 
 const ow_text *ow_font_text(ow_font *f, ow_text_style st, const char *utf8)
 {
     if (!utf8 || !utf8[0] || st.px <= 0) return NULL;
     uint64_t h = text_hash(utf8, st);
-    text_entry *slot = NULL;
-    for (int i = 0; i < TEXT_CACHE_MAX; i++) {
+    size_t i = h & (TEXT_CACHE_MAX - 1);
+    for (int probes = 0; probes < TEXT_CACHE_MAX && f->texts[i].utf8; probes++) {
         text_entry *e = &f->texts[i];
-        if (e->utf8 && e->hash == h && same_style(e->st, st) && strcmp(e->utf8, utf8) == 0) {
+        if (live(e) && e->hash == h && same_style(e->st, st) && strcmp(e->utf8, utf8) == 0) {
             e->used = f->frame;
             return &e->text;
         }
-        if (!slot || (slot->utf8 && (!e->utf8 || e->used < slot->used))) slot = e;
+        i = (i + 1) & (TEXT_CACHE_MAX - 1);
     }
-    entry_clear(slot);
     int ascent = 0, cap = 0;
     SDL_Surface *line = render_line(f, st, utf8, &ascent, &cap);
     if (!line) return NULL;
+    evict(f, (int64_t)line->w * line->h);
+    compact(f);
     SDL_Texture *tex = SDL_CreateTextureFromSurface(f->renderer, line);
     int w = line->w, hh = line->h;
     SDL_FreeSurface(line);
@@ -282,7 +333,14 @@ const ow_text *ow_font_text(ow_font *f, ow_text_style st, const char *utf8)
         return NULL;
     }
     SDL_SetTextureBlendMode(tex, SDL_BLENDMODE_BLEND);
+    /* a free slot or a tombstone on the probe path */
+    size_t j = h & (TEXT_CACHE_MAX - 1);
+    while (live(&f->texts[j]))
+        j = (j + 1) & (TEXT_CACHE_MAX - 1);
+    text_entry *slot = &f->texts[j];
     *slot = (text_entry){copy, h, st, {tex, w, hh, ascent, cap}, f->frame};
+    f->ntexts++;
+    f->pixels += (int64_t)w * hh;
     return &slot->text;
 }
 
@@ -317,7 +375,8 @@ int ow_font_fit_px(ow_font *f, ow_font_weight weight, const char *utf8, int max_
 void ow_font_frame_end(ow_font *f)
 {
     for (int i = 0; i < TEXT_CACHE_MAX; i++)
-        if (f->texts[i].utf8 && f->texts[i].used != f->frame) entry_clear(&f->texts[i]);
+        if (live(&f->texts[i]) && f->frame - f->texts[i].used > TEXT_IDLE_FRAMES)
+            entry_remove(f, &f->texts[i]);
     for (int i = 0; i < SIZE_CACHE_MAX; i++) {
         sized_font *s = &f->sizes[i];
         if (s->font && f->frame - s->used > SIZE_IDLE_FRAMES) {
@@ -379,7 +438,7 @@ void ow_font_free(ow_font *f)
 {
     if (!f) return;
     for (int i = 0; i < TEXT_CACHE_MAX; i++)
-        entry_clear(&f->texts[i]);
+        entry_remove(f, &f->texts[i]);
     for (int i = 0; i < SIZE_CACHE_MAX; i++)
         if (f->sizes[i].font) TTF_CloseFont(f->sizes[i].font);
     free(f);

@@ -9,9 +9,10 @@
  * are joined on a common baseline: SDL_ttf 2.20 has no font fallback of its own.
  *
  * Rendering text with FreeType is the expensive part of a frame, so every line is kept as a
- * texture keyed by (text, size, weight, colour). The board redraws everything it shows each frame,
- * so ow_font_frame_end() drops the textures that frame did not use (yesterday's clock, an old
- * count) and the cache never holds more than one screenful.
+ * texture keyed by (text, size, weight, colour) in a hash table. The board draws most lines only
+ * when the data changes (board.c keeps them in a cached layer), so a line stays cached until it
+ * has not been drawn for TEXT_IDLE_FRAMES frames, and the least recently drawn lines go first when
+ * the table or the pixel budget (TEXT_BUDGET_PX) is full: memory is bounded whatever the data.
  *
  * Lifecycle: ow_font_new (after the renderer exists) → ow_font_text / ow_font_fit_px per frame →
  * ow_font_frame_end after each frame → ow_font_free (before the renderer is destroyed).
@@ -33,7 +34,8 @@ typedef struct ow_text_style {
     SDL_Color color;
 } ow_text_style;
 
-/* One rendered line. Owned by the cache: valid until the next ow_font_frame_end or ow_font_free. */
+/* One rendered line. Owned by the cache: valid until the next ow_font_text, ow_font_frame_end or
+ * ow_font_free (a miss may evict an older line). */
 typedef struct ow_text {
     SDL_Texture *texture;
     int w, h;   /* texture size in pixels */
@@ -64,7 +66,7 @@ int ow_font_width(ow_font *f, ow_font_weight weight, int px, const char *utf8);
 /* The largest size <= max_px at which `utf8` is at most max_w pixels wide (at least 1). */
 int ow_font_fit_px(ow_font *f, ow_font_weight weight, const char *utf8, int max_w, int max_px);
 
-/* End of a frame: drop the textures the frame did not use, close faces unused for a while. */
+/* End of a frame: drop lines and face sizes not used for a while. */
 void ow_font_frame_end(ow_font *f);
 
 /* True when a CJK face was found. */

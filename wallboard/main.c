@@ -19,6 +19,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <math.h>
+
 #include "board.h"
 #include "clock.h"
 #include "config.h"
@@ -27,6 +29,8 @@
 #include "keys.h"
 #include "log.h"
 #include "options.h"
+#include "pages.h"
+#include "regions.h"
 #include "redis.h"
 #include "screen.h"
 #include "source.h"
@@ -45,11 +49,14 @@ typedef struct app {
     ow_source *source;
     ow_screen *screen;
     ow_font *font;
-    ow_layout layout;
+    ow_pages pages;
+    ow_regions *city;
+    ow_board *board;
     Uint32 source_event; /* SDL user event: the source has something new */
-    ow_snapshot_view shown;
-    bool shown_have;
+    ow_scene *scene;     /* the snapshot on screen (taken from the source) */
     int64_t received_ms;
+    int64_t started_mono; /* page rotation counts from here */
+    SDL_AudioDeviceID audio;
 } app;
 
 static int64_t app_now(const app *a)
@@ -57,28 +64,85 @@ static int64_t app_now(const app *a)
     return a->opt.clock_ms >= 0 ? a->opt.clock_ms : ow_clock_wall_ms();
 }
 
-/* The frame for the source's current state. Notes when a new snapshot arrived (replay ages). */
+/* The frame for the source's current state; takes a newer scene from the source if there is one. */
 static void frame_build(app *a, const ow_source_state *st, ow_board_frame *fr)
 {
     int64_t now = app_now(a);
-    if (st->have && (!a->shown_have || memcmp(&st->view, &a->shown, sizeof st->view) != 0)) {
-        if (!a->shown_have)
+    ow_scene *newer = ow_source_take_scene(a->source);
+    if (newer) {
+        if (!a->scene)
             ow_info("first snapshot: #%" PRId64 ", open %" PRId64 " (emergency %" PRId64
                     ", important %" PRId64 ", general %" PRId64 ")",
-                    st->view.seq, st->view.open_total, st->view.open[OW_PRIO_EMERGENCY],
-                    st->view.open[OW_PRIO_IMPORTANT], st->view.open[OW_PRIO_GENERAL]);
-        a->shown = st->view;
-        a->shown_have = true;
+                    newer->core.seq, newer->core.open_total, newer->core.open[OW_PRIO_EMERGENCY],
+                    newer->core.open[OW_PRIO_IMPORTANT], newer->core.open[OW_PRIO_GENERAL]);
+        ow_scene_free(a->scene);
+        a->scene = newer;
         a->received_ms = now;
     }
+    int64_t mono = ow_clock_mono_ms();
     *fr = (ow_board_frame){.now_ms = now,
+                           .mono_ms = mono,
                            .link = st->link,
                            .failing = st->failures > 0,
-                           .have = st->have,
-                           .snap = st->view,
+                           .scene = a->scene,
                            .received_ms = a->received_ms,
                            .stale_ms = a->cfg.wallboard.stale_ms,
-                           .poll_ms = a->cfg.wallboard.poll_ms};
+                           .poll_ms = a->cfg.wallboard.poll_ms,
+                           .flash_ms = a->cfg.wallboard.flash_ms,
+                           .page = ow_pages_at(&a->pages, mono - a->started_mono, NULL)};
+}
+
+/* The layout file (wallboard.layout) and the city's regions (city.regions): read at start. */
+static int load_files(app *a, ow_err *err)
+{
+    char path[PATH_MAX], *text;
+    size_t len;
+    if (a->opt.layout)
+        snprintf(path, sizeof path, "%s", a->opt.layout);
+    else
+        ow_config_path(&a->cfg, a->cfg.wallboard.layout, path, sizeof path);
+    int rc = ow_file_read(path, 1u << 20, &text, &len, err);
+    if (rc) {
+        ow_err_prefix(err, "wallboard.layout");
+        return rc;
+    }
+    rc = ow_pages_parse(text, len, path, &a->pages, err);
+    free(text);
+    if (rc) return rc;
+    ow_config_path(&a->cfg, a->cfg.city.regions, path, sizeof path);
+    if (ow_file_read(path, 64u << 20, &text, &len, err) == OW_OK) {
+        rc = ow_regions_parse(text, len, path, a->cfg.city.name_property, &a->city, err);
+        free(text);
+        if (rc) return rc;
+    } else {
+        ow_warn("city.regions: %s; the map shows no region boundaries", err->msg);
+    }
+    return OW_OK;
+}
+
+/* wallboard.sound: a short two-tone chime with a flash (nothing when no audio device opens). */
+static void chime(app *a)
+{
+    if (!a->cfg.wallboard.sound) return;
+    if (!a->audio) {
+        if (SDL_InitSubSystem(SDL_INIT_AUDIO) != 0) return;
+        SDL_AudioSpec want = {
+            .freq = 22050, .format = AUDIO_S16SYS, .channels = 1, .samples = 1024};
+        a->audio = SDL_OpenAudioDevice(NULL, 0, &want, NULL, 0);
+        if (!a->audio) {
+            ow_warn("wallboard.sound: no audio device: %s", SDL_GetError());
+            a->cfg.wallboard.sound = false;
+            return;
+        }
+        SDL_PauseAudioDevice(a->audio, 0);
+    }
+    static int16_t tone[22050 * 4 / 10];
+    const int n = (int)(sizeof tone / sizeof tone[0]);
+    for (int i = 0; i < n; i++) {
+        double f = i < n / 2 ? 880.0 : 660.0, env = 1.0 - (double)(i % (n / 2)) / (n / 2);
+        tone[i] = (int16_t)(6000 * env * sin(2 * 3.14159265358979 * f * i / 22050));
+    }
+    SDL_QueueAudio(a->audio, tone, sizeof tone);
 }
 
 static int open_source(app *a, ow_err *err)
@@ -106,25 +170,39 @@ static int open_font(app *a, ow_err *err)
     return OW_OK;
 }
 
-static void draw(app *a, const ow_source_state *st)
+static bool draw(app *a, const ow_source_state *st)
 {
     int w, h;
     ow_screen_size(a->screen, &w, &h);
-    if (w != a->layout.w || h != a->layout.h) ow_layout_compute(w, h, &a->layout);
     ow_board_frame fr;
     frame_build(a, st, &fr);
-    ow_board_draw(ow_screen_renderer(a->screen), a->font, &a->layout, &fr);
+    bool flashed = ow_board_draw(a->board, w, h, &fr);
     ow_font_frame_end(a->font);
+    if (flashed) chime(a);
+    return flashed;
+}
+
+static int open_board(app *a, ow_err *err)
+{
+    return ow_board_new(ow_screen_renderer(a->screen), a->font, &a->pages, a->city, &a->board, err);
+}
+
+/* Start the rotation at `page` (--page): the elapsed time at which it begins. */
+static int64_t page_offset(const ow_pages *p, int page)
+{
+    int64_t t = 0;
+    for (int i = 0; i < page && i < p->npages; i++)
+        t += p->pages[i].dwell_ms;
+    return t;
 }
 
 /* ---- --print-layout ------------------------------------------------------------------------- */
 
 static int print_layout(const app *a)
 {
-    ow_layout l;
-    ow_layout_compute((int)a->cfg.wallboard.width, (int)a->cfg.wallboard.height, &l);
     ow_board_region regions[OW_BOARD_REGIONS_MAX];
-    int n = ow_board_regions(&l, regions, OW_BOARD_REGIONS_MAX);
+    int n = ow_board_regions(&a->pages, (int)a->cfg.wallboard.width, (int)a->cfg.wallboard.height,
+                             a->opt.page, regions, OW_BOARD_REGIONS_MAX);
     for (int i = 0; i < n; i++)
         printf("%s %dx%d+%d+%d\n", regions[i].name, regions[i].rect.w, regions[i].rect.h,
                regions[i].rect.x, regions[i].rect.y);
@@ -142,7 +220,8 @@ static int run_screenshot(app *a)
         status = EXIT_NO_DATA;
     }
     int w = (int)a->cfg.wallboard.width, h = (int)a->cfg.wallboard.height;
-    if (ow_screen_new_surface(w, h, &a->screen, &err) || open_font(a, &err)) {
+    if (ow_screen_new_surface(w, h, &a->screen, &err) || open_font(a, &err) ||
+        open_board(a, &err)) {
         ow_error("%s", err.msg);
         return EXIT_ERROR;
     }
@@ -185,7 +264,8 @@ typedef struct loop {
     int64_t started;       /* monotonic ms */
     int64_t frames, shown_second, latest_at;
     uint64_t shown_changes, latest_changes;
-    bool dirty, quit;
+    int shown_page;
+    bool dirty, quit, animated;
 } loop;
 
 static void announce_headless(app *a, loop *lp, bool forced)
@@ -220,6 +300,12 @@ static int64_t loop_timeout(const app *a, const loop *lp, uint64_t changes, int6
         int64_t left = lp->started + a->opt.exit_after_ms - now_mono;
         if (left < t) t = left;
     }
+    /* the next page of the rotation, and the flash animation (8 frames a second) */
+    int64_t next_page;
+    ow_pages_at(&a->pages, now_mono - a->started_mono, &next_page);
+    if (next_page != INT64_MAX && next_page + a->started_mono - now_mono < t)
+        t = next_page + a->started_mono - now_mono;
+    if (a->board && ow_board_animating(a->board, now_mono) && t > 125) t = 125;
     return t > 0 ? t : 0;
 }
 
@@ -245,8 +331,10 @@ static void loop_events(app *a, loop *lp, int64_t timeout)
 static void loop_frame(app *a, loop *lp, const ow_source_state *st, int64_t now_mono)
 {
     int64_t second = app_now(a) / 1000;
+    int page = ow_pages_at(&a->pages, now_mono - a->started_mono, NULL);
     /* --frames counts drawn frames: draw on every wake-up (at least once a second) then */
-    if (st->changes != lp->shown_changes || second != lp->shown_second || a->opt.frames)
+    if (st->changes != lp->shown_changes || second != lp->shown_second || a->opt.frames ||
+        page != lp->shown_page || ow_board_animating(a->board, now_mono) || lp->animated)
         lp->dirty = true;
     int64_t since_png = now_mono - lp->latest_at;
     bool png_due =
@@ -270,6 +358,8 @@ static void loop_frame(app *a, loop *lp, const ow_source_state *st, int64_t now_
     lp->dirty = false;
     lp->shown_changes = st->changes;
     lp->shown_second = second;
+    lp->shown_page = page;
+    lp->animated = ow_board_animating(a->board, now_mono); /* one more frame after it ends */
 }
 
 static int run_window(app *a)
@@ -278,7 +368,8 @@ static int run_window(app *a)
     ow_window_opts wo = {(int)a->cfg.wallboard.width, (int)a->cfg.wallboard.height,
                          a->cfg.wallboard.fullscreen, (int)a->cfg.wallboard.display};
     bool forced;
-    if (ow_screen_new_window(&wo, &a->screen, &forced, &err) || open_font(a, &err)) {
+    if (ow_screen_new_window(&wo, &a->screen, &forced, &err) || open_font(a, &err) ||
+        open_board(a, &err)) {
         ow_error("%s", err.msg);
         return EXIT_ERROR;
     }
@@ -347,9 +438,18 @@ int main(int argc, char **argv)
     app a = {0};
     int status = configure(&a, argc, argv);
     if (status != EXIT_OK) return status < 0 ? EXIT_OK : status;
-    if (a.opt.print_layout) return print_layout(&a);
-
     ow_err err;
+    if (load_files(&a, &err)) {
+        ow_error("%s", err.msg);
+        ow_regions_free(a.city);
+        return EXIT_ERROR;
+    }
+    if (a.opt.print_layout) {
+        ow_regions_free(a.city);
+        return print_layout(&a);
+    }
+    a.started_mono =
+        ow_clock_mono_ms() - (a.opt.page > 0 ? page_offset(&a.pages, (int)a.opt.page) : 0);
     if (open_source(&a, &err)) {
         ow_error("%s", err.msg);
         status = EXIT_ERROR;
@@ -359,8 +459,12 @@ int main(int argc, char **argv)
         status = run_window(&a);
     }
     ow_source_free(a.source);
+    ow_scene_free(a.scene);
+    ow_board_free(a.board);
     ow_font_free(a.font);
     ow_screen_free(a.screen);
+    if (a.audio) SDL_CloseAudioDevice(a.audio);
+    ow_regions_free(a.city);
     if (a.env_open) ow_redis_env_close(&a.env);
     return status;
 }

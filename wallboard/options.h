@@ -3,7 +3,8 @@
  *
  *   opswall-wallboard [--config PATH] [--snapshot-file FILE.json] [--size WxH] [--fullscreen]
  *                     [--display N] [--clock EPOCH_MS] [--screenshot FILE.png]
- *                     [--latest FILE.png] [--frames N] [--exit-after-ms MS] [--print-layout]
+ *                     [--latest FILE.png] [--frames N] [--exit-after-ms MS] [--layout FILE]
+ *                     [--page N] [--print-layout]
  *
  * One table in options.c lists every option (name, kind, range, help): parsing and --help both
  * come from it. Command-line values win over the config file (wallboard.width/height/fullscreen/
@@ -29,6 +30,8 @@ typedef struct ow_options {
     int64_t clock_ms;          /* --clock (-1 = the system clock) */
     int64_t frames;            /* --frames: exit after this many drawn frames (0 = never) */
     int64_t exit_after_ms;     /* --exit-after-ms (0 = never) */
+    const char *layout;        /* --layout: the layout file instead of wallboard.layout */
+    int64_t page;              /* --page: the page shown first (0) */
     bool print_layout;         /* --print-layout: print the named regions and exit */
     bool help;                 /* --help */
 } ow_options;

@@ -1,10 +1,14 @@
 /*
  * source — where the wallboard gets the latest snapshot: Redis or a file.
  *
- * Redis: a blocking hiredis connection (io/redis.h) that runs GET OW_KEY_SNAPSHOT every
- * wallboard.poll on a worker thread, so a slow or dead Redis never freezes the screen. When Redis
- * goes away the last snapshot is kept (the board shows it as stale) and the worker reconnects by
- * itself with exponential backoff (from wallboard.poll up to OW_SOURCE_BACKOFF_MAX_MS).
+ * Redis: two blocking hiredis connections (io/redis.h) on a worker thread, so a slow or dead Redis
+ * never freezes the screen. One SUBSCRIBEs to the deltas (OW_CHAN_DELTAS); the worker holds the
+ * snapshot as a parsed tree and applies each delta to it (ow_delta_apply_tree). The other GETs the
+ * snapshot key at start, after a gap in the deltas (resync), and every second (heartbeats, a quiet
+ * channel, an engine restart). The worker takes at most one step per wallboard.poll: deltas that
+ * arrive meanwhile are applied together and decoded into one scene. When Redis goes away the last
+ * snapshot is kept (the board shows it as stale) and the worker reconnects by itself with
+ * exponential backoff (from wallboard.poll up to OW_SOURCE_BACKOFF_MAX_MS).
  * File: the snapshot JSON in a file (tests, demos); re-read when its size or mtime changes.
  *
  * The worker calls a notify function whenever what the board shows could change (a new snapshot,
@@ -22,6 +26,7 @@
 
 #include "err.h"
 #include "redis.h"
+#include "scene.h"
 #include "snapshot.h"
 
 #define OW_SOURCE_BACKOFF_MAX_MS 5000
@@ -65,6 +70,11 @@ int ow_source_start(ow_source *s, ow_source_notify_fn notify, void *user, ow_err
 
 /* A copy of the current state (thread-safe). */
 void ow_source_get(ow_source *s, ow_source_state *out);
+
+/* The newest decoded snapshot not yet taken, or NULL. The caller owns it (ow_scene_free); a scene
+ * that was never taken is freed when a newer one arrives, so memory does not grow with a slow
+ * reader. Thread-safe. */
+ow_scene *ow_source_take_scene(ow_source *s);
 
 /* Stop the worker (waits at most one Redis timeout), disconnect, free. NULL is a no-op. */
 void ow_source_free(ow_source *s);

@@ -67,3 +67,58 @@ SDL_Color ow_theme_alpha(SDL_Color c, uint8_t alpha)
     c.a = alpha;
     return c;
 }
+
+/* Escalation levels on the alarm scale: L0 = 50 %, L1 = 80 %, L2 = 100 %, L3 = 150 %. */
+ow_alarm ow_theme_level_alarm(int level)
+{
+    static const ow_alarm by_level[4] = {OW_ALARM_WATCH, OW_ALARM_WARN, OW_ALARM_BREACH,
+                                         OW_ALARM_SEVERE};
+    return by_level[level < 0 ? 0 : level > 3 ? 3 : level];
+}
+
+SDL_Color ow_theme_level(int level)
+{
+    return ow_theme_alarm(ow_theme_level_alarm(level));
+}
+
+/* Okabe-Ito: offline grey, idle bluish green, en route sky blue, on site orange, break yellow. */
+static const SDL_Color techs[OW_TECH__COUNT] = {
+    [OW_TECH_OFFLINE] = {0x7A, 0x86, 0x99, 0xFF}, [OW_TECH_IDLE] = {0x00, 0xC0, 0x8B, 0xFF},
+    [OW_TECH_ENROUTE] = {0x56, 0xB4, 0xE9, 0xFF}, [OW_TECH_ONSITE] = {0xE6, 0x9F, 0x00, 0xFF},
+    [OW_TECH_BREAK] = {0xF0, 0xE4, 0x42, 0xFF},
+};
+
+SDL_Color ow_theme_tech(int status)
+{
+    return status >= 0 && status < OW_TECH__COUNT ? techs[status] : techs[OW_TECH_OFFLINE];
+}
+
+/* Stops of the heat ramp (viridis-like: monotone lightness, no red-green axis). */
+static const SDL_Color heat_stops[] = {
+    {0x2C, 0x1E, 0x5E, 0xFF}, {0x3B, 0x4B, 0x8C, 0xFF}, {0x2C, 0x7A, 0x8E, 0xFF},
+    {0x21, 0xA3, 0x84, 0xFF}, {0x5E, 0xC9, 0x62, 0xFF}, {0xB5, 0xDE, 0x2B, 0xFF},
+    {0xFD, 0xE7, 0x25, 0xFF},
+};
+
+SDL_Color ow_theme_heat(double t)
+{
+    const int n = (int)(sizeof heat_stops / sizeof heat_stops[0]);
+    if (!(t > 0)) return heat_stops[0];
+    if (t >= 1) return heat_stops[n - 1];
+    double x = t * (n - 1);
+    int i = (int)x;
+    double f = x - i;
+    SDL_Color a = heat_stops[i], b = heat_stops[i + 1];
+    return (SDL_Color){(Uint8)(a.r + (b.r - a.r) * f), (Uint8)(a.g + (b.g - a.g) * f),
+                       (Uint8)(a.b + (b.b - a.b) * f), 0xFF};
+}
+
+SDL_Color ow_theme_better(void)
+{
+    return alarms[OW_ALARM_OK].color;
+}
+
+SDL_Color ow_theme_worse(void)
+{
+    return alarms[OW_ALARM_BREACH].color;
+}

@@ -63,6 +63,24 @@ SDL_Color ow_theme_accent(int accent);
  * empty queue does not compete for attention with a busy one. */
 SDL_Color ow_theme_count(int accent, int64_t count);
 
+/* Colour of an escalation level 0..3 (L0 watch, L1 warn, L2 breach, L3 severe). */
+SDL_Color ow_theme_level(int level);
+
+/* Alarm level of an escalation level 0..3 (ow_theme_level is its colour). */
+ow_alarm ow_theme_level_alarm(int level);
+
+/* Technician status colour (ow_tech_status order), from the Okabe-Ito palette, which stays
+ * distinguishable with the common colour-vision deficiencies. */
+SDL_Color ow_theme_tech(int status);
+
+/* The heat scale at t in [0, 1]: a perceptually uniform, colour-blind safe ramp (dark blue through
+ * teal to yellow, like cividis/viridis) whose lightness rises with t, so it also reads in grey. */
+SDL_Color ow_theme_heat(double t);
+
+/* Trend and target colours: better, worse, unchanged. */
+SDL_Color ow_theme_better(void);
+SDL_Color ow_theme_worse(void);
+
 /* `c` with its alpha replaced (for tints drawn with SDL_BLENDMODE_BLEND). */
 SDL_Color ow_theme_alpha(SDL_Color c, uint8_t alpha);
 

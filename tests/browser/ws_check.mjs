@@ -3,6 +3,7 @@
 // snapshot the feed holds now). Publishes through redis-cli like the engine does.
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import WebSocket from 'ws';
 
 const FEED_URL = process.env.FEED_URL;
@@ -73,70 +74,192 @@ function client(url = WS_URL, protocols) {
   };
 }
 
+const VIEWER = process.env.VIEWER_TOKEN, SUP = process.env.SUP_TOKEN;
+const DELTAS = 'ops:{p0}:deltas';
+const withToken = (t, url = WS_URL) => `${url}?token=${encodeURIComponent(t)}`;
+const delta = (seq, set, del = []) => JSON.stringify({ v: 1, type: 'delta', seq, base: seq - 1, set, del });
+function publishDelta(text) { redis('publish', DELTAS, text); }
+// Apply a delta as a reader does (docs/protocol.md): whole top-level members replaced or removed.
+function apply(snap, d) {
+  const out = { ...snap, ...d.set, seq: d.seq, type: 'snapshot' };
+  for (const k of d.del || []) delete out[k];
+  return out;
+}
+const techs = (list) => ({ at: new Date().toISOString(), list });
+const regions = [{ id: 'north', center: [121.47, 31.26] }, { id: 'south', center: [121.46, 31.2] }];
+
+// A raw websocket client that stops reading after the handshake: the kernel buffers fill and the
+// feed's per-client backlog overflows.
+function stalled(token) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(withToken(token));
+    const sock = net.connect(Number(u.port), u.hostname, () => {
+      sock.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\n` +
+        'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    });
+    let head = Buffer.alloc(0);
+    const onData = (d) => {
+      head = Buffer.concat([head, d]);
+      if (head.includes('\r\n\r\n')) { sock.off('data', onData); sock.pause(); resolve({ sock, head }); }
+    };
+    sock.on('data', onData);
+    sock.on('error', reject);
+  });
+}
+// Read websocket text frames (server frames are unmasked) from a resumed raw socket.
+function frames(sock, initial, onFrame) {
+  let buf = initial;
+  const eat = () => {
+    for (;;) {
+      if (buf.length < 2) return;
+      let len = buf[1] & 0x7f, off = 2;
+      if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); off = 4; }
+      else if (len === 127) { if (buf.length < 10) return; len = Number(buf.readBigUInt64BE(2)); off = 10; }
+      if (buf.length < off + len) return;
+      const op = buf[0] & 0x0f;
+      if (op === 1) onFrame(buf.subarray(off, off + len).toString('utf8'));
+      buf = buf.subarray(off + len);
+    }
+  };
+  sock.on('data', (d) => { buf = Buffer.concat([buf, d]); eat(); });
+  sock.resume();
+  eat();
+}
+async function metric(name) {
+  const text = await (await fetch(`${FEED_URL}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
 async function main() {
-  // 1. snapshot on connect, for two clients
-  const a = client(), b = client();
-  await Promise.all([a.opened, b.opened]);
-  assert.equal(await a.next(), process.env.FIRST_SNAPSHOT, 'client a: snapshot on connect');
-  assert.equal(await b.next(), process.env.FIRST_SNAPSHOT, 'client b: snapshot on connect');
+  // 0. refusals before the upgrade: no token 401, unknown token 401, foreign origin 403
+  for (const [url, opts, code] of [[WS_URL, {}, 401], [withToken('nope'), {}, 401],
+    [withToken(SUP), { headers: { Origin: 'http://evil.example' } }, 403],
+    [withToken(SUP, FEED_URL.replace(/^http/, 'ws') + '/api/v1/other'), {}, 404]]) {
+    const ws = new WebSocket(url, opts);
+    const status = await new Promise((resolve) => {
+      ws.on('unexpected-response', (_q, res) => resolve(res.statusCode));
+      ws.on('open', () => resolve('open'));
+      ws.on('error', () => resolve('error'));
+    });
+    assert.equal(status, code, `${url} ${JSON.stringify(opts)}`);
+  }
+  console.log('ws: refused without a token (401), unknown token (401), foreign origin (403), other path (404)');
+
+  // 1. snapshot on connect, for a viewer and a supervisor
+  const first = JSON.parse(process.env.FIRST_SNAPSHOT);
+  const a = client(withToken(SUP)), v = client(withToken(VIEWER));
+  await Promise.all([a.opened, v.opened]);
+  assert.equal(await a.next(), process.env.FIRST_SNAPSHOT, 'supervisor: snapshot on connect');
+  assert.equal(await v.next(), process.env.FIRST_SNAPSHOT, 'viewer: the same (no positions)');
   console.log('ws: both clients got the snapshot on connect');
 
-  // 2. a published snapshot reaches every client, byte for byte
-  const s1 = snapshot(1001, 7, 8, 9);
-  publish(s1);
-  assert.equal(await a.next(), s1);
-  assert.equal(await b.next(), s1);
-  console.log('ws: published snapshot delivered to both');
+  // 2. deltas are forwarded as published; the viewer's copy has positions coarsened
+  let seq = first.seq;
+  let held = first;
+  const d1 = delta(++seq, { regions, techs_pos: techs([['t1', 121.4711, 31.2622, 'enroute', 'north'], ['t2', 121.1, 31.1, 'idle', 'mars']]) });
+  publishDelta(d1);
+  assert.equal(await a.next(), d1, 'supervisor: delta byte for byte');
+  const vd = JSON.parse(await v.next());
+  assert.deepEqual(vd.set.techs_pos.list, [['t1', 121.47, 31.26, 'enroute', 'north'], ['t2', null, null, 'idle', 'mars']]);
+  held = apply(held, JSON.parse(d1));
+  console.log('ws: delta forwarded; viewer positions moved to the region centre (unknown region: null)');
 
-  // 3. other typed messages are forwarded as they are; malformed ones are dropped
-  const d = JSON.stringify({ v: 1, type: 'delta', seq: 1002, base: 1001, set: {} });
-  publish(d, { set: false });
-  assert.equal(await a.next(), d);
-  publish(JSON.stringify({ v: 1, type: 'delta', seq: 1010, base: 1009, set: {} }), { set: false }); // a gap: dropped
+  // 3. the engine's pattern: snapshot on live + the delta of the same seq: clients get the delta
+  const s2 = JSON.stringify({ ...held, seq: ++seq, open: { emergency: 9, important: 1, general: 1, total: 11 } });
+  const d2 = delta(seq, { open: { emergency: 9, important: 1, general: 1, total: 11 } });
+  redis('set', KEY, s2);
+  redis('publish', CHAN, s2);
+  publishDelta(d2);
+  assert.equal(await a.next(), d2, 'the delta, not the whole snapshot');
+  assert.equal(JSON.parse(await v.next()).type, 'delta');
+  held = JSON.parse(s2);
+  // a continuing snapshot without its delta is sent whole shortly after
+  const s3 = JSON.stringify({ ...held, seq: ++seq, orders_known: 999 });
+  publish(s3);
+  assert.equal(await a.next(), s3, 'lone snapshot sent after the settle delay');
+  await v.next();
+  held = JSON.parse(s3);
+  console.log('ws: snapshot+delta of one publish -> the delta only; a lone snapshot is sent whole');
+
+  // 4. malformed and gap messages never reach clients; a gap makes the feed GET the snapshot
   publish('not json at all', { set: false });
-  publish(JSON.stringify({ v: 1, type: 'snapshot', seq: 1003 }), { set: false }); // fails the snapshot check
-  const s2 = snapshot(1004, 1, 2, 3);
-  publish(s2);
-  assert.equal(await a.next(), s2, 'malformed messages must not reach clients');
-  assert.equal(await b.next(), d);
-  assert.equal(await b.next(), s2);
-  const d2 = JSON.stringify({ v: 1, type: 'delta', seq: 1005, base: 1004, set: {} });
-  publish(d2, { set: false });
-  assert.equal(await a.next(), d2, 'a delta continuing the new snapshot is forwarded');
-  assert.equal(await b.next(), d2);
-  console.log('ws: delta forwarded; gaps and malformed messages dropped');
+  publish(JSON.stringify({ v: 1, type: 'snapshot', seq: seq + 1 }), { set: false });
+  publishDelta(JSON.stringify({ v: 1, type: 'delta', seq: seq + 1, set: {} })); // no base
+  const s5 = JSON.stringify({ ...held, seq: seq + 5, orders_known: 555 });
+  redis('set', KEY, s5);
+  publishDelta(delta(seq + 3, { orders_known: 1 })); // base seq+2: a gap
+  assert.equal(await a.next(), s5, 'after a gap the feed fetched the snapshot');
+  const v5 = JSON.parse(await v.next());
+  assert.equal(v5.seq, seq + 5);
+  assert.deepEqual(v5.techs_pos.list[0], ['t1', 121.47, 31.26, 'enroute', 'north'], 'viewer snapshot coarsened');
+  seq += 5;
+  held = JSON.parse(s5);
+  console.log('ws: malformed messages dropped; a gap -> the feed re-read the snapshot key');
 
-  // 4. resync answers with the current snapshot
+  // 5. resync answers with the held snapshot: the base with the deltas since applied
+  const d6 = delta(++seq, { orders_known: 606 }, ['techs_pos']);
+  publishDelta(d6);
+  assert.equal(await a.next(), d6);
+  await v.next();
+  held = apply(held, JSON.parse(d6));
   a.ws.send(JSON.stringify({ type: 'resync' }));
-  assert.equal(await a.next(), s2);
-  console.log('ws: resync answered with the snapshot');
+  assert.deepEqual(JSON.parse(await a.next()), held, 'resync: base + deltas');
+  console.log('ws: resync answered with the materialised snapshot');
 
-  // 5. a burst: a slow or busy client still ends on the newest snapshot, in order
+  // 6. a burst: a busy client ends on the newest seq, in order, with no gap
   const N = 2000;
   const lines = [];
-  let last;
-  for (let k = 1; k <= N; k++) {
-    last = snapshot(2000 + k, k % 50, 1, 2);
-    lines.push(`PUBLISH ${JSON.stringify(CHAN)} ${JSON.stringify(last)}`);
-  }
+  for (let k = 1; k <= N; k++)
+    lines.push(`PUBLISH ${JSON.stringify(DELTAS)} ${JSON.stringify(delta(seq + k, { events_applied: k }))}`);
   const t0 = Date.now();
+  const stall = await stalled(VIEWER);
   execFileSync('redis-cli', ['-s', SOCK], { input: lines.join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 26 });
-  let got = 0, prev = 0, m;
+  let got = 0, prev = seq, m;
   do {
     m = JSON.parse(await a.next(10000));
-    assert.ok(m.seq > prev, `seq must increase: ${prev} then ${m.seq}`);
+    if (m.type === 'delta') assert.equal(m.base, prev, `no gap: held ${prev}, got base ${m.base}`);
+    else assert.ok(m.seq > prev);
     prev = m.seq;
     got++;
-  } while (m.seq !== 2000 + N);
-  const ms = Date.now() - t0;
-  for (;;) { // b, which nobody reads from during the burst, also ends on the last one
-    const mb = JSON.parse(await b.next(10000));
-    if (mb.seq === 2000 + N) break;
-  }
-  console.log(`ws: burst of ${N} snapshots: client received ${got} (older ones superseded), last after ${ms} ms`);
+  } while (m.seq !== seq + N);
+  console.log(`ws: burst of ${N} deltas: client received ${got}, in order, last after ${Date.now() - t0} ms`);
+  seq += N;
 
-  // 6. refusals with a clear close reason
-  const g = client();
+  // 7. a client that stops reading: its backlog overflows into one snapshot, others unaffected
+  const drops0 = await metric('opswall_feed_queue_drops_total');
+  const pad = 'x'.repeat(200000);
+  // RESP through redis-cli --pipe: the messages are too big for argv or inline commands
+  const resp = (...args) => `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
+  let bulk = '';
+  for (let k = 1; k <= 150; k++) bulk += resp('PUBLISH', DELTAS, delta(seq + k, { pad: `${k}${pad}` }));
+  execFileSync('redis-cli', ['-s', SOCK, '--pipe'], { input: bulk, maxBuffer: 1 << 26 });
+  // a reading client follows (it may itself collapse if the burst outruns it, but never gaps)
+  for (let p = seq, m2; p !== seq + 150; p = m2.seq) {
+    m2 = JSON.parse(await a.next(10000));
+    if (m2.type === 'delta') assert.equal(m2.base, p);
+  }
+  seq += 150;
+  const fin = delta(++seq, { pad: 'end' });
+  publishDelta(fin);
+  assert.equal(await a.next(), fin);
+  const seen = [];
+  await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`stalled client did not catch up: ${seen.slice(-3)}`)), 15000);
+    frames(stall.sock, stall.head.subarray(stall.head.indexOf('\r\n\r\n') + 4), (text) => {
+      const j = JSON.parse(text);
+      seen.push(`${j.type}:${j.seq}`);
+      if (j.seq === seq) { clearTimeout(t); resolve(); }
+    });
+  });
+  stall.sock.destroy();
+  const drops = await metric('opswall_feed_queue_drops_total');
+  assert.ok(drops > drops0, `queue drops counted (${drops0} -> ${drops})`);
+  assert.ok(seen.filter((x) => x.startsWith('snapshot')).length >= 2, `collapsed into a snapshot: ${seen.join(' ')}`);
+  console.log(`ws: a client that stopped reading got ${seen.length} messages (${seen.filter((x) => x.startsWith('snapshot')).length} snapshots), queue drops ${drops0} -> ${drops}`);
+
+  // 8. refusals with a clear close reason
+  const g = client(withToken(VIEWER));
   await g.opened;
   await g.next();
   g.ws.send('hello');
@@ -145,7 +268,7 @@ async function main() {
   assert.match(c.reason, /resync/);
   console.log(`ws: garbage -> close ${c.code} "${c.reason}"`);
 
-  const bin = client();
+  const bin = client(withToken(VIEWER));
   await bin.opened;
   await bin.next();
   bin.ws.send(Buffer.from([1, 2, 3]));
@@ -153,7 +276,7 @@ async function main() {
   assert.equal(c.code, 1003);
   console.log(`ws: binary -> close ${c.code} "${c.reason}"`);
 
-  const big = client();
+  const big = client(withToken(VIEWER));
   await big.opened;
   await big.next();
   big.ws.send(JSON.stringify({ type: 'resync', pad: 'x'.repeat(5000) }));
@@ -161,7 +284,7 @@ async function main() {
   assert.equal(c.code, 1009);
   console.log(`ws: oversized -> close ${c.code} "${c.reason}"`);
 
-  const utf = client();
+  const utf = client(withToken(VIEWER));
   await utf.opened;
   await utf.next();
   utf.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false }); // text frame, bad UTF-8
@@ -169,25 +292,24 @@ async function main() {
   assert.equal(c.code, 1007);
   console.log(`ws: invalid UTF-8 -> close ${c.code}`);
 
-  const other = JSON.stringify({ type: 'ack', id: 'x' });
-  const o = client();
-  await o.opened;
-  await o.next();
-  o.ws.send(other);
-  c = await o.closed();
-  assert.equal(c.code, 1003);
+  const fl = client(withToken(VIEWER));
+  await fl.opened;
+  await fl.next();
+  for (let k = 0; k < 200; k++) fl.ws.send(JSON.stringify({ type: 'resync' }));
+  c = await fl.closed();
+  assert.equal(c.code, 1008);
+  assert.match(c.reason, /rate/);
+  console.log(`ws: flood of resyncs -> close ${c.code} "${c.reason}"`);
 
-  // 7. other paths and the HTTP protocol cannot be upgraded
-  await assert.rejects(client(FEED_URL.replace(/^http/, 'ws') + '/api/v1/other').opened);
-  await assert.rejects(client(FEED_URL.replace(/^http/, 'ws') + '/').opened);
-  await assert.rejects(client(WS_URL, ['opswall-http']).opened);
-  const named = client(WS_URL, ['opswall-live']);
+  // 9. the HTTP protocol cannot be upgraded; subprotocol opswall-live works
+  await assert.rejects(client(withToken(VIEWER), ['opswall-http']).opened);
+  const named = client(withToken(VIEWER), ['opswall-live']);
   await named.opened;
-  assert.equal(await named.next(), last);
-  console.log('ws: only /api/v1/live upgrades; subprotocol opswall-live works');
+  assert.equal(JSON.parse(await named.next()).seq, seq);
+  console.log('ws: subprotocol opswall-live works; opswall-http cannot upgrade');
 
-  for (const x of [a, b, named]) x.ws.close(1000);
-  await Promise.all([a.closed(), b.closed(), named.closed()]);
+  for (const x of [a, v, named]) x.ws.close(1000);
+  await Promise.all([a.closed(), v.closed(), named.closed()]);
 }
 
 main().then(() => process.exit(0), (err) => {

@@ -16,6 +16,7 @@ set_tests_properties(integration.feed_api PROPERTIES LABELS integration TIMEOUT 
 add_test(NAME integration.feed_browser
          COMMAND ${CMAKE_COMMAND} -E env ${OPSWALL_FEED_ENV}
                  SCREENSHOT_DIR=${CMAKE_CURRENT_BINARY_DIR}/feed-screenshots
+                 RUN_BIN=$<TARGET_FILE:opswall-run>
                  bash ${CMAKE_CURRENT_LIST_DIR}/feed_browser.sh)
 set_tests_properties(integration.feed_browser PROPERTIES LABELS integration TIMEOUT 180
                      FIXTURES_REQUIRED feed_node)

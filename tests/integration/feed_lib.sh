@@ -23,8 +23,21 @@ CHAN='ops:{p0}:live'
 # depend on what config/opswall.json holds. Redis comes from OPSWALL_REDIS_URL.
 FEED_CONFIG=$T/config/feed.json
 mkdir -p "$T/config"
-printf '{"feed": {"listen": "127.0.0.1", "port": 7681, "web_root": "%s/assets/web"}}\n' \
-  "$FEED_SRC_DIR" >"$FEED_CONFIG"
+# One token per role; the config holds only their SHA-256 (core/access.h).
+VIEWER_TOKEN=viewer-$RANDOM$RANDOM SUP_TOKEN=super-$RANDOM$RANDOM ADMIN_TOKEN=admin-$RANDOM$RANDOM
+export VIEWER_TOKEN SUP_TOKEN ADMIN_TOKEN
+sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+# feed_config [EXTRA_FEED_JSON]: write $FEED_CONFIG (extra members of "feed", e.g. tls).
+feed_config() {
+  printf '{"feed": {"listen": "127.0.0.1", "port": 7681, "web_root": "%s/assets/web"%s},
+  "city": {"regions": "%s/assets/cities/sample/regions.geojson"},
+  "access": {"tokens": [{"name": "vic", "role": "viewer", "sha256": "%s"},
+    {"name": "li.wei", "role": "supervisor", "sha256": "%s"},
+    {"name": "root", "role": "admin", "sha256": "%s"}]}}\n' \
+    "$FEED_SRC_DIR" "${1:+, $1}" "$FEED_SRC_DIR" "$(sha "$VIEWER_TOKEN")" "$(sha "$SUP_TOKEN")" \
+    "$(sha "$ADMIN_TOKEN")" >"$FEED_CONFIG"
+}
+feed_config
 KEY='ops:{p0}:snapshot'
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -72,8 +85,8 @@ feed_start() {
   OPSWALL_REDIS_URL="$FEED_REDIS_URL" ${FEED_WRAPPER:-} "$FEED_BIN" --config "$FEED_CONFIG" \
     --port "$port" >"$out" 2>"$err" &
   FEED_PID=$!
-  wait_until 60 grep -q '^viewer: http://' "$out" || fail "feed did not print its viewer URL"
-  FEED_URL=$(sed -n 's/^viewer: \(http:[^ ]*\)$/\1/p' "$out" | head -n1)
+  wait_until 60 grep -q '^viewer: http' "$out" || fail "feed did not print its viewer URL"
+  FEED_URL=$(sed -n 's/^viewer: \(https*:[^ ]*\)$/\1/p' "$out" | head -n1)
   FEED_URL=${FEED_URL%/}
   FEED_PORT=${FEED_URL##*:}
   log "feed $FEED_RUNS (pid $FEED_PID) at $FEED_URL"
@@ -108,11 +121,16 @@ publish() {
 }
 
 # http_get PATH [curl args]: prints "STATUS CONTENT-TYPE" on line 1 and the body after it.
+# Sends the viewer token unless TOKEN is set (TOKEN= sends none).
 http_get() {
   local path=$1; shift
-  curl -sS --max-time 5 "$@" -o "$T/body" -w '%{http_code} %{content_type}\n' "$FEED_URL$path"
+  local tok=${TOKEN-$VIEWER_TOKEN}
+  curl -sS --max-time 5 ${tok:+-H "Authorization: Bearer $tok"} "$@" -o "$T/body" \
+    -w '%{http_code} %{content_type}\n' "$FEED_URL$path"
   cat "$T/body"
 }
+# snap_has PATTERN: the served snapshot (viewer token) contains PATTERN.
+snap_has() { curl -sf -H "Authorization: Bearer $VIEWER_TOKEN" "$FEED_URL/api/v1/snapshot" | grep -q "$1"; }
 
 # free_port: a TCP port nobody listens on right now.
 free_port() {

@@ -14,7 +14,8 @@ set(OW_WB_TEST_ENV
 foreach(part screenshot redis xvfb)
   add_test(NAME wallboard.${part}
            COMMAND bash ${OW_WB_TEST_DIR}/wallboard_${part}_test.sh
-                   $<TARGET_FILE:opswall-wallboard> ${CMAKE_CURRENT_BINARY_DIR}/wallboard.${part})
+                   $<TARGET_FILE:opswall-wallboard> ${CMAKE_CURRENT_BINARY_DIR}/wallboard.${part}
+                   $<TARGET_FILE:wallboard_fixture> ${PROJECT_SOURCE_DIR})
   set_tests_properties(wallboard.${part} PROPERTIES
                        LABELS integration
                        ENVIRONMENT "${OW_WB_TEST_ENV}"

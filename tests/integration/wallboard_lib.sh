@@ -20,6 +20,14 @@ wb_setup() {
     rm -rf "$T"
     mkdir -p "$T" || wb_fail "cannot create $T"
     export TZ=${TZ:-UTC}
+    # the count checks read the open-orders panel ("test.open") of a one-page test layout: the
+    # binary is wrapped so every run (screenshot, window, Redis) uses it; exec keeps the pid
+    if [ "${WB_LAYOUT:-}" != none ]; then
+        printf '#!/bin/sh\nexec "%s" --layout "%s" "$@"\n' "$WB" "$WB_HERE/wallboard_layout.json" \
+            >"$T/opswall-wallboard"
+        chmod +x "$T/opswall-wallboard"
+        WB="$T/opswall-wallboard"
+    fi
     wb_need identify compare
 }
 

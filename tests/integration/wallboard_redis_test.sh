@@ -37,7 +37,7 @@ unset DISPLAY WAYLAND_DISPLAY SDL_VIDEODRIVER
 SIZE=1920x1080
 "$WB" --print-layout --size $SIZE >"$T/layout.txt" || wb_fail "--print-layout failed"
 L=(--layout "$T/layout.txt")
-TILES=(--region total --region tile.emergency --region tile.important --region tile.general)
+TILES=(--region test.open)
 
 wb_snapshot "$T/a.json" 3 5 10
 wb_snapshot "$T/b.json" 4 7 12 43
@@ -78,6 +78,17 @@ grep -q "video driver offscreen" "$T/window.err" || wb_fail "the video driver is
 RED="srgb(255,77,90)" # theme.c OW_ALARM_BREACH
 [ "$(wb_pixel "$LATEST" 1 1)" != "$RED" ] || wb_fail "stale frame shown while connected"
 echo "ok window"
+
+# 2b. deltas (core/delta.h): a delta on ops:{p0}:deltas changes the picture while the key still
+# holds A; a delta that does not continue the sequence is a gap, and the key is read again (A)
+wb_snapshot "$T/c.json" 9 8 7 43
+wb_shot "$T/expected-c.png" "$T/c.json" --size $SIZE
+publish() { redis-cli -s "$SOCK" PUBLISH 'ops:{p0}:deltas' "$1" >/dev/null || wb_fail "PUBLISH failed"; }
+publish '{"v":1,"type":"delta","seq":43,"base":42,"set":{"open":{"emergency":9,"important":8,"general":7,"total":24}},"del":[]}'
+wait_for 20 tiles_are "$T/expected-c.png" || wb_fail "a delta did not change the picture"
+publish '{"v":1,"type":"delta","seq":78,"base":77,"set":{"open":{"emergency":1,"important":1,"general":1,"total":3}},"del":[]}'
+wait_for 20 tiles_are "$T/expected-a.png" || wb_fail "a gap in the deltas did not resync from the key"
+echo "ok deltas"
 
 # 3. Redis lost: still running, same tiles, red frame; then back with B
 redis_stop

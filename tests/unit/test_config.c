@@ -281,9 +281,9 @@ static void test_unknown_keys(void **state)
     const char *t = "{\"redsi\":{}}";
     assert_int_equal(ow_config_parse(&a, t, strlen(t), "opswall.json", &err), OW_EINVAL);
     /* the list grows with every section; its start shows the keys are listed in file order */
-    const char *want = "opswall.json: redsi: unknown key (a typo?); known keys: redis, streams, "
-                       "ingest, engine, feed, wallboard, sla, ";
+    const char *want = "opswall.json: redsi: unknown key (a typo?); known keys: redis, ";
     assert_memory_equal(err.msg, want, strlen(want));
+    assert_non_null(strstr(err.msg, ", streams, ingest, engine, feed, wallboard, sla, "));
     assert_non_null(strstr(err.msg, ", city"));
     expect_error("{\"sla\":{\"emergncy\":{\"dispatch\":\"5m\"}}}",
                  "config: sla.emergncy: unknown key (a typo?); known keys in sla: emergency, "
@@ -293,13 +293,13 @@ static void test_unknown_keys(void **state)
                  "sla.emergency: dispatch, accept, response, arrival, resolution, callback");
     expect_error("{\"feed\":{\"port\":7681,\"host\":\"x\"}}",
                  "config: feed.host: unknown key (a typo?); known keys in feed: listen, port, "
-                 "web_root");
+                 "web_root, allowed_origins, queue, client_rate, tls");
     expect_error("{\"sla\":{\"complaint\":{\"urgent\":\"15m\",\"low\":\"2h\"}}}",
                  "config: sla.complaint.low: unknown key (a typo?); known keys in sla.complaint: "
                  "urgent, normal");
     expect_error("{\"city\":{\"nam\":\"x\"}}",
                  "config: city.nam: unknown key (a typo?); known keys in city: name, regions, "
-                 "name_property, events");
+                 "name_property, events, csv, mapping");
     /* keys are case-sensitive */
     expect_error("{\"sla\":{\"Emergency\":{}}}",
                  "config: sla.Emergency: unknown key (a typo?); known keys in sla: emergency, "

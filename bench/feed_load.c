@@ -1,0 +1,477 @@
+/*
+ * feed_load — many websocket viewers against opswall-feed, on libwebsockets' client API (one lws
+ * context and one poll loop per process, thousands of connections each), plus the publisher that
+ * drives the feed through Redis. Prints one JSON line.
+ *
+ *   feed_load publish --redis SOCK [--rate 4] [--pad 1000] [--seconds S]
+ *       SETs a snapshot, then PUBLISHes deltas on ops:{p0}:deltas at RATE per second; each
+ *       delta's set holds {"bench":{"t_us":<wall clock µs at publish>}} first, then PAD bytes.
+ *
+ *   feed_load view --port P --token T [--clients N] [--procs K] [--seconds S] [--warmup W]
+ *                  [--stall N] [--garbage N] [--flood N]
+ *       N viewers split over K processes (fork). Each waits for its snapshot; once every viewer
+ *       holds one, a window of S seconds starts. Latency = receipt − t_us of every bench delta
+ *       published in the window; delivered / expected counts them (expected = viewers × deltas
+ *       published in the window, from the seq range seen). Hostile connections are extra: stall
+ *       ones stop reading after their first message, garbage ones send invalid frames, flood
+ *       ones send resyncs as fast as they can write; they reconnect when the feed closes them.
+ *       Output: clients, connected, expected, delivered, lost, p50/p90/p99/max ms, snapshots
+ *       (extra snapshots = collapsed backlogs), hostile closes.
+ *
+ * Both sides read the same wall clock (CLOCK_REALTIME on one machine), so publish → receipt is
+ * exact to the clock's resolution.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define HIST_US     100                  /* histogram bucket width, µs */
+#define HIST_N      (10 * 1000 * 10 + 1) /* 0..10 s, the last bucket holds anything later */
+#define PROCS_MAX   16
+#define CONNECT_PER 200 /* connection attempts per service turn */
+
+static int64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- publisher ------------------------------------------------------------------------------- */
+
+static int publish_main(const char *sock, double rate, int pad, double seconds)
+{
+    redisContext *c = redisConnectUnix(sock);
+    if (!c || c->err) {
+        fprintf(stderr, "feed_load publish: cannot connect to %s\n", sock);
+        return 1;
+    }
+    char *padding = malloc((size_t)pad + 1);
+    memset(padding, 'x', (size_t)pad);
+    padding[pad] = '\0';
+    size_t cap = (size_t)pad + 512;
+    char *msg = malloc(cap);
+    int64_t seq = 1;
+    snprintf(msg, cap,
+             "{\"v\":1,\"type\":\"snapshot\",\"seq\":%" PRId64 ",\"now\":\"2026-11-22T00:00:00.000Z\","
+             "\"now_ms\":%" PRId64 ",\"mode\":\"live\",\"open\":{\"emergency\":0,\"important\":0,"
+             "\"general\":0,\"total\":0},\"orders_known\":0,\"events_applied\":0,"
+             "\"last_event\":\"2026-11-22T00:00:00.000Z\",\"bench\":{\"t_us\":0},\"pad\":\"%s\"}",
+             seq, wall_us() / 1000, padding);
+    freeReplyObject(redisCommand(c, "SET %s %s", "ops:{p0}:snapshot", msg));
+    freeReplyObject(redisCommand(c, "PUBLISH %s %s", "ops:{p0}:live", msg));
+    int64_t period = (int64_t)(1e6 / rate), start = wall_us(), next = start + period;
+    int64_t end = seconds > 0 ? start + (int64_t)(seconds * 1e6) : INT64_MAX;
+    uint64_t sent = 0;
+    while (wall_us() < end) {
+        int64_t now = wall_us();
+        if (now < next) {
+            struct timespec ts = {0, (long)((next - now) * 1000)};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        next += period;
+        seq++;
+        int64_t t = wall_us();
+        snprintf(msg, cap,
+                 "{\"v\":1,\"type\":\"delta\",\"seq\":%" PRId64 ",\"base\":%" PRId64
+                 ",\"set\":{\"bench\":{\"t_us\":%" PRId64 "},\"now_ms\":%" PRId64
+                 ",\"pad\":\"%s\"},\"del\":[]}",
+                 seq, seq - 1, t, t / 1000, padding);
+        redisReply *r = redisCommand(c, "PUBLISH %s %s", "ops:{p0}:deltas", msg);
+        if (!r) {
+            fprintf(stderr, "feed_load publish: redis: %s\n", c->errstr);
+            return 1;
+        }
+        freeReplyObject(r);
+        sent++;
+        /* the key stays a valid snapshot for late joiners (the feed materialises its own) */
+    }
+    printf("{\"bench\":\"feed_publish\",\"deltas\":%" PRIu64 ",\"rate\":%g,\"pad\":%d}\n", sent,
+           rate, pad);
+    free(msg);
+    free(padding);
+    redisFree(c);
+    return 0;
+}
+
+/* ---- viewers --------------------------------------------------------------------------------- */
+
+enum kind { K_VIEW, K_STALL, K_GARBAGE, K_FLOOD };
+
+typedef struct client {
+    struct lws *wsi;
+    enum kind kind;
+    bool connected, have_snapshot, stalled;
+    int64_t last_seq;
+    int64_t retry_at_us;
+} client;
+
+typedef struct shared { /* one per process, in a shared mapping the parent reads */
+    uint64_t hist[HIST_N];
+    uint64_t in_window, snapshots, extra_snapshots, gaps, closes_hostile, connect_fail;
+    int64_t min_seq, max_seq;
+    uint64_t connected_peak;
+    int ready; /* every viewer of this process holds a snapshot */
+} shared;
+
+typedef struct worker {
+    struct lws_context *ctx;
+    client *cl;
+    int n, nview;
+    int port;
+    const char *token;
+    shared *sh;
+    volatile int64_t *window; /* [0] start µs (0 = not yet), [1] end µs; set by the parent */
+    int ready_count;
+    int next_connect;
+    int want_retry; /* closed connections waiting to reconnect */
+    int connected;
+    int64_t deadline_us;
+} worker;
+
+static worker W;
+
+static void connect_one(worker *w, client *c)
+{
+    char path[600];
+    snprintf(path, sizeof path, "/api/v1/live?token=%s", w->token);
+    struct lws_client_connect_info i;
+    memset(&i, 0, sizeof i);
+    i.context = w->ctx;
+    i.address = "127.0.0.1";
+    i.port = w->port;
+    i.path = path;
+    i.host = "127.0.0.1";
+    i.protocol = "opswall-live";
+    i.local_protocol_name = "load";
+    i.userdata = c;
+    i.pwsi = &c->wsi;
+    c->connected = false;
+    if (!lws_client_connect_via_info(&i)) {
+        c->wsi = NULL;
+        c->retry_at_us = wall_us() + 500000;
+        w->want_retry++;
+    }
+}
+
+/* Find "key": followed by an integer inside the first `span` bytes. */
+static bool find_int(const char *s, size_t len, const char *key, size_t span, int64_t *out)
+{
+    size_t kl = strlen(key);
+    if (len > span) len = span;
+    for (size_t i = 0; i + kl < len; i++) {
+        if (s[i] == key[0] && memcmp(s + i, key, kl) == 0) {
+            char *end;
+            long long v = strtoll(s + i + kl, &end, 10);
+            if (end == s + i + kl) return false;
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void on_message(worker *w, client *c, const char *in, size_t len, bool first)
+{
+    if (!first) return; /* the fields we read are in the first fragment */
+    int64_t now = wall_us();
+    bool snap = len > 30 && memmem(in, len < 40 ? len : 40, "\"snapshot\"", 10) != NULL;
+    int64_t seq = -1, t = 0;
+    find_int(in, len, "\"seq\":", 64, &seq);
+    if (snap) {
+        w->sh->snapshots++;
+        if (c->have_snapshot) w->sh->extra_snapshots++;
+        if (!c->have_snapshot && c->kind == K_VIEW) {
+            w->ready_count++;
+            if (w->ready_count == w->nview) w->sh->ready = 1;
+        }
+        c->have_snapshot = true;
+        c->last_seq = seq;
+        return;
+    }
+    if (c->kind != K_VIEW) return;
+    if (c->last_seq >= 0 && seq != c->last_seq + 1 && seq > c->last_seq) w->sh->gaps++;
+    if (seq > c->last_seq) c->last_seq = seq;
+    if (!find_int(in, len, "\"t_us\":", 160, &t)) return;
+    int64_t ws = w->window[0], we = w->window[1];
+    if (!ws || t < ws || t > we) return;
+    int64_t lat = now - t;
+    int64_t b = lat < 0 ? 0 : lat / HIST_US;
+    if (b >= HIST_N) b = HIST_N - 1;
+    w->sh->hist[b]++;
+    w->sh->in_window++;
+    if (w->sh->min_seq < 0 || seq < w->sh->min_seq) w->sh->min_seq = seq;
+    if (seq > w->sh->max_seq) w->sh->max_seq = seq;
+}
+
+static int load_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len)
+{
+    client *c = user;
+    worker *w = &W;
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        c->connected = true;
+        if ((uint64_t)++w->connected > w->sh->connected_peak) w->sh->connected_peak = (uint64_t)w->connected;
+        c->last_seq = -1;
+        if (c->kind == K_GARBAGE || c->kind == K_FLOOD) lws_callback_on_writable(wsi);
+        break;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        on_message(w, c, in, len, lws_is_first_fragment(wsi));
+        if (c->kind == K_STALL && !c->stalled) {
+            c->stalled = true;
+            lws_rx_flow_control(wsi, 0); /* never read again: the feed's sends pile up */
+        }
+        break;
+    case LWS_CALLBACK_CLIENT_WRITEABLE: {
+        unsigned char buf[LWS_PRE + 2048];
+        if (c->kind == K_FLOOD) {
+            const char *m = "{\"type\":\"resync\"}";
+            size_t n = strlen(m);
+            memcpy(buf + LWS_PRE, m, n);
+            if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < 0) return -1;
+        } else {
+            for (size_t i = 0; i < 2000; i++)
+                buf[LWS_PRE + i] = (unsigned char)(rand() & 0xff);
+            if (lws_write(wsi, buf + LWS_PRE, 2000, LWS_WRITE_BINARY) < 0) return -1;
+        }
+        lws_callback_on_writable(wsi);
+        break;
+    }
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        if (reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR) w->sh->connect_fail++;
+        if (c->kind != K_VIEW) w->sh->closes_hostile++;
+        if (c->kind == K_VIEW && c->have_snapshot) w->ready_count--;
+        if (c->connected) w->connected--;
+        w->want_retry++;
+        c->wsi = NULL;
+        c->connected = false;
+        c->have_snapshot = false;
+        c->stalled = false;
+        c->retry_at_us = wall_us() + 200000; /* reconnect */
+        break;
+    default: break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols load_protocols[] = {
+    {"load", load_callback, 0, 65536, 0, NULL, 0}, {NULL, NULL, 0, 0, 0, NULL, 0}};
+
+static volatile sig_atomic_t stop_flag;
+static void on_stop(int s)
+{
+    (void)s;
+    stop_flag = 1;
+}
+
+/* Every 10 ms: start more connections, restart closed ones, stop at the deadline. */
+static void on_tick(uv_timer_t *t)
+{
+    worker *w = &W;
+    int64_t now = wall_us();
+    if (stop_flag || now >= w->deadline_us) _exit(0); /* the parent has what it needs */
+    for (int k = 0; k < CONNECT_PER && w->next_connect < w->n; k++)
+        connect_one(w, &w->cl[w->next_connect++]);
+    if (w->next_connect >= w->n && w->want_retry)
+        for (int i = 0; i < w->n; i++)
+            if (!w->cl[i].wsi && w->cl[i].retry_at_us && now >= w->cl[i].retry_at_us) {
+                w->cl[i].retry_at_us = 0;
+                w->want_retry--;
+                connect_one(w, &w->cl[i]);
+            }
+    (void)t;
+}
+
+/* One libuv loop (epoll) carries every connection of this process: lws on a foreign loop. */
+static void worker_run(worker *w, int64_t deadline_us)
+{
+    static uv_loop_t loop;
+    static uv_timer_t tick;
+    uv_loop_init(&loop);
+    void *foreign[1] = {&loop};
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = load_protocols;
+    info.options = LWS_SERVER_OPTION_LIBUV;
+    info.foreign_loops = foreign;
+    info.fd_limit_per_thread = (unsigned)w->n + 64;
+    info.timeout_secs = 30;
+    lws_set_log_level(LLL_ERR, NULL);
+    w->deadline_us = deadline_us;
+    w->ctx = lws_create_context(&info);
+    if (!w->ctx) {
+        fprintf(stderr, "feed_load: lws_create_context failed\n");
+        exit(1);
+    }
+    uv_timer_init(&loop, &tick);
+    uv_timer_start(&tick, on_tick, 1, 10);
+    uv_run(&loop, UV_RUN_DEFAULT);
+}
+
+static double pct(const uint64_t *h, uint64_t total, double p)
+{
+    if (!total) return 0;
+    uint64_t want = (uint64_t)((double)total * p), seen = 0;
+    for (int i = 0; i < HIST_N; i++) {
+        seen += h[i];
+        if (seen > want) return (double)(i * HIST_US + HIST_US / 2) / 1000.0;
+    }
+    return (double)HIST_N * HIST_US / 1000.0;
+}
+
+static int view_main(int port, const char *token, int clients, int procs, double seconds,
+                     double warmup, int stall, int garbage, int flood)
+{
+    if (procs < 1) procs = 1;
+    if (procs > PROCS_MAX) procs = PROCS_MAX;
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    size_t shsize = sizeof(shared) * (size_t)procs + 2 * sizeof(int64_t);
+    void *map = mmap(NULL, shsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) return 1;
+    shared *sh = map;
+    volatile int64_t *window = (volatile int64_t *)(sh + procs);
+    for (int p = 0; p < procs; p++)
+        sh[p].min_seq = -1, sh[p].max_seq = -1;
+    int64_t t0 = wall_us();
+    int64_t deadline = t0 + (int64_t)((warmup + seconds + 60 + 3) * 1e6);
+    pid_t pids[PROCS_MAX];
+    int hostile[3] = {stall, garbage, flood};
+    for (int p = 0; p < procs; p++) {
+        pids[p] = fork();
+        if (pids[p] == 0) {
+            signal(SIGTERM, on_stop);
+            worker *w = &W;
+            memset(w, 0, sizeof *w);
+            w->nview = clients / procs + (p < clients % procs);
+            int extra = 0;
+            for (int k = 0; k < 3; k++)
+                extra += hostile[k] / procs + (p < hostile[k] % procs);
+            w->n = w->nview + extra;
+            w->cl = calloc((size_t)w->n + 1, sizeof *w->cl);
+            int i = w->nview;
+            for (int k = 0; k < 3; k++)
+                for (int j = 0; j < hostile[k] / procs + (p < hostile[k] % procs); j++)
+                    w->cl[i++].kind = (enum kind)(k + 1);
+            for (int j = 0; j < w->n; j++)
+                w->cl[j].last_seq = -1;
+            w->port = port;
+            w->token = token;
+            w->sh = &sh[p];
+            w->window = window;
+            if (w->nview == 0) w->sh->ready = 1;
+            worker_run(w, deadline);
+            _exit(0);
+        }
+    }
+    /* parent: wait until every viewer holds a snapshot (at most 60 s), warm up, then measure */
+    int64_t ready_by = wall_us() + 60 * 1000000LL;
+    bool ready = false;
+    while (!ready && wall_us() < ready_by) {
+        ready = true;
+        for (int p = 0; p < procs; p++)
+            ready = ready && sh[p].ready;
+        usleep(20000);
+    }
+    int64_t connect_s_us = wall_us() - t0;
+    usleep((useconds_t)(warmup * 1e6));
+    window[1] = wall_us() + (int64_t)(seconds * 1e6);
+    window[0] = wall_us();
+    usleep((useconds_t)((seconds + 2) * 1e6)); /* + grace for the last deltas */
+    for (int p = 0; p < procs; p++)
+        kill(pids[p], SIGTERM);
+    for (int p = 0; p < procs; p++)
+        waitpid(pids[p], NULL, 0);
+    static uint64_t hist[HIST_N];
+    uint64_t total = 0, snaps = 0, extra = 0, gaps = 0, hclose = 0, cfail = 0, peak = 0;
+    int64_t mn = -1, mx = -1;
+    for (int p = 0; p < procs; p++) {
+        for (int i = 0; i < HIST_N; i++)
+            hist[i] += sh[p].hist[i];
+        total += sh[p].in_window;
+        snaps += sh[p].snapshots;
+        extra += sh[p].extra_snapshots;
+        gaps += sh[p].gaps;
+        hclose += sh[p].closes_hostile;
+        cfail += sh[p].connect_fail;
+        peak += sh[p].connected_peak;
+        if (sh[p].min_seq >= 0 && (mn < 0 || sh[p].min_seq < mn)) mn = sh[p].min_seq;
+        if (sh[p].max_seq > mx) mx = sh[p].max_seq;
+    }
+    uint64_t per = mn >= 0 ? (uint64_t)(mx - mn + 1) : 0;
+    uint64_t expected = per * (uint64_t)clients;
+    double maxms = 0;
+    for (int i = HIST_N - 1; i >= 0; i--)
+        if (hist[i]) {
+            maxms = (double)(i + 1) * HIST_US / 1000.0;
+            break;
+        }
+    printf("{\"bench\":\"feed_load\",\"clients\":%d,\"procs\":%d,\"all_ready\":%s,"
+           "\"connect_s\":%.2f,\"connected_peak\":%" PRIu64 ",\"window_s\":%g,"
+           "\"deltas_in_window\":%" PRIu64 ",\"expected\":%" PRIu64 ",\"delivered\":%" PRIu64
+           ",\"lost\":%" PRId64 ",\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.1f,"
+           "\"snapshots\":%" PRIu64 ",\"extra_snapshots\":%" PRIu64 ",\"gaps\":%" PRIu64
+           ",\"stall\":%d,\"garbage\":%d,\"flood\":%d,\"hostile_closes\":%" PRIu64
+           ",\"connect_errors\":%" PRIu64 "}\n",
+           clients, procs, ready ? "true" : "false", (double)connect_s_us / 1e6, peak, seconds,
+           per, expected, total, (int64_t)expected - (int64_t)total, pct(hist, total, 0.5),
+           pct(hist, total, 0.9), pct(hist, total, 0.99), maxms, snaps, extra, gaps, stall,
+           garbage, flood, hclose, cfail);
+    munmap(map, shsize);
+    return 0;
+}
+
+static const char *opt(int argc, char **argv, const char *name, const char *def)
+{
+    for (int i = 2; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0) return argv[i + 1];
+    return def;
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (argc >= 2 && strcmp(argv[1], "publish") == 0) {
+        const char *sock = opt(argc, argv, "--redis", NULL);
+        if (!sock) goto usage;
+        return publish_main(sock, atof(opt(argc, argv, "--rate", "4")),
+                            atoi(opt(argc, argv, "--pad", "1000")),
+                            atof(opt(argc, argv, "--seconds", "0")));
+    }
+    if (argc >= 2 && strcmp(argv[1], "view") == 0) {
+        const char *port = opt(argc, argv, "--port", NULL);
+        if (!port) goto usage;
+        return view_main(atoi(port), opt(argc, argv, "--token", ""),
+                         atoi(opt(argc, argv, "--clients", "1000")),
+                         atoi(opt(argc, argv, "--procs", "1")),
+                         atof(opt(argc, argv, "--seconds", "10")),
+                         atof(opt(argc, argv, "--warmup", "2")),
+                         atoi(opt(argc, argv, "--stall", "0")),
+                         atoi(opt(argc, argv, "--garbage", "0")),
+                         atoi(opt(argc, argv, "--flood", "0")));
+    }
+usage:
+    fprintf(stderr, "usage: feed_load publish --redis SOCK [--rate 4] [--pad 1000] [--seconds S]\n"
+                    "       feed_load view --port P --token T [--clients N] [--procs K] "
+                    "[--seconds S] [--warmup W] [--stall N] [--garbage N] [--flood N]\n");
+    return 2;
+}

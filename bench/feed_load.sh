@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Load on opswall-feed: N websocket viewers (bench/feed_load.c, lws client API, K processes)
+# receiving deltas published through a private Redis at RATE per second, each delta carrying its
+# publish time; optional hostile connections. Prints feed_load's JSON line extended with the
+# feed's RSS and CPU over the run.
+#   bench/feed_load.sh [BUILD_BIN] [CLIENTS] [SECONDS]
+#   env: PROCS (load processes, default 2), RATE (deltas/s, 4), PAD (bytes per delta, 1000),
+#        STALL / GARBAGE / FLOOD (hostile connections, 0), QUEUE (feed.queue, 64)
+set -euo pipefail
+BIN=$(cd "${1:-build/bin}" && pwd); CLIENTS=${2:-10000}; SECS=${3:-20}
+PROCS=${PROCS:-2}; RATE=${RATE:-4}; PAD=${PAD:-1000}
+STALL=${STALL:-0}; GARBAGE=${GARBAGE:-0}; FLOOD=${FLOOD:-0}; QUEUE=${QUEUE:-64}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+# every connection is a file descriptor on both sides (root may raise the hard limit)
+ulimit -Hn 1048576 2>/dev/null || true
+ulimit -n "$(ulimit -Hn)"
+tmp=$(mktemp -d /tmp/ow-feedload.XXXXXX)
+FPID= PPID_=
+cleanup() {
+  [ -n "$PPID_" ] && kill "$PPID_" 2>/dev/null
+  [ -n "$FPID" ] && kill "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null
+  redis-cli -s "$tmp/r.sock" shutdown nosave >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+redis-server --port 0 --unixsocket "$tmp/r.sock" --dir "$tmp" --save '' --appendonly no \
+  --daemonize yes --logfile "$tmp/redis.log" >/dev/null
+for _ in $(seq 100); do redis-cli -s "$tmp/r.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
+TOKEN=bench-$RANDOM$RANDOM
+HASH=$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)
+mkdir -p "$tmp/config"
+printf '{"feed":{"listen":"127.0.0.1","port":0,"web_root":"%s/assets/web","queue":%d,"client_rate":10},
+ "city":{"regions":"%s/assets/cities/sample/regions.geojson"},
+ "access":{"tokens":[{"name":"bench","role":"viewer","sha256":"%s"}]}}\n' \
+  "$SRC" "$QUEUE" "$SRC" "$HASH" >"$tmp/config/feed.json"
+OPSWALL_REDIS_URL="unix://$tmp/r.sock" \
+  "$BIN/opswall-feed" --config "$tmp/config/feed.json" --port 0 >"$tmp/feed.out" 2>"$tmp/feed.err" &
+FPID=$!
+for _ in $(seq 100); do grep -q '^viewer:' "$tmp/feed.out" 2>/dev/null && break; sleep 0.1; done
+PORT=$(sed -n 's/^viewer: http:\/\/[^:]*:\([0-9]*\)\/$/\1/p' "$tmp/feed.out")
+[ -n "$PORT" ] || { cat "$tmp/feed.err" >&2; exit 1; }
+"$BIN/feed_load" publish --redis "$tmp/r.sock" --rate "$RATE" --pad "$PAD" >"$tmp/pub.out" &
+PPID_=$!
+cpu() { awk '{print $14 + $15}' "/proc/$FPID/stat"; }
+"$BIN/feed_load" view --port "$PORT" --token "$TOKEN" --clients "$CLIENTS" --procs "$PROCS" \
+  --seconds "$SECS" --warmup 2 --stall "$STALL" --garbage "$GARBAGE" --flood "$FLOOD" >"$tmp/view.out" &
+VPID=$!
+# sample the feed while the viewers are connected: RSS in the middle of the window, CPU over it
+rss_mid=0 cpu0= t0=
+for _ in $(seq $((SECS * 10 + 900))); do
+  kill -0 "$VPID" 2>/dev/null || break
+  clients=$(curl -s "http://127.0.0.1:$PORT/metrics" | sed -n 's/^opswall_feed_clients //p')
+  if [ -z "$cpu0" ] && [ "${clients:-0}" -ge "$CLIENTS" ]; then cpu0=$(cpu); t0=$(date +%s.%N); fi
+  if [ -n "$t0" ] && [ "$rss_mid" = 0 ] && awk "BEGIN{exit !($(date +%s.%N) - $t0 > $SECS / 2 + 2)}"; then
+    rss_mid=$(awk '/VmRSS/{print $2}' "/proc/$FPID/status")
+    cpu1=$(cpu); t1=$(date +%s.%N)
+  fi
+  sleep 0.1
+done
+wait "$VPID"
+hwm=$(awk '/VmHWM/{print $2}' "/proc/$FPID/status")
+ticks=$(getconf CLK_TCK)
+feed_cpu=$(awk "BEGIN{ if (\"${t1:-}\" == \"\") print -1; else printf \"%.2f\", (${cpu1:-0} - ${cpu0:-0}) / $ticks / (${t1:-1} - ${t0:-0}) }")
+metrics=$(curl -s "http://127.0.0.1:$PORT/metrics")
+qd=$(sed -n 's/^opswall_feed_queue_drops_total //p' <<<"$metrics")
+ce=$(sed -n 's/^opswall_feed_client_errors_total //p' <<<"$metrics")
+sed "s/}\$/,\"rate\":$RATE,\"pad\":$PAD,\"feed_rss_kb\":$rss_mid,\"feed_hwm_kb\":$hwm,\"feed_cpu_cores\":$feed_cpu,\"feed_queue_drops\":${qd:-0},\"feed_client_errors\":${ce:-0},\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}/" "$tmp/view.out"

@@ -1,0 +1,203 @@
+#include "pipeline.h"
+
+#include <errno.h>
+#include <hiredis/sds.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The skipping reader: every reply object is this sentinel, nothing is allocated. Errors are
+ * copied out (the reader's privdata is the pipeline). */
+static char sentinel;
+
+static void *skip_string(const redisReadTask *task, char *str, size_t len)
+{
+    ow_pipeline *p = task->privdata;
+    if (task->type == REDIS_REPLY_ERROR && p && !p->failed) {
+        p->failed = true;
+        snprintf(p->error, sizeof p->error, "%.*s", (int)(len < 200 ? len : 200), str);
+    }
+    return &sentinel;
+}
+
+static void *skip_array(const redisReadTask *task, int elements)
+{
+    (void)task, (void)elements;
+    return &sentinel;
+}
+
+static void *skip_integer(const redisReadTask *task, long long value)
+{
+    (void)task, (void)value;
+    return &sentinel;
+}
+
+static void *skip_nil(const redisReadTask *task)
+{
+    (void)task;
+    return &sentinel;
+}
+
+static void skip_free(void *obj)
+{
+    (void)obj;
+}
+
+static redisReplyObjectFunctions skip_fns = {skip_string, skip_array, skip_integer, skip_nil,
+                                             skip_free};
+
+void ow_pipeline_init(ow_pipeline *p, redisContext *c)
+{
+    memset(p, 0, sizeof *p);
+    p->c = c;
+    p->default_fn = c->reader->fn;
+    ow_buf_init(&p->cmd);
+}
+
+void ow_pipeline_fini(ow_pipeline *p)
+{
+    ow_buf_fini(&p->cmd);
+}
+
+static void put_count(ow_buf *b, char tag, size_t n)
+{
+    char tmp[24];
+    int k = (int)sizeof tmp;
+    tmp[--k] = '\n';
+    tmp[--k] = '\r';
+    do
+        tmp[--k] = (char)('0' + n % 10), n /= 10;
+    while (n);
+    tmp[--k] = tag;
+    ow_buf_put(b, tmp + k, sizeof tmp - (size_t)k);
+}
+
+static void format(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens)
+{
+    put_count(&p->cmd, '*', (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        size_t n = lens ? lens[i] : strlen(argv[i]);
+        put_count(&p->cmd, '$', n);
+        ow_buf_put(&p->cmd, argv[i], n);
+        ow_buf_put(&p->cmd, "\r\n", 2);
+    }
+}
+
+void ow_pipeline_write(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens)
+{
+    format(p, argc, argv, lens);
+    if (p->reading)
+        p->behind++;
+    else
+        p->ahead++;
+}
+
+void ow_pipeline_read_cmd(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens)
+{
+    format(p, argc, argv, lens);
+    p->building++;
+}
+
+void ow_pipeline_read_end(ow_pipeline *p)
+{
+    p->reading = p->building;
+    p->building = 0;
+}
+
+bool ow_pipeline_read_outstanding(const ow_pipeline *p)
+{
+    return p->reading > 0;
+}
+
+int ow_pipeline_pending(const ow_pipeline *p)
+{
+    return p->ahead + p->behind;
+}
+
+int ow_pipeline_flush(ow_pipeline *p, ow_err *err)
+{
+    if (p->cmd.oom) return ow_err_set(err, OW_ENOMEM, "redis pipeline: out of memory");
+    int done = 0;
+    if (p->cmd.n && sdslen(p->c->obuf) == 0) {
+        /* nothing of hiredis's own is queued: write the batch straight to the socket instead of
+         * copying it into hiredis's output buffer first */
+        size_t off = 0;
+        while (off < p->cmd.n) {
+            ssize_t w = write(p->c->fd, p->cmd.p + off, p->cmd.n - off);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0)
+                return ow_err_set(err, OW_EREDIS, "writing to redis: %s",
+                                  w < 0 ? strerror(errno) : "connection closed");
+            off += (size_t)w;
+        }
+        p->cmd.n = 0;
+    }
+    if (p->cmd.n) {
+        if (redisAppendFormattedCommand(p->c, p->cmd.p, p->cmd.n) != REDIS_OK)
+            return ow_err_set(err, OW_ENOMEM, "redis pipeline: out of memory");
+        p->cmd.n = 0;
+    }
+    while (!done)
+        if (redisBufferWrite(p->c, &done) != REDIS_OK)
+            return ow_err_set(err, OW_EREDIS, "writing to redis: %s", p->c->errstr);
+    return OW_OK;
+}
+
+/* Read and drop `n` replies with the skipping reader. */
+static int skip(ow_pipeline *p, int n, ow_err *err)
+{
+    if (n <= 0) return OW_OK;
+    p->c->reader->fn = &skip_fns;
+    redisReaderSetPrivdata(p->c->reader, p);
+    int rc = OW_OK;
+    for (int i = 0; i < n; i++) {
+        void *rep;
+        if (redisGetReply(p->c, &rep) != REDIS_OK) {
+            rc = ow_err_set(err, OW_EREDIS, "reading from redis: %s", p->c->errstr);
+            break;
+        }
+    }
+    p->c->reader->fn = p->default_fn;
+    redisReaderSetPrivdata(p->c->reader, NULL);
+    return rc;
+}
+
+static int take_error(ow_pipeline *p, ow_err *err)
+{
+    if (!p->failed) return OW_OK;
+    p->failed = false;
+    return ow_err_set(err, OW_EREDIS, "redis refused a write: %s", p->error);
+}
+
+int ow_pipeline_receive(ow_pipeline *p, redisReply **out, int n, ow_err *err)
+{
+    int rc = ow_pipeline_flush(p, err);
+    if (!rc) rc = skip(p, p->ahead, err);
+    if (rc) return rc;
+    int want = p->reading;
+    p->ahead = p->behind;
+    p->behind = 0;
+    p->reading = 0;
+    for (int i = 0; i < want; i++) {
+        redisReply *rep = NULL;
+        if (redisGetReply(p->c, (void **)&rep) != REDIS_OK || !rep) {
+            for (int k = 0; k < i && k < n; k++)
+                freeReplyObject(out[k]);
+            return ow_err_set(err, OW_EREDIS, "reading from redis: %s", p->c->errstr);
+        }
+        if (i < n)
+            out[i] = rep;
+        else
+            freeReplyObject(rep);
+    }
+    return take_error(p, err);
+}
+
+int ow_pipeline_settle(ow_pipeline *p, ow_err *err)
+{
+    int rc = ow_pipeline_flush(p, err);
+    if (!rc) rc = skip(p, p->ahead, err);
+    if (rc) return rc;
+    p->ahead = 0;
+    return take_error(p, err);
+}

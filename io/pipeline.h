@@ -1,0 +1,68 @@
+/*
+ * pipeline — many commands per round trip on one blocking hiredis connection, without waiting
+ * for or allocating the replies nobody reads.
+ *
+ * A consumer such as the engine writes far more than it reads: per batch of events, thousands of
+ * XADDs whose replies (new entry ids) only matter if they are errors. This module
+ *   - formats commands straight into one buffer (RESP, argv form: no format strings, no
+ *     per-command allocation) and hands the batch to hiredis in one piece;
+ *   - counts the replies of those writes and later skips them with a reader that allocates
+ *     nothing, keeping only the first error;
+ *   - lets one read (a few commands whose replies the caller wants) be in flight while the caller
+ *     works, so Redis executes it and the previous writes while the caller computes: the caller
+ *     sends the next read, works on the current data, and receives the read afterwards.
+ * Redis executes one connection's commands in order, so a write sent before another is executed
+ * before it (an event's XACK after its alerts).
+ */
+#ifndef OW_PIPELINE_H
+#define OW_PIPELINE_H
+
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+#define OW_PIPELINE_READ_MAX 4 /* commands in one read */
+
+typedef struct ow_pipeline {
+    redisContext *c; /* borrowed */
+    ow_buf cmd;      /* formatted commands not yet handed to hiredis */
+    int ahead;       /* write replies due before the outstanding read's (all, when none) */
+    int behind;      /* write replies of writes sent after the outstanding read */
+    int reading;     /* replies the outstanding read will have; 0 = no read outstanding */
+    int building;    /* commands of the read being built (ow_pipeline_read_cmd) */
+    redisReplyObjectFunctions *default_fn;
+    char error[256]; /* first error reply of a write since the last check */
+    bool failed;
+} ow_pipeline;
+
+void ow_pipeline_init(ow_pipeline *p, redisContext *c);
+void ow_pipeline_fini(ow_pipeline *p);
+
+/* Queue a write: its reply is skipped, an error reply is reported by the next receive/settle.
+ * lens may be NULL for NUL-terminated arguments. */
+void ow_pipeline_write(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens);
+
+/* Queue one command of the next read (at most OW_PIPELINE_READ_MAX; no read may be
+ * outstanding); ow_pipeline_read_end closes the read: from then on it is outstanding. */
+void ow_pipeline_read_cmd(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens);
+void ow_pipeline_read_end(ow_pipeline *p);
+bool ow_pipeline_read_outstanding(const ow_pipeline *p);
+
+/* Hand every queued command to the socket (blocks until written). */
+int ow_pipeline_flush(ow_pipeline *p, ow_err *err);
+
+/* Flush, skip the write replies ahead of the outstanding read, then store the read's replies in
+ * out[0..n) (n = its command count; the caller frees them with freeReplyObject). A write error
+ * seen on the way is returned after the replies are stored (out is then still filled). */
+int ow_pipeline_receive(ow_pipeline *p, redisReply **out, int n, ow_err *err);
+
+/* Flush and skip every write reply due (no read may be outstanding); reports the first error. */
+int ow_pipeline_settle(ow_pipeline *p, ow_err *err);
+
+/* Replies still due to writes (for assertions and shutdown). */
+int ow_pipeline_pending(const ow_pipeline *p);
+
+#endif

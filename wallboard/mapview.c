@@ -1,0 +1,297 @@
+#include "mapview.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "theme.h"
+
+#define HEAT_ALPHA 200 /* of 255: the boundaries and the fills still show through */
+
+struct ow_mapview {
+    const ow_regions *city;
+    int w, h;             /* size of the kept raster and of the texture */
+    uint32_t *fill;       /* regions raster (ARGB8888), w*h */
+    uint8_t *edge;        /* 1 where an outline is */
+    uint32_t *work;       /* composed picture */
+    SDL_Texture *texture; /* the composed picture on the renderer */
+    SDL_Renderer *renderer;
+    ow_projection proj;
+    bool projected;
+    const ow_scene *drawn; /* scene the texture shows */
+    int64_t drawn_seq;
+    int max_open;
+};
+
+static uint32_t argb(SDL_Color c)
+{
+    return 0xFF000000u | (uint32_t)c.r << 16 | (uint32_t)c.g << 8 | c.b;
+}
+
+ow_mapview *ow_mapview_new(const ow_regions *city)
+{
+    ow_mapview *m = calloc(1, sizeof *m);
+    if (m) m->city = city;
+    return m;
+}
+
+static void drop_raster(ow_mapview *m)
+{
+    free(m->fill);
+    free(m->edge);
+    free(m->work);
+    if (m->texture) SDL_DestroyTexture(m->texture);
+    m->fill = m->work = NULL;
+    m->edge = NULL;
+    m->texture = NULL;
+    m->w = m->h = 0;
+    m->drawn = NULL;
+}
+
+void ow_mapview_free(ow_mapview *m)
+{
+    if (!m) return;
+    drop_raster(m);
+    free(m);
+}
+
+/* The bbox the map shows: the city's regions, else the snapshot's city or heat grid. */
+static bool map_bbox(const ow_mapview *m, const ow_scene *s, double out[4])
+{
+    if (m->city && m->city->n > 0) {
+        memcpy(out, m->city->bbox, 4 * sizeof(double));
+        return true;
+    }
+    if (s && s->has_city) {
+        memcpy(out, s->city_bbox, 4 * sizeof(double));
+        return true;
+    }
+    if (s && s->has_heat) {
+        memcpy(out, s->heat_bbox, 4 * sizeof(double));
+        return true;
+    }
+    return false;
+}
+
+/* ---- the regions raster --------------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Even-odd scanline fill of every ring of region g, sampling pixel centres. */
+static void fill_region(ow_mapview *m, const ow_region *g, uint32_t color, double *xs, int xs_cap)
+{
+    double x0, y0, x1, y1;
+    ow_project(&m->proj, g->bbox[0], g->bbox[3], &x0, &y0);
+    ow_project(&m->proj, g->bbox[2], g->bbox[1], &x1, &y1);
+    int ya = (int)floor(fmin(y0, y1)), yb = (int)ceil(fmax(y0, y1));
+    if (ya < 0) ya = 0;
+    if (yb > m->h) yb = m->h;
+    for (int y = ya; y < yb; y++) {
+        double cy = y + 0.5;
+        int n = 0;
+        for (int p = 0; p < g->npolys; p++)
+            for (int k = 0; k < g->polys[p].nrings; k++) {
+                const ow_ring *ring = &g->polys[p].rings[k];
+                for (int i = 0; i < ring->n && n < xs_cap; i++) {
+                    const ow_lonlat *a = &ring->pts[i], *b = &ring->pts[(i + 1) % ring->n];
+                    double ax, ay, bx, by;
+                    ow_project(&m->proj, a->lon, a->lat, &ax, &ay);
+                    ow_project(&m->proj, b->lon, b->lat, &bx, &by);
+                    if ((ay <= cy) == (by <= cy)) continue;
+                    xs[n++] = ax + (cy - ay) / (by - ay) * (bx - ax);
+                }
+            }
+        qsort(xs, (size_t)n, sizeof *xs, cmp_double);
+        for (int i = 0; i + 1 < n; i += 2) {
+            int xa = (int)ceil(xs[i] - 0.5), xb = (int)ceil(xs[i + 1] - 0.5);
+            if (xa < 0) xa = 0;
+            if (xb > m->w) xb = m->w;
+            for (int x = xa; x < xb; x++)
+                m->fill[(size_t)y * m->w + x] = color;
+        }
+    }
+}
+
+/* A line of width t into the edge mask. */
+static void edge_line(ow_mapview *m, double ax, double ay, double bx, double by, int t)
+{
+    double len = fmax(fabs(bx - ax), fabs(by - ay));
+    int steps = (int)ceil(len) + 1;
+    for (int s = 0; s <= steps; s++) {
+        double f = (double)s / steps;
+        int cx = (int)(ax + (bx - ax) * f) - t / 2, cy = (int)(ay + (by - ay) * f) - t / 2;
+        for (int dy = 0; dy < t; dy++)
+            for (int dx = 0; dx < t; dx++) {
+                int x = cx + dx, y = cy + dy;
+                if (x >= 0 && y >= 0 && x < m->w && y < m->h) m->edge[(size_t)y * m->w + x] = 1;
+            }
+    }
+}
+
+static bool build_raster(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, int w, int h)
+{
+    drop_raster(m);
+    size_t n = (size_t)w * (size_t)h;
+    m->fill = malloc(n * sizeof *m->fill);
+    m->work = malloc(n * sizeof *m->work);
+    m->edge = calloc(n, 1);
+    m->texture = SDL_CreateTexture(r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING, w, h);
+    if (!m->fill || !m->work || !m->edge || !m->texture) {
+        drop_raster(m);
+        return false;
+    }
+    m->renderer = r;
+    m->w = w;
+    m->h = h;
+    const uint32_t water = argb(ow_theme_tone(OW_TONE_PANEL));
+    for (size_t i = 0; i < n; i++)
+        m->fill[i] = water;
+    double bbox[4];
+    m->projected = map_bbox(m, s, bbox);
+    if (!m->projected) return true;
+    ow_projection_fit(&m->proj, bbox, 0, 0, w, h);
+    if (!m->city) return true;
+    int cap = 0;
+    for (int i = 0; i < m->city->n; i++) {
+        int pts = 0;
+        for (int p = 0; p < m->city->v[i].npolys; p++)
+            for (int k = 0; k < m->city->v[i].polys[p].nrings; k++)
+                pts += m->city->v[i].polys[p].rings[k].n;
+        if (pts > cap) cap = pts;
+    }
+    double *xs = malloc((size_t)(cap + 1) * sizeof *xs);
+    if (!xs) return true;
+    /* land in two alternating tones so neighbouring regions read apart even under the heat */
+    const SDL_Color land[2] = {{0x1C, 0x27, 0x3D, 0xFF}, {0x22, 0x2E, 0x47, 0xFF}};
+    const int t = (int)lround(2.5 * u) > 1 ? (int)lround(2.5 * u) : 1;
+    for (int i = 0; i < m->city->n; i++) {
+        const ow_region *g = &m->city->v[i];
+        fill_region(m, g, argb(land[i % 2]), xs, cap + 1);
+        for (int p = 0; p < g->npolys; p++)
+            for (int k = 0; k < g->polys[p].nrings; k++) {
+                const ow_ring *ring = &g->polys[p].rings[k];
+                for (int j = 0; j < ring->n; j++) {
+                    double ax, ay, bx, by;
+                    ow_project(&m->proj, ring->pts[j].lon, ring->pts[j].lat, &ax, &ay);
+                    ow_project(&m->proj, ring->pts[(j + 1) % ring->n].lon,
+                               ring->pts[(j + 1) % ring->n].lat, &bx, &by);
+                    edge_line(m, ax, ay, bx, by, t);
+                }
+            }
+    }
+    free(xs);
+    return true;
+}
+
+/* ---- composing ------------------------------------------------------------------------------ */
+
+static uint32_t blend(uint32_t under, SDL_Color c, int a)
+{
+    uint32_t r = (under >> 16) & 0xFF, g = (under >> 8) & 0xFF, b = under & 0xFF;
+    r = (r * (255 - a) + c.r * a) / 255;
+    g = (g * (255 - a) + c.g * a) / 255;
+    b = (b * (255 - a) + c.b * a) / 255;
+    return 0xFF000000u | r << 16 | g << 8 | b;
+}
+
+static void compose_heat(ow_mapview *m, const ow_scene *s)
+{
+    m->max_open = 0;
+    if (!s || !s->has_heat || !m->projected) return;
+    for (int i = 0; i < s->ncells; i++)
+        if (s->cells[i].open > m->max_open) m->max_open = s->cells[i].open;
+    if (m->max_open <= 0) return;
+    const double *b = s->heat_bbox, lmax = log1p(m->max_open);
+    const double cw = (b[2] - b[0]) / s->heat_cols, ch = (b[3] - b[1]) / s->heat_rows;
+    for (int i = 0; i < s->ncells; i++) {
+        const ow_scene_cell *c = &s->cells[i];
+        if (c->open <= 0) continue;
+        double x0, y0, x1, y1; /* row 0 is south: its top edge is the larger latitude */
+        ow_project(&m->proj, b[0] + c->col * cw, b[1] + (c->row + 1) * ch, &x0, &y0);
+        ow_project(&m->proj, b[0] + (c->col + 1) * cw, b[1] + c->row * ch, &x1, &y1);
+        int xa = (int)lround(x0), xb = (int)lround(x1), ya = (int)lround(y0), yb = (int)lround(y1);
+        if (xa < 0) xa = 0;
+        if (ya < 0) ya = 0;
+        if (xb > m->w) xb = m->w;
+        if (yb > m->h) yb = m->h;
+        SDL_Color col = ow_theme_heat(log1p(c->open) / lmax);
+        for (int y = ya; y < yb; y++)
+            for (int x = xa; x < xb; x++) {
+                uint32_t *p = &m->work[(size_t)y * m->w + x];
+                *p = blend(*p, col, HEAT_ALPHA);
+            }
+    }
+}
+
+static void compose_dots(ow_mapview *m, const ow_scene *s, double u)
+{
+    if (!s || !s->has_techs_pos || !m->projected) return;
+    int size = (int)lround(3 * u);
+    if (size < 2) size = 2;
+    const bool rims = size >= 4; /* at 1080p a rim would double a dot's footprint */
+    uint32_t colors[OW_TECH__COUNT], dark = argb(ow_theme_tone(OW_TONE_BACKGROUND));
+    for (int k = 0; k < OW_TECH__COUNT; k++)
+        colors[k] = argb(ow_theme_tech(k));
+    /* offline first, idle last: the technicians who can take work stay on top */
+    static const int order[OW_TECH__COUNT] = {OW_TECH_OFFLINE, OW_TECH_BREAK, OW_TECH_ONSITE,
+                                              OW_TECH_ENROUTE, OW_TECH_IDLE};
+    for (int pass = 0; pass < OW_TECH__COUNT; pass++) {
+        for (int i = 0; i < s->ntechs_pos; i++) {
+            const ow_scene_tech *t = &s->techs_pos[i];
+            if (t->status != order[pass]) continue;
+            double fx, fy;
+            ow_project(&m->proj, t->lon, t->lat, &fx, &fy);
+            int x0 = (int)fx - size / 2, y0 = (int)fy - size / 2;
+            /* a one-pixel dark rim keeps a dot visible on the brightest heat */
+            const int e = rims ? 1 : 0;
+            for (int y = y0 - e; y < y0 + size + e; y++)
+                for (int x = x0 - e; x < x0 + size + e; x++) {
+                    if (x < 0 || y < 0 || x >= m->w || y >= m->h) continue;
+                    bool rim = y < y0 || y >= y0 + size || x < x0 || x >= x0 + size;
+                    uint32_t *p = &m->work[(size_t)y * m->w + x];
+                    if (!rim)
+                        *p = colors[t->status];
+                    else if (*p != colors[0] && *p != colors[1] && *p != colors[2] &&
+                             *p != colors[3] && *p != colors[4])
+                        *p = dark;
+                }
+        }
+    }
+}
+
+int ow_mapview_draw(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area)
+{
+    if (area.w <= 0 || area.h <= 0) return 0;
+    if (area.w != m->w || area.h != m->h || r != m->renderer || (!m->projected && s)) {
+        if (!build_raster(m, r, u, s, area.w, area.h)) return 0;
+    }
+    if (m->drawn != s || (s && m->drawn_seq != s->core.seq)) {
+        memcpy(m->work, m->fill, (size_t)m->w * m->h * sizeof *m->work);
+        compose_heat(m, s);
+        const uint32_t edge = argb((SDL_Color){0x8F, 0xA3, 0xC4, 0xFF});
+        for (size_t i = 0; i < (size_t)m->w * m->h; i++)
+            if (m->edge[i]) m->work[i] = edge;
+        compose_dots(m, s, u);
+        SDL_UpdateTexture(m->texture, NULL, m->work, m->w * (int)sizeof *m->work);
+        m->drawn = s;
+        m->drawn_seq = s ? s->core.seq : -1;
+    }
+    SDL_SetTextureBlendMode(m->texture, SDL_BLENDMODE_NONE);
+    SDL_RenderCopy(r, m->texture, NULL, &area);
+    return m->max_open;
+}
+
+bool ow_mapview_project(const ow_mapview *m, double lon, double lat, int *x, int *y)
+{
+    if (!m->projected) return false;
+    double fx, fy;
+    ow_project(&m->proj, lon, lat, &fx, &fy);
+    *x = (int)lround(fx);
+    *y = (int)lround(fy);
+    return true;
+}

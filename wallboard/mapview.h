@@ -1,0 +1,35 @@
+/*
+ * mapview — the region map: region outlines and fills from the city's GeoJSON (core/regions.h),
+ * the heat grid over them and the technicians as dots.
+ *
+ * The regions never change while the program runs, so their fills and outlines are rasterised
+ * once per map size (scanline fill, even-odd, holes included) and kept. When the data changes the
+ * picture is composed in memory — the kept raster, the heat cells blended over it, the outlines
+ * stamped again on top so boundaries stay visible through the heat, the technician dots — and
+ * uploaded as one texture; every other frame only copies that texture 1:1 (no scaling, no blur).
+ * The heat scale is logarithmic in open orders per cell (ow_theme_heat: colour-blind safe).
+ *
+ * Lifecycle: ow_mapview_new (regions borrowed, may be NULL: the map then has no boundaries) →
+ * ow_mapview_draw per data frame → ow_mapview_free (before the renderer is destroyed).
+ */
+#ifndef OW_MAPVIEW_H
+#define OW_MAPVIEW_H
+
+#include <SDL.h>
+
+#include "regions.h"
+#include "scene.h"
+
+typedef struct ow_mapview ow_mapview;
+
+ow_mapview *ow_mapview_new(const ow_regions *city);
+void ow_mapview_free(ow_mapview *m);
+
+/* Draw scene `s` (may be NULL) into `area` with renderer r; `u` is the design unit (dot size,
+ * line widths). Returns the largest open count of a heat cell drawn (for the legend), 0 if none. */
+int ow_mapview_draw(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area);
+
+/* Screen position of lon/lat in the last drawn map; false when nothing was drawn yet. */
+bool ow_mapview_project(const ow_mapview *m, double lon, double lat, int *x, int *y);
+
+#endif
