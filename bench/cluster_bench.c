@@ -102,7 +102,8 @@ int main(int argc, char **argv)
     memset(pay, 'x', (size_t)payload);
     pay[payload] = '\0';
     char keys[3][64];
-    for (int p = 0; p < 3; p++) ow_partition_rekey(keys[p], sizeof keys[p], p, OW_KEY_EVENTS);
+    for (int p = 0; p < 3; p++)
+        ow_partition_rekey(keys[p], sizeof keys[p], p, OW_KEY_EVENTS);
     double rate1 = 0;
     ow_cluster_batch *b = ow_cluster_batch_new();
     for (int k = 1; k <= 3; k++) {
@@ -116,7 +117,8 @@ int main(int argc, char **argv)
         }
         long long mem0 = 0;
         double srv0 = 0;
-        for (int p = 0; p < k; p++) mem0 += used_memory(c, node[p]), srv0 += server_cpu(port[p]);
+        for (int p = 0; p < k; p++)
+            mem0 += used_memory(c, node[p]), srv0 += server_cpu(port[p]);
         double cli0 = self_cpu();
         int64_t t0 = ow_clock_mono_us();
         long written = 0;
@@ -136,7 +138,8 @@ int main(int argc, char **argv)
         double secs = (double)(ow_clock_mono_us() - t0) / 1e6;
         double cli = self_cpu() - cli0, srv = -srv0;
         long long mem1 = 0;
-        for (int p = 0; p < k; p++) mem1 += used_memory(c, node[p]), srv += server_cpu(port[p]);
+        for (int p = 0; p < k; p++)
+            mem1 += used_memory(c, node[p]), srv += server_cpu(port[p]);
         double rate = (double)written / secs;
         if (k == 1) rate1 = rate;
         printf("{\"bench\":\"cluster.xadd\",\"partitions\":%d,\"masters\":%d,\"events\":%ld,"

@@ -66,7 +66,8 @@ static int publish_main(const char *sock, double rate, int pad, double seconds)
     char *msg = malloc(cap);
     int64_t seq = 1;
     snprintf(msg, cap,
-             "{\"v\":1,\"type\":\"snapshot\",\"seq\":%" PRId64 ",\"now\":\"2026-11-22T00:00:00.000Z\","
+             "{\"v\":1,\"type\":\"snapshot\",\"seq\":%" PRId64
+             ",\"now\":\"2026-11-22T00:00:00.000Z\","
              "\"now_ms\":%" PRId64 ",\"mode\":\"live\",\"open\":{\"emergency\":0,\"important\":0,"
              "\"general\":0,\"total\":0},\"orders_known\":0,\"events_applied\":0,"
              "\"last_event\":\"2026-11-22T00:00:00.000Z\",\"bench\":{\"t_us\":0},\"pad\":\"%s\"}",
@@ -226,7 +227,8 @@ static int load_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     switch (reason) {
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         c->connected = true;
-        if ((uint64_t)++w->connected > w->sh->connected_peak) w->sh->connected_peak = (uint64_t)w->connected;
+        if ((uint64_t)++w->connected > w->sh->connected_peak)
+            w->sh->connected_peak = (uint64_t)w->connected;
         c->last_seq = -1;
         if (c->kind == K_GARBAGE || c->kind == K_FLOOD) lws_callback_on_writable(wsi);
         break;
@@ -270,8 +272,8 @@ static int load_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     return 0;
 }
 
-static const struct lws_protocols load_protocols[] = {
-    {"load", load_callback, 0, 65536, 0, NULL, 0}, {NULL, NULL, 0, 0, 0, NULL, 0}};
+static const struct lws_protocols load_protocols[] = {{"load", load_callback, 0, 65536, 0, NULL, 0},
+                                                      {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 static volatile sig_atomic_t stop_flag;
 static void on_stop(int s)
@@ -432,10 +434,10 @@ static int view_main(int port, const char *token, int clients, int procs, double
            "\"snapshots\":%" PRIu64 ",\"extra_snapshots\":%" PRIu64 ",\"gaps\":%" PRIu64
            ",\"stall\":%d,\"garbage\":%d,\"flood\":%d,\"hostile_closes\":%" PRIu64
            ",\"connect_errors\":%" PRIu64 "}\n",
-           clients, procs, ready ? "true" : "false", (double)connect_s_us / 1e6, peak, seconds,
-           per, expected, total, (int64_t)expected - (int64_t)total, pct(hist, total, 0.5),
-           pct(hist, total, 0.9), pct(hist, total, 0.99), maxms, snaps, extra, gaps, stall,
-           garbage, flood, hclose, cfail);
+           clients, procs, ready ? "true" : "false", (double)connect_s_us / 1e6, peak, seconds, per,
+           expected, total, (int64_t)expected - (int64_t)total, pct(hist, total, 0.5),
+           pct(hist, total, 0.9), pct(hist, total, 0.99), maxms, snaps, extra, gaps, stall, garbage,
+           flood, hclose, cfail);
     munmap(map, shsize);
     return 0;
 }
@@ -460,14 +462,11 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "view") == 0) {
         const char *port = opt(argc, argv, "--port", NULL);
         if (!port) goto usage;
-        return view_main(atoi(port), opt(argc, argv, "--token", ""),
-                         atoi(opt(argc, argv, "--clients", "1000")),
-                         atoi(opt(argc, argv, "--procs", "1")),
-                         atof(opt(argc, argv, "--seconds", "10")),
-                         atof(opt(argc, argv, "--warmup", "2")),
-                         atoi(opt(argc, argv, "--stall", "0")),
-                         atoi(opt(argc, argv, "--garbage", "0")),
-                         atoi(opt(argc, argv, "--flood", "0")));
+        return view_main(
+            atoi(port), opt(argc, argv, "--token", ""), atoi(opt(argc, argv, "--clients", "1000")),
+            atoi(opt(argc, argv, "--procs", "1")), atof(opt(argc, argv, "--seconds", "10")),
+            atof(opt(argc, argv, "--warmup", "2")), atoi(opt(argc, argv, "--stall", "0")),
+            atoi(opt(argc, argv, "--garbage", "0")), atoi(opt(argc, argv, "--flood", "0")));
     }
 usage:
     fprintf(stderr, "usage: feed_load publish --redis SOCK [--rate 4] [--pad 1000] [--seconds S]\n"

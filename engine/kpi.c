@@ -344,6 +344,19 @@ int ow_kpi_block_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int slot
     return OW_OK;
 }
 
+int64_t ow_kpi_count_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int slot,
+                           ow_kpi_count what)
+{
+    int c = what == OW_KPI_COUNT_CREATED    ? C_CREATED
+            : what == OW_KPI_COUNT_RESOLVED ? C_RESOLVED
+                                            : C_COMPLAINTS;
+    int64_t n = 0;
+    for (int64_t b = from_ms - ((from_ms % OW_WIN_BUCKET_MS) + OW_WIN_BUCKET_MS) % OW_WIN_BUCKET_MS;
+         b < to_ms; b += OW_WIN_BUCKET_MS)
+        n += ow_win_bucket(k->win, b, slot, c);
+    return n;
+}
+
 /* ---- JSON ---- */
 
 void ow_kpi_write_block(ow_jsonw *w, const ow_kpi_block *b)
