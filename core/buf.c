@@ -39,6 +39,7 @@ bool ow_rbuf_get(ow_rbuf *r, void *dst, size_t n)
 {
     if (r->bad) return false;
     if (r->n - r->off < n) return ow_rbuf_fail(r, "truncated");
+    if (!n) return true; /* dst may be NULL */
     memcpy(dst, r->p + r->off, n);
     r->off += n;
     return true;

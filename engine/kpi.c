@@ -573,7 +573,7 @@ void ow_kpi_save(const ow_kpi *k, ow_buf *b)
     ow_buf_put(b, &k->now, sizeof k->now);
     ow_buf_put(b, &k->integ_t, sizeof k->integ_t);
     ow_buf_put(b, &n, sizeof n);
-    ow_buf_put(b, k->techs, (size_t)n * sizeof *k->techs);
+    if (n) ow_buf_put(b, k->techs, (size_t)n * sizeof *k->techs);
     ow_win_save(k->win, b);
 }
 

@@ -583,9 +583,9 @@ void ow_win_save(const ow_win *w, ow_buf *b)
         uint32_t slots = (uint32_t)x->nslots;
         ow_buf_put(b, &x->id, sizeof x->id);
         ow_buf_put(b, &slots, sizeof slots);
-        ow_buf_put(b, x->c, (size_t)slots * (size_t)w->nc * sizeof *x->c);
+        if (slots) ow_buf_put(b, x->c, (size_t)slots * (size_t)w->nc * sizeof *x->c);
         ow_buf_put(b, &x->ns, sizeof x->ns);
-        ow_buf_put(b, x->smp, (size_t)x->ns * sizeof *x->smp);
+        if (x->ns) ow_buf_put(b, x->smp, (size_t)x->ns * sizeof *x->smp);
     }
 }
 
