@@ -47,7 +47,8 @@ struct ow_win {
     int64_t cur; /* newest bucket, EMPTY before the first advance */
     int maxslot;
     wwin win[OW_WIN__COUNT];
-    wbucket ring[OW_WIN_RING];
+    wbucket *ring; /* OW_WIN_RING buckets, allocated on the first write (most states loaded and
+                    * dropped again — a refused checkpoint — never need it) */
 };
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -65,8 +66,6 @@ ow_win *ow_win_new(int nc, int nh, int nsum, int32_t utc_offset_min, uint32_t sh
     w->short_stages = short_stages;
     w->off_ms = (int64_t)utc_offset_min * 60000;
     w->cur = EMPTY;
-    for (int i = 0; i < OW_WIN_RING; i++)
-        w->ring[i].id = EMPTY;
     for (int k = 0; k < OW_WIN__COUNT; k++)
         w->win[k].lo = 1, w->win[k].hi = 0, w->win[k].end = 0;
     return w;
@@ -91,8 +90,9 @@ static void bucket_clear(wbucket *b)
 void ow_win_free(ow_win *w)
 {
     if (!w) return;
-    for (int i = 0; i < OW_WIN_RING; i++)
+    for (int i = 0; w->ring && i < OW_WIN_RING; i++)
         bucket_clear(&w->ring[i]);
+    free(w->ring);
     for (int k = 0; k < OW_WIN__COUNT; k++) {
         for (int s = 0; s < w->win[k].nslots; s++)
             slot_free(&w->win[k].s[s]);
@@ -222,8 +222,20 @@ static void win_range(const ow_win *w, ow_win_kind k, int64_t cur, int64_t *lo, 
     }
 }
 
+static bool ring_ready(ow_win *w)
+{
+    if (w->ring) return true;
+    w->ring = malloc(OW_WIN_RING * sizeof *w->ring);
+    if (!w->ring) return false;
+    memset(w->ring, 0, OW_WIN_RING * sizeof *w->ring);
+    for (int i = 0; i < OW_WIN_RING; i++)
+        w->ring[i].id = EMPTY;
+    return true;
+}
+
 static const wbucket *held(const ow_win *w, int64_t b)
 {
+    if (!w->ring) return NULL;
     const wbucket *x = &w->ring[(uint64_t)b % OW_WIN_RING];
     return x->id == b ? x : NULL;
 }
@@ -267,6 +279,10 @@ static wbucket *writable(ow_win *w, int64_t ts, int slot, bool *oom)
 {
     int64_t b = floor_div(ts, OW_WIN_BUCKET_MS);
     if (w->cur != EMPTY && (b < w->cur - BEHIND || b > w->cur + OW_WIN_AHEAD)) return NULL;
+    if (!ring_ready(w)) {
+        *oom = true;
+        return NULL;
+    }
     wbucket *x = &w->ring[(uint64_t)b % OW_WIN_RING];
     if (x->id != b) {
         /* what the slot holds is older than anything a window covers: reuse it */
@@ -574,16 +590,25 @@ void ow_win_save(const ow_win *w, ow_buf *b)
 {
     ow_buf_put(b, &w->cur, sizeof w->cur);
     uint32_t n = 0;
-    for (int i = 0; i < OW_WIN_RING; i++)
+    for (int i = 0; w->ring && i < OW_WIN_RING; i++)
         n += live(w, &w->ring[i]);
     ow_buf_put(b, &n, sizeof n);
-    for (int i = 0; i < OW_WIN_RING; i++) {
+    for (int i = 0; n && i < OW_WIN_RING; i++) {
         const wbucket *x = &w->ring[i];
         if (!live(w, x)) continue;
         uint32_t slots = (uint32_t)x->nslots;
         ow_buf_put(b, &x->id, sizeof x->id);
         ow_buf_put(b, &slots, sizeof slots);
-        if (slots) ow_buf_put(b, x->c, (size_t)slots * (size_t)w->nc * sizeof *x->c);
+        /* counters sparsely: most (slot, counter) pairs of a bucket are zero */
+        uint32_t total = slots * (uint32_t)w->nc, nz = 0;
+        for (uint32_t j = 0; j < total; j++)
+            nz += x->c[j] != 0;
+        ow_buf_put(b, &nz, sizeof nz);
+        for (uint32_t j = 0; j < total; j++) {
+            if (!x->c[j]) continue;
+            ow_buf_put(b, &j, sizeof j);
+            ow_buf_put(b, &x->c[j], sizeof x->c[j]);
+        }
         ow_buf_put(b, &x->ns, sizeof x->ns);
         if (x->ns) ow_buf_put(b, x->smp, (size_t)x->ns * sizeof *x->smp);
     }
@@ -602,16 +627,25 @@ bool ow_win_load(ow_win *w, ow_rbuf *r)
         if (id == EMPTY || slots > MAX_SLOTS ||
             (cur != EMPTY && (id < cur - BEHIND || id > cur + OW_WIN_AHEAD)))
             return ow_rbuf_fail(r, "window: bucket out of range");
+        if (!ring_ready(w)) return ow_rbuf_fail(r, "out of memory");
         wbucket *x = &w->ring[(uint64_t)id % OW_WIN_RING];
         if (x->id != EMPTY) return ow_rbuf_fail(r, "window: bucket listed twice");
         size_t nc = (size_t)slots * (size_t)w->nc;
-        if (r->n - r->off < nc * sizeof *x->c) return ow_rbuf_fail(r, "truncated");
+        uint32_t nz;
+        if (!ow_rbuf_get(r, &nz, sizeof nz)) return false;
+        if (nz > nc || (size_t)nz * 12 > r->n - r->off) return ow_rbuf_fail(r, "truncated");
         x->c = calloc(nc ? nc : 1, sizeof *x->c);
         if (!x->c) return ow_rbuf_fail(r, "out of memory");
         x->id = id;
         x->nslots = (int)slots;
-        if (!ow_rbuf_get(r, x->c, nc * sizeof *x->c) || !ow_rbuf_get(r, &ns, sizeof ns))
-            return false;
+        for (uint32_t j = 0; j < nz; j++) {
+            uint32_t pos;
+            int64_t v;
+            if (!ow_rbuf_get(r, &pos, sizeof pos) || !ow_rbuf_get(r, &v, sizeof v)) return false;
+            if (pos >= nc) return ow_rbuf_fail(r, "window: counter out of range");
+            x->c[pos] = v;
+        }
+        if (!ow_rbuf_get(r, &ns, sizeof ns)) return false;
         if (ns > r->n - r->off || (size_t)ns * sizeof *x->smp > r->n - r->off)
             return ow_rbuf_fail(r, "truncated");
         if (ns) {
