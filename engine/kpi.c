@@ -33,6 +33,11 @@ enum {
     C_COUNT
 };
 
+/* Instants the analytics follow: ±2^50 ms (years −33700 … 37600, like the checkpoint's limit).
+ * Now beyond them ("advance to the end of time") stops there, so bucket arithmetic never
+ * overflows. */
+#define TIME_LIMIT (INT64_C(1) << 50)
+
 typedef struct tech_count {
     int64_t busy, avail; /* technicians enroute/onsite; idle/enroute/onsite */
 } tech_count;
@@ -190,6 +195,7 @@ int ow_kpi_tech(ow_kpi *k, int64_t ts, int old_slot, int old_status, int new_slo
     /* the old status counted until the change (or until now, for a change that arrives late:
      * time already credited is not rewritten) */
     int64_t until = ts > k->now ? ts : k->now;
+    if (until > TIME_LIMIT) until = TIME_LIMIT;
     if (k->now != INT64_MIN && integrate(k, until)) return OW_ENOMEM;
     tech_count *o = old_status >= 0 ? tech_slot(k, old_slot) : NULL;
     tech_count *n = new_status >= 0 ? tech_slot(k, new_slot) : NULL;
@@ -201,6 +207,8 @@ int ow_kpi_tech(ow_kpi *k, int64_t ts, int old_slot, int old_status, int new_slo
 
 int ow_kpi_advance(ow_kpi *k, int64_t now_ms, const int64_t *open, int n)
 {
+    if (now_ms > TIME_LIMIT) now_ms = TIME_LIMIT;
+    if (now_ms < -TIME_LIMIT) return OW_OK;
     if (k->now != INT64_MIN && now_ms <= k->now) return OW_OK;
     int64_t prev = ow_win_now_bucket(k->win);
     k->now = now_ms;

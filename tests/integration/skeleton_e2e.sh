@@ -24,6 +24,7 @@ c["feed"]["port"] = int(sys.argv[4])
 c["feed"]["web_root"] = sys.argv[5] + "/assets/web"
 c["wallboard"]["font"] = sys.argv[5] + "/assets/fonts/DejaVuSans.ttf"
 c["city"]["regions"] = sys.argv[5] + "/assets/cities/sample/regions.geojson"
+c["wallboard"]["layout"] = sys.argv[5] + "/config/wallboard/default.json"
 json.dump(c, open(sys.argv[2], "w"), indent=2)
 PY
 unset OPSWALL_REDIS_URL OPSWALL_DATA_DIR OPSWALL_FEED_PORT
