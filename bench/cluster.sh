@@ -5,16 +5,19 @@
 #   redis.xadd_limit.one_conn redis-benchmark -c 1 -P 256: one pipelined connection, as opswall's
 #   cluster.xadd              bench/cluster_bench.c through io/cluster.c, k = 1, 2, 3 partitions
 #                             each on its own master (placed first)
+#   cluster.xadd (replicas)   the same on a second cluster with a replica per master, without and
+#                             with WAIT 1 after each round trip (the durability trade-off)
 # One JSON object per line. Usage: bench/cluster.sh [BUILD_BIN] [EVENTS] [PAYLOAD]
-# (default build/bin 600000 295). The cluster is 3 masters without replicas, no persistence,
-# on loopback TCP, started by scripts/cluster.sh and stopped at the end.
+# (default build/bin 600000 295). The first cluster is 3 masters without replicas, the second
+# 3 masters with a replica each; no persistence, loopback TCP, started by scripts/cluster.sh and
+# stopped at the end.
 set -euo pipefail
 BIN=${1:-build/bin}
 N=${2:-600000}
 PAY_BYTES=${3:-295}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d /tmp/ow-cbench.XXXXXX)
-trap '"$ROOT/scripts/cluster.sh" stop "$tmp/c" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+trap 'for d in c r; do "$ROOT/scripts/cluster.sh" stop "$tmp/$d" >/dev/null 2>&1 || true; done; rm -rf "$tmp"' EXIT
 seed=$("$ROOT/scripts/cluster.sh" start "$tmp/c" --masters 3 --replicas 0 --owner $$)
 port=${seed#*:}
 pay=$(head -c "$PAY_BYTES" /dev/zero | tr '\0' 'x')
@@ -44,3 +47,9 @@ one=$(rb "$N" 1 256)
 redis-cli -p "$port" del "$key" >/dev/null
 printf '{"bench":"redis.xadd_limit.one_conn","payload_bytes":%d,"per_s":%.0f,"how":"redis-benchmark -c 1 -P 256"}\n' "$PAY_BYTES" "$one"
 "$BIN/cluster_bench" "$tmp/c" "$seed" "$N" "$PAY_BYTES" 256
+"$ROOT/scripts/cluster.sh" stop "$tmp/c"
+# with replicas: what WAIT 1 costs
+seed=$("$ROOT/scripts/cluster.sh" start "$tmp/r" --masters 3 --replicas 1 --owner $$)
+"$BIN/cluster_bench" "$tmp/r" "$seed" "$N" "$PAY_BYTES" 256 0
+"$BIN/cluster_bench" "$tmp/r" "$seed" "$N" "$PAY_BYTES" 256 1
+"$ROOT/scripts/cluster.sh" stop "$tmp/r"

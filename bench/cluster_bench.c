@@ -10,7 +10,11 @@
  * seconds of the client and of each redis-server (from /proc), events per CPU second, and the
  * growth of used_memory per entry on the masters (for the memory projection in docs/scaling.md).
  *
- * Usage: cluster_bench CLUSTER_DIR HOST:PORT [EVENTS] [PAYLOAD] [BATCH]
+ * With WAIT = n > 0 every round trip also waits for n replicas per node (ow_cluster_batch_wait):
+ * the durability trade-off of docs/scaling.md §6, measured as throughput and as the time of one
+ * round trip (p50, p99).
+ *
+ * Usage: cluster_bench CLUSTER_DIR HOST:PORT [EVENTS] [PAYLOAD] [BATCH] [WAIT]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +55,12 @@ static double server_cpu(int port)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static double self_cpu(void)
 {
     struct rusage ru;
@@ -82,6 +92,7 @@ int main(int argc, char **argv)
     long events = argc > 3 ? atol(argv[3]) : 600000;
     int payload = argc > 4 ? atoi(argv[4]) : 295;
     int batch = argc > 5 ? atoi(argv[5]) : 256;
+    int wait = argc > 6 ? atoi(argv[6]) : 0;
     if (events < 1000 || payload < 1 || batch < 1) return 2;
     ow_redis_target seed;
     memset(&seed, 0, sizeof seed);
@@ -106,7 +117,12 @@ int main(int argc, char **argv)
         ow_partition_rekey(keys[p], sizeof keys[p], p, OW_KEY_EVENTS);
     double rate1 = 0;
     ow_cluster_batch *b = ow_cluster_batch_new();
+    if (wait > 0) ow_cluster_batch_wait(b, wait, 1000);
+    size_t cap = (size_t)(events / batch + 2);
+    double *rtt = malloc(cap * sizeof *rtt);
     for (int k = 1; k <= 3; k++) {
+        size_t nrtt = 0;
+        int unacked = 0;
         const ow_slotmap *m = ow_cluster_map(c);
         int node[3], port[3];
         for (int p = 0; p < 3; p++) {
@@ -129,10 +145,15 @@ int main(int argc, char **argv)
                 ow_cluster_batch_addf(b, keys[p], "XADD %s MAXLEN ~ 2000000 * d %s", keys[p], pay);
             }
             int n = ow_cluster_batch_count(b);
+            int64_t b0 = ow_clock_mono_us();
             if (ow_cluster_batch_exec(c, b, &err)) {
                 fprintf(stderr, "cluster_bench: %s\n", err.msg);
                 return 1;
             }
+            if (nrtt < cap) rtt[nrtt++] = (double)(ow_clock_mono_us() - b0) / 1000.0;
+            if (wait > 0)
+                for (int j = 0; j < n; j++)
+                    unacked += ow_cluster_batch_acked(b, j) < wait;
             written += n;
         }
         double secs = (double)(ow_clock_mono_us() - t0) / 1e6;
@@ -142,11 +163,15 @@ int main(int argc, char **argv)
             mem1 += used_memory(c, node[p]), srv += server_cpu(port[p]);
         double rate = (double)written / secs;
         if (k == 1) rate1 = rate;
+        qsort(rtt, nrtt, sizeof *rtt, by_value);
         printf("{\"bench\":\"cluster.xadd\",\"partitions\":%d,\"masters\":%d,\"events\":%ld,"
-               "\"payload_bytes\":%d,\"batch_per_partition\":%d,\"seconds\":%.2f,\"per_s\":%.0f,"
-               "\"scaling_vs_1\":%.2f,\"client_cpu_s\":%.2f,\"servers_cpu_s\":%.2f,"
-               "\"per_cpu_s\":%.0f,\"bytes_per_entry\":%.0f,\"cores\":%ld}\n",
-               k, k, written, payload, batch, secs, rate, rate / rate1, cli, srv,
+               "\"payload_bytes\":%d,\"batch_per_partition\":%d,\"wait_replicas\":%d,"
+               "\"seconds\":%.2f,\"per_s\":%.0f,\"scaling_vs_1\":%.2f,\"round_trip_ms_p50\":%.2f,"
+               "\"round_trip_ms_p99\":%.2f,\"unacknowledged\":%d,\"client_cpu_s\":%.2f,"
+               "\"servers_cpu_s\":%.2f,\"per_cpu_s\":%.0f,\"bytes_per_entry\":%.0f,"
+               "\"cores\":%ld}\n",
+               k, k, written, payload, batch, wait, secs, rate, rate / rate1,
+               nrtt ? rtt[nrtt / 2] : 0.0, nrtt ? rtt[nrtt * 99 / 100] : 0.0, unacked, cli, srv,
                (double)written / (cli + srv), (double)(mem1 - mem0) / (double)written,
                sysconf(_SC_NPROCESSORS_ONLN));
         fflush(stdout);
@@ -157,6 +182,7 @@ int main(int argc, char **argv)
     }
     ow_cluster_batch_free(b);
     ow_cluster_free(c);
+    free(rtt);
     free(pay);
     return 0;
 }

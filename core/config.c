@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +12,23 @@
 #include "timefmt.h"
 
 /* Scalars, plus the structured SLA settings parsed in config_sla.c. */
-typedef enum { C_STR, C_INT, C_BOOL, C_DUR, C_STAGES, C_OVERRIDES, C_CALENDARS, C_TOKENS } ckind;
+typedef enum {
+    C_STR,
+    C_INT,
+    C_BOOL,
+    C_DUR,
+    C_FLOAT,
+    C_STAGES,
+    C_OVERRIDES,
+    C_CALENDARS,
+    C_TOKENS
+} ckind;
 
 typedef struct {
     const char *path;
     ckind kind;
     size_t off, size;
-    int64_t lo, hi;  /* C_INT range; C_DUR range in ms; C_STR min length */
+    int64_t lo, hi;  /* C_INT and C_FLOAT range; C_DUR range in ms; C_STR min length */
     const char *def; /* default, in the JSON text form of the file */
     const char *env; /* environment variable that overrides it, or NULL */
 } setting;
@@ -37,6 +48,24 @@ typedef struct {
     SLA_ROW(prio, P, "dispatch", DISPATCH, d1), SLA_ROW(prio, P, "accept", ACCEPT, d2),            \
         SLA_ROW(prio, P, "response", RESPONSE, d3), SLA_ROW(prio, P, "arrival", ARRIVAL, d4),      \
         SLA_ROW(prio, P, "resolution", RESOLUTION, d5), SLA_ROW(prio, P, "callback", CALLBACK, d6)
+
+/* flags.<name>.<param>: levels 0..3, counts, metres, durations and ratios */
+#define FLAG_LEVEL(name, def)                                                                      \
+    {                                                                                              \
+        "flags." #name ".level", C_INT, AT(flags.name.level), 0, 3, def, NULL                      \
+    }
+#define FLAG_INT(name, param, field, lo, hi, def)                                                  \
+    {                                                                                              \
+        "flags." #name "." param, C_INT, AT(flags.name.field), lo, hi, def, NULL                   \
+    }
+#define FLAG_DUR(name, param, field, lo, hi, def)                                                  \
+    {                                                                                              \
+        "flags." #name "." param, C_DUR, AT(flags.name.field), lo, hi, def, NULL                   \
+    }
+#define FLAG_FLOAT(name, param, field, lo, hi, def)                                                \
+    {                                                                                              \
+        "flags." #name "." param, C_FLOAT, AT(flags.name.field), lo, hi, def, NULL                 \
+    }
 
 /* Every setting, in the order of config/opswall.json. Defaults from DESIGN §4 and SEEDS.md. */
 static const setting settings[] = {
@@ -68,6 +97,10 @@ static const setting settings[] = {
     {"engine.block", C_DUR, AT(engine.block_ms), MS(1), MS(60) * 1000, "\"200ms\"", NULL},
     {"engine.checkpoint_interval", C_DUR, AT(engine.checkpoint_ms), MS(100), MS(3600) * 1000,
      "\"5s\"", NULL},
+    /* the analytics tables, flags and escalations cost more than the rest of the picture: they
+     * are rebuilt this often (deltas still go out every delta_interval) */
+    {"engine.analytics_interval", C_DUR, AT(engine.analytics_ms), MS(10), MS(60) * 1000, "\"1s\"",
+     NULL},
     {"feed.listen", C_STR, AT(feed.listen), 1, 0, "\"127.0.0.1\"", "OPSWALL_FEED_LISTEN"},
     {"feed.port", C_INT, AT(feed.port), 0, 65535, "7681", "OPSWALL_FEED_PORT"},
     {"feed.web_root", C_STR, AT(feed.web_root), 1, 0, "\"assets/web\"", NULL},
@@ -76,6 +109,13 @@ static const setting settings[] = {
     {"feed.client_rate", C_INT, AT(feed.client_rate), 1, 1000, "10", NULL},
     {"feed.tls.cert", C_STR, AT(feed.tls_cert), 0, 0, "\"\"", NULL},
     {"feed.tls.key", C_STR, AT(feed.tls_key), 0, 0, "\"\"", NULL},
+    {"notify.config", C_STR, AT(notify.config), 1, 0, "\"config/notify.json\"", NULL},
+    {"notify.listen", C_STR, AT(notify.listen), 1, 0, "\"127.0.0.1\"", NULL},
+    {"notify.port", C_INT, AT(notify.port), 0, 65535, "7682", "OPSWALL_NOTIFY_PORT"},
+    {"notify.group", C_STR, AT(notify.group), 1, 0, "\"notify\"", NULL},
+    {"notify.consumer", C_STR, AT(notify.consumer), 1, 0, "\"notify-1\"", NULL},
+    {"notify.poll", C_DUR, AT(notify.poll_ms), MS(10), MS(10) * 1000, "\"100ms\"", NULL},
+    {"notify.log_keep", C_INT, AT(notify.log_keep), 100, 10000000, "10000", NULL},
     {"wallboard.width", C_INT, AT(wallboard.width), 320, 16384, "1920", NULL},
     {"wallboard.height", C_INT, AT(wallboard.height), 240, 16384, "1080", NULL},
     {"wallboard.fullscreen", C_BOOL, AT(wallboard.fullscreen), 0, 0, "false", NULL},
@@ -112,6 +152,44 @@ static const setting settings[] = {
      NULL},
     {"sla.business_hours.stages", C_STAGES, AT(sla.calendar_stages), 0, 0, "[]", NULL},
     {"sla.business_hours.calendars", C_CALENDARS, 0, 0, 0, 0, "{}", NULL},
+    /* DESIGN §5: root-cause flags and their default thresholds */
+    FLAG_LEVEL(duplicate_dispatch, "2"),
+    FLAG_INT(duplicate_dispatch, "radius_m", radius_m, 1, 100000, "50"),
+    FLAG_DUR(duplicate_dispatch, "window", window_ms, MS(1000), MS(7) * DAY_, "\"30m\""),
+    FLAG_LEVEL(repeat_visit, "1"),
+    FLAG_INT(repeat_visit, "radius_m", radius_m, 1, 100000, "50"),
+    FLAG_DUR(repeat_visit, "window", window_ms, MS(1000), MS(90) * DAY_, "\"7d\""),
+    FLAG_LEVEL(neglected_region, "2"),
+    FLAG_INT(neglected_region, "min_idle", min_idle, 1, 100000, "1"),
+    FLAG_LEVEL(surge, "2"),
+    FLAG_DUR(surge, "window", window_ms, MS(60) * 1000, MS(1) * DAY_, "\"30m\""),
+    FLAG_DUR(surge, "trailing", trailing_ms, MS(60) * 1000, MS(7) * DAY_, "\"6h\""),
+    FLAG_INT(surge, "min_orders", min_orders, 1, 1000000, "10"),
+    FLAG_FLOAT(surge, "ratio", ratio, 0, 1000, "3.0"),
+    FLAG_LEVEL(understaffed, "2"),
+    FLAG_INT(understaffed, "min_open", min_open, 1, 1000000, "10"),
+    FLAG_FLOAT(understaffed, "per_tech", per_tech, 0, 100000, "5.0"),
+    FLAG_LEVEL(overload, "1"),
+    FLAG_INT(overload, "max_active", max_active, 1, 1000, "3"),
+    FLAG_LEVEL(skill_mismatch, "1"),
+    FLAG_LEVEL(far_dispatch, "1"),
+    FLAG_INT(far_dispatch, "min_m", min_m, 1, 1000000, "3000"),
+    FLAG_FLOAT(far_dispatch, "ratio", ratio, 1, 1000, "2.0"),
+    FLAG_LEVEL(parts_wait, "1"),
+    FLAG_DUR(parts_wait, "after", after_ms, MS(1000), MS(30) * DAY_, "\"2h\""),
+    FLAG_LEVEL(stale_technician, "1"),
+    FLAG_DUR(stale_technician, "after", after_ms, MS(1000), MS(1) * DAY_, "\"10m\""),
+    FLAG_LEVEL(complaint_cluster, "2"),
+    FLAG_DUR(complaint_cluster, "window", window_ms, MS(60) * 1000, MS(30) * DAY_, "\"24h\""),
+    FLAG_DUR(complaint_cluster, "trailing", trailing_ms, MS(60) * 1000, MS(90) * DAY_, "\"7d\""),
+    FLAG_INT(complaint_cluster, "min_complaints", min_complaints, 1, 1000000, "5"),
+    FLAG_FLOAT(complaint_cluster, "ratio", ratio, 0, 1000, "1.2"),
+    FLAG_DUR(complaint_cluster, "csat_window", csat_window_ms, MS(60) * 1000, MS(90) * DAY_,
+             "\"3d\""),
+    FLAG_INT(complaint_cluster, "csat_min_callbacks", csat_min_callbacks, 1, 1000000, "10"),
+    FLAG_FLOAT(complaint_cluster, "csat_below", csat_below, 0, 100, "85.0"),
+    FLAG_LEVEL(backlog, "2"),
+    FLAG_INT(backlog, "max_open", max_open, 0, 1000000, "50"),
     /* no token in the default: a board is only reachable once its operator has made some */
     {"access.tokens", C_TOKENS, 0, 0, 0, 0, "[]", NULL},
     {"city.name", C_STR, AT(city.name), 1, 0, "\"sample\"", NULL},
@@ -163,6 +241,7 @@ static void describe(const setting *s, char *out, size_t n)
     case C_STR: snprintf(out, n, "a string%s", s->lo ? " (not empty)" : ""); break;
     case C_INT: snprintf(out, n, "an integer from %" PRId64 " to %" PRId64, s->lo, s->hi); break;
     case C_BOOL: snprintf(out, n, "true or false"); break;
+    case C_FLOAT: snprintf(out, n, "a number from %" PRId64 " to %" PRId64, s->lo, s->hi); break;
     case C_STAGES:
     case C_OVERRIDES:
     case C_CALENDARS:
@@ -208,6 +287,12 @@ static int store(ow_config *cfg, const setting *s, const cJSON *v, const char *s
         if (!cJSON_IsBool(v)) return bad_value(s, v, source, err);
         bool b = cJSON_IsTrue(v);
         memcpy(dst, &b, sizeof b);
+        return OW_OK;
+    }
+    case C_FLOAT: {
+        double x = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+        if (!(x >= (double)s->lo && x <= (double)s->hi)) return bad_value(s, v, source, err);
+        memcpy(dst, &x, sizeof x);
         return OW_OK;
     }
     case C_DUR: {
@@ -357,13 +442,10 @@ int ow_config_apply_env(ow_config *cfg, const char *(*getenv_fn)(const char *), 
 
 const char *const *ow_config_env_names(void)
 {
-    static const char *const names[] = {"OPSWALL_REDIS_URL",
-                                        "OPSWALL_DATA_DIR",
-                                        "OPSWALL_REDIS_SERVER",
-                                        "OPSWALL_ENGINE_CONSUMER",
-                                        "OPSWALL_FEED_LISTEN",
-                                        "OPSWALL_FEED_PORT",
-                                        NULL};
+    static const char *const names[] = {"OPSWALL_REDIS_URL",    "OPSWALL_DATA_DIR",
+                                        "OPSWALL_REDIS_SERVER", "OPSWALL_ENGINE_CONSUMER",
+                                        "OPSWALL_FEED_LISTEN",  "OPSWALL_FEED_PORT",
+                                        "OPSWALL_NOTIFY_PORT",  NULL};
     return names;
 }
 
@@ -405,6 +487,12 @@ char *ow_config_format(const ow_config *cfg)
                 break;
             }
             case C_BOOL: v = cJSON_CreateBool(*(const bool *)src); break;
+            case C_FLOAT: {
+                double x;
+                memcpy(&x, src, sizeof x);
+                v = cJSON_CreateNumber(x);
+                break;
+            }
             case C_DUR: {
                 int64_t ms;
                 char text[48];

@@ -69,6 +69,52 @@ typedef struct ow_analytics_config {
         int64_t sla_compliance_pct, utilisation_pct;
     } targets;
 } ow_analytics_config;
+/* Root-cause flags (DESIGN §5): each has a level (0..3) and its thresholds. Distances in
+ * metres, durations in ms, ratios as plain numbers. */
+typedef struct ow_flags_config {
+    struct {
+        int64_t level, radius_m, window_ms; /* same address or within radius, created within */
+    } duplicate_dispatch;
+    struct {
+        int64_t level, radius_m, window_ms; /* same address or within radius, resolved within */
+    } repeat_visit;
+    struct {
+        int64_t level, min_idle; /* idle technicians in other regions */
+    } neglected_region;
+    struct {
+        int64_t level, window_ms, trailing_ms, min_orders;
+        double ratio; /* window count > ratio × trailing rate per window */
+    } surge;
+    struct {
+        int64_t level, min_open;
+        double per_tech; /* open orders per available technician */
+    } understaffed;
+    struct {
+        int64_t level, max_active; /* flag above this many active orders */
+    } overload;
+    struct {
+        int64_t level;
+    } skill_mismatch;
+    struct {
+        int64_t level, min_m;
+        double ratio; /* × the nearest idle technician's distance */
+    } far_dispatch;
+    struct {
+        int64_t level, after_ms;
+    } parts_wait;
+    struct {
+        int64_t level, after_ms;
+    } stale_technician;
+    struct {
+        int64_t level, window_ms, trailing_ms, min_complaints;
+        double ratio; /* window count > ratio × trailing mean per window */
+        int64_t csat_window_ms, csat_min_callbacks;
+        double csat_below; /* CSAT = mean callback score × 20 */
+    } complaint_cluster;
+    struct {
+        int64_t level, max_open;
+    } backlog;
+} ow_flags_config;
 
 typedef struct ow_config {
     char base_dir[OW_CFG_STR]; /* relative paths below resolve against this (set by the loader) */
@@ -100,6 +146,7 @@ typedef struct ow_config {
         int64_t batch;               /* XREADGROUP COUNT */
         int64_t block_ms;            /* XREADGROUP BLOCK */
         int64_t checkpoint_ms;       /* save the model this often (and on a clean stop) */
+        int64_t analytics_ms;        /* rebuild the slow snapshot members at most this often */
     } engine;
     struct {
         char listen[64]; /* interface address */
@@ -112,6 +159,15 @@ typedef struct ow_config {
         char tls_cert[OW_CFG_STR];        /* PEM certificate chain; empty = plain HTTP */
         char tls_key[OW_CFG_STR];         /* PEM private key; set with tls_cert */
     } feed;
+    struct {
+        char config[OW_CFG_STR]; /* delivery's receivers, routes, templates (config/notify.json) */
+        char listen[64];         /* API interface address */
+        int64_t port;   /* API port (silences, notification records); env OPSWALL_NOTIFY_PORT */
+        char group[64]; /* consumer group on the alert streams */
+        char consumer[64];
+        int64_t poll_ms;  /* how often the streams are read and groups looked at */
+        int64_t log_keep; /* notification records kept (Redis and API) */
+    } notify;
     struct {
         int64_t width, height; /* window size when not fullscreen; screenshot size */
         bool fullscreen;
@@ -136,7 +192,8 @@ typedef struct ow_config {
         } calendars[OW_CALENDARS_MAX];
         int ncalendars;
     } sla;
-    ow_access access; /* feed, ingest HTTP and delivery tokens (hashes) */
+    ow_flags_config flags; /* root-cause flags (DESIGN §5) */
+    ow_access access;      /* feed, ingest HTTP and delivery tokens (hashes) */
     struct {
         char name[64];
         char regions[OW_CFG_STR]; /* GeoJSON FeatureCollection */

@@ -43,8 +43,18 @@ char *ow_delta_make(const char *old_text, size_t old_len, const char *new_text, 
     cJSON *old = parse_typed(old_text, old_len, "snapshot", "delta: old snapshot", &old_seq, err);
     if (!old) return NULL;
     cJSON *neu = parse_typed(new_text, new_len, "snapshot", "delta: new snapshot", &new_seq, err);
-    if (!neu) {
-        cJSON_Delete(old);
+    char *out = neu ? ow_delta_make_tree(old, neu, err) : NULL;
+    cJSON_Delete(old);
+    cJSON_Delete(neu);
+    return out;
+}
+
+char *ow_delta_make_tree(const cJSON *old, const cJSON *neu, ow_err *err)
+{
+    int64_t old_seq, new_seq;
+    if (!ow_json_int(ow_json_get(old, "seq"), 0, INT64_C(1) << 53, &old_seq) ||
+        !ow_json_int(ow_json_get(neu, "seq"), 0, INT64_C(1) << 53, &new_seq)) {
+        ow_err_set(err, OW_EINVAL, "delta: both snapshots need an integer \"seq\"");
         return NULL;
     }
     cJSON *d = cJSON_CreateObject(), *set = NULL, *del = NULL;
@@ -56,6 +66,7 @@ char *ow_delta_make(const char *old_text, size_t old_len, const char *new_text, 
     for (const cJSON *m = neu->child; ok && m; m = m->next) {
         if (strcmp(m->string, "seq") == 0 || strcmp(m->string, "type") == 0) continue;
         const cJSON *before = ow_json_get(old, m->string);
+        /* raw members (text the engine wrote) compare as text, which is cheap and exact */
         if (before && cJSON_Compare(before, m, true)) continue;
         ok = cJSON_AddItemToObject(set, m->string, cJSON_Duplicate(m, true));
     }
@@ -65,8 +76,6 @@ char *ow_delta_make(const char *old_text, size_t old_len, const char *new_text, 
     char *out = ok ? print_copy(d) : NULL;
     if (!out) ow_err_set(err, OW_ENOMEM, "delta: out of memory");
     cJSON_Delete(d);
-    cJSON_Delete(old);
-    cJSON_Delete(neu);
     return out;
 }
 

@@ -22,6 +22,10 @@
 char *ow_delta_make(const char *old_text, size_t old_len, const char *new_text, size_t new_len,
                     ow_err *err);
 
+/* The same from parsed snapshots (a publisher that holds the trees parses nothing). Members may
+ * be raw JSON (cJSON_Raw): they are compared as text. */
+char *ow_delta_make_tree(const cJSON *old_snap, const cJSON *new_snap, ow_err *err);
+
 /* Apply a delta to a snapshot. Returns the new snapshot text (caller frees with free()).
  * OW_EAGAIN in err->code when the delta's base is not the snapshot's seq (resync needed);
  * OW_EINVAL for malformed input. */

@@ -35,5 +35,16 @@
 #define OW_KEY_REPLAY       OW_KEY("replay") /* string: N× replay descriptor (core/replay.h) */
 #define OW_FUNCTION_LIBRARY "opswall"        /* Redis Function library loaded by ingest */
 #define OW_FUNCTION_APPEND  "ow_append"      /* FCALL: batched dedup + XADD */
+/* delivery (opswall-notify, notify/): its state, send log and outputs */
+#define OW_KEY_NOTIFY_ALERTS   OW_KEY("notify:alerts")   /* hash: alert id → delivery state */
+#define OW_KEY_NOTIFY_GROUPS   OW_KEY("notify:groups")   /* hash: group key → group state */
+#define OW_KEY_NOTIFY_LOG      OW_KEY("notify:log")      /* hash: notification id → record */
+#define OW_KEY_NOTIFY_LOG_TIME OW_KEY("notify:log_time") /* zset: notification id by created ms */
+#define OW_KEY_NOTIFY_DEAD     OW_KEY("notify:dead")     /* stream: dead letters (id, d = record) */
+#define OW_KEY_NOTIFY_SILENCES OW_KEY("notify:silences") /* hash: silence id → silence JSON */
+#define OW_KEY_NOTIFICATIONS   OW_KEY("notifications")   /* stream: messages for downstream */
+
+/* scale-out (docs/scaling.md): one owner per partition */
+#define OW_KEY_LEASE OW_KEY("lease") /* string: token of the partition's owner (io/lease.h) */
 
 #endif

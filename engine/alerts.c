@@ -44,6 +44,10 @@ void ow_alert_sla_id(char *out, bool complaint, const char *subject, int stage, 
 
 void ow_alert_id(const ow_alert *a, char *out)
 {
+    if (a->kind == OW_ALERT_FLAG) {
+        snprintf(out, OW_ALERT_ID_BUF, "%s", a->subject ? a->subject : "");
+        return;
+    }
     ow_alert_sla_id(out, a->complaint, a->subject, a->stage, a->instance, a->pct);
 }
 
@@ -84,6 +88,17 @@ void ow_alert_write(ow_jsonw *w, const ow_alert *a, const ow_ack *ack, const cha
         ow_jsonw_int(w, a->pct);
         ow_jsonw_key(w, "target_s");
         ow_jsonw_int(w, a->target_ms / 1000);
+    } else {
+        ow_jsonw_key(w, "flag");
+        ow_jsonw_str(w, a->flag ? a->flag : "");
+        if (a->summary) {
+            ow_jsonw_key(w, "summary");
+            ow_jsonw_str(w, a->summary);
+        }
+        if (a->evidence) { /* already JSON, written by the flags */
+            ow_jsonw_key(w, "evidence");
+            ow_jsonw_raw(w, a->evidence);
+        }
     }
     if (a->op != OW_ALERT_RAISE) {
         ow_jsonw_key(w, "op");

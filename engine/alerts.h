@@ -33,12 +33,15 @@ typedef struct ow_alert {
     int level;  /* 0 info, 1 dispatcher desk, 2 supervisor, 3 manager */
     int64_t at; /* raise: the crossing instant; resolve: when the stage stopped; ack: when */
     const char *region;  /* borrowed */
-    const char *subject; /* order_id or complaint_id, borrowed */
+    const char *subject; /* sla: order_id or complaint_id; flag: the alert's id. Borrowed */
     int stage;           /* ow_stage or OW_STAGE_COMPLAINT */
     bool complaint;      /* subject is a complaint_id (else an order_id) */
     int instance;
     int pct;
     int64_t target_ms;
+    const char *flag;     /* flag: its name (DESIGN §5) */
+    const char *evidence; /* flag raise: a JSON object {"orders":[…],"techs":[…],…}, borrowed */
+    const char *summary; /* flag raise: one line for people, borrowed */
 } ow_alert;
 
 /* An acknowledgement: stops re-notification at its level, not the climb to the next level. */
@@ -54,7 +57,8 @@ const char *ow_alert_stage_name(int stage);
 void ow_alert_sla_id(char *out, bool complaint, const char *subject, int stage, int instance,
                      int pct);
 
-/* The alert's stable id into out (OW_ALERT_ID_BUF bytes). */
+/* The alert's stable id into out (OW_ALERT_ID_BUF bytes). Flag ids are "flag:<name>:<subject>:<n>"
+ * (engine/flags.h). */
 void ow_alert_id(const ow_alert *a, char *out);
 
 /* Append an alert's JSON to w; id is its ow_alert_id (the caller often has it already). */

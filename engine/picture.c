@@ -1,8 +1,10 @@
 #include "picture.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "jsonw.h"
 #include "sla.h"
 #include "timefmt.h"
@@ -184,7 +186,14 @@ static void write_member(ow_jsonw *w, int m, const ow_state *s, int64_t now_ms)
     }
 }
 
-static bool add_analytics(cJSON *root, const ow_state *s, int64_t now_ms)
+/* The slow members: the analytics tables, then the flags and escalations, each as JSON text in
+ * cache->text[m] (replaced). */
+enum { SLOW_FLAGS = M__COUNT, SLOW_ESCALATIONS, SLOW__COUNT };
+_Static_assert(SLOW__COUNT == OW_PICTURE_SLOW_MEMBERS, "picture.h counts the slow members");
+
+static bool add_flags_and_escalations(cJSON *root, const ow_state *s);
+
+static bool build_slow(ow_picture_cache *c, const ow_state *s, int64_t now_ms)
 {
     ow_jsonw w;
     ow_jsonw_init(&w);
@@ -192,35 +201,171 @@ static bool add_analytics(cJSON *root, const ow_state *s, int64_t now_ms)
     for (int m = 0; ok && m < M__COUNT; m++) {
         ow_jsonw_reset(&w);
         write_member(&w, m, s, now_ms);
-        ok = !w.out.oom && cJSON_AddRawToObject(root, member_names[m], w.out.p) != NULL;
+        free(c->text[m]);
+        ok = !w.out.oom && (c->text[m] = strdup(w.out.p)) != NULL;
     }
     ow_jsonw_fini(&w);
+    /* flags and escalations are built as cJSON trees and kept as their text */
+    cJSON *tmp = ok ? cJSON_CreateObject() : NULL;
+    ok = tmp && add_flags_and_escalations(tmp, s);
+    static const char *const names[] = {"flags", "escalations"};
+    for (int i = 0; ok && i < 2; i++) {
+        char *text = cJSON_PrintUnformatted(ow_json_get(tmp, names[i]));
+        free(c->text[M__COUNT + i]);
+        c->text[M__COUNT + i] = text ? strdup(text) : NULL;
+        ok = c->text[M__COUNT + i] != NULL;
+        cJSON_free(text);
+    }
+    cJSON_Delete(tmp);
+    c->events = ow_state_totals_get(s)->events_applied;
+    c->built = ok;
+    return ok;
+}
+
+static bool add_slow(cJSON *root, const ow_picture_cache *c)
+{
+    static const char *const extra[] = {"flags", "escalations"};
+    bool ok = cJSON_AddNumberToObject(root, "analytics_events", (double)c->events) != NULL;
+    for (int m = 0; ok && m < SLOW__COUNT; m++)
+        ok = cJSON_AddRawToObject(root, m < M__COUNT ? member_names[m] : extra[m - M__COUNT],
+                                  c->text[m]) != NULL;
+    return ok;
+}
+
+void ow_picture_cache_fini(ow_picture_cache *c)
+{
+    for (int m = 0; m < OW_PICTURE_SLOW_MEMBERS; m++) {
+        free(c->text[m]);
+        c->text[m] = NULL;
+    }
+    c->built = false;
+}
+
+/* ---- flags: the raised root-cause flags, newest first ---- */
+
+typedef struct flag_list {
+    cJSON *arr;
+    int n;
+    bool ok;
+} flag_list;
+
+static bool add_flag(const ow_flag_view *v, void *arg)
+{
+    flag_list *l = arg;
+    cJSON *e = cJSON_CreateObject();
+    l->ok = e && cJSON_AddItemToArray(l->arr, e) && cJSON_AddStringToObject(e, "id", v->id) &&
+            cJSON_AddStringToObject(e, "flag", v->flag) &&
+            cJSON_AddStringToObject(e, "region", v->region) && add_time(e, "at", v->at) &&
+            cJSON_AddNumberToObject(e, "level", v->level) &&
+            cJSON_AddStringToObject(e, "summary", v->summary) &&
+            cJSON_AddRawToObject(e, "evidence", v->evidence); /* JSON the flags wrote */
+    return l->ok && ++l->n < OW_PICTURE_FLAGS;
+}
+
+/* ---- escalations: open alerts (SLA and flag), highest level first, then oldest ---- */
+
+typedef struct esc {
+    ow_alert a;
+    char id[OW_ALERT_ID_BUF];
+    bool acked;
+    char by[OW_NAME_BUF];
+} esc;
+
+typedef struct esc_top {
+    esc v[OW_PICTURE_ESCALATIONS];
+    int n;
+} esc_top;
+
+static bool esc_before(const ow_alert *a, const char *aid, const esc *b)
+{
+    if (a->level != b->a.level) return a->level > b->a.level;
+    if (a->at != b->a.at) return a->at < b->a.at;
+    return strcmp(aid, b->id) < 0;
+}
+
+static bool take_esc(const ow_alert *a, const ow_ack *ack, void *arg)
+{
+    esc_top *t = arg;
+    char id[OW_ALERT_ID_BUF];
+    ow_alert_id(a, id);
+    if (t->n == OW_PICTURE_ESCALATIONS && !esc_before(a, id, &t->v[t->n - 1])) return true;
+    int i = t->n < OW_PICTURE_ESCALATIONS ? t->n++ : t->n - 1;
+    while (i > 0 && esc_before(a, id, &t->v[i - 1])) {
+        t->v[i] = t->v[i - 1];
+        i--;
+    }
+    esc *e = &t->v[i];
+    e->a = *a;
+    memcpy(e->id, id, sizeof id);
+    e->acked = ack != NULL;
+    snprintf(e->by, sizeof e->by, "%s", ack ? ack->by : "");
+    return true;
+}
+
+static const char *owner_role(int level)
+{
+    return level >= 3 ? "manager" : level == 2 ? "supervisor" : "dispatcher";
+}
+
+static bool add_escalations(cJSON *root, const ow_state *s)
+{
+    esc_top *t = malloc(sizeof *t);
+    cJSON *arr = cJSON_AddArrayToObject(root, "escalations");
+    bool ok = t && arr;
+    if (ok) t->n = 0, ow_state_each_top_alert(s, OW_PICTURE_ESCALATIONS, take_esc, t);
+    for (int i = 0; ok && i < t->n; i++) {
+        const esc *e = &t->v[i];
+        cJSON *o = cJSON_CreateObject();
+        bool sla = e->a.kind == OW_ALERT_SLA;
+        ok = o && cJSON_AddItemToArray(arr, o) && cJSON_AddStringToObject(o, "id", e->id) &&
+             cJSON_AddStringToObject(o, "kind", sla ? "sla" : "flag") &&
+             cJSON_AddNumberToObject(o, "level", e->a.level) && add_time(o, "at", e->a.at) &&
+             cJSON_AddStringToObject(o, "region", e->a.region ? e->a.region : "");
+        if (ok && sla)
+            ok = cJSON_AddStringToObject(o, "stage", ow_alert_stage_name(e->a.stage)) &&
+                 cJSON_AddStringToObject(o, e->a.complaint ? "complaint_id" : "order_id",
+                                         e->a.subject);
+        else if (ok)
+            ok = cJSON_AddStringToObject(o, "flag", e->a.flag ? e->a.flag : "") != NULL;
+        ok = ok && cJSON_AddStringToObject(o, "owner", owner_role(e->a.level)) &&
+             cJSON_AddBoolToObject(o, "acked", e->acked) &&
+             (!e->acked || cJSON_AddStringToObject(o, "ack_by", e->by));
+    }
+    free(t);
     return ok;
 }
 
 char *ow_picture_snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode)
 {
-    return ow_picture_snapshot_at(s, seq, now_ms, mode, NULL);
+    return ow_picture_build(s, seq, now_ms, mode, NULL);
 }
-
-static char *snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
-                      const char *stream_last, const ow_replay *replay);
 
 char *ow_picture_snapshot_at(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
                              const char *stream_last)
 {
-    return snapshot(s, seq, now_ms, mode, stream_last, NULL);
+    ow_picture_opts o = {.stream_last = stream_last};
+    return ow_picture_build(s, seq, now_ms, mode, &o);
 }
 
 char *ow_picture_snapshot_replay(const ow_state *s, int64_t seq, int64_t now_ms,
                                  const char *stream_last, const ow_replay *replay)
 {
-    return snapshot(s, seq, now_ms, OW_MODE_REPLAY, stream_last, replay);
+    ow_picture_opts o = {.stream_last = stream_last, .replay = replay};
+    return ow_picture_build(s, seq, now_ms, OW_MODE_REPLAY, &o);
 }
 
-static char *snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
-                      const char *stream_last, const ow_replay *replay)
+char *ow_picture_build(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                       const ow_picture_opts *o)
 {
+    cJSON *root = ow_picture_build_tree(s, seq, now_ms, mode, o);
+    return root ? finish(root, true) : NULL;
+}
+
+cJSON *ow_picture_build_tree(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mode,
+                             const ow_picture_opts *o)
+{
+    const char *stream_last = o ? o->stream_last : NULL;
+    const ow_replay *replay = o ? o->replay : NULL;
     const ow_state_totals *t = ow_state_totals_get(s);
     cJSON *root = cJSON_CreateObject(), *open, *x;
     if (!root) return NULL;
@@ -281,8 +426,26 @@ static char *snapshot(const ow_state *s, int64_t seq, int64_t now_ms, ow_mode mo
              cJSON_AddNumberToObject(
                  rp, "progress_pct",
                  (double)(int64_t)(ow_replay_progress_pct(replay, now_ms) * 10) / 10.0);
-    ok = ok && add_analytics(root, s, now_ms);
-    return finish(root, ok);
+    if (ok) {
+        /* the slow members: rebuilt when asked (or without a cache), else the cached ones */
+        ow_picture_cache own = {0}, *pc = o && o->cache ? o->cache : &own;
+        if (!pc->built || pc == &own || o->refresh) ok = build_slow(pc, s, now_ms);
+        ok = ok && add_slow(root, pc);
+        if (pc == &own) ow_picture_cache_fini(&own);
+    }
+    if (!ok) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+static bool add_flags_and_escalations(cJSON *root, const ow_state *s)
+{
+    flag_list fls = {.arr = cJSON_AddArrayToObject(root, "flags"), .ok = true};
+    if (!fls.arr) return false;
+    ow_flags_each_open(ow_state_flags(s), add_flag, &fls);
+    return fls.ok && add_escalations(root, s);
 }
 
 char *ow_picture_order(const ow_state *s, const char *order_id, int64_t now_ms)

@@ -18,6 +18,7 @@ void ow_policy_from_config(ow_policy *p, const ow_config *cfg)
     }
     p->analytics = cfg->analytics;
     p->city_name = cfg->city.name;
+    p->flags = cfg->flags;
 }
 
 static bool matches(const ow_sla_override *o, ow_segment seg, const char *category,

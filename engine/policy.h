@@ -39,6 +39,7 @@ typedef struct ow_policy {
     const char *city_name;         /* borrowed from the configuration */
     const ow_regions *city;        /* the city's regions, borrowed; set by the program after loading
                                     * them (NULL = no city: no grid, regions as events name them) */
+    ow_flags_config flags;         /* root-cause flag thresholds (flags.c) */
 } ow_policy;
 
 /* Policy from the configuration (targets, overrides, pause rules, calendars, analytics). cfg

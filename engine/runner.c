@@ -43,8 +43,8 @@ typedef struct runner {
     char ack_id[OW_CHECKPOINT_CURSOR_MAX];  /* the last acknowledgement applied */
     char req_id[OW_CHECKPOINT_CURSOR_MAX];  /* the last order-detail request answered */
     int64_t bad_entries;
-    char *last_snapshot; /* the last published snapshot text, the base of the next delta */
-    ow_map written;      /* start-up only: alert ids already in the stream after the checkpoint */
+    cJSON *last_tree; /* the last published snapshot, the base of the next delta */
+    ow_map written;   /* start-up only: alert ids already in the stream after the checkpoint */
     const ow_redis_env *env;
     ow_pipeline pl;       /* every command goes through it: writes pipelined, one read in flight */
     pid_t ckpt_pid;       /* background checkpoint writer, 0 = none */
@@ -52,6 +52,9 @@ typedef struct runner {
     char alerts_id[OW_CHECKPOINT_CURSOR_MAX]; /* start-up: where the checkpoint's alerts end */
     ow_replay replay;                         /* OW_CLOCK_SPEED: the descriptor, once read */
     bool have_replay;
+    ow_picture_cache cache; /* the slow snapshot members (engine.analytics_interval) */
+    int64_t last_slow_ms;   /* when they were last rebuilt (monotonic) */
+    bool slow_dirty;        /* the model changed since */
     int64_t replay_read_ms; /* when it was last looked for (monotonic) */
 } runner;
 
@@ -207,16 +210,25 @@ static void alerts_tail(runner *r, char *out, size_t n)
  * previous one on ops:{p0}:deltas (readers holding the previous snapshot apply it). */
 static int publish(runner *r, int64_t now_ms, bool full, ow_err *err)
 {
-    char *snap =
-        r->clock == OW_CLOCK_SPEED && r->have_replay
-            ? ow_picture_snapshot_replay(r->model, r->seq + 1, now_ms, r->last_id, &r->replay)
-            : ow_picture_snapshot_at(r->model, r->seq + 1, now_ms,
-                                     r->clock == OW_CLOCK_WALL ? OW_MODE_LIVE : OW_MODE_REPLAY,
-                                     r->last_id);
-    if (!snap) return ow_err_set(err, OW_ENOMEM, "out of memory");
-    char *delta = r->last_snapshot ? ow_delta_make(r->last_snapshot, strlen(r->last_snapshot), snap,
-                                                   strlen(snap), NULL)
-                                   : NULL;
+    int64_t mono = ow_clock_mono_ms();
+    if (r->dirty) r->slow_dirty = true;
+    ow_picture_opts o = {.stream_last = r->last_id,
+                         .replay = r->clock == OW_CLOCK_SPEED && r->have_replay ? &r->replay : NULL,
+                         .cache = &r->cache,
+                         .refresh = r->slow_dirty &&
+                                    mono - r->last_slow_ms >= r->cfg->engine.analytics_ms};
+    /* the picture stays a tree until printed: the delta compares it with the previous tree, so
+     * nothing is parsed back (its large members are raw text, compared as text) */
+    cJSON *tree =
+        ow_picture_build_tree(r->model, r->seq + 1, now_ms,
+                              r->clock == OW_CLOCK_WALL ? OW_MODE_LIVE : OW_MODE_REPLAY, &o);
+    char *snap = tree ? cJSON_PrintUnformatted(tree) : NULL;
+    if (!snap) {
+        cJSON_Delete(tree);
+        return ow_err_set(err, OW_ENOMEM, "out of memory");
+    }
+    if (o.refresh) r->last_slow_ms = mono, r->slow_dirty = false;
+    char *delta = r->last_tree ? ow_delta_make_tree(r->last_tree, tree, NULL) : NULL;
     /* the stored snapshot is always the newest, so a reader that sees a gap in the deltas can
      * resync from it; the full snapshot is broadcast at most every publish_interval. Sent as
      * pipelined writes: an error surfaces at the next settle or receive. */
@@ -231,8 +243,9 @@ static int publish(runner *r, int64_t now_ms, bool full, ow_err *err)
         ow_pipeline_write(&r->pl, 3, pub, NULL);
     }
     free(delta);
-    free(r->last_snapshot);
-    r->last_snapshot = snap;
+    cJSON_free(snap);
+    cJSON_Delete(r->last_tree);
+    r->last_tree = tree;
     r->seq++;
     r->dirty = false;
     r->last_delta_ms = ow_clock_mono_ms();
@@ -674,7 +687,8 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
         /* a change sent only as a delta is broadcast in full within publish_interval too, so
          * readers of ops:{p0}:live never hold a stale picture while the engine is quiet */
         if ((r->dirty && mono - r->last_delta_ms >= r->cfg->engine.delta_interval_ms) ||
-            (r->last_delta_ms > r->last_publish_ms && full) || since_full >= HEARTBEAT_MS)
+            (r->last_delta_ms > r->last_publish_ms && full) || since_full >= HEARTBEAT_MS ||
+            (r->slow_dirty && mono - r->last_slow_ms >= r->cfg->engine.analytics_ms))
             if ((rc = publish(r, engine_now(r), full, err))) return rc;
         if ((rc = ow_pipeline_flush(&r->pl, err))) return rc;
     }
@@ -718,8 +732,10 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
             int rc = session(&r, stop, &err);
             ow_state_free(r.model);
             r.model = NULL;
-            free(r.last_snapshot);
-            r.last_snapshot = NULL;
+            cJSON_Delete(r.last_tree);
+            r.last_tree = NULL;
+            ow_picture_cache_fini(&r.cache);
+            r.slow_dirty = false;
             ow_map_fini(&r.written);
             ow_pipeline_fini(&r.pl);
             redisFree(r.c);

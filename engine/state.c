@@ -31,7 +31,8 @@ ow_state *ow_state_new(const ow_policy *policy)
     const ow_regions *city = policy->city;
     s->kpi = ow_kpi_new((int32_t)policy->analytics.utc_offset_min);
     s->heat = ow_heat_new(city, policy->analytics.cell_m);
-    bool ok = s->kpi && s->heat;
+    s->flags = ow_flags_new(&policy->flags);
+    bool ok = s->kpi && s->heat && s->flags;
     /* the city's regions first, in file order: region r of the file is slot r + 1 everywhere */
     for (int r = 0; ok && city && r < city->n; r++)
         ok = ow_names_intern(&s->regions, city->v[r].id) == r;
@@ -67,6 +68,7 @@ void ow_state_free(ow_state *s)
     ow_acks_fini(&s->acks);
     ow_kpi_free(s->kpi);
     ow_heat_free(s->heat);
+    ow_flags_free(s->flags);
     free(s->outbox);
     free(s);
 }
@@ -87,6 +89,11 @@ static ow_alert *outbox_add(ow_state *s)
     return a;
 }
 
+ow_alert *ow_state_impl_outbox_add(ow_state *s)
+{
+    return outbox_add(s);
+}
+
 const ow_alert *ow_state_outbox(const ow_state *s, size_t *n)
 {
     *n = s->nout;
@@ -96,6 +103,7 @@ const ow_alert *ow_state_outbox(const ow_state *s, size_t *n)
 void ow_state_outbox_clear(ow_state *s)
 {
     s->nout = 0;
+    if (s->flags) ow_flags_outbox_cleared(s->flags);
 }
 
 /* Record a raise or resolve of threshold k of a clock. */
@@ -528,6 +536,7 @@ static order *order_get(ow_state *s, const char *id)
     o->region = o->category = o->cell = -1;
     for (int st = 0; st < NSTAGES; st++)
         o->c[st].start = o->c[st].stop = OW_NEVER;
+    o->fl = OW_FLAG_ORDER_NONE;
     if (ow_map_put(&s->orders, id, o)) {
         free(o);
         return NULL;
@@ -581,6 +590,7 @@ static int apply_order(ow_state *s, const ow_event *ev)
     if (!rc) rc = order_recompute(s, o, created_ev);
     if (!rc) rc = account(s, o, +1);
     if (!rc) rc = kpi_update(s, o, &mark, &e);
+    if (!rc) rc = ow_flags_order(s, o, ev);
     return rc ? rc : 1;
 }
 
@@ -657,7 +667,7 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
         c->created_ts = c->responded_ts = OW_NEVER;
         c->c.start = c->c.stop = OW_NEVER;
     }
-    bool was_open = c->created && c->responded_ts == OW_NEVER;
+    bool was_open = c->created && c->responded_ts == OW_NEVER, was_created = c->created;
     complaint before = *c;
     if (ev->type == OW_EV_COMPLAINT_CREATED) {
         if (c->created && ev->ts_ms >= c->created_ts) {
@@ -691,6 +701,7 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
     if (!rc) rc = complaint_schedule(s, c);
     if (!rc) rc = complaint_facts(s, &before, -1);
     if (!rc) rc = complaint_facts(s, c, +1);
+    if (!rc && !was_created && c->created) rc = ow_flags_event(s, ev); /* counted once */
     return rc ? rc : 1;
 }
 
@@ -776,8 +787,11 @@ int ow_state_apply(ow_state *s, const ow_event *ev)
     case OW_EV_COMPLAINT_CREATED:
     case OW_EV_COMPLAINT_RESPONDED: return apply_complaint(s, ev);
     case OW_EV_TECH_STATUS:
-    case OW_EV_TECH_LOCATION: return apply_tech(s, ev);
-    case OW_EV_PARTS_STOCK: return 0; /* parts feed the parts_wait flag (analytics) */
+    case OW_EV_TECH_LOCATION: {
+        int rc = apply_tech(s, ev), frc = ow_flags_event(s, ev);
+        return frc ? frc : rc;
+    }
+    case OW_EV_PARTS_STOCK: return ow_flags_event(s, ev); /* parts feed the parts_wait flag */
     default: return apply_order(s, ev);
     }
 }
@@ -798,6 +812,8 @@ static int fire_order(ow_state *s, order *o, int stage, int64_t at)
         c->open |= (uint8_t)(1u << k);
         if (!rc) rc = emit(s, OW_ALERT_RAISE, false, o->id, o->region, stage, c, k, at);
         if (!rc && k >= 2) rc = account(s, o, +1);
+        if (!rc && stage == OW_STAGE_DISPATCH && ow_sla_pct[k] == 100)
+            rc = ow_flags_dispatch_breach(s, o, at); /* neglected_region */
         if (rc) return rc;
     }
     return order_schedule(s, o);
@@ -834,13 +850,15 @@ int ow_state_advance(ow_state *s, int64_t now_ms)
         if (rc) return rc;
         fired++;
     }
-    return fired;
+    int flags = ow_flags_advance(s, now_ms);
+    return flags < 0 ? flags : fired + flags;
 }
 
 int64_t ow_state_next_due(const ow_state *s)
 {
     const ow_timer *t = ow_timerq_peek(&s->timers);
-    return t ? t->at : OW_NEVER;
+    int64_t sla = t ? t->at : OW_NEVER, flags = ow_flags_next_due(s->flags);
+    return sla < flags ? sla : flags;
 }
 
 /* ---------------------------------------------------------------- acknowledgements */
@@ -878,6 +896,7 @@ int ow_state_ack(ow_state *s, const char *alert_id, const ow_ack *ack, ow_err *e
     const clk *c = NULL;
     const char *subject_key = NULL;
     int32_t region = -1;
+    if (strncmp(alert_id, "flag:", 5) == 0) return ow_flags_ack(s, alert_id, ack, err);
     if (parse_sla_id(alert_id, subject, sizeof subject, stage_name, sizeof stage_name, &instance,
                      &pct)) {
         for (int i = 0; i < OW_SLA_THRESHOLDS; i++)
@@ -967,6 +986,11 @@ void ow_state_each_tech(const ow_state *s, int64_t as_of,
         v.status = (ow_tech_status)(cur_st ? t->status : t->prev_status);
         if (!fn(&v, arg)) return;
     }
+}
+
+const ow_flags *ow_state_flags(const ow_state *s)
+{
+    return s->flags;
 }
 
 static void fill_view(const ow_state *s, const order *o, ow_order_view *v)
@@ -1061,6 +1085,30 @@ static bool collect_open(const ow_state *s, open_alert **vp, size_t *n, size_t *
     return true;
 }
 
+typedef struct open_alert_sink {
+    open_alert **v;
+    size_t *n, *cap;
+} open_alert_sink;
+
+static bool add_open_flag(const ow_alert *a, const char *id, void *arg)
+{
+    open_alert_sink *k = arg;
+    if (*k->n == *k->cap) {
+        *k->cap = *k->cap ? *k->cap * 2 : 64;
+        open_alert *nv = realloc(*k->v, *k->cap * sizeof *nv);
+        if (!nv) {
+            free(*k->v);
+            *k->v = NULL;
+            return false;
+        }
+        *k->v = nv;
+    }
+    open_alert *o = &(*k->v)[(*k->n)++];
+    o->a = *a;
+    snprintf(o->id, sizeof o->id, "%s", id);
+    return true;
+}
+
 void ow_state_each_open_alert(const ow_state *s,
                               bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg),
                               void *arg)
@@ -1088,10 +1136,165 @@ void ow_state_each_open_alert(const ow_state *s,
                           0, NULL))
             return;
     }
+    open_alert_sink sink = {&v, &n, &cap};
+    ow_flags_each_open_alert(s->flags, add_open_flag, &sink);
+    if (!v && n) return;                           /* out of memory */
     if (n) qsort(v, n, sizeof *v, cmp_open_alert); /* map order is not an order to show */
     for (size_t i = 0; i < n; i++)
         if (!fn(&v[i].a, ow_acks_get(&s->acks, v[i].id), arg)) break;
     free(v);
+}
+
+/* One open SLA alert seen by ow_state_each_top_alert: where it is, and its sort key. */
+typedef struct top_key {
+    int level;
+    int64_t at; /* exact instant, or (in pass 1) its lower bound */
+} top_key;
+
+static bool key_before(top_key a, top_key b)
+{
+    return a.level != b.level ? a.level > b.level : a.at < b.at;
+}
+
+/* A lower bound of a threshold's instant: without pauses or business hours the crossing is
+ * start + pct % of the target, and both only ever delay it. */
+static int64_t threshold_floor(const clk *c, int k)
+{
+    return c->start + ow_sla_part(c->target, ow_sla_pct[k]);
+}
+
+typedef struct top_cand {
+    top_key key;
+    const order *o; /* NULL: a complaint */
+    const complaint *c;
+    int stage, k;
+} top_cand;
+
+/* Keep the best n of the lower-bound keys in a small sorted array. */
+static void cand_take(top_cand *v, size_t *n, size_t cap, top_cand x)
+{
+    if (*n == cap && !key_before(x.key, v[*n - 1].key)) return;
+    size_t i = *n < cap ? (*n)++ : *n - 1;
+    while (i > 0 && key_before(x.key, v[i - 1].key)) {
+        v[i] = v[i - 1];
+        i--;
+    }
+    v[i] = x;
+}
+
+static int64_t cand_exact(const ow_state *s, const top_cand *t)
+{
+    if (!t->o) return threshold_at(&t->c->c, t->k, NULL, 0, NULL);
+    ow_interval p[MAX_PAUSES];
+    size_t np = order_pauses(s, t->o, t->stage, p);
+    return threshold_at(
+        &t->o->c[t->stage], t->k, p, np,
+        ow_policy_calendar(s->policy, (ow_stage)t->stage, region_name(s, t->o->region)));
+}
+
+/* Pass the alert of t to fn with its exact instant, if its key can still be among the first. */
+static bool top_emit(const ow_state *s, const top_cand *t, top_key bound,
+                     bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg), void *arg)
+{
+    if (key_before(bound, t->key)) return true; /* even its earliest instant comes too late */
+    const clk *c = t->o ? &t->o->c[t->stage] : &t->c->c;
+    ow_alert a = {.op = OW_ALERT_RAISE,
+                  .kind = OW_ALERT_SLA,
+                  .level = ow_sla_level[t->k],
+                  .at = cand_exact(s, t),
+                  .region = region_name(s, t->o ? t->o->region : t->c->region),
+                  .subject = t->o ? t->o->id : t->c->id,
+                  .stage = t->stage,
+                  .complaint = t->o == NULL,
+                  .instance = c->instance,
+                  .pct = ow_sla_pct[t->k],
+                  .target_ms = c->target};
+    char id[OW_ALERT_ID_BUF];
+    ow_alert_id(&a, id);
+    return fn(&a, ow_acks_get(&s->acks, id), arg);
+}
+
+/* Visit every open SLA alert as a candidate with its lower-bound key; stop when visit says so. */
+static void each_open_sla(const ow_state *s, bool (*visit)(const top_cand *t, void *arg), void *arg)
+{
+    size_t pos = 0;
+    void *val;
+    while (ow_map_next(&s->orders, &pos, NULL, &val)) {
+        const order *o = val;
+        for (int st = 0; st < NSTAGES; st++)
+            for (int k = 0; o->c[st].open && k < OW_SLA_THRESHOLDS; k++) {
+                if (!(o->c[st].open & (1u << k))) continue;
+                top_cand t = {{ow_sla_level[k], threshold_floor(&o->c[st], k)}, o, NULL, st, k};
+                if (!visit(&t, arg)) return;
+            }
+    }
+    pos = 0;
+    while (ow_map_next(&s->complaints, &pos, NULL, &val)) {
+        const complaint *c = val;
+        for (int k = 0; c->c.open && k < OW_SLA_THRESHOLDS; k++) {
+            if (!(c->c.open & (1u << k))) continue;
+            top_cand t = {
+                {ow_sla_level[k], threshold_floor(&c->c, k)}, NULL, c, OW_STAGE_COMPLAINT, k};
+            if (!visit(&t, arg)) return;
+        }
+    }
+}
+
+typedef struct top_pass {
+    const ow_state *s;
+    top_cand *best; /* pass 1 */
+    size_t n, k;
+    top_key bound; /* pass 2 */
+    bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg);
+    void *arg;
+} top_pass;
+
+static bool pass1(const top_cand *t, void *arg)
+{
+    top_pass *p = arg;
+    cand_take(p->best, &p->n, p->k, *t);
+    return true;
+}
+
+static bool pass2(const top_cand *t, void *arg)
+{
+    top_pass *p = arg;
+    return top_emit(p->s, t, p->bound, p->fn, p->arg);
+}
+
+typedef struct top_flag_sink {
+    const ow_state *s;
+    bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg);
+    void *arg;
+} top_flag_sink;
+
+static bool top_flag(const ow_alert *a, const char *id, void *arg)
+{
+    top_flag_sink *k = arg;
+    return k->fn(a, ow_acks_get(&k->s->acks, id), k->arg);
+}
+
+void ow_state_each_top_alert(const ow_state *s, size_t k,
+                             bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg), void *arg)
+{
+    if (k == 0) return;
+    top_pass p = {.s = s, .best = malloc(k * sizeof(top_cand)), .k = k, .fn = fn, .arg = arg};
+    if (!p.best) return;
+    /* pass 1: the k best lower bounds; their exact keys bound the k-th best from above */
+    each_open_sla(s, pass1, &p);
+    p.bound = (top_key){-1, INT64_MAX}; /* fewer than k alerts: every one is in */
+    if (p.n == k) {
+        p.bound = (top_key){INT32_MAX, INT64_MIN};
+        for (size_t i = 0; i < p.n; i++) {
+            top_key exact = {p.best[i].key.level, cand_exact(s, &p.best[i])};
+            if (key_before(p.bound, exact)) p.bound = exact;
+        }
+    }
+    free(p.best);
+    /* pass 2: only the alerts whose earliest instant does not come after the bound */
+    each_open_sla(s, pass2, &p);
+    top_flag_sink sink = {s, fn, arg};
+    ow_flags_each_open_alert(s->flags, top_flag, &sink);
 }
 
 void ow_state_each_urgent(const ow_state *s, size_t k, bool (*fn)(const ow_order_view *, void *),

@@ -22,6 +22,7 @@
 #include "event.h"
 #include "heatmap.h"
 #include "kpi.h"
+#include "flags.h"
 #include "names.h"
 #include "policy.h"
 
@@ -70,6 +71,8 @@ const ow_policy *ow_state_policy(const ow_state *s);
 /* The analytics kept in step with the model (issue 5). Borrowed. */
 const ow_kpi *ow_state_kpi(const ow_state *s);
 const ow_heat *ow_state_heat(const ow_state *s);
+/* The root-cause flags (flags.h views), borrowed. */
+const ow_flags *ow_state_flags(const ow_state *s);
 
 /* ---- read access for the snapshot and the order detail ---- */
 
@@ -101,9 +104,18 @@ typedef struct ow_order_view {
 /* Fill v for an order; false when unknown. Strings are borrowed from the state. */
 bool ow_state_order(const ow_state *s, const char *order_id, ow_order_view *v);
 
-/* Every open alert (raised, its stage not stopped) as a raise record with its crossing instant,
- * in (at, id) order; ack is its acknowledgement or NULL. Costs O(open orders + alerts). Stop early
- * by returning false. The records are valid during the call only. */
+/* The open alerts that can be among the first k by (level, highest first; then at, oldest
+ * first), for boards that show only those: every such alert is passed to fn once, in no order
+ * (fn keeps its best k), and most others are skipped without computing their instant. Cost:
+ * two passes of cheap bit tests over the open orders, exact SLA arithmetic only near the top. */
+void ow_state_each_top_alert(const ow_state *s, size_t k,
+                             bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg),
+                             void *arg);
+
+/* Every open alert (SLA: raised, its stage not stopped; flag: raised, not cleared) as a raise
+ * record with its crossing instant, in (at, id) order; ack is its acknowledgement or NULL. Costs
+ * O(open orders + alerts). Stop early by returning false. The records are valid during the call
+ * only. */
 void ow_state_each_open_alert(const ow_state *s,
                               bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg),
                               void *arg);

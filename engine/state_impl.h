@@ -7,6 +7,7 @@
 
 #include "heatmap.h"
 #include "kpi.h"
+#include "flags.h"
 #include "state.h"
 #include "timerq.h"
 
@@ -53,6 +54,7 @@ typedef struct order {
     uint16_t nev, cap;
     lc_ev *evs;
     clk c[NSTAGES];
+    ow_flag_order fl; /* the root-cause flags' part (flags.c) */
 } order;
 
 typedef struct complaint {
@@ -92,8 +94,9 @@ struct ow_state {
     size_t nout, capout;
     uint32_t next_seq;
     ow_state_totals totals;
-    ow_kpi *kpi;   /* rolling KPIs and their windows (issue 5) */
-    ow_heat *heat; /* what is open where, now */
+    ow_kpi *kpi;     /* rolling KPIs and their windows (issue 5) */
+    ow_heat *heat;   /* what is open where, now */
+    ow_flags *flags; /* root-cause flags (flags.c) */
 };
 
 /* Internal entry points for checkpoint.c. An order/complaint already in its map, with its inputs
@@ -103,5 +106,8 @@ int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
 int ow_state_impl_complaint_restore(ow_state *s, complaint *c, clk saved);
 /* A technician loaded from a checkpoint joins the heat gauges. */
 int ow_state_impl_tech_restore(ow_state *s, tech *t);
+
+/* A new record at the end of the outbox (zeroed), for the flags' raises, resolves and acks. */
+ow_alert *ow_state_impl_outbox_add(ow_state *s);
 
 #endif

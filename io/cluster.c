@@ -266,10 +266,8 @@ int ow_cluster_open(const ow_redis_target *seeds, int nseeds, const ow_cluster_o
     return OW_OK;
 }
 
-int ow_cluster_open_url(const char *urls, const ow_cluster_opts *opts, ow_cluster **out,
-                        ow_err *err)
+int ow_cluster_parse_urls(const char *urls, ow_redis_target *seeds, ow_err *err)
 {
-    ow_redis_target seeds[OW_CLUSTER_SEEDS_MAX];
     int n = 0;
     const char *p = urls;
     for (;;) {
@@ -286,10 +284,31 @@ int ow_cluster_open_url(const char *urls, const ow_cluster_opts *opts, ow_cluste
         int rc = ow_redis_url_parse(one, &seeds[n], err);
         if (rc) return rc;
         n++;
-        if (!p[len]) break;
+        if (!p[len]) return n;
         p += len + 1;
     }
+}
+
+int ow_cluster_open_url(const char *urls, const ow_cluster_opts *opts, ow_cluster **out,
+                        ow_err *err)
+{
+    ow_redis_target seeds[OW_CLUSTER_SEEDS_MAX];
+    int n = ow_cluster_parse_urls(urls, seeds, err);
+    if (n < 0) return n;
     return ow_cluster_open(seeds, n, opts, out, err);
+}
+
+int ow_cluster_open_env(const ow_redis_env *env, const ow_config *cfg, ow_cluster **out,
+                        ow_err *err)
+{
+    ow_cluster_opts opts = {.timeout_ms = cfg->redis.timeout_ms,
+                            .retry_for_ms = cfg->cluster.retry_for_ms};
+    return ow_cluster_open(&env->target, 1, &opts, out, err);
+}
+
+const ow_redis_target *ow_cluster_seed(const ow_cluster *c)
+{
+    return &c->seed;
 }
 
 void ow_cluster_free(ow_cluster *c)
@@ -556,7 +575,11 @@ int ow_cluster_batch_exec(ow_cluster *c, ow_cluster_batch *b, ow_err *err)
                 }
                 k = node_conn(c, node);
             }
-            if (k < 0) continue;
+            if (k < 0) { /* out of memory for the connection table: pause, retry, give up */
+                ow_err_set(&w.err, OW_ENOMEM, "slot %d (key %s): out of memory", m->slot, m->key);
+                w.wait = true;
+                continue;
+            }
             ow_err cerr;
             redisContext *ctx = conn_ctx(c, k, &cerr);
             if (!ctx) {

@@ -35,6 +35,8 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "config.h"
+#include "redis.h"
 #include "redis_url.h"
 #include "slotmap.h"
 
@@ -53,6 +55,19 @@ typedef struct ow_cluster_opts {
  * for later map refreshes. *out is owned by the caller (ow_cluster_free). */
 int ow_cluster_open(const ow_redis_target *seeds, int nseeds, const ow_cluster_opts *opts,
                     ow_cluster **out, ow_err *err);
+
+/* The same for a program that found its Redis with io/redis.h ow_redis_env_open (a configured
+ * node, or the private server on its unix socket): timeouts from redis.timeout and
+ * cluster.retry_for. The way a program moves from ow_redis_connect to the cluster client. */
+int ow_cluster_open_env(const ow_redis_env *env, const ow_config *cfg, ow_cluster **out,
+                        ow_err *err);
+
+/* Parse redis.url: one URL (core/redis_url.h) or several separated by commas, into
+ * seeds[OW_CLUSTER_SEEDS_MAX]. Returns how many, or a negative code with err. */
+int ow_cluster_parse_urls(const char *urls, ow_redis_target *seeds, ow_err *err);
+
+/* The seed that answered first (its login is used for every node). Borrowed. */
+const ow_redis_target *ow_cluster_seed(const ow_cluster *c);
 
 /* The same from redis.url: one URL (core/redis_url.h), or several separated by commas
  * ("redis://10.0.0.5:7000,redis://10.0.0.6:7000") so a dead seed does not stop a start. */

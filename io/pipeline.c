@@ -148,7 +148,7 @@ static int skip(ow_pipeline *p, int n, ow_err *err)
 {
     if (n <= 0) return OW_OK;
     p->c->reader->fn = &skip_fns;
-    redisReaderSetPrivdata(p->c->reader, p);
+    p->c->reader->privdata = p;
     int rc = OW_OK;
     for (int i = 0; i < n; i++) {
         void *rep;
@@ -158,7 +158,7 @@ static int skip(ow_pipeline *p, int n, ow_err *err)
         }
     }
     p->c->reader->fn = p->default_fn;
-    redisReaderSetPrivdata(p->c->reader, NULL);
+    p->c->reader->privdata = NULL;
     return rc;
 }
 

@@ -156,15 +156,38 @@ int ow_reshard_place(ow_cluster *c, int partitions, int *moves, ow_err *err)
 {
     *moves = 0;
     if (!ow_cluster_enabled(c)) return OW_OK; /* one node holds everything */
-    for (int p = 0; p < partitions; p++) {
+    if (partitions < 1 || partitions > OW_PARTITIONS_MAX)
+        return ow_err_set(err, OW_EINVAL, "reshard: %d partitions: expected 1 to %d", partitions,
+                          OW_PARTITIONS_MAX);
+    /* Balance with as few moves as possible: while the busiest master has two partitions more
+     * than the idlest, move the busiest one's highest partition there. A balanced layout (also
+     * the one a failover leaves, with a replica in its master's place) is left alone. */
+    for (int round = 0; round < partitions; round++) {
         int masters[OW_SLOTMAP_NODES_MAX];
         int nm = ow_reshard_masters(c, masters, OW_SLOTMAP_NODES_MAX);
         if (nm == 0) return ow_err_set(err, OW_ENOTFOUND, "reshard: the cluster has no master");
-        int slot = ow_partition_slot(p), to = masters[p % nm];
-        if (ow_cluster_map(c)->owner[slot] == to) continue;
-        int rc = ow_reshard_slot(c, slot, to, err);
+        const ow_slotmap *m = ow_cluster_map(c);
+        int count[OW_SLOTMAP_NODES_MAX] = {0};
+        for (int p = 0; p < partitions; p++) {
+            int o = m->owner[ow_partition_slot(p)];
+            if (o < 0)
+                return ow_err_set(err, OW_ENOTFOUND,
+                                  "reshard: partition %d (slot %d) has no master", p,
+                                  ow_partition_slot(p));
+            count[o]++;
+        }
+        int hi = masters[0], lo = masters[0];
+        for (int i = 1; i < nm; i++) {
+            if (count[masters[i]] > count[hi]) hi = masters[i];
+            if (count[masters[i]] < count[lo]) lo = masters[i];
+        }
+        if (count[hi] - count[lo] <= 1) return OW_OK;
+        int move = -1;
+        for (int p = partitions - 1; p >= 0 && move < 0; p--)
+            if (m->owner[ow_partition_slot(p)] == hi) move = p;
+        int rc = ow_reshard_slot(c, ow_partition_slot(move), lo, err);
         if (rc) {
-            ow_err_prefix(err, "placing partition %d (slot %d)", p, slot);
+            ow_err_prefix(err, "placing partition %d (slot %d)", move, ow_partition_slot(move));
             return rc;
         }
         (*moves)++;

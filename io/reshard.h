@@ -9,8 +9,9 @@
  * target by ASK for the keys already there (io/cluster.c follows it).
  *
  * Placement: with the default `redis-cli --cluster create` layout, partitions 0 and 1 ({p0} slot
- * 15882, {p1} slot 11819) share the third master. ow_reshard_place moves partition p's slot to
- * the (p mod M)-th master in host:port order, so N partitions use min(N, M) masters evenly.
+ * 15882, {p1} slot 11819) share the third master. ow_reshard_place balances partitions 0..N-1
+ * over the masters with as few moves as it can (no master holds two more than another), and
+ * leaves a balanced layout alone — also after a failover has put replicas in their masters' place.
  *
  * Uses the node connections of an ow_cluster; refreshes its map after each finished move.
  */
@@ -35,7 +36,7 @@ int ow_reshard_slot(ow_cluster *c, int slot, int to, ow_err *err);
 /* Masters of the map that serve slots, in host:port order, into out[max]; returns the count. */
 int ow_reshard_masters(const ow_cluster *c, int *out, int max);
 
-/* Move partitions 0..n-1 so partition p is on master p mod M. *moves gets the slots moved. */
+/* Balance partitions 0..n-1 over the masters. *moves gets the number of slots moved. */
 int ow_reshard_place(ow_cluster *c, int partitions, int *moves, ow_err *err);
 
 #endif

@@ -45,7 +45,7 @@ int ow_slotmap_add_node(ow_slotmap *m, const char *host, int port, bool master)
 {
     for (int i = 0; i < m->nnodes; i++)
         if (m->nodes[i].port == port && strcmp(m->nodes[i].host, host) == 0) {
-            if (master) m->nodes[i].master = true;
+            if (master) m->nodes[i].master = true, m->nodes[i].replica_of = -1;
             return i;
         }
     size_t hl = strlen(host);
@@ -56,6 +56,7 @@ int ow_slotmap_add_node(ow_slotmap *m, const char *host, int port, bool master)
     n->port = port;
     n->master = master;
     n->healthy = true;
+    n->replica_of = -1;
     return m->nnodes++;
 }
 
@@ -171,7 +172,7 @@ static int decode_shard(ow_slotmap *m, const redisReply *sh, size_t si, ow_err *
     if (!nodes || nodes->type != REDIS_REPLY_ARRAY)
         return ow_err_set(err, OW_EINVAL, "%s: \"nodes\": expected an array, got %s", where,
                           type_name(nodes));
-    int master = -1;
+    int master = -1, members[OW_SLOTMAP_NODES_MAX], nmembers = 0;
     for (size_t i = 0; i < nodes->elements; i++) {
         char nwhere[128];
         snprintf(nwhere, sizeof nwhere, "%s: node %zu", where, i);
@@ -184,6 +185,7 @@ static int decode_shard(ow_slotmap *m, const redisReply *sh, size_t si, ow_err *
                               OW_SLOTMAP_NODES_MAX);
         memcpy(m->nodes[idx].id, n.id, sizeof n.id);
         m->nodes[idx].healthy = n.healthy;
+        if (nmembers < OW_SLOTMAP_NODES_MAX) members[nmembers++] = idx;
         if (n.master) {
             if (master >= 0 && master != idx)
                 return ow_err_set(err, OW_EINVAL, "%s: two masters (%s:%d and %s:%d)", where,
@@ -194,6 +196,8 @@ static int decode_shard(ow_slotmap *m, const redisReply *sh, size_t si, ow_err *
     }
     if (slots->elements && master < 0)
         return ow_err_set(err, OW_EINVAL, "%s: has slots but no master", where);
+    for (int i = 0; i < nmembers; i++)
+        if (!m->nodes[members[i]].master) m->nodes[members[i]].replica_of = master;
     for (size_t i = 0; i < slots->elements; i += 2) {
         long long lo, hi;
         if (!is_int(slots->element[i], 0, OW_CLUSTER_SLOTS - 1, &lo) ||
@@ -284,7 +288,10 @@ int ow_slotmap_from_slots(ow_slotmap *m, const redisReply *r, ow_err *err)
                 rc = idx;
                 break;
             }
-            if (k == 2) master = idx;
+            if (k == 2)
+                master = idx;
+            else if (!m->nodes[idx].master)
+                m->nodes[idx].replica_of = master;
         }
         if (!rc) rc = claim(m, lo, hi, master, where, err);
     }
@@ -303,6 +310,14 @@ int ow_slotmap_parse_addr(const char *s, char *host, size_t hostlen, int *port)
     host[colon - s] = '\0';
     *port = (int)p;
     return OW_OK;
+}
+
+int ow_slotmap_replicas(const ow_slotmap *m, int master)
+{
+    int n = 0;
+    for (int i = 0; i < m->nnodes; i++)
+        n += m->nodes[i].replica_of == master && master >= 0;
+    return n;
 }
 
 int ow_slotmap_covered(const ow_slotmap *m, int *masters)

@@ -26,9 +26,10 @@
 typedef struct ow_slotmap_node {
     char host[OW_SLOTMAP_HOST_BUF]; /* where to connect: the node's endpoint, else its ip */
     int port;
-    char id[48];  /* node id (40 hex) when the reply gives it, else "" */
-    bool master;  /* serves slots (CLUSTER SLOTS: first node of a range) */
-    bool healthy; /* CLUSTER SHARDS health "online"; always true from CLUSTER SLOTS */
+    char id[48];    /* node id (40 hex) when the reply gives it, else "" */
+    bool master;    /* serves slots (CLUSTER SLOTS: first node of a range) */
+    bool healthy;   /* CLUSTER SHARDS health "online"; always true from CLUSTER SLOTS */
+    int replica_of; /* for a replica: index of its shard's master; -1 for masters and unknown */
 } ow_slotmap_node;
 
 typedef struct ow_slotmap {
@@ -53,6 +54,9 @@ int ow_slotmap_add_node(ow_slotmap *m, const char *host, int port, bool master);
 /* Parse "host:port" (the tail of a MOVED/ASK error: "MOVED 3999 127.0.0.1:6381"; the host may be
  * empty, meaning the node that answered). Returns OW_OK or OW_EINVAL. */
 int ow_slotmap_parse_addr(const char *s, char *host, size_t hostlen, int *port);
+
+/* Replicas the map lists for node `master` (whatever their health). */
+int ow_slotmap_replicas(const ow_slotmap *m, int master);
 
 /* Slots with a master, and the number of distinct masters serving them. */
 int ow_slotmap_covered(const ow_slotmap *m, int *masters);

@@ -2,8 +2,9 @@
  * opswall-cluster — look at, and arrange, the Redis that redis.url names (docs/scaling.md).
  *
  *   opswall-cluster [--config PATH] map          the slot map and where each partition lives
- *   opswall-cluster [--config PATH] place        move partition slots so partition p is on
- *                                                master p mod M (keys move with them), then map
+ *   opswall-cluster [--config PATH] place        move partition slots (keys with them) until no
+ *                                                master holds two more partitions than another,
+ *                                                then map
  *   opswall-cluster keyslot KEY...               {"slots":[...]}: each key's hash slot, in
  *                                                order (no Redis needed)
  *

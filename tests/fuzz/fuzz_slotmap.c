@@ -28,6 +28,9 @@ static void check_map(const ow_slotmap *m, int rc, const ow_err *err)
         fuzz_require(memchr(n->host, '\0', sizeof n->host) && n->host[0], "host set");
         fuzz_require(memchr(n->id, '\0', sizeof n->id) != NULL, "id terminated");
         fuzz_require(n->port >= 1 && n->port <= 65535, "port range");
+        fuzz_require(n->replica_of >= -1 && n->replica_of < m->nnodes, "replica_of index");
+        fuzz_require(n->replica_of < 0 || (!n->master && m->nodes[n->replica_of].master),
+                     "a replica of a master");
     }
     for (int s = 0; s < OW_CLUSTER_SLOTS; s++) {
         int o = m->owner[s];

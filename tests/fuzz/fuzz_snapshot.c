@@ -89,15 +89,18 @@ static void check_totals(const ow_state *s, const step *steps, int n, int64_t la
 }
 
 /* Fire everything due by now; then nothing due at or before now is left, and every raise in the
- * outbox happened at or before now. */
-static void advance(ow_state *s, int64_t now)
+ * outbox happened at or before now: SLA crossings fire only when now reaches them; a root-cause
+ * flag an event raises is raised at that event's time, which may be ahead of a live clock. */
+static void advance(ow_state *s, int64_t now, int64_t last)
 {
     fuzz_require(ow_state_advance(s, now) >= 0, "advance");
     fuzz_require(ow_state_next_due(s) > now, "nothing due at or before now after advance");
     size_t n;
     const ow_alert *a = ow_state_outbox(s, &n);
     for (size_t i = 0; i < n; i++)
-        fuzz_require(a[i].op != OW_ALERT_RAISE || a[i].at <= now, "raised no later than now");
+        fuzz_require(a[i].op != OW_ALERT_RAISE ||
+                         a[i].at <= (a[i].kind == OW_ALERT_FLAG && last > now ? last : now),
+                     "raised no later than now");
     ow_state_outbox_clear(s);
 }
 
@@ -118,7 +121,7 @@ static void model_script(const uint8_t *data, size_t size)
             /* up to ~21 h ahead, in 5-minute steps: crosses every default target but callback */
             int64_t to = BASE_MS + (int64_t)data[i + 2] * 5 * 60 * 1000;
             if (to > now) now = to;
-            advance(s, now);
+            advance(s, now, last);
             check_totals(s, steps, n, last);
             continue;
         }
@@ -146,7 +149,7 @@ static void model_script(const uint8_t *data, size_t size)
         n++;
         check_totals(s, steps, n, last);
     }
-    advance(s, now);
+    advance(s, now, last);
 
     ow_mode mode = ops % 2 ? OW_MODE_REPLAY : OW_MODE_LIVE;
     char *text = ow_picture_snapshot(s, ops, now, mode);

@@ -2,7 +2,10 @@
 # loopback started by scripts/cluster.sh. Run alone with: ctest --test-dir <build> -L cluster
 add_executable(ow_cluster_check ${CMAKE_CURRENT_LIST_DIR}/cluster_check.c)
 target_link_libraries(ow_cluster_check PRIVATE ow_io)
+add_executable(ow_cluster_async_check ${CMAKE_CURRENT_LIST_DIR}/cluster_async_check.c)
+target_link_libraries(ow_cluster_async_check PRIVATE ow_io_async)
 add_test(NAME integration.cluster
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cluster_test.sh $<TARGET_FILE:ow_cluster_check>
-                 ${PROJECT_SOURCE_DIR} $<TARGET_FILE:opswall-cluster>)
+                 ${PROJECT_SOURCE_DIR} $<TARGET_FILE:opswall-cluster>
+                 $<TARGET_FILE:ow_cluster_async_check>)
 set_tests_properties(integration.cluster PROPERTIES LABELS "integration;cluster" TIMEOUT 180)

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# io/cluster.c against a real Redis Cluster (issue 12, item 2): scripts/cluster.sh starts 3
-# masters + 3 replicas on free loopback ports, cluster_check runs the steps listed at its top
-# (key slots, routing, MOVED, ASK, pipelined streams, WAIT, a slot with no master, kill -9 of a
-# master), and the cluster is stopped whatever happens.
+# io/cluster.c and io/cluster_async.c against a real Redis Cluster (issue 12, item 2):
+# scripts/cluster.sh starts 3 masters + 3 replicas on free loopback ports, cluster_async_check
+# and cluster_check run the steps listed at their tops (key slots, routing, MOVED, ASK, pipelined
+# streams, WAIT, leases, a slot with no master, kill -9 of a master each), opswall-cluster looks
+# at the result, and the cluster is stopped whatever happens. Both clients also run on a plain
+# Redis first.
 . "$(dirname "$0")/lib.sh"
-CHECK=$1 ROOT=$2 TOOL=$3
+CHECK=$1 ROOT=$2 TOOL=$3 ACHECK=$4
 tmp=$(mktemp -d /tmp/ow-cluster.XXXXXX)
 REDIS_PID=
-trap '"$ROOT/scripts/cluster.sh" stop "$tmp/c" >/dev/null 2>&1 || true; [ -z "$REDIS_PID" ] || stop_pid $REDIS_PID; rm -rf "$tmp"' EXIT
+trap 'for d in c o; do "$ROOT/scripts/cluster.sh" stop "$tmp/$d" >/dev/null 2>&1 || true; done; [ -z "$REDIS_PID" ] || stop_pid $REDIS_PID; rm -rf "$tmp"' EXIT
 
 # single node first: the same client on a plain Redis over a unix socket
 start_redis "$tmp/single"
 if "$CHECK" --single "$tmp/single/redis.sock"; then ok "cluster_check --single"; else fail "cluster_check --single"; fi
+if "$ACHECK" --single "$tmp/single/redis.sock"; then ok "cluster_async_check --single"; else fail "cluster_async_check --single"; fi
 mkdir -p "$tmp/conf"
 echo '{"cluster": {"partitions": 3}}' > "$tmp/conf/opswall.json"
 OPSWALL_REDIS_URL=unix://$tmp/single/redis.sock "$TOOL" --config "$tmp/conf/opswall.json" place > "$tmp/single.json"
@@ -22,7 +25,10 @@ REDIS_PID=
 
 seed=$("$ROOT/scripts/cluster.sh" start "$tmp/c" --owner $$)
 check "cluster of 6 nodes up at $seed" test -n "$seed"
+# the synchronous client first on the whole cluster (it kills one master), then the async one
+# (it kills another, one that still has a replica)
 if "$CHECK" "$tmp/c" "$seed"; then ok "cluster_check"; else fail "cluster_check"; fi
+if "$ACHECK" "$tmp/c" "$seed"; then ok "cluster_async_check"; else fail "cluster_async_check"; fi
 # the operator tool on the same cluster (after the failover above): one setting, redis.url
 # every node as a seed: the first one may be the master killed above
 OPSWALL_REDIS_URL=$(for p in $(cat "$tmp/c/ports"); do printf 'redis://127.0.0.1:%s,' "$p"; done)
@@ -41,4 +47,17 @@ for port in $(cat "$tmp/c/ports" 2>/dev/null || true); do
   redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && alive=1
 done
 check "no cluster node left running" test $alive = 0
+
+# --owner: a cluster whose owner dies is stopped by its watcher (a killed test leaves no server)
+sleep 600 &
+owner=$!
+"$ROOT/scripts/cluster.sh" start "$tmp/o" --masters 3 --replicas 0 --owner $owner > /dev/null
+ports=$(cat "$tmp/o/ports")
+kill -9 $owner
+wait $owner 2>/dev/null || true
+all_gone() {
+  for port in $ports; do redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && return 1; done
+  return 0
+}
+check "cluster stopped by its watcher after its owner was killed" wait_for 15 all_gone
 finish

@@ -93,6 +93,15 @@ static void assert_cfg_equal(const ow_config *x, const ow_config *y)
     eq_str("city.regions", x->city.regions, y->city.regions);
     eq_str("city.name_property", x->city.name_property, y->city.name_property);
     eq_str("city.events", x->city.events, y->city.events);
+    eq_int("flags.surge.min_orders", x->flags.surge.min_orders, y->flags.surge.min_orders);
+    eq_int("flags.surge.window", x->flags.surge.window_ms, y->flags.surge.window_ms);
+    if (x->flags.surge.ratio != y->flags.surge.ratio)
+        fail_msg("flags.surge.ratio: %g != %g", x->flags.surge.ratio, y->flags.surge.ratio);
+    if (x->flags.complaint_cluster.csat_below != y->flags.complaint_cluster.csat_below)
+        fail_msg("flags.complaint_cluster.csat_below: %g != %g",
+                 x->flags.complaint_cluster.csat_below, y->flags.complaint_cluster.csat_below);
+    eq_int("flags.far_dispatch.min_m", x->flags.far_dispatch.min_m, y->flags.far_dispatch.min_m);
+    eq_int("flags.backlog.level", x->flags.backlog.level, y->flags.backlog.level);
 }
 
 /* Every setting changed to another valid value. */
@@ -133,6 +142,12 @@ static void mutate(ow_config *c)
     strcpy(c->city.regions, "assets/cities/la/regions.geojson");
     strcpy(c->city.name_property, "district");
     strcpy(c->city.events, "");
+    c->flags.surge.min_orders = 25;
+    c->flags.surge.window_ms = 15 * MIN_MS;
+    c->flags.surge.ratio = 2.5;
+    c->flags.complaint_cluster.csat_below = 80.5;
+    c->flags.far_dispatch.min_m = 5000;
+    c->flags.backlog.level = 3;
 }
 
 /* ---- defaults ---- */
@@ -283,7 +298,7 @@ static void test_unknown_keys(void **state)
     /* the list grows with every section; its start shows the keys are listed in file order */
     const char *want = "opswall.json: redsi: unknown key (a typo?); known keys: redis, ";
     assert_memory_equal(err.msg, want, strlen(want));
-    assert_non_null(strstr(err.msg, ", streams, ingest, engine, feed, wallboard, sla, "));
+    assert_non_null(strstr(err.msg, ", streams, ingest, engine, feed, "));
     assert_non_null(strstr(err.msg, ", city"));
     expect_error("{\"sla\":{\"emergncy\":{\"dispatch\":\"5m\"}}}",
                  "config: sla.emergncy: unknown key (a typo?); known keys in sla: emergency, "
@@ -341,6 +356,12 @@ static void test_wrong_types(void **state)
     expect_error("{\"redis\":{\"timeout\":5000}}",
                  "config: redis.timeout: expected a duration like \"15m\", \"2h\" or \"500ms\", "
                  "from 10ms to 10m, got 5000");
+    expect_error("{\"flags\":{\"surge\":{\"ratio\":\"3\"}}}",
+                 "config: flags.surge.ratio: expected a number from 0 to 1000, got \"3\"");
+    expect_error("{\"flags\":{\"surge\":{\"ratio\":-0.5}}}",
+                 "config: flags.surge.ratio: expected a number from 0 to 1000, got -0.5");
+    expect_error("{\"flags\":{\"backlog\":{\"level\":4}}}",
+                 "config: flags.backlog.level: expected an integer from 0 to 3, got 4");
     expect_error("{\"streams\":{\"events_maxlen\":10000.5}}",
                  "config: streams.events_maxlen: expected an integer from 1000 to 1099511627776, "
                  "got 10000.5");

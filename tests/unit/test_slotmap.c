@@ -152,6 +152,8 @@ static void test_shards(void **state)
     assert_int_equal(m1->port, 7002);
     assert_false(map.nodes[0].master); /* the failed old master */
     assert_false(map.nodes[0].healthy);
+    assert_int_equal(map.nodes[0].replica_of, map.owner[0]); /* now its replica */
+    assert_int_equal(map.nodes[map.owner[0]].replica_of, -1);
 }
 
 static void test_slots(void **state)
@@ -173,6 +175,7 @@ static void test_slots(void **state)
     assert_string_equal(map.nodes[map.owner[9000]].host, "node-b.example");
     assert_string_equal(map.nodes[map.owner[0]].id, "aaaa");
     assert_false(map.nodes[1].master);
+    assert_int_equal(map.nodes[1].replica_of, map.owner[0]);
     /* an empty cluster (no slots assigned) */
     arr(&r, 0);
     assert_int_equal(slots(&r), OW_OK);

@@ -1,0 +1,223 @@
+#include "render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonw.h"
+#include "timefmt.h"
+
+/* What the templates of one alert line (or title) can name. */
+typedef struct vars {
+    const ow_render_in *in;
+    const ow_nalert *a; /* NULL for titles */
+    char num[4][64];
+    char link[OW_URL_BUF + 600];
+    ow_buf late, who;
+    const char *d, *by, *n;
+} vars;
+
+static const char *lookup(void *ctx, const char *name)
+{
+    vars *v = ctx;
+    const ow_nalert *a = v->a ? v->a : v->in->group_labels;
+    const ow_receiver *rx = v->in->rx;
+    if (!strcmp(name, "d")) return v->d;
+    if (!strcmp(name, "by")) return v->by;
+    if (!strcmp(name, "n")) return v->n;
+    if (!strcmp(name, "on_call")) return rx->on_call[0] ? rx->on_call : rx->name;
+    if (!strcmp(name, "receiver")) return rx->name;
+    if (!strcmp(name, "count")) return v->num[0];
+    if (!strcmp(name, "new")) return v->num[1];
+    if (!strcmp(name, "group")) return v->link; /* titles: link holds the group text */
+    if (!strcmp(name, "pct")) return v->num[2];
+    if (!strcmp(name, "target")) return v->num[3];
+    if (!strcmp(name, "id")) return a ? a->id : "";
+    if (!strcmp(name, "subject")) return a ? a->subject : "";
+    if (!strcmp(name, "late")) return v->late.p ? v->late.p : "";
+    if (!strcmp(name, "who")) return v->who.p ? v->who.p : "";
+    if (!strcmp(name, "link")) return v->link;
+    if (!strcmp(name, "at")) return v->num[1];
+    int l = ow_label_parse(name);
+    if (l >= 0 && a) return a->label[l];
+    return "";
+}
+
+static void render_one(const ow_render_in *in, ow_tpl_role role, vars *v, ow_buf *out)
+{
+    ow_template_render(in->cfg->tpl[in->rx->lang][role], lookup, v, out);
+}
+
+static void alert_vars(const ow_render_in *in, const ow_nalert *a, vars *v)
+{
+    v->a = a;
+    snprintf(v->num[2], sizeof v->num[2], "%d", a->pct);
+    ow_duration_format(a->target_ms - a->target_ms % 1000, v->num[3], sizeof v->num[3]);
+    ow_time_format(a->at_ms, v->num[1]);
+    /* how late: the breach instant is at − (pct − 100) % of the target (paused time aside) */
+    ow_buf_fini(&v->late);
+    if (a->target_ms > 0) {
+        int64_t breach = a->at_ms - (int64_t)(a->pct - 100) * a->target_ms / 100;
+        int64_t late = in->now_ms - breach;
+        char d[48];
+        int64_t mag = late < 0 ? -late : late;
+        ow_duration_format(mag - mag % 1000, d, sizeof d);
+        v->d = d;
+        render_one(in, late >= 0 ? OW_TPL_LATE : OW_TPL_DUE, v, &v->late);
+        v->d = NULL;
+    }
+    ow_buf_fini(&v->who);
+    v->by = a->ack_by;
+    render_one(in, a->ack_by ? OW_TPL_ACKED : OW_TPL_UNACKED, v, &v->who);
+    v->by = NULL;
+    v->link[0] = '\0';
+    if (in->cfg->viewer_url[0] && a->subject[0])
+        snprintf(v->link, sizeof v->link, "%s#/%s/%s", in->cfg->viewer_url,
+                 a->complaint ? "complaints" : "orders", a->subject);
+}
+
+static void group_text(const ow_render_in *in, char *out, size_t n)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int l = 0; l < OW_LBL__COUNT; l++) {
+        if (!(in->group_by & (1u << l))) continue;
+        int w = snprintf(out + used, n - used, "%s%s=%s", used ? " " : "",
+                         ow_label_name((ow_label)l), in->group_labels->label[l]);
+        if (w < 0 || (size_t)w >= n - used) break;
+        used += (size_t)w;
+    }
+}
+
+char *ow_render(const ow_render_in *in, char **text_out)
+{
+    *text_out = NULL;
+    vars v;
+    memset(&v, 0, sizeof v);
+    v.in = in;
+    ow_buf title, text;
+    ow_buf_init(&title);
+    ow_buf_init(&text);
+    snprintf(v.num[0], sizeof v.num[0], "%d", in->n);
+    snprintf(v.num[1], sizeof v.num[1], "%d", in->nnew);
+    group_text(in, v.link, sizeof v.link);
+    render_one(in, in->resolved ? OW_TPL_RESOLVED : OW_TPL_FIRING, &v, &title);
+    ow_buf_put(&text, title.p ? title.p : "", title.n);
+    size_t budget = in->rx->max_bytes > 256 ? in->rx->max_bytes - 256 : in->rx->max_bytes;
+    int listed = 0;
+    for (int i = 0; i < in->n && listed < in->rx->max_alerts; i++) {
+        ow_buf line;
+        ow_buf_init(&line);
+        alert_vars(in, in->alerts[i], &v);
+        v.a = in->alerts[i];
+        ow_buf_put(&line, "\n", 1);
+        render_one(in, OW_TPL_ALERT, &v, &line);
+        bool fits = text.n + line.n <= budget;
+        if (fits) ow_buf_put(&text, line.p, line.n);
+        ow_buf_fini(&line);
+        if (!fits) break;
+        listed++;
+    }
+    ow_buf_fini(&v.late);
+    ow_buf_fini(&v.who);
+    if (listed < in->n) {
+        char n[16];
+        snprintf(n, sizeof n, "%d", in->n - listed);
+        v.n = n;
+        v.a = NULL;
+        ow_buf_put(&text, "\n", 1);
+        render_one(in, OW_TPL_MORE, &v, &text);
+    }
+
+    ow_jsonw w;
+    ow_jsonw_init(&w);
+    const char *tt = title.p ? title.p : "", *xt = text.p ? text.p : "";
+    switch (in->rx->type) {
+    case OW_RX_DINGTALK:
+        ow_jsonw_open(&w);
+        ow_jsonw_key(&w, "msgtype");
+        ow_jsonw_str(&w, "markdown");
+        ow_jsonw_key(&w, "markdown");
+        ow_jsonw_open(&w);
+        ow_jsonw_key(&w, "title");
+        ow_jsonw_str(&w, tt);
+        ow_jsonw_key(&w, "text");
+        ow_jsonw_str(&w, xt);
+        ow_jsonw_close(&w);
+        ow_jsonw_close(&w);
+        break;
+    case OW_RX_WECOM:
+        ow_jsonw_open(&w);
+        ow_jsonw_key(&w, "msgtype");
+        ow_jsonw_str(&w, "markdown");
+        ow_jsonw_key(&w, "markdown");
+        ow_jsonw_open(&w);
+        ow_jsonw_key(&w, "content");
+        ow_jsonw_str(&w, xt);
+        ow_jsonw_close(&w);
+        ow_jsonw_close(&w);
+        break;
+    case OW_RX_SLACK:
+        ow_jsonw_open(&w);
+        ow_jsonw_key(&w, "text");
+        ow_jsonw_str(&w, xt);
+        ow_jsonw_close(&w);
+        break;
+    default: {
+        ow_jsonw_open(&w);
+        ow_jsonw_key(&w, "version");
+        ow_jsonw_int(&w, 1);
+        ow_jsonw_key(&w, "id");
+        ow_jsonw_str(&w, in->id);
+        ow_jsonw_key(&w, "status");
+        ow_jsonw_str(&w, in->resolved ? "resolved" : "firing");
+        ow_jsonw_key(&w, "receiver");
+        ow_jsonw_str(&w, in->rx->name);
+        ow_jsonw_key(&w, "group_key");
+        ow_jsonw_str(&w, in->group_key);
+        ow_jsonw_key(&w, "group");
+        ow_jsonw_open(&w);
+        for (int l = 0; l < OW_LBL__COUNT; l++) {
+            if (!(in->group_by & (1u << l))) continue;
+            ow_jsonw_key(&w, ow_label_name((ow_label)l));
+            ow_jsonw_str(&w, in->group_labels->label[l]);
+        }
+        ow_jsonw_close(&w);
+        ow_jsonw_key(&w, "title");
+        ow_jsonw_str(&w, tt);
+        ow_jsonw_key(&w, "text");
+        ow_jsonw_str(&w, xt);
+        ow_jsonw_key(&w, "alerts");
+        ow_jsonw_raw(&w, "[");
+        for (int i = 0; i < in->n; i++) {
+            if (i) ow_jsonw_raw(&w, ",");
+            ow_jsonw_raw(&w, in->alerts[i]->json); /* validated JSON, as the engine wrote it */
+        }
+        ow_jsonw_raw(&w, "]");
+        w.need_comma = true;
+        ow_jsonw_key(&w, "acked");
+        ow_jsonw_open(&w);
+        for (int i = 0; i < in->n; i++) {
+            if (!in->alerts[i]->ack_by) continue;
+            ow_jsonw_key(&w, in->alerts[i]->id);
+            ow_jsonw_str(&w, in->alerts[i]->ack_by);
+        }
+        ow_jsonw_close(&w);
+        ow_jsonw_close(&w);
+    }
+    }
+    bool oom = title.oom || text.oom;
+    ow_buf_fini(&title);
+    char *body = ow_jsonw_take(&w);
+    if (oom || !body) {
+        free(body);
+        ow_buf_fini(&text);
+        return NULL;
+    }
+    *text_out = text.p ? text.p : strdup("");
+    if (!*text_out) {
+        free(body);
+        return NULL;
+    }
+    return body;
+}
