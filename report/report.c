@@ -41,6 +41,12 @@ struct ow_report {
     const char *cat_names[OW_REPORT_CATS_MAX];
     double cat_cur_sorted[OW_REPORT_CATS_MAX], cat_prev_sorted[OW_REPORT_CATS_MAX];
     int ncats;
+    /* root-cause flags raised: each of the period (copied: the engine's strings are borrowed),
+     * and counts per flag name for both periods */
+    ow_report_flag *flags;
+    size_t nflags, capflags;
+    ow_names flag_names;
+    int64_t flag_cur[OW_REPORT_CATS_MAX], flag_prev[OW_REPORT_CATS_MAX];
 };
 
 ow_report *ow_report_new(const ow_policy *pol, ow_report_kind kind, int64_t start_ms)
@@ -55,6 +61,7 @@ ow_report *ow_report_new(const ow_policy *pol, ow_report_kind kind, int64_t star
     r->now = INT64_MIN;
     ow_map_init(&r->complaints_seen);
     ow_names_init(&r->cats);
+    ow_names_init(&r->flag_names);
     r->s = ow_state_new(pol);
     if (!r->s) {
         ow_report_free(r);
@@ -73,7 +80,54 @@ void ow_report_free(ow_report *r)
     free(r->region_hour);
     ow_map_fini(&r->complaints_seen);
     ow_names_fini(&r->cats);
+    ow_names_fini(&r->flag_names);
+    for (size_t i = 0; i < r->nflags; i++) {
+        ow_report_flag *f = &r->flags[i];
+        free(f->id), free(f->flag), free(f->region), free(f->summary), free(f->evidence);
+    }
+    free(r->flags);
     free(r);
+}
+
+/* Take the flag raises out of the engine's outbox, then clear it. */
+static int collect(ow_report *r)
+{
+    size_t n;
+    const ow_alert *a = ow_state_outbox(r->s, &n);
+    int rc = OW_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (a[i].op != OW_ALERT_RAISE || a[i].kind != OW_ALERT_FLAG || !a[i].flag) continue;
+        bool in_cur = a[i].at >= r->start && a[i].at < r->end;
+        bool in_prev = a[i].at >= r->prev_start && a[i].at < r->prev_end;
+        if (!in_cur && !in_prev) continue;
+        int k = ow_names_intern(&r->flag_names, a[i].flag);
+        if (k < 0 || k >= OW_REPORT_CATS_MAX) continue;
+        if (in_prev) {
+            r->flag_prev[k]++;
+            continue;
+        }
+        r->flag_cur[k]++;
+        if (r->nflags == r->capflags) {
+            size_t cap = r->capflags ? r->capflags * 2 : 64;
+            ow_report_flag *v = realloc(r->flags, cap * sizeof *v);
+            if (!v) return OW_ENOMEM;
+            r->flags = v, r->capflags = cap;
+        }
+        char id[OW_ALERT_ID_BUF];
+        ow_alert_id(&a[i], id);
+        ow_report_flag *f = &r->flags[r->nflags];
+        *f = (ow_report_flag){.id = strdup(id),
+                              .flag = strdup(a[i].flag),
+                              .region = strdup(a[i].region ? a[i].region : ""),
+                              .summary = strdup(a[i].summary ? a[i].summary : ""),
+                              .evidence = strdup(a[i].evidence ? a[i].evidence : "{}"),
+                              .level = a[i].level,
+                              .at = a[i].at};
+        if (!f->id || !f->flag || !f->region || !f->summary || !f->evidence) rc = OW_ENOMEM;
+        r->nflags++;
+    }
+    ow_state_outbox_clear(r->s);
+    return rc;
 }
 
 static int slots_now(const ow_report *r)
@@ -89,7 +143,7 @@ static int take_prev(ow_report *r)
      * its end-of-bucket backlog */
     if (r->now < r->start && ow_state_advance(r->s, r->start) < 0) return OW_ENOMEM;
     if (r->now < r->start) r->now = r->start;
-    ow_state_outbox_clear(r->s);
+    if (collect(r)) return OW_ENOMEM;
     r->prev_n = slots_now(r);
     r->prev = calloc((size_t)r->prev_n, sizeof *r->prev);
     if (!r->prev) return OW_ENOMEM;
@@ -127,18 +181,25 @@ int ow_report_feed(ow_report *r, const ow_event *ev)
     if (ev->ts_ms > r->now) r->now = ev->ts_ms;
     /* replay: now is the latest event time; every crossing up to it fires */
     if (ow_state_advance(r->s, r->now) < 0) return OW_ENOMEM;
-    ow_state_outbox_clear(r->s);
-    return OW_OK;
+    return collect(r);
 }
 
 static int cmp_cat(const void *a, const void *b, void *arg);
+
+static int cmp_flag(const void *a, const void *b)
+{
+    const ow_report_flag *x = a, *y = b;
+    if (x->level != y->level) return x->level > y->level ? -1 : 1;
+    if (x->at != y->at) return x->at < y->at ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
 
 int ow_report_finish(ow_report *r)
 {
     /* the clock runs to the period's end: clocks still running cross their thresholds, and the
      * last bucket gets its backlog */
     if (r->now < r->end && ow_state_advance(r->s, r->end) < 0) return OW_ENOMEM;
-    ow_state_outbox_clear(r->s);
+    if (collect(r)) return OW_ENOMEM;
     if (!r->prev_taken && take_prev(r)) return OW_ENOMEM;
     const ow_kpi *k = ow_state_kpi(r->s);
     const ow_names *regions = ow_state_regions(r->s);
@@ -223,6 +284,27 @@ int ow_report_finish(ow_report *r)
         r->cat_cur_sorted[i] = r->cat_cur[c];
         r->cat_prev_sorted[i] = r->cat_prev[c];
     }
+    /* the flags of the period, most severe first, then oldest, then by id */
+    qsort(r->flags, r->nflags, sizeof *r->flags, cmp_flag);
+    /* one of each kind of flag leads the list (a storm of one kind would hide the others), then
+     * the rest in the same order: a stable partition */
+    ow_report_flag *v = malloc((r->nflags ? r->nflags : 1) * sizeof *v);
+    bool *lead = calloc(r->nflags ? r->nflags : 1, sizeof *lead);
+    if (!v || !lead) {
+        free(v), free(lead);
+        return OW_ENOMEM;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < r->nflags; i++) {
+        bool first = true;
+        for (size_t j = 0; j < n && first; j++)
+            first = strcmp(v[j].flag, r->flags[i].flag) != 0;
+        if (first) v[n++] = r->flags[i], lead[i] = true;
+    }
+    for (size_t i = 0; i < r->nflags; i++)
+        if (!lead[i]) v[n++] = r->flags[i];
+    memcpy(r->flags, v, r->nflags * sizeof *v);
+    free(v), free(lead);
     r->finished = true;
     return OW_OK;
 }
@@ -252,7 +334,15 @@ void ow_report_view_get(const ow_report *r, ow_report_view *v)
     v->ncats = r->ncats;
     v->cat_names = r->cat_names;
     v->cat_cur = r->cat_cur_sorted, v->cat_prev = r->cat_prev_sorted;
-    v->flags_available = false; /* the root-cause flags module is not in this build yet */
+    v->flags_available = true;
+    v->utc_offset_min = r->pol->analytics.utc_offset_min;
+    v->flags = r->flags;
+    v->nflags = r->nflags;
+    v->nflag_names =
+        (int)r->flag_names.n < OW_REPORT_CATS_MAX ? (int)r->flag_names.n : OW_REPORT_CATS_MAX;
+    for (int i = 0; i < v->nflag_names; i++)
+        v->flag_names[i] = ow_names_get(&r->flag_names, i);
+    v->flag_cur = r->flag_cur, v->flag_prev = r->flag_prev;
 }
 
 /* ---- JSON ---- */
@@ -283,10 +373,6 @@ static void str_list(ow_jsonw *w, const char *const *v, int n)
     }
     ow_jsonw_raw(w, "]");
 }
-
-static const char *const flags_note =
-    "root-cause flags are not in this engine build yet (issue 5, flags module); this section "
-    "lists them once they are";
 
 char *ow_report_json(const ow_report *r, const char *city_name)
 {
@@ -356,9 +442,32 @@ char *ow_report_json(const ow_report *r, const char *city_name)
     ow_jsonw_raw(&w, "]");
     ow_jsonw_key(&w, "flags");
     ow_jsonw_open(&w);
-    ow_jsonw_key(&w, "available"), ow_jsonw_raw(&w, v.flags_available ? "true" : "false");
-    ow_jsonw_key(&w, "top"), ow_jsonw_raw(&w, "[]");
-    ow_jsonw_key(&w, "note"), ow_jsonw_str(&w, flags_note);
+    ow_jsonw_key(&w, "raised");
+    ow_jsonw_open(&w);
+    for (int i = 0; i < v.nflag_names; i++) {
+        ow_jsonw_key(&w, v.flag_names[i]);
+        ow_jsonw_open(&w);
+        ow_jsonw_key(&w, "current"), ow_jsonw_int(&w, v.flag_cur[i]);
+        ow_jsonw_key(&w, "previous"), ow_jsonw_int(&w, v.flag_prev[i]);
+        ow_jsonw_close(&w);
+    }
+    ow_jsonw_close(&w);
+    ow_jsonw_key(&w, "top");
+    ow_jsonw_raw(&w, "[");
+    for (size_t i = 0; i < v.nflags && i < OW_REPORT_TOP_FLAGS; i++) {
+        const ow_report_flag *f = &v.flags[i];
+        ow_jsonw_raw(&w, i ? "," : "");
+        ow_jsonw_open(&w);
+        ow_jsonw_key(&w, "id"), ow_jsonw_str(&w, f->id);
+        ow_jsonw_key(&w, "flag"), ow_jsonw_str(&w, f->flag);
+        ow_jsonw_key(&w, "level"), ow_jsonw_int(&w, f->level);
+        ow_jsonw_key(&w, "at"), time_str(&w, f->at);
+        ow_jsonw_key(&w, "region"), ow_jsonw_str(&w, f->region);
+        ow_jsonw_key(&w, "summary"), ow_jsonw_str(&w, f->summary);
+        ow_jsonw_key(&w, "evidence"), ow_jsonw_raw(&w, f->evidence);
+        ow_jsonw_close(&w);
+    }
+    ow_jsonw_raw(&w, "]");
     ow_jsonw_close(&w);
     ow_jsonw_key(&w, "kpi_targets"), ow_kpi_write_targets(&w, &r->pol->analytics);
     ow_jsonw_close(&w);
@@ -553,6 +662,45 @@ static void region_table(ow_buf *b, const ow_report_view *v)
     h(b, "</table>\n");
 }
 
+static void flags_section(ow_buf *b, const ow_report_view *v)
+{
+    h(b, "<h2>Top root-cause flags</h2>\n");
+    if (!v->nflag_names) {
+        h(b, "<p class=note>No root-cause flag was raised in either period.</p>\n");
+        return;
+    }
+    h(b, "<table><tr><th>flag</th><th>raised this period</th><th>previous</th></tr>\n");
+    for (int i = 0; i < v->nflag_names; i++) {
+        h(b, "<tr><td>");
+        esc(b, v->flag_names[i]);
+        h(b, "</td>");
+        cell_num(b, (double)v->flag_cur[i], 0, "");
+        cell_num(b, (double)v->flag_prev[i], 0, "");
+        h(b, "</tr>\n");
+    }
+    h(b, "</table>\n<p class=note>The most severe of the period (highest level first, then the "
+         "earliest), with the evidence the engine recorded:</p>\n<table><tr><th>when</th>"
+         "<th>level</th><th>flag</th><th>what</th><th>evidence</th></tr>\n");
+    for (size_t i = 0; i < v->nflags && i < OW_REPORT_TOP_FLAGS; i++) {
+        const ow_report_flag *f = &v->flags[i];
+        char t[OW_TIME_TEXT_MAX], when[32];
+        ow_time_format(f->at + v->utc_offset_min * 60000, t); /* local time, like the period */
+        snprintf(when, sizeof when, "%.5s %.5s", t + 5, t + 11);
+        h(b, "<tr><td>");
+        esc(b, when);
+        h(b, "</td><td class=n>L");
+        hnum(b, f->level, 0);
+        h(b, "</td><td>");
+        esc(b, f->flag);
+        h(b, "</td><td>");
+        esc(b, f->summary);
+        h(b, "</td><td><small>");
+        esc(b, f->evidence);
+        h(b, "</small></td></tr>\n");
+    }
+    h(b, "</table>\n");
+}
+
 static const char *const style =
     "body{font-family:DejaVu Sans,Arial,sans-serif;color:#1e293b;margin:24px auto;max-width:1000px}"
     "h1{font-size:24px;margin:0}h2{font-size:18px;margin:28px 0 8px;border-bottom:2px solid "
@@ -603,9 +751,8 @@ char *ow_report_html(const ow_report *r, const char *city_name, const ow_report_
     sla_table(&b, r, &v);
     h(&b, "<h2>Regions</h2>\n");
     region_table(&b, &v);
-    h(&b, "<h2>Top root-cause flags</h2>\n<p class=note>");
-    esc(&b, flags_note);
-    h(&b, ".</p>\n<h2>Complaint categories</h2>\n");
+    flags_section(&b, &v);
+    h(&b, "<h2>Complaint categories</h2>\n");
     if (!v.ncats) {
         h(&b, "<p class=note>No complaints in either period.</p>\n");
     } else {
