@@ -56,12 +56,12 @@ int ow_report_finish(ow_report *r);
 typedef struct ow_report_view {
     ow_report_kind kind;
     int64_t start, end, prev_start, prev_end; /* ms; [start, end) */
-    int64_t events;
-    int64_t utc_offset_min; /* the city's zone */ /* events applied (the period and before) */
-    int nregions;                                 /* regions: slot r + 1 */
-    const char *const *region_ids;                /* borrowed */
-    const ow_kpi_block *cur, *prev;               /* [1 + nregions] each: slot 0 = city */
-    int nsteps;                                   /* hours of the day, or days of the week */
+    int64_t events;                           /* events applied (the period and before) */
+    int64_t utc_offset_min;                   /* the city's zone */
+    int nregions;                             /* regions: slot r + 1 */
+    const char *const *region_ids;            /* borrowed */
+    const ow_kpi_block *cur, *prev;           /* [1 + nregions] each: slot 0 = city */
+    int nsteps;                               /* hours of the day, or days of the week */
     const char *const *step_labels;
     const double *step_created, *step_resolved;
     const double *region_hour; /* [nregions × 24] orders created by local hour */
