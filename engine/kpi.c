@@ -123,8 +123,7 @@ int ow_kpi_stage(ow_kpi *k, int slot, int stage, int64_t start, int64_t stop, bo
     if (dur < 0) dur = 0;
     ow_win_delta d[] = {
         {C_DUR_SUM + stage, sign * dur}, {C_DUR_N + stage, sign}, {C_MET + stage, sign * (int)met}};
-    int rc = ow_win_counts(k->win, slot, stop, d, 3);
-    rc |= ow_win_sample(k->win, slot, stop, stage, dur, sign);
+    int rc = ow_win_counts_sample(k->win, slot, stop, d, 3, stage, dur, sign);
     return rc ? OW_ENOMEM : OW_OK;
 }
 

@@ -307,12 +307,30 @@ static wbucket *writable(ow_win *w, int64_t ts, int slot, bool *oom)
     return x;
 }
 
+static int bucket_counts(ow_win *w, wbucket *x, int slot, const ow_win_delta *d, int n);
+static int bucket_sample(ow_win *w, wbucket *x, int slot, int stage, int64_t value_ms, int sign);
+
 int ow_win_counts(ow_win *w, int slot, int64_t ts, const ow_win_delta *d, int n)
 {
     if (slot < 0 || slot >= MAX_SLOTS) return 0;
     bool oom = false;
     wbucket *x = writable(w, ts, slot, &oom);
     if (!x) return oom ? -1 : 0;
+    return bucket_counts(w, x, slot, d, n);
+}
+
+int ow_win_counts_sample(ow_win *w, int slot, int64_t ts, const ow_win_delta *d, int n, int stage,
+                         int64_t value_ms, int sign)
+{
+    if (slot < 0 || slot >= MAX_SLOTS || stage < 0 || stage >= OW_WIN_STAGES) return 0;
+    bool oom = false;
+    wbucket *x = writable(w, ts, slot, &oom); /* one lookup for both */
+    if (!x) return oom ? -1 : 0;
+    return bucket_counts(w, x, slot, d, n) | bucket_sample(w, x, slot, stage, value_ms, sign);
+}
+
+static int bucket_counts(ow_win *w, wbucket *x, int slot, const ow_win_delta *d, int n)
+{
     int64_t *cs = x->c + (size_t)slot * (size_t)w->nc;
     for (int i = 0; i < n; i++) {
         if (d[i].k < 0 || d[i].k >= w->nc) continue;
@@ -357,12 +375,9 @@ int ow_win_set(ow_win *w, int slot, int64_t ts, int k, int64_t value)
     return 0;
 }
 
-int ow_win_sample(ow_win *w, int slot, int64_t ts, int stage, int64_t value_ms, int sign)
+/* A sample of a bucket already made writable. */
+static int bucket_sample(ow_win *w, wbucket *x, int slot, int stage, int64_t value_ms, int sign)
 {
-    if (slot < 0 || slot >= MAX_SLOTS || stage < 0 || stage >= OW_WIN_STAGES) return 0;
-    bool oom = false;
-    wbucket *x = writable(w, ts, slot, &oom);
-    if (!x) return oom ? -1 : 0;
     int idx = ow_qs_index(value_ms);
     uint32_t key = KEY(slot, stage, idx);
     if (sign > 0) {
@@ -389,6 +404,15 @@ int ow_win_sample(ow_win *w, int slot, int64_t ts, int stage, int64_t value_ms, 
         if (slot) rc |= win_sample(w, v, 0, stage, idx, sign);
     }
     return rc;
+}
+
+int ow_win_sample(ow_win *w, int slot, int64_t ts, int stage, int64_t value_ms, int sign)
+{
+    if (slot < 0 || slot >= MAX_SLOTS || stage < 0 || stage >= OW_WIN_STAGES) return 0;
+    bool oom = false;
+    wbucket *x = writable(w, ts, slot, &oom);
+    if (!x) return oom ? -1 : 0;
+    return bucket_sample(w, x, slot, stage, value_ms, sign);
 }
 
 /* ---- reading ---- */

@@ -60,6 +60,9 @@ typedef struct ow_win_delta {
     int64_t v;
 } ow_win_delta;
 int ow_win_counts(ow_win *w, int slot, int64_t ts, const ow_win_delta *d, int n);
+/* Counters and one duration sample of the same slot and instant (one bucket lookup). */
+int ow_win_counts_sample(ow_win *w, int slot, int64_t ts, const ow_win_delta *d, int n, int stage,
+                         int64_t value_ms, int sign);
 
 /* Add (sign 1) or remove (sign -1) a duration sample of `stage` ending at ts. */
 int ow_win_sample(ow_win *w, int slot, int64_t ts, int stage, int64_t value_ms, int sign);
