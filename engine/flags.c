@@ -247,6 +247,7 @@ static void win_free(fwin *w)
 void ow_flags_free(ow_flags *fl)
 {
     if (!fl) return;
+    ow_timerq_fini(&fl->tq); /* first: it writes to its owners */
     for (uint32_t i = 0; i < fl->ntechs; i++)
         if (fl->techs[i]) free(fl->techs[i]->act), free(fl->techs[i]);
     for (uint32_t i = 0; i < fl->nregs; i++)
@@ -271,7 +272,6 @@ void ow_flags_free(ow_flags *fl)
     ow_names_fini(&fl->depots), ow_names_fini(&fl->ccats);
     ow_map_fini(&fl->stock), ow_map_fini(&fl->addr), ow_map_fini(&fl->inst);
     ow_spatial_fini(&fl->tgrid), ow_spatial_fini(&fl->ogrid);
-    ow_timerq_fini(&fl->tq);
     free(fl);
 }
 
