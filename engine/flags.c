@@ -247,7 +247,7 @@ static void win_free(fwin *w)
 void ow_flags_free(ow_flags *fl)
 {
     if (!fl) return;
-    ow_timerq_fini(&fl->tq); /* first: it writes to its owners */
+    ow_timerq_fini(&fl->tq); /* first: it resets positions held inside the records freed below */
     for (uint32_t i = 0; i < fl->ntechs; i++)
         if (fl->techs[i]) free(fl->techs[i]->act), free(fl->techs[i]);
     for (uint32_t i = 0; i < fl->nregs; i++)
