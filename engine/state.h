@@ -120,7 +120,6 @@ void ow_state_each_open_alert(const ow_state *s,
                               bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg),
                               void *arg);
 
-
 /* Visit the k most urgent open orders (earliest breach of a running clock first), in that order.
  * Costs O(k log k), not O(open orders). */
 void ow_state_each_urgent(const ow_state *s, size_t k, bool (*fn)(const ow_order_view *, void *),
