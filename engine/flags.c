@@ -24,7 +24,7 @@
 #include "timerq.h"
 
 #define NB          30     /* buckets per rolling window */
-#define GRID_CELL_M 1000.0 /* technicians' and orders' grid cell */
+#define GRID_CELL_M 1000.0 /* technicians' grid cell; the largest order cell */
 #define EVMAX       OW_FLAG_EVIDENCE_MAX
 #define EMPTY_HEAD  INT64_MIN
 
@@ -234,7 +234,12 @@ ow_flags *ow_flags_new(const ow_flags_config *cfg)
     ow_map_init(&fl->addr);
     ow_map_init(&fl->inst);
     ow_spatial_init(&fl->tgrid, GRID_CELL_M);
-    ow_spatial_init(&fl->ogrid, GRID_CELL_M);
+    /* orders are only ever asked "who is within radius_m (50 m)": cells about twice the radius
+     * keep a query to 9 small cells, where 1 km cells held thousands of orders in a storm */
+    double r = (double)(cfg->duplicate_dispatch.radius_m > cfg->repeat_visit.radius_m
+                            ? cfg->duplicate_dispatch.radius_m
+                            : cfg->repeat_visit.radius_m);
+    ow_spatial_init(&fl->ogrid, r * 2 < 20 ? 20 : r * 2 > GRID_CELL_M ? GRID_CELL_M : r * 2);
     ow_timerq_init(&fl->tq);
     return fl;
 }
