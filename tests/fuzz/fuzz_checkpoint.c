@@ -93,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static ow_policy pol;
     static bool ready;
     if (!ready) {
-        ow_config cfg;
+        static ow_config cfg; /* the policy keeps pointers into it (the city's name) */
         ow_config_defaults(&cfg);
         ow_policy_from_config(&pol, &cfg);
         ready = true;
