@@ -1175,16 +1175,36 @@ typedef struct top_cand {
     int stage, k;
 } top_cand;
 
-/* Keep the best n of the lower-bound keys in a small sorted array. */
+/* Keep the best `cap` lower-bound keys: a max-heap whose root is the worst kept. */
 static void cand_take(top_cand *v, size_t *n, size_t cap, top_cand x)
 {
-    if (*n == cap && !key_before(x.key, v[*n - 1].key)) return;
-    size_t i = *n < cap ? (*n)++ : *n - 1;
-    while (i > 0 && key_before(x.key, v[i - 1].key)) {
-        v[i] = v[i - 1];
-        i--;
+    size_t i;
+    if (*n < cap) {
+        i = (*n)++;
+        while (i > 0 && key_before(v[(i - 1) / 2].key, x.key)) { /* parent better: move it down */
+            v[i] = v[(i - 1) / 2];
+            i = (i - 1) / 2;
+        }
+        v[i] = x;
+        return;
+    }
+    if (!key_before(x.key, v[0].key)) return; /* not better than the worst kept */
+    i = 0;
+    for (;;) { /* replace the root, sift down towards the worse child */
+        size_t c = 2 * i + 1;
+        if (c >= *n) break;
+        if (c + 1 < *n && key_before(v[c].key, v[c + 1].key)) c++;
+        if (!key_before(x.key, v[c].key)) break;
+        v[i] = v[c];
+        i = c;
     }
     v[i] = x;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    const top_key *x = a, *y = b;
+    return key_before(*x, *y) ? -1 : key_before(*y, *x) ? 1 : 0;
 }
 
 static int64_t cand_exact(const ow_state *s, const top_cand *t)
@@ -1283,21 +1303,30 @@ void ow_state_each_top_alert(const ow_state *s, size_t k,
                              bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg), void *arg)
 {
     if (k == 0) return;
-    top_pass p = {.s = s, .best = malloc(k * sizeof(top_cand)), .k = k, .fn = fn, .arg = arg};
-    if (!p.best) return;
-    /* pass 1: the k best lower bounds; their exact keys bound the k-th best from above */
+    /* pass 1 keeps the best lower bounds, more than k of them: their exact keys bound the k-th
+     * best from above, and when that bound beats every lower bound left out, nothing outside
+     * the kept ones can be among the first k — one pass instead of two */
+    size_t m = 8 * k;
+    top_pass p = {.s = s, .best = malloc(m * sizeof(top_cand)), .k = m, .fn = fn, .arg = arg};
+    top_key *exact = malloc(m * sizeof *exact);
+    if (!p.best || !exact) {
+        free(p.best), free(exact);
+        return;
+    }
     each_open_sla(s, pass1, &p);
     p.bound = (top_key){-1, INT64_MAX}; /* fewer than k alerts: every one is in */
-    if (p.n == k) {
-        p.bound = (top_key){INT32_MAX, INT64_MIN};
-        for (size_t i = 0; i < p.n; i++) {
-            top_key exact = {p.best[i].key.level, cand_exact(s, &p.best[i])};
-            if (key_before(p.bound, exact)) p.bound = exact;
-        }
+    for (size_t i = 0; i < p.n; i++)
+        exact[i] = (top_key){p.best[i].key.level, cand_exact(s, &p.best[i])};
+    if (p.n >= k) {
+        qsort(exact, p.n, sizeof *exact, cmp_key);
+        p.bound = exact[k - 1];
     }
-    free(p.best);
-    /* pass 2: only the alerts whose earliest instant does not come after the bound */
-    each_open_sla(s, pass2, &p);
+    bool complete = p.n < m || key_before(p.bound, p.best[0].key);
+    for (size_t i = 0; complete && i < p.n; i++)
+        if (!top_emit(s, &p.best[i], p.bound, fn, arg)) break;
+    free(p.best), free(exact);
+    /* pass 2, rarely: only the alerts whose earliest instant does not come after the bound */
+    if (!complete) each_open_sla(s, pass2, &p);
     top_flag_sink sink = {s, fn, arg};
     ow_flags_each_open_alert(s->flags, top_flag, &sink);
 }
