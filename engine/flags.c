@@ -247,6 +247,8 @@ static void win_free(fwin *w)
 void ow_flags_free(ow_flags *fl)
 {
     if (!fl) return;
+    /* first: the queue's entries point into the technicians and regions freed below */
+    ow_timerq_fini(&fl->tq);
     for (uint32_t i = 0; i < fl->ntechs; i++)
         if (fl->techs[i]) free(fl->techs[i]->act), free(fl->techs[i]);
     for (uint32_t i = 0; i < fl->nregs; i++)
@@ -271,7 +273,6 @@ void ow_flags_free(ow_flags *fl)
     ow_names_fini(&fl->depots), ow_names_fini(&fl->ccats);
     ow_map_fini(&fl->stock), ow_map_fini(&fl->addr), ow_map_fini(&fl->inst);
     ow_spatial_fini(&fl->tgrid), ow_spatial_fini(&fl->ogrid);
-    ow_timerq_fini(&fl->tq);
     free(fl);
 }
 

@@ -21,7 +21,7 @@ cleanup() {
   [ -n "$RUN" ] && kill -INT "$RUN" 2>/dev/null && for _ in $(seq 100); do kill -0 "$RUN" 2>/dev/null || break; sleep 0.1; done
   [ -n "$RUN" ] && kill -9 "$RUN" 2>/dev/null
   [ -f "$tmp/data/redis.pid" ] && kill -9 "$(cat "$tmp/data/redis.pid")" 2>/dev/null
-  rm -rf "$tmp"
+  [ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
 

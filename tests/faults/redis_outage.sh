@@ -20,14 +20,16 @@ ENGINE= FEED=
 cleanup() {
   for p in $ENGINE $FEED; do kill -9 "$p" 2>/dev/null; done
   [ -n "${REDIS_PID:-}" ] && kill -9 "$REDIS_PID" 2>/dev/null
-  rm -rf "$tmp"
+  [ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 port=$(free_port)
 faults_config "$tmp" "$port"
 rdir=$tmp/redis sock=$tmp/redis/redis.sock
-redis_up() { start_redis "$rdir" --appendonly yes --appendfsync always; }
+# started and done loading the AOF (redis-cli ping exits 0 on a LOADING error too)
+redis_loaded() { redis-cli -s "$sock" info persistence | grep -q '^loading:0'; }
+redis_up() { start_redis "$rdir" --appendonly yes --appendfsync always && wait_for 30 redis_loaded; }
 redis_up
 export OPSWALL_REDIS_URL="unix://$sock"
 R() { redis-cli -s "$sock" "$@"; }
