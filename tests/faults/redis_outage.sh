@@ -61,7 +61,7 @@ after_fault() {
   check "$name: part $part ingested after the fault" ingest "$part"
   if wait_for "$BACK_S" all_applied "$sock"; then
     ms=$((($(date +%s%N) - t0) / 1000000))
-    ok "$name: engine applied part $part ($ms ms after Redis was back)"
+    ok "$name: engine applied part $part ($ms ms from the start of that ingest)"
   else
     fail "$name: engine did not apply part $part within $BACK_S s"
   fi
