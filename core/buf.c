@@ -39,7 +39,7 @@ bool ow_rbuf_get(ow_rbuf *r, void *dst, size_t n)
 {
     if (r->bad) return false;
     if (r->n - r->off < n) return ow_rbuf_fail(r, "truncated");
-    memcpy(dst, r->p + r->off, n);
+    if (n) memcpy(dst, r->p + r->off, n); /* an empty read may have no buffer (dst NULL) */
     r->off += n;
     return true;
 }

@@ -574,6 +574,15 @@ static bool coord(const char *s, size_t len, double lo, double hi, double *v)
     return *end == '\0' && isfinite(*v) && *v >= lo && *v <= hi;
 }
 
+/* Ids and names of the event contract take no control characters (core/event.c): a row with one
+ * is refused here, naming the column, rather than made into events the contract rejects. */
+static bool has_control(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return true;
+    return false;
+}
+
 static void write_head(ow_jsonw *w, const ow_csvmap *m, const char *order_id, const char *kind,
                        int64_t ts, const char *type)
 {
@@ -616,8 +625,9 @@ int ow_csvmap_row_make(const ow_csvmap *m, const ow_csv_record *r, const ow_tz *
     const char *s;
 
     s = field(m, r, OW_COL_ORDER_ID, &len);
-    if (len == 0 || len > OW_ID_MAX_CHARS)
-        return row_bad(err, m, OW_COL_ORDER_ID, "expected an id of 1-128 characters, got", s);
+    if (len == 0 || len > OW_ID_MAX_CHARS || has_control(s, len))
+        return row_bad(err, m, OW_COL_ORDER_ID,
+                       "expected an id of 1-128 characters without control characters, got", s);
     field_copy(m, r, OW_COL_ORDER_ID, out->order_id, sizeof out->order_id);
 
     int rc = row_time(m, r, OW_COL_CREATED, tz, out, &out->created_ms, err);
@@ -625,8 +635,9 @@ int ow_csvmap_row_make(const ow_csvmap *m, const ow_csv_record *r, const ow_tz *
 
     char category[OW_NAME_BUF];
     s = field(m, r, OW_COL_CATEGORY, &len);
-    if (len == 0 || len > OW_NAME_MAX_CHARS)
-        return row_bad(err, m, OW_COL_CATEGORY, "expected a category of 1-64 characters, got", s);
+    if (len == 0 || len > OW_NAME_MAX_CHARS || has_control(s, len))
+        return row_bad(err, m, OW_COL_CATEGORY,
+                       "expected a category of 1-64 characters without control characters, got", s);
     field_copy(m, r, OW_COL_CATEGORY, category, sizeof category);
 
     int prio = m->default_priority;
