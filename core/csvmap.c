@@ -793,14 +793,18 @@ int ow_csvmap_row_make(const ow_csvmap *m, const ow_csv_record *r, const ow_tz *
     if (m->column[OW_COL_ADDRESS]) {
         char addr[OW_REASON_BUF];
         field_copy(m, r, OW_COL_ADDRESS, addr, sizeof addr);
-        if (addr[0] && ow_json_utf8_valid(addr, strlen(addr), NULL))
+        /* optional: an address the contract would refuse (bad UTF-8, control characters) is
+         * left out rather than losing the order */
+        if (addr[0] && ow_json_utf8_valid(addr, strlen(addr), NULL) &&
+            !has_control(addr, strlen(addr)))
             ow_jsonw_key(&w, "address"), ow_jsonw_str(&w, addr);
     }
     rc = take(&w, out);
     if (!rc && (out->outcome == OW_OUTCOME_RESOLVED || out->outcome == OW_OUTCOME_CLOSED)) {
         char by[OW_ID_BUF] = "";
         if (m->column[OW_COL_RESOLVED_BY]) field_copy(m, r, OW_COL_RESOLVED_BY, by, sizeof by);
-        if (!by[0]) snprintf(by, sizeof by, "%s", m->resolved_by_default);
+        if (!by[0] || has_control(by, strlen(by)))
+            snprintf(by, sizeof by, "%s", m->resolved_by_default);
         write_head(&w, m, out->order_id, "resolved", out->ended_ms, "order.resolved");
         ow_jsonw_key(&w, "tech_id"), ow_jsonw_str(&w, by);
         rc = take(&w, out);
