@@ -120,6 +120,16 @@ static int only_keys(const cJSON *obj, const char *const *keys, const char *path
     return OW_OK;
 }
 
+/* Characters of UTF-8 text (bytes that do not continue a sequence): the contract's limits count
+ * characters, so a Chinese category of 30 characters is fine. */
+static size_t chars(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
 /* An object of "value": name-of-enum (lookup gives the enum or -1), or of "value": text when
  * lookup is NULL. "*" sets the fallback when allow_star. */
 static int vmap_parse(vmap *out, const cJSON *v, const char *path, int (*lookup)(const char *),
@@ -143,7 +153,8 @@ static int vmap_parse(vmap *out, const cJSON *v, const char *path, int (*lookup)
         if (lookup) {
             val = cJSON_IsString(e) ? lookup(e->valuestring) : -1;
             if (val < 0) return bad(err, source, p, want, e);
-        } else if (!cJSON_IsString(e) || strlen(e->valuestring) >= OW_NAME_BUF) {
+        } else if (!cJSON_IsString(e) || strlen(e->valuestring) >= OW_NAME_BUF ||
+                   chars(e->valuestring, strlen(e->valuestring)) > OW_NAME_MAX_CHARS) {
             return bad(err, source, p, want, e); /* "" = no region: locate by coordinates */
         }
         if (allow_star && strcmp(e->string, "*") == 0) {
@@ -625,9 +636,15 @@ int ow_csvmap_row_make(const ow_csvmap *m, const ow_csv_record *r, const ow_tz *
     const char *s;
 
     s = field(m, r, OW_COL_ORDER_ID, &len);
-    if (len == 0 || len > OW_ID_MAX_CHARS || has_control(s, len))
-        return row_bad(err, m, OW_COL_ORDER_ID,
-                       "expected an id of 1-128 characters without control characters, got", s);
+    /* event ids are <prefix>:<order id>:<kind> and must fit the contract's 128 characters; ids
+     * take no control characters (core/event.c): refused here, naming the column */
+    size_t id_max = OW_ID_MAX_CHARS - strlen(m->id_prefix) - sizeof ":" - sizeof ":cancelled" + 2;
+    if (len == 0 || len >= OW_ID_BUF || chars(s, len) > id_max || has_control(s, len)) {
+        char want[96];
+        snprintf(want, sizeof want,
+                 "expected an id of 1-%zu characters without control characters, got", id_max);
+        return row_bad(err, m, OW_COL_ORDER_ID, want, s);
+    }
     field_copy(m, r, OW_COL_ORDER_ID, out->order_id, sizeof out->order_id);
 
     int rc = row_time(m, r, OW_COL_CREATED, tz, out, &out->created_ms, err);
@@ -635,7 +652,7 @@ int ow_csvmap_row_make(const ow_csvmap *m, const ow_csv_record *r, const ow_tz *
 
     char category[OW_NAME_BUF];
     s = field(m, r, OW_COL_CATEGORY, &len);
-    if (len == 0 || len > OW_NAME_MAX_CHARS || has_control(s, len))
+    if (len == 0 || len >= OW_NAME_BUF || chars(s, len) > OW_NAME_MAX_CHARS || has_control(s, len))
         return row_bad(err, m, OW_COL_CATEGORY,
                        "expected a category of 1-64 characters without control characters, got", s);
     field_copy(m, r, OW_COL_CATEGORY, category, sizeof category);
@@ -698,7 +715,7 @@ int ow_csvmap_row_make(const ow_csvmap *m, const ow_csv_record *r, const ow_tz *
             const pair *pr = vmap_find(&m->region_values, v);
             if (pr)
                 snprintf(out->region, sizeof out->region, "%s", pr->text_value);
-            else if (strlen(v) <= OW_NAME_MAX_CHARS)
+            else if (strlen(v) < OW_NAME_BUF && chars(v, strlen(v)) <= OW_NAME_MAX_CHARS)
                 snprintf(out->region, sizeof out->region, "%s", v);
             else
                 return row_bad(err, m, OW_COL_REGION, "region longer than 64 characters:", v);

@@ -247,8 +247,7 @@ static void win_free(fwin *w)
 void ow_flags_free(ow_flags *fl)
 {
     if (!fl) return;
-    /* first: the queue's entries point into the technicians and regions freed below */
-    ow_timerq_fini(&fl->tq);
+    ow_timerq_fini(&fl->tq); /* first: it resets positions held inside the records freed below */
     for (uint32_t i = 0; i < fl->ntechs; i++)
         if (fl->techs[i]) free(fl->techs[i]->act), free(fl->techs[i]);
     for (uint32_t i = 0; i < fl->nregs; i++)

@@ -396,7 +396,7 @@ int64_t ow_win_end(const ow_win *w, ow_win_kind k)
 static const wbucket *open_bucket(const ow_win *w, ow_win_kind kind, int i)
 {
     const wwin *v = &w->win[kind];
-    if (w->cur == EMPTY) return NULL; /* before the subtraction: EMPTY is INT64_MIN */
+    if (w->cur == EMPTY) return NULL; /* before computing cur - i: EMPTY is INT64_MIN */
     int64_t b = w->cur - i;
     if (b < v->lo || b > v->end || b <= v->hi) return NULL;
     return held(w, b);

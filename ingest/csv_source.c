@@ -37,14 +37,21 @@ typedef struct held {
     size_t len;
 } held;
 
-typedef struct import {
+struct ow_csv_import {
     const ow_config *cfg;
     const ow_csv_opts *opts;
     const char *source; /* the CSV file name, for messages and rejects */
     ow_csvmap *map;
     ow_tz *tz;
     ow_regions *regions;
-    ow_appender *app;
+    const ow_csv_sink *sink; /* during a pump */
+    FILE *f;
+    ow_csv *csv;
+    char *buf;
+    bool at_end;
+    int64_t t0_us;
+    ow_replay replay;  /* --speed: the window, once begun */
+    size_t next, last; /* --speed: next held event to play, end of the window */
     ow_csvmap_row row;
     ow_event *ev; /* OW_CSVMAP_MAX_EVENTS decoded events of the current row */
     bool header_seen;
@@ -54,7 +61,8 @@ typedef struct import {
     held *held;
     size_t nheld, capheld;
     ow_err *err;
-} import;
+};
+typedef struct ow_csv_import import;
 
 static int load_text(const char *path, char **text, size_t *len, ow_err *err)
 {
@@ -120,9 +128,9 @@ static int reject(import *im, const ow_csv_record *rec, const char *why)
     im->by_region[im->regions->n].rows++;
     if (im->rejected <= 20) ow_warn("%s", reason);
     if (im->rejected == 21) ow_warn("more rejected rows: their reasons are in %s", OW_KEY_REJECTS);
-    if (!im->app) return OW_OK;
-    return ow_appender_reject(im->app, im->source, rec->number - 1, reason, rec->raw, rec->raw_len,
-                              im->err);
+    if (!im->sink) return OW_OK;
+    return im->sink->reject(im->sink->ud, im->source, rec->number - 1, reason, rec->raw,
+                            rec->raw_len, im->err);
 }
 
 static int on_record(const ow_csv_record *rec, void *arg)
@@ -161,7 +169,7 @@ static int on_record(const ow_csv_record *rec, void *arg)
         const ow_buf *b = &im->row.events[i];
         int r = im->opts->ndjson || im->opts->speed > 0
                     ? hold(im, &im->ev[i], b->p, b->n)
-                    : ow_appender_add(im->app, &im->ev[i], b->p, b->n, im->err);
+                    : im->sink->event(im->sink->ud, &im->ev[i], b->p, b->n, im->err);
         if (r) return r;
         im->events++;
     }
@@ -184,8 +192,8 @@ static int64_t local_midnight(const ow_tz *tz, int64_t utc_ms, int days_after)
     return ow_tz_local_to_utc(tz, midnight, NULL);
 }
 
-/* --speed: write the descriptor, then append each event when its time plays. */
-static int pace(import *im, redisContext *c, ow_err *err)
+int ow_csv_import_replay_begin(ow_csv_import *im, int64_t wall_now_ms, char *descriptor,
+                               ow_err *err)
 {
     ow_replay rp = {.speed = im->opts->speed, .start_ms = INT64_MAX, .end_ms = INT64_MIN};
     for (size_t i = 0; i < im->nheld; i++)
@@ -198,40 +206,46 @@ static int pace(import *im, redisContext *c, ow_err *err)
     /* whole local days: the export's five calendar days play as five days (24 min at 300×) */
     rp.start_ms = local_midnight(im->tz, rp.start_ms, 0);
     rp.end_ms = local_midnight(im->tz, rp.end_ms, 1);
-    rp.wall_start_ms = ow_clock_wall_ms() + 1000; /* the engine sees it before the first event */
-    char text[OW_REPLAY_TEXT_MAX], t0[OW_TIME_TEXT_MAX], t1[OW_TIME_TEXT_MAX];
-    ow_replay_format(&rp, text);
-    redisReply *r = ow_redis_cmd(c, err, "SET replay", "SET %s %s", OW_KEY_REPLAY, text);
-    if (!r) return OW_EREDIS;
-    freeReplyObject(r);
+    rp.wall_start_ms = wall_now_ms + 1000; /* the engine sees the descriptor before any event */
+    im->replay = rp;
+    ow_replay_format(&rp, descriptor);
+    im->next = 0;
+    im->last = 0;
+    while (im->last < im->nheld && im->held[im->last].ts <= rp.end_ms)
+        im->last++;
+    char t0[OW_TIME_TEXT_MAX], t1[OW_TIME_TEXT_MAX];
     ow_time_format(rp.start_ms, t0), ow_time_format(rp.end_ms, t1);
-    size_t last = 0;
-    while (last < im->nheld && im->held[last].ts <= rp.end_ms)
-        last++;
     ow_info("replaying %s to %s at %g×: %zu events over %.1f minutes (%zu later events are "
             "after the window and not played)",
-            t0, t1, rp.speed, last, (double)(rp.end_ms - rp.start_ms) / rp.speed / 60000.0,
-            im->nheld - last);
-    for (size_t i = 0; i < last && !ow_stop_requested; i++) {
-        int64_t due = ow_replay_wall_at(&rp, im->held[i].ts);
-        for (int64_t now = ow_clock_wall_ms(); now < due && !ow_stop_requested;
-             now = ow_clock_wall_ms()) {
-            int rc = ow_appender_flush(im->app, err); /* what is due goes out before waiting */
-            if (rc) return rc;
-            ow_sleep_ms(due - now < 100 ? due - now : 100);
-        }
-        ow_err perr;
-        if (ow_event_parse(im->held[i].text, im->held[i].len, im->ev, &perr))
-            return ow_err_set(err, OW_EINVAL, "internal: a held event no longer parses: %s",
-                              perr.msg);
-        int rc = ow_appender_add(im->app, im->ev, im->held[i].text, im->held[i].len, err);
-        if (rc) return rc;
-    }
-    return ow_appender_flush(im->app, err);
+            t0, t1, rp.speed, im->last, (double)(rp.end_ms - rp.start_ms) / rp.speed / 60000.0,
+            im->nheld - im->last);
+    return OW_OK;
 }
 
-static void write_summary(const import *im, FILE *out, int64_t elapsed_us)
+int ow_csv_import_replay_play(ow_csv_import *im, const ow_csv_sink *sink, int64_t wall_now_ms,
+                              int64_t *next_wall_ms, ow_err *err)
 {
+    for (; im->next < im->last; im->next++) {
+        const held *h = &im->held[im->next];
+        int64_t due = ow_replay_wall_at(&im->replay, h->ts);
+        if (due > wall_now_ms) {
+            *next_wall_ms = due;
+            return 1;
+        }
+        ow_err perr;
+        if (ow_event_parse(h->text, h->len, im->ev, &perr))
+            return ow_err_set(err, OW_EINVAL, "internal: a held event no longer parses: %s",
+                              perr.msg);
+        int rc = sink->event(sink->ud, im->ev, h->text, h->len, err);
+        if (rc) return rc;
+    }
+    *next_wall_ms = INT64_MAX;
+    return 0;
+}
+
+void ow_csv_import_summary(const ow_csv_import *im, FILE *out, int64_t appended, int64_t duplicates)
+{
+    int64_t elapsed_us = ow_clock_mono_us() - im->t0_us;
     static const char *const outcome_names[OW_OUTCOME__COUNT] = {"open", "resolved", "closed",
                                                                  "cancelled"};
     ow_jsonw w;
@@ -244,9 +258,8 @@ static void write_summary(const import *im, FILE *out, int64_t elapsed_us)
     ow_jsonw_key(&w, "rejected"), ow_jsonw_int(&w, im->rejected);
     ow_jsonw_key(&w, "blank_lines"), ow_jsonw_int(&w, im->blank);
     ow_jsonw_key(&w, "events"), ow_jsonw_int(&w, im->events);
-    const ow_append_stats *st = im->app ? ow_appender_stats(im->app) : NULL;
-    ow_jsonw_key(&w, "appended"), ow_jsonw_int(&w, st ? st->accepted : 0);
-    ow_jsonw_key(&w, "duplicates"), ow_jsonw_int(&w, st ? st->duplicates : 0);
+    ow_jsonw_key(&w, "appended"), ow_jsonw_int(&w, appended);
+    ow_jsonw_key(&w, "duplicates"), ow_jsonw_int(&w, duplicates);
     ow_jsonw_key(&w, "ambiguous_local_times"), ow_jsonw_int(&w, im->ambiguous);
     ow_jsonw_key(&w, "nonexistent_local_times"), ow_jsonw_int(&w, im->gaps);
     ow_jsonw_key(&w, "outcomes");
@@ -287,61 +300,127 @@ static void write_summary(const import *im, FILE *out, int64_t elapsed_us)
             (long long)im->outcome[OW_OUTCOME_OPEN], (long long)im->outcome[OW_OUTCOME_RESOLVED],
             (long long)im->outcome[OW_OUTCOME_CLOSED], (long long)im->outcome[OW_OUTCOME_CANCELLED],
             (long long)im->rejected,
-            im->rejected && im->app ? " (reasons in Redis stream " OW_KEY_REJECTS ")" : "");
+            im->rejected && !im->opts->ndjson ? " (reasons in Redis stream " OW_KEY_REJECTS ")"
+                                              : "");
 }
 
-int ow_csv_import(const ow_config *cfg, const ow_csv_opts *opts, redisContext *c, ow_appender *app,
-                  ow_err *err)
+int ow_csv_import_open(const ow_config *cfg, const ow_csv_opts *opts, ow_csv_import **out,
+                       ow_err *err)
 {
-import im = {.cfg = cfg, .opts = opts, .app = app, .err = err };
-    im.source = strcmp(opts->file, "-") == 0 ? "stdin" : opts->file;
-    ow_csvmap_row_init(&im.row);
-    ow_csv *p = NULL;
-    FILE *f = NULL;
-    char *buf = NULL;
-    int64_t t0 = ow_clock_mono_us();
-    int rc = load_setup(&im, err);
-    if (rc) goto out;
-    f = strcmp(opts->file, "-") == 0 ? stdin : fopen(opts->file, "rb");
-    if (!f) {
-        rc = ow_err_set(err, OW_EIO, "%s: cannot open: %s", opts->file, strerror(errno));
-        goto out;
+    *out = NULL;
+    import *im = calloc(1, sizeof *im);
+    if (!im) return ow_err_set(err, OW_ENOMEM, "out of memory");
+    *im = (import){.cfg = cfg, .opts = opts, .err = err, .t0_us = ow_clock_mono_us()};
+    im->source = strcmp(opts->file, "-") == 0 ? "stdin" : opts->file;
+    ow_csvmap_row_init(&im->row);
+    int rc = load_setup(im, err);
+    if (!rc) {
+        im->f = strcmp(opts->file, "-") == 0 ? stdin : fopen(opts->file, "rb");
+        if (!im->f)
+            rc = ow_err_set(err, OW_EIO, "%s: cannot open: %s", opts->file, strerror(errno));
     }
-    p = ow_csv_new(OW_CSV_LIMITS_DEFAULT);
-    buf = malloc(CHUNK);
-    if (!p || !buf) {
-        rc = ow_err_set(err, OW_ENOMEM, "out of memory");
-        goto out;
+    if (!rc) {
+        im->csv = ow_csv_new(OW_CSV_LIMITS_DEFAULT);
+        im->buf = malloc(CHUNK);
+        if (!im->csv || !im->buf) rc = ow_err_set(err, OW_ENOMEM, "out of memory");
     }
-    size_t n;
-    while (!rc && (n = fread(buf, 1, CHUNK, f)) > 0)
-        rc = ow_csv_feed(p, buf, n, on_record, &im);
-    if (!rc && ferror(f) && !ow_stop_requested)
-        rc = ow_err_set(err, OW_EIO, "%s: read error: %s", opts->file, strerror(errno));
-    if (!rc) rc = ow_csv_finish(p, on_record, &im);
-    if (!rc && !im.header_seen) rc = ow_err_set(err, OW_EINVAL, "%s: empty: no header", im.source);
-    if (rc == OW_EAGAIN) rc = ow_err_set(err, OW_EAGAIN, "stopped");
-    if (!rc && app && !(opts->speed > 0)) rc = ow_appender_flush(app, err);
-    if (!rc && (opts->ndjson || opts->speed > 0))
-        qsort(im.held, im.nheld, sizeof *im.held, by_time);
-    if (!rc && opts->ndjson)
-        for (size_t i = 0; i < im.nheld; i++)
-            fwrite(im.held[i].text, 1, im.held[i].len, stdout), fputc('\n', stdout);
-    if (!rc) write_summary(&im, opts->ndjson ? stderr : stdout, ow_clock_mono_us() - t0);
-    if (!rc && opts->speed > 0) rc = pace(&im, c, err);
-out:
-    if (f && f != stdin) fclose(f);
-    free(buf);
-    ow_csv_free(p);
-    for (size_t i = 0; i < im.nheld; i++)
-        free(im.held[i].text);
-    free(im.held);
-    free(im.by_region);
-    free(im.ev);
-    ow_csvmap_row_fini(&im.row);
-    ow_csvmap_free(im.map);
-    ow_tz_free(im.tz);
-    ow_regions_free(im.regions);
+    if (rc) {
+        ow_csv_import_close(im);
+        return rc;
+    }
+    *out = im;
+    return OW_OK;
+}
+
+int ow_csv_import_pump(ow_csv_import *im, const ow_csv_sink *sink, ow_err *err)
+{
+    if (im->at_end) return 0;
+    im->sink = sink, im->err = err;
+    size_t n = fread(im->buf, 1, CHUNK, im->f);
+    int rc = n ? ow_csv_feed(im->csv, im->buf, n, on_record, im) : OW_OK;
+    if (!rc && n == 0) {
+        if (ferror(im->f) && !ow_stop_requested)
+            rc = ow_err_set(err, OW_EIO, "%s: read error: %s", im->opts->file, strerror(errno));
+        if (!rc) rc = ow_csv_finish(im->csv, on_record, im);
+        if (!rc && !im->header_seen)
+            rc = ow_err_set(err, OW_EINVAL, "%s: empty: no header", im->source);
+        if (!rc && (im->opts->ndjson || im->opts->speed > 0))
+            qsort(im->held, im->nheld, sizeof *im->held, by_time);
+        im->at_end = true;
+    }
+    im->sink = NULL;
+    if (rc == OW_EAGAIN) return ow_err_set(err, OW_EAGAIN, "stopped");
+    return rc ? rc : !im->at_end;
+}
+
+void ow_csv_import_write_ndjson(const ow_csv_import *im, FILE *out)
+{
+    for (size_t i = 0; i < im->nheld; i++)
+        fwrite(im->held[i].text, 1, im->held[i].len, out), fputc('\n', out);
+}
+
+void ow_csv_import_close(ow_csv_import *im)
+{
+    if (!im) return;
+    if (im->f && im->f != stdin) fclose(im->f);
+    free(im->buf);
+    ow_csv_free(im->csv);
+    for (size_t i = 0; i < im->nheld; i++)
+        free(im->held[i].text);
+    free(im->held);
+    free(im->by_region);
+    free(im->ev);
+    ow_csvmap_row_fini(&im->row);
+    ow_csvmap_free(im->map);
+    ow_tz_free(im->tz);
+    ow_regions_free(im->regions);
+    free(im);
+}
+
+/* ---- the synchronous appender as the sink ------------------------------------------------ */
+
+static int app_event(void *ud, const ow_event *ev, const char *text, size_t len, ow_err *err)
+{
+    return ow_appender_add(ud, ev, text, len, err);
+}
+
+static int app_reject(void *ud, const char *source, int64_t row, const char *reason,
+                      const char *raw, size_t len, ow_err *err)
+{
+    return ow_appender_reject(ud, source, row, reason, raw, len, err);
+}
+
+int ow_csv_import_run(const ow_config *cfg, const ow_csv_opts *opts, redisContext *c,
+                      ow_appender *app, ow_err *err)
+{
+    ow_csv_import *im;
+    int rc = ow_csv_import_open(cfg, opts, &im, err);
+    if (rc) return rc;
+    const ow_csv_sink sink = {app_event, app_reject, app};
+    while ((rc = ow_csv_import_pump(im, app ? &sink : NULL, err)) > 0) {
+    }
+    if (!rc && app) rc = ow_appender_flush(app, err);
+    if (!rc && opts->ndjson) ow_csv_import_write_ndjson(im, stdout);
+    const ow_append_stats *st = app ? ow_appender_stats(app) : NULL;
+    if (!rc)
+        ow_csv_import_summary(im, opts->ndjson ? stderr : stdout, st ? st->accepted : 0,
+                              st ? st->duplicates : 0);
+    char text[OW_REPLAY_TEXT_MAX];
+    if (!rc && opts->speed > 0 &&
+        !(rc = ow_csv_import_replay_begin(im, ow_clock_wall_ms(), text, err))) {
+        redisReply *r = ow_redis_cmd(c, err, "SET replay", "SET %s %s", OW_KEY_REPLAY, text);
+        if (!r) rc = OW_EREDIS;
+        if (r) freeReplyObject(r);
+        int64_t next;
+        while (!rc && !ow_stop_requested &&
+               (rc = ow_csv_import_replay_play(im, &sink, ow_clock_wall_ms(), &next, err)) > 0) {
+            rc = ow_appender_flush(app, err); /* what is due goes out before waiting */
+            int64_t wait = next - ow_clock_wall_ms();
+            if (!rc && wait > 0) ow_sleep_ms(wait < 100 ? wait : 100);
+        }
+        if (!rc) rc = ow_appender_flush(app, err);
+    }
+    ow_csv_import_close(im);
     return rc;
 }
 

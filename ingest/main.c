@@ -75,8 +75,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             i++;
-        } else if (strcmp(argv[i], "--csv") == 0 && i + 2 < argc) {
-            i += 2; /* read by ow_csv_args */
+        } else if (strcmp(argv[i], "--csv") == 0) {
+            i += 2; /* read (and a missing FILE reported) by ow_csv_args */
         } else if (strcmp(argv[i], "--speed") == 0 && i + 1 < argc) {
             i++;
         } else if (strcmp(argv[i], "--ndjson") == 0) {
@@ -107,7 +107,7 @@ int main(int argc, char **argv)
     }
     ow_signals_install();
     if (use_csv && csv.ndjson) { /* no Redis: the events go to stdout */
-        int rc = ow_csv_import(&cfg, &csv, NULL, NULL, &err);
+        int rc = ow_csv_import_run(&cfg, &csv, NULL, NULL, &err);
         if (rc) ow_error("%s", err.msg);
         return rc ? 1 : 0;
     }
@@ -125,7 +125,7 @@ int main(int argc, char **argv)
     if (!app) goto out;
 
     if (use_csv) {
-        if (ow_csv_import(&cfg, &csv, c, app, &err)) goto out;
+        if (ow_csv_import_run(&cfg, &csv, c, app, &err)) goto out;
         status = 0;
         goto out;
     }

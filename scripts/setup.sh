@@ -11,7 +11,7 @@ packages=(
   libwebsockets-dev libwebsockets-evlib-uv libhiredis-dev libuv1-dev libssl-dev zlib1g-dev
   libcjson-dev libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev libfontconfig-dev
   fonts-noto-cjk fonts-dejavu-core
-  redis-server redis-tools libcmocka-dev
+  redis-server redis-tools libcmocka-dev tzdata
   xvfb xauth x11-apps imagemagick chromium nodejs npm curl
   clang clang-format libclang-rt-14-dev valgrind faketime
 )

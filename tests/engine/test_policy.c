@@ -101,6 +101,44 @@ static void expect_error(const char *text, const char *want)
     if (!strstr(err.msg, want)) fail_msg("want \"%s\" in \"%s\"", want, err.msg);
 }
 
+/* An order class with no dispatch (a city's 311 requests): only the listed stages run. */
+static void test_stages_per_class(void **st)
+{
+    (void)st;
+    ow_config cfg;
+    ow_policy p;
+    ow_err err;
+    const char *text = "{\"sla\":{\"overrides\":["
+                       "{\"match\":{\"category\":\"Graffiti\"},\"stages\":[\"resolution\"],"
+                       "\"targets\":{\"resolution\":\"3d\"}},"
+                       "{\"match\":{\"category\":\"Graffiti\"},\"stages\":[\"dispatch\"]},"
+                       "{\"match\":{},\"stages\":[\"resolution\",\"callback\"]}]}}";
+    assert_int_equal(load(&cfg, text, &err), OW_OK);
+    ow_policy_from_config(&p, &cfg);
+    for (int s = 0; s < OW_STAGE__ORDER_COUNT; s++) {
+        int64_t t =
+            ow_policy_target(&p, OW_PRIO_GENERAL, OW_SEG_STANDARD, "Graffiti", "1", (ow_stage)s);
+        /* the first matching list decides: the second Graffiti override does not add dispatch */
+        assert_int_equal(t, s == OW_STAGE_RESOLUTION ? 72 * HOUR : 0);
+    }
+    /* another category: the catch-all list, with the priority's own targets */
+    assert_int_equal(
+        ow_policy_target(&p, OW_PRIO_GENERAL, OW_SEG_STANDARD, "Bulky", "1", OW_STAGE_DISPATCH), 0);
+    assert_int_equal(
+        ow_policy_target(&p, OW_PRIO_GENERAL, OW_SEG_STANDARD, "Bulky", "1", OW_STAGE_CALLBACK),
+        24 * HOUR);
+    /* the list survives formatting and parsing back */
+    char *again = ow_config_format(&cfg);
+    ow_config cfg2;
+    assert_int_equal(load(&cfg2, again, &err), OW_OK);
+    free(again);
+    assert_memory_equal(&cfg.sla.overrides, &cfg2.sla.overrides, sizeof cfg.sla.overrides);
+    /* and a bad stage name is refused with its path */
+    assert_int_equal(load(&cfg, "{\"sla\":{\"overrides\":[{\"stages\":[\"arival\"]}]}}", &err),
+                     OW_EINVAL);
+    assert_non_null(strstr(err.msg, "sla.overrides[0].stages[0]: expected one of dispatch"));
+}
+
 static void test_errors_name_the_path(void **st)
 {
     (void)st;
@@ -135,6 +173,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_configured),
         cmocka_unit_test(test_errors_name_the_path),
+        cmocka_unit_test(test_stages_per_class),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

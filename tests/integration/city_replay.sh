@@ -23,7 +23,7 @@ done_replay() {
 import json,sys; d=json.load(sys.stdin); r=d.get('replay') or {}
 sys.exit(0 if r.get('progress_pct') == 100 and d['events_applied'] == int(sys.argv[1]) else 1)" "$1"
 }
-python3 - "$CSV" >"$TMP/expect.txt" <<'PY'
+python3 - "$CSV" "$TMP/by_district.json" >"$TMP/expect.txt" <<'PY'
 import csv, datetime, sys
 from zoneinfo import ZoneInfo
 la, utc = ZoneInfo('America/Los_Angeles'), datetime.timezone.utc
@@ -36,12 +36,15 @@ with open(sys.argv[1], newline='', encoding='utf-8-sig') as f:
         st = {'Closed': 'closed', 'Referred Out': 'closed', 'Cancelled': 'cancelled', 'Open': 'open'}[r['Status']]
         if (r['CD'] == '' and not r['Latitude']) or (st != 'open' and e < c):
             continue  # rejected rows (docs/csv-import.md)
-        rows.append((c, e if st != 'open' else None, st))
-first = min(c for c, _, _ in rows); last = max(c for c, _, _ in rows)
+        rows.append((c, e if st != 'open' else None, st, r['CD']))
+first = min(r[0] for r in rows); last = max(r[0] for r in rows)
 start = datetime.datetime(first.year, first.month, first.day, tzinfo=la)
 end = datetime.datetime(last.year, last.month, last.day, tzinfo=la) + datetime.timedelta(days=1)
-events = sum(1 + ({'closed': 2, 'cancelled': 1, 'open': 0}[st] if e and e <= end else 0) for c, e, st in rows)
-open_at_end = sum(1 for c, e, st in rows if e is None or e > end)
+events = sum(1 + ({'closed': 2, 'cancelled': 1, 'open': 0}[st] if e and e <= end else 0) for c, e, st, cd in rows)
+open_at_end = sum(1 for c, e, st, cd in rows if e is None or e > end)
+import collections, json
+by_cd = collections.Counter(cd for c, e, st, cd in rows if e is None or e > end)
+json.dump(by_cd, open(sys.argv[2], 'w'))
 ms = lambda t: int(t.astimezone(utc).timestamp() * 1000)
 print(ms(start), ms(end), events, open_at_end)
 PY
@@ -57,6 +60,13 @@ check "replay window is the five local days (Dec 27 00:00 to Jan 1 00:00, Los An
 check "now is the end of the window" test "$(json_get "$TMP/snap.json" '["now_ms"]')" = "$END"
 check "open orders at the end agree with the CSV ($OPEN)" \
   test "$(json_get "$TMP/snap.json" '["open"]["total"]')" = "$OPEN"
+check "open orders per district at the end agree with the CSV (the numbers on the map)" \
+  python3 -c "
+import json, sys
+want = json.load(open(sys.argv[1])); snap = json.load(open(sys.argv[2]))
+got = {r['id']: r['open'] for r in snap['regions']}
+bad = [(k, want.get(k, 0), got.get(k)) for k in sorted(set(want) | set(got)) if want.get(k, 0) != got.get(k)]
+print('district (csv, snapshot):', bad or 'all agree'); sys.exit(1 if bad else 0)" "$TMP/by_district.json" "$TMP/snap.json"
 R XRANGE 'ops:{p0}:alerts' - + | grep -o '"stage":"[a-z]*"' | sort | uniq -c >"$TMP/stages.txt"
 cat "$TMP/stages.txt"
 check "alerts were raised" test -s "$TMP/stages.txt"

@@ -31,7 +31,7 @@ static ow_tz *load(const char *zone)
 {
     char path[256];
     snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", zone);
-    size_t len;
+    size_t len = 0;
     unsigned char *b = slurp(path, &len);
     if (!b) fail_msg("%s missing: install tzdata (scripts/setup.sh does)", path);
     ow_tz *tz = NULL;
