@@ -715,10 +715,14 @@ int ow_csvmap_row_make(const ow_csvmap *m, const ow_csv_record *r, const ow_tz *
             const pair *pr = vmap_find(&m->region_values, v);
             if (pr)
                 snprintf(out->region, sizeof out->region, "%s", pr->text_value);
-            else if (strlen(v) < OW_NAME_BUF && chars(v, strlen(v)) <= OW_NAME_MAX_CHARS)
+            else if (strlen(v) < OW_NAME_BUF && chars(v, strlen(v)) <= OW_NAME_MAX_CHARS &&
+                     !has_control(v, strlen(v)))
                 snprintf(out->region, sizeof out->region, "%s", v);
             else
-                return row_bad(err, m, OW_COL_REGION, "region longer than 64 characters:", v);
+                return row_bad(err, m, OW_COL_REGION,
+                               "expected a region of 1-64 characters without control characters, "
+                               "got",
+                               v);
             int at = regions ? ow_regions_find(regions, out->region) : 0;
             if (at < 0)
                 return row_bad(err, m, OW_COL_REGION,
