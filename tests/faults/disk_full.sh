@@ -17,9 +17,10 @@ tmp=$(mktemp -d /tmp/ow-faults-disk.XXXXXX)
 ENGINE=
 disk=$tmp/disk
 cleanup() {
+  set +e # the status of finish stands, whatever a kill or wait below returns
   [ -n "$ENGINE" ] && kill -9 "$ENGINE" 2>/dev/null
   [ -n "${REDIS_PID:-}" ] && kill -9 "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
-  mountpoint -q "$disk" && umount "$disk"
+  mountpoint -q "$disk" && { umount "$disk" 2>/dev/null || umount -l "$disk"; }
   [ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT

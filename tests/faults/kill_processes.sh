@@ -18,6 +18,7 @@ RANDOM=${SEED:-9}
 tmp=$(mktemp -d /tmp/ow-faults-kill.XXXXXX)
 RUN=
 cleanup() {
+  set +e # the status of finish stands, whatever a kill or wait below returns
   [ -n "$RUN" ] && kill -INT "$RUN" 2>/dev/null && for _ in $(seq 100); do kill -0 "$RUN" 2>/dev/null || break; sleep 0.1; done
   [ -n "$RUN" ] && kill -9 "$RUN" 2>/dev/null
   [ -f "$tmp/data/redis.pid" ] && kill -9 "$(cat "$tmp/data/redis.pid")" 2>/dev/null

@@ -18,6 +18,7 @@ BACK_S=${BACK_S:-10}
 tmp=$(mktemp -d /tmp/ow-faults-redis.XXXXXX)
 ENGINE= FEED=
 cleanup() {
+  set +e # the status of finish stands, whatever a kill or wait below returns
   for p in $ENGINE $FEED; do kill -9 "$p" 2>/dev/null; done
   [ -n "${REDIS_PID:-}" ] && kill -9 "$REDIS_PID" 2>/dev/null
   [ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"

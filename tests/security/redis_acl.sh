@@ -12,6 +12,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d /tmp/ow-acl.XXXXXX)
 ENGINE= FEED= RPID=
 cleanup() {
+  set +e # the status of finish stands, whatever a kill or wait below returns
   for p in $ENGINE $FEED $RPID; do kill -9 "$p" 2>/dev/null; done
   rm -rf "$tmp"
 }
