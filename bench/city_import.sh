@@ -8,6 +8,7 @@
 #   replay_ms           opswall-engine --replay of all five days (every event, in time order)
 # Each figure is the median of RUNS runs (default 5). Usage: bench/city_import.sh [BUILD_BIN] [RUNS]
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BIN=${1:-build/bin}
 RUNS=${2:-5}
 BIN=$(cd "$BIN" && pwd)
@@ -16,12 +17,9 @@ CSV=$SRC/assets/cities/la311/MyLA311_Service_Request_Data_2017_Subset.csv
 MAP=$SRC/config/mappings/la311.json
 CFG=$SRC/config/la311.json
 tmp=$(mktemp -d /tmp/ow-city-bench.XXXXXX)
-cleanup() { redis-cli -s "$tmp/r.sock" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+cleanup() { bench_redis_stop "$tmp"; rm -rf "$tmp"; }
 trap cleanup EXIT
-redis-server --port 0 --unixsocket "$tmp/r.sock" --dir "$tmp" --save '' --appendonly yes \
-  --appendfsync everysec --daemonize yes --logfile "$tmp/redis.log" >/dev/null
-for _ in $(seq 100); do redis-cli -s "$tmp/r.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
-export OPSWALL_REDIS_URL="unix://$tmp/r.sock"
+bench_redis "$tmp" yes
 R() { redis-cli -s "$tmp/r.sock" "$@" >/dev/null; }
 ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

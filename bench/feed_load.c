@@ -12,9 +12,11 @@
  *       N viewers split over K processes (fork). Each waits for its snapshot; once every viewer
  *       holds one, a window of S seconds starts. Latency = receipt − t_us of every bench delta
  *       published in the window; delivered / expected counts them (expected = viewers × deltas
- *       published in the window, from the seq range seen). Hostile connections are extra: stall
- *       ones stop reading after their first message, garbage ones send invalid frames, flood
- *       ones send resyncs as fast as they can write; they reconnect when the feed closes them.
+ *       published in the window, from the seq range seen; a delta that arrives after the window
+ *       + 2 s counts as not delivered). Hostile connections are extra, in a process of their own:
+ *       stall ones stop reading after their first message, garbage ones send 2 KB binary frames
+ *       and flood ones resyncs, 100 a second each; they reconnect 200 ms after the feed closes
+ *       them.
  *       Output: clients, connected, expected, delivered, lost, p50/p90/p99/max ms, snapshots
  *       (extra snapshots = collapsed backlogs), hostile closes.
  *
@@ -66,7 +68,8 @@ static int publish_main(const char *sock, double rate, int pad, double seconds)
     char *msg = malloc(cap);
     int64_t seq = 1;
     snprintf(msg, cap,
-             "{\"v\":1,\"type\":\"snapshot\",\"seq\":%" PRId64 ",\"now\":\"2026-11-22T00:00:00.000Z\","
+             "{\"v\":1,\"type\":\"snapshot\",\"seq\":%" PRId64
+             ",\"now\":\"2026-11-22T00:00:00.000Z\","
              "\"now_ms\":%" PRId64 ",\"mode\":\"live\",\"open\":{\"emergency\":0,\"important\":0,"
              "\"general\":0,\"total\":0},\"orders_known\":0,\"events_applied\":0,"
              "\"last_event\":\"2026-11-22T00:00:00.000Z\",\"bench\":{\"t_us\":0},\"pad\":\"%s\"}",
@@ -226,7 +229,8 @@ static int load_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     switch (reason) {
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         c->connected = true;
-        if ((uint64_t)++w->connected > w->sh->connected_peak) w->sh->connected_peak = (uint64_t)w->connected;
+        if ((uint64_t)++w->connected > w->sh->connected_peak)
+            w->sh->connected_peak = (uint64_t)w->connected;
         c->last_seq = -1;
         if (c->kind == K_GARBAGE || c->kind == K_FLOOD) lws_callback_on_writable(wsi);
         break;
@@ -238,6 +242,8 @@ static int load_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         }
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE: {
+        /* lws may offer any connection a write; only the hostile ones take it */
+        if (c->kind != K_FLOOD && c->kind != K_GARBAGE) break;
         unsigned char buf[LWS_PRE + 2048];
         if (c->kind == K_FLOOD) {
             const char *m = "{\"type\":\"resync\"}";
@@ -245,12 +251,14 @@ static int load_callback(struct lws *wsi, enum lws_callback_reasons reason, void
             memcpy(buf + LWS_PRE, m, n);
             if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < 0) return -1;
         } else {
-            for (size_t i = 0; i < 2000; i++)
-                buf[LWS_PRE + i] = (unsigned char)(rand() & 0xff);
+            static unsigned char junk[2000];
+            if (!junk[0]) /* made once: the load process should spend its CPU on receiving */
+                for (size_t i = 0; i < sizeof junk; i++)
+                    junk[i] = (unsigned char)(rand() | 1);
+            memcpy(buf + LWS_PRE, junk, sizeof junk);
             if (lws_write(wsi, buf + LWS_PRE, 2000, LWS_WRITE_BINARY) < 0) return -1;
         }
-        lws_callback_on_writable(wsi);
-        break;
+        break; /* the next write comes from on_tick: 100 per second per connection */
     }
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
     case LWS_CALLBACK_CLIENT_CLOSED:
@@ -270,8 +278,8 @@ static int load_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     return 0;
 }
 
-static const struct lws_protocols load_protocols[] = {
-    {"load", load_callback, 0, 65536, 0, NULL, 0}, {NULL, NULL, 0, 0, 0, NULL, 0}};
+static const struct lws_protocols load_protocols[] = {{"load", load_callback, 0, 65536, 0, NULL, 0},
+                                                      {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 static volatile sig_atomic_t stop_flag;
 static void on_stop(int s)
@@ -286,6 +294,9 @@ static void on_tick(uv_timer_t *t)
     worker *w = &W;
     int64_t now = wall_us();
     if (stop_flag || now >= w->deadline_us) _exit(0); /* the parent has what it needs */
+    for (int i = w->nview; i < w->n; i++)
+        if (w->cl[i].connected && (w->cl[i].kind == K_GARBAGE || w->cl[i].kind == K_FLOOD))
+            lws_callback_on_writable(w->cl[i].wsi);
     for (int k = 0; k < CONNECT_PER && w->next_connect < w->n; k++)
         connect_one(w, &w->cl[w->next_connect++]);
     if (w->next_connect >= w->n && w->want_retry)
@@ -345,32 +356,34 @@ static int view_main(int port, const char *token, int clients, int procs, double
     getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
-    size_t shsize = sizeof(shared) * (size_t)procs + 2 * sizeof(int64_t);
+    size_t shsize = sizeof(shared) * (size_t)(procs + 1) + 2 * sizeof(int64_t);
     void *map = mmap(NULL, shsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (map == MAP_FAILED) return 1;
     shared *sh = map;
-    volatile int64_t *window = (volatile int64_t *)(sh + procs);
-    for (int p = 0; p < procs; p++)
+    volatile int64_t *window = (volatile int64_t *)(sh + procs + 1);
+    for (int p = 0; p <= procs; p++)
         sh[p].min_seq = -1, sh[p].max_seq = -1;
     int64_t t0 = wall_us();
     int64_t deadline = t0 + (int64_t)((warmup + seconds + 60 + 3) * 1e6);
-    pid_t pids[PROCS_MAX];
+    pid_t pids[PROCS_MAX + 1];
     int hostile[3] = {stall, garbage, flood};
-    for (int p = 0; p < procs; p++) {
+    /* viewers in procs processes; hostile connections in one more of their own, so their writing
+     * does not take CPU from the viewers' receiving in the same loop */
+    int nh = stall + garbage + flood;
+    int nprocs = procs + (nh > 0);
+    for (int p = 0; p < nprocs; p++) {
         pids[p] = fork();
         if (pids[p] == 0) {
             signal(SIGTERM, on_stop);
             worker *w = &W;
             memset(w, 0, sizeof *w);
-            w->nview = clients / procs + (p < clients % procs);
-            int extra = 0;
-            for (int k = 0; k < 3; k++)
-                extra += hostile[k] / procs + (p < hostile[k] % procs);
-            w->n = w->nview + extra;
+            bool hostile_proc = p == procs;
+            w->nview = hostile_proc ? 0 : clients / procs + (p < clients % procs);
+            w->n = hostile_proc ? nh : w->nview;
             w->cl = calloc((size_t)w->n + 1, sizeof *w->cl);
             int i = w->nview;
-            for (int k = 0; k < 3; k++)
-                for (int j = 0; j < hostile[k] / procs + (p < hostile[k] % procs); j++)
+            for (int k = 0; hostile_proc && k < 3; k++)
+                for (int j = 0; j < hostile[k]; j++)
                     w->cl[i++].kind = (enum kind)(k + 1);
             for (int j = 0; j < w->n; j++)
                 w->cl[j].last_seq = -1;
@@ -397,14 +410,14 @@ static int view_main(int port, const char *token, int clients, int procs, double
     window[1] = wall_us() + (int64_t)(seconds * 1e6);
     window[0] = wall_us();
     usleep((useconds_t)((seconds + 2) * 1e6)); /* + grace for the last deltas */
-    for (int p = 0; p < procs; p++)
+    for (int p = 0; p < nprocs; p++)
         kill(pids[p], SIGTERM);
-    for (int p = 0; p < procs; p++)
+    for (int p = 0; p < nprocs; p++)
         waitpid(pids[p], NULL, 0);
     static uint64_t hist[HIST_N];
     uint64_t total = 0, snaps = 0, extra = 0, gaps = 0, hclose = 0, cfail = 0, peak = 0;
     int64_t mn = -1, mx = -1;
-    for (int p = 0; p < procs; p++) {
+    for (int p = 0; p < nprocs; p++) {
         for (int i = 0; i < HIST_N; i++)
             hist[i] += sh[p].hist[i];
         total += sh[p].in_window;
@@ -432,10 +445,10 @@ static int view_main(int port, const char *token, int clients, int procs, double
            "\"snapshots\":%" PRIu64 ",\"extra_snapshots\":%" PRIu64 ",\"gaps\":%" PRIu64
            ",\"stall\":%d,\"garbage\":%d,\"flood\":%d,\"hostile_closes\":%" PRIu64
            ",\"connect_errors\":%" PRIu64 "}\n",
-           clients, procs, ready ? "true" : "false", (double)connect_s_us / 1e6, peak, seconds,
-           per, expected, total, (int64_t)expected - (int64_t)total, pct(hist, total, 0.5),
-           pct(hist, total, 0.9), pct(hist, total, 0.99), maxms, snaps, extra, gaps, stall,
-           garbage, flood, hclose, cfail);
+           clients, procs, ready ? "true" : "false", (double)connect_s_us / 1e6, peak, seconds, per,
+           expected, total, (int64_t)expected - (int64_t)total, pct(hist, total, 0.5),
+           pct(hist, total, 0.9), pct(hist, total, 0.99), maxms, snaps, extra, gaps, stall, garbage,
+           flood, hclose, cfail);
     munmap(map, shsize);
     return 0;
 }
@@ -460,14 +473,11 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "view") == 0) {
         const char *port = opt(argc, argv, "--port", NULL);
         if (!port) goto usage;
-        return view_main(atoi(port), opt(argc, argv, "--token", ""),
-                         atoi(opt(argc, argv, "--clients", "1000")),
-                         atoi(opt(argc, argv, "--procs", "1")),
-                         atof(opt(argc, argv, "--seconds", "10")),
-                         atof(opt(argc, argv, "--warmup", "2")),
-                         atoi(opt(argc, argv, "--stall", "0")),
-                         atoi(opt(argc, argv, "--garbage", "0")),
-                         atoi(opt(argc, argv, "--flood", "0")));
+        return view_main(
+            atoi(port), opt(argc, argv, "--token", ""), atoi(opt(argc, argv, "--clients", "1000")),
+            atoi(opt(argc, argv, "--procs", "1")), atof(opt(argc, argv, "--seconds", "10")),
+            atof(opt(argc, argv, "--warmup", "2")), atoi(opt(argc, argv, "--stall", "0")),
+            atoi(opt(argc, argv, "--garbage", "0")), atoi(opt(argc, argv, "--flood", "0")));
     }
 usage:
     fprintf(stderr, "usage: feed_load publish --redis SOCK [--rate 4] [--pad 1000] [--seconds S]\n"

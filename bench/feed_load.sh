@@ -62,6 +62,8 @@ hwm=$(awk '/VmHWM/{print $2}' "/proc/$FPID/status")
 ticks=$(getconf CLK_TCK)
 feed_cpu=$(awk "BEGIN{ if (\"${t1:-}\" == \"\") print -1; else printf \"%.2f\", (${cpu1:-0} - ${cpu0:-0}) / $ticks / (${t1:-1} - ${t0:-0}) }")
 metrics=$(curl -s "http://127.0.0.1:$PORT/metrics")
+# why the feed closed clients, if it did (first lines), on stderr
+grep -m 3 'closing client' "$tmp/feed.err" >&2 || true
 qd=$(sed -n 's/^opswall_feed_queue_drops_total //p' <<<"$metrics")
 ce=$(sed -n 's/^opswall_feed_client_errors_total //p' <<<"$metrics")
 sed "s/}\$/,\"rate\":$RATE,\"pad\":$PAD,\"feed_rss_kb\":$rss_mid,\"feed_hwm_kb\":$hwm,\"feed_cpu_cores\":$feed_cpu,\"feed_queue_drops\":${qd:-0},\"feed_client_errors\":${ce:-0},\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}/" "$tmp/view.out"

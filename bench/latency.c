@@ -1,10 +1,10 @@
 /*
  * latency — from an event appended to Redis to the engine's published picture containing it.
  *
- * A producer appends order.created events through ingest's Redis Function (ow_append) at a steady
- * rate; a subscriber reads every delta the engine publishes and, from its "stream_last" (the last
- * stream entry the picture reflects), marks the events it now contains. Prints one JSON line
- * with p50/p99/max over all events, and how many never showed up.
+ * A producer appends order.created events through ingest's Redis Function (ow_ingest, io/batch.h)
+ * at a steady rate; a subscriber reads every delta the engine publishes and, from its "stream_last"
+ * (the last stream entry the picture reflects), marks the events it now contains. Prints one JSON
+ * line with p50/p99/max over all events, and how many never showed up.
  *
  *   latency RATE SECONDS          (Redis from OPSWALL_REDIS_URL; an engine must be running)
  */
@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "files.h"
+#include "batch.h"
 #include "functions.h"
 #include "keys.h"
 #include "redis.h"
@@ -94,9 +95,10 @@ int main(int argc, char **argv)
     pthread_t th;
     pthread_create(&th, NULL, subscriber, sub);
     const int tick_ms = 5, per_tick = rate * tick_ms / 1000;
-    const char **argv2 = calloc((size_t)(6 + per_tick * 4), sizeof *argv2);
-    char(*keys)[64] = calloc((size_t)per_tick, 64), (*lines)[400] = calloc((size_t)per_tick, 400);
-    char(*tss)[24] = calloc((size_t)per_tick, 24);
+    cfg.ingest.dedup_window_ms = 600000;
+    ow_batch batch;
+    ow_batch_init(&batch);
+    char line[400];
     int64_t start = ow_clock_mono_us();
     long n = 0;
     for (int tick = 0; tick < secs * 1000 / tick_ms; tick++) {
@@ -109,26 +111,22 @@ int main(int argc, char **argv)
         struct tm tm;
         gmtime_r(&t, &tm);
         strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-        char num[24], win[24] = "600000", maxlen[24] = "10000000";
-        snprintf(num, sizeof num, "%d", per_tick + 1);
-        int k = 0;
-        argv2[k++] = "FCALL", argv2[k++] = OW_FUNCTION_APPEND, argv2[k++] = num,
-        argv2[k++] = OW_KEY_EVENTS;
+        ow_batch_start(&batch, &cfg);
         for (int i = 0; i < per_tick; i++) {
-            snprintf(keys[i], 64, "%slat-%ld", OW_KEY_DEDUP_PREFIX, n + i);
-            argv2[k++] = keys[i];
+            char id[32];
+            snprintf(id, sizeof id, "lat-%ld", n + i);
+            int len = snprintf(line, sizeof line,
+                               "{\"v\":1,\"id\":\"%s\",\"ts\":\"%s.%03dZ\",\"type\":"
+                               "\"order.created\",\"order_id\":\"L%ld\",\"priority\":\"general\","
+                               "\"category\":\"drain\",\"region\":\"north\"}",
+                               id, ts, (int)(wall % 1000), n + i);
+            ow_batch_add_event(&batch, id, line, (size_t)len);
         }
-        argv2[k++] = win, argv2[k++] = maxlen;
-        for (int i = 0; i < per_tick; i++) {
-            snprintf(tss[i], 24, "%lld", (long long)wall);
-            snprintf(lines[i], 400,
-                     "{\"v\":1,\"id\":\"lat-%ld\",\"ts\":\"%s.%03dZ\",\"type\":\"order.created\","
-                     "\"order_id\":\"L%ld\",\"priority\":\"general\",\"category\":\"drain\","
-                     "\"region\":\"north\"}",
-                     n + i, ts, (int)(wall % 1000), n + i);
-            argv2[k++] = tss[i], argv2[k++] = "order.created", argv2[k++] = lines[i];
-        }
-        redisReply *r = redisCommandArgv(pub, k, argv2, NULL);
+        size_t cmdlen;
+        const char *cmd = ow_batch_command(&batch, &cmdlen);
+        redisReply *r = NULL;
+        if (cmd && redisAppendFormattedCommand(pub, cmd, cmdlen) == REDIS_OK)
+            redisGetReply(pub, (void **)&r);
         int64_t appended = ow_clock_mono_us();
         if (!r || r->type != REDIS_REPLY_ARRAY) {
             fprintf(stderr, "latency: append failed\n");

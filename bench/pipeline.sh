@@ -1,24 +1,20 @@
 #!/usr/bin/env bash
 # Pipeline throughput through a real Redis, side by side with Redis's own limit in the same run:
 #   redis.xadd_limit   redis-benchmark pipelined XADD of a payload the size of an average event
-#   ingest.append      opswall-ingest: file of simulator events → validate → FCALL ow_append
+#   ingest.append      opswall-ingest: file of simulator events → validate → FCALL ow_ingest
 #   engine.consume     opswall-engine: XREADGROUP → model (SLA timers) → alerts → XACK
 # One JSON object per line. Usage: [SIM_ARGS="..."] bench/pipeline.sh [BUILD_BIN] [EVENTS]
 # (default build/bin 1000000; SIM_ARGS default "--orders-per-hour 3000 --techs 400": an overloaded
 # city where nearly every event raises alerts; SIM_ARGS="" gives the simulator's normal day)
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BIN=${1:-build/bin}
 N=${2:-1000000}
 BIN=$(cd "$BIN" && pwd)
 tmp=$(mktemp -d /tmp/ow-bench.XXXXXX)
-cleanup() { [ -n "${EPID:-}" ] && kill "$EPID" 2>/dev/null; redis-cli -s "$tmp/r.sock" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+cleanup() { [ -n "${EPID:-}" ] && kill "$EPID" 2>/dev/null; bench_redis_stop "$tmp"; rm -rf "$tmp"; }
 trap cleanup EXIT
-redis-server --port 0 --unixsocket "$tmp/r.sock" --dir "$tmp" --save '' --appendonly yes \
-  --appendfsync everysec --daemonize yes --logfile "$tmp/redis.log" >/dev/null
-for _ in $(seq 100); do redis-cli -s "$tmp/r.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
-export OPSWALL_REDIS_URL="unix://$tmp/r.sock"
-R() { redis-cli -s "$tmp/r.sock" "$@"; }
-now() { date +%s.%N; }
+bench_redis "$tmp" yes
 
 "$BIN/opswall-sim" --seed 5 ${SIM_ARGS---orders-per-hour 3000 --techs 400} --count "$N" --out "$tmp/events.ndjson"
 bytes=$(stat -c %s "$tmp/events.ndjson")

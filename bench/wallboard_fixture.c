@@ -32,7 +32,7 @@ int main(int argc, char **argv)
     const char *out = NULL;
     long long now = 1795310105120LL, seq = -1, seed = -1;
     double speed = 0, pct = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) return usage();
         if (strcmp(a, "--regions") == 0)
@@ -53,7 +53,6 @@ int main(int argc, char **argv)
             if (sscanf(v, "%lf:%lf", &speed, &pct) != 2) return usage();
         } else
             return usage();
-        i++;
     }
     ow_err err;
     char *text;

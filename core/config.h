@@ -135,8 +135,26 @@ typedef struct ow_config {
         int64_t rejects_maxlen; /* approximate cap of ops:rejects */
     } streams;
     struct {
-        int64_t dedup_window_ms; /* how long an event id is remembered */
-        int64_t batch;           /* events per Redis round trip */
+        int64_t dedup_window_ms; /* how long an event id is remembered, at least */
+        int64_t dedup_buckets;   /* the window is kept as this many expiring sets */
+        int64_t batch;           /* events per Redis call */
+        int64_t inflight;        /* Redis calls sent and not yet answered, at most */
+        int64_t buffer_events;   /* events held (queued + in flight) before backpressure */
+        int64_t buffer_bytes;    /* bytes held before backpressure */
+        int64_t progress_ms;     /* progress line interval when stderr is not a terminal */
+        struct {
+            char listen[64];     /* interface address */
+            int64_t port;        /* 0 = no TCP listener */
+            int64_t max_clients; /* connections at once */
+            int64_t idle_ms;     /* a connection silent this long is closed */
+        } tcp;
+        struct {
+            char listen[64];
+            int64_t port;       /* 0 = no HTTP listener */
+            int64_t max_body;   /* bytes per request; more gets 413 */
+            int64_t rate;       /* events per second per token (0 = no limit); more gets 429 */
+            int64_t timeout_ms; /* a request must arrive whole within this */
+        } http;
     } ingest;
     struct {
         char group[64];
@@ -165,8 +183,9 @@ typedef struct ow_config {
         int64_t port;   /* API port (silences, notification records); env OPSWALL_NOTIFY_PORT */
         char group[64]; /* consumer group on the alert streams */
         char consumer[64];
-        int64_t poll_ms;  /* how often the streams are read and groups looked at */
-        int64_t log_keep; /* notification records kept (Redis and API) */
+        int64_t poll_ms;          /* how often the streams are read and groups looked at */
+        int64_t log_keep;         /* notification records kept (Redis and API) */
+        char ca_file[OW_CFG_STR]; /* CA bundle for https receivers; "" = the system's store */
     } notify;
     struct {
         int64_t width, height; /* window size when not fullscreen; screenshot size */

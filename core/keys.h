@@ -14,9 +14,11 @@
 #define OW_PART0     "{p0}"
 #define OW_KEY(name) "ops:" OW_PART0 ":" name
 
-#define OW_KEY_EVENTS        OW_KEY("events") /* stream: the durable event log (field d = raw JSON) */
-#define OW_KEY_REJECTS       OW_KEY("rejects") /* stream: rejected input with reason, source, raw */
-#define OW_KEY_DEDUP_PREFIX  OW_KEY("seen:")   /* string per event id, with TTL = dedup window */
+#define OW_KEY_EVENTS  OW_KEY("events")  /* stream: the durable event log (field d = raw JSON) */
+#define OW_KEY_REJECTS OW_KEY("rejects") /* stream: rejected input with reason, source, raw */
+#define OW_KEY_DEDUP_PREFIX                                                                        \
+    OW_KEY("dedup:")                          /* set of event ids per time bucket (io/functions.h) \
+                                               */
 #define OW_KEY_ALERTS        OW_KEY("alerts") /* stream: every alert raised, once (field d = JSON) */
 #define OW_KEY_ALERT_CHANGES OW_KEY("alert_changes") /* stream: resolve and ack records */
 #define OW_KEY_ALERTS_OPEN   OW_KEY("alerts:open") /* string: open alerts JSON, on request (60 s) */
@@ -34,7 +36,7 @@
 #define OW_CHAN_LIVE        OW_KEY("live")   /* pub/sub: every published snapshot/delta message */
 #define OW_KEY_REPLAY       OW_KEY("replay") /* string: N× replay descriptor (core/replay.h) */
 #define OW_FUNCTION_LIBRARY "opswall"        /* Redis Function library loaded by ingest */
-#define OW_FUNCTION_APPEND  "ow_append"      /* FCALL: batched dedup + XADD */
+#define OW_FUNCTION_INGEST  "ow_ingest"      /* FCALL: batched dedup + XADD + rejects */
 /* delivery (opswall-notify, notify/): its state, send log and outputs */
 #define OW_KEY_NOTIFY_ALERTS   OW_KEY("notify:alerts")   /* hash: alert id → delivery state */
 #define OW_KEY_NOTIFY_GROUPS   OW_KEY("notify:groups")   /* hash: group key → group state */

@@ -88,6 +88,14 @@ void ow_alert_write(ow_jsonw *w, const ow_alert *a, const ow_ack *ack, const cha
         ow_jsonw_int(w, a->pct);
         ow_jsonw_key(w, "target_s");
         ow_jsonw_int(w, a->target_ms / 1000);
+        if (a->category && a->category[0]) {
+            ow_jsonw_key(w, "category");
+            ow_jsonw_str(w, a->category);
+        }
+        if (a->priority) {
+            ow_jsonw_key(w, "priority");
+            ow_jsonw_str(w, a->priority);
+        }
     } else {
         ow_jsonw_key(w, "flag");
         ow_jsonw_str(w, a->flag ? a->flag : "");

@@ -39,6 +39,9 @@ typedef struct ow_alert {
     int instance;
     int pct;
     int64_t target_ms;
+    const char *category; /* raises of order stages: the order's category and (effective)
+                             priority, for delivery's routing; borrowed, NULL = not given */
+    const char *priority;
     const char *flag;     /* flag: its name (DESIGN §5) */
     const char *evidence; /* flag raise: a JSON object {"orders":[…],"techs":[…],…}, borrowed */
     const char *summary; /* flag raise: one line for people, borrowed */

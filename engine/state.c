@@ -815,6 +815,9 @@ static int fire_order(ow_state *s, order *o, int stage, int64_t at)
         if (!rc && stage == OW_STAGE_DISPATCH && ow_sla_pct[k] == 100)
             rc = ow_flags_dispatch_breach(s, o, at); /* neglected_region */
         if (rc) return rc;
+        /* what delivery routes on besides region (DESIGN §7 routing by category, priority) */
+        s->outbox[s->nout - 1].category = ow_names_get(&s->categories, o->category);
+        s->outbox[s->nout - 1].priority = ow_priority_name((ow_priority)o->prio);
     }
     return order_schedule(s, o);
 }

@@ -5,8 +5,10 @@
 
 bool ow_rate_take(ow_rate *r, int64_t now_ms, double per_s, double burst)
 {
-    if (r->last_ms == 0) r->tokens = burst;
-    else if (now_ms > r->last_ms) r->tokens += (double)(now_ms - r->last_ms) * per_s / 1000.0;
+    if (r->last_ms == 0)
+        r->tokens = burst;
+    else if (now_ms > r->last_ms)
+        r->tokens += (double)(now_ms - r->last_ms) * per_s / 1000.0;
     if (r->tokens > burst) r->tokens = burst;
     r->last_ms = now_ms;
     if (r->tokens < 1) return false;
@@ -88,8 +90,9 @@ ow_pass ow_gate_check(const ow_gate *g, struct lws *wsi, ow_role need)
     if (need == OW_ROLE_NONE) return p;
     if (p.role == OW_ROLE_NONE) {
         p.status = 401;
-        p.why = tlen ? "unauthorized: unknown token" : "unauthorized: a token is required "
-                                                       "(Authorization: Bearer TOKEN)";
+        p.why = tlen ? "unauthorized: unknown token"
+                     : "unauthorized: a token is required "
+                       "(Authorization: Bearer TOKEN)";
     } else if (!ow_role_allows(p.role, need)) {
         p.status = 403;
         p.why = need == OW_ROLE_SUPERVISOR ? "forbidden: this needs the supervisor role"

@@ -414,16 +414,15 @@ static int serve_metrics(request *rq)
            "Messages put in the ring for clients.", NULL, (double)st.published);
     metric(&b, "opswall_feed_messages_sent_total", "counter", "Websocket messages written.", NULL,
            (double)st.sent_msgs);
-    metric(&b, "opswall_feed_bytes_sent_total", "counter", "Websocket payload bytes written.",
-           NULL, (double)st.sent_bytes);
+    metric(&b, "opswall_feed_bytes_sent_total", "counter", "Websocket payload bytes written.", NULL,
+           (double)st.sent_bytes);
     metric(&b, "opswall_feed_queue_drops_total", "counter",
            "Times a slow client's backlog overflowed and became one snapshot.", NULL,
            (double)st.queue_drops);
     metric(&b, "opswall_feed_resyncs_total", "counter", "Resync requests answered.", NULL,
            (double)st.resyncs);
     metric(&b, "opswall_feed_client_errors_total", "counter",
-           "Websocket clients closed for bad input, size or rate.", NULL,
-           (double)st.client_errors);
+           "Websocket clients closed for bad input, size or rate.", NULL, (double)st.client_errors);
     static const uint64_t bounds[] = {0, 1, 4, 16, 64, 256};
     uint64_t counts[sizeof bounds / sizeof bounds[0]];
     ow_live_backlog(h->live, bounds, counts, sizeof bounds / sizeof bounds[0]);
@@ -537,8 +536,8 @@ void ow_http_on_ready(ow_http *h, const char *what, size_t len)
     if (!ow_http_id_ok(what, len)) return;
     bool wanted = false;
     for (ow_http_waiter *w = h->waiters; w && !wanted; w = w->next)
-        wanted = w->kind == WAIT_ORDER && strlen(w->ss->id) == len &&
-                 memcmp(w->ss->id, what, len) == 0;
+        wanted =
+            w->kind == WAIT_ORDER && strlen(w->ss->id) == len && memcmp(w->ss->id, what, len) == 0;
     if (!wanted) return;
     char key[sizeof OW_KEY_ORDER_PREFIX + ID_MAX];
     snprintf(key, sizeof key, "%s%.*s", OW_KEY_ORDER_PREFIX, (int)len, what);
@@ -562,8 +561,8 @@ static cJSON *alert_of_entry(const redisReply *e)
         if (f->element[i]->type != REDIS_REPLY_STRING || strcmp(f->element[i]->str, "d") != 0 ||
             f->element[i + 1]->type != REDIS_REPLY_STRING)
             continue;
-        cJSON *a = ow_json_parse(f->element[i + 1]->str, f->element[i + 1]->len,
-                                 OW_JSON_MAX_DEPTH, NULL);
+        cJSON *a =
+            ow_json_parse(f->element[i + 1]->str, f->element[i + 1]->len, OW_JSON_MAX_DEPTH, NULL);
         if (cJSON_IsObject(a) && cJSON_AddStringToObject(a, "stream_id", e->element[0]->str))
             return a;
         cJSON_Delete(a);
@@ -650,8 +649,9 @@ static void on_acked(redisAsyncContext *ac, void *reply, void *privdata)
     free(t);
     if (!w) return;
     if (!r || r->type != REDIS_REPLY_STRING) {
-        waiter_answer(h, w, 503, error_msg("Redis is not reachable: the acknowledgement was not "
-                                           "recorded; try again"));
+        waiter_answer(h, w, 503,
+                      error_msg("Redis is not reachable: the acknowledgement was not "
+                                "recorded; try again"));
         return;
     }
     cJSON *root = cJSON_CreateObject();
@@ -675,8 +675,8 @@ static int serve_ack(ow_http *h, ow_http_session *ss)
     ow_http_waiter *w = waiter_add(h, ss, WAIT_ACK);
     ticket *t = ticket_new(h, w, NULL);
     if (!t) return -1;
-    const char *argv[] = {"XADD", OW_KEY_ACKS, "MAXLEN", "~", "100000", "*", "id", ss->id,
-                          "by",   ss->pass.name, "note", note, "at", at};
+    const char *argv[] = {"XADD", OW_KEY_ACKS, "MAXLEN",      "~",    "100000", "*",  "id",
+                          ss->id, "by",        ss->pass.name, "note", note,     "at", at};
     size_t lens[14];
     for (int i = 0; i < 14; i++)
         lens[i] = strlen(argv[i]);
@@ -737,8 +737,7 @@ bool ow_http_since(const char *since, char *out, size_t out_size)
     return n > 0 && (size_t)n < out_size;
 }
 
-bool ow_http_ack_body(const char *body, size_t len, char *note, size_t note_size,
-                      const char **why)
+bool ow_http_ack_body(const char *body, size_t len, char *note, size_t note_size, const char **why)
 {
     note[0] = '\0';
     size_t i = 0;

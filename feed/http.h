@@ -51,13 +51,13 @@ typedef struct ow_http_counts {
 typedef struct ow_http {
     char root[PATH_MAX]; /* real path of the web root, no trailing slash */
     size_t root_len;
-    ow_live *live;          /* borrowed */
-    ow_redis_sub *redis;    /* borrowed; commands and /healthz */
-    const ow_gate *gate;    /* borrowed */
-    ow_msg *city;           /* the region GeoJSON, or NULL when it could not be read */
-    char city_error[256];   /* why not */
-    double rate;            /* requests per second per connection */
-    int64_t start_mono_ms;  /* for uptime */
+    ow_live *live;           /* borrowed */
+    ow_redis_sub *redis;     /* borrowed; commands and /healthz */
+    const ow_gate *gate;     /* borrowed */
+    ow_msg *city;            /* the region GeoJSON, or NULL when it could not be read */
+    char city_error[256];    /* why not */
+    double rate;             /* requests per second per connection */
+    int64_t start_mono_ms;   /* for uptime */
     ow_http_waiter *waiters; /* requests waiting for Redis */
     uint64_t next_ticket;
     uv_timer_t timer; /* deadlines and the events/s sampler, every 250 ms */
@@ -99,7 +99,6 @@ bool ow_http_path_id(const char *path, const char *prefix, const char *suffix, c
 bool ow_http_since(const char *since, char *out, size_t out_size);
 /* Parse an ack body ({"note":"..."}, optional, note at most 256 bytes): copies the note. false
  * with *why on malformed input. */
-bool ow_http_ack_body(const char *body, size_t len, char *note, size_t note_size,
-                      const char **why);
+bool ow_http_ack_body(const char *body, size_t len, char *note, size_t note_size, const char **why);
 
 #endif

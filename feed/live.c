@@ -26,13 +26,14 @@ typedef struct ow_live_client {
     ow_view view;
     double tokens; /* rate limit bucket */
     int64_t tokens_ms;
+    int64_t resync_ms; /* when the last resync was answered (mono) */
     size_t in_len;
     char in[OW_LIVE_IN_MAX];
 } ow_live_client;
 
 struct ow_live {
     /* the held picture: base + pending deltas = the snapshot at last_seq */
-    ow_msg *base;                   /* full view */
+    ow_msg *base; /* full view */
     ow_msg *pend[OW_LIVE_PENDING_MAX];
     size_t npend;
     ow_msg *held[OW_VIEW__COUNT]; /* materialised snapshot at last_seq per view; NULL = not yet */
@@ -122,7 +123,8 @@ const ow_coarsen *ow_live_coarsen(const ow_live *live)
     return &live->coarsen;
 }
 
-/* ---- the held picture -------------------------------------------------------------------------- */
+/* ---- the held picture --------------------------------------------------------------------------
+ */
 
 static ow_msg *msg_from_json(const cJSON *root, ow_msg_kind kind, int64_t seq)
 {
@@ -205,7 +207,8 @@ ow_msg *ow_live_snapshot(ow_live *live, ow_view view)
     return live->held[view];
 }
 
-/* ---- the ring ---------------------------------------------------------------------------------- */
+/* ---- the ring ----------------------------------------------------------------------------------
+ */
 
 static bool client_send(ow_live *live, ow_live_client *c, ow_msg *m);
 
@@ -253,7 +256,8 @@ void ow_live_settle(ow_live *live)
     send_snapshot(live);
 }
 
-/* ---- publishing -------------------------------------------------------------------------------- */
+/* ---- publishing --------------------------------------------------------------------------------
+ */
 
 /* What a message is: kind, seq, base, and the engine's time and counter where present. */
 static int classify(ow_live *live, ow_msg *m, const cJSON *root, ow_err *err)
@@ -272,11 +276,21 @@ static int classify(ow_live *live, ow_msg *m, const cJSON *root, ow_err *err)
         m->now_ms = view.now_ms;
     } else if (strcmp(type->valuestring, "delta") == 0) {
         if (!ow_json_int(ow_json_get(root, "base"), 0, INT64_C(1) << 53, &m->base))
-            return ow_err_set(err, OW_EINVAL, "delta: field \"base\": expected a non-negative "
-                                              "integer");
+            return ow_err_set(err, OW_EINVAL,
+                              "delta: field \"base\": expected a non-negative "
+                              "integer");
         fields = ow_json_get(root, "set");
         if (!cJSON_IsObject(fields))
             return ow_err_set(err, OW_EINVAL, "delta: field \"set\": expected an object");
+        /* the same contract as ow_delta_apply, so every delta taken can be folded in later */
+        const cJSON *del = ow_json_get(root, "del"), *d;
+        if (!cJSON_IsArray(del))
+            return ow_err_set(err, OW_EINVAL, "delta: field \"del\": expected an array");
+        cJSON_ArrayForEach(d, del)
+        {
+            if (!cJSON_IsString(d))
+                return ow_err_set(err, OW_EINVAL, "delta: field \"del\": expected member names");
+        }
         int64_t now;
         if (ow_json_int(ow_json_get(fields, "now_ms"), 0, INT64_C(1) << 53, &now)) m->now_ms = now;
     } else {
@@ -305,8 +319,8 @@ static void take_base(ow_live *live, ow_msg *m)
 static int take_snapshot(ow_live *live, ow_msg *m, cJSON *root, bool *owes, ow_err *err)
 {
     live->stats.snapshots_in++;
-    if (m->seq == live->last_seq && live->npend == 0 && live->base &&
-        live->base->len == m->len && memcmp(ow_msg_data(live->base), ow_msg_data(m), m->len) == 0) {
+    if (m->seq == live->last_seq && live->npend == 0 && live->base && live->base->len == m->len &&
+        memcmp(ow_msg_data(live->base), ow_msg_data(m), m->len) == 0) {
         live->stats.unchanged++; /* e.g. the GET after a reconnect: nothing new */
         return OW_OK;
     }
@@ -455,12 +469,17 @@ static int client_request(ow_live *live, ow_live_client *c)
     ow_err jerr;
     cJSON *root = ow_json_parse(c->in, c->in_len, 4, &jerr);
     const cJSON *type = ow_json_get(root, "type");
-    bool resync = cJSON_IsObject(root) && cJSON_IsString(type) &&
-                  strcmp(type->valuestring, "resync") == 0;
+    bool resync =
+        cJSON_IsObject(root) && cJSON_IsString(type) && strcmp(type->valuestring, "resync") == 0;
     cJSON_Delete(root);
     if (!resync)
         return client_refuse(live, c->wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
                              "unsupported message: the only request is {\"type\":\"resync\"}");
+    /* A snapshot is the most expensive thing a client can ask for: one per second (the page asks
+     * at most that often); more in the same second are already answered by the pending one. */
+    int64_t now = ow_clock_mono_ms();
+    if (c->resync_ms && now - c->resync_ms < 1000) return 0;
+    c->resync_ms = now;
     live->stats.resyncs++;
     c->want_snapshot = true;
     lws_callback_on_writable(c->wsi);

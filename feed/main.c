@@ -50,7 +50,7 @@ typedef struct feed {
     ow_gate gate;
     ow_redis_sub redis;
     bool loop_ok, redis_ok, signals_ok, http_ok, settle_ok; /* for feed_fini */
-    bool stopping;                      /* feed_stop ran: everything on the loop is closing */
+    bool stopping; /* feed_stop ran: everything on the loop is closing */
 } feed;
 
 typedef struct args {
@@ -132,8 +132,8 @@ static void on_redis_message(void *ud, int channel, const char *text, size_t len
     }
     ow_err err;
     bool owes = false;
-    int rc = ow_live_publish(f->live, text, len, ow_clock_wall_ms(), ow_clock_mono_ms(), &owes,
-                             &err);
+    int rc =
+        ow_live_publish(f->live, text, len, ow_clock_wall_ms(), ow_clock_mono_ms(), &owes, &err);
     if (owes) uv_timer_start(&f->settle, on_settle, SETTLE_MS, 0);
     if (rc == OW_OK) return;
     ow_live_stats st = ow_live_stats_get(f->live);
@@ -300,7 +300,8 @@ static int tls_check(const ow_config *cfg)
         bool pem = fgets(line, sizeof line, fp) && strncmp(line, "-----BEGIN ", 11) == 0;
         fclose(fp);
         if (!pem) {
-            ow_error("%s: %s: not a PEM file (expected a line starting -----BEGIN)", names[i], path);
+            ow_error("%s: %s: not a PEM file (expected a line starting -----BEGIN)", names[i],
+                     path);
             return -1;
         }
     }
@@ -312,7 +313,8 @@ static int open_check(const ow_config *cfg, const ow_access *access)
 {
     if (access->n > 0) return 0;
     const char *l = cfg->feed.listen;
-    bool loopback = strncmp(l, "127.", 4) == 0 || strcmp(l, "::1") == 0 || strcmp(l, "localhost") == 0;
+    bool loopback =
+        strncmp(l, "127.", 4) == 0 || strcmp(l, "::1") == 0 || strcmp(l, "localhost") == 0;
     if (!loopback) {
         ow_error("access.tokens is empty, so the feed would let anyone on the network in as admin: "
                  "add tokens (docs/configuration.md) or set feed.listen to 127.0.0.1");

@@ -381,17 +381,17 @@ void ow_csv_import_close(ow_csv_import *im)
 
 static int app_event(void *ud, const ow_event *ev, const char *text, size_t len, ow_err *err)
 {
-    return ow_appender_add(ud, ev, text, len, err);
+    return ow_sync_appender_add(ud, ev, text, len, err);
 }
 
 static int app_reject(void *ud, const char *source, int64_t row, const char *reason,
                       const char *raw, size_t len, ow_err *err)
 {
-    return ow_appender_reject(ud, source, row, reason, raw, len, err);
+    return ow_sync_appender_reject(ud, source, row, reason, raw, len, err);
 }
 
 int ow_csv_import_run(const ow_config *cfg, const ow_csv_opts *opts, redisContext *c,
-                      ow_appender *app, ow_err *err)
+                      ow_sync_appender *app, ow_err *err)
 {
     ow_csv_import *im;
     int rc = ow_csv_import_open(cfg, opts, &im, err);
@@ -399,9 +399,9 @@ int ow_csv_import_run(const ow_config *cfg, const ow_csv_opts *opts, redisContex
     const ow_csv_sink sink = {app_event, app_reject, app};
     while ((rc = ow_csv_import_pump(im, app ? &sink : NULL, err)) > 0) {
     }
-    if (!rc && app) rc = ow_appender_flush(app, err);
+    if (!rc && app) rc = ow_sync_appender_flush(app, err);
     if (!rc && opts->ndjson) ow_csv_import_write_ndjson(im, stdout);
-    const ow_append_stats *st = app ? ow_appender_stats(app) : NULL;
+    const ow_append_stats *st = app ? ow_sync_appender_stats(app) : NULL;
     if (!rc)
         ow_csv_import_summary(im, opts->ndjson ? stderr : stdout, st ? st->accepted : 0,
                               st ? st->duplicates : 0);
@@ -414,11 +414,11 @@ int ow_csv_import_run(const ow_config *cfg, const ow_csv_opts *opts, redisContex
         int64_t next;
         while (!rc && !ow_stop_requested &&
                (rc = ow_csv_import_replay_play(im, &sink, ow_clock_wall_ms(), &next, err)) > 0) {
-            rc = ow_appender_flush(app, err); /* what is due goes out before waiting */
+            rc = ow_sync_appender_flush(app, err); /* what is due goes out before waiting */
             int64_t wait = next - ow_clock_wall_ms();
             if (!rc && wait > 0) ow_sleep_ms(wait < 100 ? wait : 100);
         }
-        if (!rc) rc = ow_appender_flush(app, err);
+        if (!rc) rc = ow_sync_appender_flush(app, err);
     }
     ow_csv_import_close(im);
     return rc;

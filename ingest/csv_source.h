@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "appender.h"
+#include "sync_appender.h"
 #include "config.h"
 #include "err.h"
 #include "event.h"
@@ -82,7 +82,7 @@ void ow_csv_import_close(ow_csv_import *im); /* NULL is a no-op */
  * opts->ndjson. Returns 0 when the import ran (rejected rows are not failures), non-zero on a
  * setup error (mapping, zone, regions, header) or a Redis/IO error, with err set. */
 int ow_csv_import_run(const ow_config *cfg, const ow_csv_opts *opts, redisContext *c,
-                      ow_appender *app, ow_err *err);
+                      ow_sync_appender *app, ow_err *err);
 
 /* "--csv MAPPING FILE [--ndjson] [--speed N]" from argv: fills *opts and returns true when
  * --csv is there; *bad is set on a malformed use (message printed). Used by ingest/main.c. */

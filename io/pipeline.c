@@ -181,10 +181,9 @@ int ow_pipeline_receive(ow_pipeline *p, redisReply **out, int n, ow_err *err)
     for (int i = 0; i < want; i++) {
         redisReply *rep = NULL;
         if (redisGetReply(p->c, (void **)&rep) != REDIS_OK || !rep) {
-            /* the caller may free out[] on error too: leave no pointer to a freed reply */
             for (int k = 0; k < i && k < n; k++) {
                 freeReplyObject(out[k]);
-                out[k] = NULL;
+                out[k] = NULL; /* the caller may free what it holds: nothing */
             }
             return ow_err_set(err, OW_EREDIS, "reading from redis: %s", p->c->errstr);
         }

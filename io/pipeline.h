@@ -55,7 +55,8 @@ bool ow_pipeline_read_outstanding(const ow_pipeline *p);
 int ow_pipeline_flush(ow_pipeline *p, ow_err *err);
 
 /* Flush, skip the write replies ahead of the outstanding read, then store the read's replies in
- * out[0..n) (n = its command count; the caller frees them with freeReplyObject). A write error
+ * out[0..n) (n = its command count; the caller frees them with freeReplyObject; after a read
+ * error they are freed here and set to NULL). A write error
  * seen on the way is returned after the replies are stored (out is then still filled). */
 int ow_pipeline_receive(ow_pipeline *p, redisReply **out, int n, ow_err *err);
 

@@ -242,9 +242,21 @@ typedef struct flush_ctx {
     int64_t now;
     ow_silence *const *sil;
     int nsil;
-    const ow_nalert **sources; /* open alerts that some inhibit rule's source matches */
-    int nsources;
+    ow_map sources; /* "<rule>|<equal label values>" → how many open source alerts have it */
 } flush_ctx;
+
+/* The key an alert has under an inhibit rule: the rule and its `equal` labels' values. */
+static void inhibit_key(const ow_inhibit *in, int rule, const ow_nalert *a, ow_buf *out)
+{
+    char head[16];
+    int n = snprintf(head, sizeof head, "%d", rule);
+    ow_buf_put(out, head, (size_t)n);
+    for (int l = 0; l < OW_LBL__COUNT; l++) {
+        if (!(in->equal & (1u << l))) continue;
+        ow_buf_put(out, "\x1f", 1);
+        ow_buf_put(out, a->label[l], strlen(a->label[l]));
+    }
+}
 
 static bool silenced(const flush_ctx *f, const ow_nalert *a)
 {
@@ -253,22 +265,25 @@ static bool silenced(const flush_ctx *f, const ow_nalert *a)
     return false;
 }
 
+/* Inhibited: some rule's target matches t and an open source alert of that rule (other than t)
+ * has the same `equal` values. One map lookup per rule: a rainstorm has thousands of each. */
 static bool inhibited(const flush_ctx *f, const ow_nalert *t)
 {
     const ow_nconfig *c = f->g->cfg;
-    for (int r = 0; r < c->ninhibits; r++) {
+    bool hit = false;
+    for (int r = 0; r < c->ninhibits && !hit; r++) {
         const ow_inhibit *in = &c->inhibits[r];
         if (!ow_matcher_match(&in->target, t)) continue;
-        for (int i = 0; i < f->nsources; i++) {
-            const ow_nalert *s = f->sources[i];
-            if (s == t || !ow_matcher_match(&in->source, s)) continue;
-            bool equal = true;
-            for (int l = 0; l < OW_LBL__COUNT && equal; l++)
-                if (in->equal & (1u << l)) equal = strcmp(s->label[l], t->label[l]) == 0;
-            if (equal) return true;
-        }
+        ow_buf key;
+        ow_buf_init(&key);
+        inhibit_key(in, r, t, &key);
+        uintptr_t count = key.p ? (uintptr_t)ow_map_get(&f->sources, key.p) : 0;
+        /* t itself counts when it is a source of this rule too (and is open and unsilenced) */
+        if (count && !t->resolved && ow_matcher_match(&in->source, t) && !silenced(f, t)) count--;
+        hit = count > 0;
+        ow_buf_fini(&key);
     }
-    return false;
+    return hit;
 }
 
 static int cmp_alert(const void *x, const void *y)
@@ -338,12 +353,14 @@ static int decide(flush_ctx *f, group *gr, ow_notice **out, int *nout, bool *gon
     const ow_route *r = &g->cfg->routes[gr->route];
     const ow_nalert **firing = calloc((size_t)gr->n + 1, sizeof *firing);
     const ow_nalert **done = calloc((size_t)gr->n + 1, sizeof *done);
+    int *fidx = calloc((size_t)gr->n + 1, sizeof *fidx); /* member index of each firing alert */
     int nf = 0, nd = 0, nnew = 0, open = 0, unacked = 0, rc = OW_OK;
     uint64_t hash = 0;
     *gone = false;
-    if (!firing || !done) {
+    if (!firing || !done || !fidx) {
         free(firing);
         free(done);
+        free(fidx);
         return OW_ENOMEM;
     }
     for (int i = 0; i < gr->n; i++) {
@@ -356,6 +373,7 @@ static int decide(flush_ctx *f, group *gr, ow_notice **out, int *nout, bool *gon
         }
         open++;
         if (silenced(f, a) || inhibited(f, a)) continue;
+        fidx[nf] = i;
         firing[nf++] = a;
         nnew += !gr->m[i].notified;
         unacked += !a->ack_by;
@@ -363,18 +381,18 @@ static int decide(flush_ctx *f, group *gr, ow_notice **out, int *nout, bool *gon
     }
     ow_notice nt;
     bool sent = false;
-    if (nf && (hash != gr->sent_hash ||
-               (unacked && f->now >= gr->last_sent_ms + r->repeat_interval_ms))) {
+    /* news is an alert not announced yet (or one a silence or an inhibition held back); an alert
+     * leaving the group is not news — the group's end is, in its "resolved" message */
+    bool repeat_due = unacked && f->now >= gr->last_sent_ms + r->repeat_interval_ms;
+    if (nf && (nnew > 0 || repeat_due)) {
         if (!(rc = make_notice(f, gr, false, firing, nf, nnew, &nt)))
             rc = push_notice(out, nout, &nt);
         if (!rc) {
             sent = true;
             gr->sent_firing = true;
             gr->sent_hash = hash;
-            for (int i = 0; i < gr->n; i++)
-                for (int k = 0; k < nf; k++)
-                    if (firing[k]->id == gr->m[i].id || strcmp(firing[k]->id, gr->m[i].id) == 0)
-                        gr->m[i].notified = true;
+            for (int k = 0; k < nf; k++)
+                gr->m[fidx[k]].notified = true;
         }
     } else if (!open && gr->sent_firing && nd) {
         if (!(rc = make_notice(f, gr, true, done, nd, 0, &nt))) rc = push_notice(out, nout, &nt);
@@ -388,6 +406,7 @@ static int decide(flush_ctx *f, group *gr, ow_notice **out, int *nout, bool *gon
     }
     free(firing);
     free(done);
+    free(fidx);
     if (rc || *gone) return rc;
     /* after a message, resolved members are done with: the message showed they are no longer
      * open (a group's last alerts are listed in its "resolved" message instead) */
@@ -436,32 +455,39 @@ int ow_groups_flush(ow_groups *g, int64_t now_ms, ow_silence *const *silences, i
     if (!ndue) return OW_OK;
     due *d = calloc(ndue, sizeof *d);
     flush_ctx f = {.g = g, .now = now_ms, .sil = silences, .nsil = nsilences};
-    if (g->cfg->ninhibits) f.sources = calloc(g->alerts.len + 1, sizeof *f.sources);
-    if (!d || (g->cfg->ninhibits && !f.sources)) {
-        free(d);
-        free(f.sources);
-        return OW_ENOMEM;
-    }
+    ow_map_init(&f.sources);
+    if (!d) return OW_ENOMEM;
     size_t k = 0;
     pos = 0;
     while (ow_map_next(&g->groups, &pos, NULL, &v))
         if (((group *)v)->next_ms <= now_ms) d[k++].gr = v;
     qsort(d, ndue, sizeof *d, cmp_due);
-    pos = 0;
-    while (g->cfg->ninhibits && ow_map_next(&g->alerts, &pos, NULL, &v)) {
-        const ow_nalert *a = ((entry *)v)->a;
-        bool src = false;
-        for (int r = 0; r < g->cfg->ninhibits && !src; r++)
-            src = ow_matcher_match(&g->cfg->inhibits[r].source, a);
-        if (src && !a->resolved && !silenced(&f, a)) f.sources[f.nsources++] = a;
-    }
     int rc = OW_OK;
+    pos = 0;
+    while (g->cfg->ninhibits && !rc && ow_map_next(&g->alerts, &pos, NULL, &v)) {
+        const ow_nalert *a = ((entry *)v)->a;
+        if (a->resolved) continue;
+        bool checked = false, quiet = false;
+        for (int r = 0; r < g->cfg->ninhibits && !rc; r++) {
+            const ow_inhibit *in = &g->cfg->inhibits[r];
+            if (!ow_matcher_match(&in->source, a)) continue;
+            if (!checked) quiet = silenced(&f, a), checked = true; /* a silenced source is quiet */
+            if (quiet) break;
+            ow_buf key;
+            ow_buf_init(&key);
+            inhibit_key(in, r, a, &key);
+            uintptr_t count = key.p ? (uintptr_t)ow_map_get(&f.sources, key.p) : 0;
+            if (key.oom || !key.p || ow_map_put(&f.sources, key.p, (void *)(count + 1)))
+                rc = OW_ENOMEM;
+            ow_buf_fini(&key);
+        }
+    }
     for (size_t i = 0; i < ndue && !rc; i++) {
         bool gone;
         rc = decide(&f, d[i].gr, out, n, &gone);
     }
     free(d);
-    free(f.sources);
+    ow_map_fini(&f.sources);
     return rc;
 }
 

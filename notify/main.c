@@ -19,7 +19,8 @@
  * --check loads and validates both configuration files and exits (0 = valid). --port overrides
  * notify.port (0 = any free port); the first line on stdout is "api: http://HOST:PORT/".
  * A lost Redis connection stops the program (status 1): opswall-run restarts it and the consumer
- * group and saved state resume where it stopped.
+ * group and saved state resume where it stopped. SIGINT/SIGTERM first let the attempts in flight
+ * finish (at most DRAIN_MS) so their outcome is recorded; a second signal stops at once.
  */
 #include <errno.h>
 #include <libwebsockets.h>
@@ -45,8 +46,9 @@
 #include "store.h"
 #include "transport.h"
 
-#define READ_COUNT      500 /* stream entries per XREADGROUP */
-#define READ_ROUNDS_MAX 40  /* alert batches per tick before changes are applied anyway */
+#define READ_COUNT      500  /* stream entries per XREADGROUP */
+#define READ_ROUNDS_MAX 40   /* alert batches per tick before changes are applied anyway */
+#define DRAIN_MS        5000 /* on SIGTERM, how long attempts in flight may finish */
 
 typedef struct app {
     ow_config cfg;
@@ -60,12 +62,13 @@ typedef struct app {
     int nsil;
     uint64_t silence_seq;
     uv_loop_t loop;
-    uv_timer_t tick;
+    uv_timer_t tick, drain;
     uv_signal_t sigint, sigterm;
     struct lws_context *ctx;
     ow_transport tr;
     ow_api api;
-    bool stopping, recovering;
+    struct lws_protocols protocols[3]; /* lws points at this list until the context is gone */
+    bool stopping, draining;
     int exit_code;
     int64_t start_mono;
     uint64_t entries, bad_entries;
@@ -150,7 +153,9 @@ static int read_streams(app *a, const char *from, ow_err *err)
     for (int round = 0; !rc && round < READ_ROUNDS_MAX; round++) {
         rc =
             ow_store_read(&a->store, OW_KEY_ALERTS, from, READ_COUNT, on_alert_entry, a, &got, err);
-        if (got < READ_COUNT) break;
+        /* "0" (pending entries) returns the same first ones until they are acknowledged at the
+         * end of the pass: one batch per pass there */
+        if (got < READ_COUNT || from[0] != '>') break;
     }
     int64_t now = ow_clock_wall_ms();
     for (int i = 0; !rc && i < ch.n; i++)
@@ -200,7 +205,9 @@ static void on_done(void *arg, bool ok, bool retryable, int status, const char *
     ow_outbox_done(a->outbox, s, ok, retryable, status, error, ow_clock_wall_ms());
     log_outcome(a, s);
     if (!a->stopping) save(a, s);
-    if (!a->stopping) start_sends(a);
+    if (!a->stopping && !a->draining) start_sends(a);
+    if (a->draining && !a->stopping && ow_outbox_stats_get(a->outbox).in_flight == 0)
+        app_stop(a, "every attempt in flight has its outcome", 0);
 }
 
 static void start_sends(app *a)
@@ -472,13 +479,32 @@ static void app_stop(app *a, const char *why, int code)
     uv_close((uv_handle_t *)&a->sigint, NULL);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->tick, NULL);
+    uv_close((uv_handle_t *)&a->drain, NULL);
     ow_transport_close(&a->tr);
     if (a->ctx) lws_context_destroy(a->ctx); /* stage 1 on a foreign loop */
 }
 
+static void on_drain_timeout(uv_timer_t *t)
+{
+    app_stop(t->data, "attempts still in flight after the drain time: their outcome is unknown", 0);
+}
+
+/* A stop request first lets the attempts in flight finish (at most DRAIN_MS), so their outcome is
+ * recorded rather than left "sending" (which a restart would have to call unknown); nothing new
+ * is read or started meanwhile. A second request stops at once. */
 static void on_signal(uv_signal_t *h, int signum)
 {
-    app_stop(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM", 0);
+    app *a = h->data;
+    const char *why = signum == SIGINT ? "SIGINT" : "SIGTERM";
+    int in_flight = ow_outbox_stats_get(a->outbox).in_flight;
+    if (a->draining || in_flight == 0) {
+        app_stop(a, why, 0);
+        return;
+    }
+    a->draining = true;
+    uv_timer_stop(&a->tick);
+    uv_timer_start(&a->drain, on_drain_timeout, DRAIN_MS, 0);
+    ow_info("%s: waiting up to %d ms for %d attempts in flight", why, DRAIN_MS, in_flight);
 }
 
 static void lws_log_line(int level, const char *line)
@@ -491,12 +517,9 @@ static void lws_log_line(int level, const char *line)
 
 static int server_start(app *a, int port)
 {
-    struct lws_protocols *protocols = calloc(3, sizeof *protocols);
-    if (!protocols) return -1;
-    protocols[0] = ow_api_protocol(&a->api);
-    protocols[1] = ow_transport_protocol(&a->tr);
-    static struct lws_protocols *keep; /* lws keeps pointing at the list until it is destroyed */
-    keep = protocols;
+    a->protocols[0] = ow_api_protocol(&a->api);
+    a->protocols[1] = ow_transport_protocol(&a->tr);
+    memset(&a->protocols[2], 0, sizeof a->protocols[2]);
     void *foreign_loops[1] = {&a->loop};
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -511,12 +534,17 @@ static int server_start(app *a, int port)
                  "libwebsockets-evlib-uv installed?");
         return -1;
     }
+    /* https receivers: the system's CA certificates (OpenSSL's default paths), or notify.ca_file
+     * instead (an internal CA). The vhost's client TLS context is made with the vhost. */
+    char ca[PATH_MAX] = "";
+    if (a->cfg.notify.ca_file[0]) ow_config_path(&a->cfg, a->cfg.notify.ca_file, ca, sizeof ca);
     struct lws_context_creation_info vinfo;
     memset(&vinfo, 0, sizeof vinfo);
+    vinfo.client_ssl_ca_filepath = ca[0] ? ca : NULL;
     vinfo.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     vinfo.port = port;
     vinfo.iface = strcmp(a->cfg.notify.listen, "0.0.0.0") ? a->cfg.notify.listen : NULL;
-    vinfo.protocols = keep;
+    vinfo.protocols = a->protocols;
     vinfo.vhost_name = "opswall-notify";
     struct lws_vhost *vh = lws_create_vhost(a->ctx, &vinfo);
     if (!vh) {
@@ -525,12 +553,6 @@ static int server_start(app *a, int port)
                  a->cfg.notify.listen, port);
         return -1;
     }
-    /* https receivers: the system's CA certificates (OpenSSL's default paths) */
-    struct lws_context_creation_info cinfo;
-    memset(&cinfo, 0, sizeof cinfo);
-    cinfo.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    if (lws_init_vhost_client_ssl(&cinfo, vh))
-        ow_warn("TLS client set-up failed: https receivers will fail (http ones work)");
     ow_transport_attach(&a->tr, a->ctx, vh);
     printf("api: http://%s:%d/\n", vinfo.iface ? vinfo.iface : "127.0.0.1",
            lws_get_vhost_listen_port(vh));
@@ -679,7 +701,8 @@ int main(int argc, char **argv)
     uv_signal_start(&a.sigint, on_signal, SIGINT);
     uv_signal_start(&a.sigterm, on_signal, SIGTERM);
     uv_timer_init(&a.loop, &a.tick);
-    a.tick.data = &a;
+    uv_timer_init(&a.loop, &a.drain);
+    a.tick.data = a.drain.data = &a;
     if (server_start(&a, ar.port >= 0 ? (int)ar.port : (int)a.cfg.notify.port))
         app_stop(&a, "start-up failed", 1);
     else

@@ -32,13 +32,15 @@ void ow_nalert_free(ow_nalert *a)
     for (int i = 0; i < OW_LBL__COUNT; i++)
         free(a->label[i]);
     free(a->subject);
+    free(a->summary);
     free(a->json);
     free(a->ack_by);
     free(a);
 }
 
-/* An optional string member: "" when absent; an error when present and not a short string. */
-static int opt_str(const cJSON *root, const char *key, char **out, ow_err *err)
+/* An optional string member: "" when absent; an error when present and not a string of at most
+ * max bytes. */
+static int opt_str_max(const cJSON *root, const char *key, size_t max, char **out, ow_err *err)
 {
     const cJSON *v = ow_json_get(root, key);
     const char *s = "";
@@ -47,12 +49,17 @@ static int opt_str(const cJSON *root, const char *key, char **out, ow_err *err)
             return ow_err_set(err, OW_EINVAL, "alert: field \"%s\": expected a string, got %s", key,
                               ow_json_type_name(v));
         s = v->valuestring;
-        if (strlen(s) > OW_ID_BUF)
-            return ow_err_set(err, OW_EINVAL, "alert: field \"%s\": longer than %d bytes", key,
-                              OW_ID_BUF);
+        if (strlen(s) > max)
+            return ow_err_set(err, OW_EINVAL, "alert: field \"%s\": longer than %zu bytes", key,
+                              max);
     }
     *out = strdup(s);
     return *out ? OW_OK : ow_err_set(err, OW_ENOMEM, "out of memory");
+}
+
+static int opt_str(const cJSON *root, const char *key, char **out, ow_err *err)
+{
+    return opt_str_max(root, key, OW_ID_BUF, out, err);
 }
 
 static int req_str(const cJSON *root, const char *key, char **out, ow_err *err)
@@ -115,9 +122,15 @@ int ow_nalert_parse(const char *text, size_t len, ow_nalert **out, ow_err *err)
     if (!rc) rc = opt_str(root, "flag", &a->label[OW_LBL_FLAG], err);
     if (!rc) rc = opt_int(root, "pct", 0, 1000, false, &pct, err);
     if (!rc) rc = opt_int(root, "target_s", 0, INT64_C(1) << 40, false, &target_s, err);
+    if (!rc) rc = opt_str_max(root, "summary", 4096, &a->summary, err);
     if (!rc) {
         a->complaint = ow_json_get(root, "complaint_id") != NULL;
-        rc = opt_str(root, a->complaint ? "complaint_id" : "order_id", &a->subject, err);
+        bool flag = strcmp(a->label[OW_LBL_KIND], "flag") == 0;
+        rc = opt_str(root,
+                     a->complaint ? "complaint_id"
+                     : flag       ? "flag"
+                                  : "order_id",
+                     &a->subject, err);
     }
     if (!rc) {
         char lv[4];

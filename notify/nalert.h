@@ -49,7 +49,8 @@ int ow_label_parse(const char *name); /* ow_label or -1 */
 typedef struct ow_nalert {
     char *id;                   /* stable alert id (owned) */
     char *label[OW_LBL__COUNT]; /* owned, never NULL ("" when absent) */
-    char *subject;              /* order_id, complaint_id, or "" for flags (owned) */
+    char *subject;              /* order_id, complaint_id, or the flag's name (owned) */
+    char *summary;              /* flags: the engine's one line for people, else "" (owned) */
     bool complaint;             /* subject is a complaint id */
     int level;                  /* 0..3 */
     int pct;                    /* SLA: 50/80/100/150; 0 for flags */

@@ -34,6 +34,8 @@ static const char *const vars_title[] = {"count",    "new",   "region",  "level"
 static const char *const vars_alert[] = {
     "id",   "kind", "level", "region", "stage",    "subject",  "pct", "target",
     "late", "who",  "link",  "flag",   "category", "priority", "at",  NULL};
+static const char *const vars_flag[] = {"id",      "kind", "level", "region", "flag",
+                                        "summary", "who",  "at",    NULL};
 static const char *const vars_d[] = {"d", NULL};
 static const char *const vars_by[] = {"by", NULL};
 static const char *const vars_on_call[] = {"on_call", NULL};
@@ -45,6 +47,8 @@ static const struct {
     [OW_TPL_FIRING] = {"firing", vars_title},
     [OW_TPL_RESOLVED] = {"resolved", vars_title},
     [OW_TPL_ALERT] = {"alert", vars_alert},
+    [OW_TPL_RESOLVED_ALERT] = {"resolved_alert", vars_alert},
+    [OW_TPL_FLAG] = {"flag", vars_flag},
     [OW_TPL_LATE] = {"late", vars_d},
     [OW_TPL_DUE] = {"due", vars_d},
     [OW_TPL_ACKED] = {"acked", vars_by},
@@ -445,7 +449,8 @@ static int parse_templates(pctx *p, const cJSON *v, const char *path)
                 known = known || strcmp(k->string, tpl_roles[r].name) == 0;
             if (!known)
                 return unknown_key(p, lp, k->string,
-                                   "firing, resolved, alert, late, due, acked, unacked, more");
+                                   "firing, resolved, alert, resolved_alert, flag, late, due, "
+                                   "acked, unacked, more");
         }
         for (int r = 0; r < OW_TPL__COUNT; r++) {
             char tp[320];

@@ -88,14 +88,16 @@ typedef struct ow_inhibit {
 
 /* The wording of one language. Roles and their placeholders: see nconfig.c (template_roles). */
 typedef enum {
-    OW_TPL_FIRING,   /* title of a message with firing alerts */
-    OW_TPL_RESOLVED, /* title of the "all resolved" message */
-    OW_TPL_ALERT,    /* one line per alert */
-    OW_TPL_LATE,     /* fills {{late}} once past the target */
-    OW_TPL_DUE,      /* fills {{late}} before the target */
-    OW_TPL_ACKED,    /* fills {{who}} when someone acknowledged */
-    OW_TPL_UNACKED,  /* fills {{who}} otherwise */
-    OW_TPL_MORE,     /* the last line when alerts were left out */
+    OW_TPL_FIRING,         /* title of a message with firing alerts */
+    OW_TPL_RESOLVED,       /* title of the "all resolved" message */
+    OW_TPL_ALERT,          /* one line per alert */
+    OW_TPL_RESOLVED_ALERT, /* one line per alert of a "resolved" message */
+    OW_TPL_FLAG,           /* one line per root-cause flag (kind "flag") of a firing message */
+    OW_TPL_LATE,           /* fills {{late}} once past the target */
+    OW_TPL_DUE,            /* fills {{late}} before the target */
+    OW_TPL_ACKED,          /* fills {{who}} when someone acknowledged */
+    OW_TPL_UNACKED,        /* fills {{who}} otherwise */
+    OW_TPL_MORE,           /* the last line when alerts were left out */
     OW_TPL__COUNT
 } ow_tpl_role;
 

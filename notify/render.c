@@ -34,6 +34,7 @@ static const char *lookup(void *ctx, const char *name)
     if (!strcmp(name, "target")) return v->num[3];
     if (!strcmp(name, "id")) return a ? a->id : "";
     if (!strcmp(name, "subject")) return a ? a->subject : "";
+    if (!strcmp(name, "summary")) return a ? a->summary : "";
     if (!strcmp(name, "late")) return v->late.p ? v->late.p : "";
     if (!strcmp(name, "who")) return v->who.p ? v->who.p : "";
     if (!strcmp(name, "link")) return v->link;
@@ -111,7 +112,12 @@ char *ow_render(const ow_render_in *in, char **text_out)
         alert_vars(in, in->alerts[i], &v);
         v.a = in->alerts[i];
         ow_buf_put(&line, "\n", 1);
-        render_one(in, OW_TPL_ALERT, &v, &line);
+        bool flag = strcmp(in->alerts[i]->label[OW_LBL_KIND], "flag") == 0;
+        render_one(in,
+                   in->resolved ? OW_TPL_RESOLVED_ALERT
+                   : flag       ? OW_TPL_FLAG
+                                : OW_TPL_ALERT,
+                   &v, &line);
         bool fits = text.n + line.n <= budget;
         if (fits) ow_buf_put(&text, line.p, line.n);
         ow_buf_fini(&line);

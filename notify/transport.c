@@ -374,8 +374,12 @@ static int start_exec(ow_attempt *a, const ow_receiver *rx)
     stdio[2].data.fd = 2;
     uv_process_options_t opt;
     memset(&opt, 0, sizeof opt);
+    /* a small fixed environment: the program gets the alert on stdin, not opswall's settings
+     * (OPSWALL_REDIS_URL may hold a password) */
+    static char *const env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", NULL};
     opt.file = rx->argv[0];
     opt.args = (char **)rx->argv;
+    opt.env = (char **)env;
     opt.exit_cb = on_proc_exit;
     opt.stdio_count = 3;
     opt.stdio = stdio;

@@ -1,11 +1,13 @@
 /*
  * opswall-run — starts the whole of opswall on one machine and stops it again:
- * the private Redis (unless redis.url is set), engine, feed, wallboard, and ingest fed by the
- * simulator (or by an event file). Children die with it (PR_SET_PDEATHSIG); a child that exits on
- * its own is restarted with backoff. Ctrl-C stops everything in order, Redis last.
+ * the private Redis (unless redis.url is set), engine, feed, wallboard, delivery (opswall-notify),
+ * and ingest fed by the simulator (or by an event file). Children die with it (PR_SET_PDEATHSIG); a
+ * child that exits on its own is restarted with backoff. Ctrl-C stops everything in order, Redis
+ * last.
  *
  *   opswall-run [--config PATH] [--events FILE | --scenario NAME --speed F --seed N
- *               --orders-per-hour N --techs N] [--no-wallboard] [--no-feed] [--no-sim]
+ *               --orders-per-hour N --techs N] [--no-wallboard] [--no-feed] [--no-notify]
+ * [--no-sim]
  *               [--for DURATION]
  *   opswall-run --city NAME [--speed F]     a real city's history replayed at F× (default 300):
  *               config/NAME.json names the city's regions, CSV export and mapping; the replay
@@ -137,7 +139,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: opswall-run [--config PATH] [--events FILE | --scenario NAME] [--speed F]\n"
             "                   [--seed N] [--orders-per-hour N] [--techs N]\n"
-            "                   [--no-wallboard] [--no-feed] [--no-sim] [--for 10m]\n"
+            "                   [--no-wallboard] [--no-feed] [--no-notify] [--no-sim] [--for 10m]\n"
             "       opswall-run --city NAME [--speed F]   (e.g. --city la311 --speed 300)\n");
 }
 
@@ -146,7 +148,7 @@ int main(int argc, char **argv)
     ow_log_init("run", OW_LOG_INFO);
     const char *events = NULL, *scenario = "normal", *speed = NULL, *seed = "1", *run_for = NULL;
     const char *orders_per_hour = "240", *techs = "60", *city = NULL;
-    bool wallboard = true, feed = true, sim = true;
+    bool wallboard = true, feed = true, sim = true, notify = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool more = i + 1 < argc;
@@ -172,6 +174,8 @@ int main(int argc, char **argv)
             wallboard = false;
         else if (!strcmp(a, "--no-feed"))
             feed = false;
+        else if (!strcmp(a, "--no-notify"))
+            notify = false;
         else if (!strcmp(a, "--no-sim"))
             sim = false;
         else {
@@ -246,7 +250,7 @@ int main(int argc, char **argv)
 
     char cfgabs[PATH_MAX] = "";
     if (config_path && !realpath(config_path, cfgabs)) cfgabs[0] = '\0';
-    child kids[6];
+    child kids[7];
     int nk = 0;
     child *c = child_add(kids, &nk, "engine", "opswall-engine", true, cfgabs);
     /* simulated time running faster than the wall clock, or an old file: SLA clocks follow the
@@ -257,6 +261,7 @@ int main(int argc, char **argv)
         child_arg(c, "--clock"), child_arg(c, "event");
     if (feed) child_add(kids, &nk, "feed", "opswall-feed", true, cfgabs);
     if (wallboard) child_add(kids, &nk, "wallboard", "opswall-wallboard", true, cfgabs);
+    if (notify) child_add(kids, &nk, "notify", "opswall-notify", true, cfgabs);
     int pipefd[2] = {-1, -1};
     if (city) {
         c = child_add(kids, &nk, "ingest", "opswall-ingest", false, cfgabs);
@@ -294,6 +299,11 @@ int main(int argc, char **argv)
                  strcmp(cfg.feed.listen, "0.0.0.0") ? cfg.feed.listen : "127.0.0.1");
         printf("opswall is running. Viewer: http://%s:%lld/   (Ctrl-C stops everything)\n", host,
                (long long)cfg.feed.port);
+        if (notify)
+            printf("Delivery API (silences, notification records): http://%s:%lld/api/v1/"
+                   "notifications\n",
+                   strcmp(cfg.notify.listen, "0.0.0.0") ? cfg.notify.listen : "127.0.0.1",
+                   (long long)cfg.notify.port);
         fflush(stdout);
     }
 

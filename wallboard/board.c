@@ -96,35 +96,34 @@ static SDL_Rect panel_rect(const layout *l, const ow_pages *p, const ow_page_pan
     return ow_rect(x0, y0, x1 - x0, y1 - y0);
 }
 
+static void add_region(ow_board_region *out, int *n, int max, const char *name, SDL_Rect r)
+{
+    if (*n >= max) return;
+    snprintf(out[*n].name, sizeof out[*n].name, "%s", name);
+    out[(*n)++].rect = r;
+}
+
 int ow_board_regions(const ow_pages *pages, int w, int h, int page, ow_board_region *out, int max)
 {
     layout l;
     layout_compute(w, h, &l);
     int n = 0;
-#define ADD(nm, r)                                                                                 \
-    do {                                                                                           \
-        if (n < max) {                                                                             \
-            snprintf(out[n].name, sizeof out[n].name, "%s", nm);                                   \
-            out[n++].rect = (r);                                                                   \
-        }                                                                                          \
-    } while (0)
-    ADD("screen", ow_rect(0, 0, w, h));
-    ADD("header", l.header);
-    ADD("header.title", l.title);
-    ADD("header.status", l.status);
-    ADD("header.replay", l.replay);
-    ADD("header.clock", l.clock);
-    ADD("grid", l.grid);
-    ADD("footer", l.footer);
+    add_region(out, &n, max, "screen", ow_rect(0, 0, w, h));
+    add_region(out, &n, max, "header", l.header);
+    add_region(out, &n, max, "header.title", l.title);
+    add_region(out, &n, max, "header.status", l.status);
+    add_region(out, &n, max, "header.replay", l.replay);
+    add_region(out, &n, max, "header.clock", l.clock);
+    add_region(out, &n, max, "grid", l.grid);
+    add_region(out, &n, max, "footer", l.footer);
     if (page >= 0 && page < pages->npages) {
         const ow_page *pg = &pages->pages[page];
         for (int i = 0; i < pg->npanels; i++) {
             char name[48];
             snprintf(name, sizeof name, "%s.%s", pg->name, ow_panel_name(pg->panels[i].kind));
-            ADD(name, panel_rect(&l, pages, &pg->panels[i]));
+            add_region(out, &n, max, name, panel_rect(&l, pages, &pg->panels[i]));
         }
     }
-#undef ADD
     return n;
 }
 
@@ -170,6 +169,7 @@ struct ow_board {
     const ow_scene *key_scene;
     int64_t key_seq;
     int key_page;
+    uint64_t panel_hash[OW_PAGE_PANELS_MAX]; /* what each panel of the layer shows */
     /* attention */
     uint64_t seen[SEEN_MAX]; /* L2/L3 escalation ids of the last scene */
     int nseen;
@@ -274,35 +274,47 @@ static void draw_status(const ow_draw *d, const layout *l, const ow_board_frame 
                      y + px(l->u, 92), OW_ALIGN_LEFT, l->status.w);
 }
 
-/* Replay: "回放 REPLAY ×300", the progress bar and the span. */
+/* "11-20 08:00" in local time (TZ) */
+static void format_mdhm(int64_t ms, char *out, size_t n)
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&secs, &tm);
+    snprintf(out, n, "%02d-%02d %02d:%02d", tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+/* Replay: "回放 REPLAY ×300" and the percentage, the progress bar, the replayed span. */
 static void draw_replay(const ow_draw *d, const layout *l, const ow_board_frame *fr)
 {
     const ow_scene *s = fr->scene;
     if (!s || s->core.mode != OW_MODE_REPLAY) return;
     const SDL_Rect R = l->replay;
     const SDL_Color amber = ow_theme_alarm(OW_ALARM_WARN);
-    char head[64];
+    char head[64], pct[16] = "";
     if (s->has_replay && s->replay_speed > 0)
         snprintf(head, sizeof head, "回放 REPLAY ×%g", s->replay_speed);
     else
         snprintf(head, sizeof head, "回放 REPLAY");
-    ow_draw_text_fit(d, 30, OW_FONT_BOLD, amber, head, R.x, R.y + px(l->u, 44), OW_ALIGN_LEFT, R.w);
-    if (!s->has_replay || s->replay_progress_pct < 0) return;
-    char pct[16];
-    snprintf(pct, sizeof pct, "%.0f%%", s->replay_progress_pct);
-    const int pw = ow_text_width(d, 22, OW_FONT_BOLD, "100%") + px(l->u, 10);
-    SDL_Rect bar = ow_rect(R.x, R.y + px(l->u, 62), R.w - pw, px(l->u, 14));
+    bool progress = s->has_replay && s->replay_progress_pct >= 0;
+    if (progress) snprintf(pct, sizeof pct, "%.0f%%", s->replay_progress_pct);
+    const int line1 = R.y + px(l->u, 44);
+    int pw = progress
+                 ? ow_draw_text(d, 26, OW_FONT_BOLD, amber, pct, R.x + R.w, line1, OW_ALIGN_RIGHT)
+                 : 0;
+    ow_draw_text_fit(d, 30, OW_FONT_BOLD, amber, head, R.x, line1, OW_ALIGN_LEFT,
+                     R.w - pw - px(l->u, 12));
+    if (!progress) return;
+    SDL_Rect bar = ow_rect(R.x, R.y + px(l->u, 58), R.w, px(l->u, 14));
     int64_t done = (int64_t)(s->replay_progress_pct * 10);
     SDL_Color col[1] = {amber};
     ow_draw_stacked(d, bar, &done, col, 1, 1000);
-    ow_draw_text(d, 22, OW_FONT_BOLD, amber, pct, R.x + R.w, bar.y + bar.h, OW_ALIGN_RIGHT);
     if (s->replay_start_ms >= 0 && s->replay_end_ms >= 0) {
-        char a[16], b[16], span[48];
-        ow_format_hhmm(s->replay_start_ms, a, sizeof a);
-        ow_format_hhmm(s->replay_end_ms, b, sizeof b);
+        char a[32], b[32], span[80];
+        format_mdhm(s->replay_start_ms, a, sizeof a);
+        format_mdhm(s->replay_end_ms, b, sizeof b);
         snprintf(span, sizeof span, "%s → %s", a, b);
-        ow_draw_text_fit(d, 18, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM), span, R.x,
-                         R.y + px(l->u, 100), OW_ALIGN_LEFT, R.w);
+        ow_draw_text_fit(d, 20, OW_FONT_REGULAR, ow_theme_tone(OW_TONE_TEXT_DIM), span, R.x,
+                         R.y + px(l->u, 98), OW_ALIGN_LEFT, R.w);
     }
 }
 
@@ -314,16 +326,15 @@ static void draw_clock(const ow_draw *d, const layout *l, const ow_board_frame *
     localtime_r(&secs, &tm);
     char hms[32], date[96];
     strftime(hms, sizeof hms, "%H:%M:%S", &tm);
-    snprintf(date, sizeof date, "%s%04d-%02d-%02d %s %s", replay ? "回放时间 replayed  " : "",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, weekday_zh[tm.tm_wday % 7],
-             weekday_en[tm.tm_wday % 7]);
+    snprintf(date, sizeof date, "%s%04d-%02d-%02d %s %s", replay ? "回放 " : "", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, weekday_zh[tm.tm_wday % 7], weekday_en[tm.tm_wday % 7]);
     const int right = l->clock.x + l->clock.w, y = l->header.y;
-    ow_draw_text(d, 64, OW_FONT_BOLD,
-                 replay ? ow_theme_alarm(OW_ALARM_WARN) : ow_theme_tone(OW_TONE_TEXT), hms, right,
-                 y + px(l->u, 64), OW_ALIGN_RIGHT);
+    ow_draw_ticker(d, 64, OW_FONT_BOLD,
+                   replay ? ow_theme_alarm(OW_ALARM_WARN) : ow_theme_tone(OW_TONE_TEXT), hms, right,
+                   y + px(l->u, 64), OW_ALIGN_RIGHT);
     ow_draw_text_fit(d, 22, OW_FONT_REGULAR,
                      replay ? ow_theme_alarm(OW_ALARM_WARN) : ow_theme_tone(OW_TONE_TEXT_DIM), date,
-                     right, y + px(l->u, 98), OW_ALIGN_RIGHT, l->clock.w + px(l->u, 120));
+                     right, y + px(l->u, 98), OW_ALIGN_RIGHT, l->clock.w);
 }
 
 static void draw_footer(const ow_draw *d, const layout *l, const ow_board_frame *fr)
@@ -444,19 +455,111 @@ static void draw_flash(const ow_draw *d, const ow_board *b, const layout *l, int
 
 /* ---- drawing -------------------------------------------------------------------------------- */
 
-static void draw_layer(ow_board *b, const ow_draw *d, const ow_board_frame *fr, int page)
+/* ---- which panels changed ------------------------------------------------------------------- */
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; b && i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return (h ^ 0xFF) * 1099511628211ull; /* a separator: ("ab","c") ≠ ("a","bc") */
+}
+
+/* Region ids and names: the lists show names, not counts. */
+static uint64_t hash_names(uint64_t h, const ow_scene *s)
+{
+    for (int i = 0; s->has_regions && i < s->nregions; i++) {
+        h = hash_bytes(h, s->regions[i].id, strlen(s->regions[i].id));
+        h = hash_bytes(h, s->regions[i].name_zh, strlen(s->regions[i].name_zh));
+        h = hash_bytes(h, s->regions[i].name_en, strlen(s->regions[i].name_en));
+    }
+    return h;
+}
+
+/* A hash of exactly the members a panel draws (decoded arrays are zero-filled, padding too), so
+ * a snapshot that changes the SLA board does not redraw the map. */
+static uint64_t panel_hash(ow_panel_kind kind, const ow_scene *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    if (!s) return h;
+    switch (kind) {
+    case OW_PANEL_OPEN:
+        h = hash_bytes(h, s->core.open, sizeof s->core.open);
+        return hash_bytes(h, &s->core.open_total, sizeof s->core.open_total);
+    case OW_PANEL_KPI:
+        h = hash_bytes(h, &s->has_kpi, sizeof s->has_kpi);
+        h = hash_bytes(h, s->kpi, sizeof s->kpi);
+        return hash_bytes(h, s->targets, sizeof s->targets);
+    case OW_PANEL_MAP:
+        h = hash_bytes(h, &s->has_heat, sizeof s->has_heat);
+        h = hash_bytes(h, s->cells, s->has_heat ? (size_t)s->ncells * sizeof *s->cells : 0);
+        h = hash_bytes(h, s->heat_bbox, sizeof s->heat_bbox);
+        h = hash_bytes(h, &s->has_techs_pos, sizeof s->has_techs_pos);
+        h = hash_bytes(h, s->techs_pos,
+                       s->has_techs_pos ? (size_t)s->ntechs_pos * sizeof *s->techs_pos : 0);
+        /* the labels show each region's open count */
+        for (int i = 0; s->has_regions && i < s->nregions; i++)
+            h = hash_bytes(h, &s->regions[i].open, sizeof s->regions[i].open);
+        return hash_names(h, s);
+    case OW_PANEL_SLA:
+        h = hash_bytes(h, &s->has_urgent, sizeof s->has_urgent);
+        h = hash_bytes(h, s->urgent, s->has_urgent ? (size_t)s->nurgent * sizeof *s->urgent : 0);
+        return hash_names(h, s);
+    case OW_PANEL_ESCALATIONS:
+        h = hash_bytes(h, &s->has_escalations, sizeof s->has_escalations);
+        h = hash_bytes(h, s->escalations,
+                       s->has_escalations ? (size_t)s->nescalations * sizeof *s->escalations : 0);
+        return hash_names(h, s);
+    case OW_PANEL_FLAGS:
+        h = hash_bytes(h, &s->has_flags, sizeof s->has_flags);
+        h = hash_bytes(h, s->flags, s->has_flags ? (size_t)s->nflags * sizeof *s->flags : 0);
+        return hash_names(h, s);
+    case OW_PANEL_TECHS:
+    case OW_PANEL_REGIONS:
+        h = hash_bytes(h, &s->has_techs, sizeof s->has_techs);
+        h = hash_bytes(h, s->techs, sizeof s->techs);
+        h = hash_bytes(h, &s->has_regions, sizeof s->has_regions);
+        for (int i = 0; s->has_regions && i < s->nregions; i++) {
+            const ow_scene_region *g = &s->regions[i];
+            h = hash_bytes(h, &g->open, sizeof g->open * 4); /* open, breached, alerts, backlog */
+            h = hash_bytes(h, g->techs, sizeof g->techs);
+        }
+        return hash_names(h, s);
+    case OW_PANEL_SPARK:
+        h = hash_bytes(h, &s->has_spark, sizeof s->has_spark);
+        h = hash_bytes(h, &s->spark_bucket_s, sizeof s->spark_bucket_s);
+        for (int k = 0; k < OW_SPARK__COUNT; k++)
+            h = hash_bytes(h, s->spark[k], (size_t)s->spark_n[k] * sizeof(double));
+        return h;
+    case OW_PANEL__COUNT: break;
+    }
+    return h;
+}
+
+/* Draw the data layer: everything on a new page or size; otherwise only the panels whose members
+ * changed, and the footer. */
+static void draw_layer(ow_board *b, const ow_draw *d, const ow_board_frame *fr, int page,
+                       bool whole)
 {
     const layout *l = &b->l;
-    SDL_Color bg = ow_theme_tone(OW_TONE_BACKGROUND);
-    SDL_SetRenderDrawBlendMode(b->r, SDL_BLENDMODE_NONE);
-    SDL_SetRenderDrawColor(b->r, bg.r, bg.g, bg.b, 0xFF);
-    SDL_RenderClear(b->r);
-    draw_title(d, l, &b->pages, page);
+    const SDL_Color bg = ow_theme_tone(OW_TONE_BACKGROUND);
+    if (whole) {
+        SDL_SetRenderDrawBlendMode(b->r, SDL_BLENDMODE_NONE);
+        SDL_SetRenderDrawColor(b->r, bg.r, bg.g, bg.b, 0xFF);
+        SDL_RenderClear(b->r);
+        draw_title(d, l, &b->pages, page);
+    } else {
+        ow_draw_fill(d, l->footer, bg);
+    }
     draw_footer(d, l, fr);
     const ow_page *pg = &b->pages.pages[page];
     ow_panel_ctx c = {d, fr->scene, ow_board_picture_now(fr), b->map};
-    for (int i = 0; i < pg->npanels; i++)
+    for (int i = 0; i < pg->npanels; i++) {
+        uint64_t h = panel_hash(pg->panels[i].kind, fr->scene) ^ (fr->scene ? 0 : 1);
+        if (!whole && h == b->panel_hash[i]) continue;
+        b->panel_hash[i] = h;
         panel_defs[pg->panels[i].kind].draw(&c, panel_rect(l, &b->pages, &pg->panels[i]));
+    }
 }
 
 bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)
@@ -465,7 +568,8 @@ bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)
         layout_compute(w, h, &b->l);
         if (b->layer) SDL_DestroyTexture(b->layer);
         b->layer =
-            SDL_CreateTexture(b->r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET, w, h);
+            /* opaque, the screen surface's format: copying it is a memcpy, not a conversion */
+            SDL_CreateTexture(b->r, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_TARGET, w, h);
         b->layer_ok = false;
     }
     const layout *l = &b->l;
@@ -481,8 +585,9 @@ bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)
     flashed |= check_breaches(b, fr, pnow);
 
     if (new_data) {
+        bool whole = !b->layer_ok || page != b->key_page;
         if (b->layer && SDL_SetRenderTarget(b->r, b->layer) == 0) {
-            draw_layer(b, &d, fr, page);
+            draw_layer(b, &d, fr, page, whole);
             SDL_SetRenderTarget(b->r, NULL);
             b->layer_ok = true;
         } else {
@@ -496,7 +601,7 @@ bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)
         SDL_SetTextureBlendMode(b->layer, SDL_BLENDMODE_NONE);
         SDL_RenderCopy(b->r, b->layer, NULL, NULL);
     } else {
-        draw_layer(b, &d, fr, page); /* no target textures: everything, every frame */
+        draw_layer(b, &d, fr, page, true); /* no target textures: everything, every frame */
     }
     /* the ticking parts */
     draw_status(&d, l, fr);

@@ -69,6 +69,38 @@ int ow_draw_text(const ow_draw *d, double units, ow_font_weight w, SDL_Color c, 
     return t->w;
 }
 
+int ow_draw_ticker(const ow_draw *d, double units, ow_font_weight w, SDL_Color c, const char *utf8,
+                   int x, int baseline, ow_align a)
+{
+    ow_text_style st = {ow_px(d, units), w, c};
+    char one[8];
+    int total = 0;
+    for (int pass = 0; pass < 2; pass++) { /* measure, then draw */
+        int left = pass == 0              ? 0
+                   : a == OW_ALIGN_LEFT   ? x
+                   : a == OW_ALIGN_CENTER ? x - total / 2
+                                          : x - total;
+        for (const char *p = utf8; *p;) {
+            size_t n = 1;
+            while (n < 4 && ((unsigned char)p[n] & 0xC0) == 0x80)
+                n++;
+            memcpy(one, p, n);
+            one[n] = '\0';
+            p += n;
+            const ow_text *t = ow_font_text(d->f, st, one);
+            if (!t) continue;
+            if (pass == 0) {
+                total += t->w;
+            } else {
+                SDL_Rect dst = {left, baseline - t->ascent, t->w, t->h};
+                SDL_RenderCopy(d->r, t->texture, NULL, &dst);
+                left += t->w;
+            }
+        }
+    }
+    return total;
+}
+
 int ow_text_width(const ow_draw *d, double units, ow_font_weight w, const char *utf8)
 {
     return ow_font_width(d->f, w, ow_px(d, units), utf8);

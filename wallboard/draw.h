@@ -41,6 +41,12 @@ int ow_draw_text(const ow_draw *d, double units, ow_font_weight w, SDL_Color c, 
 int ow_draw_text_fit(const ow_draw *d, double units, ow_font_weight w, SDL_Color c,
                      const char *utf8, int x, int baseline, ow_align a, int max_w);
 
+/* The same for text that changes every second (clocks, countdowns): drawn a character at a time
+ * from cached one-character textures, so a new second renders no glyph. For digits, ':' and
+ * signs, whose advances are fixed (no kerning), the result matches ow_draw_text's layout. */
+int ow_draw_ticker(const ow_draw *d, double units, ow_font_weight w, SDL_Color c, const char *utf8,
+                   int x, int baseline, ow_align a);
+
 /* Width in pixels of the text at `units`. */
 int ow_text_width(const ow_draw *d, double units, ow_font_weight w, const char *utf8);
 

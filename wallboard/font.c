@@ -12,11 +12,12 @@
 
 #define FONT_PATH_MAX    512
 #define TEXT_CACHE_MAX   4096 /* entries (a hash table); a full board shows a few hundred lines */
-#define TEXT_IDLE_FRAMES 600  /* drop a line not drawn for this many frames (~10 min at 1 fps) */
-#define TEXT_BUDGET_PX   (24 * 1024 * 1024) /* texture pixels kept at most (~96 MiB) */
-#define SIZE_CACHE_MAX   48                 /* open (face, weight, size) handles */
-#define SIZE_IDLE_FRAMES 600                /* close a size not used for this many frames */
-#define RUNS_MAX         32                 /* script runs per line; the rest joins the last run */
+#define TEXT_IDLE_FRAMES 120  /* drop a line not drawn for this many frames (~2 min at 1 fps) */
+#define TEXT_BUDGET_PX                                                                             \
+    (8 * 1024 * 1024)        /* texture pixels kept at most (32 MiB; a 4K board shows ~3 M) */
+#define SIZE_CACHE_MAX   48  /* open (face, weight, size) handles */
+#define SIZE_IDLE_FRAMES 600 /* close a size not used for this many frames */
+#define RUNS_MAX         32  /* script runs per line; the rest joins the last run */
 
 typedef enum { FACE_LATIN, FACE_CJK, FACE__COUNT } face_id;
 

@@ -136,7 +136,7 @@ static void chime(app *a)
         }
         SDL_PauseAudioDevice(a->audio, 0);
     }
-    static int16_t tone[22050 * 4 / 10];
+    int16_t tone[22050 * 4 / 10]; /* 0.4 s, queued (copied) by SDL */
     const int n = (int)(sizeof tone / sizeof tone[0]);
     for (int i = 0; i < n; i++) {
         double f = i < n / 2 ? 880.0 : 660.0, env = 1.0 - (double)(i % (n / 2)) / (n / 2);

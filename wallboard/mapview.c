@@ -11,15 +11,20 @@
 
 struct ow_mapview {
     const ow_regions *city;
-    int w, h;             /* size of the kept raster and of the texture */
-    uint32_t *fill;       /* regions raster (ARGB8888), w*h */
-    uint8_t *edge;        /* 1 where an outline is */
-    uint32_t *work;       /* composed picture */
+    int w, h;        /* size of the kept raster and of the texture */
+    uint32_t *fill;  /* regions raster (ARGB8888), w*h */
+    uint8_t *edge;   /* 1 where an outline is (while rasterising) */
+    uint32_t *edges; /* pixel indices of the outlines, stamped over the heat */
+    size_t nedges;
+    uint32_t *work;       /* composed picture (points into the locked texture) */
+    int pitch;            /* of work, in pixels */
+    uint64_t drawn_hash;  /* of the heat cells and technicians the texture shows */
     SDL_Texture *texture; /* the composed picture on the renderer */
     SDL_Renderer *renderer;
     ow_projection proj;
     bool projected;
     const ow_scene *drawn; /* scene the texture shows */
+    bool drawn_once;
     int64_t drawn_seq;
     int max_open;
 };
@@ -40,13 +45,16 @@ static void drop_raster(ow_mapview *m)
 {
     free(m->fill);
     free(m->edge);
-    free(m->work);
+    free(m->edges);
+    m->edges = NULL;
+    m->nedges = 0;
     if (m->texture) SDL_DestroyTexture(m->texture);
     m->fill = m->work = NULL;
     m->edge = NULL;
     m->texture = NULL;
     m->w = m->h = 0;
     m->drawn = NULL;
+    m->drawn_once = false;
 }
 
 void ow_mapview_free(ow_mapview *m)
@@ -138,10 +146,9 @@ static bool build_raster(ow_mapview *m, SDL_Renderer *r, double u, const ow_scen
     drop_raster(m);
     size_t n = (size_t)w * (size_t)h;
     m->fill = malloc(n * sizeof *m->fill);
-    m->work = malloc(n * sizeof *m->work);
     m->edge = calloc(n, 1);
-    m->texture = SDL_CreateTexture(r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING, w, h);
-    if (!m->fill || !m->work || !m->edge || !m->texture) {
+    m->texture = SDL_CreateTexture(r, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STREAMING, w, h);
+    if (!m->fill || !m->edge || !m->texture) {
         drop_raster(m);
         return false;
     }
@@ -185,7 +192,39 @@ static bool build_raster(ow_mapview *m, SDL_Renderer *r, double u, const ow_scen
             }
     }
     free(xs);
+    /* the outline pixels as a list: stamping them costs their number, not the map's area */
+    size_t ne = 0;
+    for (size_t i = 0; i < n; i++)
+        ne += m->edge[i];
+    if ((m->edges = malloc((ne ? ne : 1) * sizeof *m->edges))) {
+        for (size_t i = 0; i < n; i++)
+            if (m->edge[i]) m->edges[m->nedges++] = (uint32_t)i;
+    }
+    free(m->edge);
+    m->edge = NULL;
     return true;
+}
+
+/* FNV-1a over what the map shows of a scene: heat cells and technicians. */
+static uint64_t content_hash(const ow_scene *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    if (!s) return h;
+    const struct {
+        const void *p;
+        size_t n;
+    } parts[] = {
+        {s->cells, s->has_heat ? (size_t)s->ncells * sizeof *s->cells : 0},
+        {s->techs_pos, s->has_techs_pos ? (size_t)s->ntechs_pos * sizeof *s->techs_pos : 0},
+        {s->heat_bbox, sizeof s->heat_bbox},
+        {&s->heat_cols, sizeof s->heat_cols}};
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+        const unsigned char *b = parts[k].p;
+        for (size_t i = 0; b && i < parts[k].n; i++)
+            h = (h ^ b[i]) * 1099511628211ull;
+        h = (h ^ 0xFF) * 1099511628211ull;
+    }
+    return h;
 }
 
 /* ---- composing ------------------------------------------------------------------------------ */
@@ -220,10 +259,16 @@ static void compose_heat(ow_mapview *m, const ow_scene *s)
         if (xb > m->w) xb = m->w;
         if (yb > m->h) yb = m->h;
         SDL_Color col = ow_theme_heat(log1p(c->open) / lmax);
+        /* a cell covers a few flat tones (water, two land tones): remember the last blend */
+        uint32_t under = 0, over = blend(0, col, HEAT_ALPHA);
         for (int y = ya; y < yb; y++)
             for (int x = xa; x < xb; x++) {
-                uint32_t *p = &m->work[(size_t)y * m->w + x];
-                *p = blend(*p, col, HEAT_ALPHA);
+                uint32_t *p = &m->work[(size_t)y * m->pitch + x];
+                if (*p != under) {
+                    under = *p;
+                    over = blend(under, col, HEAT_ALPHA);
+                }
+                *p = over;
             }
     }
 }
@@ -253,7 +298,7 @@ static void compose_dots(ow_mapview *m, const ow_scene *s, double u)
                 for (int x = x0 - e; x < x0 + size + e; x++) {
                     if (x < 0 || y < 0 || x >= m->w || y >= m->h) continue;
                     bool rim = y < y0 || y >= y0 + size || x < x0 || x >= x0 + size;
-                    uint32_t *p = &m->work[(size_t)y * m->w + x];
+                    uint32_t *p = &m->work[(size_t)y * m->pitch + x];
                     if (!rim)
                         *p = colors[t->status];
                     else if (*p != colors[0] && *p != colors[1] && *p != colors[2] &&
@@ -271,13 +316,29 @@ int ow_mapview_draw(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s,
         if (!build_raster(m, r, u, s, area.w, area.h)) return 0;
     }
     if (m->drawn != s || (s && m->drawn_seq != s->core.seq)) {
-        memcpy(m->work, m->fill, (size_t)m->w * m->h * sizeof *m->work);
-        compose_heat(m, s);
-        const uint32_t edge = argb((SDL_Color){0x8F, 0xA3, 0xC4, 0xFF});
-        for (size_t i = 0; i < (size_t)m->w * m->h; i++)
-            if (m->edge[i]) m->work[i] = edge;
-        compose_dots(m, s, u);
-        SDL_UpdateTexture(m->texture, NULL, m->work, m->w * (int)sizeof *m->work);
+        /* most snapshots change counters, not the map: compose only when its data changed */
+        uint64_t h = content_hash(s);
+        void *pixels;
+        int pitch;
+        if ((h != m->drawn_hash || !m->drawn_once) &&
+            SDL_LockTexture(m->texture, NULL, &pixels, &pitch) == 0) {
+            m->work = pixels;
+            m->pitch = pitch / (int)sizeof(uint32_t);
+            for (int y = 0; y < m->h; y++)
+                memcpy(m->work + (size_t)y * m->pitch, m->fill + (size_t)y * m->w,
+                       (size_t)m->w * sizeof *m->fill);
+            compose_heat(m, s);
+            const uint32_t edge = argb((SDL_Color){0x8F, 0xA3, 0xC4, 0xFF});
+            for (size_t i = 0; i < m->nedges; i++) {
+                uint32_t k = m->edges[i];
+                m->work[(size_t)(k / (uint32_t)m->w) * m->pitch + k % (uint32_t)m->w] = edge;
+            }
+            compose_dots(m, s, u);
+            SDL_UnlockTexture(m->texture);
+            m->work = NULL;
+            m->drawn_hash = h;
+            m->drawn_once = true;
+        }
         m->drawn = s;
         m->drawn_seq = s ? s->core.seq : -1;
     }

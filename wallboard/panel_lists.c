@@ -163,8 +163,8 @@ void ow_panel_sla_tick(const ow_panel_ctx *c, SDL_Rect r)
         ow_alarm al = u->level >= 0 ? ow_theme_level_alarm(u->level) : OW_ALARM_OK;
         if (left_s < 0 && al < OW_ALARM_BREACH) al = OW_ALARM_BREACH;
         if (left_s >= 0 && left_s < 300 && al < OW_ALARM_WARN) al = OW_ALARM_WARN;
-        ow_draw_text(d, 28, OW_FONT_BOLD, ow_theme_alarm(al), t, in.x + in.w,
-                     row.y + row.h / 2 + ow_px(d, 10), OW_ALIGN_RIGHT);
+        ow_draw_ticker(d, 28, OW_FONT_BOLD, ow_theme_alarm(al), t, in.x + in.w,
+                       row.y + row.h / 2 + ow_px(d, 10), OW_ALIGN_RIGHT);
     }
 }
 

@@ -214,7 +214,7 @@ static bool decode_techs_pos(ow_scene *s, const cJSON *obj)
     const cJSON *list = ow_json_get(obj, "list");
     if (!cJSON_IsObject(obj) || !cJSON_IsArray(list)) return false;
     int n = capped(list, OW_SCENE_TECHS_MAX);
-    s->techs_pos = malloc((size_t)(n ? n : 1) * sizeof *s->techs_pos);
+    s->techs_pos = calloc((size_t)(n ? n : 1), sizeof *s->techs_pos); /* padding hashed: zero */
     if (!s->techs_pos) return false;
     for (const cJSON *row = list->child; row && s->ntechs_pos < n; row = row->next) {
         /* [id, lon, lat, status, region] */
@@ -389,11 +389,12 @@ static bool decode_city(ow_scene *s, const cJSON *obj)
 /* ---- the whole snapshot --------------------------------------------------------------------- */
 
 /* One optional member: decoded when present; refused (noted in `bad`) when malformed. */
-#define MEMBER(name, call)                                                                         \
-    do {                                                                                           \
-        const cJSON *m_ = ow_json_get(root, name);                                                 \
-        if (m_ && !cJSON_IsNull(m_) && !(call)) note_bad(s, name);                                 \
-    } while (0)
+static void member(ow_scene *s, const cJSON *root, const char *name,
+                   bool (*decode)(ow_scene *s, const cJSON *v))
+{
+    const cJSON *v = ow_json_get(root, name);
+    if (v && !cJSON_IsNull(v) && !decode(s, v)) note_bad(s, name);
+}
 
 ow_scene *ow_scene_decode(const cJSON *root, ow_err *err)
 {
@@ -422,20 +423,20 @@ ow_scene *ow_scene_decode(const cJSON *root, ow_err *err)
                 s->alerts_open_by_level[i] = 0;
         s->has_alerts = true;
     }
-    MEMBER("replay", decode_replay(s, m_));
-    MEMBER("city", decode_city(s, m_));
-    MEMBER("regions", decode_regions(s, m_));
+    member(s, root, "replay", decode_replay);
+    member(s, root, "city", decode_city);
+    member(s, root, "regions", decode_regions);
     const cJSON *kpi = ow_json_get(root, "kpi");
     if (!decode_kpi(s, cJSON_IsNull(kpi) ? NULL : kpi, ow_json_get(root, "kpi_targets")))
         note_bad(s, "kpi");
     else if (s->has_kpi)
         decode_region_kpis(s, kpi);
-    MEMBER("techs_pos", decode_techs_pos(s, m_));
-    MEMBER("heat_grid", decode_heat(s, m_));
-    MEMBER("flags", decode_flags(s, m_));
-    MEMBER("escalations", decode_escalations(s, m_));
-    MEMBER("urgent", decode_urgent(s, m_));
-    MEMBER("spark", decode_spark(s, m_));
+    member(s, root, "techs_pos", decode_techs_pos);
+    member(s, root, "heat_grid", decode_heat);
+    member(s, root, "flags", decode_flags);
+    member(s, root, "escalations", decode_escalations);
+    member(s, root, "urgent", decode_urgent);
+    member(s, root, "spark", decode_spark);
     return s;
 }
 

@@ -11,6 +11,9 @@
   const RECONNECT_MAX_MS = 10000;
   const STALE_AFTER_MS = 30000; // data older than this is marked stale (live mode)
   const RESYNC_MIN_GAP_MS = 1000;
+  // The engine publishes at least every 5 s (its heartbeat); a live connection silent for this
+  // long is dead (a laptop that slept, a NAT that forgot it): drop it and reconnect.
+  const SILENT_MAX_MS = 30000;
   const PRIORITIES = ['emergency', 'important', 'general'];
   const TECH_STATES = ['idle', 'enroute', 'onsite', 'break', 'offline'];
   const TOKEN_KEY = 'opswall.token';
@@ -472,6 +475,14 @@
 
   // What changes with time alone: countdowns, data age, the connection badge, replay time.
   function renderTick() {
+    if (state.ws && state.conn === 'live' && Date.now() - state.lastMessageAt > SILENT_MAX_MS) {
+      console.warn('opswall: no message for 30 s; reconnecting');
+      const ws = state.ws;
+      state.ws = null;
+      ws.close();
+      scheduleReconnect();
+      return;
+    }
     renderSla();
     renderReplay();
     const age = dataAgeMs();
@@ -521,6 +532,7 @@
   }
 
   function onMessage(ev) {
+    state.lastMessageAt = Date.now();
     let m;
     try { m = JSON.parse(ev.data); } catch (e) { console.warn('opswall: message is not JSON'); return; }
     if (!obj(m) || typeof m.type !== 'string' || !Number.isInteger(m.seq)) return;
@@ -559,6 +571,7 @@
     try { ws = new WebSocket(liveUrl()); } catch (e) { scheduleReconnect(); return; }
     state.ws = ws;
     ws.onopen = () => {
+      state.lastMessageAt = Date.now();
       state.attempts = 0;
       state.conn = 'live';
       state.awaitingSnapshot = true; // the first message is the snapshot

@@ -257,7 +257,7 @@ async function simulatorPart(context) {
   try {
     const sock = path.join(dir, 'data', 'redis.sock');
     for (let i = 0; i < 200; i++) {
-      try { if (execFileSync('redis-cli', ['-s', sock, 'exists', KEY], { encoding: 'utf8' }).trim() === '1') break; } catch (e) { /* not yet */ }
+      try { if (execFileSync('redis-cli', ['-s', sock, 'exists', KEY], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() === '1') break; } catch (e) { /* not yet */ }
       await new Promise((r) => setTimeout(r, 100));
     }
     feed = await startFeed(0, { OPSWALL_REDIS_URL: `unix://${sock}` });

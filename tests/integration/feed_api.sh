@@ -240,6 +240,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
 feed_config "\"tls\": {\"cert\": \"$T/cert.pem\", \"key\": \"$T/key.pem\"}"
 feed_start 0
 [[ $FEED_URL == https://* ]] || fail "TLS feed printed $FEED_URL"
+wait_until 20 bash -c "curl -sf --cacert '$T/cert.pem' -H 'Authorization: Bearer $VIEWER_TOKEN' '$FEED_URL/api/v1/snapshot'" ||
+  fail "https: no snapshot"
 out=$(http_get /api/v1/snapshot --cacert "$T/cert.pem")
 grep -q '^200 application/json' <<<"$out" || fail "https snapshot: $(head -n1 <<<"$out")"
 ! curl -s --max-time 3 "http://${FEED_URL#https://}/healthz" | grep -q status || fail "plain HTTP answered on the TLS port"

@@ -29,7 +29,8 @@ export VIEWER_TOKEN SUP_TOKEN ADMIN_TOKEN
 sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 # feed_config [EXTRA_FEED_JSON]: write $FEED_CONFIG (extra members of "feed", e.g. tls).
 feed_config() {
-  printf '{"feed": {"listen": "127.0.0.1", "port": 7681, "web_root": "%s/assets/web"%s},
+  # queue 8: a client that stops reading overflows its backlog soon (ws_check.mjs step 7)
+  printf '{"feed": {"listen": "127.0.0.1", "port": 7681, "web_root": "%s/assets/web", "queue": 8%s},
   "city": {"regions": "%s/assets/cities/sample/regions.geojson"},
   "access": {"tokens": [{"name": "vic", "role": "viewer", "sha256": "%s"},
     {"name": "li.wei", "role": "supervisor", "sha256": "%s"},

@@ -1,0 +1,276 @@
+/*
+ * wallboard_bench — frame time of the wallboard on SDL's software renderer with the rainstorm
+ * fixture (bench/wb_fixture.h: 200,000 open orders, 5,000 technicians, 50 flags, 30 escalations),
+ * at 1920x1080 and 3840x2160, and the CPU an unchanged board costs. Prints one JSON line.
+ *
+ *   wallboard_bench [--repo DIR] [--frames N] [--idle-s S]
+ *
+ * Per size, the same board code the program runs (board.c on an offscreen surface, as
+ * --screenshot draws):
+ *   tick   frames where only the clock moved (the SLA countdowns and the header tick): what the
+ *          wall draws once a second while the data is unchanged;
+ *   data   frames where a new snapshot arrived (two different fixtures, alternately): every
+ *          panel of the cached data layer is redrawn, the map composed again (the worst case);
+ *   delta  frames where only the fast members changed (open, urgent, alerts — what most 250 ms
+ *          deltas carry): only the panels that show them are redrawn;
+ *   page   the same, flipping between the layout's two pages;
+ *   limit  the physical floor of a frame measured in the same run: one full-screen texture copy
+ *          (what a tick frame starts with).
+ * idle: the board drawn as the window loop draws it while nothing changes — one tick frame per
+ * second — for S seconds (default 20), CPU time from getrusage over wall time, in % of one core.
+ * The window loop sleeps in between (main.c), so this is the whole cost but the present.
+ */
+#include <SDL.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "board.h"
+#include "clock.h"
+#include "files.h"
+#include "font.h"
+#include "json.h"
+#include "log.h"
+#include "pages.h"
+#include "regions.h"
+#include "scene.h"
+#include "screen.h"
+#include "wb_fixture.h"
+
+#define NOW_MS INT64_C(1795310105120)
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct stats {
+    double median_ms, p99_ms, max_ms;
+} stats;
+
+static stats summarise(int64_t *us, int n)
+{
+    qsort(us, (size_t)n, sizeof *us, cmp_i64);
+    int p99 = (int)ceil(n * 0.99) - 1;
+    return (stats){us[n / 2] / 1000.0, us[p99 < 0 ? 0 : p99] / 1000.0, us[n - 1] / 1000.0};
+}
+
+static void print_stats(const char *name, stats s, bool comma)
+{
+    printf("\"%s\":{\"median_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}%s", name, s.median_ms,
+           s.p99_ms, s.max_ms, comma ? "," : "");
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+typedef struct ctx {
+    ow_pages pages;
+    ow_regions *city;
+    ow_scene *scene[2]; /* two different rainstorms */
+    ow_scene *delta;    /* scene[0] with the fast members of scene[1]: open, urgent, alerts */
+} ctx;
+
+static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, bool comma)
+{
+    ow_err err;
+    ow_screen *screen = NULL;
+    ow_font *font = NULL;
+    ow_board *board = NULL;
+    char latin[4096];
+    snprintf(latin, sizeof latin, "%s", "assets/fonts/DejaVuSans.ttf");
+    if (ow_screen_new_surface(w, h, &screen, &err) ||
+        ow_font_new(ow_screen_renderer(screen), latin, &font, &err) ||
+        ow_board_new(ow_screen_renderer(screen), font, &c->pages, c->city, &board, &err)) {
+        fprintf(stderr, "wallboard_bench: %s\n", err.msg);
+        return 1;
+    }
+    SDL_Renderer *r = ow_screen_renderer(screen);
+    int64_t *us = malloc(sizeof(int64_t) * (size_t)frames);
+    ow_board_frame fr = {.now_ms = NOW_MS,
+                         .mono_ms = 0,
+                         .link = OW_LINK_CONNECTED,
+                         .scene = c->scene[0],
+                         .received_ms = NOW_MS,
+                         .stale_ms = 3600000,
+                         .poll_ms = 250,
+                         .flash_ms = 0,
+                         .page = 0};
+    /* warm up: glyphs of both fixtures and both pages rendered once, as on a running wall */
+    for (int i = 0; i < 4; i++) {
+        fr.scene = c->scene[i % 2];
+        fr.page = i / 2;
+        ow_board_draw(board, w, h, &fr);
+        ow_font_frame_end(font);
+    }
+    fr.page = 0;
+    printf("\"%dx%d\":{", w, h);
+    /* tick */
+    fr.scene = c->scene[0];
+    ow_board_draw(board, w, h, &fr);
+    for (int i = 0; i < frames; i++) {
+        fr.now_ms += 1000;
+        int64_t t0 = ow_clock_mono_us();
+        ow_board_draw(board, w, h, &fr);
+        ow_font_frame_end(font);
+        us[i] = ow_clock_mono_us() - t0;
+    }
+    print_stats("tick", summarise(us, frames), true);
+    /* data */
+    int n = frames / 2 > 10 ? frames / 2 : 10;
+    for (int i = 0; i < n; i++) {
+        fr.now_ms += 250;
+        fr.scene = c->scene[(i + 1) % 2];
+        int64_t t0 = ow_clock_mono_us();
+        ow_board_draw(board, w, h, &fr);
+        ow_font_frame_end(font);
+        us[i] = ow_clock_mono_us() - t0;
+    }
+    print_stats("data", summarise(us, n), true);
+    /* a typical delta: the counters and the SLA board change, the map and the lists do not */
+    for (int i = 0; i < n; i++) {
+        fr.now_ms += 250;
+        fr.scene = i % 2 ? c->scene[0] : c->delta;
+        int64_t t0 = ow_clock_mono_us();
+        ow_board_draw(board, w, h, &fr);
+        ow_font_frame_end(font);
+        us[i] = ow_clock_mono_us() - t0;
+    }
+    print_stats("delta", summarise(us, n), true);
+    /* page flips */
+    for (int i = 0; i < n; i++) {
+        fr.now_ms += 250;
+        fr.page = (i + 1) % 2;
+        int64_t t0 = ow_clock_mono_us();
+        ow_board_draw(board, w, h, &fr);
+        ow_font_frame_end(font);
+        us[i] = ow_clock_mono_us() - t0;
+    }
+    print_stats("page", summarise(us, n), true);
+    fr.page = 0;
+    /* the floor: one full-screen copy */
+    SDL_Texture *t = SDL_CreateTexture(
+        r, getenv("LIMIT_ARGB") ? SDL_PIXELFORMAT_ARGB8888 : SDL_PIXELFORMAT_RGB888,
+        SDL_TEXTUREACCESS_STREAMING, w, h);
+    for (int i = 0; i < frames; i++) {
+        int64_t t0 = ow_clock_mono_us();
+        SDL_RenderCopy(r, t, NULL, NULL);
+        us[i] = ow_clock_mono_us() - t0;
+    }
+    SDL_DestroyTexture(t);
+    print_stats("limit_copy", summarise(us, frames), idle_s > 0);
+    /* idle: one tick a second, as the loop does, sleeping in between */
+    if (idle_s > 0) {
+        double c0 = cpu_s();
+        int64_t start = ow_clock_mono_ms(), ticks = 0;
+        while (ow_clock_mono_ms() - start < (int64_t)(idle_s * 1000)) {
+            fr.now_ms += 1000;
+            ow_board_draw(board, w, h, &fr);
+            ow_font_frame_end(font);
+            ticks++;
+            int64_t next = start + ticks * 1000;
+            int64_t left = next - ow_clock_mono_ms();
+            if (left > 0) {
+                struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000};
+                nanosleep(&ts, NULL);
+            }
+        }
+        double wall = (ow_clock_mono_ms() - start) / 1000.0;
+        printf("\"idle\":{\"seconds\":%.1f,\"frames\":%lld,\"cpu_pct\":%.2f}", wall,
+               (long long)ticks, 100.0 * (cpu_s() - c0) / wall);
+    }
+    printf("}%s", comma ? "," : "");
+    fflush(stdout);
+    free(us);
+    ow_board_free(board);
+    ow_font_free(font);
+    ow_screen_free(screen);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *repo = ".";
+    int frames = 200;
+    double idle_s = 20;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--repo") == 0)
+            repo = argv[i + 1];
+        else if (strcmp(argv[i], "--frames") == 0)
+            frames = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--idle-s") == 0)
+            idle_s = atof(argv[i + 1]);
+    }
+    if (frames < 10) frames = 10;
+    ow_log_init("wallboard_bench", OW_LOG_WARN);
+    if (chdir(repo) != 0) {
+        perror(repo);
+        return 1;
+    }
+    ctx c = {0};
+    ow_err err;
+    char *text;
+    size_t len;
+    if (ow_file_read("config/wallboard/default.json", 1 << 20, &text, &len, &err) ||
+        ow_pages_parse(text, len, "config/wallboard/default.json", &c.pages, &err)) {
+        fprintf(stderr, "wallboard_bench: %s\n", err.msg);
+        return 1;
+    }
+    free(text);
+    const char *geo = "assets/cities/sample/regions.geojson";
+    if (ow_file_read(geo, 64 << 20, &text, &len, &err) ||
+        ow_regions_parse(text, len, geo, "id", &c.city, &err)) {
+        fprintf(stderr, "wallboard_bench: %s\n", err.msg);
+        return 1;
+    }
+    free(text);
+    size_t bytes = 0;
+    cJSON *trees[2];
+    for (int k = 0; k < 2; k++) {
+        ow_wb_fixture_params p = ow_wb_fixture_rainstorm(NOW_MS);
+        p.seed = 7 + (uint64_t)k;
+        p.seq = 4242 + k;
+        char *snap = ow_wb_fixture_make(c.city, "sample", &p);
+        if (!snap || !(trees[k] = ow_json_parse(snap, strlen(snap), OW_JSON_MAX_DEPTH, &err)) ||
+            !(c.scene[k] = ow_scene_decode(trees[k], &err))) {
+            fprintf(stderr, "wallboard_bench: fixture: %s\n", snap ? err.msg : "out of memory");
+            return 1;
+        }
+        bytes = strlen(snap);
+        free(snap);
+    }
+    static const char *const fast[] = {"open", "urgent", "alerts", "seq"};
+    for (size_t i = 0; i < sizeof fast / sizeof fast[0]; i++)
+        cJSON_ReplaceItemInObjectCaseSensitive(
+            trees[0], fast[i],
+            cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(trees[1], fast[i]), true));
+    if (!(c.delta = ow_scene_decode(trees[0], &err))) {
+        fprintf(stderr, "wallboard_bench: %s\n", err.msg);
+        return 1;
+    }
+    c.delta->core.seq = 9999;
+    cJSON_Delete(trees[0]);
+    cJSON_Delete(trees[1]);
+    printf("{\"bench\":\"wallboard\",\"renderer\":\"software\",\"fixture\":{\"open\":200000,"
+           "\"techs\":%d,\"flags\":%d,\"escalations\":%d,\"heat_cells\":%d,\"bytes\":%zu},",
+           c.scene[0]->ntechs_pos, c.scene[0]->nflags, c.scene[0]->nescalations, c.scene[0]->ncells,
+           bytes);
+    int rc = bench_size(&c, 1920, 1080, frames, 0, true) ||
+             bench_size(&c, 3840, 2160, frames, idle_s, false);
+    printf("}\n");
+    ow_scene_free(c.scene[0]);
+    ow_scene_free(c.scene[1]);
+    ow_scene_free(c.delta);
+    ow_regions_free(c.city);
+    return rc;
+}
