@@ -8,7 +8,7 @@
 #
 # Then set redis.url = redis://opswall:PASSWORD@host:port/0 (or OPSWALL_REDIS_URL).
 # Keys: only ops:* (every key of every partition, core/keys.h); channels: only ops:*.
-# Commands: the ones ingest, the engine, the feed, the wallboard and notify send (each listed in
+# Commands: the ones ingest (and the Lua of its functions), the engine, the feed, the wallboard and notify send (each listed in
 # docs/security.md with who sends it), nothing else: no FLUSHALL/FLUSHDB, KEYS, CONFIG, DEBUG,
 # SHUTDOWN, MIGRATE, SCRIPT/EVAL, ACL, MODULE, REPLICAOF, CLIENT KILL. FUNCTION LOAD is allowed
 # because the engine and ingest load the ow_append library (io/functions.c); its calls run with
@@ -20,11 +20,11 @@ acl_rules() {
   local pass=$1
   printf '%s ' reset on ">$pass" '~ops:*' '&ops:*' -@all \
     +ping +hello +auth +select +client\|setname \
-    +get +set +exists +del \
+    +get +set +exists +del +pexpire +time +sadd +smismember \
     +hget +hset +hdel +hgetall +zadd +zrange +zrem \
-    +xadd +xack +xlen +xrange +xrevrange +xread +xreadgroup +xgroup\|create +xinfo\|groups \
+    +xadd +xack +xdel +xtrim +xlen +xrange +xrevrange +xread +xreadgroup +xgroup\|create +xinfo\|groups \
     +xinfo\|stream +publish +subscribe +unsubscribe \
-    +fcall +function\|load +function\|list +multi +exec +discard
+    +fcall +function\|load +function\|list +multi +exec +discard +wait
 }
 cmd=${1:-print}
 [ $# -gt 0 ] && shift

@@ -14,6 +14,9 @@ c["feed"]["web_root"] = src + "/assets/web"
 c["wallboard"]["font"] = src + "/assets/fonts/DejaVuSans.ttf"
 c["wallboard"]["layout"] = src + "/config/wallboard/default.json"
 c["city"]["regions"] = src + "/assets/cities/sample/regions.geojson"
+if "notify" in c:  # opswall-run starts delivery too: its routing file, and a port of its own
+    c["notify"]["config"] = src + "/config/notify.json"
+    c["notify"]["port"] = 0
 c["engine"]["checkpoint_interval"] = "1s"
 c["redis"]["timeout"] = "1s"
 json.dump(c, open(sys.argv[2], "w"), indent=2)
