@@ -24,7 +24,7 @@ void ow_buf_put_grow(ow_buf *b, const void *src, size_t n)
         b->p = p;
         b->cap = cap;
     }
-    memcpy(b->p + b->n, src, n);
+    if (n) memcpy(b->p + b->n, src, n);
     b->n += n;
     b->p[b->n] = '\0';
 }
@@ -39,7 +39,7 @@ bool ow_rbuf_get(ow_rbuf *r, void *dst, size_t n)
 {
     if (r->bad) return false;
     if (r->n - r->off < n) return ow_rbuf_fail(r, "truncated");
-    if (n) memcpy(dst, r->p + r->off, n); /* an empty read may have no buffer (dst NULL) */
+    if (n) memcpy(dst, r->p + r->off, n); /* dst may be NULL for an empty array */
     r->off += n;
     return true;
 }

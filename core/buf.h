@@ -27,7 +27,7 @@ static inline void ow_buf_put(ow_buf *b, const void *src, size_t n)
         ow_buf_put_grow(b, src, n);
         return;
     }
-    if (n) memcpy(b->p + b->n, src, n); /* src may be NULL when n is 0 (UBSan: memcpy NULL) */
+    if (n) memcpy(b->p + b->n, src, n); /* src may be NULL when n is 0 (an empty array) */
     b->n += n;
     b->p[b->n] = '\0';
 }

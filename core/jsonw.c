@@ -84,13 +84,38 @@ void ow_jsonw_int(ow_jsonw *w, int64_t v)
 
 void ow_jsonw_num(ow_jsonw *w, double v, int decimals)
 {
+    static const double scale[7] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
     if (!isfinite(v)) {
         put(w, "null", 4);
         return;
     }
     if (decimals < 0) decimals = 0;
     if (decimals > 6) decimals = 6;
-    char tmp[64];
+    double x = v * scale[decimals];
+    if (x > -9e15 && x < 9e15) {
+        /* the common case without printf (a snapshot writes thousands of coordinates): the
+         * value as an integer of 10^-decimals units, its fraction trimmed of trailing zeros */
+        int64_t q = llround(x);
+        if (q == 0) {
+            put(w, "0", 1);
+            return;
+        }
+        if (q < 0) put(w, "-", 1), q = -q;
+        int64_t unit = (int64_t)scale[decimals];
+        ow_jsonw_int(w, q / unit);
+        int64_t frac = q % unit;
+        if (!frac) return;
+        char digits[8];
+        int n = decimals;
+        for (int i = n - 1; i >= 0; i--)
+            digits[i] = (char)('0' + frac % 10), frac /= 10;
+        while (n > 0 && digits[n - 1] == '0')
+            n--;
+        put(w, ".", 1);
+        put(w, digits, (size_t)n);
+        return;
+    }
+    char tmp[400];
     int n = snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
     if (n <= 0 || (size_t)n >= sizeof tmp) {
         put(w, "null", 4);
@@ -101,7 +126,6 @@ void ow_jsonw_num(ow_jsonw *w, double v, int decimals)
             n--;
         if (tmp[n - 1] == '.') n--;
     }
-    if (n == 2 && tmp[0] == '-' && tmp[1] == '0') tmp[0] = '0', n = 1; /* no "-0" */
     put(w, tmp, (size_t)n);
 }
 

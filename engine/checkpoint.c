@@ -9,8 +9,8 @@
 
 #define MAGIC 0x4b43574fu /* "OWCK" */
 #define VERSION                                                                                    \
-    3u /* 2: order cells, callback details, technicians' previous values, KPIs;                    \
-          3: the root-cause flags' section */
+    4u /* 2: order cells, callback details, technicians' previous values, KPIs;                    \
+          3: the root-cause flags' section; 4: its windows sparse, resolved flags as counts */
 
 /* ---- writing ---- */
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ckio.h"
+#include "json.h"
 #include "jsonw.h"
 #include "names.h"
 #include "regions.h"
@@ -23,7 +24,7 @@
 #include "timerq.h"
 
 #define NB          30     /* buckets per rolling window */
-#define GRID_CELL_M 1000.0 /* technicians' and orders' grid cell */
+#define GRID_CELL_M 1000.0 /* technicians' grid cell; the largest order cell */
 #define EVMAX       OW_FLAG_EVIDENCE_MAX
 #define EMPTY_HEAD  INT64_MIN
 
@@ -233,7 +234,12 @@ ow_flags *ow_flags_new(const ow_flags_config *cfg)
     ow_map_init(&fl->addr);
     ow_map_init(&fl->inst);
     ow_spatial_init(&fl->tgrid, GRID_CELL_M);
-    ow_spatial_init(&fl->ogrid, GRID_CELL_M);
+    /* orders are only ever asked "who is within radius_m (50 m)": cells about twice the radius
+     * keep a query to 9 small cells, where 1 km cells held thousands of orders in a storm */
+    double r = (double)(cfg->duplicate_dispatch.radius_m > cfg->repeat_visit.radius_m
+                            ? cfg->duplicate_dispatch.radius_m
+                            : cfg->repeat_visit.radius_m);
+    ow_spatial_init(&fl->ogrid, r * 2 < 20 ? 20 : r * 2 > GRID_CELL_M ? GRID_CELL_M : r * 2);
     ow_timerq_init(&fl->tq);
     return fl;
 }
@@ -247,7 +253,7 @@ static void win_free(fwin *w)
 void ow_flags_free(ow_flags *fl)
 {
     if (!fl) return;
-    ow_timerq_fini(&fl->tq); /* first: it resets positions held inside the records freed below */
+    ow_timerq_fini(&fl->tq); /* first: it writes to its owners */
     for (uint32_t i = 0; i < fl->ntechs; i++)
         if (fl->techs[i]) free(fl->techs[i]->act), free(fl->techs[i]);
     for (uint32_t i = 0; i < fl->nregs; i++)
@@ -1896,14 +1902,34 @@ static int cmp_newest(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-void ow_flags_each_open(const ow_flags *fl, bool (*fn)(const ow_flag_view *v, void *arg), void *arg)
+/* A min-heap on newness (the oldest of the kept ones at the root), for the k newest of many. */
+static void heap_down(finst **h, size_t n, size_t i)
 {
-    if (!fl || !fl->nopen) return;
-    finst **v = malloc(fl->nopen * sizeof *v);
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && cmp_newest(&h[l], &h[m]) > 0) m = l;
+        if (l + 1 < n && cmp_newest(&h[l + 1], &h[m]) > 0) m = l + 1;
+        if (m == i) return;
+        finst *x = h[i];
+        h[i] = h[m], h[m] = x;
+        i = m;
+    }
+}
+
+void ow_flags_each_open(const ow_flags *fl, size_t k, bool (*fn)(const ow_flag_view *v, void *arg),
+                        void *arg)
+{
+    if (!fl || !fl->nopen || !k) return;
+    size_t n = fl->nopen < k ? fl->nopen : k;
+    finst **v = malloc(n * sizeof *v);
     if (!v) return;
-    memcpy(v, fl->openv, fl->nopen * sizeof *v);
-    qsort(v, fl->nopen, sizeof *v, cmp_newest);
-    for (size_t i = 0; i < fl->nopen; i++) {
+    memcpy(v, fl->openv, n * sizeof *v);
+    for (size_t i = n / 2; i-- > 0;)
+        heap_down(v, n, i);
+    for (size_t i = n; i < fl->nopen; i++) /* newer than the oldest kept: replaces it */
+        if (cmp_newest(&fl->openv[i], &v[0]) < 0) v[0] = fl->openv[i], heap_down(v, n, 0);
+    qsort(v, n, sizeof *v, cmp_newest);
+    for (size_t i = 0; i < n; i++) {
         const finst *in = v[i];
         ow_flag_view view = {
             in->id, flag_names[in->flag], in->rname, in->summary, in->evidence, in->at, in->level};
@@ -1923,11 +1949,20 @@ static void save_names(ow_buf *b, const ow_names *t)
         ow_ck_str(b, t->names[i]);
 }
 
+/* A window as its non-empty slots only: most buckets of most windows are empty. */
 static void save_win(ow_buf *b, const fwin *w, const wspec *sp)
 {
+    uint32_t used = 0;
+    for (int32_t i = 0; i < sp->n; i++)
+        used += w->cnt[i] || (w->sum && w->sum[i] != 0);
     ow_ck_i64(b, w->head);
-    ow_buf_put(b, w->cnt, (size_t)sp->n * sizeof *w->cnt);
-    if (w->sum) ow_buf_put(b, w->sum, (size_t)sp->n * sizeof *w->sum);
+    ow_ck_u32(b, used);
+    for (int32_t i = 0; i < sp->n; i++) {
+        if (!w->cnt[i] && !(w->sum && w->sum[i] != 0)) continue;
+        ow_ck_i32(b, i);
+        ow_ck_u32(b, w->cnt[i]);
+        if (w->sum) ow_ck_f64(b, w->sum[i]);
+    }
 }
 
 static void save_spec(ow_buf *b, const wspec *sp)
@@ -2038,18 +2073,20 @@ void ow_flags_save(const ow_state *s, ow_buf *b)
         ow_ck_i32(b, r->sku);
         ow_ck_u8(b, (uint8_t)(r->has_geo | r->has_addr << 1 | r->indexed << 2));
     }
+    /* a resolved flag needs only its count (the next raise is n + 1): most flags are resolved */
     ow_ck_u32(b, (uint32_t)fl->inst.len);
     pos = 0;
     while (ow_map_next(&fl->inst, &pos, &key, &v)) {
         const finst *in = v;
         ow_ck_str(b, key);
-        ow_ck_str(b, in->id ? in->id : "");
-        ow_ck_str(b, in->evidence ? in->evidence : "");
-        ow_ck_str(b, in->summary ? in->summary : "");
-        ow_ck_i64(b, in->at);
         ow_ck_u32(b, in->n);
-        ow_ck_i32(b, in->region);
         ow_ck_u8(b, in->open_pos >= 0);
+        if (in->open_pos < 0) continue;
+        ow_ck_str(b, in->id);
+        ow_ck_str(b, in->evidence);
+        ow_ck_str(b, in->summary);
+        ow_ck_i64(b, in->at);
+        ow_ck_i32(b, in->region);
         ow_ck_u8(b, in->flag);
         ow_ck_u8(b, in->level);
     }
@@ -2079,8 +2116,40 @@ static bool load_spec(ow_ckr *r, const wspec *sp)
 
 static bool load_win(ow_ckr *r, fwin *w, const wspec *sp)
 {
-    return OW_CKR_GET(r, w->head) && ow_ckr_get(r, w->cnt, (size_t)sp->n * sizeof *w->cnt) &&
-           (!w->sum || ow_ckr_get(r, w->sum, (size_t)sp->n * sizeof *w->sum));
+    const int64_t lim = INT64_C(1) << 50; /* bucket arithmetic on a wild head would overflow */
+    if (!OW_CKR_GET(r, w->head)) return false;
+    if (w->head != EMPTY_HEAD && (w->head < -lim || w->head > lim))
+        return ow_ckr_fail(r, "flags: bad window");
+    uint32_t used;
+    if (!OW_CKR_GET(r, used)) return false;
+    if (used > (uint32_t)sp->n) return ow_ckr_fail(r, "flags: bad window");
+    for (uint32_t k = 0; k < used; k++) {
+        int32_t i;
+        if (!OW_CKR_GET(r, i)) return false;
+        if (i < 0 || i >= sp->n) return ow_ckr_fail(r, "flags: bad window slot");
+        if (!OW_CKR_GET(r, w->cnt[i]) || (w->sum && !OW_CKR_GET(r, w->sum[i]))) return false;
+    }
+    return true;
+}
+
+/* A length-prefixed string as a new allocation (evidence has no small fixed bound). */
+static char *load_strdup(ow_ckr *r)
+{
+    uint32_t n;
+    if (!OW_CKR_GET(r, n)) return NULL;
+    if (r->n - r->off < n || memchr(r->p + r->off, '\0', n)) {
+        ow_ckr_fail(r, "string truncated or with a NUL");
+        return NULL;
+    }
+    char *p = malloc((size_t)n + 1);
+    if (!p) {
+        ow_ckr_fail(r, "out of memory");
+        return NULL;
+    }
+    memcpy(p, r->p + r->off, n);
+    p[n] = '\0';
+    r->off += n;
+    return p;
 }
 
 static bool idx_ok(ow_ckr *r, int32_t i, uint32_t n)
@@ -2092,6 +2161,13 @@ static bool instant_ok(ow_ckr *r, int64_t t)
 {
     const int64_t lim = INT64_C(1) << 50;
     return t == OW_NEVER || (t >= -lim && t <= lim) || ow_ckr_fail(r, "flags: bad instant");
+}
+
+/* WGS84 degrees, finite (a saved place could be anything). */
+static bool place_ok(ow_ckr *r, double lon, double lat)
+{
+    return (lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90) ||
+           ow_ckr_fail(r, "flags: bad position");
 }
 
 static bool arm(ow_ckr *r, ow_flags *fl, int64_t at, uint64_t tie, void *owner, int32_t *pos)
@@ -2117,7 +2193,8 @@ static bool load_orders_part(ow_ckr *r, ow_state *s)
             return false;
         order *o = ow_map_get(&s->orders, id);
         if (!o) return ow_ckr_fail(r, "flags: unknown order");
-        o->fl.tech = tch, o->fl.holder = holder, o->fl.open = open, o->fl.bits = bits;
+        o->fl.tech = tch, o->fl.holder = holder, o->fl.open = open;
+        o->fl.bits = (uint8_t)(bits & ~FO_HELD); /* counted again below */
         if (!has) continue;
         frec *rc = rec_get(fl, o);
         uint8_t geo;
@@ -2126,7 +2203,8 @@ static bool load_orders_part(ow_ckr *r, ow_state *s)
             !OW_CKR_GET(r, rc->resolved_at) || !OW_CKR_GET(r, rc->parts_since) ||
             !OW_CKR_GET(r, rc->skill) || !OW_CKR_GET(r, rc->sku) || !OW_CKR_GET(r, geo) ||
             !idx_ok(r, rc->skill, fl->skills.n) || !idx_ok(r, rc->sku, fl->skus.n) ||
-            !instant_ok(r, rc->resolved_at) || !instant_ok(r, rc->parts_since))
+            !place_ok(r, rc->lon, rc->lat) || !instant_ok(r, rc->resolved_at) ||
+            !instant_ok(r, rc->parts_since))
             return false;
         rc->has_geo = geo & 1, rc->has_addr = (geo >> 1) & 1;
         if (((geo >> 2) & 1) && index_add(fl, rc)) return ow_ckr_fail(r, "out of memory");
@@ -2169,9 +2247,10 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
             !OW_CKR_GET(r, hl) || !OW_CKR_GET(r, sk) || !OW_CKR_GET(r, t->status_ts) ||
             !OW_CKR_GET(r, t->loc_ts) || !OW_CKR_GET(r, t->first_ts) || !OW_CKR_GET(r, t->lon) ||
             !OW_CKR_GET(r, t->lat) || !OW_CKR_GET(r, t->open) || !OW_CKR_GET(r, t->nskills) ||
-            !idx_ok(r, t->region, s->regions.n))
+            !idx_ok(r, t->region, s->regions.n) || !place_ok(r, t->lon, t->lat))
             return false;
-        if (st >= OW_TECH__COUNT || t->nskills > OW_SKILLS_MAX || !instant_ok(r, t->loc_ts))
+        if (st >= OW_TECH__COUNT || t->nskills > OW_SKILLS_MAX || !instant_ok(r, t->loc_ts) ||
+            (hl && t->loc_ts == OW_NEVER))
             return ow_ckr_fail(r, "flags: bad technician");
         t->status = st, t->has_status = hs, t->has_loc = hl, t->skills_known = sk;
         for (int k = 0; k < t->nskills; k++)
@@ -2258,35 +2337,40 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
     uint32_t ninst;
     if (!OW_CKR_GET(r, ninst)) return false;
     for (uint32_t i = 0; i < ninst; i++) {
-        char key[OW_ALERT_ID_BUF], id[OW_ALERT_ID_BUF], summary[OW_REASON_BUF];
-        char *evidence = malloc(1 << 16);
+        char key[OW_ALERT_ID_BUF];
         uint8_t open, flag, level;
+        uint32_t n;
         finst *in = NULL;
-        bool ok = evidence && ow_ckr_str(r, key, sizeof key) && ow_ckr_str(r, id, sizeof id) &&
-                  ow_ckr_str(r, evidence, 1 << 16) && ow_ckr_str(r, summary, sizeof summary);
-        ok = ok && (in = inst_get(fl, key, true)) != NULL && OW_CKR_GET(r, in->at) &&
-             OW_CKR_GET(r, in->n) && OW_CKR_GET(r, in->region) && OW_CKR_GET(r, open) &&
-             OW_CKR_GET(r, flag) && OW_CKR_GET(r, level) && idx_ok(r, in->region, s->regions.n) &&
-             instant_ok(r, in->at);
+        if (!ow_ckr_str(r, key, sizeof key) || !OW_CKR_GET(r, n) || !OW_CKR_GET(r, open))
+            return false;
+        if (!(in = inst_get(fl, key, true))) return ow_ckr_fail(r, "out of memory");
+        if (in->n || !n) return ow_ckr_fail(r, "flags: flag listed twice or never raised");
+        in->n = n;
+        if (!open) continue;
+        char *id = NULL, *ev = NULL, *sum = NULL;
+        bool ok = (id = load_strdup(r)) != NULL && (ev = load_strdup(r)) != NULL &&
+                  (sum = load_strdup(r)) != NULL && OW_CKR_GET(r, in->at) &&
+                  OW_CKR_GET(r, in->region) && OW_CKR_GET(r, flag) && OW_CKR_GET(r, level) &&
+                  idx_ok(r, in->region, s->regions.n) && instant_ok(r, in->at) &&
+                  (in->at != OW_NEVER || ow_ckr_fail(r, "flags: bad instant"));
         if (ok && (flag >= OW_FLAG__COUNT || level > 3)) ok = ow_ckr_fail(r, "flags: bad flag");
-        if (ok) {
-            free(in->id), free(in->evidence), free(in->summary);
-            in->id = strdup(id), in->evidence = strdup(evidence), in->summary = strdup(summary);
-            in->flag = flag, in->level = level;
-            in->rname = region_name(s, in->region);
-            if (!in->id || !in->evidence || !in->summary) ok = ow_ckr_fail(r, "out of memory");
+        if (ok) { /* the evidence goes into snapshots as it is: it must be a JSON object */
+            cJSON *j = ow_json_parse(ev, strlen(ev), 4, NULL);
+            if (!cJSON_IsObject(j)) ok = ow_ckr_fail(r, "flags: evidence is not a JSON object");
+            cJSON_Delete(j);
         }
-        if (ok && open) {
-            if (grow((void **)&fl->openv, &fl->capopen, fl->nopen + 1, sizeof *fl->openv))
-                ok = ow_ckr_fail(r, "out of memory");
-            else {
-                in->open_pos = (int32_t)fl->nopen;
-                fl->openv[fl->nopen++] = in;
-                s->totals.alerts_open_by_level[level]++;
-            }
+        if (ok && grow((void **)&fl->openv, &fl->capopen, fl->nopen + 1, sizeof *fl->openv))
+            ok = ow_ckr_fail(r, "out of memory");
+        if (!ok) {
+            free(id), free(ev), free(sum);
+            return false;
         }
-        free(evidence);
-        if (!ok) return r->bad ? false : ow_ckr_fail(r, "out of memory");
+        in->id = id, in->evidence = ev, in->summary = sum;
+        in->flag = flag, in->level = level;
+        in->rname = region_name(s, in->region);
+        in->open_pos = (int32_t)fl->nopen;
+        fl->openv[fl->nopen++] = in;
+        s->totals.alerts_open_by_level[level]++;
     }
     /* technicians' stale timers follow from what was loaded */
     for (uint32_t i = 0; i < fl->tech_ids.n; i++) {
@@ -2297,4 +2381,20 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
         }
     }
     return true;
+}
+
+void ow_flags_each_of_order(const ow_state *s, const char *order_id,
+                            bool (*fn)(const ow_flag_view *v, void *arg), void *arg)
+{
+    const order *o = ow_map_get(&s->orders, order_id);
+    for (int v = 0; o && v < OV__COUNT; v++) {
+        if (!((o->fl.open >> v) & 1)) continue;
+        char key[OW_ALERT_ID_BUF];
+        make_key(key, sizeof key, order_variants[v].flag, o->id, order_variants[v].suffix);
+        const finst *in = ow_map_get(&s->flags->inst, key);
+        if (!in || in->open_pos < 0) continue;
+        ow_flag_view view = {
+            in->id, flag_names[in->flag], in->rname, in->summary, in->evidence, in->at, in->level};
+        if (!fn(&view, arg)) return;
+    }
 }

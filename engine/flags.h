@@ -77,9 +77,16 @@ typedef struct ow_flag_view {
     int level;
 } ow_flag_view;
 
-/* Every raised flag, newest first (then by id), stopping when fn returns false. */
-void ow_flags_each_open(const ow_flags *fl, bool (*fn)(const ow_flag_view *v, void *arg),
+/* The k newest raised flags, newest first (then by id), stopping when fn returns false.
+ * O(raised · log k). */
+void ow_flags_each_open(const ow_flags *fl, size_t k, bool (*fn)(const ow_flag_view *v, void *arg),
                         void *arg);
+/* The raised flags whose subject is this order (duplicate, repeat visit, neglect, skill, far,
+ * parts), in variant order, for the order's detail. */
+struct ow_state;
+void ow_flags_each_of_order(const struct ow_state *s, const char *order_id,
+                            bool (*fn)(const ow_flag_view *v, void *arg), void *arg);
+
 /* How many flags are raised now. */
 size_t ow_flags_open_count(const ow_flags *fl);
 

@@ -33,6 +33,11 @@ enum {
     C_COUNT
 };
 
+/* Instants the analytics follow: ±2^50 ms (years −33700 … 37600, like the checkpoint's limit).
+ * Now beyond them ("advance to the end of time") stops there, so bucket arithmetic never
+ * overflows. */
+#define TIME_LIMIT (INT64_C(1) << 50)
+
 typedef struct tech_count {
     int64_t busy, avail; /* technicians enroute/onsite; idle/enroute/onsite */
 } tech_count;
@@ -118,8 +123,7 @@ int ow_kpi_stage(ow_kpi *k, int slot, int stage, int64_t start, int64_t stop, bo
     if (dur < 0) dur = 0;
     ow_win_delta d[] = {
         {C_DUR_SUM + stage, sign * dur}, {C_DUR_N + stage, sign}, {C_MET + stage, sign * (int)met}};
-    int rc = ow_win_counts(k->win, slot, stop, d, 3);
-    rc |= ow_win_sample(k->win, slot, stop, stage, dur, sign);
+    int rc = ow_win_counts_sample(k->win, slot, stop, d, 3, stage, dur, sign);
     return rc ? OW_ENOMEM : OW_OK;
 }
 
@@ -145,7 +149,8 @@ static int integrate(ow_kpi *k, int64_t to)
         t = to - (int64_t)OW_WIN_RING * OW_WIN_BUCKET_MS;
     while (t < to) {
         int64_t q = t / OW_WIN_BUCKET_MS - (t % OW_WIN_BUCKET_MS < 0);
-        int64_t end = (q + 1) * OW_WIN_BUCKET_MS;
+        /* the last bucket before the end of time has no next boundary (it would overflow) */
+        int64_t end = q < INT64_MAX / OW_WIN_BUCKET_MS - 1 ? (q + 1) * OW_WIN_BUCKET_MS : to;
         if (end > to) end = to;
         int64_t dt = end - t;
         for (int s = 0; s < k->ntechs; s++) {
@@ -190,6 +195,7 @@ int ow_kpi_tech(ow_kpi *k, int64_t ts, int old_slot, int old_status, int new_slo
     /* the old status counted until the change (or until now, for a change that arrives late:
      * time already credited is not rewritten) */
     int64_t until = ts > k->now ? ts : k->now;
+    if (until > TIME_LIMIT) until = TIME_LIMIT;
     if (k->now != INT64_MIN && integrate(k, until)) return OW_ENOMEM;
     tech_count *o = old_status >= 0 ? tech_slot(k, old_slot) : NULL;
     tech_count *n = new_status >= 0 ? tech_slot(k, new_slot) : NULL;
@@ -201,6 +207,8 @@ int ow_kpi_tech(ow_kpi *k, int64_t ts, int old_slot, int old_status, int new_slo
 
 int ow_kpi_advance(ow_kpi *k, int64_t now_ms, const int64_t *open, int n)
 {
+    if (now_ms > TIME_LIMIT) now_ms = TIME_LIMIT;
+    if (now_ms < -TIME_LIMIT) return OW_OK;
     if (k->now != INT64_MIN && now_ms <= k->now) return OW_OK;
     int64_t prev = ow_win_now_bucket(k->win);
     k->now = now_ms;
@@ -242,9 +250,17 @@ static double quant_s(const ow_qsketch *q, double p)
     return q && q->n ? ow_qs_quantile(q, p) / 1000.0 : NAN;
 }
 
-/* A block from summed counters c, sketches, the window's length and technician time. */
-static void block_from(const int64_t *c, const ow_qsketch *resp, const ow_qsketch *disp,
-                       int64_t len_ms, int64_t backlog, ow_kpi_block *b)
+/* A window's quantile in seconds, NaN when it has no sample. */
+static double win_quant_s(const ow_kpi *k, const ow_win_open *o, ow_win_kind win, int slot,
+                          int stage, double p, int64_t *n)
+{
+    double ms = ow_win_quantile(k->win, o, win, slot, stage, p, n);
+    return ms < 0 ? NAN : ms / 1000.0;
+}
+
+/* A block from summed counters c, the p90s (s), the window's length and technician time. */
+static void block_from(const int64_t *c, double resp_p90_s, double disp_p90_s, int64_t len_ms,
+                       int64_t backlog, ow_kpi_block *b)
 {
     memset(b, 0, sizeof *b);
     b->created = c[C_CREATED];
@@ -256,8 +272,8 @@ static void block_from(const int64_t *c, const ow_qsketch *resp, const ow_qsketc
         ratio(c[C_DUR_SUM + OW_STAGE_RESPONSE], c[C_DUR_N + OW_STAGE_RESPONSE], 0.001);
     b->dispatch_mean_s =
         ratio(c[C_DUR_SUM + OW_STAGE_DISPATCH], c[C_DUR_N + OW_STAGE_DISPATCH], 0.001);
-    b->response_p90_s = quant_s(resp, 0.9);
-    b->dispatch_p90_s = quant_s(disp, 0.9);
+    b->response_p90_s = resp_p90_s;
+    b->dispatch_p90_s = disp_p90_s;
     b->first_visit_fix_pct = ratio(c[C_FVF_YES], c[C_FVF_N], 100);
     b->repeat_visit_pct = ratio(c[C_REOPENED], c[C_RESOLVED], 100);
     b->complaint_rate_pct = ratio(c[C_COMPLAINTS], c[C_CREATED], 100);
@@ -287,7 +303,8 @@ static void pending_tech(const ow_kpi *k, int slot, int64_t *busy, int64_t *avai
     }
 }
 
-void ow_kpi_block_get(const ow_kpi *k, ow_win_kind win, int slot, int64_t open_now, ow_kpi_block *b)
+static void block_get(const ow_kpi *k, const ow_win_open *o, ow_win_kind win, int slot,
+                      int64_t open_now, ow_kpi_block *b)
 {
     int64_t c[C_NSUM];
     for (int i = 0; i < C_NSUM; i++)
@@ -302,14 +319,16 @@ void ow_kpi_block_get(const ow_kpi *k, ow_win_kind win, int slot, int64_t open_n
         c[C_BUSY_MS] += busy, c[C_AVAIL_MS] += avail;
         end = k->now; /* the newest bucket is still filling */
     }
-    ow_qsketch *scratch = malloc(2 * sizeof *scratch);
-    const ow_qsketch *resp = NULL, *disp = NULL;
-    if (scratch) {
-        resp = ow_win_sketch(k->win, win, slot, OW_STAGE_RESPONSE, &scratch[0]);
-        disp = ow_win_sketch(k->win, win, slot, OW_STAGE_DISPATCH, &scratch[1]);
-    }
-    block_from(c, resp, disp, end - start, backlog, b);
-    free(scratch);
+    int64_t n;
+    block_from(c, win_quant_s(k, o, win, slot, OW_STAGE_RESPONSE, 0.9, &n),
+               win_quant_s(k, o, win, slot, OW_STAGE_DISPATCH, 0.9, &n), end - start, backlog, b);
+}
+
+void ow_kpi_block_get(const ow_kpi *k, ow_win_kind win, int slot, int64_t open_now, ow_kpi_block *b)
+{
+    ow_win_open *o = ow_win_open_build(k->win);
+    block_get(k, o, win, slot, open_now, b);
+    ow_win_open_free(o);
 }
 
 int ow_kpi_block_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int slot, ow_kpi_block *b)
@@ -326,10 +345,24 @@ int ow_kpi_block_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int slot
     ow_qs_init(qs[OW_STAGE_DISPATCH]);
     ow_win_range(k->win, from_ms, to_ms, slot, c, qs);
     int64_t backlog = ow_win_bucket(k->win, to_ms - OW_WIN_BUCKET_MS, slot, C_BACKLOG);
-    block_from(c, qs[OW_STAGE_RESPONSE], qs[OW_STAGE_DISPATCH], to_ms - from_ms, backlog, b);
+    block_from(c, quant_s(qs[OW_STAGE_RESPONSE], 0.9), quant_s(qs[OW_STAGE_DISPATCH], 0.9),
+               to_ms - from_ms, backlog, b);
     free(qs[OW_STAGE_RESPONSE]);
     free(qs[OW_STAGE_DISPATCH]);
     return OW_OK;
+}
+
+int64_t ow_kpi_count_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int slot,
+                           ow_kpi_count what)
+{
+    int c = what == OW_KPI_COUNT_CREATED    ? C_CREATED
+            : what == OW_KPI_COUNT_RESOLVED ? C_RESOLVED
+                                            : C_COMPLAINTS;
+    int64_t n = 0;
+    for (int64_t b = from_ms - ((from_ms % OW_WIN_BUCKET_MS) + OW_WIN_BUCKET_MS) % OW_WIN_BUCKET_MS;
+         b < to_ms; b += OW_WIN_BUCKET_MS)
+        n += ow_win_bucket(k->win, b, slot, c);
+    return n;
 }
 
 /* ---- JSON ---- */
@@ -361,12 +394,13 @@ void ow_kpi_write_block(ow_jsonw *w, const ow_kpi_block *b)
 
 static const char *const win_names[OW_WIN__COUNT] = {"1h", "prev_1h", "today", "7d"};
 
-static void write_windows(const ow_kpi *k, ow_jsonw *w, int slot, int64_t open_now)
+static void write_windows(const ow_kpi *k, const ow_win_open *o, ow_jsonw *w, int slot,
+                          int64_t open_now)
 {
     ow_jsonw_open(w);
     for (int i = 0; i < OW_WIN__COUNT; i++) {
         ow_kpi_block b;
-        ow_kpi_block_get(k, (ow_win_kind)i, slot, open_now, &b);
+        block_get(k, o, (ow_win_kind)i, slot, open_now, &b);
         ow_jsonw_key(w, win_names[i]);
         ow_kpi_write_block(w, &b);
     }
@@ -376,18 +410,21 @@ static void write_windows(const ow_kpi *k, ow_jsonw *w, int slot, int64_t open_n
 void ow_kpi_write(const ow_kpi *k, ow_jsonw *w, const ow_names *regions, const int64_t *open,
                   int nopen)
 {
+    ow_win_open *o = ow_win_open_build(k->win);
+    if (!o) w->out.oom = true;
     ow_jsonw_open(w);
     ow_jsonw_key(w, "overall");
-    write_windows(k, w, 0, nopen > 0 ? open[0] : 0);
+    write_windows(k, o, w, 0, nopen > 0 ? open[0] : 0);
     ow_jsonw_key(w, "regions");
     ow_jsonw_open(w);
     for (uint32_t r = 0; r < regions->n; r++) {
         int slot = (int)r + 1;
         ow_jsonw_key(w, ow_names_get(regions, (int)r));
-        write_windows(k, w, slot, slot < nopen ? open[slot] : 0);
+        write_windows(k, o, w, slot, slot < nopen ? open[slot] : 0);
     }
     ow_jsonw_close(w);
     ow_jsonw_close(w);
+    ow_win_open_free(o);
 }
 
 void ow_kpi_write_targets(ow_jsonw *w, const ow_analytics_config *a)
@@ -512,24 +549,26 @@ void ow_kpi_write_bottleneck(const ow_kpi *k, ow_jsonw *w, const ow_names *regio
     ow_jsonw_raw(w, "]");
     ow_jsonw_key(w, "regions");
     ow_jsonw_open(w);
-    ow_qsketch *scratch = malloc(sizeof *scratch);
-    for (uint32_t r = 0; scratch && r < regions->n; r++) {
+    ow_win_open *o = ow_win_open_build(k->win);
+    for (uint32_t r = 0; o && r < regions->n; r++) {
         ow_jsonw_key(w, ow_names_get(regions, (int)r));
         ow_jsonw_open(w);
         for (int st = 0; st < OW_KPI_STAGES; st++) {
-            const ow_qsketch *q = ow_win_sketch(k->win, OW_WIN_7D, (int)r + 1, st, scratch);
-            if (!q) continue;
+            int64_t n;
+            double p50 = win_quant_s(k, o, OW_WIN_7D, (int)r + 1, st, 0.5, &n);
+            if (!n) continue;
             ow_jsonw_key(w, stage_names[st]);
             ow_jsonw_open(w);
-            ow_jsonw_key(w, "p50_s"), ow_jsonw_num(w, quant_s(q, 0.5), 0);
-            ow_jsonw_key(w, "p90_s"), ow_jsonw_num(w, quant_s(q, 0.9), 0);
-            ow_jsonw_key(w, "n"), ow_jsonw_int(w, q->n);
+            ow_jsonw_key(w, "p50_s"), ow_jsonw_num(w, p50, 0);
+            ow_jsonw_key(w, "p90_s"),
+                ow_jsonw_num(w, win_quant_s(k, o, OW_WIN_7D, (int)r + 1, st, 0.9, &n), 0);
+            ow_jsonw_key(w, "n"), ow_jsonw_int(w, n);
             ow_jsonw_close(w);
         }
         ow_jsonw_close(w);
     }
-    if (!scratch) w->out.oom = true;
-    free(scratch);
+    if (!o) w->out.oom = true;
+    ow_win_open_free(o);
     ow_jsonw_close(w);
     ow_jsonw_close(w);
 }
@@ -542,7 +581,7 @@ void ow_kpi_save(const ow_kpi *k, ow_buf *b)
     ow_buf_put(b, &k->now, sizeof k->now);
     ow_buf_put(b, &k->integ_t, sizeof k->integ_t);
     ow_buf_put(b, &n, sizeof n);
-    ow_buf_put(b, k->techs, (size_t)n * sizeof *k->techs);
+    if (n) ow_buf_put(b, k->techs, (size_t)n * sizeof *k->techs);
     ow_win_save(k->win, b);
 }
 

@@ -91,6 +91,12 @@ void ow_kpi_block_get(const ow_kpi *k, ow_win_kind win, int slot, int64_t open_n
 /* The block of an arbitrary past period [from, to) (≤ 7 days, still in the ring). */
 int ow_kpi_block_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int slot, ow_kpi_block *b);
 
+/* Counts over an arbitrary past period [from, to) for a slot, from the buckets (the ring holds
+ * 7 days): orders created, resolutions, complaints. */
+typedef enum { OW_KPI_COUNT_CREATED, OW_KPI_COUNT_RESOLVED, OW_KPI_COUNT_COMPLAINTS } ow_kpi_count;
+int64_t ow_kpi_count_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int slot,
+                           ow_kpi_count what);
+
 /* ---- snapshot members (JSON values; docs/snapshot.md) ---- */
 
 /* "kpi": regions are named by `regions` (slot r + 1 = name r); open[slot] as in advance. */

@@ -444,7 +444,7 @@ static bool add_flags_and_escalations(cJSON *root, const ow_state *s)
 {
     flag_list fls = {.arr = cJSON_AddArrayToObject(root, "flags"), .ok = true};
     if (!fls.arr) return false;
-    ow_flags_each_open(ow_state_flags(s), add_flag, &fls);
+    ow_flags_each_open(ow_state_flags(s), OW_PICTURE_FLAGS, add_flag, &fls);
     return fls.ok && add_escalations(root, s);
 }
 
@@ -463,6 +463,10 @@ char *ow_picture_order(const ow_state *s, const char *order_id, int64_t now_ms)
               cJSON_AddBoolToObject(root, "open", v.open) &&
               cJSON_AddBoolToObject(root, "paused", v.paused) && add_time(root, "now", now_ms) &&
               (clocks = cJSON_AddArrayToObject(root, "clocks")) != NULL;
+    flag_list fls = {.arr = ok ? cJSON_AddArrayToObject(root, "flags") : NULL, .ok = true};
+    ok = ok && fls.arr;
+    if (ok) ow_flags_each_of_order(s, order_id, add_flag, &fls);
+    ok = ok && fls.ok;
     static const char *const states[] = {"idle", "running", "stopped"};
     for (int st = 0; ok && st < v.nclocks; st++) {
         const ow_clock_view *cv = &v.clocks[st];

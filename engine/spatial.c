@@ -41,6 +41,7 @@ static size_t key_hash(int64_t k)
 static int32_t coord(double v, double step)
 {
     double c = floor(v / step);
+    if (c != c) return 0; /* NaN: callers check positions; never undefined behaviour here */
     return c < -2e9 ? -2000000000 : c > 2e9 ? 2000000000 : (int32_t)c;
 }
 
@@ -148,8 +149,10 @@ bool ow_spatial_get(const ow_spatial *g, int32_t id, double *lon, double *lat)
     return true;
 }
 
-/* Visit the points of every cell a circle of r_m metres can touch. */
+/* Visit the points of every cell a circle of r_m metres can touch that pass `keep` (when given:
+ * it is cheaper than a distance, so it goes first). */
 static void scan(const ow_spatial *g, double lon, double lat, double r_m,
+                 bool (*keep)(int32_t id, void *arg), void *karg,
                  bool (*fn)(int32_t id, double dist_m, void *arg), void *arg)
 {
     if (!g->count) return;
@@ -163,6 +166,7 @@ static void scan(const ow_spatial *g, double lon, double lat, double r_m,
         for (int32_t c = 0; c < g->ncells; c++)
             for (int32_t i = 0; i < g->cells[c].n; i++) {
                 int32_t id = g->cells[c].ids[i];
+                if (keep && !keep(id, karg)) continue;
                 double d = ow_distance_m(lon, lat, g->pts[id].lon, g->pts[id].lat);
                 if (d <= r_m && !fn(id, d, arg)) return;
             }
@@ -174,6 +178,7 @@ static void scan(const ow_spatial *g, double lon, double lat, double r_m,
             if (c < 0) continue;
             for (int32_t i = 0; i < g->cells[c].n; i++) {
                 int32_t id = g->cells[c].ids[i];
+                if (keep && !keep(id, karg)) continue;
                 double d = ow_distance_m(lon, lat, g->pts[id].lon, g->pts[id].lat);
                 if (d <= r_m && !fn(id, d, arg)) return;
             }
@@ -183,7 +188,7 @@ static void scan(const ow_spatial *g, double lon, double lat, double r_m,
 void ow_spatial_within(const ow_spatial *g, double lon, double lat, double r_m,
                        bool (*fn)(int32_t id, double dist_m, void *arg), void *arg)
 {
-    scan(g, lon, lat, r_m, fn, arg);
+    scan(g, lon, lat, r_m, NULL, NULL, fn, arg);
 }
 
 typedef struct best {
@@ -197,7 +202,6 @@ static bool consider(int32_t id, double d, void *arg)
 {
     best *b = arg;
     if (d > b->d || (d == b->d && b->id >= 0 && id > b->id)) return true;
-    if (b->accept && !b->accept(id, b->arg)) return true;
     b->id = id, b->d = d;
     return true;
 }
@@ -209,7 +213,7 @@ int32_t ow_spatial_nearest(const ow_spatial *g, double lon, double lat, double m
     /* rings of doubling radius: a point found within r is nearer than anything outside r */
     for (double r = g->cell_m;; r *= 2) {
         bool last = r >= max_m;
-        scan(g, lon, lat, last ? max_m : r, consider, &b);
+        scan(g, lon, lat, last ? max_m : r, accept, arg, consider, &b);
         if (b.id >= 0 || last) break;
     }
     if (dist_m) *dist_m = b.d;

@@ -453,6 +453,8 @@ static uint8_t kpi_bits(const ow_state *s, const order *o, int st, int64_t termi
 {
     const clk *c = &o->c[st];
     if (c->start == OW_NEVER || c->stop == OW_NEVER || !c->target || c->stop == terminal) return 0;
+    if (!o->has_pauses && !s->policy->calendar_stages) /* the common case: start + target */
+        return (uint8_t)(KPI_COUNTED | (c->stop <= c->start + c->target ? KPI_MET : 0));
     ow_interval p[MAX_PAUSES];
     size_t np = order_pauses(s, o, st, p);
     const ow_calendar *cal =

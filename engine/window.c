@@ -1,5 +1,6 @@
 #include "window.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +47,8 @@ struct ow_win {
     int64_t cur; /* newest bucket, EMPTY before the first advance */
     int maxslot;
     wwin win[OW_WIN__COUNT];
-    wbucket ring[OW_WIN_RING];
+    wbucket *ring; /* OW_WIN_RING buckets, allocated on the first write (most states loaded and
+                    * dropped again — a refused checkpoint — never need it) */
 };
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -64,8 +66,6 @@ ow_win *ow_win_new(int nc, int nh, int nsum, int32_t utc_offset_min, uint32_t sh
     w->short_stages = short_stages;
     w->off_ms = (int64_t)utc_offset_min * 60000;
     w->cur = EMPTY;
-    for (int i = 0; i < OW_WIN_RING; i++)
-        w->ring[i].id = EMPTY;
     for (int k = 0; k < OW_WIN__COUNT; k++)
         w->win[k].lo = 1, w->win[k].hi = 0, w->win[k].end = 0;
     return w;
@@ -90,8 +90,9 @@ static void bucket_clear(wbucket *b)
 void ow_win_free(ow_win *w)
 {
     if (!w) return;
-    for (int i = 0; i < OW_WIN_RING; i++)
+    for (int i = 0; w->ring && i < OW_WIN_RING; i++)
         bucket_clear(&w->ring[i]);
+    free(w->ring);
     for (int k = 0; k < OW_WIN__COUNT; k++) {
         for (int s = 0; s < w->win[k].nslots; s++)
             slot_free(&w->win[k].s[s]);
@@ -212,6 +213,11 @@ static void win_range(const ow_win *w, ow_win_kind k, int64_t cur, int64_t *lo, 
     case OW_WIN_1H: *lo = cur - per_hour + 1; break;
     case OW_WIN_PREV_1H: *lo = cur - 2 * per_hour + 1, *hi = cur - per_hour; break;
     case OW_WIN_TODAY: {
+        int64_t lim = (INT64_MAX - 2 * DAY_MS) / OW_WIN_BUCKET_MS;
+        if (cur > lim || cur < -lim) { /* near the end of time no midnight is representable */
+            *lo = cur;
+            break;
+        }
         int64_t t = cur * OW_WIN_BUCKET_MS + w->off_ms;
         int64_t midnight = floor_div(t, DAY_MS) * DAY_MS - w->off_ms;
         *lo = floor_div(midnight, OW_WIN_BUCKET_MS);
@@ -221,8 +227,20 @@ static void win_range(const ow_win *w, ow_win_kind k, int64_t cur, int64_t *lo, 
     }
 }
 
+static bool ring_ready(ow_win *w)
+{
+    if (w->ring) return true;
+    w->ring = malloc(OW_WIN_RING * sizeof *w->ring);
+    if (!w->ring) return false;
+    memset(w->ring, 0, OW_WIN_RING * sizeof *w->ring);
+    for (int i = 0; i < OW_WIN_RING; i++)
+        w->ring[i].id = EMPTY;
+    return true;
+}
+
 static const wbucket *held(const ow_win *w, int64_t b)
 {
+    if (!w->ring) return NULL;
     const wbucket *x = &w->ring[(uint64_t)b % OW_WIN_RING];
     return x->id == b ? x : NULL;
 }
@@ -266,6 +284,10 @@ static wbucket *writable(ow_win *w, int64_t ts, int slot, bool *oom)
 {
     int64_t b = floor_div(ts, OW_WIN_BUCKET_MS);
     if (w->cur != EMPTY && (b < w->cur - BEHIND || b > w->cur + OW_WIN_AHEAD)) return NULL;
+    if (!ring_ready(w)) {
+        *oom = true;
+        return NULL;
+    }
     wbucket *x = &w->ring[(uint64_t)b % OW_WIN_RING];
     if (x->id != b) {
         /* what the slot holds is older than anything a window covers: reuse it */
@@ -290,12 +312,30 @@ static wbucket *writable(ow_win *w, int64_t ts, int slot, bool *oom)
     return x;
 }
 
+static int bucket_counts(ow_win *w, wbucket *x, int slot, const ow_win_delta *d, int n);
+static int bucket_sample(ow_win *w, wbucket *x, int slot, int stage, int64_t value_ms, int sign);
+
 int ow_win_counts(ow_win *w, int slot, int64_t ts, const ow_win_delta *d, int n)
 {
     if (slot < 0 || slot >= MAX_SLOTS) return 0;
     bool oom = false;
     wbucket *x = writable(w, ts, slot, &oom);
     if (!x) return oom ? -1 : 0;
+    return bucket_counts(w, x, slot, d, n);
+}
+
+int ow_win_counts_sample(ow_win *w, int slot, int64_t ts, const ow_win_delta *d, int n, int stage,
+                         int64_t value_ms, int sign)
+{
+    if (slot < 0 || slot >= MAX_SLOTS || stage < 0 || stage >= OW_WIN_STAGES) return 0;
+    bool oom = false;
+    wbucket *x = writable(w, ts, slot, &oom); /* one lookup for both */
+    if (!x) return oom ? -1 : 0;
+    return bucket_counts(w, x, slot, d, n) | bucket_sample(w, x, slot, stage, value_ms, sign);
+}
+
+static int bucket_counts(ow_win *w, wbucket *x, int slot, const ow_win_delta *d, int n)
+{
     int64_t *cs = x->c + (size_t)slot * (size_t)w->nc;
     for (int i = 0; i < n; i++) {
         if (d[i].k < 0 || d[i].k >= w->nc) continue;
@@ -340,12 +380,9 @@ int ow_win_set(ow_win *w, int slot, int64_t ts, int k, int64_t value)
     return 0;
 }
 
-int ow_win_sample(ow_win *w, int slot, int64_t ts, int stage, int64_t value_ms, int sign)
+/* A sample of a bucket already made writable. */
+static int bucket_sample(ow_win *w, wbucket *x, int slot, int stage, int64_t value_ms, int sign)
 {
-    if (slot < 0 || slot >= MAX_SLOTS || stage < 0 || stage >= OW_WIN_STAGES) return 0;
-    bool oom = false;
-    wbucket *x = writable(w, ts, slot, &oom);
-    if (!x) return oom ? -1 : 0;
     int idx = ow_qs_index(value_ms);
     uint32_t key = KEY(slot, stage, idx);
     if (sign > 0) {
@@ -374,6 +411,15 @@ int ow_win_sample(ow_win *w, int slot, int64_t ts, int stage, int64_t value_ms, 
     return rc;
 }
 
+int ow_win_sample(ow_win *w, int slot, int64_t ts, int stage, int64_t value_ms, int sign)
+{
+    if (slot < 0 || slot >= MAX_SLOTS || stage < 0 || stage >= OW_WIN_STAGES) return 0;
+    bool oom = false;
+    wbucket *x = writable(w, ts, slot, &oom);
+    if (!x) return oom ? -1 : 0;
+    return bucket_sample(w, x, slot, stage, value_ms, sign);
+}
+
 /* ---- reading ---- */
 
 int64_t ow_win_now_bucket(const ow_win *w)
@@ -396,7 +442,7 @@ int64_t ow_win_end(const ow_win *w, ow_win_kind k)
 static const wbucket *open_bucket(const ow_win *w, ow_win_kind kind, int i)
 {
     const wwin *v = &w->win[kind];
-    if (w->cur == EMPTY) return NULL; /* before computing cur - i: EMPTY is INT64_MIN */
+    if (w->cur == EMPTY) return NULL; /* before the subtraction: EMPTY - i overflows */
     int64_t b = w->cur - i;
     if (b < v->lo || b > v->end || b <= v->hi) return NULL;
     return held(w, b);
@@ -436,30 +482,95 @@ void ow_win_hours(const ow_win *w, ow_win_kind kind, int slot, int k, int64_t ou
     }
 }
 
-const ow_qsketch *ow_win_sketch(const ow_win *w, ow_win_kind kind, int slot, int stage,
-                                ow_qsketch *scratch)
+/* The open buckets' samples as sketches, built once per reading (a snapshot reads ~100
+ * quantiles; each would otherwise scan the open buckets again). */
+struct ow_win_open {
+    int nslots;
+    int64_t id[OPEN];     /* bucket of each part, EMPTY when not held */
+    ow_qsketch **q[OPEN]; /* [slot * OW_WIN_STAGES + stage], NULL when no sample */
+};
+
+void ow_win_open_free(ow_win_open *o)
 {
-    if (slot < 0 || stage < 0 || stage >= OW_WIN_STAGES) return NULL;
-    const wslot *s = read_slot(w, kind, slot);
-    const ow_qsketch *q = s && s->qs[stage] && s->qs[stage]->n ? s->qs[stage] : NULL;
-    if (!keeps(w, &w->win[kind], stage)) return NULL;
-    bool copied = false;
-    for (int b = 0; b < OPEN; b++) {
-        const wbucket *x = open_bucket(w, kind, b);
-        for (uint32_t i = 0; x && i < x->ns; i++) {
-            uint32_t key = x->smp[i];
-            if (KEY_STAGE(key) != stage || (slot && KEY_SLOT(key) != slot)) continue;
-            if (!copied) {
-                if (q)
-                    *scratch = *q;
-                else
-                    ow_qs_init(scratch);
-                copied = true;
-            }
-            ow_qs_add(scratch, KEY_IDX(key), 1);
+    if (!o) return;
+    for (int i = 0; i < OPEN; i++) {
+        for (int j = 0; o->q[i] && j < o->nslots * OW_WIN_STAGES; j++)
+            free(o->q[i][j]);
+        free(o->q[i]);
+    }
+    free(o);
+}
+
+static bool open_add(ow_win_open *o, int part, int slot, int stage, int idx)
+{
+    ow_qsketch **p = &o->q[part][slot * OW_WIN_STAGES + stage];
+    if (!*p) {
+        *p = malloc(sizeof **p);
+        if (!*p) return false;
+        ow_qs_init(*p);
+    }
+    (*p)->count[idx]++;
+    (*p)->n++;
+    return true;
+}
+
+ow_win_open *ow_win_open_build(const ow_win *w)
+{
+    ow_win_open *o = calloc(1, sizeof *o);
+    if (!o) return NULL;
+    o->nslots = w->maxslot > 0 ? w->maxslot : 1;
+    for (int i = 0; i < OPEN; i++) {
+        o->id[i] = EMPTY;
+        const wbucket *x = w->cur == EMPTY ? NULL : held(w, w->cur - i);
+        if (!x) continue;
+        o->id[i] = x->id;
+        o->q[i] = calloc((size_t)o->nslots * OW_WIN_STAGES, sizeof *o->q[i]);
+        if (!o->q[i]) goto oom;
+        for (uint32_t j = 0; j < x->ns; j++) {
+            uint32_t key = x->smp[j];
+            int slot = KEY_SLOT(key), st = KEY_STAGE(key), idx = KEY_IDX(key);
+            if (slot >= o->nslots) continue;
+            if (!open_add(o, i, 0, st, idx) || (slot && !open_add(o, i, slot, st, idx))) goto oom;
         }
     }
-    return copied ? scratch : q;
+    return o;
+oom:
+    ow_win_open_free(o);
+    return NULL;
+}
+
+double ow_win_quantile(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot, int stage,
+                       double q, int64_t *n)
+{
+    const ow_qsketch *parts[1 + OPEN];
+    int np = 0;
+    int64_t total = 0;
+    *n = 0;
+    if (slot < 0 || stage < 0 || stage >= OW_WIN_STAGES || !keeps(w, &w->win[kind], stage))
+        return -1;
+    const wslot *s = read_slot(w, kind, slot);
+    if (s && s->qs[stage] && s->qs[stage]->n) parts[np++] = s->qs[stage];
+    const wwin *v = &w->win[kind];
+    for (int i = 0; o && i < OPEN; i++) {
+        int64_t b = o->id[i];
+        if (b == EMPTY || b < v->lo || b > v->end || b <= v->hi || slot >= o->nslots) continue;
+        const ow_qsketch *p = o->q[i][slot * OW_WIN_STAGES + stage];
+        if (p && p->n) parts[np++] = p;
+    }
+    for (int i = 0; i < np; i++)
+        total += parts[i]->n;
+    *n = total;
+    if (!total) return -1;
+    if (q < 0) q = 0;
+    if (q > 1) q = 1;
+    int64_t rank = (int64_t)ceil(q * (double)total), seen = 0;
+    if (rank < 1) rank = 1;
+    for (int idx = 0; idx < OW_QS_BUCKETS; idx++) {
+        for (int i = 0; i < np; i++)
+            seen += parts[i]->count[idx];
+        if (seen >= rank) return ow_qs_value(idx);
+    }
+    return ow_qs_value(OW_QS_BUCKETS - 1);
 }
 
 int64_t ow_win_bucket(const ow_win *w, int64_t bucket_start_ms, int slot, int k)
@@ -509,18 +620,27 @@ void ow_win_save(const ow_win *w, ow_buf *b)
 {
     ow_buf_put(b, &w->cur, sizeof w->cur);
     uint32_t n = 0;
-    for (int i = 0; i < OW_WIN_RING; i++)
+    for (int i = 0; w->ring && i < OW_WIN_RING; i++)
         n += live(w, &w->ring[i]);
     ow_buf_put(b, &n, sizeof n);
-    for (int i = 0; i < OW_WIN_RING; i++) {
+    for (int i = 0; n && i < OW_WIN_RING; i++) {
         const wbucket *x = &w->ring[i];
         if (!live(w, x)) continue;
         uint32_t slots = (uint32_t)x->nslots;
         ow_buf_put(b, &x->id, sizeof x->id);
         ow_buf_put(b, &slots, sizeof slots);
-        ow_buf_put(b, x->c, (size_t)slots * (size_t)w->nc * sizeof *x->c);
+        /* counters sparsely: most (slot, counter) pairs of a bucket are zero */
+        uint32_t total = slots * (uint32_t)w->nc, nz = 0;
+        for (uint32_t j = 0; j < total; j++)
+            nz += x->c[j] != 0;
+        ow_buf_put(b, &nz, sizeof nz);
+        for (uint32_t j = 0; j < total; j++) {
+            if (!x->c[j]) continue;
+            ow_buf_put(b, &j, sizeof j);
+            ow_buf_put(b, &x->c[j], sizeof x->c[j]);
+        }
         ow_buf_put(b, &x->ns, sizeof x->ns);
-        ow_buf_put(b, x->smp, (size_t)x->ns * sizeof *x->smp);
+        if (x->ns) ow_buf_put(b, x->smp, (size_t)x->ns * sizeof *x->smp);
     }
 }
 
@@ -542,16 +662,25 @@ bool ow_win_load(ow_win *w, ow_rbuf *r)
         if (id == EMPTY || slots > MAX_SLOTS ||
             (cur != EMPTY && (id < cur - BEHIND || id > cur + OW_WIN_AHEAD)))
             return ow_rbuf_fail(r, "window: bucket out of range");
+        if (!ring_ready(w)) return ow_rbuf_fail(r, "out of memory");
         wbucket *x = &w->ring[(uint64_t)id % OW_WIN_RING];
         if (x->id != EMPTY) return ow_rbuf_fail(r, "window: bucket listed twice");
         size_t nc = (size_t)slots * (size_t)w->nc;
-        if (r->n - r->off < nc * sizeof *x->c) return ow_rbuf_fail(r, "truncated");
+        uint32_t nz;
+        if (!ow_rbuf_get(r, &nz, sizeof nz)) return false;
+        if (nz > nc || (size_t)nz * 12 > r->n - r->off) return ow_rbuf_fail(r, "truncated");
         x->c = calloc(nc ? nc : 1, sizeof *x->c);
         if (!x->c) return ow_rbuf_fail(r, "out of memory");
         x->id = id;
         x->nslots = (int)slots;
-        if (!ow_rbuf_get(r, x->c, nc * sizeof *x->c) || !ow_rbuf_get(r, &ns, sizeof ns))
-            return false;
+        for (uint32_t j = 0; j < nz; j++) {
+            uint32_t pos;
+            int64_t v;
+            if (!ow_rbuf_get(r, &pos, sizeof pos) || !ow_rbuf_get(r, &v, sizeof v)) return false;
+            if (pos >= nc) return ow_rbuf_fail(r, "window: counter out of range");
+            x->c[pos] = v;
+        }
+        if (!ow_rbuf_get(r, &ns, sizeof ns)) return false;
         if (ns > r->n - r->off || (size_t)ns * sizeof *x->smp > r->n - r->off)
             return ow_rbuf_fail(r, "truncated");
         if (ns) {

@@ -60,6 +60,9 @@ typedef struct ow_win_delta {
     int64_t v;
 } ow_win_delta;
 int ow_win_counts(ow_win *w, int slot, int64_t ts, const ow_win_delta *d, int n);
+/* Counters and one duration sample of the same slot and instant (one bucket lookup). */
+int ow_win_counts_sample(ow_win *w, int slot, int64_t ts, const ow_win_delta *d, int n, int stage,
+                         int64_t value_ms, int sign);
 
 /* Add (sign 1) or remove (sign -1) a duration sample of `stage` ending at ts. */
 int ow_win_sample(ow_win *w, int slot, int64_t ts, int stage, int64_t value_ms, int sign);
@@ -83,11 +86,17 @@ int64_t ow_win_end(const ow_win *w, ow_win_kind k);
 int64_t ow_win_total(const ow_win *w, ow_win_kind kind, int slot, int k);
 /* Counter k (nh) by local hour for a slot: out[24]. */
 void ow_win_hours(const ow_win *w, ow_win_kind kind, int slot, int k, int64_t out[24]);
-/* The window's sketch of a stage for a slot, or NULL when it has no sample. When the newest
- * bucket (still filling) holds samples of it, they are added to a copy in *scratch, which is
- * returned; otherwise the window's own sketch (borrowed until the next change). */
-const ow_qsketch *ow_win_sketch(const ow_win *w, ow_win_kind kind, int slot, int stage,
-                                ow_qsketch *scratch);
+/* Quantiles read many at a time (a snapshot): the open buckets' samples are gathered once into
+ * an ow_win_open, then each quantile combines a window's sketch with the open parts it covers
+ * without copying. Build after the last change; free with ow_win_open_free. NULL on OOM. */
+typedef struct ow_win_open ow_win_open;
+ow_win_open *ow_win_open_build(const ow_win *w);
+void ow_win_open_free(ow_win_open *o);
+/* The q-quantile (ms) of a window's samples of a stage for a slot, and their number in *n; -1
+ * when there is none (or the window keeps no sketch of that stage). o may be NULL only when the
+ * window has no open bucket (prev_1h). */
+double ow_win_quantile(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot, int stage,
+                       double q, int64_t *n);
 /* Counter k of one bucket (by its start ms) for a slot; 0 when the bucket is not held. */
 int64_t ow_win_bucket(const ow_win *w, int64_t bucket_start_ms, int slot, int k);
 /* Sum over the buckets held in [from_ms, to_ms) for a slot, computed on demand (for reports of a

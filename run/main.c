@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "clock.h"
 #include "files.h"
 #include "keys.h"
@@ -143,6 +145,26 @@ static void usage(void)
             "       opswall-run --city NAME [--speed F]   (e.g. --city la311 --speed 300)\n");
 }
 
+/* A city's history is shown in its own time: the wallboard's clock and the replayed span read
+ * local time, so the children get the export's zone (the mapping's time_zone) as TZ. Everything
+ * else in opswall keeps UTC or names its zone; a mapping without a readable zone changes nothing
+ * (the import itself reports the mapping's errors). */
+static void city_zone(const char *mapping_path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    ow_err err;
+    if (ow_file_read(mapping_path, 1 << 20, &text, &len, &err)) return;
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    const cJSON *tz = cJSON_GetObjectItemCaseSensitive(root, "time_zone");
+    if (cJSON_IsString(tz) && tz->valuestring[0] && !strchr(tz->valuestring, '.')) {
+        setenv("TZ", tz->valuestring, 1);
+        ow_info("the screens show %s time", tz->valuestring);
+    }
+    cJSON_Delete(root);
+    free(text);
+}
+
 int main(int argc, char **argv)
 {
     ow_log_init("run", OW_LOG_INFO);
@@ -216,6 +238,7 @@ int main(int argc, char **argv)
         ow_config_path(&cfg, cfg.city.mapping, mapping_path, sizeof mapping_path);
         if (!cfg.redis.url[0]) /* a private server of its own: the replay starts from nothing */
             snprintf(cfg.redis.data_dir, sizeof cfg.redis.data_dir, "var/replay-%s", city);
+        city_zone(mapping_path);
     }
     int64_t run_for_ms = 0;
     if (run_for && ow_duration_parse(run_for, &run_for_ms, &err)) {

@@ -112,19 +112,27 @@ static void test_window_rolling(void **st)
     ow_win_hours(w, OW_WIN_7D, 0, 0, h);
     assert_int_equal(h[9], 2); /* 01:00Z and 01:30Z are 09:xx at +08:00 */
     assert_int_equal(h[10], 1);
-    ow_qsketch scratch;
-    const ow_qsketch *q = ow_win_sketch(w, OW_WIN_1H, 0, 0, &scratch);
-    assert_non_null(q);
-    assert_int_equal(q->n, 1);
-    assert_null(ow_win_sketch(w, OW_WIN_PREV_1H, 0, 0, &scratch));
+    int64_t n;
+    ow_win_open *o = ow_win_open_build(w);
+    double v = ow_win_quantile(w, o, OW_WIN_1H, 0, 0, 0.5, &n);
+    assert_int_equal(n, 1);
+    assert_true(v > 60000 * 0.995 && v < 60000 * 1.005);
+    assert_true(ow_win_quantile(w, o, OW_WIN_PREV_1H, 0, 0, 0.5, &n) < 0);
+    assert_int_equal(n, 0);
+    ow_win_open_free(o);
     /* a late value into a closed bucket inside the window, then taken out again */
     assert_int_equal(ow_win_advance(w, T("03:00:00")), 0);
     assert_int_equal(ow_win_count(w, 1, T("02:05:00"), 0, 5), 0);
     assert_int_equal(ow_win_total(w, OW_WIN_1H, 0, 0), 6); /* [02:05, 03:05): 02:05 ×5, 02:10 */
     assert_int_equal(ow_win_count(w, 1, T("02:05:00"), 0, -5), 0);
     assert_int_equal(ow_win_total(w, OW_WIN_1H, 0, 0), 1);
+    o = ow_win_open_build(w);
+    assert_true(ow_win_quantile(w, o, OW_WIN_1H, 0, 0, 0.5, &n) > 0); /* 02:10 is closed now */
+    ow_win_open_free(o);
     assert_int_equal(ow_win_sample(w, 1, T("02:10:00"), 0, 60000, -1), 0);
-    assert_null(ow_win_sketch(w, OW_WIN_1H, 0, 0, &scratch));
+    o = ow_win_open_build(w);
+    assert_true(ow_win_quantile(w, o, OW_WIN_1H, 0, 0, 0.5, &n) < 0);
+    ow_win_open_free(o);
     /* a day later "today" starts again; 8 days later nothing is left */
     assert_int_equal(ow_win_advance(w, T("16:30:00")), 0); /* 00:30 local, the next day */
     assert_int_equal(ow_win_total(w, OW_WIN_TODAY, 0, 0), 0);

@@ -164,6 +164,11 @@ static void test_duplicate_dispatch_nearby(void **st)
     assert_string_equal(drain(s), "raise flag:duplicate_dispatch:o2:1 L2 @01:12:00\n");
     assert_evidence("\"orders\":[\"o2\",\"o1\"],\"techs\":[\"t2\",\"t1\"]");
     assert_evidence("\"distance_m\":20");
+    /* the order's detail names its raised flags */
+    char *detail = ow_picture_order(s, "o2", T("01:12:00"));
+    assert_non_null(detail);
+    assert_non_null(strstr(detail, "\"flags\":[{\"id\":\"flag:duplicate_dispatch:o2:1\""));
+    free(detail);
     /* the duplicate is cancelled: the condition ends */
     order_ev(s, "01:20:00", "order.cancelled", "o2", NULL);
     assert_string_equal(drain(s), "resolve flag:duplicate_dispatch:o2:1 L2 @01:20:00\n");
@@ -822,6 +827,72 @@ static void test_replay_and_checkpoint_agree(void **st)
     free(a), free(b), free(c), free(snap_a), free(snap_b), free(snap_c);
 }
 
+/* The escalations' selection (no full sort) against sorting every open alert. */
+typedef struct ow_open_alert {
+    ow_alert a;
+    char id[OW_ALERT_ID_BUF];
+    const ow_ack *ack;
+} ow_open_alert;
+
+typedef struct all_alerts {
+    ow_open_alert v[4096];
+    size_t n;
+} all_alerts;
+
+static bool keep_alert(const ow_alert *a, const ow_ack *ack, void *arg)
+{
+    all_alerts *l = arg;
+    assert_true(l->n < 4096);
+    l->v[l->n].a = *a;
+    l->v[l->n].ack = ack;
+    ow_alert_id(a, l->v[l->n].id);
+    l->n++;
+    return true;
+}
+
+static int cmp_escalation(const void *x, const void *y)
+{
+    const ow_open_alert *a = x, *b = y;
+    if (a->a.level != b->a.level) return b->a.level - a->a.level;
+    if (a->a.at != b->a.at) return a->a.at < b->a.at ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+static void test_escalations_match_a_full_sort(void **st)
+{
+    (void)st;
+    static char lines[3000][512];
+    int n = script(lines, 3000);
+    ow_state *s = ow_state_new(&pol);
+    static all_alerts all;
+    for (int i = 0; i < n; i++) {
+        ow_event ev;
+        ow_err err;
+        assert_int_equal(ow_event_parse(lines[i], strlen(lines[i]), &ev, &err), 0);
+        assert_true(ow_state_apply(s, &ev) >= 0);
+        assert_true(ow_state_advance(s, ow_state_totals_get(s)->last_event_ms) >= 0);
+        ow_state_outbox_clear(s);
+        if (i % 97 != 0 && i != n - 1) continue;
+        all.n = 0;
+        ow_state_each_open_alert(s, keep_alert, &all);
+        qsort(all.v, all.n, sizeof all.v[0], cmp_escalation);
+        if (i == n - 1) assert_true(all.n > 100); /* enough for the choice to matter */
+        /* the candidates the board is offered, sorted the same way: their first 30 */
+        static all_alerts cand;
+        cand.n = 0;
+        ow_state_each_top_alert(s, 30, keep_alert, &cand);
+        qsort(cand.v, cand.n, sizeof cand.v[0], cmp_escalation);
+        size_t k = cand.n < 30 ? cand.n : 30;
+        assert_int_equal(k, all.n < 30 ? all.n : 30);
+        for (size_t j = 0; j < k; j++) {
+            if (strcmp(cand.v[j].id, all.v[j].id) != 0)
+                fail_msg("event %d, rank %zu: %s, want %s", i, j, cand.v[j].id, all.v[j].id);
+            assert_true(cand.v[j].a.at == all.v[j].a.at);
+        }
+    }
+    ow_state_free(s);
+}
+
 /* ---------------------------------------------------------------- spatial index */
 
 static bool count_cb(int32_t id, double d, void *arg)
@@ -907,6 +978,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_complaint_cluster_csat_near_miss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_and_snapshot, setup, teardown),
         cmocka_unit_test(test_replay_and_checkpoint_agree),
+        cmocka_unit_test(test_escalations_match_a_full_sort),
         cmocka_unit_test(test_spatial_matches_brute_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +43,51 @@ static void test_escapes_and_numbers(void **st)
     free(text);
 }
 
+/* Decimal numbers: rounded, trailing zeros dropped, null for what is not a number. */
+static void test_decimals(void **st)
+{
+    (void)st;
+    static const struct {
+        double v;
+        int dec;
+        const char *want;
+    } cases[] = {
+        {81.25, 1, "81.3"},
+        {81.2, 1, "81.2"},
+        {3.0, 2, "3"},
+        {0.0, 3, "0"},
+        {-0.04, 1, "0"},
+        {-0.5, 1, "-0.5"},
+        {121.355, 6, "121.355"},
+        {-118.243683, 6, "-118.243683"},
+        {1e17, 0, "100000000000000000"},
+        {2.5e-7, 6, "0"},
+        {1.0 / 3, 6, "0.333333"},
+        {12.0, -3, "12"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ow_jsonw w;
+        ow_jsonw_init(&w);
+        ow_jsonw_num(&w, cases[i].v, cases[i].dec);
+        char *text = ow_jsonw_take(&w);
+        if (strcmp(text, cases[i].want) != 0)
+            fail_msg("%g with %d decimals: got %s, want %s", cases[i].v, cases[i].dec, text,
+                     cases[i].want);
+        free(text);
+    }
+    ow_jsonw w;
+    ow_jsonw_init(&w);
+    ow_jsonw_num(&w, NAN, 1);
+    ow_jsonw_raw(&w, ",");
+    ow_jsonw_num(&w, INFINITY, 1);
+    char *text = ow_jsonw_take(&w);
+    assert_string_equal(text, "null,null");
+    free(text);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_escapes_and_numbers)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_escapes_and_numbers),
+                                       cmocka_unit_test(test_decimals)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,6 +56,27 @@ static const char *const day[] = {
     "\"lon\":121.5",
     "\"type\":\"tech.status\",\"ts\":\"2026-11-22T08:00:00Z\",\"tech_id\":\"t2\","
     "\"status\":\"idle\"",
+    /* what the root-cause flags keep: places, addresses, skills, parts, locations */
+    "\"type\":\"tech.status\",\"ts\":\"2026-11-22T08:01:00Z\",\"tech_id\":\"t3\","
+    "\"status\":\"idle\",\"region\":\"south\",\"skills\":[\"gas\"]",
+    "\"type\":\"tech.location\",\"ts\":\"2026-11-22T08:02:00Z\",\"tech_id\":\"t3\",\"lat\":31.21,"
+    "\"lon\":121.5",
+    "\"type\":\"order.created\",\"ts\":\"2026-11-22T08:05:00Z\",\"order_id\":\"o4\","
+    "\"priority\":\"general\",\"category\":\"leak\",\"region\":\"north\",\"lat\":31.3,"
+    "\"lon\":121.5,\"address\":\"1 Main St\",\"skill\":\"gas\"",
+    "\"type\":\"order.created\",\"ts\":\"2026-11-22T08:06:00Z\",\"order_id\":\"o5\","
+    "\"priority\":\"general\",\"category\":\"leak\",\"region\":\"north\",\"lat\":31.3001,"
+    "\"lon\":121.5",
+    "\"type\":\"order.dispatched\",\"ts\":\"2026-11-22T08:07:00Z\",\"order_id\":\"o4\","
+    "\"tech_id\":\"t1\"",
+    "\"type\":\"order.dispatched\",\"ts\":\"2026-11-22T08:08:00Z\",\"order_id\":\"o5\","
+    "\"tech_id\":\"t2\"",
+    "\"type\":\"order.paused\",\"ts\":\"2026-11-22T08:09:00Z\",\"order_id\":\"o5\","
+    "\"reason\":\"awaiting_parts\",\"sku\":\"P-1\"",
+    "\"type\":\"parts.stock\",\"ts\":\"2026-11-22T08:10:00Z\",\"depot\":\"D1\",\"sku\":\"P-1\","
+    "\"qty\":0",
+    "\"type\":\"order.callback\",\"ts\":\"2026-11-22T10:50:00Z\",\"order_id\":\"o1\","
+    "\"score\":2",
 };
 #define NDAY   (int)(sizeof day / sizeof day[0])
 #define END_MS INT64_C(1795346400000) /* 2026-11-22T11:20:00Z */
@@ -117,7 +138,7 @@ static int checkpoints(const char *dir, const ow_policy *pol)
         rc |= write_file(dir, "checkpoint", name, bytes, cuts[i]);
     }
     rc |= write_file(dir, "checkpoint", "bad_cut_last", bytes, len - 1);
-    bytes[4] = 2; /* version 2 */
+    bytes[4] = 99; /* a version this engine does not read */
     rc |= write_file(dir, "checkpoint", "bad_version", bytes, len);
     free(bytes);
     ow_state_free(s);
