@@ -41,6 +41,7 @@ secs=$((minutes * 60))
 tmp=$(mktemp -d /tmp/ow-soak.XXXXXX)
 RUN= VIEW=
 cleanup() {
+  set +e # the verdict stands, whatever a kill below returns
   [ -n "$VIEW" ] && kill "$VIEW" 2>/dev/null
   if [ -n "$RUN" ]; then
     kill -INT "$RUN" 2>/dev/null
