@@ -585,6 +585,15 @@ static bool coord(const char *s, size_t len, double lo, double hi, double *v)
     return *end == '\0' && isfinite(*v) && *v >= lo && *v <= hi;
 }
 
+/* Ids and names of the event contract take no control characters (core/event.c): a row with one
+ * is refused here, naming the column, rather than made into events the contract rejects. */
+static bool has_control(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return true;
+    return false;
+}
+
 static void write_head(ow_jsonw *w, const ow_csvmap *m, const char *order_id, const char *kind,
                        int64_t ts, const char *type)
 {
@@ -627,11 +636,13 @@ int ow_csvmap_row_make(const ow_csvmap *m, const ow_csv_record *r, const ow_tz *
     const char *s;
 
     s = field(m, r, OW_COL_ORDER_ID, &len);
-    /* event ids are <prefix>:<order id>:<kind> and must fit the contract's 128 characters */
+    /* event ids are <prefix>:<order id>:<kind> and must fit the contract's 128 characters; ids
+     * take no control characters (core/event.c): refused here, naming the column */
     size_t id_max = OW_ID_MAX_CHARS - strlen(m->id_prefix) - sizeof ":" - sizeof ":cancelled" + 2;
-    if (len == 0 || len >= OW_ID_BUF || chars(s, len) > id_max) {
-        char want[64];
-        snprintf(want, sizeof want, "expected an id of 1-%zu characters, got", id_max);
+    if (len == 0 || len >= OW_ID_BUF || chars(s, len) > id_max || has_control(s, len)) {
+        char want[96];
+        snprintf(want, sizeof want,
+                 "expected an id of 1-%zu characters without control characters, got", id_max);
         return row_bad(err, m, OW_COL_ORDER_ID, want, s);
     }
     field_copy(m, r, OW_COL_ORDER_ID, out->order_id, sizeof out->order_id);
@@ -641,8 +652,9 @@ int ow_csvmap_row_make(const ow_csvmap *m, const ow_csv_record *r, const ow_tz *
 
     char category[OW_NAME_BUF];
     s = field(m, r, OW_COL_CATEGORY, &len);
-    if (len == 0 || len >= OW_NAME_BUF || chars(s, len) > OW_NAME_MAX_CHARS)
-        return row_bad(err, m, OW_COL_CATEGORY, "expected a category of 1-64 characters, got", s);
+    if (len == 0 || len >= OW_NAME_BUF || chars(s, len) > OW_NAME_MAX_CHARS || has_control(s, len))
+        return row_bad(err, m, OW_COL_CATEGORY,
+                       "expected a category of 1-64 characters without control characters, got", s);
     field_copy(m, r, OW_COL_CATEGORY, category, sizeof category);
 
     int prio = m->default_priority;
@@ -703,10 +715,14 @@ int ow_csvmap_row_make(const ow_csvmap *m, const ow_csv_record *r, const ow_tz *
             const pair *pr = vmap_find(&m->region_values, v);
             if (pr)
                 snprintf(out->region, sizeof out->region, "%s", pr->text_value);
-            else if (strlen(v) < OW_NAME_BUF && chars(v, strlen(v)) <= OW_NAME_MAX_CHARS)
+            else if (strlen(v) < OW_NAME_BUF && chars(v, strlen(v)) <= OW_NAME_MAX_CHARS &&
+                     !has_control(v, strlen(v)))
                 snprintf(out->region, sizeof out->region, "%s", v);
             else
-                return row_bad(err, m, OW_COL_REGION, "region longer than 64 characters:", v);
+                return row_bad(err, m, OW_COL_REGION,
+                               "expected a region of 1-64 characters without control characters, "
+                               "got",
+                               v);
             int at = regions ? ow_regions_find(regions, out->region) : 0;
             if (at < 0)
                 return row_bad(err, m, OW_COL_REGION,
@@ -798,14 +814,18 @@ int ow_csvmap_row_make(const ow_csvmap *m, const ow_csv_record *r, const ow_tz *
     if (m->column[OW_COL_ADDRESS]) {
         char addr[OW_REASON_BUF];
         field_copy(m, r, OW_COL_ADDRESS, addr, sizeof addr);
-        if (addr[0] && ow_json_utf8_valid(addr, strlen(addr), NULL))
+        /* optional: an address the contract would refuse (bad UTF-8, control characters) is
+         * left out rather than losing the order */
+        if (addr[0] && ow_json_utf8_valid(addr, strlen(addr), NULL) &&
+            !has_control(addr, strlen(addr)))
             ow_jsonw_key(&w, "address"), ow_jsonw_str(&w, addr);
     }
     rc = take(&w, out);
     if (!rc && (out->outcome == OW_OUTCOME_RESOLVED || out->outcome == OW_OUTCOME_CLOSED)) {
         char by[OW_ID_BUF] = "";
         if (m->column[OW_COL_RESOLVED_BY]) field_copy(m, r, OW_COL_RESOLVED_BY, by, sizeof by);
-        if (!by[0]) snprintf(by, sizeof by, "%s", m->resolved_by_default);
+        if (!by[0] || has_control(by, strlen(by)))
+            snprintf(by, sizeof by, "%s", m->resolved_by_default);
         write_head(&w, m, out->order_id, "resolved", out->ended_ms, "order.resolved");
         ow_jsonw_key(&w, "tech_id"), ow_jsonw_str(&w, by);
         rc = take(&w, out);

@@ -649,6 +649,11 @@ bool ow_win_load(ow_win *w, ow_rbuf *r)
     int64_t cur;
     uint32_t n;
     if (!ow_rbuf_get(r, &cur, sizeof cur) || !ow_rbuf_get(r, &n, sizeof n)) return false;
+    /* a bucket whose start in ms (and its neighbours' ids) fits int64 with room to spare: a
+     * corrupt checkpoint must not overflow cur * OW_WIN_BUCKET_MS or cur ± BEHIND below */
+    const int64_t cur_max = INT64_MAX / OW_WIN_BUCKET_MS / 2;
+    if (cur != EMPTY && (cur > cur_max || cur < -cur_max))
+        return ow_rbuf_fail(r, "window: current bucket out of range");
     if (n > OW_WIN_RING) return ow_rbuf_fail(r, "window: too many buckets");
     for (uint32_t i = 0; i < n; i++) {
         int64_t id;

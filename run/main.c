@@ -45,6 +45,7 @@ typedef struct child {
     pid_t pid;
     int64_t next_start_ms;
     int64_t backoff_ms;
+    int64_t started_ms; /* monotonic, when the running instance was started */
 } child;
 
 static char bindir[PATH_MAX];
@@ -88,6 +89,7 @@ static pid_t start(child *c)
         _exit(127);
     }
     c->pid = pid;
+    c->started_ms = ow_clock_mono_ms();
     ow_info("started %s (pid %d)", c->name, (int)pid);
     return pid;
 }
@@ -339,6 +341,10 @@ int main(int argc, char **argv)
             if (!kids[i].restart) {
                 ow_info("%s finished (%s)", kids[i].name, ok ? "ok" : "failed");
             } else {
+                /* A child that ran a while was healthy: its next crash is a new incident and
+                 * gets the short delay again. Only a crash loop backs off to 30 s, so one
+                 * kill -9 after many earlier ones still comes back within a second. */
+                if (ow_clock_mono_ms() - kids[i].started_ms >= 5000) kids[i].backoff_ms = 0;
                 kids[i].backoff_ms = kids[i].backoff_ms ? kids[i].backoff_ms * 2 : 500;
                 if (kids[i].backoff_ms > 30000) kids[i].backoff_ms = 30000;
                 kids[i].next_start_ms = ow_clock_mono_ms() + kids[i].backoff_ms;

@@ -13,7 +13,7 @@ packages=(
   fonts-noto-cjk fonts-dejavu-core
   redis-server redis-tools libcmocka-dev tzdata
   xvfb xauth x11-apps imagemagick chromium nodejs npm curl
-  clang clang-format libclang-rt-14-dev valgrind
+  clang clang-format libclang-rt-14-dev valgrind faketime
 )
 
 missing=()
