@@ -295,7 +295,9 @@ static void pending_tech(const ow_kpi *k, int slot, int64_t *busy, int64_t *avai
 {
     *busy = *avail = 0;
     if (k->integ_t == INT64_MIN || k->now <= k->integ_t) return;
-    int64_t dt = k->now - k->integ_t;
+    int64_t dt;
+    /* instants far outside any real time come only from a damaged checkpoint: credit nothing */
+    if (__builtin_sub_overflow(k->now, k->integ_t, &dt) || dt > (INT64_C(1) << 50)) return;
     for (int s = 0; s < k->ntechs; s++) {
         if (slot && s != slot) continue;
         *busy += k->techs[s].busy * dt;
@@ -591,6 +593,10 @@ bool ow_kpi_load(ow_kpi *k, ow_rbuf *r)
     if (!ow_rbuf_get(r, &k->now, sizeof k->now) ||
         !ow_rbuf_get(r, &k->integ_t, sizeof k->integ_t) || !ow_rbuf_get(r, &n, sizeof n))
         return false;
+    const int64_t lim = INT64_C(1) << 50; /* ±35,000 years: anything further is damage */
+    if ((k->now != INT64_MIN && (k->now < -lim || k->now > lim)) ||
+        (k->integ_t != INT64_MIN && (k->integ_t < -lim || k->integ_t > lim)))
+        return ow_rbuf_fail(r, "kpi: instant out of range");
     if (n < 0 || n > (1 << 17) || (size_t)n * sizeof *k->techs > r->n - r->off)
         return ow_rbuf_fail(r, "kpi: bad technician table");
     if (n && !tech_slot(k, n - 1)) return ow_rbuf_fail(r, "out of memory");
