@@ -51,26 +51,6 @@ cJSON *ow_config_stages_format(uint32_t mask)
     return a;
 }
 
-/* Check that obj has only the listed keys; names the first stranger. */
-static int only_keys(const cJSON *obj, const char *const *keys, const char *path,
-                     const char *source, ow_err *err)
-{
-    for (const cJSON *m = obj->child; m; m = m->next) {
-        bool known = false;
-        for (int i = 0; keys[i]; i++)
-            known |= strcmp(keys[i], m->string) == 0;
-        if (!known) {
-            char list[200] = "";
-            for (int i = 0; keys[i]; i++)
-                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-                         keys[i]);
-            return ow_err_set(err, OW_EINVAL, "%s: %s.%s: unknown key (a typo?); known keys: %s",
-                              source, path, m->string, list);
-        }
-    }
-    return OW_OK;
-}
-
 static int name_field(const cJSON *obj, const char *key, char *out, size_t n, const char *path,
                       const char *source, ow_err *err)
 {
@@ -95,14 +75,14 @@ static int parse_override(ow_sla_override *o, const cJSON *v, const char *path, 
     if (!cJSON_IsObject(v))
         return bad(err, source, path, "an object with match and priority/raise/scale_pct/targets",
                    v);
-    int rc = only_keys(v, keys, path, source, err);
+    int rc = ow_json_only_keys(v, keys, path, source, err);
     if (rc) return rc;
     char p[300];
     const cJSON *match = ow_json_get(v, "match");
     if (match) {
         snprintf(p, sizeof p, "%s.match", path);
         if (!cJSON_IsObject(match)) return bad(err, source, p, "an object", match);
-        if ((rc = only_keys(match, match_keys, p, source, err))) return rc;
+        if ((rc = ow_json_only_keys(match, match_keys, p, source, err))) return rc;
         const cJSON *seg = ow_json_get(match, "segment");
         if (seg) {
             char sp[320];
@@ -237,7 +217,7 @@ static int parse_calendar(ow_calendar *c, const cJSON *v, const char *path, cons
     memset(c, 0, sizeof *c); /* padding too: configs are compared and saved byte for byte */
     if (!cJSON_IsObject(v))
         return bad(err, source, path, "an object with utc_offset, days, open and close", v);
-    int rc = only_keys(v, keys, path, source, err);
+    int rc = ow_json_only_keys(v, keys, path, source, err);
     if (rc) return rc;
     char p[300];
     const cJSON *off = ow_json_get(v, "utc_offset"), *days = ow_json_get(v, "days");

@@ -101,25 +101,6 @@ static int copy_text(const cJSON *obj, const char *key, bool required, char *out
     return OW_OK;
 }
 
-static int only_keys(const cJSON *obj, const char *const *keys, const char *path,
-                     const char *source, ow_err *err)
-{
-    for (const cJSON *m = obj->child; m; m = m->next) {
-        bool known = false;
-        for (int i = 0; keys[i]; i++)
-            known |= strcmp(keys[i], m->string) == 0;
-        if (!known) {
-            char list[400] = "";
-            for (int i = 0; keys[i]; i++)
-                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-                         keys[i]);
-            return ow_err_set(err, OW_EINVAL, "%s: %s%s%s: unknown key (a typo?); known keys: %s",
-                              source, path, path[0] ? "." : "", m->string, list);
-        }
-    }
-    return OW_OK;
-}
-
 /* Characters of UTF-8 text (bytes that do not continue a sequence): the contract's limits count
  * characters, so a Chinese category of 30 characters is fine. */
 static size_t chars(const char *s, size_t n)
@@ -249,7 +230,7 @@ int ow_csvmap_parse(const char *text, size_t len, const char *source, ow_csvmap 
         rc = bad(err, source, "(top level)", "an object", root);
         goto out;
     }
-    if ((rc = only_keys(root, keys, "", source, err)) ||
+    if ((rc = ow_json_only_keys(root, keys, "", source, err)) ||
         (rc = copy_text(root, "name", true, m->name, sizeof m->name, source, err)) ||
         (rc = copy_text(root, "id_prefix", true, m->id_prefix, sizeof m->id_prefix, source, err)) ||
         (rc = copy_text(root, "time_zone", true, m->time_zone, sizeof m->time_zone, source, err)) ||
@@ -286,7 +267,7 @@ int ow_csvmap_parse(const char *text, size_t len, const char *source, ow_csvmap 
     for (int i = 0; i < OW_COL__COUNT; i++)
         role_keys[i] = roles[i].key;
     role_keys[OW_COL__COUNT] = NULL;
-    if ((rc = only_keys(cols, role_keys, "columns", source, err))) goto out;
+    if ((rc = ow_json_only_keys(cols, role_keys, "columns", source, err))) goto out;
     for (int i = 0; i < OW_COL__COUNT; i++) {
         const cJSON *v = ow_json_get(cols, roles[i].key);
         char p[64];
@@ -334,7 +315,7 @@ int ow_csvmap_parse(const char *text, size_t len, const char *source, ow_csvmap 
             rc = bad(err, source, "priority", "an object with default, by_category, values", pr);
             goto out;
         }
-        if ((rc = only_keys(pr, pkeys, "priority", source, err))) goto out;
+        if ((rc = ow_json_only_keys(pr, pkeys, "priority", source, err))) goto out;
         const cJSON *d = ow_json_get(pr, "default");
         if (d) {
             m->default_priority = cJSON_IsString(d) ? ow_priority_lookup(d->valuestring) : -1;

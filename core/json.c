@@ -259,3 +259,22 @@ void ow_json_quote(const cJSON *v, char *out, size_t n)
     }
     cJSON_free(s);
 }
+
+int ow_json_only_keys(const cJSON *obj, const char *const *keys, const char *path,
+                      const char *source, ow_err *err)
+{
+    for (const cJSON *m = obj->child; m; m = m->next) {
+        bool known = false;
+        for (int i = 0; keys[i]; i++)
+            known |= strcmp(keys[i], m->string) == 0;
+        if (!known) {
+            char list[400] = "";
+            for (int i = 0; keys[i]; i++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                         keys[i]);
+            return ow_err_set(err, OW_EINVAL, "%s: %s%s%s: unknown key (a typo?); known keys: %s",
+                              source, path, path[0] ? "." : "", m->string, list);
+        }
+    }
+    return OW_OK;
+}

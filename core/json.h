@@ -44,4 +44,10 @@ bool ow_json_int(const cJSON *v, int64_t min, int64_t max, int64_t *out);
  * incorrectly; n must be >= 8). */
 void ow_json_quote(const cJSON *v, char *out, size_t n);
 
+/* OW_OK when every member of obj is one of keys (NULL-terminated); else OW_EINVAL naming the
+ * first stranger and the known keys: "source: path.key: unknown key (a typo?); known keys: ...".
+ * path may be "" (top level). */
+int ow_json_only_keys(const cJSON *obj, const char *const *keys, const char *path,
+                      const char *source, ow_err *err);
+
 #endif
