@@ -343,7 +343,9 @@ static void loop_frame(app *a, loop *lp, const ow_source_state *st, int64_t now_
     if (!lp->dirty && !png_due) return;
 
     int64_t t0 = ow_clock_mono_us();
-    draw(a, st);
+    /* the first frame of a flash is always written: it is the picture an unattended screen's
+     * watcher needs, and later PNGs may fall on the flash's dim half */
+    if (draw(a, st) && lp->headless) png_due = true;
     ow_debug("frame %" PRId64 " drawn in %.1f ms", lp->frames + 1,
              (double)(ow_clock_mono_us() - t0) / 1000.0);
     if (png_due) {

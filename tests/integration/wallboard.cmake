@@ -11,11 +11,6 @@ set(OW_WB_TEST_ENV
     "TZ=UTC"
     "LSAN_OPTIONS=suppressions=${OW_WB_TEST_DIR}/lsan.supp:print_suppressions=0"
     "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0")
-if(OPSWALL_SANITIZE)
-  # known issue: the headless window does not show the L3 flash in the sanitizer build (it does in
-  # the plain build, which runs the check); see the flash step of wallboard_screenshot_test.sh
-  list(APPEND OW_WB_TEST_ENV "OW_WB_SANITIZED=1")
-endif()
 foreach(part screenshot redis xvfb)
   add_test(NAME wallboard.${part}
            COMMAND bash ${OW_WB_TEST_DIR}/wallboard_${part}_test.sh
