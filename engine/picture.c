@@ -191,32 +191,44 @@ static void write_member(ow_jsonw *w, int m, const ow_state *s, int64_t now_ms)
 enum { SLOW_FLAGS = M__COUNT, SLOW_ESCALATIONS, SLOW__COUNT };
 _Static_assert(SLOW__COUNT == OW_PICTURE_SLOW_MEMBERS, "picture.h counts the slow members");
 
-static bool add_flags_and_escalations(cJSON *root, const ow_state *s);
+static bool add_flags(cJSON *root, const ow_state *s);
+static bool add_escalations(cJSON *root, const ow_state *s);
+
+const char *ow_picture_member_name(int m)
+{
+    static const char *const extra[] = {"flags", "escalations"};
+    if (m < 0 || m >= SLOW__COUNT) return NULL;
+    return m < M__COUNT ? member_names[m] : extra[m - M__COUNT];
+}
+
+char *ow_picture_member(const ow_state *s, int m, int64_t now_ms)
+{
+    if (m < 0 || m >= SLOW__COUNT) return NULL;
+    if (m < M__COUNT) {
+        ow_jsonw w;
+        ow_jsonw_init(&w);
+        write_member(&w, m, s, now_ms);
+        char *text = w.out.oom ? NULL : strdup(w.out.p);
+        ow_jsonw_fini(&w);
+        return text;
+    }
+    /* flags and escalations are built as cJSON trees and kept as their text */
+    cJSON *tmp = cJSON_CreateObject();
+    bool ok = tmp && (m == SLOW_FLAGS ? add_flags(tmp, s) : add_escalations(tmp, s));
+    char *text = ok ? cJSON_PrintUnformatted(ow_json_get(tmp, ow_picture_member_name(m))) : NULL;
+    char *copy = text ? strdup(text) : NULL;
+    cJSON_free(text);
+    cJSON_Delete(tmp);
+    return copy;
+}
 
 static bool build_slow(ow_picture_cache *c, const ow_state *s, int64_t now_ms)
 {
-    ow_jsonw w;
-    ow_jsonw_init(&w);
     bool ok = true;
-    for (int m = 0; ok && m < M__COUNT; m++) {
-        ow_jsonw_reset(&w);
-        write_member(&w, m, s, now_ms);
+    for (int m = 0; ok && m < SLOW__COUNT; m++) {
         free(c->text[m]);
-        ok = !w.out.oom && (c->text[m] = strdup(w.out.p)) != NULL;
+        ok = (c->text[m] = ow_picture_member(s, m, now_ms)) != NULL;
     }
-    ow_jsonw_fini(&w);
-    /* flags and escalations are built as cJSON trees and kept as their text */
-    cJSON *tmp = ok ? cJSON_CreateObject() : NULL;
-    ok = tmp && add_flags_and_escalations(tmp, s);
-    static const char *const names[] = {"flags", "escalations"};
-    for (int i = 0; ok && i < 2; i++) {
-        char *text = cJSON_PrintUnformatted(ow_json_get(tmp, names[i]));
-        free(c->text[M__COUNT + i]);
-        c->text[M__COUNT + i] = text ? strdup(text) : NULL;
-        ok = c->text[M__COUNT + i] != NULL;
-        cJSON_free(text);
-    }
-    cJSON_Delete(tmp);
     c->events = ow_state_totals_get(s)->events_applied;
     c->built = ok;
     return ok;
@@ -224,11 +236,9 @@ static bool build_slow(ow_picture_cache *c, const ow_state *s, int64_t now_ms)
 
 static bool add_slow(cJSON *root, const ow_picture_cache *c)
 {
-    static const char *const extra[] = {"flags", "escalations"};
     bool ok = cJSON_AddNumberToObject(root, "analytics_events", (double)c->events) != NULL;
     for (int m = 0; ok && m < SLOW__COUNT; m++)
-        ok = cJSON_AddRawToObject(root, m < M__COUNT ? member_names[m] : extra[m - M__COUNT],
-                                  c->text[m]) != NULL;
+        ok = cJSON_AddRawToObject(root, ow_picture_member_name(m), c->text[m]) != NULL;
     return ok;
 }
 
@@ -440,12 +450,12 @@ cJSON *ow_picture_build_tree(const ow_state *s, int64_t seq, int64_t now_ms, ow_
     return root;
 }
 
-static bool add_flags_and_escalations(cJSON *root, const ow_state *s)
+static bool add_flags(cJSON *root, const ow_state *s)
 {
     flag_list fls = {.arr = cJSON_AddArrayToObject(root, "flags"), .ok = true};
     if (!fls.arr) return false;
     ow_flags_each_open(ow_state_flags(s), OW_PICTURE_FLAGS, add_flag, &fls);
-    return fls.ok && add_escalations(root, s);
+    return fls.ok;
 }
 
 char *ow_picture_order(const ow_state *s, const char *order_id, int64_t now_ms)

@@ -32,6 +32,12 @@ typedef struct ow_picture_cache {
 
 void ow_picture_cache_fini(ow_picture_cache *c);
 
+/* Slow member m (0 ≤ m < OW_PICTURE_SLOW_MEMBERS) alone: its JSON text as a snapshot built at
+ * now_ms holds it (caller frees; NULL on out of memory or a bad m), and its name in the snapshot
+ * (static). The snapshot builds its slow members with these; bench/analytics_bench.c times each. */
+char *ow_picture_member(const ow_state *s, int m, int64_t now_ms);
+const char *ow_picture_member_name(int m);
+
 typedef struct ow_picture_opts {
     const char *stream_last; /* last ops:{p0}:events entry the picture contains, or NULL */
     const ow_replay *replay; /* N× replay: mode "replay_speed" and the `replay` member */

@@ -14,6 +14,7 @@
 #define NSTAGES       OW_STAGE__ORDER_COUNT
 #define MAX_PAUSES    32
 #define TIE_COMPLAINT (UINT64_C(1) << 63)
+#define ESC_LEVELS    4 /* alert levels 0-3 (ow_sla_level) */
 
 /* One lifecycle instant of an order, kept sorted by (ts, type, tech, arg). */
 typedef struct lc_ev {
@@ -45,6 +46,8 @@ typedef struct order {
     uint32_t seq;   /* first-seen order: deterministic tie-break */
     int32_t heap_pos;
     int32_t urgent_pos; /* position in the urgency heap (earliest breach of a running clock) */
+    int32_t esc_pos;    /* position in the escalation index (esc_level's queue), -1 = none */
+    int8_t esc_level;   /* highest level among the order's open SLA alerts, -1 = none open */
     uint8_t prio, given_prio, segment;
     bool created, open, paused;
     bool has_pauses;          /* any paused event: without one, no clock needs the pause scan */
@@ -61,6 +64,8 @@ typedef struct complaint {
     const char *id;
     uint32_t seq;
     int32_t heap_pos;
+    int32_t esc_pos;  /* as in order */
+    int8_t esc_level; /* as in order */
     int32_t region;
     uint8_t severity;
     bool created;
@@ -89,6 +94,13 @@ struct ow_state {
     ow_timerq timers;
     ow_timerq
         urgent; /* open orders by their earliest breach: the board's countdown, in O(k log k) */
+    /* The escalation index: every order and complaint with an open SLA alert, in the queue of its
+     * highest open level, keyed by the exact instant of its earliest alert of that level (and
+     * seq). Maintained where clocks are scheduled (every change of open bits, starts, targets or
+     * pauses goes through there), rebuilt on checkpoint load, never saved. The escalations board
+     * reads the k best through it without visiting every order (ow_state_each_top_alert). */
+    ow_timerq esc[ESC_LEVELS];
+    ow_timerq esc_flags[ESC_LEVELS]; /* raised root-cause flags, by level, keyed by their `at` */
     ow_acks acks;
     ow_alert *outbox;
     size_t nout, capout;
@@ -106,6 +118,11 @@ int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
 int ow_state_impl_complaint_restore(ow_state *s, complaint *c, clk saved);
 /* A technician loaded from a checkpoint joins the heat gauges. */
 int ow_state_impl_tech_restore(ow_state *s, tech *t);
+
+/* A raised flag enters the escalation index at (level, at), or leaves it (level -1); flags.c calls
+ * this where a flag is raised, cleared and loaded, with the flag's own position slot. 0 or
+ * OW_ENOMEM. */
+int ow_state_impl_esc_flag(ow_state *s, void *inst, int32_t *pos, int level, int64_t at);
 
 /* A new record at the end of the outbox (zeroed), for the flags' raises, resolves and acks. */
 ow_alert *ow_state_impl_outbox_add(ow_state *s);
