@@ -126,13 +126,15 @@ int main(int argc, char **argv)
         return 1;
     }
     ow_regions *city = NULL;
-    if (ow_city_load(&cfg, &city, &err)) {
+    ow_tz *zone = NULL;
+    if (ow_city_load(&cfg, &city, &err) || ow_zone_load(&cfg, &zone, &err)) {
         fprintf(stderr, "analytics_bench: %s\n", err.msg);
         return 1;
     }
     ow_policy pol;
     ow_policy_from_config(&pol, &cfg);
     pol.city = city;
+    pol.tz = zone;
 
     ow_sim_config sc;
     ow_sim_config_init(&sc);
@@ -270,6 +272,7 @@ int main(int argc, char **argv)
     ow_state_free(s);
     ow_sim_free(sim);
     ow_regions_free(city);
+    ow_tz_free(zone);
     free(ev);
     return 0;
 }

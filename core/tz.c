@@ -1,5 +1,6 @@
 #include "tz.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,6 +304,14 @@ void ow_tz_free(ow_tz *tz)
     free(tz->times);
     free(tz->idx);
     free(tz);
+}
+
+bool ow_tz_name_ok(const char *z)
+{
+    if (!z[0] || z[0] == '/' || strstr(z, "..")) return false;
+    for (const char *c = z; *c; c++)
+        if (!isalnum((unsigned char)*c) && !strchr("/_+-", *c)) return false;
+    return true;
 }
 
 int32_t ow_tz_offset(const ow_tz *tz, int64_t utc_s)

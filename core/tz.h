@@ -18,6 +18,7 @@
 #ifndef OW_TZ_H
 #define OW_TZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,10 @@ int ow_tz_parse(const unsigned char *data, size_t len, const char *source, ow_tz
                 ow_err *err);
 
 void ow_tz_free(ow_tz *tz); /* NULL is a no-op */
+
+/* A tz database name that is safe to join to the zoneinfo directory: "America/Los_Angeles",
+ * "UTC", "Etc/GMT+8" (letters, digits, '/', '_', '+', '-'; no leading '/', no ".."). */
+bool ow_tz_name_ok(const char *name);
 
 /* UTC offset in seconds (east positive: -28800 for PST) at a UTC instant (seconds). */
 int32_t ow_tz_offset(const ow_tz *tz, int64_t utc_s);

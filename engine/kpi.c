@@ -58,11 +58,11 @@ const char *ow_kpi_stage_name(int stage)
     return stage >= 0 && stage < OW_KPI_STAGES ? stage_names[stage] : "?";
 }
 
-ow_kpi *ow_kpi_new(int32_t utc_offset_min)
+ow_kpi *ow_kpi_new(const ow_tz *tz, int32_t utc_offset_min)
 {
     ow_kpi *k = calloc(1, sizeof *k);
     if (!k) return NULL;
-    k->win = ow_win_new(C_COUNT, 2, C_NSUM, utc_offset_min,
+    k->win = ow_win_new(C_COUNT, 2, C_NSUM, tz, utc_offset_min,
                         (1u << OW_STAGE_RESPONSE) | (1u << OW_STAGE_DISPATCH));
     if (!k->win) {
         free(k);

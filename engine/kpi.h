@@ -40,6 +40,7 @@
 #include "config.h"
 #include "jsonw.h"
 #include "names.h"
+#include "tz.h"
 #include "window.h"
 
 #define OW_KPI_STAGES    (OW_STAGE__ORDER_COUNT + 1) /* order stages, then complaint */
@@ -58,7 +59,9 @@ typedef struct ow_kpi_block {
     double utilisation_pct, orders_per_tech;
 } ow_kpi_block;
 
-ow_kpi *ow_kpi_new(int32_t utc_offset_min);
+/* tz (borrowed, outlives the KPIs; NULL = the fixed utc_offset_min) places local midnight
+ * ("today") and the hours of day. NULL on out of memory. */
+ow_kpi *ow_kpi_new(const ow_tz *tz, int32_t utc_offset_min);
 void ow_kpi_free(ow_kpi *k);
 
 /* ---- facts (0 or OW_ENOMEM); sign is +1 to add, -1 to take out ---- */

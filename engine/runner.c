@@ -707,11 +707,14 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
     ow_policy_from_config(&policy, cfg);
     ow_regions *city = NULL;
     ow_err cerr;
-    if (ow_city_load(cfg, &city, &cerr)) {
+    ow_tz *zone = NULL;
+    if (ow_city_load(cfg, &city, &cerr) || ow_zone_load(cfg, &zone, &cerr)) {
         ow_error("%s", cerr.msg);
+        ow_regions_free(city);
         return 1;
     }
     policy.city = city;
+    policy.tz = zone;
     runner r = {.cfg = cfg, .policy = &policy, .clock = clock, .env = env};
     snprintf(r.maxlen_text, sizeof r.maxlen_text, "%lld", (long long)cfg->streams.events_maxlen);
     ow_map_init(&r.written);
@@ -725,6 +728,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
             if (!r.model) {
                 redisFree(r.c);
                 ow_regions_free(city);
+                ow_tz_free(zone);
                 ow_error("out of memory");
                 return 1;
             }
@@ -742,6 +746,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
             r.c = NULL;
             if (rc == OW_ENOMEM) {
                 ow_regions_free(city);
+                ow_tz_free(zone);
                 ow_error("%s", err.msg);
                 return 1;
             }
@@ -755,6 +760,7 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
     ow_regions_free(city);
+    ow_tz_free(zone);
     return 0;
 }
 
@@ -769,12 +775,15 @@ int ow_runner_replay_file(const ow_config *cfg, const char *path)
     ow_policy_from_config(&policy, cfg);
     ow_regions *city = NULL;
     ow_err cerr;
-    if (ow_city_load(cfg, &city, &cerr)) {
+    ow_tz *zone = NULL;
+    if (ow_city_load(cfg, &city, &cerr) || ow_zone_load(cfg, &zone, &cerr)) {
         ow_error("%s", cerr.msg);
+        ow_regions_free(city);
         if (f != stdin) fclose(f);
         return 1;
     }
     policy.city = city;
+    policy.tz = zone;
     ow_linereader lr;
     ow_state *m = ow_state_new(&policy);
     ow_event *ev = malloc(sizeof *ev);
@@ -827,6 +836,7 @@ out:
     free(ev);
     ow_state_free(m);
     ow_regions_free(city);
+    ow_tz_free(zone);
     if (f != stdin) fclose(f);
     return status;
 }

@@ -31,7 +31,7 @@ ow_state *ow_state_new(const ow_policy *policy)
         ow_timerq_init(&s->esc[l]), ow_timerq_init(&s->esc_flags[l]);
     ow_acks_init(&s->acks);
     const ow_regions *city = policy->city;
-    s->kpi = ow_kpi_new((int32_t)policy->analytics.utc_offset_min);
+    s->kpi = ow_kpi_new(policy->tz, (int32_t)policy->analytics.utc_offset_min);
     s->heat = ow_heat_new(city, policy->analytics.cell_m);
     s->flags = ow_flags_new(&policy->flags);
     bool ok = s->kpi && s->heat && s->flags;

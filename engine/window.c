@@ -43,6 +43,7 @@ typedef struct wwin {
 struct ow_win {
     int nc, nh, nsum;
     uint32_t short_stages; /* stages with sketches in every window; the others in 7d only */
+    const ow_tz *tz;       /* the city's zone, or NULL: the fixed off_ms */
     int64_t off_ms;
     int64_t cur; /* newest bucket, EMPTY before the first advance */
     int maxslot;
@@ -57,13 +58,15 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-ow_win *ow_win_new(int nc, int nh, int nsum, int32_t utc_offset_min, uint32_t short_stages)
+ow_win *ow_win_new(int nc, int nh, int nsum, const ow_tz *tz, int32_t utc_offset_min,
+                   uint32_t short_stages)
 {
     if (nc <= 0 || nc > 64 || nh < 0 || nh > nc || nsum < nh || nsum > nc) return NULL;
     ow_win *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->nc = nc, w->nh = nh, w->nsum = nsum;
     w->short_stages = short_stages;
+    w->tz = tz;
     w->off_ms = (int64_t)utc_offset_min * 60000;
     w->cur = EMPTY;
     for (int k = 0; k < OW_WIN__COUNT; k++)
@@ -136,10 +139,28 @@ static wslot *win_slot_grow(ow_win *w, wwin *v, int slot)
     return s;
 }
 
+/* The zone's offset (ms, east positive) at a UTC instant (ms). */
+static int64_t offset_at(const ow_win *w, int64_t utc_ms)
+{
+    return w->tz ? (int64_t)ow_tz_offset(w->tz, floor_div(utc_ms, 1000)) * 1000 : w->off_ms;
+}
+
 static int local_hour(const ow_win *w, int64_t b)
 {
-    int64_t h = floor_div(b * OW_WIN_BUCKET_MS + w->off_ms, HOUR_MS);
+    int64_t t = b * OW_WIN_BUCKET_MS;
+    int64_t h = floor_div(t + offset_at(w, t), HOUR_MS);
     return (int)(h - floor_div(h, 24) * 24);
+}
+
+/* The UTC instant (ms) of local midnight starting the local day that contains t: a day of 23 or
+ * 25 hours when the clocks change that day. A midnight that never happened (a zone that springs
+ * forward at 00:00) is the first instant of the day: the transition (core/tz.h, gap rule). */
+static int64_t local_midnight(const ow_win *w, int64_t t)
+{
+    int64_t local = t + offset_at(w, t), midnight = floor_div(local, DAY_MS) * DAY_MS;
+    if (!w->tz) return midnight - w->off_ms;
+    int64_t utc = ow_tz_local_to_utc(w->tz, midnight, NULL);
+    return utc <= t ? utc : midnight - offset_at(w, t); /* never after t (hostile zone data) */
 }
 
 static bool keeps(const ow_win *w, const wwin *v, int stage)
@@ -218,9 +239,7 @@ static void win_range(const ow_win *w, ow_win_kind k, int64_t cur, int64_t *lo, 
             *lo = cur;
             break;
         }
-        int64_t t = cur * OW_WIN_BUCKET_MS + w->off_ms;
-        int64_t midnight = floor_div(t, DAY_MS) * DAY_MS - w->off_ms;
-        *lo = floor_div(midnight, OW_WIN_BUCKET_MS);
+        *lo = floor_div(local_midnight(w, cur * OW_WIN_BUCKET_MS), OW_WIN_BUCKET_MS);
         break;
     }
     default: *lo = cur - 7 * 24 * per_hour + 1; break;

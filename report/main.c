@@ -317,13 +317,16 @@ int main(int argc, char **argv)
         }
     }
     ow_regions *city = NULL;
-    if (ow_city_load(&cfg, &city, &err)) {
+    ow_tz *zone = NULL;
+    if (ow_city_load(&cfg, &city, &err) || ow_zone_load(&cfg, &zone, &err)) {
         ow_error("%s", err.msg);
+        ow_regions_free(city);
         return 1;
     }
     ow_policy pol;
     ow_policy_from_config(&pol, &cfg);
     pol.city = city;
+    pol.tz = zone; /* the KPI windows' "today" and hours of day, as in the engine */
     source src = {.file = events, .cfg = &cfg, .max_ts = INT64_MIN};
     int status = 1;
     ow_report *r = NULL;
@@ -366,5 +369,6 @@ done:
         free(charts.b64[i]);
     ow_report_free(r);
     ow_regions_free(city);
+    ow_tz_free(zone);
     return status;
 }

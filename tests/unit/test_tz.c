@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "timefmt.h"
+#include "config.h"
+#include "files.h"
 #include "tz.h"
 
 static unsigned char *slurp(const char *path, size_t *len)
@@ -199,13 +201,69 @@ static void test_malformed(void **state)
     expect_bad(b, m, "footer");
 }
 
+/* Zone names are joined to the zoneinfo directory: only tz database names pass. */
+static void test_names(void **st)
+{
+    (void)st;
+    assert_true(ow_tz_name_ok("America/Los_Angeles"));
+    assert_true(ow_tz_name_ok("UTC"));
+    assert_true(ow_tz_name_ok("Etc/GMT+8"));
+    static const char *const bad[] = {
+        "", "/etc/passwd", "../../etc/passwd", "America/../x", "Los Angeles", "UTC\n", "a;b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (ow_tz_name_ok(bad[i])) fail_msg("accepted \"%s\"", bad[i]);
+}
+
+/* The programs' loader (io/files.c): analytics.time_zone, else the CSV mapping's zone, else none
+ * (the fixed offset); errors name the setting. */
+static void test_zone_load(void **st)
+{
+    (void)st;
+    ow_config cfg;
+    ow_err err;
+    ow_tz *tz = (ow_tz *)&cfg; /* must be replaced */
+    ow_config_defaults(&cfg);
+    snprintf(cfg.base_dir, sizeof cfg.base_dir, "%s", OW_SOURCE_DIR);
+    assert_int_equal(ow_zone_load(&cfg, &tz, &err), 0);
+    assert_null(tz); /* nothing says a zone: the fixed analytics.utc_offset_min */
+    snprintf(cfg.analytics.time_zone, sizeof cfg.analytics.time_zone, "America/Los_Angeles");
+    assert_int_equal(ow_zone_load(&cfg, &tz, &err), 0);
+    assert_non_null(tz);
+    assert_int_equal(ow_tz_offset(tz, 1782864000), -7 * 3600); /* 2026-07-01: PDT */
+    ow_tz_free(tz);
+    /* from the city's CSV mapping when the setting is empty */
+    cfg.analytics.time_zone[0] = '\0';
+    snprintf(cfg.city.mapping, sizeof cfg.city.mapping, "config/mappings/la311.json");
+    assert_int_equal(ow_zone_load(&cfg, &tz, &err), 0);
+    assert_non_null(tz);
+    assert_int_equal(ow_tz_offset(tz, 1767225600), -8 * 3600); /* 2026-01-01: PST */
+    ow_tz_free(tz);
+    /* the setting wins over the mapping */
+    snprintf(cfg.analytics.time_zone, sizeof cfg.analytics.time_zone, "Asia/Shanghai");
+    assert_int_equal(ow_zone_load(&cfg, &tz, &err), 0);
+    assert_int_equal(ow_tz_offset(tz, 1782864000), 8 * 3600);
+    ow_tz_free(tz);
+    /* unknown zone, hostile name, a mapping that is not there */
+    snprintf(cfg.analytics.time_zone, sizeof cfg.analytics.time_zone, "Mars/Olympus_Mons");
+    assert_int_not_equal(ow_zone_load(&cfg, &tz, &err), 0);
+    assert_null(tz);
+    assert_non_null(strstr(err.msg, "analytics.time_zone"));
+    assert_non_null(strstr(err.msg, "tzdata"));
+    snprintf(cfg.analytics.time_zone, sizeof cfg.analytics.time_zone, "../../etc/passwd");
+    assert_int_not_equal(ow_zone_load(&cfg, &tz, &err), 0);
+    assert_non_null(strstr(err.msg, "analytics.time_zone: expected a zone name"));
+    cfg.analytics.time_zone[0] = '\0';
+    snprintf(cfg.city.mapping, sizeof cfg.city.mapping, "config/mappings/nowhere.json");
+    assert_int_not_equal(ow_zone_load(&cfg, &tz, &err), 0);
+    assert_non_null(strstr(err.msg, "city.mapping"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_los_angeles),
-        cmocka_unit_test(test_fixed_zones),
-        cmocka_unit_test(test_handmade),
-        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_los_angeles), cmocka_unit_test(test_fixed_zones),
+        cmocka_unit_test(test_handmade),    cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_names),       cmocka_unit_test(test_zone_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
