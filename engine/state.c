@@ -232,18 +232,21 @@ static int top_open(const clk *c)
     return k;
 }
 
-/* Put an owner in the escalation index at (level, at), move it, or (level < 0) take it out. */
-static int esc_set(ow_state *s, int32_t *pos, int8_t *cur, int level, int64_t at, uint64_t tie,
-                   void *owner)
+/* Put an owner in one of the escalation index's sets of queues (qs[level]) at (level, at), move
+ * it, or (level < 0) take it out. The queue it is in is the one whose entry at *pos is this slot:
+ * no level is stored beside the position (an order would grow by its padding). */
+static int esc_place(ow_timerq qs[ESC_LEVELS], int32_t *pos, int level, int64_t at, uint64_t tie,
+                     void *owner)
 {
-    if (*cur >= 0 && *cur != level) {
-        ow_timerq_remove(&s->esc[*cur], pos);
-        *cur = -1;
+    for (int l = 0; *pos >= 0 && l < ESC_LEVELS; l++) {
+        ow_timerq *q = &qs[l];
+        if ((size_t)*pos >= q->n || q->heap[*pos].pos != pos) continue;
+        if (l == level && q->heap[*pos].at == at) return OW_OK; /* unchanged: most calls */
+        ow_timerq_remove(q, pos);
+        break;
     }
-    if (level < 0) return OW_OK;
-    if (*pos >= 0 && s->esc[level].heap[*pos].at == at) return OW_OK; /* unchanged: most calls */
-    *cur = (int8_t)level;
-    return ow_timerq_set(&s->esc[level], at, tie, owner, pos);
+    if (level < 0 || level >= ESC_LEVELS) return OW_OK;
+    return ow_timerq_set(&qs[level], at, tie, owner, pos);
 }
 
 /* An order's place in the escalation index: its highest open level, and the earliest instant of
@@ -258,26 +261,21 @@ static int order_esc(ow_state *s, order *o)
         int64_t t = order_alert_at(s, o, st, k);
         if (ow_sla_level[k] > level || t < at) level = ow_sla_level[k], at = t;
     }
-    return esc_set(s, &o->esc_pos, &o->esc_level, level, at, o->seq, o);
+    return esc_place(s->esc, &o->esc_pos, level, at, o->seq, o);
 }
 
 static int complaint_esc(ow_state *s, complaint *c)
 {
     int k = c->c.open ? top_open(&c->c) : -1;
     int64_t at = k < 0 ? OW_NEVER : threshold_at(&c->c, k, NULL, 0, NULL);
-    return esc_set(s, &c->esc_pos, &c->esc_level, k < 0 ? -1 : ow_sla_level[k], at,
-                   TIE_COMPLAINT | c->seq, c);
+    return esc_place(s->esc, &c->esc_pos, k < 0 ? -1 : ow_sla_level[k], at, TIE_COMPLAINT | c->seq,
+                     c);
 }
 
 int ow_state_impl_esc_flag(ow_state *s, void *inst, int32_t *pos, int level, int64_t at)
 {
-    for (int l = 0; *pos >= 0 && l < ESC_LEVELS; l++) { /* the queue whose entry is this slot */
-        ow_timerq *q = &s->esc_flags[l];
-        if ((size_t)*pos < q->n && q->heap[*pos].pos == pos) ow_timerq_remove(q, pos);
-    }
-    if (level < 0 || level >= ESC_LEVELS) return OW_OK;
     /* equal instants are told apart by id when read; the queue's tie only needs to be stable */
-    return ow_timerq_set(&s->esc_flags[level], at, 0, inst, pos);
+    return esc_place(s->esc_flags, pos, level, at, 0, inst);
 }
 
 /* ---------------------------------------------------------------- scheduling */
@@ -615,7 +613,6 @@ static order *order_get(ow_state *s, const char *id)
     o = calloc(1, sizeof *o);
     if (!o) return NULL;
     o->heap_pos = o->urgent_pos = o->esc_pos = -1;
-    o->esc_level = -1;
     o->region = o->category = o->cell = -1;
     for (int st = 0; st < NSTAGES; st++)
         o->c[st].start = o->c[st].stop = OW_NEVER;
@@ -689,7 +686,7 @@ static int count_open_alerts(ow_state *s, const clk *c, int32_t region, int sign
 
 int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
 {
-    o->esc_pos = -1, o->esc_level = -1; /* the index is derived, never saved */
+    o->esc_pos = -1; /* the index is derived, never saved */
     int rc = order_recompute(s, o, NULL);
     ow_state_outbox_clear(s); /* deriving clocks from scratch reports nothing new */
     if (rc) return rc;
@@ -748,7 +745,6 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
         c->id = ow_map_key(&s->complaints, ev->complaint_id);
         c->seq = s->next_seq++;
         c->heap_pos = c->esc_pos = -1;
-        c->esc_level = -1;
         c->region = -1;
         c->created_ts = c->responded_ts = OW_NEVER;
         c->c.start = c->c.stop = OW_NEVER;
@@ -793,7 +789,7 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
 
 int ow_state_impl_complaint_restore(ow_state *s, complaint *c, clk saved)
 {
-    c->esc_pos = -1, c->esc_level = -1; /* the index is derived, never saved */
+    c->esc_pos = -1; /* the index is derived, never saved */
     int64_t start = c->created ? c->created_ts : OW_NEVER;
     c->c.start = start;
     c->c.stop = c->responded_ts;

@@ -46,8 +46,6 @@ typedef struct order {
     uint32_t seq;   /* first-seen order: deterministic tie-break */
     int32_t heap_pos;
     int32_t urgent_pos; /* position in the urgency heap (earliest breach of a running clock) */
-    int32_t esc_pos;    /* position in the escalation index (esc_level's queue), -1 = none */
-    int8_t esc_level;   /* highest level among the order's open SLA alerts, -1 = none open */
     uint8_t prio, given_prio, segment;
     bool created, open, paused;
     bool has_pauses;          /* any paused event: without one, no clock needs the pause scan */
@@ -55,6 +53,8 @@ typedef struct order {
     int32_t region, category; /* interned, -1 = unknown */
     int32_t cell;             /* heat grid cell of the order's position, -1 = none */
     uint16_t nev, cap;
+    int32_t esc_pos; /* position in the escalation index (the queue of the order's highest open
+                      * level), -1 = no open SLA alert; here, where it costs no padding */
     lc_ev *evs;
     clk c[NSTAGES];
     ow_flag_order fl; /* the root-cause flags' part (flags.c) */
@@ -64,8 +64,7 @@ typedef struct complaint {
     const char *id;
     uint32_t seq;
     int32_t heap_pos;
-    int32_t esc_pos;  /* as in order */
-    int8_t esc_level; /* as in order */
+    int32_t esc_pos; /* as in order */
     int32_t region;
     uint8_t severity;
     bool created;
