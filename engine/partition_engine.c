@@ -35,7 +35,8 @@ int ow_partition_set_parse(const char *text, int n, bool *want, ow_err *err)
         s = end;
         while (*s == ' ')
             s++;
-        if (*s == ',') s++;
+        if (*s == ',')
+            s++;
         else if (*s)
             return ow_err_set(err, OW_EINVAL,
                               "engine.partitions: \"%s\": unexpected '%c'; write e.g. \"0,2\"",
@@ -86,8 +87,7 @@ static redisContext *connect_partition(void *ud, ow_err *err)
 
 /* The child: the runner on one partition. Never returns. */
 static void run_child(const ow_config *cfg0, const ow_redis_env *env, ow_clock_mode clock,
-                      volatile sig_atomic_t *stop, const ow_partition_table *t, int p,
-                      pid_t parent)
+                      volatile sig_atomic_t *stop, const ow_partition_table *t, int p, pid_t parent)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(1); /* the supervisor died before prctl */
@@ -170,7 +170,8 @@ int ow_partition_engine_run(const ow_config *cfg, const ow_redis_env *env, ow_cl
     }
     free(want);
     ow_info("serving partitions \"%s\" of %d (lease %lld ms) on %s", cfg->engine.partitions, t.n,
-            (long long)cfg->engine.lease_ms, ow_cluster_enabled(c) ? "a Redis Cluster" : "one Redis");
+            (long long)cfg->engine.lease_ms,
+            ow_cluster_enabled(c) ? "a Redis Cluster" : "one Redis");
     pid_t self = getpid();
     int64_t tick = cfg->engine.lease_ms / 3;
     while (!*stop) {
@@ -180,15 +181,15 @@ int ow_partition_engine_run(const ow_config *cfg, const ow_redis_env *env, ow_cl
             if (x->child > 0) {
                 int st;
                 if (waitpid(x->child, &st, WNOHANG) == x->child) {
-                    ow_warn("partition %d: its engine exited (status %d); the lease is given up",
-                            p, st);
+                    ow_warn("partition %d: its engine exited (status %d); the lease is given up", p,
+                            st);
                     x->child = 0;
                     ow_lease_release(c, &x->lease, &err);
                     continue; /* taken again at the next round, or by another engine */
                 }
                 if (ow_lease_renew(c, &x->lease, &err) == OW_OK && x->lease.held) continue;
-                ow_warn("partition %d: lease lost (%s); stopping its engine",
-                        p, x->lease.held ? err.msg : "expired or taken");
+                ow_warn("partition %d: lease lost (%s); stopping its engine", p,
+                        x->lease.held ? err.msg : "expired or taken");
                 stop_child(x, SIGKILL);
                 x->lease.held = false;
                 continue;

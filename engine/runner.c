@@ -54,11 +54,11 @@ typedef struct runner {
     char alerts_id[OW_CHECKPOINT_CURSOR_MAX]; /* start-up: where the checkpoint's alerts end */
     ow_replay replay;                         /* OW_CLOCK_SPEED: the descriptor, once read */
     bool have_replay;
-    ow_picture_cache cache; /* the slow snapshot members (engine.analytics_interval) */
-    int64_t last_slow_ms;   /* when they were last rebuilt (monotonic) */
-    bool slow_dirty;        /* the model changed since */
-    int64_t replay_read_ms; /* when it was last looked for (monotonic) */
-    ow_partkeys k;          /* the keys of the partition served (0 on a single node) */
+    ow_picture_cache cache;     /* the slow snapshot members (engine.analytics_interval) */
+    int64_t last_slow_ms;       /* when they were last rebuilt (monotonic) */
+    bool slow_dirty;            /* the model changed since */
+    int64_t replay_read_ms;     /* when it was last looked for (monotonic) */
+    ow_partkeys k;              /* the keys of the partition served (0 on a single node) */
     const ow_runner_part *part; /* a partition of a partitioned deployment, else NULL */
 } runner;
 
@@ -119,7 +119,8 @@ static int apply_entry(runner *r, const redisReply *entry)
     int changed = ow_state_apply(r->model, &r->ev);
     if (changed < 0) return changed;
     if (changed) r->dirty = true;
-    if (r->part && ow_shared_feed_after(r->part->shared, r->model, r->ev.ts_ms, &err)) return OW_ENOMEM;
+    if (r->part && ow_shared_feed_after(r->part->shared, r->model, r->ev.ts_ms, &err))
+        return OW_ENOMEM;
     return OW_OK;
 }
 
@@ -450,7 +451,8 @@ static int save_checkpoint(runner *r, bool background, ow_err *err)
         ow_shared_feed_cursor(r->part->shared, sc, sizeof sc);
         size_t used = strlen(cursor);
         if (used + 1 + strlen(sc) >= sizeof cursor)
-            return ow_err_set(err, OW_ETOOBIG, "checkpoint cursor too long for the shared position");
+            return ow_err_set(err, OW_ETOOBIG,
+                              "checkpoint cursor too long for the shared position");
         snprintf(cursor + used, sizeof cursor - used, " %s", sc);
     }
     r->last_checkpoint_ms = ow_clock_mono_ms();
@@ -606,7 +608,7 @@ static int apply_side(runner *r, const redisReply *rep, ow_err *err)
  * ">" = new ones), answered together. block_ms < 0: do not block (more events are waiting). */
 static void send_read(runner *r, const char *id, int64_t block_ms)
 {
-    const char *side[] = {"XREAD",     "COUNT",         "100",     "STREAMS",
+    const char *side[] = {"XREAD",   "COUNT",       "100",     "STREAMS",
                           r->k.acks, r->k.requests, r->ack_id, r->req_id};
     ow_pipeline_read_cmd(&r->pl, 8, side, NULL);
     char count[24], block[24];

@@ -105,9 +105,9 @@ static int catch_up(ow_shared_feed *f, ow_state *m, int64_t upto, bool *changed,
 {
     int64_t deadline = ow_clock_mono_ms() + WAIT_FOR;
     while (f->n < upto) {
-        redisReply *rep = ow_cluster_cmd(f->c, err, "XRANGE shared", OW_KEY_SHARED,
-                                         "XRANGE %s (%s + COUNT %d", OW_KEY_SHARED, f->last_id,
-                                         READ_COUNT);
+        redisReply *rep =
+            ow_cluster_cmd(f->c, err, "XRANGE shared", OW_KEY_SHARED, "XRANGE %s (%s + COUNT %d",
+                           OW_KEY_SHARED, f->last_id, READ_COUNT);
         if (!rep) return OW_EREDIS;
         size_t got = rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0;
         int rc = OW_OK;
