@@ -5,6 +5,9 @@
                                         delivered its stream's last entry and has none pending
   cluster_alerts.py dump OUT ARGS...    every raise of every partition's alert stream, as JSON
   cluster_alerts.py compare ONE CLU     equality of two dumps (docs/scaling.md §4-5)
+  cluster_alerts.py fromreplay OUT FILE a dump from `opswall-engine --replay` output
+  cluster_alerts.py master_of KEY ARGS... the port of the master serving KEY
+  cluster_alerts.py events SENT ARGS... every event id of SENT (NDJSON) is in exactly one stream
 
 ARGS: the redis-cli connection arguments (-s SOCK, or -c -p PORT) then the number of partitions.
 """
@@ -83,8 +86,66 @@ def compare(one_path, clu_path):
     return ok
 
 
+def fromreplay(out, path):
+    alerts = [{"id": a["id"], "at": a["at"], "level": a["level"], "kind": a["kind"],
+               "flag": a.get("flag"), "partition": 0} for a in json.load(open(path))["alerts"]]
+    json.dump(alerts, open(out, "w"))
+    print(len(alerts), "alerts")
+
+
+def master_of(key, conn):
+    slot = int(cli(conn, "CLUSTER", "KEYSLOT", key)[0])
+    for line in cli(conn, "CLUSTER", "NODES"):
+        f = line.split()
+        if len(f) < 9 or "master" not in f[2] or "fail" in f[2]:
+            continue
+        for r in f[8:]:
+            if r.startswith("["):
+                continue
+            lo, _, hi = r.partition("-")
+            if int(lo) <= slot <= int(hi or lo):
+                print(f[1].split("@")[0].split(":")[1])
+                return 0
+    return 1
+
+
+def events(sent, conn, n):
+    ids = set()
+    for line in open(sent):
+        try:
+            ids.add(json.loads(line)["id"])
+        except (ValueError, KeyError):
+            pass
+    seen = collections.Counter()
+    streams = ["ops:{p%d}:events" % p for p in range(n)] + ["ops:{g}:shared"]
+    for s in streams:
+        lines = cli(conn, "XRANGE", s, "-", "+")
+        for i, line in enumerate(lines):
+            if line == "d" and i + 1 < len(lines):
+                seen[json.loads(lines[i + 1])["id"]] += 1
+    rejected = set()
+    for line in cli(conn, "XRANGE", "ops:{p0}:rejects", "-", "+"):
+        if line.startswith("{"):
+            try:
+                rejected.add(json.loads(line)["id"])
+            except (ValueError, KeyError):
+                pass
+    lost = ids - set(seen) - rejected
+    doubled = [k for k, c in seen.items() if c > 1]
+    print("sent %d distinct ids; in the streams %d; rejected %d; lost %d %s; doubled %d %s"
+          % (len(ids), len(seen), len(rejected), len(lost), sorted(lost)[:5], len(doubled), doubled[:5]))
+    return 0 if not lost and not doubled else 1
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
+    if cmd == "fromreplay":
+        fromreplay(sys.argv[2], sys.argv[3])
+        sys.exit(0)
+    if cmd == "master_of":
+        sys.exit(master_of(sys.argv[2], sys.argv[3:]))
+    if cmd == "events":
+        sys.exit(events(sys.argv[2], *split(sys.argv[3:])))
     if cmd == "consumed":
         sys.exit(0 if consumed(*split(sys.argv[2:])) else 1)
     if cmd == "dump":
