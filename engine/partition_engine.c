@@ -119,6 +119,7 @@ typedef struct slot {
     ow_lease lease;
     pid_t child;
     bool want;
+    int64_t renewed_ms; /* monotonic: when the lease was last taken or renewed */
 } slot;
 
 static void stop_child(slot *s, int sig)
@@ -187,9 +188,19 @@ int ow_partition_engine_run(const ow_config *cfg, const ow_redis_env *env, ow_cl
                     ow_lease_release(c, &x->lease, &err);
                     continue; /* taken again at the next round, or by another engine */
                 }
-                if (ow_lease_renew(c, &x->lease, &err) == OW_OK && x->lease.held) continue;
+                int rc = ow_lease_renew(c, &x->lease, &err);
+                if (rc == OW_OK && x->lease.held) {
+                    x->renewed_ms = ow_clock_mono_ms();
+                    continue;
+                }
+                /* an error (a failover under way) is not a loss while the lease has time left:
+                 * the next round tries again; past its TTL another engine may hold it */
+                if (rc != OW_OK && ow_clock_mono_ms() - x->renewed_ms < x->lease.ttl_ms - tick) {
+                    ow_warn("partition %d: lease not renewed (%s); retrying", p, err.msg);
+                    continue;
+                }
                 ow_warn("partition %d: lease lost (%s); stopping its engine", p,
-                        x->lease.held ? err.msg : "expired or taken");
+                        rc != OW_OK ? err.msg : "expired or taken");
                 stop_child(x, SIGKILL);
                 x->lease.held = false;
                 continue;
@@ -210,6 +221,7 @@ int ow_partition_engine_run(const ow_config *cfg, const ow_redis_env *env, ow_cl
                 continue;
             }
             x->child = pid;
+            x->renewed_ms = ow_clock_mono_ms();
         }
         for (int64_t w = 0; w < tick && !*stop; w += 20)
             ow_sleep_ms(20);
