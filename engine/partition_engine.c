@@ -15,39 +15,6 @@
 #include "log.h"
 #include "shared_feed.h"
 
-int ow_partition_set_parse(const char *text, int n, bool *want, ow_err *err)
-{
-    bool any = false;
-    for (int p = 0; p < n; p++)
-        want[p] = text[0] == '\0';
-    if (!text[0]) return OW_OK;
-    const char *s = text;
-    while (*s) {
-        char *end;
-        errno = 0;
-        long p = strtol(s, &end, 10);
-        if (end == s || errno || p < 0 || p >= n)
-            return ow_err_set(err, OW_EINVAL,
-                              "engine.partitions: \"%s\": expected partition numbers from 0 to %d "
-                              "separated by commas (\"\" = all of them)",
-                              text, n - 1);
-        want[p] = any = true;
-        s = end;
-        while (*s == ' ')
-            s++;
-        if (*s == ',')
-            s++;
-        else if (*s)
-            return ow_err_set(err, OW_EINVAL,
-                              "engine.partitions: \"%s\": unexpected '%c'; write e.g. \"0,2\"",
-                              text, *s);
-        while (*s == ' ')
-            s++;
-    }
-    if (!any) return ow_err_set(err, OW_EINVAL, "engine.partitions: \"%s\": no partition", text);
-    return OW_OK;
-}
-
 typedef struct child_ctx {
     const ow_config *cfg;
     const ow_redis_env *env;

@@ -28,10 +28,6 @@
 #include "redis.h"
 #include "runner.h"
 
-/* Parse engine.partitions for n partitions into want[n] (true = serve). "" = all. Errors name
- * the setting: engine.partitions: "4" is not a partition (0 to 2). */
-int ow_partition_set_parse(const char *text, int n, bool *want, ow_err *err);
-
 /* When the deployment is partitioned (cluster.partitions > 1, or redis.url is a Redis Cluster):
  * run until *stop and return the exit status, with *handled = true. Otherwise *handled = false. */
 int ow_partition_engine_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode clock,
