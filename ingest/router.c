@@ -245,7 +245,8 @@ static int expire_parked(ow_router *r, bool all)
 {
     for (size_t i = 0; i < r->npark;) {
         parked *p = &r->park[i];
-        if (!all && r->wm - p->ev.ts_ms <= r->cfg->ingest.dedup_window_ms) {
+        /* no watermark yet: nothing can be old; ts are bounded by the codec, so no overflow */
+        if (!all && (r->wm == INT64_MIN || r->wm - p->ev.ts_ms <= r->cfg->ingest.dedup_window_ms)) {
             i++;
             continue;
         }

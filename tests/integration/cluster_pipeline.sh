@@ -94,4 +94,26 @@ $ALERTS dump "$tmp/clu.json" "${CLU[@]}" 3
 if $ALERTS compare "$tmp/one.json" "$tmp/clu.json"; then ok "one node = 3 partitions (SLA alerts and exact flags; none doubled)"
 else fail "one node = 3 partitions"; tail -5 "$tmp/engB.log"; fi
 grep -h "accepted" "$tmp/ingest1.log" "$tmp/ingest2.log"
+
+# parking: an order's dispatch before its order.created waits for it and follows it to the
+# order's partition; a dispatch of an order never created is rejected with a reason at the end
+python3 - "$tmp/day.ndjson" "$tmp/late.ndjson" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+created = next(e for e in lines if e["type"] == "order.created" and e["region"] == "harbor")
+disp = next(e for e in lines if e["type"] == "order.dispatched")
+late = dict(disp, id="ev-late-1", order_id="ord-late-1")
+never = dict(disp, id="ev-never-1", order_id="ord-never-1")
+made = dict(created, id="ev-late-0", order_id="ord-late-1")
+with open(sys.argv[2], "w") as f:
+    for e in (late, never, made):
+        f.write(json.dumps(e, ensure_ascii=False) + "\n")
+PY
+if "$BIN/opswall-ingest" --config "$CONF" "$tmp/late.ndjson" 2> "$tmp/ingest3.log"; then ok "ingest of out-of-order events"; else fail "ingest of out-of-order events"; cat "$tmp/ingest3.log"; fi
+check "2 parked, 1 rejected: $(grep -o '[0-9]* rejected, [0-9]* parked' "$tmp/ingest3.log")" grep -q "2 accepted .*1 rejected, 2 parked" "$tmp/ingest3.log"
+check "the early dispatch follows its order to harbor's partition 2" \
+  bash -c "redis-cli ${CLU[*]} --raw xrange 'ops:{p2}:events' - + | grep -q ev-late-1"
+check "the order's directory entry says partition 2" test "$(redis-cli "${CLU[@]}" --raw get 'ops:dir:{order:ord-late-1}')" = 2
+check "the never-created order's event is a reject naming it" \
+  bash -c "redis-cli ${CLU[*]} --raw xrange 'ops:{p0}:rejects' - + | grep -q 'order:ord-never-1'"
 finish
