@@ -12,6 +12,7 @@
 #include "cluster.h"
 #include "files.h"
 #include "lease.h"
+#include "regions.h"
 #include "log.h"
 #include "shared_feed.h"
 
@@ -116,6 +117,14 @@ int ow_partition_engine_run(const ow_config *cfg, const ow_redis_env *env, ow_cl
         return 0;
     }
     *handled = true;
+    /* a configuration error stops the supervisor here, not each child every lease/3 */
+    ow_regions *city = NULL;
+    if (ow_city_load(cfg, &city, &err)) {
+        ow_cluster_free(c);
+        ow_error("%s", err.msg);
+        return 2;
+    }
+    ow_regions_free(city);
     ow_partition_table t;
     if (ow_partition_load(cfg, &t, &err)) {
         ow_cluster_free(c);
