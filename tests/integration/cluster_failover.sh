@@ -76,4 +76,5 @@ $ALERTS dump "$tmp/clu.json" "${CLU[@]}" 3
 if $ALERTS compare "$tmp/one.json" "$tmp/clu.json"; then ok "alerts after the failover = one model (none lost or doubled)"
 else fail "alerts after the failover = one model"; grep -h "warn\|error" "$tmp/engine.log" | tail -5; fi
 grep -h "lease lost\|exited" "$tmp/engine.log" | head -5 || true
+check "no sanitizer report in the programs' logs" bash -c "! grep -l 'Sanitizer\|runtime error' $tmp/*.log"
 finish

@@ -116,4 +116,5 @@ check "the early dispatch follows its order to harbor's partition 2" \
 check "the order's directory entry says partition 2" test "$(redis-cli "${CLU[@]}" --raw get 'ops:dir:{order:ord-late-1}')" = 2
 check "the never-created order's event is a reject naming it" \
   bash -c "redis-cli ${CLU[*]} --raw xrange 'ops:{p0}:rejects' - + | grep -q 'order:ord-never-1'"
+check "no sanitizer report in the programs' logs" bash -c "! grep -l 'Sanitizer\|runtime error' $tmp/*.log"
 finish
