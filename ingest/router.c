@@ -20,6 +20,7 @@
 #define REJECT        (-2)         /* item.part of a reject */
 #define RECORD        (-3)         /* item.part of a directory record (raw = the key, id = p) */
 #define FUNCTION_GONE "Function not found"
+#define TICK_MS       1000 /* ticks to every partition at least this often while input flows */
 
 typedef struct item {
     int part;           /* partition, SHARED, REJECT or RECORD */
@@ -51,9 +52,9 @@ struct ow_router {
     ow_map dir; /* "order:<id>" → (void *)(partition + 1) */
     parked *park;
     size_t npark, park_cap;
-    int64_t wm;     /* largest event time queued so far; INT64_MIN before any */
-    int64_t last_n; /* the shared stream's count as of the last flush */
-    int64_t seen_any;
+    int64_t wm;           /* largest event time queued so far; INT64_MIN before any */
+    int64_t last_n;       /* the shared stream's count as of the last flush */
+    int64_t last_tick_ms; /* monotonic: when ticks last went to every partition */
     char maxlen[24], rej_maxlen[24], dedup_ms[24];
     ow_router_stats st;
 };
@@ -432,9 +433,25 @@ static int exec_acked(ow_router *r, int64_t deadline, ow_err *err)
     return OW_EAGAIN;
 }
 
+/* A tick to every partition: the watermark so far and the shared entries before it. */
+static int queue_ticks(ow_router *r)
+{
+    for (int p = 0; p < r->t->n; p++) /* id "" = a tick */
+        if (!push(r, p, "", 0)) return OW_ENOMEM;
+    /* the tick carries the watermark itself: every event queued is before it */
+    for (size_t i = r->nq - (size_t)r->t->n; i < r->nq; i++)
+        r->q[i].wm = r->wm == INT64_MIN ? 0 : r->wm;
+    r->last_tick_ms = ow_clock_mono_ms();
+    return OW_OK;
+}
+
 int ow_router_flush(ow_router *r, ow_err *err)
 {
     if (!r->nq) return OW_OK;
+    /* live input: a partition with no events of its own still follows the shared stream and
+     * the watermark (its technicians, its crossings) within a second */
+    if (r->wm != INT64_MIN && ow_clock_mono_ms() - r->last_tick_ms >= TICK_MS && queue_ticks(r))
+        return ow_err_set(err, OW_ENOMEM, "out of memory");
     argv_buf a = {0};
     int rc = OW_OK;
     size_t nshared = 0;
@@ -554,12 +571,8 @@ out:
 
 int ow_router_finish(ow_router *r, ow_err *err)
 {
-    if (expire_parked(r, true)) return ow_err_set(err, OW_ENOMEM, "out of memory");
-    for (int p = 0; p < r->t->n; p++) /* id "" = a tick */
-        if (!push(r, p, "", 0)) return ow_err_set(err, OW_ENOMEM, "out of memory");
-    /* the tick carries the final watermark itself: every event is before it */
-    for (size_t i = r->nq - (size_t)r->t->n; i < r->nq; i++)
-        r->q[i].wm = r->wm == INT64_MIN ? 0 : r->wm;
+    if (expire_parked(r, true) || queue_ticks(r))
+        return ow_err_set(err, OW_ENOMEM, "out of memory");
     return ow_router_flush(r, err);
 }
 

@@ -58,7 +58,9 @@ int ow_router_reject(ow_router *r, const char *reason, const char *source, int64
 int ow_router_flush(ow_router *r, ow_err *err);
 
 /* End of input: events still parked become rejects, every partition gets a tick with the final
- * watermark (so its engine fires what one node would have fired by the end), then a flush. */
+ * watermark (so its engine fires what one node would have fired by the end), then a flush.
+ * While input flows, a flush also ticks every partition at most once a second, so an engine
+ * whose partition is quiet still follows the shared stream and the watermark. */
 int ow_router_finish(ow_router *r, ow_err *err);
 
 /* Items queued and not yet flushed. */
