@@ -609,6 +609,10 @@ struct lws_protocols ow_live_protocol(ow_live *live)
     p.callback = live_callback;
     p.per_session_data_size = sizeof(ow_live_client);
     p.rx_buffer_size = OW_LIVE_IN_MAX;
+    /* Without it lws caps every send() at rx_buffer_size (1 KB): a 1.1 KB delta went out in two
+     * send()s with a POLLOUT round trip (two epoll_ctl) between them. The kernel takes what fits;
+     * lws buffers the rest. */
+    p.tx_packet_size = OW_LIVE_TX_MAX;
     p.user = live;
     return p;
 }

@@ -43,6 +43,7 @@
 #define OW_LIVE_PROTOCOL     "opswall-live" /* optional Sec-WebSocket-Protocol; also the default */
 #define OW_LIVE_IN_MAX       1024           /* largest message a client may send, bytes */
 #define OW_LIVE_MSG_MAX      (16u << 20)    /* largest message accepted from Redis, bytes */
+#define OW_LIVE_TX_MAX       (1u << 20)     /* most bytes one send() to a client is offered */
 #define OW_LIVE_RING_DEFAULT 64
 #define OW_LIVE_PENDING_MAX  256 /* deltas held past the base before it is materialised */
 
