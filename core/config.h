@@ -174,9 +174,8 @@ typedef struct ow_config {
                                              always allowed */
         int64_t queue;                    /* messages a client may lag before it gets a snapshot */
         int64_t client_rate;              /* requests per second one connection may send */
-        int64_t send_threads;      /* threads writing each delta to the websocket clients (>= 1) */
-        char tls_cert[OW_CFG_STR]; /* PEM certificate chain; empty = plain HTTP */
-        char tls_key[OW_CFG_STR];  /* PEM private key; set with tls_cert */
+        char tls_cert[OW_CFG_STR];        /* PEM certificate chain; empty = plain HTTP */
+        char tls_key[OW_CFG_STR];         /* PEM private key; set with tls_cert */
     } feed;
     struct {
         char config[OW_CFG_STR]; /* delivery's receivers, routes, templates (config/notify.json) */

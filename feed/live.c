@@ -1,12 +1,10 @@
 #include "live.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
 #include "delta.h"
-#include "fanout.h"
 #include "json.h"
 #include "log.h"
 #include "snapshot.h"
@@ -22,7 +20,6 @@ typedef struct entry {
 typedef struct ow_live_client {
     struct lws *wsi;
     struct ow_live_client *prev, *next;
-    int fd; /* plain socket written directly by the fan-out; -1: TLS or closing, via lws_write */
     uint64_t tail;      /* ring position of the next message to send */
     bool want_snapshot; /* next write sends the held snapshot (on connect, resync, overflow) */
     bool admitted;      /* passed the filter; view is set */
@@ -51,11 +48,6 @@ struct ow_live {
     bool has_snap;
     ow_coarsen coarsen;
     ow_live_client *clients;
-    /* fan-out of a message to the up-to-date clients (ring_add); jobs[i] is owner[i]'s write */
-    ow_fanout *fanout;
-    ow_fanout_job *jobs;
-    ow_live_client **owner;
-    size_t jobs_cap;
     double client_rate;
     ow_live_admit_fn *admit;
     ow_live_confirm_fn *confirm;
@@ -117,20 +109,8 @@ void ow_live_free(ow_live *live)
     held_clear(live);
     ow_msg_unref(live->base);
     ow_coarsen_fini(&live->coarsen);
-    ow_fanout_free(live->fanout);
-    free(live->jobs);
-    free(live->owner);
     free(live->ring);
     free(live);
-}
-
-bool ow_live_use_threads(ow_live *live, unsigned threads)
-{
-    ow_fanout *f = ow_fanout_new(threads);
-    if (!f) return false;
-    ow_fanout_free(live->fanout);
-    live->fanout = f;
-    return true;
 }
 
 ow_live_stats ow_live_stats_get(const ow_live *live)
@@ -232,85 +212,6 @@ ow_msg *ow_live_snapshot(ow_live *live, ow_view view)
 
 static bool client_send(ow_live *live, ow_live_client *c, ow_msg *m);
 
-static void client_kill(ow_live_client *c)
-{
-    c->fd = -1;
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
-}
-
-/* Room for n jobs; false on out of memory (the caller then writes through lws). */
-static bool jobs_reserve(ow_live *live, size_t n)
-{
-    if (n <= live->jobs_cap) return true;
-    size_t cap = live->jobs_cap ? live->jobs_cap : 256;
-    while (cap < n)
-        cap *= 2;
-    ow_fanout_job *jobs = realloc(live->jobs, cap * sizeof *jobs);
-    if (jobs) live->jobs = jobs;
-    ow_live_client **owner = realloc(live->owner, cap * sizeof *owner);
-    if (owner) live->owner = owner;
-    if (!jobs || !owner) return false;
-    live->jobs_cap = cap;
-    return true;
-}
-
-/* The message at ring position pos (in slot) to every client.
- *
- * A client that is up to date and has nothing half-sent gets it now: one send() instead of arming
- * POLLOUT, waiting for the callback and disarming it (half the feed's CPU at 10,000 viewers).
- * Those on plain sockets are written by the fan-out, on every send thread at once, with the frame
- * built once per view; the rest (TLS) through lws_write afterwards, on this thread only (it
- * rewrites the header the helpers read). What a socket does not take goes to lws, which keeps it
- * and asks for POLLOUT itself; such a client (and any client behind) waits for its writable
- * callback and is then served from its tail, one message per callback. */
-static void fan_out(ow_live *live, entry *slot, uint64_t pos)
-{
-    const unsigned char *frame[OW_VIEW__COUNT] = {NULL};
-    size_t frame_len[OW_VIEW__COUNT] = {0};
-    for (int v = 0; v < OW_VIEW__COUNT; v++)
-        if (slot->v[v]) frame_len[v] = ow_msg_frame(slot->v[v], &frame[v]);
-    size_t cap = jobs_reserve(live, live->stats.clients) ? live->jobs_cap : 0;
-    size_t nraw = 0, nlws = 0; /* owner[0, nraw): fan-out; owner[cap - nlws, cap): lws_write */
-    for (ow_live_client *c = live->clients; c; c = c->next) {
-        if (c->want_snapshot || c->tail != pos || lws_partial_buffered(c->wsi)) {
-            lws_callback_on_writable(c->wsi);
-            continue;
-        }
-        c->tail = pos + 1;
-        if (nraw + nlws == cap) { /* out of memory for jobs, or a client list out of step */
-            if (!client_send(live, c, slot->v[c->view])) client_kill(c);
-        } else if (c->fd >= 0) {
-            live->jobs[nraw] =
-                (ow_fanout_job){.fd = c->fd, .buf = frame[c->view], .len = frame_len[c->view]};
-            live->owner[nraw++] = c;
-        } else {
-            live->owner[cap - ++nlws] = c;
-        }
-    }
-    ow_fanout_run(live->fanout, live->jobs, nraw);
-    for (size_t i = 0; i < nraw; i++) {
-        ow_fanout_job *j = &live->jobs[i];
-        ow_live_client *c = live->owner[i];
-        bool ok = j->sent == j->len;
-        if (!ok && (j->err == 0 || j->err == EAGAIN || j->err == EWOULDBLOCK)) {
-            /* a full socket: lws keeps the rest (raw: the frame header is already out) */
-            int n = lws_write(c->wsi, (unsigned char *)j->buf + j->sent, j->len - j->sent,
-                              LWS_WRITE_HTTP);
-            ok = n >= 0;
-        }
-        if (!ok) {
-            client_kill(c);
-            continue;
-        }
-        live->stats.sent_msgs++;
-        live->stats.sent_bytes += slot->v[c->view]->len;
-    }
-    for (size_t i = cap - nlws; i < cap; i++) {
-        ow_live_client *c = live->owner[i];
-        if (!client_send(live, c, slot->v[c->view])) client_kill(c);
-    }
-}
-
 static void ring_add(ow_live *live, ow_msg *full, ow_msg *coarse)
 {
     entry *slot = &live->ring[live->ring_next % live->ring_cap];
@@ -324,7 +225,19 @@ static void ring_add(ow_live *live, ow_msg *full, ow_msg *coarse)
     if (live->ring_len < live->ring_cap) live->ring_len++;
     uint64_t pos = live->ring_next++;
     live->stats.published++;
-    fan_out(live, slot, pos);
+    /* A client that is up to date and has nothing half-sent gets the message now: one send()
+     * instead of arming POLLOUT, waiting for the callback and disarming it (half the feed's CPU
+     * at 10,000 viewers). lws buffers what the socket does not take and then asks for POLLOUT
+     * itself; such a client (and any client behind) waits for its writable callback. */
+    for (ow_live_client *c = live->clients; c; c = c->next) {
+        if (!c->want_snapshot && c->tail == pos && !lws_partial_buffered(c->wsi)) {
+            c->tail = pos + 1;
+            if (client_send(live, c, slot->v[c->view])) continue;
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+            continue;
+        }
+        lws_callback_on_writable(c->wsi);
+    }
 }
 
 /* Send the held snapshot to everyone (both views). */
@@ -617,8 +530,6 @@ static int client_writable(ow_live *live, ow_live_client *c)
 static void client_join(ow_live *live, ow_live_client *c, struct lws *wsi)
 {
     c->wsi = wsi;
-    /* a socket of its own that carries nothing but this websocket's frames */
-    c->fd = !lws_is_ssl(wsi) && lws_get_network_wsi(wsi) == wsi ? lws_get_socket_fd(wsi) : -1;
     c->want_snapshot = true; /* the first message is the snapshot */
     c->prev = NULL;
     c->next = live->clients;
@@ -684,9 +595,6 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         client_join(live, c, wsi);
         return 0;
     case LWS_CALLBACK_CLOSED: client_leave(live, c); return 0;
-    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: /* lws answers the close: no frame after that */
-        c->fd = -1;
-        return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE: return client_writable(live, c);
     case LWS_CALLBACK_RECEIVE: return client_receive(live, c, in, len);
     default: return 0;

@@ -127,10 +127,6 @@ ow_msg *ow_live_snapshot(ow_live *live, ow_view view);
 /* Region centres learnt from the snapshots (for coarsening other documents). Borrowed. */
 const ow_coarsen *ow_live_coarsen(const ow_live *live);
 
-/* Send each delta to the clients on `threads` threads (feed/fanout.h; 1 = this thread only, the
- * default). false when the threads cannot be started (the previous setting stays). */
-bool ow_live_use_threads(ow_live *live, unsigned threads);
-
 ow_live_stats ow_live_stats_get(const ow_live *live);
 
 /* Backlog (messages behind the head) of every client, for /metrics: counts[i] = clients whose

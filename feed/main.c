@@ -345,10 +345,6 @@ static int feed_init(feed *f, const ow_config *cfg, const ow_access *access,
         ow_error("out of memory");
         return -1;
     }
-    if (!ow_live_use_threads(f->live, (unsigned)cfg->feed.send_threads)) {
-        ow_error("feed.send_threads: cannot start %lld threads", (long long)cfg->feed.send_threads);
-        return -1;
-    }
     if (uv_timer_init(&f->loop, &f->settle)) return -1;
     f->settle.data = f;
     f->settle_ok = true;

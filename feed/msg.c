@@ -23,29 +23,6 @@ ow_msg *ow_msg_ref(ow_msg *m)
     return m;
 }
 
-size_t ow_msg_frame(ow_msg *m, const unsigned char **frame)
-{
-    unsigned char hdr[10];
-    size_t h = 0;
-    uint64_t len = m->len;
-    hdr[h++] = 0x81; /* FIN + text (RFC 6455 §5.2) */
-    if (len < 126) {
-        hdr[h++] = (unsigned char)len;
-    } else if (len < 65536) {
-        hdr[h++] = 126;
-        hdr[h++] = (unsigned char)(len >> 8);
-        hdr[h++] = (unsigned char)len;
-    } else {
-        hdr[h++] = 127;
-        for (int i = 7; i >= 0; i--)
-            hdr[h++] = (unsigned char)(len >> (8 * i));
-    }
-    unsigned char *start = ow_msg_data(m) - h; /* LWS_PRE >= 10 bytes of headroom */
-    memcpy(start, hdr, h);
-    *frame = start;
-    return h + m->len;
-}
-
 void ow_msg_unref(ow_msg *m)
 {
     if (m && --m->refs == 0) free(m);

@@ -45,11 +45,6 @@ ow_msg *ow_msg_ref(ow_msg *m);
 /* Drop a reference; frees the message when it was the last. NULL is a no-op. */
 void ow_msg_unref(ow_msg *m);
 
-/* The message as one websocket frame (FIN, text, unmasked as a server sends it): writes the frame
- * header into the headroom just before the text (the same bytes lws_write puts there) and returns
- * the frame's length; *frame points at its start. Borrowed from m. */
-size_t ow_msg_frame(ow_msg *m, const unsigned char **frame);
-
 /* The text (NUL-terminated; writable only as lws_write's buffer). Borrowed from m. */
 static inline unsigned char *ow_msg_data(ow_msg *m)
 {
