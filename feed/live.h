@@ -15,10 +15,13 @@
  * snapshot that breaks the sequence (engine restart, missed messages) is sent to everyone.
  *
  * Per-client queue: a client's backlog is its distance to the ring's head, bounded by the ring
- * size (feed.queue). A client writes only in LWS_CALLBACK_SERVER_WRITEABLE, one message per
- * callback, from its own tail; lws keeps at most one partly sent frame. A client whose backlog
- * overflows (its tail fell off the ring) gets one fresh snapshot instead of the deltas it missed
- * (counted in stats.queue_drops), so a slow or stuck client never holds memory or slows others.
+ * size (feed.queue). An up-to-date client is written as the message arrives; one that is behind
+ * only in LWS_CALLBACK_SERVER_WRITEABLE, from its own tail, with every queued delta in that one
+ * write (consecutive frames, at most 64 KB: one send() per batch, not per delta, so a client or
+ * a feed that fell behind catches up); lws keeps what the socket does not take. A client whose
+ * backlog overflows (its tail fell off the ring) gets one fresh snapshot instead of the deltas it
+ * missed (counted in stats.queue_drops), so a slow or stuck client never holds memory or slows
+ * others.
  *
  * The held snapshot is materialised lazily: the base snapshot plus the deltas since, applied
  * (core/delta.h) only when someone needs the full text (a client connects or resyncs, GET
