@@ -546,6 +546,7 @@ static bool client_send_batch(ow_live *live, ow_live_client *c, ow_msg *m)
     if (lws_write(c->wsi, live->batch, used, LWS_WRITE_HTTP) < (int)used) return false;
     live->stats.sent_msgs += msgs;
     live->stats.sent_bytes += bytes;
+    live->stats.batches++;
     return true;
 }
 

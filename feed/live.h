@@ -83,6 +83,7 @@ typedef struct ow_live_stats {
     uint64_t resyncs;       /* resync requests answered */
     uint64_t sent_msgs;     /* websocket messages written */
     uint64_t sent_bytes;    /* bytes of those messages (payload) */
+    uint64_t batches;       /* writes that carried several queued deltas to a client behind */
     uint64_t client_errors; /* clients closed for bad input, size or rate */
     uint64_t materialised;  /* times the held snapshot was rebuilt from base + deltas */
     int64_t last_now_ms;    /* engine time of the newest message (0 = none) */
