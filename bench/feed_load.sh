@@ -51,7 +51,7 @@ for _ in $(seq $((SECS * 10 + 900))); do
   kill -0 "$VPID" 2>/dev/null || break
   # /metrics walks every client: asked only until all are connected, not during the window
   if [ -z "$cpu0" ]; then
-    clients=$(curl -s "http://127.0.0.1:$PORT/metrics" | sed -n 's/^opswall_feed_clients //p')
+    clients=$(curl -s "http://127.0.0.1:$PORT/metrics" | sed -n 's/^opswall_feed_clients //p' || true)
     if [ "${clients:-0}" -ge "$CLIENTS" ]; then cpu0=$(cpu); t0=$(date +%s.%N); fi
   fi
   if [ -n "$t0" ] && [ "$rss_mid" = 0 ] && awk "BEGIN{exit !($(date +%s.%N) - $t0 > $SECS / 2 + 2)}"; then
