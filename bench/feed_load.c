@@ -135,7 +135,7 @@ typedef struct shared { /* one per process, in a shared mapping the parent reads
     uint64_t in_window, snapshots, extra_snapshots, gaps, closes_hostile, connect_fail;
     int64_t min_seq, max_seq;
     uint64_t connected_peak;
-    int ready; /* every viewer of this process holds a snapshot */
+    int ready;         /* every viewer of this process holds a snapshot */
     int64_t cpu_ns[2]; /* this process's CPU time at the window's start and end */
 } shared;
 
@@ -431,7 +431,8 @@ static int view_main(int port, const char *token, int clients, int procs, double
     int64_t mn = -1, mx = -1;
     double view_cpu_s = 0;
     for (int p = 0; p < nprocs; p++) {
-        if (p < procs && sh[p].cpu_ns[1]) view_cpu_s += (double)(sh[p].cpu_ns[1] - sh[p].cpu_ns[0]) / 1e9;
+        if (p < procs && sh[p].cpu_ns[1])
+            view_cpu_s += (double)(sh[p].cpu_ns[1] - sh[p].cpu_ns[0]) / 1e9;
         for (int i = 0; i < HIST_N; i++)
             hist[i] += sh[p].hist[i];
         total += sh[p].in_window;
