@@ -1,10 +1,12 @@
 #include "mapview.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "draw.h"
 #include "theme.h"
 
 #define HEAT_ALPHA 200 /* of 255: the boundaries and the fills still show through */
@@ -16,8 +18,15 @@ struct ow_mapview {
     uint8_t *edge;   /* 1 where an outline is (while rasterising) */
     uint32_t *edges; /* pixel indices of the outlines, stamped over the heat */
     size_t nedges;
-    uint32_t *work;       /* composed picture (points into the locked texture) */
-    int pitch;            /* of work, in pixels */
+    uint32_t *work; /* composed picture (points into the locked texture) */
+    int pitch;      /* of work, in pixels */
+    /* composing on a worker thread (ow_mapview_prepare): the texture stays locked and only the
+     * worker touches `work` until ow_mapview_draw joins it; the scene is borrowed meanwhile */
+    pthread_t worker;
+    bool composing;
+    const ow_scene *compose_scene;
+    double compose_u;
+    uint64_t compose_hash;
     uint64_t drawn_hash;  /* of the heat cells and technicians the texture shows */
     SDL_Texture *texture; /* the composed picture on the renderer */
     SDL_Renderer *renderer;
@@ -41,8 +50,11 @@ ow_mapview *ow_mapview_new(const ow_regions *city)
     return m;
 }
 
+static void compose_join(ow_mapview *m);
+
 static void drop_raster(ow_mapview *m)
 {
+    compose_join(m);
     free(m->fill);
     free(m->edge);
     free(m->edges);
@@ -205,26 +217,16 @@ static bool build_raster(ow_mapview *m, SDL_Renderer *r, double u, const ow_scen
     return true;
 }
 
-/* FNV-1a over what the map shows of a scene: heat cells and technicians. */
+/* A hash of what the map shows of a scene: heat cells and technicians. */
 static uint64_t content_hash(const ow_scene *s)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = OW_HASH_SEED;
     if (!s) return h;
-    const struct {
-        const void *p;
-        size_t n;
-    } parts[] = {
-        {s->cells, s->has_heat ? (size_t)s->ncells * sizeof *s->cells : 0},
-        {s->techs_pos, s->has_techs_pos ? (size_t)s->ntechs_pos * sizeof *s->techs_pos : 0},
-        {s->heat_bbox, sizeof s->heat_bbox},
-        {&s->heat_cols, sizeof s->heat_cols}};
-    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
-        const unsigned char *b = parts[k].p;
-        for (size_t i = 0; b && i < parts[k].n; i++)
-            h = (h ^ b[i]) * 1099511628211ull;
-        h = (h ^ 0xFF) * 1099511628211ull;
-    }
-    return h;
+    h = ow_hash_mix(h, s->cells, s->has_heat ? (size_t)s->ncells * sizeof *s->cells : 0);
+    h = ow_hash_mix(h, s->techs_pos,
+                    s->has_techs_pos ? (size_t)s->ntechs_pos * sizeof *s->techs_pos : 0);
+    h = ow_hash_mix(h, s->heat_bbox, sizeof s->heat_bbox);
+    return ow_hash_mix(h, &s->heat_cols, sizeof s->heat_cols);
 }
 
 /* ---- composing ------------------------------------------------------------------------------ */
@@ -309,39 +311,98 @@ static void compose_dots(ow_mapview *m, const ow_scene *s, double u)
     }
 }
 
+/* The whole picture into `work`: the kept raster, the heat, the outlines again, the dots. Touches
+ * only m's raster and `work` and reads the scene: safe on a worker thread. */
+static void compose(ow_mapview *m, const ow_scene *s, double u)
+{
+    for (int y = 0; y < m->h; y++)
+        memcpy(m->work + (size_t)y * m->pitch, m->fill + (size_t)y * m->w,
+               (size_t)m->w * sizeof *m->fill);
+    compose_heat(m, s);
+    const uint32_t edge = argb((SDL_Color){0x8F, 0xA3, 0xC4, 0xFF});
+    for (size_t i = 0; i < m->nedges; i++) {
+        uint32_t k = m->edges[i];
+        m->work[(size_t)(k / (uint32_t)m->w) * m->pitch + k % (uint32_t)m->w] = edge;
+    }
+    compose_dots(m, s, u);
+}
+
+static void *compose_main(void *arg)
+{
+    ow_mapview *m = arg;
+    compose(m, m->compose_scene, m->compose_u);
+    return NULL;
+}
+
+/* Wait for a worker's picture and hand the texture back to the renderer. */
+static void compose_join(ow_mapview *m)
+{
+    if (!m->composing) return;
+    pthread_join(m->worker, NULL);
+    m->composing = false;
+    SDL_UnlockTexture(m->texture);
+    m->work = NULL;
+    m->drawn_hash = m->compose_hash;
+    m->drawn_once = true;
+}
+
+/* The raster for this size, and whether the texture must be composed again for s. */
+static bool needs_compose(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s,
+                          SDL_Rect area, uint64_t *hash)
+{
+    if (area.w <= 0 || area.h <= 0) return false;
+    if (area.w != m->w || area.h != m->h || r != m->renderer || (!m->projected && s)) {
+        if (!build_raster(m, r, u, s, area.w, area.h)) return false;
+    }
+    if (m->drawn == s && (!s || m->drawn_seq == s->core.seq)) return false;
+    /* most snapshots change counters, not the map: compose only when its data changed */
+    m->drawn = s;
+    m->drawn_seq = s ? s->core.seq : -1;
+    *hash = content_hash(s);
+    return *hash != m->drawn_hash || !m->drawn_once;
+}
+
+/* Compose on this thread (the texture is locked). */
+static void compose_here(ow_mapview *m, const ow_scene *s, double u, uint64_t h)
+{
+    compose(m, s, u);
+    SDL_UnlockTexture(m->texture);
+    m->work = NULL;
+    m->drawn_hash = h;
+    m->drawn_once = true;
+}
+
+static bool lock_work(ow_mapview *m)
+{
+    void *pixels;
+    int pitch;
+    if (SDL_LockTexture(m->texture, NULL, &pixels, &pitch) != 0) return false;
+    m->work = pixels;
+    m->pitch = pitch / (int)sizeof(uint32_t);
+    return true;
+}
+
+void ow_mapview_prepare(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area)
+{
+    uint64_t h;
+    if (m->composing || !needs_compose(m, r, u, s, area, &h) || !lock_work(m)) return;
+    m->compose_scene = s;
+    m->compose_u = u;
+    m->compose_hash = h;
+    if (pthread_create(&m->worker, NULL, compose_main, m) == 0) {
+        m->composing = true;
+        return;
+    }
+    compose_here(m, s, u, h); /* no thread: compose now */
+}
+
 int ow_mapview_draw(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area)
 {
     if (area.w <= 0 || area.h <= 0) return 0;
-    if (area.w != m->w || area.h != m->h || r != m->renderer || (!m->projected && s)) {
-        if (!build_raster(m, r, u, s, area.w, area.h)) return 0;
-    }
-    if (m->drawn != s || (s && m->drawn_seq != s->core.seq)) {
-        /* most snapshots change counters, not the map: compose only when its data changed */
-        uint64_t h = content_hash(s);
-        void *pixels;
-        int pitch;
-        if ((h != m->drawn_hash || !m->drawn_once) &&
-            SDL_LockTexture(m->texture, NULL, &pixels, &pitch) == 0) {
-            m->work = pixels;
-            m->pitch = pitch / (int)sizeof(uint32_t);
-            for (int y = 0; y < m->h; y++)
-                memcpy(m->work + (size_t)y * m->pitch, m->fill + (size_t)y * m->w,
-                       (size_t)m->w * sizeof *m->fill);
-            compose_heat(m, s);
-            const uint32_t edge = argb((SDL_Color){0x8F, 0xA3, 0xC4, 0xFF});
-            for (size_t i = 0; i < m->nedges; i++) {
-                uint32_t k = m->edges[i];
-                m->work[(size_t)(k / (uint32_t)m->w) * m->pitch + k % (uint32_t)m->w] = edge;
-            }
-            compose_dots(m, s, u);
-            SDL_UnlockTexture(m->texture);
-            m->work = NULL;
-            m->drawn_hash = h;
-            m->drawn_once = true;
-        }
-        m->drawn = s;
-        m->drawn_seq = s ? s->core.seq : -1;
-    }
+    compose_join(m); /* the picture ow_mapview_prepare started, if any */
+    uint64_t h;
+    if (needs_compose(m, r, u, s, area, &h) && lock_work(m)) compose_here(m, s, u, h);
+    if (!m->texture) return 0;
     SDL_SetTextureBlendMode(m->texture, SDL_BLENDMODE_NONE);
     SDL_RenderCopy(r, m->texture, NULL, &area);
     return m->max_open;
