@@ -13,6 +13,7 @@ struct ow_painter {
     SDL_Renderer *renderer; /* software, on surface */
     ow_font *font;          /* for renderer */
     bool failed;            /* could not make them: logged once */
+    int failed_w, failed_h; /* the size that failed: not tried again */
     /* the job */
     pthread_t thread;
     bool running;
@@ -52,6 +53,7 @@ void ow_painter_free(ow_painter *p)
 bool ow_painter_size(ow_painter *p, int w, int h)
 {
     if (p->surface && p->w == w && p->h == h) return true;
+    if (p->failed && p->failed_w == w && p->failed_h == h) return false;
     drop(p);
     ow_err err = {0};
     p->surface = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_RGB888);
@@ -61,6 +63,8 @@ bool ow_painter_size(ow_painter *p, int w, int h)
             ow_warn("wallboard: no second painter at %dx%d (%s): one thread draws every panel", w,
                     h, p->renderer ? err.msg : SDL_GetError());
         p->failed = true;
+        p->failed_w = w;
+        p->failed_h = h;
         drop(p);
         return false;
     }
