@@ -168,6 +168,7 @@ struct ow_board {
     ow_pages pages;
     ow_mapview *map;
     ow_painter *painter; /* draws some panels of the layer on a second thread */
+    bool one_thread;     /* ow_board_set_threads(false) */
     layout l;
     SDL_Texture *layer; /* the cached data layer; NULL: draw everything every frame */
     bool layer_ok;      /* layer holds the picture for the key below */
@@ -210,6 +211,11 @@ void ow_board_free(ow_board *b)
     if (b->layer) SDL_DestroyTexture(b->layer);
     ow_mapview_free(b->map);
     free(b);
+}
+
+void ow_board_set_threads(ow_board *b, bool on)
+{
+    b->one_thread = !on;
 }
 
 bool ow_board_animating(const ow_board *b, int64_t mono_ms)
@@ -600,12 +606,14 @@ static void draw_layer(ow_board *b, const ow_draw *d, const ow_board_frame *fr, 
         dirty[i] = whole || h != b->panel_hash[i];
         b->panel_hash[i] = h;
         const struct panel_def *def = &panel_defs[pg->panels[i].kind];
-        if (dirty[i] && def->prepare) def->prepare(&c, panel_rect(l, &b->pages, &pg->panels[i]));
+        if (dirty[i] && def->prepare && !b->one_thread)
+            def->prepare(&c, panel_rect(l, &b->pages, &pg->panels[i]));
         todo[i] = dirty[i] && side[i];
         nside += todo[i];
     }
     painter_job job = {b, pg, todo, fr->scene, c.now_ms};
-    bool painting = into_layer && nside > 0 && ow_painter_size(b->painter, l->w, l->h) &&
+    bool painting = !b->one_thread && into_layer && nside > 0 &&
+                    ow_painter_size(b->painter, l->w, l->h) &&
                     ow_painter_start(b->painter, l->u, painter_draw, &job);
     if (whole) {
         SDL_SetRenderDrawBlendMode(b->r, SDL_BLENDMODE_NONE);
