@@ -139,10 +139,9 @@ static wslot *win_slot_grow(ow_win *w, wwin *v, int slot)
     return s;
 }
 
-/* The zone's offset (ms, east positive) at a UTC instant (ms). */
 static int64_t offset_at(const ow_win *w, int64_t utc_ms)
 {
-    return w->tz ? (int64_t)ow_tz_offset(w->tz, floor_div(utc_ms, 1000)) * 1000 : w->off_ms;
+    return ow_tz_offset_ms(w->tz, w->off_ms, utc_ms);
 }
 
 static int local_hour(const ow_win *w, int64_t b)
@@ -152,15 +151,9 @@ static int local_hour(const ow_win *w, int64_t b)
     return (int)(h - floor_div(h, 24) * 24);
 }
 
-/* The UTC instant (ms) of local midnight starting the local day that contains t: a day of 23 or
- * 25 hours when the clocks change that day. A midnight that never happened (a zone that springs
- * forward at 00:00) is the first instant of the day: the transition (core/tz.h, gap rule). */
 static int64_t local_midnight(const ow_win *w, int64_t t)
 {
-    int64_t local = t + offset_at(w, t), midnight = floor_div(local, DAY_MS) * DAY_MS;
-    if (!w->tz) return midnight - w->off_ms;
-    int64_t utc = ow_tz_local_to_utc(w->tz, midnight, NULL);
-    return utc <= t ? utc : midnight - offset_at(w, t); /* never after t (hostile zone data) */
+    return ow_tz_day_start(w->tz, w->off_ms, t);
 }
 
 static bool keeps(const ow_win *w, const wwin *v, int stage)

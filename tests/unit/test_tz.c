@@ -258,12 +258,45 @@ static void test_zone_load(void **st)
     assert_non_null(strstr(err.msg, "city.mapping"));
 }
 
+/* Local days for reports and windows: expected instants worked out by hand from the US rules
+ * (2026: clocks spring forward on Sunday 8 March at 02:00 PST, fall back on Sunday 1 November at
+ * 02:00 PDT). */
+static void test_local_days(void **st)
+{
+    (void)st;
+    ow_tz *tz = load("America/Los_Angeles");
+    const int64_t H = 3600000, D = 24 * H, fixed = -8 * H;
+    /* 8 March: 00:00 PST = 08:00Z, the next midnight 00:00 PDT = 07:00Z: 23 hours */
+    int64_t m8 = ow_tz_midnight(tz, fixed, local(2026, 3, 8, 0, 0, 0));
+    assert_int_equal(m8, local(2026, 3, 8, 8, 0, 0));
+    assert_int_equal(ow_tz_midnight(tz, fixed, local(2026, 3, 9, 0, 0, 0)) - m8, 23 * H);
+    /* 1 November: 00:00 PDT = 07:00Z, the next midnight 00:00 PST = 08:00Z (2 Nov): 25 hours */
+    int64_t n1 = ow_tz_midnight(tz, fixed, local(2026, 11, 1, 0, 0, 0));
+    assert_int_equal(n1, local(2026, 11, 1, 7, 0, 0));
+    assert_int_equal(ow_tz_midnight(tz, fixed, local(2026, 11, 2, 0, 0, 0)) - n1, 25 * H);
+    /* 07:30Z on 2 November is 23:30 PST on 1 November: still that day */
+    assert_int_equal(ow_tz_day_start(tz, fixed, local(2026, 11, 2, 7, 30, 0)), n1);
+    assert_int_equal(ow_tz_local_day(tz, fixed, local(2026, 11, 2, 7, 30, 0)),
+                     local(2026, 11, 1, 0, 0, 0));
+    /* offsets either side of the fall-back instant 09:00Z */
+    assert_int_equal(ow_tz_offset_ms(tz, fixed, local(2026, 11, 1, 8, 59, 59)), -7 * H);
+    assert_int_equal(ow_tz_offset_ms(tz, fixed, local(2026, 11, 1, 9, 0, 0)), -8 * H);
+    /* no zone: the fixed offset, every day 24 hours */
+    assert_int_equal(ow_tz_midnight(NULL, fixed, local(2026, 3, 8, 0, 0, 0)),
+                     local(2026, 3, 8, 8, 0, 0));
+    assert_int_equal(ow_tz_day_start(NULL, fixed, local(2026, 3, 9, 7, 59, 0)),
+                     local(2026, 3, 8, 8, 0, 0));
+    assert_int_equal(ow_tz_local_day(NULL, 0, -1), -D); /* before 1970: floor, not truncation */
+    ow_tz_free(tz);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_los_angeles), cmocka_unit_test(test_fixed_zones),
         cmocka_unit_test(test_handmade),    cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_names),       cmocka_unit_test(test_zone_load),
+        cmocka_unit_test(test_local_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
