@@ -9,7 +9,15 @@
  * exactly-once affordable (TOOLCHAIN.md: ~4 µs per event instead of ~7 µs plus a key each).
  * Buckets are numbered by Redis's own clock, so ingest processes on different machines agree.
  * The stream is trimmed (MAXLEN ~) once per call rather than per XADD: the same bound, fewer
- * arguments per event. */
+ * arguments per event.
+ *
+ * Per event the work outside the XADD and the two set operations is what the 2x budget against a
+ * plain XADD is spent on (docs/ingest.md, "Throughput"), so: an event is two arguments (no kind
+ * marker: an empty id, which no valid event has, starts a reject); the ids still unseen are kept
+ * as positions into ARGV and compacted in place after each bucket (no new tables per bucket); the
+ * in-call duplicate check is one table of ids. The XADDs come before the SADD: were a call to
+ * fail half-way, a retry would find the events not recorded and could append some twice, but
+ * never record an id whose event is not in the stream (duplicate possible, loss not). */
 static const char library[] =
     "#!lua name=" OW_FUNCTION_LIBRARY "\n"
     "local function ow_ingest(keys, args)\n"
@@ -17,17 +25,18 @@ static const char library[] =
     "  local t = redis.call('TIME')\n"
     "  local cur = math.floor((tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) / "
     "bucket_ms)\n"
-    "  local out, ids, at, raw, inbatch = {}, {}, {}, {}, {}\n"
-    "  local k, i = 0, 5\n"
-    "  while i <= #args do\n"
+    "  local out, ids, ks, at, inbatch = {}, {}, {}, {}, {}\n"
+    "  local n, k, i, na = 0, 0, 5, #args\n"
+    "  while i <= na do\n"
     "    k = k + 1\n"
-    "    if args[i] == 'e' then\n"
-    "      local id = args[i + 1]\n"
-    "      if inbatch[id] then out[k] = 0 else\n"
+    "    local id = args[i]\n"
+    "    if id ~= '' then\n"
+    "      out[k] = 0\n"
+    "      if not inbatch[id] then\n"
     "        inbatch[id] = true\n"
-    "        ids[#ids + 1] = id; at[#at + 1] = k; raw[#raw + 1] = args[i + 2]\n"
+    "        n = n + 1; ids[n] = id; ks[n] = k; at[n] = i + 1\n"
     "      end\n"
-    "      i = i + 3\n"
+    "      i = i + 2\n"
     "    else\n"
     "      out[k] = redis.call('XADD', keys[3], 'MAXLEN', '~', args[4], '*', 'reason', args[i + "
     "1],\n"
@@ -36,26 +45,26 @@ static const char library[] =
     "    end\n"
     "  end\n"
     "  for b = cur, cur - nb, -1 do\n"
-    "    if #ids == 0 then break end\n"
+    "    if n == 0 then break end\n"
     "    local key = keys[2] .. b\n"
     "    if redis.call('EXISTS', key) == 1 then\n"
-    "      local seen = redis.call('SMISMEMBER', key, unpack(ids))\n"
-    "      local ids2, at2, raw2 = {}, {}, {}\n"
-    "      for j = 1, #ids do\n"
-    "        if seen[j] == 1 then out[at[j]] = 0 else\n"
-    "          ids2[#ids2 + 1] = ids[j]; at2[#at2 + 1] = at[j]; raw2[#raw2 + 1] = raw[j]\n"
+    "      local seen, m = redis.call('SMISMEMBER', key, unpack(ids, 1, n)), 0\n"
+    "      for j = 1, n do\n"
+    "        if seen[j] == 0 then\n"
+    "          m = m + 1; ids[m] = ids[j]; ks[m] = ks[j]; at[m] = at[j]\n"
     "        end\n"
     "      end\n"
-    "      ids, at, raw = ids2, at2, raw2\n"
+    "      n = m\n"
     "    end\n"
     "  end\n"
-    "  if #ids > 0 then\n"
-    "    for j = 1, #ids do\n"
-    "      out[at[j]] = redis.call('XADD', keys[1], '*', 'd', raw[j])\n"
+    "  if n > 0 then\n"
+    "    local ev = keys[1]\n"
+    "    for j = 1, n do\n"
+    "      out[ks[j]] = redis.call('XADD', ev, '*', 'd', args[at[j]])\n"
     "    end\n"
-    "    redis.call('XTRIM', keys[1], 'MAXLEN', '~', args[3])\n"
+    "    redis.call('XTRIM', ev, 'MAXLEN', '~', args[3])\n"
     "    local key = keys[2] .. cur\n"
-    "    redis.call('SADD', key, unpack(ids))\n"
+    "    redis.call('SADD', key, unpack(ids, 1, n))\n"
     "    redis.call('PEXPIRE', key, bucket_ms * (nb + 1), 'NX')\n"
     "  end\n"
     "  return out\n"
