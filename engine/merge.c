@@ -238,10 +238,11 @@ static cJSON *merge_list(mctx *m, const char *key, int kind, size_t k)
         if (!m->failed) oom(m);
         return NULL;
     }
-    qsort(r.v, r.n, sizeof *r.v,
-          kind == L_URGENT  ? cmp_urgent
-          : kind == L_FLAGS ? cmp_flags
-                            : cmp_esc);
+    if (r.n)
+        qsort(r.v, r.n, sizeof *r.v,
+              kind == L_URGENT  ? cmp_urgent
+              : kind == L_FLAGS ? cmp_flags
+                                : cmp_esc);
     size_t kept = 0;
     for (size_t i = 0; i < r.n && kept < k; i++) {
         /* the same alert or flag raised by two partitions (a shared condition) once; urgent rows

@@ -319,6 +319,18 @@ static void compare(run *r, int64_t *events_out)
         cJSON_free(text);
         assert_non_null(parts[p]);
         in[p] = (ow_merge_part){.snap = parts[p], .age_ms = 1000 * p};
+        /* the fuzz target's seeds (tests/fuzz/corpus/merge): one partial per line, a file per
+         * model in the directory OW_MERGE_SEEDS names */
+        const char *seeds = getenv("OW_MERGE_SEEDS");
+        if (seeds) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/partials_%lld_events", seeds, (long long)r->events);
+            FILE *f = fopen(path, p ? "a" : "w");
+            char *t2 = cJSON_PrintUnformatted(parts[p]);
+            fprintf(f, "%s%s", p ? "\n" : "", t2);
+            cJSON_free(t2);
+            fclose(f);
+        }
         /* each partition really has its share of the orders */
         assert_true(ow_json_get(ow_json_get(parts[p], "open"), "total") != NULL);
     }
