@@ -33,6 +33,7 @@
 #include "err.h"
 #include "gate.h"
 #include "live.h"
+#include "partition.h"
 #include "msg.h"
 #include "redis_sub.h"
 
@@ -65,6 +66,11 @@ typedef struct ow_http {
     double events_per_s;
     ow_http_counts counts;
     bool closed;
+    /* Where an acknowledgement goes: NULL = OW_KEY_ACKS (one engine). A partitioned feed names
+     * the acks streams of the partitions that may hold the alert (feed/main.c); returns how many
+     * keys it wrote (1..max). */
+    int (*ack_keys)(void *ud, const char *alert_id, char (*keys)[OW_PARTITION_KEY_MAX], int max);
+    void *ack_ud;
 } ow_http;
 
 /* Resolve web_root (must be an existing directory), read the city GeoJSON (a failure is kept and

@@ -30,140 +30,7 @@
 #include "sim.h"
 #include "state.h"
 
-#define NP 3
-
-typedef struct run {
-    ow_config cfg; /* the policy points into it */
-    ow_policy pol;
-    ow_regions *city;
-    ow_partition_table table;
-    ow_state *one, *part[NP];
-    ow_map dir; /* order / complaint id → partition + 1 */
-    int64_t now;
-    int64_t shared; /* events every partition applied */
-    int64_t events;
-    ow_map raised_one, raised_parts; /* alert id → its instant + 1 (raised ones) */
-    int64_t raised_sum;              /* alerts raised, summed over the partitions */
-    int64_t sla_one;                 /* SLA alerts raised by one node */
-} run;
-
-static void run_init(run *r)
-{
-    memset(r, 0, sizeof *r);
-    ow_err err;
-    if (ow_config_load(&r->cfg, OW_SOURCE_DIR "/config/opswall.json", &err))
-        fail_msg("%s", err.msg);
-    ow_policy_from_config(&r->pol, &r->cfg);
-    if (ow_city_load(&r->cfg, &r->city, &err)) fail_msg("%s", err.msg);
-    r->pol.city = r->city;
-    /* the sample city's 7 regions over 3 partitions, neighbours together (cluster.regions) */
-    ow_partition_table_init(&r->table, NP);
-    static const char table[] = "{\"central\":0,\"north\":0,\"east\":1,\"harbor\":1,\"south\":2,"
-                                "\"west\":2,\"oldtown\":2}";
-    if (ow_partition_table_parse(&r->table, NP, table, sizeof table - 1, "test", &err))
-        fail_msg("%s", err.msg);
-    r->one = ow_state_new(&r->pol);
-    for (int p = 0; p < NP; p++)
-        r->part[p] = ow_state_new(&r->pol);
-    ow_map_init(&r->dir);
-    ow_map_init(&r->raised_one);
-    ow_map_init(&r->raised_parts);
-    r->now = INT64_MIN;
-}
-
-static void run_fini(run *r)
-{
-    ow_state_free(r->one);
-    for (int p = 0; p < NP; p++)
-        ow_state_free(r->part[p]);
-    ow_map_fini(&r->dir);
-    ow_map_fini(&r->raised_one);
-    ow_map_fini(&r->raised_parts);
-    ow_partition_table_fini(&r->table);
-    ow_regions_free(r->city);
-}
-
-static int dir_get(const run *r, const char *kind, const char *id)
-{
-    char key[300];
-    snprintf(key, sizeof key, "%s:%s", kind, id);
-    return (int)(intptr_t)ow_map_get(&r->dir, key) - 1;
-}
-
-static void dir_put(run *r, const char *kind, const char *id, int p)
-{
-    char key[300];
-    snprintf(key, sizeof key, "%s:%s", kind, id);
-    if (dir_get(r, kind, id) < 0)
-        assert_int_equal(ow_map_put(&r->dir, key, (void *)(intptr_t)(p + 1)), 0);
-}
-
-/* The alerts a model raised since the last call, recorded by id with their instants. */
-static void take_alerts(run *r, ow_state *s)
-{
-    size_t n;
-    const ow_alert *a = ow_state_outbox(s, &n);
-    bool one = s == r->one;
-    for (size_t i = 0; i < n; i++) {
-        if (a[i].op != OW_ALERT_RAISE) continue;
-        char id[OW_ALERT_ID_BUF];
-        ow_alert_id(&a[i], id);
-        ow_map *m = one ? &r->raised_one : &r->raised_parts;
-        if (one && a[i].kind == OW_ALERT_SLA) r->sla_one++;
-        if (!one) r->raised_sum++;
-        if (!ow_map_get(m, id))
-            assert_int_equal(ow_map_put(m, id, (void *)(intptr_t)(a[i].at + 1)), 0);
-    }
-    ow_state_outbox_clear(s);
-}
-
-static void apply_to(run *r, ow_state *s, const ow_event *ev, int64_t wm, int64_t now)
-{
-    if (wm != INT64_MIN) assert_true(ow_state_advance(s, wm) >= 0);
-    assert_true(ow_state_apply(s, ev) >= 0);
-    assert_true(ow_state_advance(s, now) >= 0);
-    take_alerts(r, s);
-}
-
-/* One event: to the one-node model, and to its partition(s) at the same event-time watermark. */
-static void feed_line(run *r, const char *text, size_t len)
-{
-    ow_event ev;
-    ow_err err;
-    if (ow_event_parse(text, len, &ev, &err)) return; /* the engine skips what it cannot read */
-    int64_t wm = r->now;
-    if (ev.ts_ms > r->now) r->now = ev.ts_ms;
-    r->events++;
-    apply_to(r, r->one, &ev, wm, r->now);
-    ow_route rt;
-    ow_route_event(&r->table, &ev, &rt);
-    int p = -1;
-    if (rt.kind == OW_ROUTE_SHARED) {
-        r->shared++;
-        for (int q = 0; q < NP; q++)
-            apply_to(r, r->part[q], &ev, wm, r->now);
-        return;
-    }
-    if (rt.kind == OW_ROUTE_PARTITION) p = rt.partition;
-    if (rt.kind == OW_ROUTE_LOOKUP) {
-        p = dir_get(r, rt.lookup_kind, rt.lookup_id);
-        if (p < 0) p = rt.fallback;
-        /* parked in the real pipeline until its order.created; the files here never need it
-         * (no late lines), except for mistakes that name no known order: partition 0 */
-        if (p < 0) p = 0;
-    }
-    if (rt.record_kind) dir_put(r, rt.record_kind, rt.record_id, p);
-    apply_to(r, r->part[p], &ev, wm, r->now);
-}
-
-/* The end of the input: every partition advanced to the final watermark (the tick of §5). */
-static void finish(run *r)
-{
-    for (int p = 0; p < NP; p++) {
-        assert_true(ow_state_advance(r->part[p], r->now) >= 0);
-        take_alerts(r, r->part[p]);
-    }
-}
+#include "partsim.h"
 
 static void print_diff(const char *name, const cJSON *a, const cJSON *b)
 {
@@ -391,7 +258,7 @@ static void test_sample_city(void **st)
 {
     (void)st;
     run *r = malloc(sizeof *r);
-    run_init(r);
+    if (!run_init(r, OW_SOURCE_DIR "/config/opswall.json")) fail_msg("run_init");
     FILE *f = fopen(OW_SOURCE_DIR "/assets/cities/sample/events.ndjson", "r");
     assert_non_null(f);
     char line[8192];
@@ -408,7 +275,7 @@ static void test_sample_city(void **st)
 static void sim_day(ow_sim_scenario sc)
 {
     run *r = malloc(sizeof *r);
-    run_init(r);
+    if (!run_init(r, OW_SOURCE_DIR "/config/opswall.json")) fail_msg("run_init");
     ow_sim_config c;
     ow_sim_config_init(&c);
     c.seed = 12;
@@ -447,7 +314,7 @@ static void test_one_node_unchanged(void **st)
 {
     (void)st;
     run *r = malloc(sizeof *r);
-    run_init(r);
+    if (!run_init(r, OW_SOURCE_DIR "/config/opswall.json")) fail_msg("run_init");
     FILE *f = fopen(OW_SOURCE_DIR "/assets/cities/sample/events.ndjson", "r");
     assert_non_null(f);
     char line[8192];
