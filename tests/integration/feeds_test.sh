@@ -161,6 +161,7 @@ feed_stop # feed B, and then feed A: both exit cleanly
 kill -TERM "$PID_A"
 rc=0
 wait "$PID_A" || rc=$?
+unset 'EXTRA_PIDS[1]' # gone: the cleanup's kill of it would fail
 [ "$rc" -eq 0 ] || fail "feed A exited with status $rc after SIGTERM"
 ! grep -q 'handle still open\|did not close cleanly' "$T/feed1.err" || fail "feed A left libuv handles open"
 pass "both feeds stop cleanly"
