@@ -14,3 +14,13 @@ add_test(NAME integration.feeds_merged
                  bash ${CMAKE_CURRENT_LIST_DIR}/feeds_test.sh)
 set_tests_properties(integration.feeds_merged PROPERTIES LABELS "integration;cluster" TIMEOUT 180
                      FIXTURES_REQUIRED feed_node)
+
+# The wallboard over the same 3 partitions: their merge drawn from Redis equals the merged picture
+# drawn from a file; a missing partition is shown stale (tests/integration/wallboard_parts_test.sh).
+add_test(NAME wallboard.partitions
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/wallboard_parts_test.sh
+                 $<TARGET_FILE:opswall-wallboard> ${CMAKE_CURRENT_BINARY_DIR}/wallboard.partitions
+                 $<TARGET_FILE:ow_partials> ${PROJECT_SOURCE_DIR})
+set_tests_properties(wallboard.partitions PROPERTIES LABELS "integration;cluster"
+                     ENVIRONMENT "TZ=UTC;LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp:print_suppressions=0"
+                     SKIP_RETURN_CODE 77 TIMEOUT 300)

@@ -3,13 +3,16 @@
  * for an events file (tests/engine/partsim.h splits and runs it), for tests that need partitions'
  * pictures in Redis before engines serve partitions (tests/integration/feeds_test.sh).
  *
- *   ow_partials CONFIG EVENTS OUTDIR     writes OUTDIR/partial_p0.json … partial_p2.json
+ *   ow_partials CONFIG EVENTS OUTDIR     writes OUTDIR/partial_p0.json … partial_p2.json, and
+ *                                        OUTDIR/merged.json: their merge (engine/merge.h) as a
+ *                                        reader makes it on first reading them (seq 1, ages 0)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "partsim.h"
+#include "merge.h"
 #include "picture.h"
 
 int main(int argc, char **argv)
@@ -30,16 +33,31 @@ int main(int argc, char **argv)
     fclose(f);
     finish(r);
     int rc = 0;
-    for (int p = 0; p < NP && !rc; p++) {
+    cJSON *parts[NP] = {0};
+    ow_merge_part in[NP];
+    for (int p = 0; p <= NP && !rc; p++) {
         ow_picture_opts o = {.partition = p, .partitions = NP};
-        char *snap = ow_picture_build(r->part[p], 1, r->now, OW_MODE_REPLAY, &o);
+        char *snap = NULL;
+        ow_err err;
+        if (p < NP) {
+            snap = ow_picture_build(r->part[p], 1, r->now, OW_MODE_REPLAY, &o);
+            parts[p] = snap ? cJSON_Parse(snap) : NULL;
+            in[p] = (ow_merge_part){.snap = parts[p]};
+        } else {
+            cJSON *m = ow_merge_build(in, NP, &r->table, 1, &err);
+            snap = m ? cJSON_PrintUnformatted(m) : NULL;
+            cJSON_Delete(m);
+            if (!m) fprintf(stderr, "ow_partials: merge: %s\n", err.msg);
+        }
         char path[4096];
-        snprintf(path, sizeof path, "%s/partial_p%d.json", argv[3], p);
+        snprintf(path, sizeof path, p < NP ? "%s/partial_p%d.json" : "%s/merged.json", argv[3], p);
         FILE *out = snap ? fopen(path, "w") : NULL;
         rc = !out || fputs(snap, out) < 0;
         if (out && fclose(out)) rc = 1;
         free(snap);
     }
+    for (int p = 0; p < NP; p++)
+        cJSON_Delete(parts[p]);
     run_fini(r);
     free(r);
     return rc;
