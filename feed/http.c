@@ -463,6 +463,7 @@ static int serve_metrics(request *rq)
            (double)h->counts.too_large);
     metric(&b, "opswall_feed_uptime_seconds", "gauge", "Seconds since start.", NULL,
            (double)(ow_clock_mono_ms() - h->start_mono_ms) / 1000.0);
+    if (h->metrics_extra) h->metrics_extra(h->ack_ud, &b);
     ow_msg *m = b.p && !b.oom ? ow_msg_new(b.p, b.n) : NULL;
     ow_buf_fini(&b);
     return respond(rq, HTTP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8", m);

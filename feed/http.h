@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "buf.h"
 #include "err.h"
 #include "gate.h"
 #include "live.h"
@@ -71,6 +72,8 @@ typedef struct ow_http {
      * keys it wrote (1..max). */
     int (*ack_keys)(void *ud, const char *alert_id, char (*keys)[OW_PARTITION_KEY_MAX], int max);
     void *ack_ud;
+    /* More lines for /metrics (Prometheus text), e.g. the partitions' ages; ud is ack_ud. */
+    void (*metrics_extra)(void *ud, ow_buf *b);
 } ow_http;
 
 /* Resolve web_root (must be an existing directory), read the city GeoJSON (a failure is kept and

@@ -161,6 +161,12 @@ static int ack_keys(void *ud, const char *alert_id, char (*keys)[OW_PARTITION_KE
     return n;
 }
 
+static void parts_metrics(void *ud, ow_buf *b)
+{
+    feed *f = ud;
+    ow_parts_metrics(&f->parts, b);
+}
+
 static void live_publish(feed *f, int channel, const char *text, size_t len)
 {
     ow_err err;
@@ -412,6 +418,7 @@ static int feed_init(feed *f, const ow_config *cfg, const ow_access *access,
             return -1;
         }
         f->http.ack_keys = ack_keys;
+        f->http.metrics_extra = parts_metrics;
         f->http.ack_ud = f;
         ow_info("partitioned: merging the pictures of %d partitions", (int)cfg->cluster.partitions);
     }

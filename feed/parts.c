@@ -1,5 +1,6 @@
 #include "parts.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,4 +254,38 @@ bool ow_parts_connected(const ow_parts *ps)
     for (int p = 0; p < ps->n; p++)
         if (!ow_redis_sub_connected(&ps->v[p].sub)) return false;
     return ps->n > 0;
+}
+
+static void line(ow_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line(ow_buf *b, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (n > 0) ow_buf_put(b, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
+}
+
+void ow_parts_metrics(const ow_parts *ps, ow_buf *b)
+{
+    int64_t now = ow_clock_mono_ms();
+    line(b, "# HELP opswall_feed_partition_age_seconds Since the feed last heard from the "
+            "partition's engine (-1: never).\n# TYPE opswall_feed_partition_age_seconds gauge\n");
+    for (int p = 0; p < ps->n; p++)
+        line(b, "opswall_feed_partition_age_seconds{partition=\"%d\"} %.3f\n", p,
+             ps->v[p].heard_ms ? (double)(now - ps->v[p].heard_ms) / 1000.0 : -1.0);
+    line(b, "# HELP opswall_feed_partition_stale 1 when the partition is shown stale.\n"
+            "# TYPE opswall_feed_partition_stale gauge\n");
+    for (int p = 0; p < ps->n; p++)
+        line(b, "opswall_feed_partition_stale{partition=\"%d\"} %d\n", p, ps->v[p].stale ? 1 : 0);
+    line(b,
+         "# HELP opswall_feed_partition_refused_total Partial snapshots the merge refused.\n"
+         "# TYPE opswall_feed_partition_refused_total counter\n"
+         "opswall_feed_partition_refused_total %llu\n",
+         (unsigned long long)ps->refused);
+    line(b,
+         "# HELP opswall_feed_merges_total Merged pictures handed to the viewers.\n"
+         "# TYPE opswall_feed_merges_total counter\nopswall_feed_merges_total %llu\n",
+         (unsigned long long)ps->merges);
 }

@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "buf.h"
 #include "merge.h"
 #include "partition.h"
 #include "redis_sub.h"
@@ -78,6 +79,10 @@ void ow_parts_fini(ow_parts *ps);
 
 /* The partition whose partial lists alert `id` among its escalations, or -1. */
 int ow_parts_alert_partition(const ow_parts *ps, const char *id);
+
+/* Prometheus lines: opswall_feed_partition_age_seconds, opswall_feed_partition_stale (per
+ * partition), opswall_feed_partition_refused_total, opswall_feed_merges_total. */
+void ow_parts_metrics(const ow_parts *ps, ow_buf *b);
 
 /* Every partition's connections are up. */
 bool ow_parts_connected(const ow_parts *ps);

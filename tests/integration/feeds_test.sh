@@ -142,12 +142,17 @@ assert str(p['stale']).lower()==sys.argv[2], p
 publish_partial 2 2 # partition 2 keeps talking
 wait_until 15 stale_is "$URL_A" 1 true || fail "silent partition 1 not shown stale by feed A"
 stale_is "$URL_A" 0 false || fail "partition 0 (engine heartbeat every 5 s) shown stale"
+curl -sf "$URL_A/metrics" >"$T/metrics" || fail "/metrics"
+grep -q '^opswall_feed_partition_stale{partition="1"} 1$' "$T/metrics" &&
+  grep -q '^opswall_feed_partition_stale{partition="0"} 0$' "$T/metrics" &&
+  grep -q '^opswall_feed_partition_age_seconds{partition="1"} ' "$T/metrics" ||
+  fail "/metrics lacks the partitions: $(grep partition "$T/metrics")"
 age=$(merged "$URL_A" | python3 -c "import json,sys; print(json.load(sys.stdin)['partitions']['1']['age_s'])")
 [ "$age" -ge 6 ] || fail "stale partition's age_s $age"
 publish_partial 1 2
 wait_until 10 stale_is "$URL_A" 1 false || fail "partition 1 still stale after publishing"
 wait_until 10 stale_is "$URL_B" 1 false || fail "feed B: partition 1 still stale after publishing"
-pass "a silent partition is shown stale (age_s $age) and fresh again when it publishes"
+pass "a silent partition is shown stale (age_s $age; /metrics too) and fresh again when it publishes"
 
 # ---- a malformed partial is left out, named in the log, the others still served ----
 rcli publish 'ops:{p1}:live' '{"v":1,"type":"snapshot","seq":3,"now_ms":1,"open":[1]}' >/dev/null
