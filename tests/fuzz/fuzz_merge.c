@@ -21,8 +21,7 @@ static char *merged_text(const ow_merge_part *in, int n, const ow_partition_tabl
 {
     cJSON *m = ow_merge_build(in, n, t, 42, err);
     if (!m) {
-        fuzz_require(err->code == OW_EINVAL || err->code == OW_ENOTFOUND ||
-                         err->code == OW_ENOMEM,
+        fuzz_require(err->code == OW_EINVAL || err->code == OW_ENOTFOUND || err->code == OW_ENOMEM,
                      "refused with EINVAL/ENOTFOUND/ENOMEM");
         fuzz_require(strstr(err->msg, "partition") != NULL || err->code == OW_ENOMEM,
                      "the message names the partition");
