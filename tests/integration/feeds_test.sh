@@ -19,6 +19,8 @@ python3 - "$FEED_CONFIG" "$T/config/partitions.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c["cluster"] = {"partitions": 3, "regions": sys.argv[2], "stale_after": "6s"}
+# the live engine serves partition 0 only: 1 and 2 are the fixed partials below
+c.setdefault("engine", {})["partitions"] = "0"
 json.dump(c, open(sys.argv[1], "w"))
 PY
 
