@@ -79,6 +79,8 @@ static const setting settings[] = {
     {"cluster.partitions", C_INT, AT(cluster.partitions), 1, 1024, "1", NULL},
     {"cluster.regions", C_STR, AT(cluster.regions), 0, 0, "\"\"", NULL},
     {"cluster.retry_for", C_DUR, AT(cluster.retry_for_ms), MS(0), MS(10) * MIN_, "\"15s\"", NULL},
+    {"cluster.stale_after", C_DUR, AT(cluster.stale_after_ms), MS(100), MS(10) * MIN_, "\"15s\"",
+     NULL},
     {"streams.events_maxlen", C_INT, AT(streams.events_maxlen), 1000, INT64_C(1) << 40, "10000000",
      NULL},
     {"streams.rejects_maxlen", C_INT, AT(streams.rejects_maxlen), 100, INT64_C(1) << 40, "100000",

@@ -131,6 +131,7 @@ typedef struct ow_config {
         int64_t partitions; /* regions are split into this many partitions (docs/scaling.md) */
         char regions[OW_CFG_STR]; /* region → partition table file; "" = FNV-1a hash for all */
         int64_t retry_for_ms;     /* keep retrying a slot without a reachable master this long */
+        int64_t stale_after_ms;   /* a partition not heard from this long is shown stale */
     } cluster;
     struct {
         int64_t events_maxlen;  /* approximate cap of ops:events (MAXLEN ~) */

@@ -242,8 +242,33 @@ static bool add_slow(cJSON *root, const ow_picture_cache *c)
     return ok;
 }
 
+/* `part`: what the readers of a partitioned deployment need beyond the members to merge this
+ * partition's picture with the others exactly (docs/snapshot.md), built with the slow members. */
+static bool add_part(cJSON *root, const ow_state *s, const ow_picture_opts *o, ow_picture_cache *c,
+                     bool fresh)
+{
+    if (fresh || !c->part) {
+        int nopen;
+        const int64_t *open = ow_heat_open(ow_state_heat(s), &nopen);
+        ow_jsonw w;
+        ow_jsonw_init(&w);
+        ow_jsonw_open(&w);
+        ow_jsonw_key(&w, "p"), ow_jsonw_int(&w, o->partition);
+        ow_jsonw_key(&w, "of"), ow_jsonw_int(&w, o->partitions);
+        ow_jsonw_key(&w, "kpi");
+        ow_kpi_write_part(ow_state_kpi(s), &w, nopen > 0 ? open[0] : 0);
+        ow_jsonw_close(&w);
+        free(c->part);
+        c->part = w.out.oom ? NULL : strdup(w.out.p);
+        ow_jsonw_fini(&w);
+    }
+    return c->part && cJSON_AddRawToObject(root, "part", c->part) != NULL;
+}
+
 void ow_picture_cache_fini(ow_picture_cache *c)
 {
+    free(c->part);
+    c->part = NULL;
     for (int m = 0; m < OW_PICTURE_SLOW_MEMBERS; m++) {
         free(c->text[m]);
         c->text[m] = NULL;
@@ -439,8 +464,10 @@ cJSON *ow_picture_build_tree(const ow_state *s, int64_t seq, int64_t now_ms, ow_
     if (ok) {
         /* the slow members: rebuilt when asked (or without a cache), else the cached ones */
         ow_picture_cache own = {0}, *pc = o && o->cache ? o->cache : &own;
-        if (!pc->built || pc == &own || o->refresh) ok = build_slow(pc, s, now_ms);
+        bool fresh = !pc->built || pc == &own || o->refresh;
+        if (fresh) ok = build_slow(pc, s, now_ms);
         ok = ok && add_slow(root, pc);
+        if (ok && o && o->partitions > 1) ok = add_part(root, s, o, pc, fresh);
         if (pc == &own) ow_picture_cache_fini(&own);
     }
     if (!ok) {

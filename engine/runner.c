@@ -260,8 +260,11 @@ static int publish(runner *r, int64_t now_ms, bool full, ow_err *err)
     ow_picture_opts o = {.stream_last = r->last_id,
                          .replay = r->clock == OW_CLOCK_SPEED && r->have_replay ? &r->replay : NULL,
                          .cache = &r->cache,
-                         .refresh = r->slow_dirty &&
-                                    mono - r->last_slow_ms >= r->cfg->engine.analytics_ms};
+                         .refresh =
+                             r->slow_dirty && mono - r->last_slow_ms >= r->cfg->engine.analytics_ms,
+                         /* partitioned: the `part` member the feeds merge with */
+                         .partition = r->part ? r->part->partition : 0,
+                         .partitions = (int)r->cfg->cluster.partitions};
     /* the picture stays a tree until printed: the delta compares it with the previous tree, so
      * nothing is parsed back (its large members are raw text, compared as text) */
     cJSON *tree =

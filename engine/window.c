@@ -551,15 +551,15 @@ oom:
     return NULL;
 }
 
-double ow_win_quantile(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot, int stage,
-                       double q, int64_t *n)
+/* The sketches that hold a window's samples of a stage for a slot: its running one and the open
+ * buckets it covers. Returns how many were put in parts (at most 1 + OPEN); 0 when the window
+ * keeps no sketch of that stage. */
+static int window_parts(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot,
+                        int stage, const ow_qsketch *parts[1 + OPEN])
 {
-    const ow_qsketch *parts[1 + OPEN];
     int np = 0;
-    int64_t total = 0;
-    *n = 0;
     if (slot < 0 || stage < 0 || stage >= OW_WIN_STAGES || !keeps(w, &w->win[kind], stage))
-        return -1;
+        return 0;
     const wslot *s = read_slot(w, kind, slot);
     if (s && s->qs[stage] && s->qs[stage]->n) parts[np++] = s->qs[stage];
     const wwin *v = &w->win[kind];
@@ -569,6 +569,15 @@ double ow_win_quantile(const ow_win *w, const ow_win_open *o, ow_win_kind kind, 
         const ow_qsketch *p = o->q[i][slot * OW_WIN_STAGES + stage];
         if (p && p->n) parts[np++] = p;
     }
+    return np;
+}
+
+double ow_win_quantile(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot, int stage,
+                       double q, int64_t *n)
+{
+    const ow_qsketch *parts[1 + OPEN];
+    int np = window_parts(w, o, kind, slot, stage, parts);
+    int64_t total = 0;
     for (int i = 0; i < np; i++)
         total += parts[i]->n;
     *n = total;
@@ -583,6 +592,19 @@ double ow_win_quantile(const ow_win *w, const ow_win_open *o, ow_win_kind kind, 
         if (seen >= rank) return ow_qs_value(idx);
     }
     return ow_qs_value(OW_QS_BUCKETS - 1);
+}
+
+int64_t ow_win_sketch(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot, int stage,
+                      ow_qsketch *into)
+{
+    const ow_qsketch *parts[1 + OPEN];
+    int np = window_parts(w, o, kind, slot, stage, parts);
+    int64_t n = 0;
+    for (int i = 0; i < np; i++) {
+        ow_qs_merge(into, parts[i]);
+        n += parts[i]->n;
+    }
+    return n;
 }
 
 int64_t ow_win_bucket(const ow_win *w, int64_t bucket_start_ms, int slot, int k)

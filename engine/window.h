@@ -101,6 +101,10 @@ void ow_win_open_free(ow_win_open *o);
  * window has no open bucket (prev_1h). */
 double ow_win_quantile(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot, int stage,
                        double q, int64_t *n);
+/* Add a window's samples of a stage for a slot to `into` (the sketch ow_win_quantile reads, for
+ * merging with other engines' sketches: docs/scaling.md §4). Returns the samples added. */
+int64_t ow_win_sketch(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot, int stage,
+                      ow_qsketch *into);
 /* Counter k of one bucket (by its start ms) for a slot; 0 when the bucket is not held. */
 int64_t ow_win_bucket(const ow_win *w, int64_t bucket_start_ms, int slot, int k);
 /* Sum over the buckets held in [from_ms, to_ms) for a slot, computed on demand (for reports of a
