@@ -12,6 +12,7 @@
 #     records of input, not de-duplicated — counted, not failed);
 #   - ingest is back (listening on both ports) within BACK_S seconds of each start.
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/lib.sh"
 BIN=$1
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 KILLS=${KILLS:-5}
@@ -52,22 +53,17 @@ python3 "$P" http 127.0.0.1 "$hport" "$N_HTTP" 250 kh "$tmp/http.json" --bad 10 
 HPID=$!
 
 # the kills: at random moments 0.5–1.9 s apart while the producers send (about 12 s)
-kills=0 backs=0 slowest=0
+kills=0
 for k in $(seq "$KILLS"); do
   sleep "$((RANDOM % 2)).$((RANDOM % 10 / 2 + 5))"
   xlen=$(R xlen 'ops:{p0}:events')
+  T0=$(date +%s%N)
   kill -9 "$IPID" && kills=$((kills + 1))
   wait "$IPID" 2>/dev/null || true
-  t0=$(date +%s%N)
   start_ingest
-  if wait_for "$BACK_S" listening; then
-    ms=$((($(date +%s%N) - t0) / 1000000))
-    backs=$((backs + 1)); [ "$ms" -gt "$slowest" ] && slowest=$ms
-    echo "     kill $k: ingest killed with $xlen events in the stream, listening again in $ms ms"
-  else
-    fail "kill $k: ingest not listening again within $BACK_S s"
-  fi
+  back_within "$BACK_S" "kill $k: ingest killed with $xlen events in the stream, listening" listening
 done
+backs=$FAULT_BACKS slowest=$FAULT_SLOWEST_MS
 check "$backs of $kills kill -9 back within $BACK_S s (slowest $slowest ms)" test "$backs" -eq "$kills"
 
 tok=0 hok=0
