@@ -22,7 +22,7 @@ const char *ow_rx_type_name(ow_rx_type t)
     return t >= 0 && t < OW_RX__COUNT ? rx_types[t].name : "?";
 }
 
-static const char *const lang_names[] = {"zh", "en"};
+static const char *const lang_names[] = {"zh", "en", NULL}; /* NULL: a key list as well */
 const char *ow_lang_name(ow_lang l)
 {
     return l >= 0 && l < OW_LANG__COUNT ? lang_names[l] : "?";
@@ -110,12 +110,6 @@ static int expected(pctx *p, const char *path, const char *want, const cJSON *v)
     return ow_err_set(p->err, OW_EINVAL, "%s: %s: expected %s, got %s", p->source, path, want, got);
 }
 
-static int unknown_key(pctx *p, const char *path, const char *key, const char *known)
-{
-    return ow_err_set(p->err, OW_EINVAL, "%s: %s%s%s: unknown key (a typo?); known keys: %s",
-                      p->source, path, *path ? "." : "", key, known);
-}
-
 static void join(char *out, size_t n, const char *path, const char *key)
 {
     snprintf(out, n, "%s%s%s", path, *path ? "." : "", key);
@@ -179,15 +173,16 @@ static bool url_ok(const char *u)
 
 /* ---- receivers ------------------------------------------------------------------------------- */
 
-#define RX_KEYS                                                                                    \
-    "name, type, url, argv, lang, on_call, timeout, attempts, backoff, backoff_max, "              \
-    "rate_per_min, max_alerts, idempotent"
+static const char *const rx_keys[] = {
+    "name",     "type",    "url",         "argv",         "lang",       "on_call",    "timeout",
+    "attempts", "backoff", "backoff_max", "rate_per_min", "max_alerts", "idempotent", NULL};
 
 static int parse_receiver(pctx *p, const cJSON *v, const char *path, ow_receiver *r)
 {
     char kp[300];
     if (!cJSON_IsObject(v)) return expected(p, path, "an object", v);
     memset(r, 0, sizeof *r);
+    if (ow_json_only_keys(v, rx_keys, path, p->source, p->err)) return OW_EINVAL;
     const cJSON *type = ow_json_get(v, "type"), *name = ow_json_get(v, "name");
     join(kp, sizeof kp, path, "name");
     if (!name) return fail(p, kp, "missing: every receiver needs a name", NULL);
@@ -268,8 +263,6 @@ static int parse_receiver(pctx *p, const cJSON *v, const char *path, ow_receiver
             rc = get_int(p, k, kp, 1, 500, &r->max_alerts);
         } else if (!strcmp(key, "idempotent")) {
             rc = get_bool(p, k, kp, &r->idempotent);
-        } else {
-            rc = unknown_key(p, path, key, RX_KEYS);
         }
     }
     if (rc) return rc;
@@ -304,8 +297,9 @@ static int parse_group_by(pctx *p, const cJSON *v, const char *path, uint32_t *o
     return OW_OK;
 }
 
-#define ROUTE_KEYS                                                                                 \
-    "match, receiver, group_by, group_wait, group_interval, repeat_interval, continue, routes"
+static const char *const route_keys[] = {"match",      "receiver",       "group_by",
+                                         "group_wait", "group_interval", "repeat_interval",
+                                         "continue",   "routes",         NULL};
 
 static int parse_route(pctx *p, const cJSON *v, const char *path, int parent, const char *id,
                        int depth)
@@ -315,6 +309,7 @@ static int parse_route(pctx *p, const cJSON *v, const char *path, int parent, co
     if (!cJSON_IsObject(v)) return expected(p, path, "an object", v);
     if (c->nroutes >= OW_ROUTES_MAX) return fail(p, path, "too many routes (at most 256)", NULL);
     if (depth > OW_ROUTE_DEPTH) return fail(p, path, "routes nested too deep (at most 8)", NULL);
+    if (ow_json_only_keys(v, route_keys, path, p->source, p->err)) return OW_EINVAL;
     int me = c->nroutes++;
     ow_route *r = &c->routes[me];
     memset(r, 0, sizeof *r);
@@ -374,8 +369,6 @@ static int parse_route(pctx *p, const cJSON *v, const char *path, int parent, co
         } else if (!strcmp(key, "routes")) {
             if (!cJSON_IsArray(k)) return expected(p, kp, "a list of routes", k);
             children = k;
-        } else {
-            rc = unknown_key(p, path, key, ROUTE_KEYS);
         }
     }
     if (rc) return rc;
@@ -409,7 +402,8 @@ static int parse_inhibit(pctx *p, const cJSON *v, const char *path, ow_inhibit *
 {
     char kp[300];
     if (!cJSON_IsObject(v)) return expected(p, path, "an object {source, target, equal}", v);
-    int rc = OW_OK;
+    static const char *const keys[] = {"source", "target", "equal", NULL};
+    int rc = ow_json_only_keys(v, keys, path, p->source, p->err);
     bool have_s = false, have_t = false;
     for (const cJSON *k = v->child; k && !rc; k = k->next) {
         join(kp, sizeof kp, path, k->string);
@@ -421,8 +415,6 @@ static int parse_inhibit(pctx *p, const cJSON *v, const char *path, ow_inhibit *
             *(src ? &have_s : &have_t) = true;
         } else if (!strcmp(k->string, "equal")) {
             rc = parse_group_by(p, k, kp, &in->equal);
-        } else {
-            rc = unknown_key(p, path, k->string, "source, target, equal");
         }
     }
     if (!rc && (!have_s || !have_t))
@@ -435,23 +427,16 @@ static int parse_inhibit(pctx *p, const cJSON *v, const char *path, ow_inhibit *
 static int parse_templates(pctx *p, const cJSON *v, const char *path)
 {
     if (!cJSON_IsObject(v)) return expected(p, path, "an object {zh: {...}, en: {...}}", v);
-    for (const cJSON *k = v->child; k; k = k->next)
-        if (strcmp(k->string, "zh") && strcmp(k->string, "en"))
-            return unknown_key(p, path, k->string, "zh, en");
+    if (ow_json_only_keys(v, lang_names, path, p->source, p->err)) return OW_EINVAL;
+    const char *roles[OW_TPL__COUNT + 1] = {NULL}; /* the template names, NULL-terminated */
+    for (int r = 0; r < OW_TPL__COUNT; r++)
+        roles[r] = tpl_roles[r].name;
     for (int l = 0; l < OW_LANG__COUNT; l++) {
         char lp[300];
         join(lp, sizeof lp, path, lang_names[l]);
         const cJSON *lv = ow_json_get(v, lang_names[l]);
         if (!cJSON_IsObject(lv)) return expected(p, lp, "an object of templates", lv);
-        for (const cJSON *k = lv->child; k; k = k->next) {
-            bool known = false;
-            for (int r = 0; r < OW_TPL__COUNT; r++)
-                known = known || strcmp(k->string, tpl_roles[r].name) == 0;
-            if (!known)
-                return unknown_key(p, lp, k->string,
-                                   "firing, resolved, alert, resolved_alert, flag, late, due, "
-                                   "acked, unacked, more");
-        }
+        if (ow_json_only_keys(lv, roles, lp, p->source, p->err)) return OW_EINVAL;
         for (int r = 0; r < OW_TPL__COUNT; r++) {
             char tp[320];
             join(tp, sizeof tp, lp, tpl_roles[r].name);
@@ -482,11 +467,9 @@ int ow_nconfig_parse(const char *text, size_t len, const char *source, ow_nconfi
     p.c = calloc(1, sizeof *p.c);
     int rc = p.c ? OW_OK : ow_err_set(err, OW_ENOMEM, "out of memory");
     if (!rc && !cJSON_IsObject(root)) rc = expected(&p, "(top)", "a JSON object", root);
-    for (const cJSON *k = rc ? NULL : root->child; k && !rc; k = k->next)
-        if (strcmp(k->string, "viewer_url") && strcmp(k->string, "receivers") &&
-            strcmp(k->string, "route") && strcmp(k->string, "inhibit") &&
-            strcmp(k->string, "templates"))
-            rc = unknown_key(&p, "", k->string, "viewer_url, receivers, route, inhibit, templates");
+    static const char *const keys[] = {"viewer_url", "receivers", "route",
+                                       "inhibit",    "templates", NULL};
+    if (!rc) rc = ow_json_only_keys(root, keys, "", p.source, err);
     const cJSON *v;
     if (!rc && (v = ow_json_get(root, "viewer_url"))) {
         rc = get_str(&p, v, "viewer_url", p.c->viewer_url, sizeof p.c->viewer_url, true);

@@ -42,7 +42,7 @@ tmp=$(mktemp -d /tmp/ow-soak.XXXXXX)
 RUN= VIEW=
 cleanup() {
   set +e # the verdict stands, whatever a kill below returns
-  [ -n "$VIEW" ] && kill "$VIEW" 2>/dev/null
+  [ -n "$VIEW" ] && kill -- "-$VIEW" 2>/dev/null # the group: feed_load's --procs children too
   if [ -n "$RUN" ]; then
     kill -INT "$RUN" 2>/dev/null
     for _ in $(seq 150); do kill -0 "$RUN" 2>/dev/null || break; sleep 0.1; done
@@ -65,6 +65,10 @@ c["feed"]["web_root"] = src + "/assets/web"
 c["wallboard"]["font"] = src + "/assets/fonts/DejaVuSans.ttf"
 c["wallboard"]["layout"] = src + "/config/wallboard/default.json"
 c["city"]["regions"] = src + "/assets/cities/sample/regions.geojson"
+# notify is one of the parts: its routing file by absolute path (a relative one is read from the
+# config file's directory, here tmp/config) and any free port for its API (the machine is shared)
+c["notify"]["config"] = src + "/config/notify.json"
+c["notify"]["port"] = 0
 c.setdefault("access", {})["tokens"] = [{"name": "soak", "role": "viewer", "sha256": sha}]
 json.dump(c, open(tmp + "/config/opswall.json", "w"), indent=2)
 PY
@@ -77,7 +81,8 @@ for _ in $(seq 300); do
   curl -sf "http://127.0.0.1:$port/healthz" 2>/dev/null | grep -q '"status": *"ok"' && break
   sleep 0.1
 done
-"$BIN/feed_load" view --port "$port" --token "$token" --clients "$viewers" --procs 2 \
+# in a process group of its own (setsid), so that the cleanup ends its worker processes too
+setsid "$BIN/feed_load" view --port "$port" --token "$token" --clients "$viewers" --procs 2 \
   --seconds "$secs" --warmup 10 > "$tmp/view.out" 2> "$tmp/view.err" &
 VIEW=$!
 
@@ -146,7 +151,7 @@ done
 sample > "$tmp/end.json"
 wait "$VIEW" || true
 VIEW=
-python3 - "$tmp/start.json" "$tmp/end.json" "$tmp/view.out" "$minutes" "$viewers" "$factor" "$tmp/run.log" <<'PY'
+if python3 - "$tmp/start.json" "$tmp/end.json" "$tmp/view.out" "$minutes" "$viewers" "$factor" "$tmp/run.log" <<'PY'
 import json, sys
 s, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 try:
@@ -155,6 +160,10 @@ except Exception:
     v = {"error": "no viewer result"}
 restarts = sum(1 for l in open(sys.argv[7]) if "restarting in" in l)
 bad = []
+# all parts up: each was running at the start and none was ever restarted
+for name in ("engine", "feed", "wallboard", "notify", "ingest", "sim", "redis"):
+    if name not in s["procs"]: bad.append(f"{name} not running at the start")
+if restarts: bad.append(f"{restarts} restarts by opswall-run (see its log)")
 for name, p in s["procs"].items():
     q = e["procs"].get(name)
     if not q:
@@ -171,3 +180,7 @@ print(json.dumps({"soak": True, "minutes": int(sys.argv[4]), "viewers": int(sys.
                   "restarts": restarts, "flat": not bad, "problems": bad}))
 sys.exit(1 if bad else 0)
 PY
+then st=0; else st=$?; fi
+# a failed verdict: the first errors and restarts of the run's log (the directory is removed)
+[ "$st" = 0 ] || grep -m 8 -E " error: | restarting in " "$tmp/run.log" >&2 || true
+exit "$st"

@@ -23,26 +23,6 @@ const char *ow_panel_name(ow_panel_kind k)
     return k < OW_PANEL__COUNT ? panel_names[k] : "?";
 }
 
-/* Every key of obj must be one of `allowed` (NULL-terminated). */
-static int only_keys(const cJSON *obj, const char *const *allowed, const char *source,
-                     const char *path, ow_err *err)
-{
-    for (const cJSON *m = obj->child; m; m = m->next) {
-        bool ok = false;
-        for (const char *const *a = allowed; *a && !ok; a++)
-            ok = strcmp(*a, m->string) == 0;
-        if (!ok) {
-            char list[128] = "";
-            for (const char *const *a = allowed; *a; a++)
-                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
-                         a == allowed ? "" : ", ", *a);
-            return ow_err_set(err, OW_EINVAL, "%s: %s%s%s: unknown key; expected %s", source, path,
-                              path[0] ? "." : "", m->string, list);
-        }
-    }
-    return OW_OK;
-}
-
 static int parse_panel(const cJSON *v, const char *source, const char *path, int cols, int rows,
                        ow_page_panel *out, ow_err *err)
 {
@@ -50,7 +30,7 @@ static int parse_panel(const cJSON *v, const char *source, const char *path, int
     if (!cJSON_IsObject(v))
         return ow_err_set(err, OW_EINVAL,
                           "%s: %s: expected an object {\"panel\":..., \"at\":[...]}", source, path);
-    int rc = only_keys(v, keys, source, path, err);
+    int rc = ow_json_only_keys(v, keys, path, source, err);
     if (rc) return rc;
     const cJSON *name = ow_json_get(v, "panel"), *at = ow_json_get(v, "at");
     char quoted[64];
@@ -106,7 +86,7 @@ static int parse_page(const cJSON *v, const char *source, int idx, const ow_page
     if (!cJSON_IsObject(v))
         return ow_err_set(err, OW_EINVAL, "%s: %s: expected an object with name, dwell and panels",
                           source, path);
-    int rc = only_keys(v, keys, source, path, err);
+    int rc = ow_json_only_keys(v, keys, path, source, err);
     if (rc) return rc;
     const cJSON *name = ow_json_get(v, "name"), *dwell = ow_json_get(v, "dwell");
     const cJSON *panels = ow_json_get(v, "panels");
@@ -162,12 +142,12 @@ int ow_pages_parse(const char *text, size_t len, const char *source, ow_pages *o
         rc = ow_err_set(err, OW_EINVAL, "%s: expected an object with grid and pages", source);
         goto out;
     }
-    if ((rc = only_keys(root, keys, source, "", err))) goto out;
+    if ((rc = ow_json_only_keys(root, keys, "", source, err))) goto out;
     if (!cJSON_IsObject(grid)) {
         rc = ow_err_set(err, OW_EINVAL, "%s: grid: expected {\"cols\": N, \"rows\": N}", source);
         goto out;
     }
-    if ((rc = only_keys(grid, grid_keys, source, "grid", err))) goto out;
+    if ((rc = ow_json_only_keys(grid, grid_keys, "grid", source, err))) goto out;
     if (!ow_json_int(ow_json_get(grid, "cols"), 1, OW_PAGES_GRID_MAX, &cols) ||
         !ow_json_int(ow_json_get(grid, "rows"), 1, OW_PAGES_GRID_MAX, &rows)) {
         rc = ow_err_set(err, OW_EINVAL, "%s: grid: cols and rows must be integers from 1 to %d",

@@ -60,3 +60,20 @@ all_applied() {
   applied=$(snap_field "$1" events_applied)
   [ -n "$applied" ] && [ "$applied" = "$n" ]
 }
+
+# back_within SECS WHAT CMD...: after a kill, wait (wait_for) until CMD says the process works
+# again; timed from T0 (date +%s%N, set by the caller just before the kill). Counts FAULT_BACKS
+# and the slowest FAULT_SLOWEST_MS, prints how long it took, or fails the check.
+FAULT_BACKS=0 FAULT_SLOWEST_MS=0
+back_within() {
+  local secs=$1 what=$2 ms
+  shift 2
+  if wait_for "$secs" "$@"; then
+    ms=$((($(date +%s%N) - T0) / 1000000))
+    FAULT_BACKS=$((FAULT_BACKS + 1))
+    [ "$ms" -gt "$FAULT_SLOWEST_MS" ] && FAULT_SLOWEST_MS=$ms
+    echo "     $what, back in $ms ms"
+  else
+    fail "$what: not back within $secs s"
+  fi
+}

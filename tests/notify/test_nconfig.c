@@ -119,6 +119,15 @@ static void test_errors_name_the_path(void **st)
            "n.json: route.repeat_interval: shorter than group_interval");
     expect(RX_OK, "{}", NULL,
            "n.json: route.receiver: missing: the root route needs a receiver (the default)");
+    /* unknown keys at every level, all through ow_json_only_keys: the path and the known keys */
+    expect(RX_OK, "{\"receiver\":\"a\",\"routes\":[{\"recevier\":\"a\"}]}", NULL,
+           "n.json: route.routes[0].recevier: unknown key (a typo?); known keys: match, receiver, "
+           "group_by, group_wait, group_interval, repeat_interval, continue, routes");
+    expect(RX_OK, ROUTE_OK, "[{\"source\":{},\"target\":{},\"equals\":[]}]",
+           "n.json: inhibit[0].equals: unknown key (a typo?); known keys: source, target, equal");
+    expect(RX_OK, ROUTE_OK, "[],\"inhibits\":[]",
+           "n.json: inhibits: unknown key (a typo?); known keys: viewer_url, receivers, route, "
+           "inhibit, templates");
     expect(RX_OK, ROUTE_OK, "[{\"source\":{\"level\":3}}]",
            "n.json: inhibit[0]: needs both source and target matchers");
     expect(RX_OK, ROUTE_OK, "[{\"source\":{\"level\":3},\"target\":{},\"equal\":[\"x\"]}]",
@@ -160,6 +169,18 @@ static void test_template_errors(void **st)
     assert_int_equal(ow_nconfig_parse(text, strlen(text), "n.json", &c, &err), OW_EINVAL);
     assert_string_equal(err.msg, "n.json: templates.zh.resolved: missing: every language needs "
                                  "every template");
+    /* an unknown language, an unknown template name */
+    snprintf(text, sizeof text, "{\"receivers\":%s,\"route\":%s,\"templates\":{\"fr\":{}}}", RX_OK,
+             ROUTE_OK);
+    assert_int_equal(ow_nconfig_parse(text, strlen(text), "n.json", &c, &err), OW_EINVAL);
+    assert_string_equal(err.msg, "n.json: templates.fr: unknown key (a typo?); known keys: zh, en");
+    snprintf(text, sizeof text,
+             "{\"receivers\":%s,\"route\":%s,\"templates\":{\"zh\":{\"firng\":\"x\"}}}", RX_OK,
+             ROUTE_OK);
+    assert_int_equal(ow_nconfig_parse(text, strlen(text), "n.json", &c, &err), OW_EINVAL);
+    assert_string_equal(err.msg, "n.json: templates.zh.firng: unknown key (a typo?); known keys: "
+                                 "firing, resolved, alert, resolved_alert, flag, late, due, "
+                                 "acked, unacked, more");
 }
 
 static void test_hostile_config(void **st)

@@ -65,7 +65,7 @@ static void mistakes_name_their_path(void **state)
     expect_error(PAGE("{\"panel\":\"map\",\"at\":[0,0,2,2]},{\"panel\":\"sla\",\"at\":[1,1,2,2]}"),
                  "pages[0].panels[1].at: overlaps pages[0].panels[0] (map)");
     expect_error(PAGE("{\"panel\":\"map\",\"at\":[0,0,1,1],\"colour\":\"red\"}"),
-                 "pages[0].panels[0].colour: unknown key");
+                 "l.json: pages[0].panels[0].colour: unknown key (a typo?); known keys: panel, at");
     expect_error(PAGE(""), "pages[0].panels: expected an array of 1 to");
     expect_error("{\"grid\":{\"cols\":4,\"rows\":4},\"pages\":[{\"name\":\"a\",\"dwell\":\"1s\","
                  "\"panels\":[{\"panel\":\"map\",\"at\":[0,0,1,1]}]}]}",
