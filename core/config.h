@@ -193,6 +193,7 @@ typedef struct ow_config {
         char consumer[64];
         int64_t poll_ms;          /* how often the streams are read and groups looked at */
         int64_t log_keep;         /* notification records kept (Redis and API) */
+        int64_t stream_maxlen;    /* the notifications and dead-letter streams' MAXLEN ~ */
         char ca_file[OW_CFG_STR]; /* CA bundle for https receivers; "" = the system's store */
     } notify;
     struct {

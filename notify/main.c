@@ -678,7 +678,8 @@ int main(int argc, char **argv)
         return 1;
     }
     a.env_open = true;
-    if (ow_store_open(&a.store, &a.env, a.cfg.notify.group, a.cfg.notify.consumer, &err) ||
+    if (ow_store_open(&a.store, &a.env, a.cfg.notify.group, a.cfg.notify.consumer,
+                      a.cfg.notify.stream_maxlen, &err) ||
         ow_store_load(&a.store, a.groups, a.outbox, on_silence_loaded, &a, &err) ||
         recover(&a, &err)) {
         ow_error("%s", err.msg);

@@ -7,14 +7,13 @@
 #include "keys.h"
 #include "log.h"
 
-#define MAXLEN_NOTIFICATIONS "100000"
-
 int ow_store_open(ow_store *s, const ow_redis_env *env, const char *group, const char *consumer,
-                  ow_err *err)
+                  int64_t maxlen, ow_err *err)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->group, sizeof s->group, "%s", group);
     snprintf(s->consumer, sizeof s->consumer, "%s", consumer);
+    snprintf(s->maxlen, sizeof s->maxlen, "%lld", (long long)maxlen);
     if (!(s->c = ow_redis_connect(env, err))) return OW_EREDIS;
     const char *streams[] = {OW_KEY_ALERTS, OW_KEY_ALERT_CHANGES};
     for (int i = 0; i < 2; i++) {
@@ -186,9 +185,8 @@ static void queue_send(ow_store *s, const ow_outbox *o, const ow_send *send)
     append_argv(s, 4, zadd);
     if (send->state == OW_SEND_DEAD || send->state == OW_SEND_UNKNOWN) {
         size_t lens[10];
-        const char *argv[10] = {
-            "XADD", OW_KEY_NOTIFY_DEAD, "MAXLEN", "~", MAXLEN_NOTIFICATIONS, "*",
-            "id",   send->n.id,         "d",      rec};
+        const char *argv[10] = {"XADD", OW_KEY_NOTIFY_DEAD, "MAXLEN", "~", s->maxlen, "*",
+                                "id",   send->n.id,         "d",      rec};
         for (int i = 0; i < 10; i++)
             lens[i] = strlen(argv[i]);
         if (redisAppendCommandArgv(s->c, 10, argv, lens) != REDIS_OK)
@@ -247,9 +245,8 @@ int ow_store_save_send(ow_store *s, const ow_outbox *o, const ow_send *send, ow_
 
 int ow_store_notify_stream(ow_store *s, const ow_send *send, ow_err *err)
 {
-    const char *argv[] = {
-        "XADD", OW_KEY_NOTIFICATIONS, "MAXLEN", "~",         MAXLEN_NOTIFICATIONS, "*",
-        "id",   send->n.id,           "d",      send->n.body};
+    const char *argv[] = {"XADD", OW_KEY_NOTIFICATIONS, "MAXLEN", "~",         s->maxlen, "*",
+                          "id",   send->n.id,           "d",      send->n.body};
     size_t lens[10];
     for (int i = 0; i < 10; i++)
         lens[i] = strlen(argv[i]);

@@ -23,6 +23,7 @@
 typedef struct ow_store {
     redisContext *c;
     char group[64], consumer[64];
+    char maxlen[24]; /* notify.stream_maxlen as text: the notification streams' MAXLEN ~ */
     int pending; /* commands appended to the current batch (ow_store_begin .. ow_store_commit) */
     bool failed;
 } ow_store;
@@ -30,7 +31,7 @@ typedef struct ow_store {
 /* Connect and make sure both consumer groups exist (created at the start of the streams, so no
  * alert written before delivery's first start is missed). */
 int ow_store_open(ow_store *s, const ow_redis_env *env, const char *group, const char *consumer,
-                  ow_err *err);
+                  int64_t maxlen, ow_err *err);
 void ow_store_close(ow_store *s);
 
 /* One stream entry handed to a reader. */
