@@ -241,8 +241,10 @@ int ow_cluster_open(const ow_redis_target *seeds, int nseeds, const ow_cluster_o
         ow_cluster_free(c);
         return rc;
     }
-    redisReply *r = redisCommand(ctx, "INFO cluster");
-    c->enabled = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_enabled:1");
+    /* CLUSTER INFO rather than INFO: a least-privileged ACL user may run it (docs/security.md
+     * §4); a server with cluster support off (or a user without it) answers an error */
+    redisReply *r = redisCommand(ctx, "CLUSTER INFO");
+    c->enabled = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:");
     if (r) freeReplyObject(r);
     int rc = OW_OK;
     if (!c->enabled) {

@@ -21,7 +21,18 @@ static const char library[] =
     "  end\n"
     "  return redis.call(unpack(args, 2))\n"
     "end\n"
-    "redis.register_function('" OW_FENCE_FUNCTION "', ow_fenced)\n";
+    "redis.register_function('" OW_FENCE_FUNCTION "', ow_fenced)\n"
+    /* the lease's compare-and-act steps (io/lease.c): Functions, so the ACL needs no EVAL */
+    "redis.register_function('" OW_FENCE_LEASE_RENEW "', function(keys, args)\n"
+    "  if redis.call('GET', keys[1]) == args[1] then\n"
+    "    return redis.call('PEXPIRE', keys[1], args[2])\n"
+    "  end\n"
+    "  return 0\n"
+    "end)\n"
+    "redis.register_function('" OW_FENCE_LEASE_RELEASE "', function(keys, args)\n"
+    "  if redis.call('GET', keys[1]) == args[1] then return redis.call('DEL', keys[1]) end\n"
+    "  return 0\n"
+    "end)\n";
 
 const char *ow_fence_library(void)
 {
@@ -34,6 +45,19 @@ int ow_fence_load(redisContext *c, ow_err *err)
                                  "FUNCTION LOAD REPLACE %s", library);
     if (!r) return OW_EREDIS;
     freeReplyObject(r);
+    return OW_OK;
+}
+
+int ow_fence_load_all(ow_cluster *c, ow_err *err)
+{
+    int nnodes = ow_cluster_map(c)->nnodes;
+    for (int i = 0; i < nnodes; i++) {
+        if (!ow_cluster_map(c)->nodes[i].master) continue;
+        redisContext *ctx = ow_cluster_node_context(c, i, err);
+        if (!ctx) return err->code ? err->code : OW_EREDIS;
+        int rc = ow_fence_load(ctx, err);
+        if (rc) return rc;
+    }
     return OW_OK;
 }
 

@@ -9,7 +9,7 @@
  *
  * The token is "<owner>/<pid>/<monotonic µs>": a restarted process with the same name is a
  * different holder. Writes that must not happen after the lease is lost check the token in the
- * same script that writes (fencing): the token and key are in ow_lease.
+ * same Function that writes (fencing, io/fence.h): the token and key are in ow_lease.
  */
 #ifndef OW_LEASE_H
 #define OW_LEASE_H

@@ -12,7 +12,10 @@
 # docs/security.md with who sends it), nothing else: no FLUSHALL/FLUSHDB, KEYS, CONFIG, DEBUG,
 # SHUTDOWN, MIGRATE, SCRIPT/EVAL, ACL, MODULE, REPLICAOF, CLIENT KILL. FUNCTION LOAD is allowed
 # because the engine and ingest load the ow_append library (io/functions.c); its calls run with
-# this user's permissions (SET and XADD on ops:* keys).
+# this user's permissions (SET and XADD on ops:* keys). A partitioned deployment (docs/scaling.md)
+# adds INCR (the shared stream's counter, in routed ingest's function), the cluster client's
+# CLUSTER INFO|SHARDS|SLOTS and ASKING, and FCALL of the opswall_fence library (the lease's
+# renew/release and the engine's fenced writes: no EVAL).
 # opswall-cluster's placement (MIGRATE, CLUSTER SETSLOT) and opswall-run --city's FLUSHDB of a
 # private Redis are admin work, not for this user.
 set -euo pipefail -f # -f: the ~ops:* and &ops:* patterns go to Redis unexpanded
@@ -24,7 +27,8 @@ acl_rules() {
     +hget +hset +hdel +hgetall +zadd +zrange +zrem \
     +xadd +xack +xdel +xtrim +xlen +xrange +xrevrange +xread +xreadgroup +xgroup\|create +xinfo\|groups \
     +xinfo\|stream +publish +subscribe +unsubscribe \
-    +fcall +function\|load +function\|list +multi +exec +discard +wait
+    +fcall +function\|load +function\|list +multi +exec +discard +wait \
+    +incr +cluster\|info +cluster\|shards +cluster\|slots +asking
 }
 cmd=${1:-print}
 [ $# -gt 0 ] && shift

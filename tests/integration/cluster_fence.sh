@@ -40,9 +40,17 @@ json.dump({"north": 0, "central": 0, "west": 0, "east": 1, "oldtown": 1, "south"
 c["cluster"]["regions"] = "config/partitions.json"
 json.dump(c, open(p, "w"), indent=1)
 PY
-run_redis() { # run_redis NAME: a fresh private redis-server
-  start_redis "$tmp/$1"
-  export OPSWALL_REDIS_URL=unix://$tmp/$1/redis.sock
+run_redis() { # run_redis NAME [acl]: a fresh private redis-server; acl: the programs connect as
+  # scripts/redis-acl.sh's least-privileged user over TCP (the test's redis-cli stays default)
+  if [ "${2:-}" = acl ]; then
+    local port; port=$(free_port)
+    start_redis "$tmp/$1" --port "$port" --bind 127.0.0.1
+    OPSWALL_REDIS_PASSWORD=pw-fence "$ROOT/scripts/redis-acl.sh" apply -s "$tmp/$1/redis.sock" >/dev/null
+    export OPSWALL_REDIS_URL=redis://opswall:pw-fence@127.0.0.1:$port/0
+  else
+    start_redis "$tmp/$1"
+    export OPSWALL_REDIS_URL=unix://$tmp/$1/redis.sock
+  fi
   R=(-s "$tmp/$1/redis.sock")
 }
 holders() { for p in 0 1 2; do redis-cli "${R[@]}" --raw get "ops:{p$p}:lease" | cut -d/ -f1; done | sort | uniq -c | tr -s ' ' | tr '\n' ';'; }
@@ -62,8 +70,8 @@ $ALERTS dump "$tmp/ref.json" "${R[@]}" 3
 stop_pid $EP
 stop_pid $REDIS_PID
 
-# ---- A paused past its lease ----
-run_redis fenced
+# ---- A paused past its lease; the programs as the ACL user of scripts/redis-acl.sh ----
+run_redis fenced acl
 engine engA; A=$EP
 check "engine A holds the 3 leases" wait_for 20 held_by engA
 engine engB; B=$EP
@@ -93,6 +101,9 @@ if $ALERTS identical "$tmp/ref.json" "$tmp/fenced.json"; then ok "alerts equal t
 stop_pid $B
 check "A takes the partitions back once B has stopped" wait_for 20 held_by engA
 grep -h "FENCED" "$tmp/engA.log" | head -3
+denied=$(redis-cli "${R[@]}" acl log | grep -A1 -x 'object' | grep -v -x 'object' | grep -v -- -- | sort | uniq -c | tr -s ' ' | tr '\n' ';' || true)
+check "no command of the programs was denied by the ACL (${denied:-none})" test -z "$denied"
+check "the ACL user may not EVAL" bash -c "redis-cli ${R[*]} --user opswall --pass pw-fence --no-auth-warning eval 'return 1' 0 | grep -q NOPERM"
 check "no sanitizer report in the programs' logs" bash -c "! grep -l 'Sanitizer\|runtime error' $tmp/*.log"
 stop_pid $A
 finish
