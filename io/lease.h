@@ -3,7 +3,7 @@
  *
  * The lease is the key ops:{p<N>}:lease (in the partition's slot, so it fails over with the
  * partition's data) holding the owner's token, set with NX and a time to live. The owner renews it
- * well within the TTL (every TTL/3); renewal and release are compare-and-act scripts, so an owner
+ * well within the TTL (every TTL/3); renewal and release are compare-and-act Functions, so an owner
  * whose lease expired and was taken cannot extend or delete the new owner's. When the holder dies
  * its lease runs out and another process acquires it.
  *
