@@ -42,8 +42,8 @@ typedef struct ow_runner_part {
     const char *lease_key, *lease_token;
 } ow_runner_part;
 
-#define OW_RUNNER_FENCED 3 /* ow_runner_run_part's status when Redis refused a write: lease lost   \
-                            */
+/* ow_runner_run_part's status when Redis refused a write: the lease is lost */
+#define OW_RUNNER_FENCED 3
 
 /* ow_runner_run for one partition: its keys, through part->connect, with the shared feed.
  * Returns OW_RUNNER_FENCED at once when the fence refused a command (another engine holds the
