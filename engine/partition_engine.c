@@ -55,8 +55,10 @@ static redisContext *connect_partition(void *ud, ow_err *err)
 
 /* The child: the runner on one partition. Never returns. */
 static void run_child(const ow_config *cfg0, const ow_redis_env *env, ow_clock_mode clock,
-                      volatile sig_atomic_t *stop, const ow_partition_table *t, int p, pid_t parent)
+                      volatile sig_atomic_t *stop, const ow_partition_table *t, const ow_lease *l,
+                      pid_t parent)
 {
+    int p = l->partition;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(1); /* the supervisor died before prctl */
     static ow_config cfg;
@@ -75,8 +77,14 @@ static void run_child(const ow_config *cfg0, const ow_redis_env *env, ow_clock_m
     ow_shared_feed *sf = ow_shared_feed_new(c);
     if (!sf) _exit(1);
     child_ctx x = {&cfg, env, p};
-    ow_runner_part part = {
-        .partition = p, .table = t, .connect = connect_partition, .ud = &x, .shared = sf};
+    /* fenced: a child that outlives its lease (its supervisor paused) has every write refused */
+    ow_runner_part part = {.partition = p,
+                           .table = t,
+                           .connect = connect_partition,
+                           .ud = &x,
+                           .shared = sf,
+                           .lease_key = l->key,
+                           .lease_token = l->token};
     int rc = ow_runner_run_part(&cfg, env, clock, stop, &part);
     ow_shared_feed_free(sf);
     ow_cluster_free(c);
@@ -158,7 +166,13 @@ int ow_partition_engine_run(const ow_config *cfg, const ow_redis_env *env, ow_cl
             if (x->child > 0) {
                 int st;
                 if (waitpid(x->child, &st, WNOHANG) == x->child) {
-                    ow_warn("partition %d: its engine exited (status %d); the lease is given up", p,
+                    if (WIFEXITED(st) && WEXITSTATUS(st) == OW_RUNNER_FENCED)
+                        ow_warn("partition %d: its engine was fenced (another engine holds the "
+                                "lease); taken again when free",
+                                p);
+                    else
+                        ow_warn(
+                            "partition %d: its engine exited (status %d); the lease is given up", p,
                             st);
                     x->child = 0;
                     ow_lease_release(c, &x->lease, &err);
@@ -190,7 +204,7 @@ int ow_partition_engine_run(const ow_config *cfg, const ow_redis_env *env, ow_cl
             if (!x->lease.held) continue;
             ow_info("partition %d: lease taken (%s); starting its engine", p, x->lease.token);
             pid_t pid = fork();
-            if (pid == 0) run_child(cfg, env, clock, stop, &t, p, self);
+            if (pid == 0) run_child(cfg, env, clock, stop, &t, &x->lease, self);
             if (pid < 0) {
                 ow_error("partition %d: fork: %s", p, strerror(errno));
                 ow_lease_release(c, &x->lease, &err);

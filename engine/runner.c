@@ -19,6 +19,7 @@
 #include "linereader.h"
 #include "log.h"
 #include "map.h"
+#include "fence.h"
 #include "pipeline.h"
 #include "picture.h"
 #include "policy.h"
@@ -60,7 +61,14 @@ typedef struct runner {
     int64_t replay_read_ms;     /* when it was last looked for (monotonic) */
     ow_partkeys k;              /* the keys of the partition served (0 on a single node) */
     const ow_runner_part *part; /* a partition of a partitioned deployment, else NULL */
+    bool read_waits;            /* the read in flight starts with a blocking XREAD (fenced) */
 } runner;
+
+/* Are this runner's commands fenced by its partition's lease (io/fence.h)? */
+static bool fenced(const runner *r)
+{
+    return r->part && r->part->lease_token;
+}
 
 static redisContext *connect_redis(const runner *r, ow_err *err)
 {
@@ -418,7 +426,11 @@ static int write_checkpoint(runner *r, redisContext *c, const char *cursor, ow_e
     int rc = ow_checkpoint_save(r->model, cursor, &bytes, &len, err);
     if (rc) return rc;
     redisReply *rep =
-        ow_redis_cmd(c, err, "SET checkpoint", "SET %s %b", r->k.checkpoint, bytes, len);
+        fenced(r)
+            ? ow_redis_cmd(c, err, "SET checkpoint", "FCALL %s 1 %s %s SET %s %b",
+                           OW_FENCE_FUNCTION, r->part->lease_key, r->part->lease_token,
+                           r->k.checkpoint, bytes, len)
+            : ow_redis_cmd(c, err, "SET checkpoint", "SET %s %b", r->k.checkpoint, bytes, len);
     free(bytes);
     if (!rep) return OW_EREDIS;
     freeReplyObject(rep);
@@ -611,12 +623,21 @@ static int apply_side(runner *r, const redisReply *rep, ow_err *err)
  * ">" = new ones), answered together. block_ms < 0: do not block (more events are waiting). */
 static void send_read(runner *r, const char *id, int64_t block_ms)
 {
-    const char *side[] = {"XREAD",   "COUNT",       "100",     "STREAMS",
-                          r->k.acks, r->k.requests, r->ack_id, r->req_id};
-    ow_pipeline_read_cmd(&r->pl, 8, side, NULL);
     char count[24], block[24];
     snprintf(count, sizeof count, "%lld", (long long)r->cfg->engine.batch);
     snprintf(block, sizeof block, "%lld", (long long)(block_ms < 0 ? 0 : block_ms));
+    /* fenced, the group read runs in a Function, which cannot block: wait with a plain XREAD
+     * for an entry after the last one the model has (it changes nothing), then read */
+    r->read_waits = fenced(r) && block_ms >= 0;
+    if (r->read_waits) {
+        const char *wait[] = {"XREAD", "BLOCK",   block,       "COUNT",
+                              "1",     "STREAMS", r->k.events, r->last_id};
+        ow_pipeline_read_raw(&r->pl, 8, wait, NULL);
+        block_ms = -1;
+    }
+    const char *side[] = {"XREAD",   "COUNT",       "100",     "STREAMS",
+                          r->k.acks, r->k.requests, r->ack_id, r->req_id};
+    ow_pipeline_read_cmd(&r->pl, 8, side, NULL);
     const char *xrg[] = {"XREADGROUP",
                          "GROUP",
                          r->cfg->engine.group,
@@ -641,10 +662,11 @@ static void send_read(runner *r, const char *id, int64_t block_ms)
  * and *entries its entries (NULL when none). */
 static int receive_read(runner *r, redisReply **batch, const redisReply **entries, ow_err *err)
 {
-    redisReply *rep[2] = {NULL, NULL};
+    redisReply *all[3] = {NULL, NULL, NULL}, **rep = all + r->read_waits;
     *batch = NULL;
     *entries = NULL;
-    int rc = ow_pipeline_receive(&r->pl, rep, 2, err);
+    int rc = ow_pipeline_receive(&r->pl, all, 2 + r->read_waits, err);
+    if (all[0] && r->read_waits) freeReplyObject(all[0]);
     if (!rc) rc = apply_side(r, rep[0], err);
     if (!rc && rep[1]->type == REDIS_REPLY_ERROR)
         rc = ow_err_set(err, OW_EREDIS, "XREADGROUP: %s", rep[1]->str);
@@ -676,6 +698,7 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     if (rc) return rc;
     restore_seq(r);
     if ((rc = ow_functions_load(r->c, err))) return rc;
+    if (fenced(r) && (rc = ow_fence_load(r->c, err))) return rc;
     if ((rc = load_checkpoint(r, cursor, err))) return rc;
     if ((rc = load_written(r, r->alerts_id, err))) return rc;
     if ((rc = rebuild(r, cursor, last_id, err))) return rc;
@@ -792,6 +815,8 @@ int ow_runner_run_part(const ow_config *cfg, const ow_redis_env *env, ow_clock_m
         r.c = connect_redis(&r, &err);
         if (r.c) {
             ow_pipeline_init(&r.pl, r.c);
+            if (part && part->lease_token)
+                ow_pipeline_fence(&r.pl, part->lease_key, part->lease_token);
             r.model = ow_state_new(&policy);
             if (!r.model) {
                 redisFree(r.c);
@@ -817,6 +842,11 @@ int ow_runner_run_part(const ow_config *cfg, const ow_redis_env *env, ow_clock_m
                 ow_tz_free(zone);
                 ow_error("%s", err.msg);
                 return 1;
+            }
+            if (rc && part && ow_fence_refused(err.msg)) { /* another engine holds it: stop now */
+                ow_regions_free(city);
+                ow_warn("partition %d: %s; stopping", part->partition, err.msg);
+                return OW_RUNNER_FENCED;
             }
             if (!rc) break;
             backoff = 100;

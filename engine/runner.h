@@ -36,9 +36,18 @@ typedef struct ow_runner_part {
     redisContext *(*connect)(void *ud, ow_err *err);
     void *ud;
     struct ow_shared_feed *shared; /* technicians and stock from ops:{g}:shared; the watermark */
+    /* The partition's lease key and the holder's token: every write goes through the fence
+     * (io/fence.h) and a refusal stops the runner (ow_runner_run_part returns OW_RUNNER_FENCED).
+     * NULL: unfenced. */
+    const char *lease_key, *lease_token;
 } ow_runner_part;
 
-/* ow_runner_run for one partition: its keys, through part->connect, with the shared feed. */
+/* ow_runner_run_part's status when Redis refused a write: the lease is lost */
+#define OW_RUNNER_FENCED 3
+
+/* ow_runner_run for one partition: its keys, through part->connect, with the shared feed.
+ * Returns OW_RUNNER_FENCED at once when the fence refused a command (another engine holds the
+ * partition now). */
 int ow_runner_run_part(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode clock,
                        volatile sig_atomic_t *stop, const ow_runner_part *part);
 

@@ -241,9 +241,18 @@ int ow_cluster_open(const ow_redis_target *seeds, int nseeds, const ow_cluster_o
         ow_cluster_free(c);
         return rc;
     }
-    redisReply *r = redisCommand(ctx, "INFO cluster");
-    c->enabled = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_enabled:1");
+    /* CLUSTER INFO rather than INFO: a least-privileged ACL user may run it (docs/security.md
+     * §4); a server with cluster support off says so. Any other answer (LOADING, NOPERM) asks
+     * INFO cluster, as before. */
+    redisReply *r = redisCommand(ctx, "CLUSTER INFO");
+    c->enabled = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:");
+    bool off = r && r->type == REDIS_REPLY_ERROR && strstr(r->str, "cluster support disabled");
     if (r) freeReplyObject(r);
+    if (!c->enabled && !off) {
+        r = redisCommand(ctx, "INFO cluster");
+        c->enabled = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_enabled:1");
+        if (r) freeReplyObject(r);
+    }
     int rc = OW_OK;
     if (!c->enabled) {
         /* one node serves every slot */

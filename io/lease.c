@@ -5,13 +5,8 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fence.h"
 #include "keys.h"
-
-/* Compare-and-act: only the holder of the token may extend or delete. */
-static const char renew_lua[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-                                "return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
-static const char release_lua[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-                                  "return redis.call('DEL', KEYS[1]) else return 0 end";
 
 void ow_lease_init(ow_lease *l, int partition, const char *owner, int64_t ttl_ms)
 {
@@ -33,21 +28,34 @@ int ow_lease_acquire(ow_cluster *c, ow_lease *l, ow_err *err)
     return OW_OK;
 }
 
-static int script(ow_cluster *c, ow_lease *l, const char *what, const char *lua, long long *out,
-                  ow_err *err)
+/* FCALL of a compare-and-act lease function (io/fence.c); the library is loaded on every master
+ * when a node does not know it yet (a fresh cluster, a node that was replaced). */
+static int call(ow_cluster *c, ow_lease *l, const char *what, const char *fn, long long *out,
+                ow_err *err)
 {
-    redisReply *r = ow_cluster_cmd(c, err, what, l->key, "EVAL %s 1 %s %s %lld", lua, l->key,
-                                   l->token, (long long)l->ttl_ms);
-    if (!r) return err ? err->code : OW_EREDIS;
-    *out = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-    freeReplyObject(r);
-    return OW_OK;
+    for (int attempt = 0;; attempt++) {
+        ow_err e = {0};
+        redisReply *r = ow_cluster_cmd(c, &e, what, l->key, "FCALL %s 1 %s %s %lld", fn, l->key,
+                                       l->token, (long long)l->ttl_ms);
+        if (!r) { /* an error reply comes back as NULL with its text */
+            if (attempt == 0 && strstr(e.msg, "Function not found")) {
+                int rc = ow_fence_load_all(c, err);
+                if (rc) return rc;
+                continue;
+            }
+            if (err) *err = e;
+            return e.code ? e.code : OW_EREDIS;
+        }
+        *out = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+        freeReplyObject(r);
+        return OW_OK;
+    }
 }
 
 int ow_lease_renew(ow_cluster *c, ow_lease *l, ow_err *err)
 {
     long long n = 0;
-    int rc = script(c, l, "lease renew", renew_lua, &n, err);
+    int rc = call(c, l, "lease renew", OW_FENCE_LEASE_RENEW, &n, err);
     if (!rc) l->held = n == 1;
     return rc;
 }
@@ -55,7 +63,7 @@ int ow_lease_renew(ow_cluster *c, ow_lease *l, ow_err *err)
 int ow_lease_release(ow_cluster *c, ow_lease *l, ow_err *err)
 {
     long long n = 0;
-    int rc = script(c, l, "lease release", release_lua, &n, err);
+    int rc = call(c, l, "lease release", OW_FENCE_LEASE_RELEASE, &n, err);
     if (!rc) l->held = false;
     return rc;
 }

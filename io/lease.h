@@ -3,13 +3,13 @@
  *
  * The lease is the key ops:{p<N>}:lease (in the partition's slot, so it fails over with the
  * partition's data) holding the owner's token, set with NX and a time to live. The owner renews it
- * well within the TTL (every TTL/3); renewal and release are compare-and-act scripts, so an owner
+ * well within the TTL (every TTL/3); renewal and release are compare-and-act Functions, so an owner
  * whose lease expired and was taken cannot extend or delete the new owner's. When the holder dies
  * its lease runs out and another process acquires it.
  *
  * The token is "<owner>/<pid>/<monotonic µs>": a restarted process with the same name is a
  * different holder. Writes that must not happen after the lease is lost check the token in the
- * same script that writes (fencing): the token and key are in ow_lease.
+ * same Function that writes (fencing, io/fence.h): the token and key are in ow_lease.
  */
 #ifndef OW_LEASE_H
 #define OW_LEASE_H

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fence.h"
+
 /* The skipping reader: every reply object is this sentinel, nothing is allocated. Errors are
  * copied out (the reader's privdata is the pipeline). */
 static char sentinel;
@@ -72,7 +74,14 @@ static void put_count(ow_buf *b, char tag, size_t n)
     ow_buf_put(b, tmp + k, sizeof tmp - (size_t)k);
 }
 
-static void format(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens)
+static void put_arg(ow_buf *b, const char *s, size_t n)
+{
+    put_count(b, '$', n);
+    ow_buf_put(b, s, n);
+    ow_buf_put(b, "\r\n", 2);
+}
+
+static void format_raw(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens)
 {
     put_count(&p->cmd, '*', (size_t)argc);
     for (int i = 0; i < argc; i++) {
@@ -81,6 +90,28 @@ static void format(ow_pipeline *p, int argc, const char *const *argv, const size
         ow_buf_put(&p->cmd, argv[i], n);
         ow_buf_put(&p->cmd, "\r\n", 2);
     }
+}
+
+static void format(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens)
+{
+    if (!p->fence_key) {
+        format_raw(p, argc, argv, lens);
+        return;
+    }
+    put_count(&p->cmd, '*', (size_t)argc + 5);
+    put_arg(&p->cmd, "FCALL", 5);
+    put_arg(&p->cmd, OW_FENCE_FUNCTION, strlen(OW_FENCE_FUNCTION));
+    put_arg(&p->cmd, "1", 1);
+    put_arg(&p->cmd, p->fence_key, strlen(p->fence_key));
+    put_arg(&p->cmd, p->fence_token, strlen(p->fence_token));
+    for (int i = 0; i < argc; i++)
+        put_arg(&p->cmd, argv[i], lens ? lens[i] : strlen(argv[i]));
+}
+
+void ow_pipeline_fence(ow_pipeline *p, const char *lease_key, const char *token)
+{
+    p->fence_key = lease_key;
+    p->fence_token = token;
 }
 
 void ow_pipeline_write(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens)
@@ -95,6 +126,12 @@ void ow_pipeline_write(ow_pipeline *p, int argc, const char *const *argv, const 
 void ow_pipeline_read_cmd(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens)
 {
     format(p, argc, argv, lens);
+    p->building++;
+}
+
+void ow_pipeline_read_raw(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens)
+{
+    format_raw(p, argc, argv, lens);
     p->building++;
 }
 

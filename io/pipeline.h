@@ -36,6 +36,7 @@ typedef struct ow_pipeline {
     redisReplyObjectFunctions *default_fn;
     char error[256]; /* first error reply of a write since the last check */
     bool failed;
+    const char *fence_key, *fence_token; /* borrowed; NULL: commands go as they are */
 } ow_pipeline;
 
 void ow_pipeline_init(ow_pipeline *p, redisContext *c);
@@ -43,11 +44,19 @@ void ow_pipeline_fini(ow_pipeline *p);
 
 /* Queue a write: its reply is skipped, an error reply is reported by the next receive/settle.
  * lens may be NULL for NUL-terminated arguments. */
+/* From now on send every command (writes and reads, not ow_pipeline_read_raw) as
+ * FCALL ow_fenced 1 <lease_key> <token> <command...> (io/fence.h): Redis refuses it with a
+ * "FENCED" error once lease_key no longer holds token. Both strings must outlive p. */
+void ow_pipeline_fence(ow_pipeline *p, const char *lease_key, const char *token);
+
 void ow_pipeline_write(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens);
 
 /* Queue one command of the next read (at most OW_PIPELINE_READ_MAX; no read may be
  * outstanding); ow_pipeline_read_end closes the read: from then on it is outstanding. */
 void ow_pipeline_read_cmd(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens);
+/* ow_pipeline_read_cmd without the fence: a command that changes nothing (a blocking XREAD
+ * that only waits for entries; a Function cannot block). */
+void ow_pipeline_read_raw(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens);
 void ow_pipeline_read_end(ow_pipeline *p);
 bool ow_pipeline_read_outstanding(const ow_pipeline *p);
 

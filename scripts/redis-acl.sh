@@ -15,7 +15,10 @@
 # docs/security.md with who sends it), nothing else: no FLUSHALL/FLUSHDB, KEYS, CONFIG, DEBUG,
 # SHUTDOWN, MIGRATE, SCRIPT/EVAL, ACL, MODULE, REPLICAOF, CLIENT KILL. FUNCTION LOAD is allowed
 # because the engine and ingest load the ow_append library (io/functions.c); its calls run with
-# this user's permissions (SET and XADD on ops:* keys).
+# this user's permissions (SET and XADD on ops:* keys). A partitioned deployment (docs/scaling.md)
+# adds INCR (the shared stream's counter, in routed ingest's function), the cluster client's
+# CLUSTER INFO|SHARDS|SLOTS and ASKING, and FCALL of the opswall_fence library (the lease's
+# renew/release and the engine's fenced writes: no EVAL).
 # User opswall-notify: only what opswall-notify sends (notify/store.c, io/redis.c), each command
 # on only the keys it sends it to, with Redis 7 selectors: its consumer group on the alerts and
 # alert_changes streams (XGROUP CREATE, XREADGROUP, XACK — not XADD: it cannot raise an alert),
@@ -35,7 +38,8 @@ acl_rules() {
     +hget +hset +hdel +hgetall +zadd +zrange +zrem \
     +xadd +xack +xdel +xtrim +xlen +xrange +xrevrange +xread +xreadgroup +xgroup\|create +xinfo\|groups \
     +xinfo\|stream +publish +subscribe +unsubscribe \
-    +fcall +function\|load +function\|list +multi +exec +discard +wait
+    +fcall +function\|load +function\|list +multi +exec +discard +wait \
+    +incr +cluster\|info +cluster\|shards +cluster\|slots +asking
 }
 # notify's keys are one partition's (core/keys.h OW_KEY: "ops:{p0}:"); Redis globs treat { } as
 # plain characters. A command is allowed when the root rules or one (selector) allow it with

@@ -19,3 +19,8 @@ add_test(NAME integration.cluster_failover
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cluster_failover.sh $<TARGET_FILE_DIR:opswall-engine>
                  ${PROJECT_SOURCE_DIR})
 set_tests_properties(integration.cluster_failover PROPERTIES LABELS "integration;cluster" TIMEOUT 180)
+# Issue 12 item 4, fencing: an engine paused past its lease has its late writes refused by Redis
+add_test(NAME integration.cluster_fence
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cluster_fence.sh $<TARGET_FILE_DIR:opswall-engine>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(integration.cluster_fence PROPERTIES LABELS "integration;cluster" TIMEOUT 180)

@@ -5,6 +5,8 @@
                                         delivered its stream's last entry and has none pending
   cluster_alerts.py dump OUT ARGS...    every raise of every partition's alert stream, as JSON
   cluster_alerts.py compare ONE CLU     equality of two dumps (docs/scaling.md §4-5)
+  cluster_alerts.py identical A B       every alert of A is in B and the reverse (id, instant,
+                                        level, partition), none twice: the same deployment twice
   cluster_alerts.py fromreplay OUT FILE a dump from `opswall-engine --replay` output
   cluster_alerts.py master_of KEY ARGS... the port of the master serving KEY
   cluster_alerts.py events SENT ARGS... every event id of SENT (NDJSON) is in exactly one stream
@@ -86,6 +88,17 @@ def compare(one_path, clu_path):
     return ok
 
 
+def identical(a_path, b_path):
+    a, b = json.load(open(a_path)), json.load(open(b_path))
+    key = lambda x: (x["id"], x["at"], x["level"], x["partition"])
+    ka, kb = collections.Counter(key(x) for x in a), collections.Counter(key(x) for x in b)
+    doubled = [k for k, c in kb.items() if c > 1] + [k for k, c in ka.items() if c > 1]
+    print("alerts: %d and %d; doubled %d %s; only in the first %s; only in the second %s"
+          % (len(a), len(b), len(doubled), doubled[:5], sorted(set(ka) - set(kb))[:5],
+             sorted(set(kb) - set(ka))[:5]))
+    return len(a) > 0 and not doubled and ka == kb
+
+
 def fromreplay(out, path):
     alerts = [{"id": a["id"], "at": a["at"], "level": a["level"], "kind": a["kind"],
                "flag": a.get("flag"), "partition": 0} for a in json.load(open(path))["alerts"]]
@@ -151,6 +164,8 @@ if __name__ == "__main__":
     if cmd == "dump":
         dump(sys.argv[2], *split(sys.argv[3:]))
         sys.exit(0)
+    if cmd == "identical":
+        sys.exit(0 if identical(sys.argv[2], sys.argv[3]) else 1)
     if cmd == "compare":
         sys.exit(0 if compare(sys.argv[2], sys.argv[3]) else 1)
     sys.exit(__doc__)
