@@ -397,17 +397,12 @@ static bool checkpoint_idle(runner *r)
     return true;
 }
 
-/* How long after the last checkpoint the next is due: engine.checkpoint_interval, stretched in
- * proportion when the checkpoint is larger than engine.checkpoint_bytes. The checkpoint's cost
- * (fork, copy-on-write, serialising, the SET and Redis's AOF) grows with its size; stretching
- * keeps its bytes per second at most checkpoint_bytes / checkpoint_interval, and a restart
- * re-reads at most that much longer a span of the stream (the group's entries after the
- * cursor), which is correct at any length. */
+/* When the next checkpoint is due after the last (engine.checkpoint_interval, stretched when the
+ * checkpoint is larger than engine.checkpoint_bytes: engine/checkpoint.h). */
 static int64_t checkpoint_wait(const runner *r)
 {
-    int64_t ms = r->cfg->engine.checkpoint_ms, limit = r->cfg->engine.checkpoint_bytes;
-    if (r->ckpt_bytes > limit) ms = (int64_t)((double)ms * ((double)r->ckpt_bytes / (double)limit));
-    return ms;
+    return ow_checkpoint_wait_ms(r->cfg->engine.checkpoint_ms, r->cfg->engine.checkpoint_bytes,
+                                 r->ckpt_bytes);
 }
 
 /* Save the model. In the background (fork: the child writes a copy-on-write image of the model,
