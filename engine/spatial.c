@@ -9,8 +9,8 @@
 
 #define M_PER_DEG_LAT 111195.0 /* mean Earth radius × π / 180: the haversine's own scale */
 #define DEG           (3.14159265358979323846 / 180.0)
-#define LAT_FLOOR     111194.0 /* just under ow_distance_m's 6,371,008.8 m × π / 180 = 111,195.08 m/° \
-                                */
+/* just under ow_distance_m's metres per degree (6,371,008.8 m × π / 180 = 111,195.08) */
+#define LAT_FLOOR 111194.0
 
 void ow_spatial_init(ow_spatial *g, double cell_m)
 {
