@@ -60,10 +60,30 @@ static stats summarise(int64_t *us, int n)
     return (stats){us[n / 2] / 1000.0, us[p99 < 0 ? 0 : p99] / 1000.0, us[n - 1] / 1000.0};
 }
 
-static void print_stats(const char *name, stats s, bool comma)
+/* Wall time (what the wall sees) and, next to it, the CPU time of the frame: of every thread of
+ * the process (the map's worker and the painter too: the work) and of the drawing thread alone
+ * (what is left of a frame when the other threads find a free core). On a shared machine the wall
+ * time also holds the waits for a core. */
+static void print_stats(const char *name, int64_t *wall_us, int64_t *all_us, int64_t *main_us,
+                        int n, bool comma)
 {
-    printf("\"%s\":{\"median_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}%s", name, s.median_ms,
-           s.p99_ms, s.max_ms, comma ? "," : "");
+    stats w = summarise(wall_us, n), c = summarise(all_us, n), m = summarise(main_us, n);
+    printf("\"%s\":{\"median_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,\"cpu_median_ms\":%.2f,"
+           "\"cpu_p99_ms\":%.2f,\"main_cpu_median_ms\":%.2f,\"main_cpu_p99_ms\":%.2f}%s",
+           name, w.median_ms, w.p99_ms, w.max_ms, c.median_ms, c.p99_ms, m.median_ms, m.p99_ms,
+           comma ? "," : "");
+}
+
+static int64_t clock_us(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t cpu_us(void)
+{
+    return clock_us(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 static double cpu_s(void)
@@ -81,6 +101,18 @@ typedef struct ctx {
     ow_scene *delta;    /* scene[0] with the fast members of scene[1]: open, urgent, alerts */
 } ctx;
 
+/* One measured frame: the board drawn as the loop draws it. */
+static void timed_frame(ow_board *board, ow_font *font, int w, int h, const ow_board_frame *fr,
+                        int64_t *wall, int64_t *cpu, int64_t *main_cpu)
+{
+    int64_t c0 = cpu_us(), m0 = clock_us(CLOCK_THREAD_CPUTIME_ID), t0 = ow_clock_mono_us();
+    ow_board_draw(board, w, h, fr);
+    ow_font_frame_end(font);
+    *wall = ow_clock_mono_us() - t0;
+    *cpu = cpu_us() - c0;
+    *main_cpu = clock_us(CLOCK_THREAD_CPUTIME_ID) - m0;
+}
+
 static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, bool comma)
 {
     ow_err err;
@@ -97,6 +129,8 @@ static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, boo
     }
     SDL_Renderer *r = ow_screen_renderer(screen);
     int64_t *us = malloc(sizeof(int64_t) * (size_t)frames);
+    int64_t *cus = malloc(sizeof(int64_t) * (size_t)frames);
+    int64_t *mus = malloc(sizeof(int64_t) * (size_t)frames);
     ow_board_frame fr = {.now_ms = NOW_MS,
                          .mono_ms = 0,
                          .link = OW_LINK_CONNECTED,
@@ -106,69 +140,63 @@ static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, boo
                          .poll_ms = 250,
                          .flash_ms = 0,
                          .page = 0};
-    /* warm up: glyphs of both fixtures and both pages rendered once, as on a running wall */
+    /* warm up: glyphs of both fixtures and both pages rendered once, as on a running wall. The
+     * second frame is the first sight of a new snapshot on a built board: every text line of it
+     * is new (shaped, rendered, uploaded), reported as `first_sight` (one sample). */
+    int64_t first_wall = 0, first_cpu = 0;
     for (int i = 0; i < 4; i++) {
         fr.scene = c->scene[i % 2];
         fr.page = i / 2;
-        ow_board_draw(board, w, h, &fr);
-        ow_font_frame_end(font);
+        int64_t wl, cp, mc;
+        timed_frame(board, font, w, h, &fr, &wl, &cp, &mc);
+        if (i == 1) first_wall = wl, first_cpu = cp;
     }
     fr.page = 0;
-    printf("\"%dx%d\":{", w, h);
+    printf("\"%dx%d\":{\"first_sight\":{\"wall_ms\":%.2f,\"cpu_ms\":%.2f},", w, h,
+           first_wall / 1000.0, first_cpu / 1000.0);
     /* tick */
     fr.scene = c->scene[0];
     ow_board_draw(board, w, h, &fr);
     for (int i = 0; i < frames; i++) {
         fr.now_ms += 1000;
-        int64_t t0 = ow_clock_mono_us();
-        ow_board_draw(board, w, h, &fr);
-        ow_font_frame_end(font);
-        us[i] = ow_clock_mono_us() - t0;
+        timed_frame(board, font, w, h, &fr, &us[i], &cus[i], &mus[i]);
     }
-    print_stats("tick", summarise(us, frames), true);
+    print_stats("tick", us, cus, mus, frames, true);
     /* data */
     int n = frames / 2 > 10 ? frames / 2 : 10;
     for (int i = 0; i < n; i++) {
         fr.now_ms += 250;
         fr.scene = c->scene[(i + 1) % 2];
-        int64_t t0 = ow_clock_mono_us();
-        ow_board_draw(board, w, h, &fr);
-        ow_font_frame_end(font);
-        us[i] = ow_clock_mono_us() - t0;
+        timed_frame(board, font, w, h, &fr, &us[i], &cus[i], &mus[i]);
     }
-    print_stats("data", summarise(us, n), true);
+    print_stats("data", us, cus, mus, n, true);
     /* a typical delta: the counters and the SLA board change, the map and the lists do not */
     for (int i = 0; i < n; i++) {
         fr.now_ms += 250;
         fr.scene = i % 2 ? c->scene[0] : c->delta;
-        int64_t t0 = ow_clock_mono_us();
-        ow_board_draw(board, w, h, &fr);
-        ow_font_frame_end(font);
-        us[i] = ow_clock_mono_us() - t0;
+        timed_frame(board, font, w, h, &fr, &us[i], &cus[i], &mus[i]);
     }
-    print_stats("delta", summarise(us, n), true);
+    print_stats("delta", us, cus, mus, n, true);
     /* page flips */
     for (int i = 0; i < n; i++) {
         fr.now_ms += 250;
         fr.page = (i + 1) % 2;
-        int64_t t0 = ow_clock_mono_us();
-        ow_board_draw(board, w, h, &fr);
-        ow_font_frame_end(font);
-        us[i] = ow_clock_mono_us() - t0;
+        timed_frame(board, font, w, h, &fr, &us[i], &cus[i], &mus[i]);
     }
-    print_stats("page", summarise(us, n), true);
+    print_stats("page", us, cus, mus, n, true);
     fr.page = 0;
     /* the floor: one full-screen copy */
     SDL_Texture *t = SDL_CreateTexture(
         r, getenv("LIMIT_ARGB") ? SDL_PIXELFORMAT_ARGB8888 : SDL_PIXELFORMAT_RGB888,
         SDL_TEXTUREACCESS_STREAMING, w, h);
     for (int i = 0; i < frames; i++) {
-        int64_t t0 = ow_clock_mono_us();
+        int64_t c0 = cpu_us(), t0 = ow_clock_mono_us();
         SDL_RenderCopy(r, t, NULL, NULL);
         us[i] = ow_clock_mono_us() - t0;
+        cus[i] = mus[i] = cpu_us() - c0;
     }
     SDL_DestroyTexture(t);
-    print_stats("limit_copy", summarise(us, frames), idle_s > 0);
+    print_stats("limit_copy", us, cus, mus, frames, idle_s > 0);
     /* idle: one tick a second, as the loop does, sleeping in between */
     if (idle_s > 0) {
         double c0 = cpu_s();
@@ -192,6 +220,8 @@ static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, boo
     printf("}%s", comma ? "," : "");
     fflush(stdout);
     free(us);
+    free(cus);
+    free(mus);
     ow_board_free(board);
     ow_font_free(font);
     ow_screen_free(screen);

@@ -142,6 +142,9 @@ typedef struct ow_config {
         int64_t buffer_events;   /* events held (queued + in flight) before backpressure */
         int64_t buffer_bytes;    /* bytes held before backpressure */
         int64_t progress_ms;     /* progress line interval when stderr is not a terminal */
+        int64_t wait_replicas;   /* routed ingest: WAIT for this many replicas before a flush is
+                                    done (0 = off; docs/scaling.md §6) */
+        int64_t wait_timeout_ms; /* WAIT's timeout per round */
         struct {
             char listen[64];     /* interface address */
             int64_t port;        /* 0 = no TCP listener */
@@ -167,6 +170,8 @@ typedef struct ow_config {
         int64_t checkpoint_bytes;    /* ...when its checkpoint is at most this large (bytes); a
                                         larger one waits checkpoint_ms × size / checkpoint_bytes */
         int64_t analytics_ms;        /* rebuild the slow snapshot members at most this often */
+        char partitions[OW_CFG_STR]; /* cluster mode: partitions served, "0,2" ("" = all) */
+        int64_t lease_ms;            /* a partition's lease (io/lease.h); renewed every third */
     } engine;
     struct {
         char listen[64]; /* interface address */

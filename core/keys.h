@@ -48,5 +48,14 @@
 
 /* scale-out (docs/scaling.md): one owner per partition */
 #define OW_KEY_LEASE OW_KEY("lease") /* string: token of the partition's owner (io/lease.h) */
+#define OW_KEY_SEEN_PREFIX                                                                         \
+    OW_KEY("seen:") /* string per event id: routed ingest's de-dup mark (io/route_library.h) */
+/* cluster-wide keys: the tag {g} is no partition's; every engine reads them */
+#define OW_KEY_SHARED      "ops:{g}:shared"   /* stream: tech.*, parts.stock for every engine */
+#define OW_KEY_SHARED_N    "ops:{g}:shared_n" /* counter: entries appended to the shared stream */
+#define OW_KEY_SHARED_SEEN "ops:{g}:seen:"    /* string per event id: the shared stream's de-dup */
+#define OW_KEY_DIR_PREFIX  "ops:dir:"         /* order/complaint → partition (core/route.h) */
+#define OW_ROUTE_LIBRARY   "opswall_route"    /* Redis Function library of routed ingest */
+#define OW_FUNCTION_APPEND "ow_append"        /* FCALL: de-dup + XADD with wm and sseq */
 
 #endif

@@ -1,5 +1,6 @@
 #include "partition.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,4 +143,37 @@ int ow_partition_slot(int partition)
     char tag[16];
     ow_partition_tag(tag, sizeof tag, partition);
     return ow_crc16_keyslot(tag, strlen(tag));
+}
+
+int ow_partition_set_parse(const char *text, int n, bool *want, ow_err *err)
+{
+    bool any = false;
+    for (int p = 0; p < n; p++)
+        want[p] = text[0] == '\0';
+    if (!text[0]) return OW_OK;
+    const char *s = text;
+    while (*s) {
+        char *end;
+        errno = 0;
+        long p = strtol(s, &end, 10);
+        if (end == s || errno || p < 0 || p >= n)
+            return ow_err_set(err, OW_EINVAL,
+                              "engine.partitions: \"%s\": expected partition numbers from 0 to %d "
+                              "separated by commas (\"\" = all of them)",
+                              text, n - 1);
+        want[p] = any = true;
+        s = end;
+        while (*s == ' ')
+            s++;
+        if (*s == ',')
+            s++;
+        else if (*s)
+            return ow_err_set(err, OW_EINVAL,
+                              "engine.partitions: \"%s\": unexpected '%c'; write e.g. \"0,2\"",
+                              text, *s);
+        while (*s == ' ')
+            s++;
+    }
+    if (!any) return ow_err_set(err, OW_EINVAL, "engine.partitions: \"%s\": no partition", text);
+    return OW_OK;
 }

@@ -19,6 +19,7 @@
 #ifndef OW_PARTITION_H
 #define OW_PARTITION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,11 @@ int ow_partition_rekey(char *out, size_t n, int partition, const char *key0);
 
 /* The hash tag of a partition, "{p3}", into out[n] (n >= 16). */
 void ow_partition_tag(char *out, size_t n, int partition);
+
+/* Parse a set of partitions for n partitions ("0,2"; "" = all) into want[n] (true = in the set).
+ * Errors name the setting engine.partitions, e.g.
+ *   engine.partitions: "4": expected partition numbers from 0 to 2 separated by commas */
+int ow_partition_set_parse(const char *text, int n, bool *want, ow_err *err);
 
 /* The Redis Cluster slot every key of the partition maps to. */
 int ow_partition_slot(int partition);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "redis.h"
 #include "signals.h"
+#include "partition_engine.h"
 #include "runner.h"
 
 int main(int argc, char **argv)
@@ -57,7 +58,9 @@ int main(int argc, char **argv)
         ow_error("%s", err.msg);
         return 1;
     }
-    int rc = ow_runner_run(&cfg, &env, clock, &ow_stop_requested);
+    bool partitioned; /* cluster.partitions > 1 or a Redis Cluster: leases, one runner each */
+    int rc = ow_partition_engine_run(&cfg, &env, clock, &ow_stop_requested, &partitioned);
+    if (!partitioned) rc = ow_runner_run(&cfg, &env, clock, &ow_stop_requested);
     ow_redis_env_close(&env);
     return rc;
 }

@@ -22,7 +22,9 @@
 #include "pipeline.h"
 #include "picture.h"
 #include "policy.h"
+#include "partkeys.h"
 #include "replay.h"
+#include "shared_feed.h"
 #include "state.h"
 
 #define HEARTBEAT_MS 5000
@@ -53,11 +55,41 @@ typedef struct runner {
     char alerts_id[OW_CHECKPOINT_CURSOR_MAX]; /* start-up: where the checkpoint's alerts end */
     ow_replay replay;                         /* OW_CLOCK_SPEED: the descriptor, once read */
     bool have_replay;
-    ow_picture_cache cache; /* the slow snapshot members (engine.analytics_interval) */
-    int64_t last_slow_ms;   /* when they were last rebuilt (monotonic) */
-    bool slow_dirty;        /* the model changed since */
-    int64_t replay_read_ms; /* when it was last looked for (monotonic) */
+    ow_picture_cache cache;     /* the slow snapshot members (engine.analytics_interval) */
+    int64_t last_slow_ms;       /* when they were last rebuilt (monotonic) */
+    bool slow_dirty;            /* the model changed since */
+    int64_t replay_read_ms;     /* when it was last looked for (monotonic) */
+    ow_partkeys k;              /* the keys of the partition served (0 on a single node) */
+    const ow_runner_part *part; /* a partition of a partitioned deployment, else NULL */
 } runner;
+
+static redisContext *connect_redis(const runner *r, ow_err *err)
+{
+    return r->part ? r->part->connect(r->part->ud, err) : ow_redis_connect(r->env, err);
+}
+
+/* A partitioned deployment raises a flag about a region or a technician in one partition only
+ * (every partition replicates the technicians; docs/scaling.md §4): the region's partition, the
+ * technician's home (FNV-1a of its id). Flag ids are "flag:<name>:<subject>:<n>". */
+static bool flag_elsewhere(const runner *r, const char *id)
+{
+    if (!r->part || r->part->table->n <= 1 || strncmp(id, "flag:", 5) != 0) return false;
+    const char *name = id + 5, *c1 = strchr(name, ':'), *last = strrchr(id, ':');
+    if (!c1 || last <= c1) return false;
+    char subject[OW_ALERT_ID_BUF];
+    snprintf(subject, sizeof subject, "%.*s", (int)(last - c1 - 1), c1 + 1);
+    size_t nl = (size_t)(c1 - name);
+#define IS(s) (nl == sizeof s - 1 && memcmp(name, s, nl) == 0)
+    int home;
+    if (IS("stale_technician"))
+        home = (int)(ow_partition_hash(subject, strlen(subject)) % (uint32_t)r->part->table->n);
+    else if (IS("surge") || IS("understaffed") || IS("backlog"))
+        home = ow_partition_of(r->part->table, subject);
+    else
+        return false;
+#undef IS
+    return home != r->part->partition;
+}
 
 /* Decode one stream entry (fields ts, type, d) and apply it. */
 static int apply_entry(runner *r, const redisReply *entry)
@@ -69,6 +101,16 @@ static int apply_entry(runner *r, const redisReply *entry)
     for (size_t i = 0; fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2)
         if (strcmp(fields->element[i]->str, "d") == 0) d = fields->element[i + 1];
     ow_err err;
+    if (r->part) { /* what one node had applied before this entry: technicians, the watermark */
+        bool tick = false, changed = false;
+        int rc = ow_shared_feed_before(r->part->shared, r->model, fields, &tick, &changed, &err);
+        if (changed) r->dirty = true;
+        if (rc) {
+            ow_error("%s", err.msg);
+            return rc;
+        }
+        if (tick) return OW_OK;
+    }
     if (!d || d->type != REDIS_REPLY_STRING || ow_event_parse(d->str, d->len, &r->ev, &err)) {
         /* ingest validated it; a bad entry means someone wrote to the stream by hand */
         r->bad_entries++;
@@ -78,6 +120,8 @@ static int apply_entry(runner *r, const redisReply *entry)
     int changed = ow_state_apply(r->model, &r->ev);
     if (changed < 0) return changed;
     if (changed) r->dirty = true;
+    if (r->part && ow_shared_feed_after(r->part->shared, r->model, r->ev.ts_ms, &err))
+        return OW_ENOMEM;
     return OW_OK;
 }
 
@@ -99,7 +143,7 @@ static int read_replay(runner *r, ow_err *err)
     int rc = ow_pipeline_settle(&r->pl, err);
     if (rc) return rc;
     r->replay_read_ms = ow_clock_mono_ms();
-    redisReply *rep = redisCommand(r->c, "GET %s", OW_KEY_REPLAY);
+    redisReply *rep = redisCommand(r->c, "GET %s", r->k.replay);
     ow_replay rp;
     ow_err perr;
     if (rep && rep->type == REDIS_REPLY_STRING) {
@@ -107,7 +151,7 @@ static int read_replay(runner *r, ow_err *err)
             if (!r->have_replay || memcmp(&rp, &r->replay, sizeof rp) != 0) r->dirty = true;
             r->replay = rp, r->have_replay = true;
         } else {
-            ow_warn("%s: %s", OW_KEY_REPLAY, perr.msg);
+            ow_warn("%s: %s", r->k.replay, perr.msg);
         }
     }
     if (rep) freeReplyObject(rep);
@@ -126,9 +170,6 @@ static int settle(runner *r, ow_err *err)
  * Exactly once without a Redis key per alert: after a restart the engine re-derives only what
  * came after its checkpoint, and the raises of that span already written by the run that died
  * are in r->written (read back from the stream at start-up), so they are skipped. */
-static const char *const stream_key[2] = {OW_KEY_ALERTS, OW_KEY_ALERT_CHANGES};
-static const size_t stream_len[2] = {sizeof OW_KEY_ALERTS - 1, sizeof OW_KEY_ALERT_CHANGES - 1};
-
 static int flush_alerts(runner *r, ow_err *err)
 {
     size_t n;
@@ -138,10 +179,13 @@ static int flush_alerts(runner *r, ow_err *err)
     ow_jsonw w; /* one buffer for every alert of the batch: the pipeline copies each command */
     ow_jsonw_init(&w);
     bool wrote[2] = {false, false}; /* raises, changes */
+    const char *stream_key[2] = {r->k.alerts, r->k.alert_changes};
+    size_t stream_len[2] = {strlen(stream_key[0]), strlen(stream_key[1])};
     for (size_t i = 0; i < n; i++) {
         char id[OW_ALERT_ID_BUF];
         ow_alert_id(&a[i], id);
         if (a[i].op == OW_ALERT_RAISE && r->written.len && ow_map_get(&r->written, id)) continue;
+        if (a[i].kind == OW_ALERT_FLAG && flag_elsewhere(r, id)) continue;
         const ow_ack *ack =
             a[i].op == OW_ALERT_ACK ? ow_acks_get(ow_state_acks(r->model), id) : NULL;
         ow_jsonw_reset(&w);
@@ -179,7 +223,7 @@ static int load_written(runner *r, const char *after, ow_err *err)
     if (strcmp(after, "-") != 0) snprintf(from, sizeof from, "(%s", after);
     for (;;) {
         redisReply *rep = ow_redis_cmd(r->c, err, "XRANGE alerts", "XRANGE %s %s + COUNT 10000",
-                                       OW_KEY_ALERTS, from);
+                                       r->k.alerts, from);
         if (!rep) return OW_EREDIS;
         size_t n = rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0;
         for (size_t i = 0; i < n; i++) {
@@ -204,7 +248,7 @@ static int load_written(runner *r, const char *after, ow_err *err)
 static void alerts_tail(runner *r, char *out, size_t n)
 {
     snprintf(out, n, "0-0");
-    redisReply *rep = redisCommand(r->c, "XREVRANGE %s + - COUNT 1", OW_KEY_ALERTS);
+    redisReply *rep = redisCommand(r->c, "XREVRANGE %s + - COUNT 1", r->k.alerts);
     if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 1)
         snprintf(out, n, "%s", rep->element[0]->element[0]->str);
     if (rep) freeReplyObject(rep);
@@ -236,14 +280,14 @@ static int publish(runner *r, int64_t now_ms, bool full, ow_err *err)
     /* the stored snapshot is always the newest, so a reader that sees a gap in the deltas can
      * resync from it; the full snapshot is broadcast at most every publish_interval. Sent as
      * pipelined writes: an error surfaces at the next settle or receive. */
-    const char *set[] = {"SET", OW_KEY_SNAPSHOT, snap};
+    const char *set[] = {"SET", r->k.snapshot, snap};
     ow_pipeline_write(&r->pl, 3, set, NULL);
     if (full || !delta) {
-        const char *pub[] = {"PUBLISH", OW_CHAN_LIVE, snap};
+        const char *pub[] = {"PUBLISH", r->k.live, snap};
         ow_pipeline_write(&r->pl, 3, pub, NULL);
     }
     if (delta) {
-        const char *pub[] = {"PUBLISH", OW_CHAN_DELTAS, delta};
+        const char *pub[] = {"PUBLISH", r->k.deltas, delta};
         ow_pipeline_write(&r->pl, 3, pub, NULL);
     }
     free(delta);
@@ -261,7 +305,7 @@ static int publish(runner *r, int64_t now_ms, bool full, ow_err *err)
 /* Continue the sequence numbers of the previous run, so readers never see seq go backwards. */
 static void restore_seq(runner *r)
 {
-    redisReply *rep = redisCommand(r->c, "GET %s", OW_KEY_SNAPSHOT);
+    redisReply *rep = redisCommand(r->c, "GET %s", r->k.snapshot);
     ow_snapshot_view view;
     if (rep && rep->type == REDIS_REPLY_STRING &&
         ow_snapshot_parse(rep->str, rep->len, &view, NULL) == OW_OK)
@@ -273,7 +317,7 @@ static void restore_seq(runner *r)
 static int group_position(runner *r, char *last_id, size_t n, ow_err *err)
 {
     redisReply *rep =
-        redisCommand(r->c, "XGROUP CREATE %s %s 0 MKSTREAM", OW_KEY_EVENTS, r->cfg->engine.group);
+        redisCommand(r->c, "XGROUP CREATE %s %s 0 MKSTREAM", r->k.events, r->cfg->engine.group);
     if (!rep) return ow_err_set(err, OW_EREDIS, "XGROUP CREATE: %s", r->c->errstr);
     if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9) != 0) {
         ow_err_set(err, OW_EREDIS, "XGROUP CREATE: %s", rep->str);
@@ -281,7 +325,7 @@ static int group_position(runner *r, char *last_id, size_t n, ow_err *err)
         return OW_EREDIS;
     }
     freeReplyObject(rep);
-    rep = ow_redis_cmd(r->c, err, "XINFO GROUPS", "XINFO GROUPS %s", OW_KEY_EVENTS);
+    rep = ow_redis_cmd(r->c, err, "XINFO GROUPS", "XINFO GROUPS %s", r->k.events);
     if (!rep) return OW_EREDIS;
     snprintf(last_id, n, "0-0");
     for (size_t g = 0; rep->type == REDIS_REPLY_ARRAY && g < rep->elements; g++) {
@@ -310,7 +354,7 @@ static int rebuild(runner *r, const char *after, const char *upto, ow_err *err)
         int src = settle(r, err);
         if (src) return src;
         redisReply *rep = ow_redis_cmd(r->c, err, "XRANGE", "XRANGE %s %s %s COUNT %lld",
-                                       OW_KEY_EVENTS, from, upto, (long long)r->cfg->engine.batch);
+                                       r->k.events, from, upto, (long long)r->cfg->engine.batch);
         if (!rep) return OW_EREDIS;
         size_t n = rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0;
         int rc = OW_OK;
@@ -336,7 +380,7 @@ static int rebuild(runner *r, const char *after, const char *upto, ow_err *err)
 static int load_checkpoint(runner *r, char *cursor, ow_err *err)
 {
     snprintf(cursor, OW_CHECKPOINT_CURSOR_MAX, "-");
-    redisReply *rep = ow_redis_cmd(r->c, err, "GET checkpoint", "GET %s", OW_KEY_CHECKPOINT);
+    redisReply *rep = ow_redis_cmd(r->c, err, "GET checkpoint", "GET %s", r->k.checkpoint);
     if (!rep) return OW_EREDIS;
     if (rep->type == REDIS_REPLY_STRING) {
         ow_state *loaded = NULL;
@@ -355,6 +399,10 @@ static int load_checkpoint(runner *r, char *cursor, ow_err *err)
     freeReplyObject(rep);
     /* the cursor is "<last event entry> <last acknowledgement entry> <last alert entry>" */
     char *space = strchr(cursor, ' '), *space2 = space ? strchr(space + 1, ' ') : NULL;
+    char *space3 = space2 ? strchr(space2 + 1, ' ') : NULL;
+    if (r->part) /* the shared replica resumes where the checkpoint's model has it */
+        ow_shared_feed_reset(r->part->shared, space3 ? space3 + 1 : NULL);
+    if (space3) *space3 = '\0';
     snprintf(r->alerts_id, sizeof r->alerts_id, "%s", space2 ? space2 + 1 : "-");
     if (space2) *space2 = '\0';
     snprintf(r->ack_id, sizeof r->ack_id, "%s", space ? space + 1 : "0-0");
@@ -371,7 +419,7 @@ static int write_checkpoint(runner *r, redisContext *c, const char *cursor, ow_e
     int rc = ow_checkpoint_save(r->model, cursor, &bytes, &len, err);
     if (rc) return rc;
     redisReply *rep =
-        ow_redis_cmd(c, err, "SET checkpoint", "SET %s %b", OW_KEY_CHECKPOINT, bytes, len);
+        ow_redis_cmd(c, err, "SET checkpoint", "SET %s %b", r->k.checkpoint, bytes, len);
     free(bytes);
     if (!rep) return OW_EREDIS;
     freeReplyObject(rep);
@@ -389,7 +437,7 @@ static bool checkpoint_idle(runner *r)
     if (w == r->ckpt_pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         ow_warn("background checkpoint failed (status %d); the next one retries", status);
     } else {
-        redisReply *rep = redisCommand(r->c, "STRLEN %s", OW_KEY_CHECKPOINT);
+        redisReply *rep = redisCommand(r->c, "STRLEN %s", r->k.checkpoint);
         if (rep && rep->type == REDIS_REPLY_INTEGER) r->ckpt_bytes = rep->integer;
         if (rep) freeReplyObject(rep);
     }
@@ -418,6 +466,15 @@ static int save_checkpoint(runner *r, bool background, ow_err *err)
     if (background && ow_clock_mono_ms() - r->last_checkpoint_ms < checkpoint_wait(r)) return OW_OK;
     alerts_tail(r, alerts, sizeof alerts);
     snprintf(cursor, sizeof cursor, "%.40s %.40s %.40s", r->last_id, r->ack_id, alerts);
+    if (r->part) { /* the shared replica's position, a fourth field (stream ids are ~15 bytes) */
+        char sc[OW_SHARED_CURSOR_MAX];
+        ow_shared_feed_cursor(r->part->shared, sc, sizeof sc);
+        size_t used = strlen(cursor);
+        if (used + 1 + strlen(sc) >= sizeof cursor)
+            return ow_err_set(err, OW_ETOOBIG,
+                              "checkpoint cursor too long for the shared position");
+        snprintf(cursor + used, sizeof cursor - used, " %s", sc);
+    }
     r->last_checkpoint_ms = ow_clock_mono_ms();
     if (!background) {
         while (!checkpoint_idle(r))
@@ -428,7 +485,7 @@ static int save_checkpoint(runner *r, bool background, ow_err *err)
     if (pid < 0) return write_checkpoint(r, r->c, cursor, err);
     if (pid == 0) {
         ow_err cerr;
-        redisContext *c = ow_redis_connect(r->env, &cerr);
+        redisContext *c = connect_redis(r, &cerr);
         int rc = c ? write_checkpoint(r, c, cursor, &cerr) : OW_EREDIS;
         if (rc) fprintf(stderr, "engine checkpoint: %s\n", cerr.msg);
         _exit(rc ? 1 : 0); /* no atexit handlers, no shared connection teardown */
@@ -459,7 +516,7 @@ static int apply_batch(runner *r, const redisReply *entries, bool only_ack, ow_e
     if (!n) return OW_OK;
     const char **argv = malloc((n + 3) * sizeof *argv);
     if (!argv) return ow_err_set(err, OW_ENOMEM, "out of memory");
-    argv[0] = "XACK", argv[1] = OW_KEY_EVENTS, argv[2] = r->cfg->engine.group;
+    argv[0] = "XACK", argv[1] = r->k.events, argv[2] = r->cfg->engine.group;
     for (size_t i = 0; i < n; i++)
         argv[3 + i] = entries->element[i]->element[0]->str;
     ow_pipeline_write(&r->pl, (int)(n + 3), argv, NULL);
@@ -530,12 +587,12 @@ static int answer_request(runner *r, const redisReply *entry, ow_err *err)
     }
     char key[OW_CHECKPOINT_CURSOR_MAX + 600];
     if (key_tail)
-        snprintf(key, sizeof key, "%s%s", OW_KEY_ORDER_PREFIX, key_tail);
+        snprintf(key, sizeof key, "%s%s", r->k.order_prefix, key_tail);
     else
-        snprintf(key, sizeof key, "%s", OW_KEY_ALERTS_OPEN);
+        snprintf(key, sizeof key, "%s", r->k.alerts_open);
     /* pipelined: the PUBLISH is executed after the SET, so the asker finds the answer */
     const char *set[] = {"SET", key, text, "PX", "60000"};
-    const char *pub[] = {"PUBLISH", OW_CHAN_ORDER_READY, ready};
+    const char *pub[] = {"PUBLISH", r->k.order_ready, ready};
     ow_pipeline_write(&r->pl, 5, set, NULL);
     ow_pipeline_write(&r->pl, 3, pub, NULL);
     free(text);
@@ -549,7 +606,7 @@ static int apply_side(runner *r, const redisReply *rep, ow_err *err)
     int rc = OW_OK;
     for (size_t s = 0; rep->type == REDIS_REPLY_ARRAY && s < rep->elements && !rc; s++) {
         const redisReply *stream = rep->element[s];
-        bool acks = strcmp(stream->element[0]->str, OW_KEY_ACKS) == 0;
+        bool acks = strcmp(stream->element[0]->str, r->k.acks) == 0;
         const redisReply *entries = stream->element[1];
         for (size_t i = 0; i < entries->elements && !rc; i++) {
             const redisReply *e = entries->element[i];
@@ -571,8 +628,8 @@ static int apply_side(runner *r, const redisReply *rep, ow_err *err)
  * ">" = new ones), answered together. block_ms < 0: do not block (more events are waiting). */
 static void send_read(runner *r, const char *id, int64_t block_ms)
 {
-    const char *side[] = {"XREAD",     "COUNT",         "100",     "STREAMS",
-                          OW_KEY_ACKS, OW_KEY_REQUESTS, r->ack_id, r->req_id};
+    const char *side[] = {"XREAD",   "COUNT",       "100",     "STREAMS",
+                          r->k.acks, r->k.requests, r->ack_id, r->req_id};
     ow_pipeline_read_cmd(&r->pl, 8, side, NULL);
     char count[24], block[24];
     snprintf(count, sizeof count, "%lld", (long long)r->cfg->engine.batch);
@@ -584,7 +641,7 @@ static void send_read(runner *r, const char *id, int64_t block_ms)
                          "COUNT",
                          count,
                          "STREAMS",
-                         OW_KEY_EVENTS,
+                         r->k.events,
                          id,
                          "BLOCK",
                          block};
@@ -617,7 +674,7 @@ static int receive_read(runner *r, const redisReply **entries, ow_err *err)
 static void requests_from_now(runner *r)
 {
     snprintf(r->req_id, sizeof r->req_id, "0-0");
-    redisReply *rep = redisCommand(r->c, "XREVRANGE %s + - COUNT 1", OW_KEY_REQUESTS);
+    redisReply *rep = redisCommand(r->c, "XREVRANGE %s + - COUNT 1", r->k.requests);
     if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 1)
         snprintf(r->req_id, sizeof r->req_id, "%s", rep->element[0]->element[0]->str);
     if (rep) freeReplyObject(rep);
@@ -654,7 +711,7 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     ow_map_fini(&r->written);
     ow_map_init(&r->written);
     if ((rc = publish(r, engine_now(r), true, err))) return rc;
-    ow_info("consuming %s as %s/%s", OW_KEY_EVENTS, r->cfg->engine.group, r->cfg->engine.consumer);
+    ow_info("consuming %s as %s/%s", r->k.events, r->cfg->engine.group, r->cfg->engine.consumer);
     r->last_checkpoint_ms = ow_clock_mono_ms();
     while (!*stop) {
         if (!ow_pipeline_read_outstanding(&r->pl)) {
@@ -716,6 +773,12 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
 int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode clock,
                   volatile sig_atomic_t *stop)
 {
+    return ow_runner_run_part(cfg, env, clock, stop, NULL);
+}
+
+int ow_runner_run_part(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode clock,
+                       volatile sig_atomic_t *stop, const ow_runner_part *part)
+{
     ow_policy policy;
     ow_policy_from_config(&policy, cfg);
     ow_regions *city = NULL;
@@ -725,13 +788,14 @@ int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode c
         return 1;
     }
     policy.city = city;
-    runner r = {.cfg = cfg, .policy = &policy, .clock = clock, .env = env};
+    runner r = {.cfg = cfg, .policy = &policy, .clock = clock, .env = env, .part = part};
+    ow_partkeys_init(&r.k, part ? part->partition : 0);
     snprintf(r.maxlen_text, sizeof r.maxlen_text, "%lld", (long long)cfg->streams.events_maxlen);
     ow_map_init(&r.written);
     int64_t backoff = 100;
     while (!*stop) {
         ow_err err;
-        r.c = ow_redis_connect(env, &err);
+        r.c = connect_redis(&r, &err);
         if (r.c) {
             ow_pipeline_init(&r.pl, r.c);
             r.model = ow_state_new(&policy);

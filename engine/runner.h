@@ -14,6 +14,7 @@
 #include <signal.h>
 
 #include "config.h"
+#include "partition.h"
 #include "redis.h"
 
 /* The engine's "now": the wall clock (live), the latest event time (replay through Redis), or the
@@ -24,6 +25,22 @@ typedef enum { OW_CLOCK_WALL, OW_CLOCK_EVENT, OW_CLOCK_SPEED } ow_clock_mode;
 /* Runs until *stop becomes non-zero. Returns 0 on a requested stop, non-zero on a fatal error. */
 int ow_runner_run(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode clock,
                   volatile sig_atomic_t *stop);
+
+/* One partition of a partitioned deployment (docs/scaling.md §4, engine/partition_engine.h): its
+ * keys, where they live, and what spans partitions. */
+typedef struct ow_runner_part {
+    int partition;
+    const ow_partition_table *table; /* which partition raises a region's or technician's flags */
+    /* A new connection to the master of the partition's slot (also from the background
+     * checkpoint's child process); NULL with err when none answers. */
+    redisContext *(*connect)(void *ud, ow_err *err);
+    void *ud;
+    struct ow_shared_feed *shared; /* technicians and stock from ops:{g}:shared; the watermark */
+} ow_runner_part;
+
+/* ow_runner_run for one partition: its keys, through part->connect, with the shared feed. */
+int ow_runner_run_part(const ow_config *cfg, const ow_redis_env *env, ow_clock_mode clock,
+                       volatile sig_atomic_t *stop, const ow_runner_part *part);
 
 /* Batch mode: apply an NDJSON event file with no Redis, in event time, and print one JSON
  * document on stdout: {"alerts":[every alert raised, in order], "snapshot":{the final snapshot}}.

@@ -416,6 +416,9 @@ static int serve_metrics(request *rq)
            (double)st.sent_msgs);
     metric(&b, "opswall_feed_bytes_sent_total", "counter", "Websocket payload bytes written.", NULL,
            (double)st.sent_bytes);
+    metric(&b, "opswall_feed_batched_writes_total", "counter",
+           "Writes that carried several queued messages to a client that was behind.", NULL,
+           (double)st.batches);
     metric(&b, "opswall_feed_queue_drops_total", "counter",
            "Times a slow client's backlog overflowed and became one snapshot.", NULL,
            (double)st.queue_drops);

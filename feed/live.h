@@ -15,10 +15,13 @@
  * snapshot that breaks the sequence (engine restart, missed messages) is sent to everyone.
  *
  * Per-client queue: a client's backlog is its distance to the ring's head, bounded by the ring
- * size (feed.queue). A client writes only in LWS_CALLBACK_SERVER_WRITEABLE, one message per
- * callback, from its own tail; lws keeps at most one partly sent frame. A client whose backlog
- * overflows (its tail fell off the ring) gets one fresh snapshot instead of the deltas it missed
- * (counted in stats.queue_drops), so a slow or stuck client never holds memory or slows others.
+ * size (feed.queue). An up-to-date client is written as the message arrives; one that is behind
+ * only in LWS_CALLBACK_SERVER_WRITEABLE, from its own tail, with every queued delta in that one
+ * write (consecutive frames, at most 64 KB: one send() per batch, not per delta, so a client or
+ * a feed that fell behind catches up); lws keeps what the socket does not take. A client whose
+ * backlog overflows (its tail fell off the ring) gets one fresh snapshot instead of the deltas it
+ * missed (counted in stats.queue_drops), so a slow or stuck client never holds memory or slows
+ * others.
  *
  * The held snapshot is materialised lazily: the base snapshot plus the deltas since, applied
  * (core/delta.h) only when someone needs the full text (a client connects or resyncs, GET
@@ -43,6 +46,7 @@
 #define OW_LIVE_PROTOCOL     "opswall-live" /* optional Sec-WebSocket-Protocol; also the default */
 #define OW_LIVE_IN_MAX       1024           /* largest message a client may send, bytes */
 #define OW_LIVE_MSG_MAX      (16u << 20)    /* largest message accepted from Redis, bytes */
+#define OW_LIVE_TX_MAX       (1u << 20)     /* most bytes one send() to a client is offered */
 #define OW_LIVE_RING_DEFAULT 64
 #define OW_LIVE_PENDING_MAX  256 /* deltas held past the base before it is materialised */
 
@@ -79,6 +83,7 @@ typedef struct ow_live_stats {
     uint64_t resyncs;       /* resync requests answered */
     uint64_t sent_msgs;     /* websocket messages written */
     uint64_t sent_bytes;    /* bytes of those messages (payload) */
+    uint64_t batches;       /* writes that carried several queued deltas to a client behind */
     uint64_t client_errors; /* clients closed for bad input, size or rate */
     uint64_t materialised;  /* times the held snapshot was rebuilt from base + deltas */
     int64_t last_now_ms;    /* engine time of the newest message (0 = none) */

@@ -45,6 +45,10 @@ ow_msg *ow_msg_ref(ow_msg *m);
 /* Drop a reference; frees the message when it was the last. NULL is a no-op. */
 void ow_msg_unref(ow_msg *m);
 
+/* Write the message as one websocket frame (FIN, text, unmasked as a server sends it: the bytes
+ * lws_write would send) to out, which has room for len + 10 bytes; returns the frame's length. */
+size_t ow_msg_frame(const ow_msg *m, unsigned char *out);
+
 /* The text (NUL-terminated; writable only as lws_write's buffer). Borrowed from m. */
 static inline unsigned char *ow_msg_data(ow_msg *m)
 {

@@ -35,6 +35,7 @@
 #include "keys.h"
 #include "log.h"
 #include "redis.h"
+#include "routed_input.h"
 #include "signals.h"
 #include "http_source.h"
 #include "tcp_source.h"
@@ -379,6 +380,16 @@ int main(int argc, char **argv)
         ow_error("%s", err.msg);
         ow_redis_env_close(&env);
         return 1;
+    }
+    { /* a partitioned deployment routes each event to its partition (docs/scaling.md §3) */
+        bool routed;
+        int rs =
+            ow_routed_input_run(&cfg, &env, a.files, a.nfiles,
+                                listeners || a.fopt.speed > 0 || a.fopt.from_line > 1, &routed);
+        if (routed) {
+            ow_redis_env_close(&env);
+            return rs;
+        }
     }
 
     static ingest g;

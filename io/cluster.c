@@ -303,6 +303,14 @@ int ow_cluster_open_env(const ow_redis_env *env, const ow_config *cfg, ow_cluste
 {
     ow_cluster_opts opts = {.timeout_ms = cfg->redis.timeout_ms,
                             .retry_for_ms = cfg->cluster.retry_for_ms};
+    if (env->server_pid == 0 && strchr(cfg->redis.url, ',')) {
+        /* every seed of redis.url, the one env_open found answering first */
+        ow_redis_target seeds[OW_CLUSTER_SEEDS_MAX + 1];
+        seeds[0] = env->target;
+        int n = ow_cluster_parse_urls(cfg->redis.url, seeds + 1, err);
+        if (n < 0) return n;
+        return ow_cluster_open(seeds, n + 1, &opts, out, err);
+    }
     return ow_cluster_open(&env->target, 1, &opts, out, err);
 }
 

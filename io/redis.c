@@ -1,5 +1,7 @@
 #include "redis.h"
 
+#include "cluster.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -208,6 +210,21 @@ int ow_redis_env_open(const ow_config *cfg, ow_redis_env *env, ow_err *err)
 {
     memset(env, 0, sizeof *env);
     env->timeout_ms = cfg->redis.timeout_ms;
+    if (cfg->redis.url[0] && strchr(cfg->redis.url, ',')) {
+        /* several seeds of a Redis Cluster (io/cluster.h): the first that answers; the cluster
+         * client keeps all of them for later map reloads */
+        ow_redis_target seeds[OW_CLUSTER_SEEDS_MAX];
+        int n = ow_cluster_parse_urls(cfg->redis.url, seeds, err);
+        if (n < 0) return n;
+        env->target = seeds[0];
+        for (int i = 0; i < n; i++)
+            if (pings(&seeds[i], 500)) {
+                env->target = seeds[i];
+                break;
+            }
+        ow_redis_target_describe(&env->target, env->desc, sizeof env->desc);
+        return OW_OK;
+    }
     if (cfg->redis.url[0]) {
         int rc = ow_redis_url_parse(cfg->redis.url, &env->target, err);
         if (rc) return rc;

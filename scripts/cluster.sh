@@ -6,6 +6,8 @@
 #   scripts/cluster.sh stop DIR
 #   scripts/cluster.sh seed DIR          # prints host:port of the first node
 #   scripts/cluster.sh pid DIR PORT      # prints the pid of the node on PORT
+#   scripts/cluster.sh restart DIR PORT  # starts a stopped (killed) node again: it rejoins
+#                                        # from its nodes.conf, as a replica after a failover
 #
 # start: N masters (3) with R replicas each (1) on free 127.0.0.1 ports (each port and its bus
 # port, port + 10000, both free), one folder per node under DIR, joined with
@@ -17,7 +19,7 @@
 # test killed by its runner leaves no server behind. stop: TERM every node (KILL after 5 s).
 set -euo pipefail
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -ge 2 ] || usage
 cmd=$1 dir=$2
 shift 2
@@ -34,7 +36,7 @@ def free(p):
     except OSError: return False
     finally: s.close()
 for _ in range(2000):
-    p = random.randint(20000, 45000)
+    p = random.randint(11000, 22700)  # p and p + 10000 below the ephemeral range (32768-)
     if p not in taken and p + 10000 not in taken and p - 10000 not in taken and free(p) and free(p + 10000):
         print(p); sys.exit(0)
 sys.exit("no free port pair found")
@@ -67,6 +69,13 @@ stop_all() {
   fi
 }
 
+start_node() { # start_node PORT NODE_TIMEOUT AOF
+  redis-server --port "$1" --bind 127.0.0.1 --dir "$dir/$1" \
+    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout "$2" \
+    --cluster-replica-validity-factor 0 --save '' --appendonly "$3" \
+    --logfile "$dir/$1/redis.log" --pidfile "$dir/$1/pid" --daemonize yes
+}
+
 node_ok() { # cluster_state:ok on this port
   redis-cli -h 127.0.0.1 -p "$1" cluster info 2>/dev/null | grep -q '^cluster_state:ok'
 }
@@ -95,12 +104,10 @@ start)
   ports=""
   for _ in $(seq "$n"); do ports="$ports $(free_pair "$ports")"; done
   echo $ports > "$dir/ports"
+  echo "$timeout $aof" > "$dir/settings"
   for port in $ports; do
     mkdir -p "$dir/$port"
-    redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/$port" \
-      --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout "$timeout" \
-      --cluster-replica-validity-factor 0 --save '' --appendonly "$aof" \
-      --logfile "$dir/$port/redis.log" --pidfile "$dir/$port/pid" --daemonize yes
+    start_node "$port" "$timeout" "$aof"
   done
   for port in $ports; do
     wait_until 10 redis-cli -h 127.0.0.1 -p "$port" ping || {
@@ -135,6 +142,12 @@ stop)
 seed)
   set -- $(cat "$dir/ports")
   echo "127.0.0.1:$1"
+  ;;
+restart)
+  [ $# -eq 1 ] && [ -f "$dir/settings" ] || usage
+  read -r timeout aof < "$dir/settings"
+  start_node "$1" "$timeout" "$aof"
+  wait_until 10 redis-cli -h 127.0.0.1 -p "$1" ping
   ;;
 pid)
   cat "$dir/$1/pid"

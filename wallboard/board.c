@@ -9,6 +9,7 @@
 
 #include "draw.h"
 #include "mapview.h"
+#include "painter.h"
 #include "panel.h"
 #include "theme.h"
 
@@ -17,20 +18,23 @@
 
 /* ---- the tables ----------------------------------------------------------------------------- */
 
-/* One row per ow_panel_kind: its data-layer drawing and, for ticking panels, its per-frame part. */
+/* One row per ow_panel_kind: its data-layer drawing, for ticking panels its per-frame part, and
+ * for panels with costly pure work a `prepare` that starts it on a worker thread before the other
+ * panels are drawn (such panels are drawn last, so the work overlaps the others). */
 static const struct panel_def {
     void (*draw)(const ow_panel_ctx *c, SDL_Rect r);
     void (*tick)(const ow_panel_ctx *c, SDL_Rect r);
+    void (*prepare)(const ow_panel_ctx *c, SDL_Rect r);
 } panel_defs[OW_PANEL__COUNT] = {
-    [OW_PANEL_OPEN] = {ow_panel_open, NULL},
-    [OW_PANEL_KPI] = {ow_panel_kpi, NULL},
-    [OW_PANEL_MAP] = {ow_panel_map, NULL},
-    [OW_PANEL_SLA] = {ow_panel_sla, ow_panel_sla_tick},
-    [OW_PANEL_ESCALATIONS] = {ow_panel_escalations, NULL},
-    [OW_PANEL_FLAGS] = {ow_panel_flags, NULL},
-    [OW_PANEL_TECHS] = {ow_panel_techs, NULL},
-    [OW_PANEL_SPARK] = {ow_panel_spark, NULL},
-    [OW_PANEL_REGIONS] = {ow_panel_regions, NULL},
+    [OW_PANEL_OPEN] = {ow_panel_open, NULL, NULL},
+    [OW_PANEL_KPI] = {ow_panel_kpi, NULL, NULL},
+    [OW_PANEL_MAP] = {ow_panel_map, NULL, ow_panel_map_prepare},
+    [OW_PANEL_SLA] = {ow_panel_sla, ow_panel_sla_tick, NULL},
+    [OW_PANEL_ESCALATIONS] = {ow_panel_escalations, NULL, NULL},
+    [OW_PANEL_FLAGS] = {ow_panel_flags, NULL, NULL},
+    [OW_PANEL_TECHS] = {ow_panel_techs, NULL, NULL},
+    [OW_PANEL_SPARK] = {ow_panel_spark, NULL, NULL},
+    [OW_PANEL_REGIONS] = {ow_panel_regions, NULL, NULL},
 };
 
 static const struct link_def {
@@ -163,6 +167,8 @@ struct ow_board {
     ow_font *f;
     ow_pages pages;
     ow_mapview *map;
+    ow_painter *painter; /* draws some panels of the layer on a second thread */
+    bool one_thread;     /* ow_board_set_threads(false) */
     layout l;
     SDL_Texture *layer; /* the cached data layer; NULL: draw everything every frame */
     bool layer_ok;      /* layer holds the picture for the key below */
@@ -185,7 +191,8 @@ int ow_board_new(SDL_Renderer *r, ow_font *f, const ow_pages *pages, const ow_re
                  ow_board **out, ow_err *err)
 {
     ow_board *b = calloc(1, sizeof *b);
-    if (!b || !(b->map = ow_mapview_new(city))) {
+    if (!b || !(b->map = ow_mapview_new(city)) || ow_painter_new(f, &b->painter, err) != OW_OK) {
+        if (b) ow_mapview_free(b->map);
         free(b);
         return ow_err_set(err, OW_ENOMEM, "out of memory");
     }
@@ -200,9 +207,15 @@ int ow_board_new(SDL_Renderer *r, ow_font *f, const ow_pages *pages, const ow_re
 void ow_board_free(ow_board *b)
 {
     if (!b) return;
+    ow_painter_free(b->painter);
     if (b->layer) SDL_DestroyTexture(b->layer);
     ow_mapview_free(b->map);
     free(b);
+}
+
+void ow_board_set_threads(ow_board *b, bool on)
+{
+    b->one_thread = !on;
 }
 
 bool ow_board_animating(const ow_board *b, int64_t mono_ms)
@@ -457,21 +470,13 @@ static void draw_flash(const ow_draw *d, const ow_board *b, const layout *l, int
 
 /* ---- which panels changed ------------------------------------------------------------------- */
 
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; b && i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return (h ^ 0xFF) * 1099511628211ull; /* a separator: ("ab","c") ≠ ("a","bc") */
-}
-
 /* Region ids and names: the lists show names, not counts. */
 static uint64_t hash_names(uint64_t h, const ow_scene *s)
 {
     for (int i = 0; s->has_regions && i < s->nregions; i++) {
-        h = hash_bytes(h, s->regions[i].id, strlen(s->regions[i].id));
-        h = hash_bytes(h, s->regions[i].name_zh, strlen(s->regions[i].name_zh));
-        h = hash_bytes(h, s->regions[i].name_en, strlen(s->regions[i].name_en));
+        h = ow_hash_mix(h, s->regions[i].id, strlen(s->regions[i].id));
+        h = ow_hash_mix(h, s->regions[i].name_zh, strlen(s->regions[i].name_zh));
+        h = ow_hash_mix(h, s->regions[i].name_en, strlen(s->regions[i].name_en));
     }
     return h;
 }
@@ -480,69 +485,136 @@ static uint64_t hash_names(uint64_t h, const ow_scene *s)
  * a snapshot that changes the SLA board does not redraw the map. */
 static uint64_t panel_hash(ow_panel_kind kind, const ow_scene *s)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = OW_HASH_SEED;
     if (!s) return h;
     switch (kind) {
     case OW_PANEL_OPEN:
-        h = hash_bytes(h, s->core.open, sizeof s->core.open);
-        return hash_bytes(h, &s->core.open_total, sizeof s->core.open_total);
+        h = ow_hash_mix(h, s->core.open, sizeof s->core.open);
+        return ow_hash_mix(h, &s->core.open_total, sizeof s->core.open_total);
     case OW_PANEL_KPI:
-        h = hash_bytes(h, &s->has_kpi, sizeof s->has_kpi);
-        h = hash_bytes(h, s->kpi, sizeof s->kpi);
-        return hash_bytes(h, s->targets, sizeof s->targets);
+        h = ow_hash_mix(h, &s->has_kpi, sizeof s->has_kpi);
+        h = ow_hash_mix(h, s->kpi, sizeof s->kpi);
+        return ow_hash_mix(h, s->targets, sizeof s->targets);
     case OW_PANEL_MAP:
-        h = hash_bytes(h, &s->has_heat, sizeof s->has_heat);
-        h = hash_bytes(h, s->cells, s->has_heat ? (size_t)s->ncells * sizeof *s->cells : 0);
-        h = hash_bytes(h, s->heat_bbox, sizeof s->heat_bbox);
-        h = hash_bytes(h, &s->has_techs_pos, sizeof s->has_techs_pos);
-        h = hash_bytes(h, s->techs_pos,
-                       s->has_techs_pos ? (size_t)s->ntechs_pos * sizeof *s->techs_pos : 0);
+        h = ow_hash_mix(h, &s->has_heat, sizeof s->has_heat);
+        h = ow_hash_mix(h, s->cells, s->has_heat ? (size_t)s->ncells * sizeof *s->cells : 0);
+        h = ow_hash_mix(h, s->heat_bbox, sizeof s->heat_bbox);
+        h = ow_hash_mix(h, &s->has_techs_pos, sizeof s->has_techs_pos);
+        h = ow_hash_mix(h, s->techs_pos,
+                        s->has_techs_pos ? (size_t)s->ntechs_pos * sizeof *s->techs_pos : 0);
         /* the labels show each region's open count */
         for (int i = 0; s->has_regions && i < s->nregions; i++)
-            h = hash_bytes(h, &s->regions[i].open, sizeof s->regions[i].open);
+            h = ow_hash_mix(h, &s->regions[i].open, sizeof s->regions[i].open);
         return hash_names(h, s);
     case OW_PANEL_SLA:
-        h = hash_bytes(h, &s->has_urgent, sizeof s->has_urgent);
-        h = hash_bytes(h, s->urgent, s->has_urgent ? (size_t)s->nurgent * sizeof *s->urgent : 0);
+        h = ow_hash_mix(h, &s->has_urgent, sizeof s->has_urgent);
+        h = ow_hash_mix(h, s->urgent, s->has_urgent ? (size_t)s->nurgent * sizeof *s->urgent : 0);
         return hash_names(h, s);
     case OW_PANEL_ESCALATIONS:
-        h = hash_bytes(h, &s->has_escalations, sizeof s->has_escalations);
-        h = hash_bytes(h, s->escalations,
-                       s->has_escalations ? (size_t)s->nescalations * sizeof *s->escalations : 0);
+        h = ow_hash_mix(h, &s->has_escalations, sizeof s->has_escalations);
+        h = ow_hash_mix(h, s->escalations,
+                        s->has_escalations ? (size_t)s->nescalations * sizeof *s->escalations : 0);
         return hash_names(h, s);
     case OW_PANEL_FLAGS:
-        h = hash_bytes(h, &s->has_flags, sizeof s->has_flags);
-        h = hash_bytes(h, s->flags, s->has_flags ? (size_t)s->nflags * sizeof *s->flags : 0);
+        h = ow_hash_mix(h, &s->has_flags, sizeof s->has_flags);
+        h = ow_hash_mix(h, s->flags, s->has_flags ? (size_t)s->nflags * sizeof *s->flags : 0);
         return hash_names(h, s);
     case OW_PANEL_TECHS:
     case OW_PANEL_REGIONS:
-        h = hash_bytes(h, &s->has_techs, sizeof s->has_techs);
-        h = hash_bytes(h, s->techs, sizeof s->techs);
-        h = hash_bytes(h, &s->has_regions, sizeof s->has_regions);
+        h = ow_hash_mix(h, &s->has_techs, sizeof s->has_techs);
+        h = ow_hash_mix(h, s->techs, sizeof s->techs);
+        h = ow_hash_mix(h, &s->has_regions, sizeof s->has_regions);
         for (int i = 0; s->has_regions && i < s->nregions; i++) {
             const ow_scene_region *g = &s->regions[i];
-            h = hash_bytes(h, &g->open, sizeof g->open * 4); /* open, breached, alerts, backlog */
-            h = hash_bytes(h, g->techs, sizeof g->techs);
+            h = ow_hash_mix(h, &g->open, sizeof g->open * 4); /* open, breached, alerts, backlog */
+            h = ow_hash_mix(h, g->techs, sizeof g->techs);
         }
         return hash_names(h, s);
     case OW_PANEL_SPARK:
-        h = hash_bytes(h, &s->has_spark, sizeof s->has_spark);
-        h = hash_bytes(h, &s->spark_bucket_s, sizeof s->spark_bucket_s);
+        h = ow_hash_mix(h, &s->has_spark, sizeof s->has_spark);
+        h = ow_hash_mix(h, &s->spark_bucket_s, sizeof s->spark_bucket_s);
         for (int k = 0; k < OW_SPARK__COUNT; k++)
-            h = hash_bytes(h, s->spark[k], (size_t)s->spark_n[k] * sizeof(double));
+            h = ow_hash_mix(h, s->spark[k], (size_t)s->spark_n[k] * sizeof(double));
         return h;
     case OW_PANEL__COUNT: break;
     }
     return h;
 }
 
+/* Which panels of a page the painter draws: the heaviest first (by area) to whichever side has
+ * less, the map always here (its composition already runs on a thread of its own and its cache
+ * belongs to this renderer). Depends on the layout only, so each side keeps its texts cached. */
+static void assign_panels(const ow_page *pg, bool *painter)
+{
+    int load[2] = {0, 0}; /* here, painter */
+    bool done[OW_PAGE_PANELS_MAX] = {false};
+    for (int i = 0; i < pg->npanels; i++)
+        if (pg->panels[i].kind == OW_PANEL_MAP) {
+            painter[i] = false;
+            done[i] = true;
+            load[0] += pg->panels[i].cols * pg->panels[i].rows;
+        }
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < pg->npanels; i++)
+            if (!done[i] && (best < 0 || pg->panels[i].cols * pg->panels[i].rows >
+                                             pg->panels[best].cols * pg->panels[best].rows))
+                best = i;
+        if (best < 0) return;
+        done[best] = true;
+        painter[best] = load[1] <= load[0];
+        load[painter[best]] += pg->panels[best].cols * pg->panels[best].rows;
+    }
+}
+
+/* What the painter's thread draws: the dirty panels assigned to it. */
+typedef struct painter_job {
+    const ow_board *b;
+    const ow_page *pg;
+    const bool *todo;
+    const ow_scene *scene;
+    int64_t now_ms;
+} painter_job;
+
+static void painter_draw(void *arg, const ow_draw *d)
+{
+    const painter_job *j = arg;
+    ow_panel_ctx c = {d, j->scene, j->now_ms, NULL};
+    for (int i = 0; i < j->pg->npanels; i++)
+        if (j->todo[i])
+            panel_defs[j->pg->panels[i].kind].draw(
+                &c, panel_rect(&j->b->l, &j->b->pages, &j->pg->panels[i]));
+}
+
 /* Draw the data layer: everything on a new page or size; otherwise only the panels whose members
- * changed, and the footer. */
+ * changed, and the footer. Panels do not overlap and each writes its whole rectangle, so the order
+ * and the surface they are drawn in do not change a pixel: the map's composition starts first (on
+ * its own thread) and the map is drawn last; about half of the other panels are drawn by the
+ * painter on a second thread meanwhile and copied in at the end. */
 static void draw_layer(ow_board *b, const ow_draw *d, const ow_board_frame *fr, int page,
-                       bool whole)
+                       bool whole, bool into_layer)
 {
     const layout *l = &b->l;
     const SDL_Color bg = ow_theme_tone(OW_TONE_BACKGROUND);
+    const ow_page *pg = &b->pages.pages[page];
+    ow_panel_ctx c = {d, fr->scene, ow_board_picture_now(fr), b->map};
+    bool dirty[OW_PAGE_PANELS_MAX], side[OW_PAGE_PANELS_MAX], todo[OW_PAGE_PANELS_MAX];
+    assign_panels(pg, side);
+    int nside = 0;
+    for (int i = 0; i < pg->npanels; i++) {
+        uint64_t h = panel_hash(pg->panels[i].kind, fr->scene) ^ (fr->scene ? 0 : 1);
+        dirty[i] = whole || h != b->panel_hash[i];
+        b->panel_hash[i] = h;
+        const struct panel_def *def = &panel_defs[pg->panels[i].kind];
+        if (dirty[i] && def->prepare && !b->one_thread)
+            def->prepare(&c, panel_rect(l, &b->pages, &pg->panels[i]));
+        todo[i] = dirty[i] && side[i];
+        nside += todo[i];
+    }
+    painter_job job = {b, pg, todo, fr->scene, c.now_ms};
+    bool painting = !b->one_thread && into_layer && nside > 0 &&
+                    ow_painter_size(b->painter, l->w, l->h) &&
+                    ow_painter_start(b->painter, l->u, painter_draw, &job);
     if (whole) {
         SDL_SetRenderDrawBlendMode(b->r, SDL_BLENDMODE_NONE);
         SDL_SetRenderDrawColor(b->r, bg.r, bg.g, bg.b, 0xFF);
@@ -552,14 +624,18 @@ static void draw_layer(ow_board *b, const ow_draw *d, const ow_board_frame *fr, 
         ow_draw_fill(d, l->footer, bg);
     }
     draw_footer(d, l, fr);
-    const ow_page *pg = &b->pages.pages[page];
-    ow_panel_ctx c = {d, fr->scene, ow_board_picture_now(fr), b->map};
-    for (int i = 0; i < pg->npanels; i++) {
-        uint64_t h = panel_hash(pg->panels[i].kind, fr->scene) ^ (fr->scene ? 0 : 1);
-        if (!whole && h == b->panel_hash[i]) continue;
-        b->panel_hash[i] = h;
-        panel_defs[pg->panels[i].kind].draw(&c, panel_rect(l, &b->pages, &pg->panels[i]));
-    }
+    for (int last = 0; last < 2; last++)
+        for (int i = 0; i < pg->npanels; i++) {
+            const struct panel_def *def = &panel_defs[pg->panels[i].kind];
+            if (dirty[i] && !(painting && todo[i]) && (def->prepare != NULL) == last)
+                def->draw(&c, panel_rect(l, &b->pages, &pg->panels[i]));
+        }
+    if (!painting) return;
+    ow_painter_finish(b->painter);
+    SDL_RenderFlush(b->r); /* the clear and this side's panels land before the copies */
+    for (int i = 0; i < pg->npanels; i++)
+        if (todo[i])
+            ow_painter_copy(b->painter, b->layer, panel_rect(l, &b->pages, &pg->panels[i]));
 }
 
 bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)
@@ -587,7 +663,7 @@ bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)
     if (new_data) {
         bool whole = !b->layer_ok || page != b->key_page;
         if (b->layer && SDL_SetRenderTarget(b->r, b->layer) == 0) {
-            draw_layer(b, &d, fr, page, whole);
+            draw_layer(b, &d, fr, page, whole, true);
             SDL_SetRenderTarget(b->r, NULL);
             b->layer_ok = true;
         } else {
@@ -601,7 +677,8 @@ bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)
         SDL_SetTextureBlendMode(b->layer, SDL_BLENDMODE_NONE);
         SDL_RenderCopy(b->r, b->layer, NULL, NULL);
     } else {
-        draw_layer(b, &d, fr, page, true); /* no target textures: everything, every frame */
+        /* no target textures: everything, every frame, on this thread */
+        draw_layer(b, &d, fr, page, true, false);
     }
     /* the ticking parts */
     draw_status(&d, l, fr);

@@ -68,6 +68,11 @@ void ow_board_free(ow_board *b);
  * (the caller may sound it). */
 bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr);
 
+/* Whether a redrawn data layer may use the map's worker thread and the painter (painter.h); on by
+ * default. Off, everything is drawn on the calling thread: the same pixels (wallboard_soak
+ * compares a threaded board's partial redraws with a one-thread board's whole drawing). */
+void ow_board_set_threads(ow_board *b, bool on);
+
 /* True while a flash is animating at mono_ms (the loop then draws ~8 frames a second). */
 bool ow_board_animating(const ow_board *b, int64_t mono_ms);
 

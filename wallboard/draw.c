@@ -186,6 +186,22 @@ void ow_draw_empty(const ow_draw *d, SDL_Rect c, const char *why)
                      OW_ALIGN_CENTER, c.w);
 }
 
+uint64_t ow_hash_mix(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    size_t i = 0;
+    for (; b && i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+        h ^= h >> 32;
+    }
+    for (; b && i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    h = (h ^ (uint64_t)n) * 0xff51afd7ed558ccdull; /* the separator: the length */
+    return h ^ (h >> 33);
+}
+
 void ow_format_int(int64_t v, char *out, size_t n)
 {
     char digits[32];

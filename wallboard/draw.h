@@ -65,6 +65,12 @@ SDL_Rect ow_panel_content(const ow_draw *d, SDL_Rect r);
 /* The empty state of a panel: "暂无数据 · no data yet" (or `why`), centred and dim. */
 void ow_draw_empty(const ow_draw *d, SDL_Rect content, const char *why);
 
+/* Hash n bytes at p into h (h starts at OW_HASH_SEED): what a panel or the map shows, to redraw it
+ * only when that changed. Eight bytes a step: a rainstorm's technicians and heat cells are
+ * ~200 KB a snapshot. (p, n) pairs are separated: ("ab","c") and ("a","bc") differ. */
+#define OW_HASH_SEED 1469598103934665603ull
+uint64_t ow_hash_mix(uint64_t h, const void *p, size_t n);
+
 /* "12,345" */
 void ow_format_int(int64_t v, char *out, size_t n);
 

@@ -2,6 +2,7 @@
 
 #include <SDL_ttf.h>
 #include <fontconfig/fontconfig.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +15,12 @@
 #define TEXT_CACHE_MAX   4096 /* entries (a hash table); a full board shows a few hundred lines */
 #define TEXT_IDLE_FRAMES 120  /* drop a line not drawn for this many frames (~2 min at 1 fps) */
 #define TEXT_BUDGET_PX                                                                             \
-    (8 * 1024 * 1024)        /* texture pixels kept at most (32 MiB; a 4K board shows ~3 M) */
-#define SIZE_CACHE_MAX   48  /* open (face, weight, size) handles */
-#define SIZE_IDLE_FRAMES 600 /* close a size not used for this many frames */
-#define RUNS_MAX         32  /* script runs per line; the rest joins the last run */
+    (8 * 1024 * 1024)         /* texture pixels kept at most (32 MiB; a 4K board shows ~3 M) */
+#define SIZE_CACHE_MAX   48   /* open (face, weight, size) handles */
+#define SIZE_IDLE_FRAMES 600  /* close a size not used for this many frames */
+#define RUNS_MAX         32   /* script runs per line; the rest joins the last run */
+#define WIDTH_CACHE      2048 /* measured widths kept (direct-mapped on the hash) */
+#define WIDTH_TEXT_MAX   96   /* longer lines are measured every time */
 
 typedef enum { FACE_LATIN, FACE_CJK, FACE__COUNT } face_id;
 
@@ -44,8 +47,18 @@ typedef struct text_entry {
     uint64_t used;
 } text_entry;
 
+/* A measured width: fitting a line to its column measures it (and its cut candidates) on every
+ * redraw, and HarfBuzz shaping is a good part of a redrawn panel's cost. */
+typedef struct width_entry {
+    uint64_t hash; /* 0 = empty */
+    int px, w;
+    ow_font_weight weight;
+    char utf8[WIDTH_TEXT_MAX];
+} width_entry;
+
 struct ow_font {
     SDL_Renderer *renderer;
+    width_entry widths[WIDTH_CACHE];
     face_file files[FACE__COUNT][OW_FONT__WEIGHTS];
     sized_font sizes[SIZE_CACHE_MAX];
     text_entry texts[TEXT_CACHE_MAX]; /* open addressing on hash, linear probing */
@@ -56,6 +69,42 @@ struct ow_font {
 
 static char tombstone;
 #define REMOVED (&tombstone)
+
+/* SDL_ttf shares one FreeType library between all fonts. FreeType allows faces to be used on
+ * several threads (each face by one thread at a time) when opening and closing faces is serialised
+ * (FreeType's FT_Library notes, since 2.5.6): the board's painter thread (painter.h) has its own
+ * ow_font, so only these calls need the lock. */
+static pthread_mutex_t faces_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static TTF_Font *open_face(const char *path, int px, long index)
+{
+    pthread_mutex_lock(&faces_lock);
+    TTF_Font *font = TTF_OpenFontIndex(path, px, index);
+    pthread_mutex_unlock(&faces_lock);
+    return font;
+}
+
+static void close_face(TTF_Font *font)
+{
+    pthread_mutex_lock(&faces_lock);
+    TTF_CloseFont(font);
+    pthread_mutex_unlock(&faces_lock);
+}
+
+static int ttf_init(void)
+{
+    pthread_mutex_lock(&faces_lock);
+    int rc = TTF_Init();
+    pthread_mutex_unlock(&faces_lock);
+    return rc;
+}
+
+static void ttf_quit(void)
+{
+    pthread_mutex_lock(&faces_lock);
+    TTF_Quit();
+    pthread_mutex_unlock(&faces_lock);
+}
 
 /* ---- finding the faces ---------------------------------------------------------------------- */
 
@@ -116,8 +165,8 @@ static TTF_Font *sized(ow_font *f, face_id face, ow_font_weight weight, int px)
     }
     const face_file *ff = &f->files[face][weight];
     if (!ff->present) return NULL;
-    if (slot->font) TTF_CloseFont(slot->font);
-    slot->font = TTF_OpenFontIndex(ff->path, px, ff->index);
+    if (slot->font) close_face(slot->font);
+    slot->font = open_face(ff->path, px, ff->index);
     if (!slot->font) {
         ow_warn("cannot open font %s#%ld at %d px: %s", ff->path, ff->index, px, TTF_GetError());
         return NULL;
@@ -235,6 +284,8 @@ out:
     return line;
 }
 
+static int measure(ow_font *f, ow_font_weight weight, int px, const char *utf8);
+
 static uint64_t text_hash(const char *utf8, ow_text_style st)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -347,8 +398,29 @@ const ow_text *ow_font_text(ow_font *f, ow_text_style st, const char *utf8)
 
 int ow_font_width(ow_font *f, ow_font_weight weight, int px, const char *utf8)
 {
+    if (!utf8) return 0;
+    const size_t len = strlen(utf8);
+    width_entry *we = NULL;
+    if (len < WIDTH_TEXT_MAX) {
+        const uint64_t h = text_hash(utf8, (ow_text_style){px, weight, {0, 0, 0, 0}}) | 1;
+        we = &f->widths[h & (WIDTH_CACHE - 1)];
+        if (we->hash == h && we->px == px && we->weight == weight && strcmp(we->utf8, utf8) == 0)
+            return we->w;
+        we->hash = 0;
+        we->px = px;
+        we->weight = weight;
+        memcpy(we->utf8, utf8, len + 1);
+        we->w = measure(f, weight, px, utf8);
+        we->hash = h;
+        return we->w;
+    }
+    return measure(f, weight, px, utf8);
+}
+
+static int measure(ow_font *f, ow_font_weight weight, int px, const char *utf8)
+{
     TTF_Font *latin = sized(f, FACE_LATIN, weight, px), *cjk = sized(f, FACE_CJK, weight, px);
-    if (!latin || !utf8) return 0;
+    if (!latin) return 0;
     run runs[RUNS_MAX];
     int nruns = split_runs(f, latin, cjk, utf8, runs), total = 0;
     for (int i = 0; i < nruns; i++) {
@@ -381,7 +453,7 @@ void ow_font_frame_end(ow_font *f)
     for (int i = 0; i < SIZE_CACHE_MAX; i++) {
         sized_font *s = &f->sizes[i];
         if (s->font && f->frame - s->used > SIZE_IDLE_FRAMES) {
-            TTF_CloseFont(s->font);
+            close_face(s->font);
             memset(s, 0, sizeof *s);
         }
     }
@@ -393,10 +465,10 @@ void ow_font_frame_end(ow_font *f)
 int ow_font_new(SDL_Renderer *r, const char *latin_path, ow_font **out, ow_err *err)
 {
     *out = NULL;
-    if (TTF_Init() != 0) return ow_err_set(err, OW_EIO, "SDL_ttf: %s", TTF_GetError());
+    if (ttf_init() != 0) return ow_err_set(err, OW_EIO, "SDL_ttf: %s", TTF_GetError());
     ow_font *f = calloc(1, sizeof *f);
     if (!f) {
-        TTF_Quit();
+        ttf_quit();
         return ow_err_set(err, OW_ENOMEM, "out of memory");
     }
     f->renderer = r;
@@ -441,9 +513,25 @@ void ow_font_free(ow_font *f)
     for (int i = 0; i < TEXT_CACHE_MAX; i++)
         entry_remove(f, &f->texts[i]);
     for (int i = 0; i < SIZE_CACHE_MAX; i++)
-        if (f->sizes[i].font) TTF_CloseFont(f->sizes[i].font);
+        if (f->sizes[i].font) close_face(f->sizes[i].font);
     free(f);
-    TTF_Quit();
+    ttf_quit();
+}
+
+int ow_font_clone(const ow_font *like, SDL_Renderer *r, ow_font **out, ow_err *err)
+{
+    *out = NULL;
+    if (ttf_init() != 0) return ow_err_set(err, OW_EIO, "SDL_ttf: %s", TTF_GetError());
+    ow_font *f = calloc(1, sizeof *f);
+    if (!f) {
+        ttf_quit();
+        return ow_err_set(err, OW_ENOMEM, "out of memory");
+    }
+    f->renderer = r;
+    f->frame = 1;
+    memcpy(f->files, like->files, sizeof f->files);
+    *out = f;
+    return OW_OK;
 }
 
 bool ow_font_has_cjk(const ow_font *f)

@@ -53,6 +53,11 @@ typedef struct ow_font ow_font;
  */
 int ow_font_new(SDL_Renderer *r, const char *latin_path, ow_font **out, ow_err *err);
 
+/* A second ow_font with the faces `like` found, drawing for renderer `r` (borrowed), with its own
+ * text cache: for another thread (an ow_font is not thread-safe; two of them on two threads are).
+ * Free it with ow_font_free. */
+int ow_font_clone(const ow_font *like, SDL_Renderer *r, ow_font **out, ow_err *err);
+
 /* Close every face and texture. NULL is a no-op. */
 void ow_font_free(ow_font *f);
 

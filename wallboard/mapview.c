@@ -1,10 +1,12 @@
 #include "mapview.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "draw.h"
 #include "theme.h"
 
 #define HEAT_ALPHA 200 /* of 255: the boundaries and the fills still show through */
@@ -16,8 +18,15 @@ struct ow_mapview {
     uint8_t *edge;   /* 1 where an outline is (while rasterising) */
     uint32_t *edges; /* pixel indices of the outlines, stamped over the heat */
     size_t nedges;
-    uint32_t *work;       /* composed picture (points into the locked texture) */
-    int pitch;            /* of work, in pixels */
+    uint32_t *work; /* composed picture (points into the locked texture) */
+    int pitch;      /* of work, in pixels */
+    /* composing on a worker thread (ow_mapview_prepare): the texture stays locked and only the
+     * worker touches `work` until ow_mapview_draw joins it; the scene is borrowed meanwhile */
+    pthread_t worker;
+    bool composing;
+    const ow_scene *compose_scene;
+    double compose_u;
+    uint64_t compose_hash;
     uint64_t drawn_hash;  /* of the heat cells and technicians the texture shows */
     SDL_Texture *texture; /* the composed picture on the renderer */
     SDL_Renderer *renderer;
@@ -41,8 +50,11 @@ ow_mapview *ow_mapview_new(const ow_regions *city)
     return m;
 }
 
+static void compose_join(ow_mapview *m);
+
 static void drop_raster(ow_mapview *m)
 {
+    compose_join(m);
     free(m->fill);
     free(m->edge);
     free(m->edges);
@@ -205,26 +217,16 @@ static bool build_raster(ow_mapview *m, SDL_Renderer *r, double u, const ow_scen
     return true;
 }
 
-/* FNV-1a over what the map shows of a scene: heat cells and technicians. */
+/* A hash of what the map shows of a scene: heat cells and technicians. */
 static uint64_t content_hash(const ow_scene *s)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = OW_HASH_SEED;
     if (!s) return h;
-    const struct {
-        const void *p;
-        size_t n;
-    } parts[] = {
-        {s->cells, s->has_heat ? (size_t)s->ncells * sizeof *s->cells : 0},
-        {s->techs_pos, s->has_techs_pos ? (size_t)s->ntechs_pos * sizeof *s->techs_pos : 0},
-        {s->heat_bbox, sizeof s->heat_bbox},
-        {&s->heat_cols, sizeof s->heat_cols}};
-    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
-        const unsigned char *b = parts[k].p;
-        for (size_t i = 0; b && i < parts[k].n; i++)
-            h = (h ^ b[i]) * 1099511628211ull;
-        h = (h ^ 0xFF) * 1099511628211ull;
-    }
-    return h;
+    h = ow_hash_mix(h, s->cells, s->has_heat ? (size_t)s->ncells * sizeof *s->cells : 0);
+    h = ow_hash_mix(h, s->techs_pos,
+                    s->has_techs_pos ? (size_t)s->ntechs_pos * sizeof *s->techs_pos : 0);
+    h = ow_hash_mix(h, s->heat_bbox, sizeof s->heat_bbox);
+    return ow_hash_mix(h, &s->heat_cols, sizeof s->heat_cols);
 }
 
 /* ---- composing ------------------------------------------------------------------------------ */
@@ -273,75 +275,180 @@ static void compose_heat(ow_mapview *m, const ow_scene *s)
     }
 }
 
+/* One dot of `size` px at (x0, y0), and with e = 1 a one-pixel dark rim (it keeps a dot visible on
+ * the brightest heat) that never covers another dot. */
+static void stamp(ow_mapview *m, int x0, int y0, int size, int e, uint32_t color,
+                  const uint32_t *colors, uint32_t dark)
+{
+    for (int y = y0 - e; y < y0 + size + e; y++) {
+        if (y < 0 || y >= m->h) continue;
+        uint32_t *row = &m->work[(size_t)y * m->pitch];
+        const bool rim_row = y < y0 || y >= y0 + size;
+        for (int x = x0 - e; x < x0 + size + e; x++) {
+            if (x < 0 || x >= m->w) continue;
+            uint32_t *p = &row[x];
+            if (!rim_row && x >= x0 && x < x0 + size)
+                *p = color;
+            else if (*p != colors[0] && *p != colors[1] && *p != colors[2] && *p != colors[3] &&
+                     *p != colors[4])
+                *p = dark;
+        }
+    }
+}
+
 static void compose_dots(ow_mapview *m, const ow_scene *s, double u)
 {
     if (!s || !s->has_techs_pos || !m->projected) return;
     int size = (int)lround(3 * u);
     if (size < 2) size = 2;
-    const bool rims = size >= 4; /* at 1080p a rim would double a dot's footprint */
+    const int e = size >= 4 ? 1 : 0; /* at 1080p a rim would double a dot's footprint */
     uint32_t colors[OW_TECH__COUNT], dark = argb(ow_theme_tone(OW_TONE_BACKGROUND));
     for (int k = 0; k < OW_TECH__COUNT; k++)
         colors[k] = argb(ow_theme_tech(k));
     /* offline first, idle last: the technicians who can take work stay on top */
     static const int order[OW_TECH__COUNT] = {OW_TECH_OFFLINE, OW_TECH_BREAK, OW_TECH_ONSITE,
                                               OW_TECH_ENROUTE, OW_TECH_IDLE};
-    for (int pass = 0; pass < OW_TECH__COUNT; pass++) {
-        for (int i = 0; i < s->ntechs_pos; i++) {
-            const ow_scene_tech *t = &s->techs_pos[i];
-            if (t->status != order[pass]) continue;
-            double fx, fy;
-            ow_project(&m->proj, t->lon, t->lat, &fx, &fy);
-            int x0 = (int)fx - size / 2, y0 = (int)fy - size / 2;
-            /* a one-pixel dark rim keeps a dot visible on the brightest heat */
-            const int e = rims ? 1 : 0;
-            for (int y = y0 - e; y < y0 + size + e; y++)
-                for (int x = x0 - e; x < x0 + size + e; x++) {
-                    if (x < 0 || y < 0 || x >= m->w || y >= m->h) continue;
-                    bool rim = y < y0 || y >= y0 + size || x < x0 || x >= x0 + size;
-                    uint32_t *p = &m->work[(size_t)y * m->pitch + x];
-                    if (!rim)
-                        *p = colors[t->status];
-                    else if (*p != colors[0] && *p != colors[1] && *p != colors[2] &&
-                             *p != colors[3] && *p != colors[4])
-                        *p = dark;
-                }
-        }
+    int rank[OW_TECH__COUNT];
+    for (int k = 0; k < OW_TECH__COUNT; k++)
+        rank[order[k]] = k;
+    /* Within one status the result does not depend on the order (a dot's inside always wins, a
+     * rim only darkens what no dot covers), so each status's dots are stamped top to bottom: rows
+     * of the picture are then touched in order, not 5,000 times at random (a counting sort on
+     * status, then row). */
+    const int n = s->ntechs_pos, rows = m->h + 2, keys = OW_TECH__COUNT * rows;
+    int *at = malloc((size_t)n * 3 * sizeof *at), *first = calloc((size_t)keys + 1, sizeof *first);
+    int *sorted = at ? at + 2 * n : NULL;
+    if (!at || !first) { /* no memory for the order: status by status, as they come */
+        for (int pass = 0; pass < OW_TECH__COUNT; pass++)
+            for (int i = 0; i < n; i++) {
+                const ow_scene_tech *t = &s->techs_pos[i];
+                if (t->status != order[pass]) continue;
+                double fx, fy;
+                ow_project(&m->proj, t->lon, t->lat, &fx, &fy);
+                stamp(m, (int)fx - size / 2, (int)fy - size / 2, size, e, colors[t->status], colors,
+                      dark);
+            }
+        free(at);
+        free(first);
+        return;
     }
+    for (int i = 0; i < n; i++) {
+        const ow_scene_tech *t = &s->techs_pos[i];
+        double fx, fy;
+        ow_project(&m->proj, t->lon, t->lat, &fx, &fy);
+        at[2 * i] = (int)fx - size / 2;
+        at[2 * i + 1] = (int)fy - size / 2;
+        int row = at[2 * i + 1] + 1;
+        row = row < 0 ? 0 : row >= rows ? rows - 1 : row;
+        first[rank[t->status] * rows + row + 1]++;
+    }
+    for (int k = 0; k < keys; k++)
+        first[k + 1] += first[k];
+    for (int i = 0; i < n; i++) {
+        int row = at[2 * i + 1] + 1;
+        row = row < 0 ? 0 : row >= rows ? rows - 1 : row;
+        sorted[first[rank[s->techs_pos[i].status] * rows + row]++] = i;
+    }
+    for (int j = 0; j < n; j++) {
+        const int i = sorted[j];
+        stamp(m, at[2 * i], at[2 * i + 1], size, e, colors[s->techs_pos[i].status], colors, dark);
+    }
+    free(at);
+    free(first);
+}
+
+/* The whole picture into `work`: the kept raster, the heat, the outlines again, the dots. Touches
+ * only m's raster and `work` and reads the scene: safe on a worker thread. */
+static void compose(ow_mapview *m, const ow_scene *s, double u)
+{
+    for (int y = 0; y < m->h; y++)
+        memcpy(m->work + (size_t)y * m->pitch, m->fill + (size_t)y * m->w,
+               (size_t)m->w * sizeof *m->fill);
+    compose_heat(m, s);
+    const uint32_t edge = argb((SDL_Color){0x8F, 0xA3, 0xC4, 0xFF});
+    for (size_t i = 0; i < m->nedges; i++) {
+        uint32_t k = m->edges[i];
+        m->work[(size_t)(k / (uint32_t)m->w) * m->pitch + k % (uint32_t)m->w] = edge;
+    }
+    compose_dots(m, s, u);
+}
+
+static void *compose_main(void *arg)
+{
+    ow_mapview *m = arg;
+    compose(m, m->compose_scene, m->compose_u);
+    return NULL;
+}
+
+/* Wait for a worker's picture and hand the texture back to the renderer. */
+static void compose_join(ow_mapview *m)
+{
+    if (!m->composing) return;
+    pthread_join(m->worker, NULL);
+    m->composing = false;
+    SDL_UnlockTexture(m->texture);
+    m->work = NULL;
+    m->drawn_hash = m->compose_hash;
+    m->drawn_once = true;
+}
+
+/* The raster for this size, and whether the texture must be composed again for s. */
+static bool needs_compose(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s,
+                          SDL_Rect area, uint64_t *hash)
+{
+    if (area.w <= 0 || area.h <= 0) return false;
+    if (area.w != m->w || area.h != m->h || r != m->renderer || (!m->projected && s)) {
+        if (!build_raster(m, r, u, s, area.w, area.h)) return false;
+    }
+    if (m->drawn == s && (!s || m->drawn_seq == s->core.seq)) return false;
+    /* most snapshots change counters, not the map: compose only when its data changed */
+    m->drawn = s;
+    m->drawn_seq = s ? s->core.seq : -1;
+    *hash = content_hash(s);
+    return *hash != m->drawn_hash || !m->drawn_once;
+}
+
+/* Compose on this thread (the texture is locked). */
+static void compose_here(ow_mapview *m, const ow_scene *s, double u, uint64_t h)
+{
+    compose(m, s, u);
+    SDL_UnlockTexture(m->texture);
+    m->work = NULL;
+    m->drawn_hash = h;
+    m->drawn_once = true;
+}
+
+static bool lock_work(ow_mapview *m)
+{
+    void *pixels;
+    int pitch;
+    if (SDL_LockTexture(m->texture, NULL, &pixels, &pitch) != 0) return false;
+    m->work = pixels;
+    m->pitch = pitch / (int)sizeof(uint32_t);
+    return true;
+}
+
+void ow_mapview_prepare(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area)
+{
+    uint64_t h;
+    if (m->composing || !needs_compose(m, r, u, s, area, &h) || !lock_work(m)) return;
+    m->compose_scene = s;
+    m->compose_u = u;
+    m->compose_hash = h;
+    if (pthread_create(&m->worker, NULL, compose_main, m) == 0) {
+        m->composing = true;
+        return;
+    }
+    compose_here(m, s, u, h); /* no thread: compose now */
 }
 
 int ow_mapview_draw(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area)
 {
     if (area.w <= 0 || area.h <= 0) return 0;
-    if (area.w != m->w || area.h != m->h || r != m->renderer || (!m->projected && s)) {
-        if (!build_raster(m, r, u, s, area.w, area.h)) return 0;
-    }
-    if (m->drawn != s || (s && m->drawn_seq != s->core.seq)) {
-        /* most snapshots change counters, not the map: compose only when its data changed */
-        uint64_t h = content_hash(s);
-        void *pixels;
-        int pitch;
-        if ((h != m->drawn_hash || !m->drawn_once) &&
-            SDL_LockTexture(m->texture, NULL, &pixels, &pitch) == 0) {
-            m->work = pixels;
-            m->pitch = pitch / (int)sizeof(uint32_t);
-            for (int y = 0; y < m->h; y++)
-                memcpy(m->work + (size_t)y * m->pitch, m->fill + (size_t)y * m->w,
-                       (size_t)m->w * sizeof *m->fill);
-            compose_heat(m, s);
-            const uint32_t edge = argb((SDL_Color){0x8F, 0xA3, 0xC4, 0xFF});
-            for (size_t i = 0; i < m->nedges; i++) {
-                uint32_t k = m->edges[i];
-                m->work[(size_t)(k / (uint32_t)m->w) * m->pitch + k % (uint32_t)m->w] = edge;
-            }
-            compose_dots(m, s, u);
-            SDL_UnlockTexture(m->texture);
-            m->work = NULL;
-            m->drawn_hash = h;
-            m->drawn_once = true;
-        }
-        m->drawn = s;
-        m->drawn_seq = s ? s->core.seq : -1;
-    }
+    compose_join(m); /* the picture ow_mapview_prepare started, if any */
+    uint64_t h;
+    if (needs_compose(m, r, u, s, area, &h) && lock_work(m)) compose_here(m, s, u, h);
+    if (!m->texture) return 0;
     SDL_SetTextureBlendMode(m->texture, SDL_BLENDMODE_NONE);
     SDL_RenderCopy(r, m->texture, NULL, &area);
     return m->max_open;

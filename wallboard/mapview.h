@@ -9,8 +9,14 @@
  * uploaded as one texture; every other frame only copies that texture 1:1 (no scaling, no blur).
  * The heat scale is logarithmic in open orders per cell (ow_theme_heat: colour-blind safe).
  *
+ * Composing costs a few ms at 4K (mostly memory traffic), so the board starts it on a worker thread
+ * before it draws the other panels (ow_mapview_prepare) and picks the picture up when it draws the
+ * map (ow_mapview_draw). The worker only reads the scene and writes the locked texture's pixels;
+ * every SDL call stays on the caller's thread.
+ *
  * Lifecycle: ow_mapview_new (regions borrowed, may be NULL: the map then has no boundaries) →
- * ow_mapview_draw per data frame → ow_mapview_free (before the renderer is destroyed).
+ * [ow_mapview_prepare →] ow_mapview_draw per data frame → ow_mapview_free (before the renderer is
+ * destroyed). Not thread-safe itself: one thread calls all of these.
  */
 #ifndef OW_MAPVIEW_H
 #define OW_MAPVIEW_H
@@ -25,8 +31,14 @@ typedef struct ow_mapview ow_mapview;
 ow_mapview *ow_mapview_new(const ow_regions *city);
 void ow_mapview_free(ow_mapview *m);
 
+/* Start composing scene `s` for `area` on a worker thread when the map's data changed (else
+ * nothing). `s` must stay valid and unchanged until the ow_mapview_draw that follows, which must
+ * come with the same s and area before any other call (ow_mapview_free also waits for it). */
+void ow_mapview_prepare(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area);
+
 /* Draw scene `s` (may be NULL) into `area` with renderer r; `u` is the design unit (dot size,
- * line widths). Returns the largest open count of a heat cell drawn (for the legend), 0 if none. */
+ * line widths). Waits for a composition ow_mapview_prepare started, else composes here when the
+ * data changed. Returns the largest open count of a heat cell drawn (for the legend), 0 if none. */
 int ow_mapview_draw(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area);
 
 /* Screen position of lon/lat in the last drawn map; false when nothing was drawn yet. */

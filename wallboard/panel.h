@@ -35,6 +35,9 @@ void ow_panel_flags(const ow_panel_ctx *c, SDL_Rect r);
 void ow_panel_techs(const ow_panel_ctx *c, SDL_Rect r);
 void ow_panel_regions(const ow_panel_ctx *c, SDL_Rect r);
 void ow_panel_map(const ow_panel_ctx *c, SDL_Rect r);
+/* Before the panels of a layer are drawn: start the map's costly composition on a worker thread
+ * (mapview.h), so it overlaps the other panels; ow_panel_map picks it up. */
+void ow_panel_map_prepare(const ow_panel_ctx *c, SDL_Rect r);
 
 /* Display name of a region id: "中山区 Zhongshan" from the scene's regions, else the id. */
 void ow_panel_region_name(const ow_scene *s, const char *id, bool zh_only, char *out, size_t n);

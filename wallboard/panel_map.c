@@ -46,6 +46,21 @@ static void dot_legend(const ow_draw *d, int x, int base, int right)
     }
 }
 
+/* The map's rectangle inside the panel: the content area less the legends (on one line when they
+ * fit, else on two). */
+static SDL_Rect map_area(const ow_draw *d, SDL_Rect r, bool *two_lines)
+{
+    SDL_Rect in = ow_panel_content(d, r);
+    const bool two = in.w < ow_px(d, 900);
+    if (two_lines) *two_lines = two;
+    return ow_rect(in.x, in.y, in.w, in.h - ow_px(d, two ? 64 : 34));
+}
+
+void ow_panel_map_prepare(const ow_panel_ctx *c, SDL_Rect r)
+{
+    ow_mapview_prepare(c->map, c->d->r, c->d->u, c->s, map_area(c->d, r, NULL));
+}
+
 void ow_panel_map(const ow_panel_ctx *c, SDL_Rect r)
 {
     const ow_draw *d = c->d;
@@ -58,10 +73,8 @@ void ow_panel_map(const ow_panel_ctx *c, SDL_Rect r)
     SDL_Rect in;
     ow_draw_panel(d, r, "城市地图", "City map", note[0] ? note : NULL,
                   ow_theme_tone(OW_TONE_TEXT_DIM), &in);
-    /* legends: heat scale and dot colours on one line when it fits, else on two */
-    const bool two = in.w < ow_px(d, 900);
-    const int legend_h = ow_px(d, two ? 64 : 34);
-    SDL_Rect area = ow_rect(in.x, in.y, in.w, in.h - legend_h);
+    bool two;
+    SDL_Rect area = map_area(d, r, &two);
     int max_open = ow_mapview_draw(c->map, d->r, d->u, c->s, area);
     const int lb = in.y + in.h - ow_px(d, 6);
     int used = 0;

@@ -9,3 +9,13 @@ add_test(NAME integration.cluster
                  ${PROJECT_SOURCE_DIR} $<TARGET_FILE:opswall-cluster>
                  $<TARGET_FILE:ow_cluster_async_check>)
 set_tests_properties(integration.cluster PROPERTIES LABELS "integration;cluster" TIMEOUT 180)
+# Issue 12 items 3-5: routed ingest, engines per partition with a takeover, one node = 3 partitions
+add_test(NAME integration.cluster_pipeline
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cluster_pipeline.sh $<TARGET_FILE_DIR:opswall-engine>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(integration.cluster_pipeline PROPERTIES LABELS "integration;cluster" TIMEOUT 180)
+# Issue 12 item 6: kill -9 of a master under the simulator, routed ingest with WAIT and an engine
+add_test(NAME integration.cluster_failover
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cluster_failover.sh $<TARGET_FILE_DIR:opswall-engine>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(integration.cluster_failover PROPERTIES LABELS "integration;cluster" TIMEOUT 180)

@@ -165,7 +165,8 @@ pass "60 requests on one keep-alive connection: $(grep -c '^429$' <<<"$codes") a
 out=$(TOKEN= http_get /metrics)
 grep -q '^200 text/plain; version=0.0.4' <<<"$out" || fail "metrics: $(head -n1 <<<"$out")"
 for m in opswall_feed_clients opswall_feed_messages_sent_total opswall_feed_bytes_sent_total \
-  opswall_feed_queue_drops_total opswall_feed_engine_lag_seconds opswall_feed_engine_events_per_second \
+  opswall_feed_queue_drops_total opswall_feed_batched_writes_total opswall_feed_engine_lag_seconds \
+  opswall_feed_engine_events_per_second \
   'opswall_feed_connections_total{result="accepted"}' 'opswall_feed_client_backlog_bucket{le="+Inf"}'; do
   grep -q "^$m [0-9.e+-]*$" <<<"$out" || fail "metrics lacks $m"
 done

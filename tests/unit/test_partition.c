@@ -189,6 +189,41 @@ static void test_table_malformed(void **state)
     free(many);
 }
 
+static void test_set_parse(void **state)
+{
+    (void)state;
+    bool want[3];
+    ow_err e;
+    assert_int_equal(ow_partition_set_parse("", 3, want, &e), OW_OK);
+    assert_true(want[0] && want[1] && want[2]);
+    assert_int_equal(ow_partition_set_parse("0,2", 3, want, &e), OW_OK);
+    assert_true(want[0] && !want[1] && want[2]);
+    assert_int_equal(ow_partition_set_parse(" 1 , 1 ", 3, want, &e), OW_OK);
+    assert_true(!want[0] && want[1] && !want[2]);
+    const char *badv[] = {"3", "-1", "a", "0;1", "0,,", ",", "1 2", "99999999999999999999", "0x1"};
+    for (size_t i = 0; i < sizeof badv / sizeof *badv; i++) {
+        assert_int_equal(ow_partition_set_parse(badv[i], 3, want, &e), OW_EINVAL);
+        assert_non_null(strstr(e.msg, "engine.partitions"));
+    }
+}
+
+/* The keys a routed append touches share one slot: the partition's, or the shared stream's. */
+static void test_routed_keys_slots(void **state)
+{
+    (void)state;
+    assert_int_equal(slot(OW_KEY_SHARED), slot(OW_KEY_SHARED_N));
+    assert_int_equal(slot(OW_KEY_SHARED), slot(OW_KEY_SHARED_SEEN "ev-1"));
+    char ev[OW_PARTITION_KEY_MAX], seen[OW_PARTITION_KEY_MAX];
+    for (int p = 0; p < 5; p++) {
+        ow_partition_rekey(ev, sizeof ev, p, OW_KEY_EVENTS);
+        ow_partition_rekey(seen, sizeof seen, p, OW_KEY_SEEN_PREFIX);
+        strcat(seen, "ev-42");
+        assert_int_equal(slot(ev), slot(seen));
+        assert_int_equal(slot(ev), ow_partition_slot(p));
+        assert_int_not_equal(slot(ev), slot(OW_KEY_SHARED));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +233,8 @@ int main(void)
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_table_malformed),
+        cmocka_unit_test(test_set_parse),
+        cmocka_unit_test(test_routed_keys_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,149 @@
+#include "shared_feed.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "keys.h"
+#include "log.h"
+
+#define READ_COUNT 1000
+#define WAIT_FOR   15000 /* ms: an sseq whose shared entries never appear is an error */
+
+struct ow_shared_feed {
+    ow_cluster *c;
+    char last_id[48]; /* the last shared entry applied, "0-0" = none */
+    int64_t n;        /* its number */
+    int64_t wm;       /* the watermark of the partition entry being applied */
+    int64_t applied;
+    ow_event ev;
+};
+
+ow_shared_feed *ow_shared_feed_new(ow_cluster *c)
+{
+    ow_shared_feed *f = calloc(1, sizeof *f);
+    if (!f) return NULL;
+    f->c = c;
+    ow_shared_feed_reset(f, NULL);
+    return f;
+}
+
+void ow_shared_feed_free(ow_shared_feed *f)
+{
+    free(f);
+}
+
+void ow_shared_feed_reset(ow_shared_feed *f, const char *cursor)
+{
+    snprintf(f->last_id, sizeof f->last_id, "0-0");
+    f->n = 0;
+    const char *slash = cursor ? strchr(cursor, '/') : NULL;
+    if (!slash || (size_t)(slash - cursor) >= sizeof f->last_id) return;
+    memcpy(f->last_id, cursor, (size_t)(slash - cursor));
+    f->last_id[slash - cursor] = '\0';
+    f->n = strtoll(slash + 1, NULL, 10);
+}
+
+void ow_shared_feed_cursor(const ow_shared_feed *f, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%lld", f->last_id, (long long)f->n);
+}
+
+int64_t ow_shared_feed_applied(const ow_shared_feed *f)
+{
+    return f->applied;
+}
+
+static const redisReply *field(const redisReply *fields, const char *name)
+{
+    for (size_t i = 0; fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2)
+        if (fields->element[i]->type == REDIS_REPLY_STRING &&
+            strcmp(fields->element[i]->str, name) == 0 &&
+            fields->element[i + 1]->type == REDIS_REPLY_STRING)
+            return fields->element[i + 1];
+    return NULL;
+}
+
+static int64_t num(const redisReply *fields, const char *name, int64_t dflt)
+{
+    const redisReply *v = field(fields, name);
+    return v ? strtoll(v->str, NULL, 10) : dflt;
+}
+
+static int advance(ow_state *m, int64_t now, ow_err *err)
+{
+    if (ow_state_advance(m, now) < 0) return ow_err_set(err, OW_ENOMEM, "out of memory");
+    return OW_OK;
+}
+
+/* One shared entry, as one node applied it. */
+static int apply_shared(ow_shared_feed *f, ow_state *m, const redisReply *e, bool *changed,
+                        ow_err *err)
+{
+    const redisReply *fields = e->element[1], *d = field(fields, "d");
+    int64_t wm = num(fields, "wm", 0), n = num(fields, "n", f->n + 1);
+    snprintf(f->last_id, sizeof f->last_id, "%s", e->element[0]->str);
+    f->n = n;
+    ow_err perr;
+    if (!d || ow_event_parse(d->str, d->len, &f->ev, &perr)) {
+        ow_warn("%s entry %s skipped: %s", OW_KEY_SHARED, e->element[0]->str,
+                d ? perr.msg : "no field d");
+        return OW_OK;
+    }
+    int rc = advance(m, wm, err);
+    if (rc) return rc;
+    int ch = ow_state_apply(m, &f->ev);
+    if (ch < 0) return ow_err_set(err, OW_ENOMEM, "out of memory");
+    if (ch) *changed = true;
+    f->applied++;
+    return advance(m, f->ev.ts_ms > wm ? f->ev.ts_ms : wm, err);
+}
+
+/* Apply shared entries until entry number `upto` is in. */
+static int catch_up(ow_shared_feed *f, ow_state *m, int64_t upto, bool *changed, ow_err *err)
+{
+    int64_t deadline = ow_clock_mono_ms() + WAIT_FOR;
+    while (f->n < upto) {
+        redisReply *rep =
+            ow_cluster_cmd(f->c, err, "XRANGE shared", OW_KEY_SHARED, "XRANGE %s (%s + COUNT %d",
+                           OW_KEY_SHARED, f->last_id, READ_COUNT);
+        if (!rep) return OW_EREDIS;
+        size_t got = rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0;
+        int rc = OW_OK;
+        for (size_t i = 0; i < got && !rc && f->n < upto; i++)
+            rc = apply_shared(f, m, rep->element[i], changed, err);
+        freeReplyObject(rep);
+        if (rc) return rc;
+        if (got == 0 && f->n < upto) {
+            /* ingest writes the shared entries before the partition entries that name them;
+             * a gap means they are still in flight, or the stream was trimmed past them */
+            if (ow_clock_mono_ms() > deadline)
+                return ow_err_set(err, OW_ETIMEOUT,
+                                  "%s: entry %lld is named by a partition entry but is not in "
+                                  "the stream after %s (trimmed by streams.events_maxlen?)",
+                                  OW_KEY_SHARED, (long long)upto, f->last_id);
+            ow_sleep_ms(5);
+        }
+    }
+    return OW_OK;
+}
+
+int ow_shared_feed_before(ow_shared_feed *f, ow_state *m, const redisReply *fields, bool *tick,
+                          bool *changed, ow_err *err)
+{
+    const redisReply *t = field(fields, "tick");
+    *tick = t != NULL;
+    int64_t sseq = num(fields, "sseq", -1);
+    f->wm = t ? strtoll(t->str, NULL, 10) : num(fields, "wm", 0);
+    if (sseq > f->n) {
+        int rc = catch_up(f, m, sseq, changed, err);
+        if (rc) return rc;
+    }
+    return advance(m, f->wm, err);
+}
+
+int ow_shared_feed_after(ow_shared_feed *f, ow_state *m, int64_t ts_ms, ow_err *err)
+{
+    return advance(m, ts_ms > f->wm ? ts_ms : f->wm, err);
+}
