@@ -2,10 +2,18 @@
 # Ingest throughput and memory through a real Redis (AOF on, unix socket), side by side with
 # Redis's own limit measured in the same run. One JSON object per line:
 #   redis.xadd_limit     redis-benchmark pipelined XADD of a payload the size of an average event
+#   redis.dedup_floor    what exact de-dup costs Redis at the least: per id one set probe
+#                        (SMISMEMBER) and one insert (SADD), 64 random ids per plain command, into
+#                        one set grown to EVENTS members (the size of the run's de-dup bucket);
+#                        best_vs_limit = the limit's CPU per event / (that + probe + insert): the
+#                        most any append that XADDs each event and records its id could reach
 #   ingest.file          opswall-ingest FILE: simulator events → validate → FCALL ow_ingest
 #                        (target ≥ 0.5 × the limit and ≥ 200,000 events/s); also Redis's CPU time
 #                        per event against the limit's (cpu_vs_limit) and ingest's own CPU time,
-#                        which say more than wall-clock rates on a shared machine
+#                        which say more than wall-clock rates on a shared machine, and where
+#                        Redis's time went (commandstats µs per event: the whole FCALL, and the
+#                        XADD, SMISMEMBER and SADD it ran; wall time inside each command, so
+#                        inflated alike by load)
 #   ingest.duplicates    the same file again: every event is a duplicate
 #   ingest.memory        N_MEM events from the simulator through a pipe (default 10,000,000):
 #                        ingest's peak RSS (it must not grow with N), the stream capped
@@ -45,8 +53,24 @@ limit_cpu_us=$(echo "($(rcpu) - $c0) * 1000000 / 1000000" | bc -l)
 R del bench:limit >/dev/null
 printf '{"bench":"redis.xadd_limit","payload_bytes":%d,"per_s":%.0f,"redis_cpu_us_per_event":%.2f,"how":"redis-benchmark -P 64 -c 50, AOF everysec, unix socket"}\n' "$avg" "$limit" "$limit_cpu_us"
 
+ids=()
+for _ in $(seq 64); do ids+=("ev-__rand_int__"); done
+floor() { # command: CPU µs per id of N/64 commands of 64 random ids on bench:dedup
+  local c0; c0=$(rcpu)
+  redis-benchmark -s "$tmp/r.sock" -n $((N / 64)) -c 50 -P 16 -r 1000000000 -q "$1" bench:dedup "${ids[@]}" >/dev/null
+  echo "($(rcpu) - $c0) * 1000000 / ($N / 64 * 64)" | bc -l
+}
+sadd_us=$(floor SADD)
+smis_us=$(floor SMISMEMBER)
+printf '{"bench":"redis.dedup_floor","ids":%d,"set_members":%d,"sadd_us_per_id":%.2f,"smismember_us_per_id":%.2f,"best_vs_limit":%.2f,"how":"redis-benchmark -P 16 -c 50, 64 random ids per command, same server"}\n' \
+  "$N" "$(R scard bench:dedup)" "$sadd_us" "$smis_us" "$(echo "$limit_cpu_us / ($limit_cpu_us + $sadd_us + $smis_us)" | bc -l)"
+R unlink bench:dedup >/dev/null
+
+# µs per event spent inside one command (INFO commandstats, since the last CONFIG RESETSTAT)
+cmd_us() { R info commandstats | awk -F'[:,=]' -v c="cmdstat_$1" -v n="$N" '$1 == c {printf "%.2f", $5 / n; f = 1} END {if (!f) printf "0"}'; }
 run_file() { # name: ingest the file, print rate
   local name=$1 t0 t1 rate c0 cpu_us
+  R config resetstat >/dev/null
   c0=$(rcpu)
   t0=$(now)
   /usr/bin/time -f '%U %S' -o "$tmp/$name.time" \
@@ -54,9 +78,10 @@ run_file() { # name: ingest the file, print rate
   t1=$(now)
   rate=$(echo "$N / ($t1 - $t0)" | bc -l)
   cpu_us=$(echo "($(rcpu) - $c0) * 1000000 / $N" | bc -l)
-  printf '{"bench":"ingest.%s","events":%d,"seconds":%.2f,"per_s":%.0f,"vs_limit":%.2f,"target_vs_limit":0.5,"target_per_s":200000,"redis_cpu_us_per_event":%.2f,"cpu_vs_limit":%.2f,"ingest_cpu_us_per_event":%.2f,"in_stream":%d,"ingest_log":"%s"}\n' \
+  printf '{"bench":"ingest.%s","events":%d,"seconds":%.2f,"per_s":%.0f,"vs_limit":%.2f,"target_vs_limit":0.5,"target_per_s":200000,"redis_cpu_us_per_event":%.2f,"cpu_vs_limit":%.2f,"redis_cmd_us_per_event":{"fcall":%s,"xadd":%s,"smismember":%s,"sadd":%s},"load_average":%s,"ingest_cpu_us_per_event":%.2f,"in_stream":%d,"ingest_log":"%s"}\n' \
     "$name" "$N" "$(echo "$t1 - $t0" | bc -l)" "$rate" "$(echo "$rate / $limit" | bc -l)" \
     "$cpu_us" "$(echo "$limit_cpu_us / $cpu_us" | bc -l)" \
+    "$(cmd_us fcall)" "$(cmd_us xadd)" "$(cmd_us smismember)" "$(cmd_us sadd)" "$(cut -d' ' -f1 /proc/loadavg)" \
     "$(awk -v n="$N" '{printf "%.6f", ($1 + $2) * 1000000 / n}' "$tmp/$name.time")" \
     "$(R xlen 'ops:{p0}:events')" "$(tail -1 "$tmp/$name.log" | sed 's/.*info: //; s/"//g')"
 }

@@ -79,6 +79,8 @@ static const setting settings[] = {
     {"cluster.partitions", C_INT, AT(cluster.partitions), 1, 1024, "1", NULL},
     {"cluster.regions", C_STR, AT(cluster.regions), 0, 0, "\"\"", NULL},
     {"cluster.retry_for", C_DUR, AT(cluster.retry_for_ms), MS(0), MS(10) * MIN_, "\"15s\"", NULL},
+    {"cluster.stale_after", C_DUR, AT(cluster.stale_after_ms), MS(100), MS(10) * MIN_, "\"15s\"",
+     NULL},
     {"streams.events_maxlen", C_INT, AT(streams.events_maxlen), 1000, INT64_C(1) << 40, "10000000",
      NULL},
     {"streams.rejects_maxlen", C_INT, AT(streams.rejects_maxlen), 100, INT64_C(1) << 40, "100000",
@@ -230,6 +232,8 @@ static const setting settings[] = {
     {"city.mapping", C_STR, AT(city.mapping), 0, 0, "\"\"", NULL},
     {"analytics.grid_cell_m", C_INT, AT(analytics.cell_m), 50, 100000, "500", NULL},
     {"analytics.utc_offset_min", C_INT, AT(analytics.utc_offset_min), -720, 840, "480", NULL},
+    /* the zone's TZif file is read by the programs (io/files.c ow_zone_load), not here */
+    {"analytics.time_zone", C_STR, AT(analytics.time_zone), 0, 0, "\"\"", NULL},
     /* targets: SEEDS.md (response ≤ 20 min, dispatch ≤ 5 min, first-visit fix ≥ 90 %, repeat
      * visits ≤ 5 %, complaints < 10 %, CSAT ≥ 85, NPS ≥ 50, utilisation 82 %) */
     {"analytics.targets.response_mean_s", C_INT, AT(analytics.targets.response_mean_s), 0,

@@ -61,8 +61,10 @@ typedef struct ow_sla_override {
 /* Analytics (issue 5): the heat grid, the city's zone for "today", and the KPI targets the board
  * and the report compare against (docs/snapshot.md kpi_targets). */
 typedef struct ow_analytics_config {
-    int64_t cell_m;         /* heat grid cell, metres */
-    int64_t utc_offset_min; /* the city's zone (fixed offset): local midnight and hours */
+    int64_t cell_m;             /* heat grid cell, metres */
+    int64_t utc_offset_min;     /* the city's offset when it has no time_zone: fixed, no DST */
+    char time_zone[OW_CFG_STR]; /* tz database name of the city ("" = city.mapping's time_zone,
+                                 * else utc_offset_min): local midnight and hours, DST included */
     struct {
         int64_t response_mean_s, response_p90_s, dispatch_mean_s, dispatch_p90_s;
         int64_t first_visit_fix_pct, repeat_visit_pct, complaint_rate_pct, csat, nps;
@@ -129,6 +131,7 @@ typedef struct ow_config {
         int64_t partitions; /* regions are split into this many partitions (docs/scaling.md) */
         char regions[OW_CFG_STR]; /* region → partition table file; "" = FNV-1a hash for all */
         int64_t retry_for_ms;     /* keep retrying a slot without a reachable master this long */
+        int64_t stale_after_ms;   /* a partition not heard from this long is shown stale */
     } cluster;
     struct {
         int64_t events_maxlen;  /* approximate cap of ops:events (MAXLEN ~) */

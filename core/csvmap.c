@@ -10,6 +10,7 @@
 #include "json.h"
 #include "jsonw.h"
 #include "timefmt.h"
+#include "tz.h"
 
 #define MAP_MAX    1024 /* entries of one value map */
 #define TEXT_MAX   256  /* bytes of a column name, value or name in the mapping */
@@ -198,14 +199,6 @@ static bool time_format_ok(const char *f)
 }
 
 /* Zone names are file names under /usr/share/zoneinfo: letters, digits, / _ + -; no "..". */
-static bool zone_ok(const char *z)
-{
-    if (!z[0] || z[0] == '/' || strstr(z, "..")) return false;
-    for (const char *c = z; *c; c++)
-        if (!isalnum((unsigned char)*c) && !strchr("/_+-", *c)) return false;
-    return true;
-}
-
 int ow_csvmap_parse(const char *text, size_t len, const char *source, ow_csvmap **out, ow_err *err)
 {
     static const char *const keys[] = {
@@ -245,7 +238,7 @@ int ow_csvmap_parse(const char *text, size_t len, const char *source, ow_csvmap 
                      ow_json_get(root, "id_prefix"));
             goto out;
         }
-    if (!zone_ok(m->time_zone)) {
+    if (!ow_tz_name_ok(m->time_zone)) {
         rc = bad(err, source, "time_zone", "a zone name like \"America/Los_Angeles\" or \"UTC\"",
                  ow_json_get(root, "time_zone"));
         goto out;

@@ -1,5 +1,6 @@
 #include "tz.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +306,14 @@ void ow_tz_free(ow_tz *tz)
     free(tz);
 }
 
+bool ow_tz_name_ok(const char *z)
+{
+    if (!z[0] || z[0] == '/' || strstr(z, "..")) return false;
+    for (const char *c = z; *c; c++)
+        if (!isalnum((unsigned char)*c) && !strchr("/_+-", *c)) return false;
+    return true;
+}
+
 int32_t ow_tz_offset(const ow_tz *tz, int64_t utc_s)
 {
     if (tz->ntimes == 0 || utc_s < tz->times[0])
@@ -343,4 +352,34 @@ int64_t ow_tz_local_to_utc(const ow_tz *tz, int64_t local_ms, ow_tz_kind *kind)
     }
     if (kind) *kind = k;
     return u * 1000 + frac;
+}
+
+#define TZ_DAY_MS (86400 * INT64_C(1000))
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+int64_t ow_tz_offset_ms(const ow_tz *tz, int64_t fixed_ms, int64_t utc_ms)
+{
+    return tz ? (int64_t)ow_tz_offset(tz, floor_div(utc_ms, 1000)) * 1000 : fixed_ms;
+}
+
+int64_t ow_tz_midnight(const ow_tz *tz, int64_t fixed_ms, int64_t local_day_ms)
+{
+    return tz ? ow_tz_local_to_utc(tz, local_day_ms, NULL) : local_day_ms - fixed_ms;
+}
+
+int64_t ow_tz_local_day(const ow_tz *tz, int64_t fixed_ms, int64_t utc_ms)
+{
+    return floor_div(utc_ms + ow_tz_offset_ms(tz, fixed_ms, utc_ms), TZ_DAY_MS) * TZ_DAY_MS;
+}
+
+int64_t ow_tz_day_start(const ow_tz *tz, int64_t fixed_ms, int64_t utc_ms)
+{
+    int64_t day = ow_tz_local_day(tz, fixed_ms, utc_ms), utc = ow_tz_midnight(tz, fixed_ms, day);
+    /* never after utc_ms, even with hostile zone data */
+    return utc <= utc_ms ? utc : day - ow_tz_offset_ms(tz, fixed_ms, utc_ms);
 }

@@ -18,6 +18,7 @@
 #ifndef OW_TZ_H
 #define OW_TZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,11 +42,28 @@ int ow_tz_parse(const unsigned char *data, size_t len, const char *source, ow_tz
 
 void ow_tz_free(ow_tz *tz); /* NULL is a no-op */
 
+/* A tz database name that is safe to join to the zoneinfo directory: "America/Los_Angeles",
+ * "UTC", "Etc/GMT+8" (letters, digits, '/', '_', '+', '-'; no leading '/', no ".."). */
+bool ow_tz_name_ok(const char *name);
+
 /* UTC offset in seconds (east positive: -28800 for PST) at a UTC instant (seconds). */
 int32_t ow_tz_offset(const ow_tz *tz, int64_t utc_s);
 
 /* The UTC instant (ms) of a local wall-clock time given as ms since 1970-01-01T00:00 local.
  * *kind (may be NULL) says whether the time was unique, ambiguous or in a gap (see above). */
 int64_t ow_tz_local_to_utc(const ow_tz *tz, int64_t local_ms, ow_tz_kind *kind);
+
+/* Local days, for the places that cut time into a city's days and hours (KPI windows, reports).
+ * tz may be NULL: then the fixed offset fixed_ms (east positive) stands for the zone. All instants
+ * are ms; "local ms" counts from 1970-01-01T00:00 local. */
+int64_t ow_tz_offset_ms(const ow_tz *tz, int64_t fixed_ms, int64_t utc_ms);
+/* The UTC instant of local midnight local_day_ms (a multiple of a day in local ms). A midnight
+ * that never happened (a zone springing forward at 00:00) is the transition itself. */
+int64_t ow_tz_midnight(const ow_tz *tz, int64_t fixed_ms, int64_t local_day_ms);
+/* The local midnight (local ms) of the local day that contains utc_ms. */
+int64_t ow_tz_local_day(const ow_tz *tz, int64_t fixed_ms, int64_t utc_ms);
+/* The UTC instant starting the local day that contains utc_ms (never after it): a day is 23 or
+ * 25 hours long when the clocks change in it. */
+int64_t ow_tz_day_start(const ow_tz *tz, int64_t fixed_ms, int64_t utc_ms);
 
 #endif

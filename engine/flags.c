@@ -161,6 +161,7 @@ typedef struct finst {
     int32_t region;
     const char *rname; /* the model's name of region ("" = none): stable while it lives */
     int32_t open_pos;  /* index in fl->openv, -1 = not raised */
+    int32_t esc_pos;   /* place in the model's escalation index while raised, -1 = none */
     uint8_t flag, level;
 } finst;
 
@@ -404,7 +405,7 @@ static finst *inst_get(ow_flags *fl, const char *key, bool create)
         return NULL;
     }
     in->key = ow_map_key(&fl->inst, key);
-    in->open_pos = -1;
+    in->open_pos = in->esc_pos = -1;
     in->region = -1;
     in->rname = "";
     return in;
@@ -471,7 +472,7 @@ static int raise_key(ow_state *s, ow_flag f, const char *key, int32_t region, in
     in->open_pos = (int32_t)fl->nopen;
     fl->openv[fl->nopen++] = in;
     ow_alert *a = ow_state_impl_outbox_add(s);
-    if (!a) return OW_ENOMEM;
+    if (!a || ow_state_impl_esc_flag(s, in, &in->esc_pos, in->level, at)) return OW_ENOMEM;
     fill_alert(in, a, OW_ALERT_RAISE, at);
     s->totals.alerts_raised++;
     s->totals.alerts_open_by_level[in->level]++;
@@ -488,6 +489,7 @@ static int clear_key(ow_state *s, const char *key, int64_t at)
     fl->openv[in->open_pos] = last;
     last->open_pos = in->open_pos;
     in->open_pos = -1;
+    ow_state_impl_esc_flag(s, in, &in->esc_pos, -1, at);
     ow_alert *a = ow_state_impl_outbox_add(s);
     if (!a) return OW_ENOMEM;
     fill_alert(in, a, OW_ALERT_RESOLVE, at);
@@ -1916,6 +1918,13 @@ void ow_flags_each_open_alert(const ow_flags *fl,
     }
 }
 
+void ow_flags_inst_alert(const void *inst, ow_alert *a, const char **id)
+{
+    const finst *in = inst;
+    fill_alert(in, a, OW_ALERT_RAISE, in->at);
+    *id = in->id;
+}
+
 size_t ow_flags_open_count(const ow_flags *fl)
 {
     return fl ? fl->nopen : 0;
@@ -2397,6 +2406,8 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
         in->open_pos = (int32_t)fl->nopen;
         fl->openv[fl->nopen++] = in;
         s->totals.alerts_open_by_level[level]++;
+        if (ow_state_impl_esc_flag(s, in, &in->esc_pos, level, in->at))
+            return ow_ckr_fail(r, "out of memory");
     }
     /* technicians' stale timers follow from what was loaded */
     for (uint32_t i = 0; i < fl->tech_ids.n; i++) {

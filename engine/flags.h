@@ -114,6 +114,9 @@ int64_t ow_flags_next_due(const ow_flags *fl);
 int ow_flags_ack(struct ow_state *s, const char *alert_id, const ow_ack *ack, ow_err *err);
 /* The outbox was drained: strings of earlier instances that its records borrowed can go. */
 void ow_flags_outbox_cleared(ow_flags *fl);
+/* The raise record of a raised flag that the model's escalation index holds (inst is what
+ * flags.c gave ow_state_impl_esc_flag), and its id; both borrowed while the flag stays raised. */
+void ow_flags_inst_alert(const void *inst, ow_alert *a, const char **id);
 /* The raise record of every raised flag (unsorted), with its id. */
 void ow_flags_each_open_alert(const ow_flags *fl,
                               bool (*fn)(const ow_alert *a, const char *id, void *arg), void *arg);

@@ -58,11 +58,11 @@ const char *ow_kpi_stage_name(int stage)
     return stage >= 0 && stage < OW_KPI_STAGES ? stage_names[stage] : "?";
 }
 
-ow_kpi *ow_kpi_new(int32_t utc_offset_min)
+ow_kpi *ow_kpi_new(const ow_tz *tz, int32_t utc_offset_min)
 {
     ow_kpi *k = calloc(1, sizeof *k);
     if (!k) return NULL;
-    k->win = ow_win_new(C_COUNT, 2, C_NSUM, utc_offset_min,
+    k->win = ow_win_new(C_COUNT, 2, C_NSUM, tz, utc_offset_min,
                         (1u << OW_STAGE_RESPONSE) | (1u << OW_STAGE_DISPATCH));
     if (!k->win) {
         free(k);
@@ -305,25 +305,34 @@ static void pending_tech(const ow_kpi *k, int slot, int64_t *busy, int64_t *avai
     }
 }
 
-static void block_get(const ow_kpi *k, const ow_win_open *o, ow_win_kind win, int slot,
-                      int64_t open_now, ow_kpi_block *b)
+/* A window's summed counters for a slot, with technician time up to now; its length and backlog.
+ */
+static void raw_counts(const ow_kpi *k, ow_win_kind win, int slot, int64_t open_now, int64_t *c,
+                       int64_t *len_ms, int64_t *backlog)
 {
-    int64_t c[C_NSUM];
     for (int i = 0; i < C_NSUM; i++)
         c[i] = ow_win_total(k->win, win, slot, i);
     int64_t start = ow_win_start(k->win, win), end = ow_win_end(k->win, win);
-    int64_t backlog = open_now;
+    *backlog = open_now;
     if (win == OW_WIN_PREV_1H) {
-        backlog = ow_win_bucket(k->win, end - OW_WIN_BUCKET_MS, slot, C_BACKLOG);
+        *backlog = ow_win_bucket(k->win, end - OW_WIN_BUCKET_MS, slot, C_BACKLOG);
     } else if (k->now != INT64_MIN) {
         int64_t busy, avail;
         pending_tech(k, slot, &busy, &avail);
         c[C_BUSY_MS] += busy, c[C_AVAIL_MS] += avail;
         end = k->now; /* the newest bucket is still filling */
     }
+    *len_ms = end - start;
+}
+
+static void block_get(const ow_kpi *k, const ow_win_open *o, ow_win_kind win, int slot,
+                      int64_t open_now, ow_kpi_block *b)
+{
+    int64_t c[C_NSUM], len, backlog;
+    raw_counts(k, win, slot, open_now, c, &len, &backlog);
     int64_t n;
     block_from(c, win_quant_s(k, o, win, slot, OW_STAGE_RESPONSE, 0.9, &n),
-               win_quant_s(k, o, win, slot, OW_STAGE_DISPATCH, 0.9, &n), end - start, backlog, b);
+               win_quant_s(k, o, win, slot, OW_STAGE_DISPATCH, 0.9, &n), len, backlog, b);
 }
 
 void ow_kpi_block_get(const ow_kpi *k, ow_win_kind win, int slot, int64_t open_now, ow_kpi_block *b)
@@ -367,6 +376,102 @@ int64_t ow_kpi_count_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int 
     return n;
 }
 
+/* ---- partial snapshots: raw blocks ---- */
+
+static void int_list(ow_jsonw *w, const int64_t *v, int n);
+
+_Static_assert(OW_KPI_RAW == C_NSUM, "kpi.h counts the raw counters");
+
+static void raw_fill(const ow_kpi *k, const ow_win_open *o, ow_win_kind win, int64_t open_total,
+                     ow_kpi_raw *r)
+{
+    raw_counts(k, win, 0, open_total, r->c, &r->len_ms, &r->backlog);
+    ow_qs_init(&r->response);
+    ow_qs_init(&r->dispatch);
+    ow_win_sketch(k->win, o, win, 0, OW_STAGE_RESPONSE, &r->response);
+    ow_win_sketch(k->win, o, win, 0, OW_STAGE_DISPATCH, &r->dispatch);
+}
+
+void ow_kpi_raw_get(const ow_kpi *k, ow_win_kind win, int64_t open_total, ow_kpi_raw *r)
+{
+    ow_win_open *o = ow_win_open_build(k->win);
+    raw_fill(k, o, win, open_total, r);
+    ow_win_open_free(o);
+}
+
+bool ow_kpi_raw_is_tech(int i)
+{
+    return i == C_BUSY_MS || i == C_AVAIL_MS;
+}
+
+void ow_kpi_raw_add(ow_kpi_raw *into, const ow_kpi_raw *from, bool first)
+{
+    for (int i = 0; i < C_NSUM; i++)
+        if (first || !ow_kpi_raw_is_tech(i)) into->c[i] += from->c[i];
+    if (first) into->len_ms = from->len_ms;
+    into->backlog += from->backlog;
+    ow_qs_merge(&into->response, &from->response);
+    ow_qs_merge(&into->dispatch, &from->dispatch);
+}
+
+void ow_kpi_block_from_raw(const ow_kpi_raw *r, ow_kpi_block *b)
+{
+    block_from(r->c, quant_s(&r->response, 0.9), quant_s(&r->dispatch, 0.9), r->len_ms, r->backlog,
+               b);
+}
+
+static void sketch_pairs(ow_jsonw *w, const ow_qsketch *q)
+{
+    ow_jsonw_raw(w, "[");
+    bool first = true;
+    for (int i = 0; q->n && i < OW_QS_BUCKETS; i++) {
+        if (!q->count[i]) continue;
+        if (!first) ow_jsonw_raw(w, ",");
+        first = false;
+        ow_jsonw_int(w, i);
+        ow_jsonw_raw(w, ",");
+        ow_jsonw_int(w, q->count[i]);
+    }
+    ow_jsonw_raw(w, "]");
+}
+
+static const char *const win_names[OW_WIN__COUNT] = {"1h", "prev_1h", "today", "7d"};
+
+const char *ow_kpi_window_name(int win)
+{
+    return win >= 0 && win < OW_WIN__COUNT ? win_names[win] : "?";
+}
+
+void ow_kpi_write_part(const ow_kpi *k, ow_jsonw *w, int64_t open_total)
+{
+    ow_win_open *o = ow_win_open_build(k->win);
+    ow_kpi_raw *r = malloc(sizeof *r);
+    if (!o || !r) {
+        w->out.oom = true;
+        ow_win_open_free(o);
+        free(r);
+        return;
+    }
+    ow_jsonw_open(w);
+    for (int win = 0; win < OW_WIN__COUNT; win++) {
+        raw_fill(k, o, (ow_win_kind)win, open_total, r);
+        ow_jsonw_key(w, win_names[win]);
+        ow_jsonw_open(w);
+        ow_jsonw_key(w, "c");
+        int_list(w, r->c, C_NSUM);
+        ow_jsonw_key(w, "len_ms"), ow_jsonw_int(w, r->len_ms);
+        ow_jsonw_key(w, "backlog"), ow_jsonw_int(w, r->backlog);
+        ow_jsonw_key(w, "response");
+        sketch_pairs(w, &r->response);
+        ow_jsonw_key(w, "dispatch");
+        sketch_pairs(w, &r->dispatch);
+        ow_jsonw_close(w);
+    }
+    ow_jsonw_close(w);
+    free(r);
+    ow_win_open_free(o);
+}
+
 /* ---- JSON ---- */
 
 void ow_kpi_write_block(ow_jsonw *w, const ow_kpi_block *b)
@@ -393,8 +498,6 @@ void ow_kpi_write_block(ow_jsonw *w, const ow_kpi_block *b)
     ow_jsonw_key(w, "orders_per_tech"), ow_jsonw_num(w, b->orders_per_tech, 2);
     ow_jsonw_close(w);
 }
-
-static const char *const win_names[OW_WIN__COUNT] = {"1h", "prev_1h", "today", "7d"};
 
 static void write_windows(const ow_kpi *k, const ow_win_open *o, ow_jsonw *w, int slot,
                           int64_t open_now)

@@ -40,6 +40,8 @@
 #include "config.h"
 #include "jsonw.h"
 #include "names.h"
+#include "quantile.h"
+#include "tz.h"
 #include "window.h"
 
 #define OW_KPI_STAGES    (OW_STAGE__ORDER_COUNT + 1) /* order stages, then complaint */
@@ -58,7 +60,9 @@ typedef struct ow_kpi_block {
     double utilisation_pct, orders_per_tech;
 } ow_kpi_block;
 
-ow_kpi *ow_kpi_new(int32_t utc_offset_min);
+/* tz (borrowed, outlives the KPIs; NULL = the fixed utc_offset_min) places local midnight
+ * ("today") and the hours of day. NULL on out of memory. */
+ow_kpi *ow_kpi_new(const ow_tz *tz, int32_t utc_offset_min);
 void ow_kpi_free(ow_kpi *k);
 
 /* ---- facts (0 or OW_ENOMEM); sign is +1 to add, -1 to take out ---- */
@@ -96,6 +100,34 @@ int ow_kpi_block_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int slot
 typedef enum { OW_KPI_COUNT_CREATED, OW_KPI_COUNT_RESOLVED, OW_KPI_COUNT_COMPLAINTS } ow_kpi_count;
 int64_t ow_kpi_count_range(const ow_kpi *k, int64_t from_ms, int64_t to_ms, int slot,
                            ow_kpi_count what);
+
+/* ---- partial snapshots (a partitioned engine: docs/scaling.md §4, docs/snapshot.md `part`) ----
+ * The sums behind the city-wide block of one window, which add up across partitions: counters,
+ * the window's length and backlog, and the sketches the p90s are read from. Technician time is
+ * the exception: every partition keeps the whole technician replica, so it is taken from one. */
+#define OW_KPI_RAW 36 /* counters per raw block */
+typedef struct ow_kpi_raw {
+    int64_t c[OW_KPI_RAW];
+    int64_t len_ms;                /* the window's length so far, ms */
+    int64_t backlog;               /* open orders at the window's end */
+    ow_qsketch response, dispatch; /* durations, ms */
+} ow_kpi_raw;
+
+/* The city-wide (slot 0) raw block of a window; open_total = open orders now. */
+void ow_kpi_raw_get(const ow_kpi *k, ow_win_kind win, int64_t open_total, ow_kpi_raw *r);
+/* Counter i is technician time (the same in every partition: taken from one, never summed). */
+bool ow_kpi_raw_is_tech(int i);
+/* into += from: every counter but technician time, the backlog and the sketches; with `first`
+ * (the partition technician time and the window length are taken from) those too. */
+void ow_kpi_raw_add(ow_kpi_raw *into, const ow_kpi_raw *from, bool first);
+/* The block one engine would compute from these sums. */
+void ow_kpi_block_from_raw(const ow_kpi_raw *r, ow_kpi_block *b);
+/* The `kpi` part of a partial snapshot's `part` member: {"1h":{"c":[36 ints],"len_ms":…,
+ * "backlog":…,"response":[idx,count,…],"dispatch":[…]},"prev_1h":…,"today":…,"7d":…}
+ * (sketches as sparse bucket index/count pairs). */
+void ow_kpi_write_part(const ow_kpi *k, ow_jsonw *w, int64_t open_total);
+/* The window names, in ow_win_kind order ("1h", "prev_1h", "today", "7d"). */
+const char *ow_kpi_window_name(int win);
 
 /* ---- snapshot members (JSON values; docs/snapshot.md) ---- */
 

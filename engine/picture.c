@@ -191,32 +191,44 @@ static void write_member(ow_jsonw *w, int m, const ow_state *s, int64_t now_ms)
 enum { SLOW_FLAGS = M__COUNT, SLOW_ESCALATIONS, SLOW__COUNT };
 _Static_assert(SLOW__COUNT == OW_PICTURE_SLOW_MEMBERS, "picture.h counts the slow members");
 
-static bool add_flags_and_escalations(cJSON *root, const ow_state *s);
+static bool add_flags(cJSON *root, const ow_state *s);
+static bool add_escalations(cJSON *root, const ow_state *s);
+
+const char *ow_picture_member_name(int m)
+{
+    static const char *const extra[] = {"flags", "escalations"};
+    if (m < 0 || m >= SLOW__COUNT) return NULL;
+    return m < M__COUNT ? member_names[m] : extra[m - M__COUNT];
+}
+
+char *ow_picture_member(const ow_state *s, int m, int64_t now_ms)
+{
+    if (m < 0 || m >= SLOW__COUNT) return NULL;
+    if (m < M__COUNT) {
+        ow_jsonw w;
+        ow_jsonw_init(&w);
+        write_member(&w, m, s, now_ms);
+        char *text = w.out.oom ? NULL : strdup(w.out.p);
+        ow_jsonw_fini(&w);
+        return text;
+    }
+    /* flags and escalations are built as cJSON trees and kept as their text */
+    cJSON *tmp = cJSON_CreateObject();
+    bool ok = tmp && (m == SLOW_FLAGS ? add_flags(tmp, s) : add_escalations(tmp, s));
+    char *text = ok ? cJSON_PrintUnformatted(ow_json_get(tmp, ow_picture_member_name(m))) : NULL;
+    char *copy = text ? strdup(text) : NULL;
+    cJSON_free(text);
+    cJSON_Delete(tmp);
+    return copy;
+}
 
 static bool build_slow(ow_picture_cache *c, const ow_state *s, int64_t now_ms)
 {
-    ow_jsonw w;
-    ow_jsonw_init(&w);
     bool ok = true;
-    for (int m = 0; ok && m < M__COUNT; m++) {
-        ow_jsonw_reset(&w);
-        write_member(&w, m, s, now_ms);
+    for (int m = 0; ok && m < SLOW__COUNT; m++) {
         free(c->text[m]);
-        ok = !w.out.oom && (c->text[m] = strdup(w.out.p)) != NULL;
+        ok = (c->text[m] = ow_picture_member(s, m, now_ms)) != NULL;
     }
-    ow_jsonw_fini(&w);
-    /* flags and escalations are built as cJSON trees and kept as their text */
-    cJSON *tmp = ok ? cJSON_CreateObject() : NULL;
-    ok = tmp && add_flags_and_escalations(tmp, s);
-    static const char *const names[] = {"flags", "escalations"};
-    for (int i = 0; ok && i < 2; i++) {
-        char *text = cJSON_PrintUnformatted(ow_json_get(tmp, names[i]));
-        free(c->text[M__COUNT + i]);
-        c->text[M__COUNT + i] = text ? strdup(text) : NULL;
-        ok = c->text[M__COUNT + i] != NULL;
-        cJSON_free(text);
-    }
-    cJSON_Delete(tmp);
     c->events = ow_state_totals_get(s)->events_applied;
     c->built = ok;
     return ok;
@@ -224,16 +236,39 @@ static bool build_slow(ow_picture_cache *c, const ow_state *s, int64_t now_ms)
 
 static bool add_slow(cJSON *root, const ow_picture_cache *c)
 {
-    static const char *const extra[] = {"flags", "escalations"};
     bool ok = cJSON_AddNumberToObject(root, "analytics_events", (double)c->events) != NULL;
     for (int m = 0; ok && m < SLOW__COUNT; m++)
-        ok = cJSON_AddRawToObject(root, m < M__COUNT ? member_names[m] : extra[m - M__COUNT],
-                                  c->text[m]) != NULL;
+        ok = cJSON_AddRawToObject(root, ow_picture_member_name(m), c->text[m]) != NULL;
     return ok;
+}
+
+/* `part`: what the readers of a partitioned deployment need beyond the members to merge this
+ * partition's picture with the others exactly (docs/snapshot.md), built with the slow members. */
+static bool add_part(cJSON *root, const ow_state *s, const ow_picture_opts *o, ow_picture_cache *c,
+                     bool fresh)
+{
+    if (fresh || !c->part) {
+        int nopen;
+        const int64_t *open = ow_heat_open(ow_state_heat(s), &nopen);
+        ow_jsonw w;
+        ow_jsonw_init(&w);
+        ow_jsonw_open(&w);
+        ow_jsonw_key(&w, "p"), ow_jsonw_int(&w, o->partition);
+        ow_jsonw_key(&w, "of"), ow_jsonw_int(&w, o->partitions);
+        ow_jsonw_key(&w, "kpi");
+        ow_kpi_write_part(ow_state_kpi(s), &w, nopen > 0 ? open[0] : 0);
+        ow_jsonw_close(&w);
+        free(c->part);
+        c->part = w.out.oom ? NULL : strdup(w.out.p);
+        ow_jsonw_fini(&w);
+    }
+    return c->part && cJSON_AddRawToObject(root, "part", c->part) != NULL;
 }
 
 void ow_picture_cache_fini(ow_picture_cache *c)
 {
+    free(c->part);
+    c->part = NULL;
     for (int m = 0; m < OW_PICTURE_SLOW_MEMBERS; m++) {
         free(c->text[m]);
         c->text[m] = NULL;
@@ -429,8 +464,10 @@ cJSON *ow_picture_build_tree(const ow_state *s, int64_t seq, int64_t now_ms, ow_
     if (ok) {
         /* the slow members: rebuilt when asked (or without a cache), else the cached ones */
         ow_picture_cache own = {0}, *pc = o && o->cache ? o->cache : &own;
-        if (!pc->built || pc == &own || o->refresh) ok = build_slow(pc, s, now_ms);
+        bool fresh = !pc->built || pc == &own || o->refresh;
+        if (fresh) ok = build_slow(pc, s, now_ms);
         ok = ok && add_slow(root, pc);
+        if (ok && o && o->partitions > 1) ok = add_part(root, s, o, pc, fresh);
         if (pc == &own) ow_picture_cache_fini(&own);
     }
     if (!ok) {
@@ -440,12 +477,12 @@ cJSON *ow_picture_build_tree(const ow_state *s, int64_t seq, int64_t now_ms, ow_
     return root;
 }
 
-static bool add_flags_and_escalations(cJSON *root, const ow_state *s)
+static bool add_flags(cJSON *root, const ow_state *s)
 {
     flag_list fls = {.arr = cJSON_AddArrayToObject(root, "flags"), .ok = true};
     if (!fls.arr) return false;
     ow_flags_each_open(ow_state_flags(s), OW_PICTURE_FLAGS, add_flag, &fls);
-    return fls.ok && add_escalations(root, s);
+    return fls.ok;
 }
 
 char *ow_picture_order(const ow_state *s, const char *order_id, int64_t now_ms)

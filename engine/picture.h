@@ -26,17 +26,28 @@
 #define OW_PICTURE_SLOW_MEMBERS 12
 typedef struct ow_picture_cache {
     char *text[OW_PICTURE_SLOW_MEMBERS]; /* owned JSON texts */
+    char *part;                          /* the `part` member as built with them, or NULL */
     int64_t events;                      /* events_applied when built */
     bool built;
 } ow_picture_cache;
 
 void ow_picture_cache_fini(ow_picture_cache *c);
 
+/* Slow member m (0 ≤ m < OW_PICTURE_SLOW_MEMBERS) alone: its JSON text as a snapshot built at
+ * now_ms holds it (caller frees; NULL on out of memory or a bad m), and its name in the snapshot
+ * (static). The snapshot builds its slow members with these; bench/analytics_bench.c times each. */
+char *ow_picture_member(const ow_state *s, int m, int64_t now_ms);
+const char *ow_picture_member_name(int m);
+
 typedef struct ow_picture_opts {
     const char *stream_last; /* last ops:{p0}:events entry the picture contains, or NULL */
     const ow_replay *replay; /* N× replay: mode "replay_speed" and the `replay` member */
     ow_picture_cache *cache; /* NULL: every member built now */
     bool refresh;            /* with a cache: rebuild the slow members now */
+    /* A partitioned engine (more than one partition configured) serves partition `partition` of
+     * `partitions` and adds the `part` member the readers merge with (docs/snapshot.md): the sums
+     * and sketches behind the city-wide KPIs. 0 or 1 partitions: no such member. */
+    int partition, partitions;
 } ow_picture_opts;
 
 /* The snapshot JSON with options (o may be NULL); caller frees. NULL on out of memory. */

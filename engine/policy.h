@@ -22,6 +22,7 @@
 #include "event.h"
 #include "regions.h"
 #include "sla.h"
+#include "tz.h"
 
 typedef struct ow_policy {
     int64_t target_ms[OW_PRIO__COUNT][OW_STAGE__ORDER_COUNT];
@@ -40,10 +41,12 @@ typedef struct ow_policy {
     const ow_regions *city;        /* the city's regions, borrowed; set by the program after loading
                                     * them (NULL = no city: no grid, regions as events name them) */
     ow_flags_config flags;         /* root-cause flag thresholds (flags.c) */
+    const ow_tz *tz; /* the city's time zone, borrowed; set by the program after loading it
+                      * (io/files.h ow_zone_load). NULL = the fixed analytics.utc_offset_min */
 } ow_policy;
 
 /* Policy from the configuration (targets, overrides, pause rules, calendars, analytics). cfg
- * must outlive the policy (city_name points into it); city is left NULL. */
+ * must outlive the policy (city_name points into it); city and tz are left NULL. */
 void ow_policy_from_config(ow_policy *p, const ow_config *cfg);
 
 /* The priority an order is handled with after overrides. */

@@ -263,8 +263,11 @@ static int publish(runner *r, int64_t now_ms, bool full, ow_err *err)
     ow_picture_opts o = {.stream_last = r->last_id,
                          .replay = r->clock == OW_CLOCK_SPEED && r->have_replay ? &r->replay : NULL,
                          .cache = &r->cache,
-                         .refresh = r->slow_dirty &&
-                                    mono - r->last_slow_ms >= r->cfg->engine.analytics_ms};
+                         .refresh =
+                             r->slow_dirty && mono - r->last_slow_ms >= r->cfg->engine.analytics_ms,
+                         /* partitioned: the `part` member the feeds merge with */
+                         .partition = r->part ? r->part->partition : 0,
+                         .partitions = (int)r->cfg->cluster.partitions};
     /* the picture stays a tree until printed: the delta compares it with the previous tree, so
      * nothing is parsed back (its large members are raw text, compared as text) */
     cJSON *tree =
@@ -783,11 +786,14 @@ int ow_runner_run_part(const ow_config *cfg, const ow_redis_env *env, ow_clock_m
     ow_policy_from_config(&policy, cfg);
     ow_regions *city = NULL;
     ow_err cerr;
-    if (ow_city_load(cfg, &city, &cerr)) {
+    ow_tz *zone = NULL;
+    if (ow_city_load(cfg, &city, &cerr) || ow_zone_load(cfg, &zone, &cerr)) {
         ow_error("%s", cerr.msg);
+        ow_regions_free(city);
         return 1;
     }
     policy.city = city;
+    policy.tz = zone;
     runner r = {.cfg = cfg, .policy = &policy, .clock = clock, .env = env, .part = part};
     ow_partkeys_init(&r.k, part ? part->partition : 0);
     snprintf(r.maxlen_text, sizeof r.maxlen_text, "%lld", (long long)cfg->streams.events_maxlen);
@@ -802,6 +808,7 @@ int ow_runner_run_part(const ow_config *cfg, const ow_redis_env *env, ow_clock_m
             if (!r.model) {
                 redisFree(r.c);
                 ow_regions_free(city);
+                ow_tz_free(zone);
                 ow_error("out of memory");
                 return 1;
             }
@@ -819,6 +826,7 @@ int ow_runner_run_part(const ow_config *cfg, const ow_redis_env *env, ow_clock_m
             r.c = NULL;
             if (rc == OW_ENOMEM) {
                 ow_regions_free(city);
+                ow_tz_free(zone);
                 ow_error("%s", err.msg);
                 return 1;
             }
@@ -832,6 +840,7 @@ int ow_runner_run_part(const ow_config *cfg, const ow_redis_env *env, ow_clock_m
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
     ow_regions_free(city);
+    ow_tz_free(zone);
     return 0;
 }
 
@@ -846,12 +855,15 @@ int ow_runner_replay_file(const ow_config *cfg, const char *path)
     ow_policy_from_config(&policy, cfg);
     ow_regions *city = NULL;
     ow_err cerr;
-    if (ow_city_load(cfg, &city, &cerr)) {
+    ow_tz *zone = NULL;
+    if (ow_city_load(cfg, &city, &cerr) || ow_zone_load(cfg, &zone, &cerr)) {
         ow_error("%s", cerr.msg);
+        ow_regions_free(city);
         if (f != stdin) fclose(f);
         return 1;
     }
     policy.city = city;
+    policy.tz = zone;
     ow_linereader lr;
     ow_state *m = ow_state_new(&policy);
     ow_event *ev = malloc(sizeof *ev);
@@ -904,6 +916,7 @@ out:
     free(ev);
     ow_state_free(m);
     ow_regions_free(city);
+    ow_tz_free(zone);
     if (f != stdin) fclose(f);
     return status;
 }

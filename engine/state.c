@@ -27,9 +27,11 @@ ow_state *ow_state_new(const ow_policy *policy)
     ow_names_init(&s->tech_ids);
     ow_timerq_init(&s->timers);
     ow_timerq_init(&s->urgent);
+    for (int l = 0; l < ESC_LEVELS; l++)
+        ow_timerq_init(&s->esc[l]), ow_timerq_init(&s->esc_flags[l]);
     ow_acks_init(&s->acks);
     const ow_regions *city = policy->city;
-    s->kpi = ow_kpi_new((int32_t)policy->analytics.utc_offset_min);
+    s->kpi = ow_kpi_new(policy->tz, (int32_t)policy->analytics.utc_offset_min);
     s->heat = ow_heat_new(city, policy->analytics.cell_m);
     s->flags = ow_flags_new(&policy->flags);
     bool ok = s->kpi && s->heat && s->flags;
@@ -59,6 +61,8 @@ void ow_state_free(ow_state *s)
     if (!s) return;
     ow_timerq_fini(&s->timers);
     ow_timerq_fini(&s->urgent);
+    for (int l = 0; l < ESC_LEVELS; l++) /* before the owners go */
+        ow_timerq_fini(&s->esc[l]), ow_timerq_fini(&s->esc_flags[l]);
     free_values(&s->orders, true);
     free_values(&s->complaints, false);
     free_values(&s->techs, false);
@@ -204,9 +208,83 @@ static const char *region_name(const ow_state *s, int32_t r)
     return ow_names_get(&s->regions, r);
 }
 
-/* Queue the order at its earliest pending crossing (or take it out of the queue). */
+/* ---------------------------------------------------------------- escalation index */
+
+/* The instant of an order's open alert (stage st, threshold k) as the escalations show it: its
+ * crossing with the pauses and business hours known now. */
+static int64_t order_alert_at(const ow_state *s, const order *o, int st, int k)
+{
+    const clk *c = &o->c[st];
+    if (!o->has_pauses && !(s->policy->calendar_stages & (1u << st)))
+        return threshold_at(c, k, NULL, 0, NULL); /* the common case: start + pct of target */
+    ow_interval p[MAX_PAUSES];
+    size_t np = order_pauses(s, o, st, p);
+    return threshold_at(c, k, p, np,
+                        ow_policy_calendar(s->policy, (ow_stage)st, region_name(s, o->region)));
+}
+
+/* The highest open threshold of a clock, or -1 (one level per threshold: ow_sla_level[k] = k). */
+static int top_open(const clk *c)
+{
+    int k = -1;
+    for (int i = 0; i < OW_SLA_THRESHOLDS; i++)
+        if (c->open & (1u << i)) k = i;
+    return k;
+}
+
+/* Put an owner in one of the escalation index's sets of queues (qs[level]) at (level, at), move
+ * it, or (level < 0) take it out. The queue it is in is the one whose entry at *pos is this slot:
+ * no level is stored beside the position (an order would grow by its padding). */
+static int esc_place(ow_timerq qs[ESC_LEVELS], int32_t *pos, int level, int64_t at, uint64_t tie,
+                     void *owner)
+{
+    for (int l = 0; *pos >= 0 && l < ESC_LEVELS; l++) {
+        ow_timerq *q = &qs[l];
+        if ((size_t)*pos >= q->n || q->heap[*pos].pos != pos) continue;
+        if (l == level && q->heap[*pos].at == at) return OW_OK; /* unchanged: most calls */
+        ow_timerq_remove(q, pos);
+        break;
+    }
+    if (level < 0 || level >= ESC_LEVELS) return OW_OK;
+    return ow_timerq_set(&qs[level], at, tie, owner, pos);
+}
+
+/* An order's place in the escalation index: its highest open level, and the earliest instant of
+ * its open alerts of that level. Called whenever its clocks may have changed. */
+static int order_esc(ow_state *s, order *o)
+{
+    int level = -1;
+    int64_t at = OW_NEVER;
+    for (int st = 0; st < NSTAGES; st++) {
+        int k = o->c[st].open ? top_open(&o->c[st]) : -1;
+        if (k < 0 || ow_sla_level[k] < level) continue;
+        int64_t t = order_alert_at(s, o, st, k);
+        if (ow_sla_level[k] > level || t < at) level = ow_sla_level[k], at = t;
+    }
+    return esc_place(s->esc, &o->esc_pos, level, at, o->seq, o);
+}
+
+static int complaint_esc(ow_state *s, complaint *c)
+{
+    int k = c->c.open ? top_open(&c->c) : -1;
+    int64_t at = k < 0 ? OW_NEVER : threshold_at(&c->c, k, NULL, 0, NULL);
+    return esc_place(s->esc, &c->esc_pos, k < 0 ? -1 : ow_sla_level[k], at, TIE_COMPLAINT | c->seq,
+                     c);
+}
+
+int ow_state_impl_esc_flag(ow_state *s, void *inst, int32_t *pos, int level, int64_t at)
+{
+    /* equal instants are told apart by id when read; the queue's tie only needs to be stable */
+    return esc_place(s->esc_flags, pos, level, at, 0, inst);
+}
+
+/* ---------------------------------------------------------------- scheduling */
+
+/* Queue the order at its earliest pending crossing (or take it out of the queue), and keep its
+ * place in the escalation index. */
 static int order_schedule(ow_state *s, order *o)
 {
+    if (order_esc(s, o)) return OW_ENOMEM;
     bool calendars = s->policy->calendar_stages != 0;
     int64_t best = OW_NEVER, breach = OW_NEVER;
     int best_stage = 0;
@@ -534,7 +612,7 @@ static order *order_get(ow_state *s, const char *id)
     if (o) return o;
     o = calloc(1, sizeof *o);
     if (!o) return NULL;
-    o->heap_pos = o->urgent_pos = -1;
+    o->heap_pos = o->urgent_pos = o->esc_pos = -1;
     o->region = o->category = o->cell = -1;
     for (int st = 0; st < NSTAGES; st++)
         o->c[st].start = o->c[st].stop = OW_NEVER;
@@ -608,6 +686,7 @@ static int count_open_alerts(ow_state *s, const clk *c, int32_t region, int sign
 
 int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
 {
+    o->esc_pos = -1; /* the index is derived, never saved */
     int rc = order_recompute(s, o, NULL);
     ow_state_outbox_clear(s); /* deriving clocks from scratch reports nothing new */
     if (rc) return rc;
@@ -630,6 +709,7 @@ int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
 
 static int complaint_schedule(ow_state *s, complaint *c)
 {
+    if (complaint_esc(s, c)) return OW_ENOMEM;
     int k = 0;
     int64_t at = clock_next(&c->c, NULL, 0, NULL, &k);
     if (at == OW_NEVER) {
@@ -664,7 +744,7 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
         }
         c->id = ow_map_key(&s->complaints, ev->complaint_id);
         c->seq = s->next_seq++;
-        c->heap_pos = -1;
+        c->heap_pos = c->esc_pos = -1;
         c->region = -1;
         c->created_ts = c->responded_ts = OW_NEVER;
         c->c.start = c->c.stop = OW_NEVER;
@@ -709,6 +789,7 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
 
 int ow_state_impl_complaint_restore(ow_state *s, complaint *c, clk saved)
 {
+    c->esc_pos = -1; /* the index is derived, never saved */
     int64_t start = c->created ? c->created_ts : OW_NEVER;
     c->c.start = start;
     c->c.stop = c->responded_ts;
@@ -1150,10 +1231,12 @@ void ow_state_each_open_alert(const ow_state *s,
     free(v);
 }
 
-/* One open SLA alert seen by ow_state_each_top_alert: where it is, and its sort key. */
+/* ---- the escalations' top k, through the escalation index ---- */
+
+/* An alert's sort key without its id: level (highest first), then instant (oldest first). */
 typedef struct top_key {
     int level;
-    int64_t at; /* exact instant, or (in pass 1) its lower bound */
+    int64_t at;
 } top_key;
 
 static bool key_before(top_key a, top_key b)
@@ -1161,174 +1244,172 @@ static bool key_before(top_key a, top_key b)
     return a.level != b.level ? a.level > b.level : a.at < b.at;
 }
 
-/* A lower bound of a threshold's instant: without pauses or business hours the crossing is
- * start + pct % of the target, and both only ever delay it. */
-static int64_t threshold_floor(const clk *c, int k)
-{
-    return c->start + ow_sla_part(c->target, ow_sla_pct[k]);
-}
+/* The keys of the best alerts passed on so far, at most k: a max-heap whose root is the worst
+ * kept (the k-th best once full), so the walk knows when nothing further can enter the top k. */
+typedef struct top_walk {
+    const ow_state *s;
+    top_key *kept;
+    size_t n, k;
+    bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg);
+    void *arg;
+    bool stop; /* fn asked to stop */
+} top_walk;
 
-typedef struct top_cand {
-    top_key key;
-    const order *o; /* NULL: a complaint */
-    const complaint *c;
-    int stage, k;
-} top_cand;
-
-/* Keep the best `cap` lower-bound keys: a max-heap whose root is the worst kept. */
-static void cand_take(top_cand *v, size_t *n, size_t cap, top_cand x)
+static void kept_add(top_walk *w, top_key x)
 {
+    top_key *v = w->kept;
     size_t i;
-    if (*n < cap) {
-        i = (*n)++;
-        while (i > 0 && key_before(v[(i - 1) / 2].key, x.key)) { /* parent better: move it down */
-            v[i] = v[(i - 1) / 2];
-            i = (i - 1) / 2;
-        }
+    if (w->n < w->k) {
+        for (i = w->n++; i > 0 && key_before(v[(i - 1) / 2], x); i = (i - 1) / 2)
+            v[i] = v[(i - 1) / 2]; /* a better parent moves down */
         v[i] = x;
         return;
     }
-    if (!key_before(x.key, v[0].key)) return; /* not better than the worst kept */
-    i = 0;
-    for (;;) { /* replace the root, sift down towards the worse child */
+    if (!key_before(x, v[0])) return; /* not better than the worst kept */
+    for (i = 0;;) {                   /* replace the root, sift down towards the worse child */
         size_t c = 2 * i + 1;
-        if (c >= *n) break;
-        if (c + 1 < *n && key_before(v[c].key, v[c + 1].key)) c++;
-        if (!key_before(x.key, v[c].key)) break;
+        if (c >= w->n) break;
+        if (c + 1 < w->n && key_before(v[c], v[c + 1])) c++;
+        if (!key_before(x, v[c])) break;
         v[i] = v[c];
         i = c;
     }
     v[i] = x;
 }
 
-static int cmp_key(const void *a, const void *b)
+/* Pass one open SLA alert (threshold k of clock c) to the caller. */
+static void top_pass(top_walk *w, const char *subject, int32_t region, int stage, bool is_complaint,
+                     const clk *c, int k, int64_t at)
 {
-    const top_key *x = a, *y = b;
-    return key_before(*x, *y) ? -1 : key_before(*y, *x) ? 1 : 0;
-}
-
-static int64_t cand_exact(const ow_state *s, const top_cand *t)
-{
-    if (!t->o) return threshold_at(&t->c->c, t->k, NULL, 0, NULL);
-    ow_interval p[MAX_PAUSES];
-    size_t np = order_pauses(s, t->o, t->stage, p);
-    return threshold_at(
-        &t->o->c[t->stage], t->k, p, np,
-        ow_policy_calendar(s->policy, (ow_stage)t->stage, region_name(s, t->o->region)));
-}
-
-/* Pass the alert of t to fn with its exact instant, if its key can still be among the first. */
-static bool top_emit(const ow_state *s, const top_cand *t, top_key bound,
-                     bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg), void *arg)
-{
-    if (key_before(bound, t->key)) return true; /* even its earliest instant comes too late */
-    const clk *c = t->o ? &t->o->c[t->stage] : &t->c->c;
     ow_alert a = {.op = OW_ALERT_RAISE,
                   .kind = OW_ALERT_SLA,
-                  .level = ow_sla_level[t->k],
-                  .at = cand_exact(s, t),
-                  .region = region_name(s, t->o ? t->o->region : t->c->region),
-                  .subject = t->o ? t->o->id : t->c->id,
-                  .stage = t->stage,
-                  .complaint = t->o == NULL,
+                  .level = ow_sla_level[k],
+                  .at = at,
+                  .region = region_name(w->s, region),
+                  .subject = subject,
+                  .stage = stage,
+                  .complaint = is_complaint,
                   .instance = c->instance,
-                  .pct = ow_sla_pct[t->k],
+                  .pct = ow_sla_pct[k],
                   .target_ms = c->target};
-    char id[OW_ALERT_ID_BUF];
-    ow_alert_id(&a, id);
-    return fn(&a, ow_acks_get(&s->acks, id), arg);
+    const ow_ack *ack = NULL;
+    if (w->s->acks.by_id.len) {
+        char id[OW_ALERT_ID_BUF];
+        ow_alert_id(&a, id);
+        ack = ow_acks_get(&w->s->acks, id);
+    }
+    kept_add(w, (top_key){a.level, at});
+    if (!w->fn(&a, ack, w->arg)) w->stop = true;
 }
 
-/* Visit every open SLA alert as a candidate with its lower-bound key; stop when visit says so. */
-static void each_open_sla(const ow_state *s, bool (*visit)(const top_cand *t, void *arg), void *arg)
+/* Every open SLA alert of one indexed order or complaint. */
+static void top_owner(top_walk *w, const ow_timer *t)
 {
-    size_t pos = 0;
-    void *val;
-    while (ow_map_next(&s->orders, &pos, NULL, &val)) {
-        const order *o = val;
-        for (int st = 0; st < NSTAGES; st++)
-            for (int k = 0; o->c[st].open && k < OW_SLA_THRESHOLDS; k++) {
-                if (!(o->c[st].open & (1u << k))) continue;
-                top_cand t = {{ow_sla_level[k], threshold_floor(&o->c[st], k)}, o, NULL, st, k};
-                if (!visit(&t, arg)) return;
-            }
+    if (t->tie & TIE_COMPLAINT) {
+        const complaint *cp = t->owner;
+        for (int k = 0; !w->stop && k < OW_SLA_THRESHOLDS; k++)
+            if (cp->c.open & (1u << k))
+                top_pass(w, cp->id, cp->region, OW_STAGE_COMPLAINT, true, &cp->c, k,
+                         threshold_at(&cp->c, k, NULL, 0, NULL));
+        return;
     }
-    pos = 0;
-    while (ow_map_next(&s->complaints, &pos, NULL, &val)) {
-        const complaint *c = val;
-        for (int k = 0; c->c.open && k < OW_SLA_THRESHOLDS; k++) {
-            if (!(c->c.open & (1u << k))) continue;
-            top_cand t = {
-                {ow_sla_level[k], threshold_floor(&c->c, k)}, NULL, c, OW_STAGE_COMPLAINT, k};
-            if (!visit(&t, arg)) return;
-        }
-    }
+    const order *o = t->owner;
+    for (int st = 0; st < NSTAGES; st++)
+        for (int k = 0; !w->stop && o->c[st].open && k < OW_SLA_THRESHOLDS; k++)
+            if (o->c[st].open & (1u << k))
+                top_pass(w, o->id, o->region, st, false, &o->c[st], k,
+                         order_alert_at(w->s, o, st, k));
 }
 
-typedef struct top_pass {
-    const ow_state *s;
-    top_cand *best; /* pass 1 */
-    size_t n, k;
-    top_key bound; /* pass 2 */
-    bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg);
-    void *arg;
-} top_pass;
+/* A small min-heap of positions in one queue of the index, by that queue's order: the frontier of
+ * a walk that visits the queue's entries best first without disturbing it. */
+typedef struct frontier {
+    const ow_timerq *q;
+    size_t *v, n, cap;
+} frontier;
 
-static bool pass1(const top_cand *t, void *arg)
+static bool fr_before(const frontier *f, size_t a, size_t b)
 {
-    top_pass *p = arg;
-    cand_take(p->best, &p->n, p->k, *t);
+    const ow_timer *x = &f->q->heap[a], *y = &f->q->heap[b];
+    return x->at < y->at || (x->at == y->at && x->tie < y->tie);
+}
+
+static bool fr_push(frontier *f, size_t node)
+{
+    if (node >= f->q->n) return true;
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 64;
+        size_t *v = realloc(f->v, cap * sizeof *v);
+        if (!v) return false;
+        f->v = v, f->cap = cap;
+    }
+    size_t i = f->n++;
+    for (; i > 0 && fr_before(f, node, f->v[(i - 1) / 2]); i = (i - 1) / 2)
+        f->v[i] = f->v[(i - 1) / 2];
+    f->v[i] = node;
     return true;
 }
 
-static bool pass2(const top_cand *t, void *arg)
+static size_t fr_pop(frontier *f)
 {
-    top_pass *p = arg;
-    return top_emit(p->s, t, p->bound, p->fn, p->arg);
+    size_t top = f->v[0], x = f->v[--f->n], i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= f->n) break;
+        if (c + 1 < f->n && fr_before(f, f->v[c + 1], f->v[c])) c++;
+        if (!fr_before(f, f->v[c], x)) break;
+        f->v[i] = f->v[c];
+        i = c;
+    }
+    if (f->n) f->v[i] = x;
+    return top;
 }
 
-typedef struct top_flag_sink {
-    const ow_state *s;
-    bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg);
-    void *arg;
-} top_flag_sink;
-
-static bool top_flag(const ow_alert *a, const char *id, void *arg)
+/* A raised flag of the index. */
+static void top_flag(top_walk *w, const ow_timer *t)
 {
-    top_flag_sink *k = arg;
-    return k->fn(a, ow_acks_get(&k->s->acks, id), k->arg);
+    ow_alert a;
+    const char *id;
+    ow_flags_inst_alert(t->owner, &a, &id);
+    kept_add(w, (top_key){a.level, a.at});
+    if (!w->fn(&a, ow_acks_get(&w->s->acks, id), w->arg)) w->stop = true;
+}
+
+/* Visit one queue of the index best first, until it is exhausted or its next owner comes too
+ * late: every alert of an owner ranks at or after the owner's key, so once the k-th best alert
+ * passed on ranks strictly before the next owner's key, nothing left in this queue can enter the
+ * first k (ties in level and instant are still visited: the id decides them). False when the walk
+ * must end (fn said so, or out of memory). */
+static bool top_queue(top_walk *w, frontier *f, const ow_timerq *q, int level, bool flags)
+{
+    f->q = q, f->n = 0;
+    if (!fr_push(f, 0)) return false;
+    while (f->n) {
+        size_t node = fr_pop(f);
+        const ow_timer *t = &q->heap[node];
+        if (w->n == w->k && key_before(w->kept[0], (top_key){level, t->at})) return true;
+        if (flags)
+            top_flag(w, t);
+        else
+            top_owner(w, t);
+        if (w->stop || !fr_push(f, 2 * node + 1) || !fr_push(f, 2 * node + 2)) return false;
+    }
+    return true;
 }
 
 void ow_state_each_top_alert(const ow_state *s, size_t k,
                              bool (*fn)(const ow_alert *a, const ow_ack *ack, void *arg), void *arg)
 {
     if (k == 0) return;
-    /* pass 1 keeps the best lower bounds, more than k of them: their exact keys bound the k-th
-     * best from above, and when that bound beats every lower bound left out, nothing outside
-     * the kept ones can be among the first k — one pass instead of two */
-    size_t m = 8 * k;
-    top_pass p = {.s = s, .best = malloc(m * sizeof(top_cand)), .k = m, .fn = fn, .arg = arg};
-    top_key *exact = malloc(m * sizeof *exact);
-    if (!p.best || !exact) {
-        free(p.best), free(exact);
-        return;
-    }
-    each_open_sla(s, pass1, &p);
-    p.bound = (top_key){-1, INT64_MAX}; /* fewer than k alerts: every one is in */
-    for (size_t i = 0; i < p.n; i++)
-        exact[i] = (top_key){p.best[i].key.level, cand_exact(s, &p.best[i])};
-    if (p.n >= k) {
-        qsort(exact, p.n, sizeof *exact, cmp_key);
-        p.bound = exact[k - 1];
-    }
-    bool complete = p.n < m || key_before(p.bound, p.best[0].key);
-    for (size_t i = 0; complete && i < p.n; i++)
-        if (!top_emit(s, &p.best[i], p.bound, fn, arg)) break;
-    free(p.best), free(exact);
-    /* pass 2, rarely: only the alerts whose earliest instant does not come after the bound */
-    if (!complete) each_open_sla(s, pass2, &p);
-    top_flag_sink sink = {s, fn, arg};
-    ow_flags_each_open_alert(s->flags, top_flag, &sink);
+    /* the index's queues best first: SLA owners and flags of the highest level, then the next
+     * level; a queue whose first owner already comes too late costs one comparison */
+    top_walk w = {.s = s, .kept = malloc(k * sizeof(top_key)), .k = k, .fn = fn, .arg = arg};
+    frontier f = {0};
+    bool go = w.kept != NULL;
+    for (int level = ESC_LEVELS - 1; go && level >= 0; level--)
+        go = top_queue(&w, &f, &s->esc[level], level, false) &&
+             top_queue(&w, &f, &s->esc_flags[level], level, true);
+    free(w.kept), free(f.v);
 }
 
 void ow_state_each_urgent(const ow_state *s, size_t k, bool (*fn)(const ow_order_view *, void *),

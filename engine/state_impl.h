@@ -14,6 +14,7 @@
 #define NSTAGES       OW_STAGE__ORDER_COUNT
 #define MAX_PAUSES    32
 #define TIE_COMPLAINT (UINT64_C(1) << 63)
+#define ESC_LEVELS    4 /* alert levels 0-3 (ow_sla_level) */
 
 /* One lifecycle instant of an order, kept sorted by (ts, type, tech, arg). */
 typedef struct lc_ev {
@@ -52,6 +53,8 @@ typedef struct order {
     int32_t region, category; /* interned, -1 = unknown */
     int32_t cell;             /* heat grid cell of the order's position, -1 = none */
     uint16_t nev, cap;
+    int32_t esc_pos; /* position in the escalation index (the queue of the order's highest open
+                      * level), -1 = no open SLA alert; here, where it costs no padding */
     lc_ev *evs;
     clk c[NSTAGES];
     ow_flag_order fl; /* the root-cause flags' part (flags.c) */
@@ -61,6 +64,7 @@ typedef struct complaint {
     const char *id;
     uint32_t seq;
     int32_t heap_pos;
+    int32_t esc_pos; /* as in order */
     int32_t region;
     uint8_t severity;
     bool created;
@@ -89,6 +93,13 @@ struct ow_state {
     ow_timerq timers;
     ow_timerq
         urgent; /* open orders by their earliest breach: the board's countdown, in O(k log k) */
+    /* The escalation index: every order and complaint with an open SLA alert, in the queue of its
+     * highest open level, keyed by the exact instant of its earliest alert of that level (and
+     * seq). Maintained where clocks are scheduled (every change of open bits, starts, targets or
+     * pauses goes through there), rebuilt on checkpoint load, never saved. The escalations board
+     * reads the k best through it without visiting every order (ow_state_each_top_alert). */
+    ow_timerq esc[ESC_LEVELS];
+    ow_timerq esc_flags[ESC_LEVELS]; /* raised root-cause flags, by level, keyed by their `at` */
     ow_acks acks;
     ow_alert *outbox;
     size_t nout, capout;
@@ -106,6 +117,11 @@ int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
 int ow_state_impl_complaint_restore(ow_state *s, complaint *c, clk saved);
 /* A technician loaded from a checkpoint joins the heat gauges. */
 int ow_state_impl_tech_restore(ow_state *s, tech *t);
+
+/* A raised flag enters the escalation index at (level, at), or leaves it (level -1); flags.c calls
+ * this where a flag is raised, cleared and loaded, with the flag's own position slot. 0 or
+ * OW_ENOMEM. */
+int ow_state_impl_esc_flag(ow_state *s, void *inst, int32_t *pos, int level, int64_t at);
 
 /* A new record at the end of the outbox (zeroed), for the flags' raises, resolves and acks. */
 ow_alert *ow_state_impl_outbox_add(ow_state *s);

@@ -43,6 +43,7 @@ typedef struct wwin {
 struct ow_win {
     int nc, nh, nsum;
     uint32_t short_stages; /* stages with sketches in every window; the others in 7d only */
+    const ow_tz *tz;       /* the city's zone, or NULL: the fixed off_ms */
     int64_t off_ms;
     int64_t cur; /* newest bucket, EMPTY before the first advance */
     int maxslot;
@@ -57,13 +58,15 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-ow_win *ow_win_new(int nc, int nh, int nsum, int32_t utc_offset_min, uint32_t short_stages)
+ow_win *ow_win_new(int nc, int nh, int nsum, const ow_tz *tz, int32_t utc_offset_min,
+                   uint32_t short_stages)
 {
     if (nc <= 0 || nc > 64 || nh < 0 || nh > nc || nsum < nh || nsum > nc) return NULL;
     ow_win *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->nc = nc, w->nh = nh, w->nsum = nsum;
     w->short_stages = short_stages;
+    w->tz = tz;
     w->off_ms = (int64_t)utc_offset_min * 60000;
     w->cur = EMPTY;
     for (int k = 0; k < OW_WIN__COUNT; k++)
@@ -136,10 +139,21 @@ static wslot *win_slot_grow(ow_win *w, wwin *v, int slot)
     return s;
 }
 
+static int64_t offset_at(const ow_win *w, int64_t utc_ms)
+{
+    return ow_tz_offset_ms(w->tz, w->off_ms, utc_ms);
+}
+
 static int local_hour(const ow_win *w, int64_t b)
 {
-    int64_t h = floor_div(b * OW_WIN_BUCKET_MS + w->off_ms, HOUR_MS);
+    int64_t t = b * OW_WIN_BUCKET_MS;
+    int64_t h = floor_div(t + offset_at(w, t), HOUR_MS);
     return (int)(h - floor_div(h, 24) * 24);
+}
+
+static int64_t local_midnight(const ow_win *w, int64_t t)
+{
+    return ow_tz_day_start(w->tz, w->off_ms, t);
 }
 
 static bool keeps(const ow_win *w, const wwin *v, int stage)
@@ -218,9 +232,7 @@ static void win_range(const ow_win *w, ow_win_kind k, int64_t cur, int64_t *lo, 
             *lo = cur;
             break;
         }
-        int64_t t = cur * OW_WIN_BUCKET_MS + w->off_ms;
-        int64_t midnight = floor_div(t, DAY_MS) * DAY_MS - w->off_ms;
-        *lo = floor_div(midnight, OW_WIN_BUCKET_MS);
+        *lo = floor_div(local_midnight(w, cur * OW_WIN_BUCKET_MS), OW_WIN_BUCKET_MS);
         break;
     }
     default: *lo = cur - 7 * 24 * per_hour + 1; break;
@@ -539,15 +551,15 @@ oom:
     return NULL;
 }
 
-double ow_win_quantile(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot, int stage,
-                       double q, int64_t *n)
+/* The sketches that hold a window's samples of a stage for a slot: its running one and the open
+ * buckets it covers. Returns how many were put in parts (at most 1 + OPEN); 0 when the window
+ * keeps no sketch of that stage. */
+static int window_parts(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot,
+                        int stage, const ow_qsketch *parts[1 + OPEN])
 {
-    const ow_qsketch *parts[1 + OPEN];
     int np = 0;
-    int64_t total = 0;
-    *n = 0;
     if (slot < 0 || stage < 0 || stage >= OW_WIN_STAGES || !keeps(w, &w->win[kind], stage))
-        return -1;
+        return 0;
     const wslot *s = read_slot(w, kind, slot);
     if (s && s->qs[stage] && s->qs[stage]->n) parts[np++] = s->qs[stage];
     const wwin *v = &w->win[kind];
@@ -557,6 +569,15 @@ double ow_win_quantile(const ow_win *w, const ow_win_open *o, ow_win_kind kind, 
         const ow_qsketch *p = o->q[i][slot * OW_WIN_STAGES + stage];
         if (p && p->n) parts[np++] = p;
     }
+    return np;
+}
+
+double ow_win_quantile(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot, int stage,
+                       double q, int64_t *n)
+{
+    const ow_qsketch *parts[1 + OPEN];
+    int np = window_parts(w, o, kind, slot, stage, parts);
+    int64_t total = 0;
     for (int i = 0; i < np; i++)
         total += parts[i]->n;
     *n = total;
@@ -571,6 +592,19 @@ double ow_win_quantile(const ow_win *w, const ow_win_open *o, ow_win_kind kind, 
         if (seen >= rank) return ow_qs_value(idx);
     }
     return ow_qs_value(OW_QS_BUCKETS - 1);
+}
+
+int64_t ow_win_sketch(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot, int stage,
+                      ow_qsketch *into)
+{
+    const ow_qsketch *parts[1 + OPEN];
+    int np = window_parts(w, o, kind, slot, stage, parts);
+    int64_t n = 0;
+    for (int i = 0; i < np; i++) {
+        ow_qs_merge(into, parts[i]);
+        n += parts[i]->n;
+    }
+    return n;
 }
 
 int64_t ow_win_bucket(const ow_win *w, int64_t bucket_start_ms, int slot, int k)

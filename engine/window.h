@@ -8,7 +8,7 @@
  *
  *   OW_WIN_1H       the current bucket and the 11 before it (the last hour)
  *   OW_WIN_PREV_1H  the 12 buckets before those (the hour before, for trend arrows)
- *   OW_WIN_TODAY    from local midnight (fixed UTC offset) to now
+ *   OW_WIN_TODAY    from local midnight (the city's zone, DST included) to now
  *   OW_WIN_7D       the last 2016 buckets (7 days)
  *
  * A window's totals change by whole buckets: when now enters a new bucket, buckets that left a
@@ -34,6 +34,7 @@
 
 #include "buf.h"
 #include "quantile.h"
+#include "tz.h"
 
 #define OW_WIN_BUCKET_MS (5 * 60 * 1000)
 #define OW_WIN_RING      2048 /* buckets: 7 days (2016) + the hour before + room ahead */
@@ -45,10 +46,13 @@ typedef enum { OW_WIN_1H, OW_WIN_PREV_1H, OW_WIN_TODAY, OW_WIN_7D, OW_WIN__COUNT
 typedef struct ow_win ow_win;
 
 /* nc counters per slot (≤ 64), the first nh with an hour-of-day breakdown, counters < nsum summed
- * into windows; utc_offset_min places local midnight and hours. Sketches are kept in the 7-day
- * window for every stage, in the others only for the stages in short_stages (bit per stage).
- * NULL on out of memory. */
-ow_win *ow_win_new(int nc, int nh, int nsum, int32_t utc_offset_min, uint32_t short_stages);
+ * into windows. The zone places local midnight and hours: tz (borrowed, must outlive the window)
+ * with its daylight saving, or when NULL the fixed utc_offset_min. A bucket's hour is the local
+ * hour at its start (zones change offset on whole quarter hours: a 5-minute bucket never straddles
+ * two local hours). Sketches are kept in the 7-day window for every stage, in the others only for
+ * the stages in short_stages (bit per stage). NULL on out of memory. */
+ow_win *ow_win_new(int nc, int nh, int nsum, const ow_tz *tz, int32_t utc_offset_min,
+                   uint32_t short_stages);
 void ow_win_free(ow_win *w);
 
 /* Add delta to counter k of `slot` (and of slot 0 when slot > 0) in the bucket of ts. */
@@ -97,6 +101,10 @@ void ow_win_open_free(ow_win_open *o);
  * window has no open bucket (prev_1h). */
 double ow_win_quantile(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot, int stage,
                        double q, int64_t *n);
+/* Add a window's samples of a stage for a slot to `into` (the sketch ow_win_quantile reads, for
+ * merging with other engines' sketches: docs/scaling.md §4). Returns the samples added. */
+int64_t ow_win_sketch(const ow_win *w, const ow_win_open *o, ow_win_kind kind, int slot, int stage,
+                      ow_qsketch *into);
 /* Counter k of one bucket (by its start ms) for a slot; 0 when the bucket is not held. */
 int64_t ow_win_bucket(const ow_win *w, int64_t bucket_start_ms, int slot, int k);
 /* Sum over the buckets held in [from_ms, to_ms) for a slot, computed on demand (for reports of a

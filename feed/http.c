@@ -466,6 +466,7 @@ static int serve_metrics(request *rq)
            (double)h->counts.too_large);
     metric(&b, "opswall_feed_uptime_seconds", "gauge", "Seconds since start.", NULL,
            (double)(ow_clock_mono_ms() - h->start_mono_ms) / 1000.0);
+    if (h->metrics_extra) h->metrics_extra(h->ack_ud, &b);
     ow_msg *m = b.p && !b.oom ? ow_msg_new(b.p, b.n) : NULL;
     ow_buf_fini(&b);
     return respond(rq, HTTP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8", m);
@@ -667,6 +668,12 @@ static void on_acked(redisAsyncContext *ac, void *reply, void *privdata)
     waiter_answer(h, w, 202, json_msg(root));
 }
 
+/* the acknowledgement sent to the other partitions: nothing to answer */
+static void on_acked_extra(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac, (void)reply, (void)privdata;
+}
+
 static int serve_ack(ow_http *h, ow_http_session *ss)
 {
     const char *why = NULL;
@@ -678,13 +685,30 @@ static int serve_ack(ow_http *h, ow_http_session *ss)
     ow_http_waiter *w = waiter_add(h, ss, WAIT_ACK);
     ticket *t = ticket_new(h, w, NULL);
     if (!t) return -1;
-    const char *argv[] = {"XADD", OW_KEY_ACKS, "MAXLEN",      "~",    "100000", "*",  "id",
-                          ss->id, "by",        ss->pass.name, "note", note,     "at", at};
-    size_t lens[14];
-    for (int i = 0; i < 14; i++)
-        lens[i] = strlen(argv[i]);
-    ow_info("ack of %s by %s (%s)", ss->id, ss->pass.name, ow_role_name(ss->pass.role));
-    ow_redis_sub_command(h->redis, on_acked, t, 14, argv, lens);
+    /* one engine: its acks stream; partitioned: the partition holding the alert, or every one
+     * that may (an engine skips an acknowledgement of an alert it does not have) */
+    char(*keys)[OW_PARTITION_KEY_MAX] = malloc(OW_PARTITIONS_MAX * sizeof *keys);
+    if (!keys) {
+        free(t); /* never handed to Redis; the waiter answers 503 at its deadline */
+        return -1;
+    }
+    int nkeys = 1;
+    if (h->ack_keys)
+        nkeys = h->ack_keys(h->ack_ud, ss->id, keys, OW_PARTITIONS_MAX);
+    else
+        snprintf(keys[0], sizeof keys[0], "%s", OW_KEY_ACKS);
+    ow_info("ack of %s by %s (%s)%s", ss->id, ss->pass.name, ow_role_name(ss->pass.role),
+            nkeys > 1 ? " to every partition" : "");
+    for (int k = nkeys - 1; k >= 0; k--) {
+        const char *argv[] = {"XADD", keys[k], "MAXLEN",      "~",    "100000", "*",  "id",
+                              ss->id, "by",    ss->pass.name, "note", note,     "at", at};
+        size_t lens[14];
+        for (int i = 0; i < 14; i++)
+            lens[i] = strlen(argv[i]);
+        /* the answer waits for the first key's reply (the others were sent before it) */
+        ow_redis_sub_command(h->redis, k ? on_acked_extra : on_acked, k ? NULL : t, 14, argv, lens);
+    }
+    free(keys);
     return 0;
 }
 

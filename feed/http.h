@@ -30,9 +30,11 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "buf.h"
 #include "err.h"
 #include "gate.h"
 #include "live.h"
+#include "partition.h"
 #include "msg.h"
 #include "redis_sub.h"
 
@@ -65,6 +67,13 @@ typedef struct ow_http {
     double events_per_s;
     ow_http_counts counts;
     bool closed;
+    /* Where an acknowledgement goes: NULL = OW_KEY_ACKS (one engine). A partitioned feed names
+     * the acks streams of the partitions that may hold the alert (feed/main.c); returns how many
+     * keys it wrote (1..max). */
+    int (*ack_keys)(void *ud, const char *alert_id, char (*keys)[OW_PARTITION_KEY_MAX], int max);
+    void *ack_ud;
+    /* More lines for /metrics (Prometheus text), e.g. the partitions' ages; ud is ack_ud. */
+    void (*metrics_extra)(void *ud, ow_buf *b);
 } ow_http;
 
 /* Resolve web_root (must be an existing directory), read the city GeoJSON (a failure is kept and

@@ -37,6 +37,8 @@
 #include "keys.h"
 #include "live.h"
 #include "log.h"
+#include "partition.h"
+#include "parts.h"
 #include "redis.h"
 #include "redis_sub.h"
 
@@ -49,6 +51,10 @@ typedef struct feed {
     ow_http http;
     ow_gate gate;
     ow_redis_sub redis;
+    /* partitioned (cluster.partitions > 1): the partitions' pictures, merged (feed/parts.h) */
+    ow_parts parts;
+    ow_partition_table table;
+    bool partitioned, parts_ok, table_ok;
     bool loop_ok, redis_ok, signals_ok, http_ok, settle_ok; /* for feed_fini */
     bool stopping; /* feed_stop ran: everything on the loop is closing */
 } feed;
@@ -123,13 +129,46 @@ static void on_settle(uv_timer_t *t)
     ow_live_settle(f->live);
 }
 
+/* Partitioned: the main connections carry only order_ready (and commands). */
+static const char *const part_channels[] = {OW_CHAN_ORDER_READY};
+
+static void live_publish(feed *f, int channel, const char *text, size_t len);
+
 static void on_redis_message(void *ud, int channel, const char *text, size_t len)
 {
     feed *f = ud;
-    if (channel == CH_READY) {
+    if (f->partitioned || channel == CH_READY) {
         ow_http_on_ready(&f->http, text, len);
         return;
     }
+    live_publish(f, channel, text, len);
+}
+
+/* A merged picture of the partitions (a snapshot, then its delta). */
+static void on_merged(void *ud, const char *text, size_t len)
+{
+    live_publish(ud, -1, text, len);
+}
+
+/* Partitioned: an acknowledgement goes to the partition whose picture lists the alert, else to
+ * every partition (the engines that do not hold it skip it). */
+static int ack_keys(void *ud, const char *alert_id, char (*keys)[OW_PARTITION_KEY_MAX], int max)
+{
+    feed *f = ud;
+    int p = ow_parts_alert_partition(&f->parts, alert_id), n = 0;
+    for (int q = 0; q < f->parts.n && n < max; q++)
+        if (p < 0 || q == p) ow_partition_rekey(keys[n++], OW_PARTITION_KEY_MAX, q, OW_KEY_ACKS);
+    return n;
+}
+
+static void parts_metrics(void *ud, ow_buf *b)
+{
+    feed *f = ud;
+    ow_parts_metrics(&f->parts, b);
+}
+
+static void live_publish(feed *f, int channel, const char *text, size_t len)
+{
     ow_err err;
     bool owes = false;
     int rc =
@@ -139,10 +178,11 @@ static void on_redis_message(void *ud, int channel, const char *text, size_t len
     ow_live_stats st = ow_live_stats_get(f->live);
     uint64_t dropped = st.rejected + st.gaps;
     if (dropped <= 10 || dropped % 1000 == 0)
-        ow_warn("live: dropped a message from %s (%llu so far): %s%s", channels[channel],
+        ow_warn("live: dropped a message from %s (%llu so far): %s%s",
+                channel >= 0 ? channels[channel] : "the merged partitions",
                 (unsigned long long)dropped, err.msg,
                 rc == OW_EAGAIN ? "; fetching the snapshot again" : "");
-    if (rc == OW_EAGAIN) ow_redis_sub_refresh(&f->redis);
+    if (rc == OW_EAGAIN && channel >= 0) ow_redis_sub_refresh(&f->redis);
 }
 
 /* The live protocol's admission: the token's role decides the view (viewer: coarsened). */
@@ -170,6 +210,7 @@ static void feed_stop(feed *f, const char *why)
     uv_close((uv_handle_t *)&f->settle, NULL);
     ow_http_close(&f->http);
     ow_redis_sub_close(&f->redis);
+    if (f->parts_ok) ow_parts_close(&f->parts);
     if (f->context) lws_context_destroy(f->context); /* stage 1 on a foreign loop */
 }
 
@@ -354,12 +395,33 @@ static int feed_init(feed *f, const ow_config *cfg, const ow_access *access,
         return -1;
     }
     f->http_ok = true;
-    if (ow_redis_sub_init(&f->redis, &f->loop, &env->target, env->desc, env->timeout_ms, channels,
-                          3, OW_KEY_SNAPSHOT, on_redis_message, f)) {
+    f->partitioned = cfg->cluster.partitions > 1;
+    if (ow_redis_sub_init(&f->redis, &f->loop, &env->target, env->desc, env->timeout_ms,
+                          f->partitioned ? part_channels : channels, f->partitioned ? 1 : 3,
+                          f->partitioned ? NULL : OW_KEY_SNAPSHOT, on_redis_message, f)) {
         ow_error("cannot set up the Redis timers");
         return -1;
     }
     f->redis_ok = true;
+    if (f->partitioned) {
+        if (ow_partition_load(cfg, &f->table, &err)) {
+            ow_error("%s", err.msg);
+            return -1;
+        }
+        f->table_ok = true;
+        int prc = ow_parts_init(&f->parts, &f->loop, (int)cfg->cluster.partitions, &f->table,
+                                &env->target, env->desc, env->timeout_ms,
+                                cfg->cluster.stale_after_ms, on_merged, f);
+        f->parts_ok = true; /* closing copes with a half-done init */
+        if (prc) {
+            ow_error("cannot set up the partitions' Redis connections (out of memory?)");
+            return -1;
+        }
+        f->http.ack_keys = ack_keys;
+        f->http.metrics_extra = parts_metrics;
+        f->http.ack_ud = f;
+        ow_info("partitioned: merging the pictures of %d partitions", (int)cfg->cluster.partitions);
+    }
     int rc = uv_signal_init(&f->loop, &f->sigint);
     if (rc == 0 && (rc = uv_signal_init(&f->loop, &f->sigterm)) != 0)
         uv_close((uv_handle_t *)&f->sigint, NULL);
@@ -380,9 +442,10 @@ static int feed_serve(feed *f, const ow_config *cfg, int port)
     struct lws_protocols protocols[] = {
         ow_http_protocol(&f->http), ow_live_protocol(f->live), {NULL, NULL, 0, 0, 0, NULL, 0}};
     int rc = server_start(f, cfg, port, protocols);
-    if (rc == 0)
+    if (rc == 0) {
         ow_redis_sub_start(&f->redis);
-    else
+        if (f->parts_ok) ow_parts_start(&f->parts);
+    } else
         feed_stop(f, "start-up failed");
     uv_run(&f->loop, UV_RUN_DEFAULT);
     if (f->context) lws_context_destroy(f->context); /* stage 2: frees what stage 1 left */
@@ -402,6 +465,7 @@ static int feed_fini(feed *f)
             uv_close((uv_handle_t *)&f->sigterm, NULL);
         }
         if (f->redis_ok) ow_redis_sub_close(&f->redis);
+        if (f->parts_ok) ow_parts_close(&f->parts);
         if (f->loop_ok) uv_run(&f->loop, UV_RUN_DEFAULT);
     }
     if (f->loop_ok && uv_loop_close(&f->loop) != 0) {
@@ -410,6 +474,8 @@ static int feed_fini(feed *f)
         rc = -1;
     }
     ow_live_free(f->live);
+    if (f->parts_ok) ow_parts_fini(&f->parts);
+    if (f->table_ok) ow_partition_table_fini(&f->table);
     return rc;
 }
 

@@ -170,7 +170,7 @@ static void on_get(redisAsyncContext *ac, void *reply, void *privdata)
 /* GET the snapshot once both connections are up: messages from now on arrive on the channel. */
 static void maybe_get_snapshot(ow_redis_sub *s)
 {
-    if (s->closing || !s->sub.ready || !s->cmd.ready || s->get_pending) return;
+    if (s->closing || !s->snapshot_key || !s->sub.ready || !s->cmd.ready || s->get_pending) return;
     if (redisAsyncCommand(s->cmd.ac, on_get, s, "GET %s", s->snapshot_key) == REDIS_OK) {
         s->get_pending = true;
         s->messages_at_get = s->messages;

@@ -68,7 +68,9 @@ typedef struct ow_redis_sub {
 } ow_redis_sub;
 
 /* Prepare (no I/O yet). channels (nchannels <= OW_REDIS_SUB_CHANNELS_MAX) and snapshot_key are
- * borrowed and must outlive s. Returns 0 or a negative libuv code from uv_timer_init. */
+ * borrowed and must outlive s; snapshot_key NULL: nothing is fetched (a partitioned feed reads the
+ * partitions' snapshots through feed/parts.h and uses this connection for the rest). Returns 0 or a
+ * negative libuv code from uv_timer_init. */
 int ow_redis_sub_init(ow_redis_sub *s, uv_loop_t *loop, const ow_redis_target *target,
                       const char *desc, int64_t timeout_ms, const char *const *channels,
                       int nchannels, const char *snapshot_key, ow_redis_sub_message_fn *on_message,

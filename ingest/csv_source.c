@@ -77,17 +77,11 @@ static int load_setup(import *im, ow_err *err)
     if (!rc) rc = ow_csvmap_parse(text, len, im->opts->mapping, &im->map, err);
     free(text);
     if (rc) return rc;
-    const char *zone = ow_csvmap_time_zone(im->map), *dir = getenv("TZDIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir && dir[0] ? dir : "/usr/share/zoneinfo", zone);
-    if ((rc = load_text(path, &text, &len, err))) {
-        ow_err_prefix(err, "%s: time_zone \"%s\" (install the tzdata package)", im->opts->mapping,
-                      zone);
+    if ((rc = ow_tz_load(ow_csvmap_time_zone(im->map), &im->tz, err))) {
+        ow_err_prefix(err, "%s: time_zone", im->opts->mapping);
         return rc;
     }
-    rc = ow_tz_parse((const unsigned char *)text, len, path, &im->tz, err);
-    free(text);
-    if (rc) return rc;
+    char path[1024];
     ow_config_path(im->cfg, im->cfg->city.regions, path, sizeof path);
     if ((rc = load_text(path, &text, &len, err))) {
         ow_err_prefix(err, "city.regions");

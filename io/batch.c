@@ -20,7 +20,7 @@ void ow_batch_fini(ow_batch *b)
 }
 
 /* Decimal digits of v at the end of out[0..24); returns where they start. (snprintf was a tenth
- * of ingest's time: five arguments per event each need a length.) */
+ * of ingest's time: every argument needs a length.) */
 static char *digits(uint64_t v, char *end)
 {
     char *p = end;
@@ -78,8 +78,7 @@ void ow_batch_start(ow_batch *b, const ow_config *cfg)
 
 void ow_batch_add_event(ow_batch *b, const char *id, const char *raw, size_t len)
 {
-    arg(b, "e", 1);
-    arg_str(b, id);
+    arg_str(b, id); /* never empty (ow_event_parse): an empty first argument starts a reject */
     arg(b, raw, len);
     b->items++;
     b->events++;
@@ -88,7 +87,7 @@ void ow_batch_add_event(ow_batch *b, const char *id, const char *raw, size_t len
 void ow_batch_add_reject(ow_batch *b, const char *reason, const char *source, int64_t pos,
                          const char *raw, size_t len)
 {
-    arg(b, "r", 1);
+    arg(b, "", 0);
     arg_str(b, reason);
     arg_str(b, source);
     arg_int(b, pos);

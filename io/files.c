@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvmap.h"
+
 int ow_file_read(const char *path, size_t max, char **out, size_t *len, ow_err *err)
 {
     FILE *f = fopen(path, "rb");
@@ -129,5 +131,57 @@ int ow_city_load(const ow_config *cfg, ow_regions **out, ow_err *err)
         return ow_err_set(err, ferr.code, "city.regions: %s", ferr.msg);
     int rc = ow_regions_parse(text, len, path, cfg->city.name_property, out, err);
     free(text);
+    return rc;
+}
+
+int ow_tz_load(const char *zone, ow_tz **out, ow_err *err)
+{
+    *out = NULL;
+    if (!ow_tz_name_ok(zone))
+        return ow_err_set(
+            err, OW_EINVAL,
+            "expected a zone name like \"America/Los_Angeles\" or \"UTC\", got \"%s\"", zone);
+    const char *dir = getenv("TZDIR");
+    char path[OW_CFG_STR * 2];
+    snprintf(path, sizeof path, "%s/%s", dir && dir[0] ? dir : "/usr/share/zoneinfo", zone);
+    char *text;
+    size_t len;
+    int rc = ow_file_read(path, 1u << 20, &text, &len, err);
+    if (rc) {
+        ow_err_prefix(err, "time zone \"%s\" (install the tzdata package)", zone);
+        return rc;
+    }
+    rc = ow_tz_parse((const unsigned char *)text, len, path, out, err);
+    free(text);
+    return rc;
+}
+
+int ow_zone_load(const ow_config *cfg, ow_tz **out, ow_err *err)
+{
+    *out = NULL;
+    const char *setting = "analytics.time_zone";
+    char zone[OW_CFG_STR];
+    snprintf(zone, sizeof zone, "%s", cfg->analytics.time_zone);
+    if (!zone[0] && cfg->city.mapping[0]) { /* a real city's export says its zone */
+        char path[OW_CFG_STR * 2], *text;
+        size_t len;
+        ow_csvmap *map = NULL;
+        setting = "city.mapping";
+        ow_config_path(cfg, cfg->city.mapping, path, sizeof path);
+        int rc = ow_file_read(path, 1u << 20, &text, &len, err);
+        if (!rc) {
+            rc = ow_csvmap_parse(text, len, path, &map, err);
+            free(text);
+        }
+        if (rc) {
+            ow_err_prefix(err, "city.mapping");
+            return rc;
+        }
+        snprintf(zone, sizeof zone, "%s", ow_csvmap_time_zone(map));
+        ow_csvmap_free(map);
+    }
+    if (!zone[0]) return OW_OK;
+    int rc = ow_tz_load(zone, out, err);
+    if (rc) ow_err_prefix(err, "%s", setting);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "err.h"
 #include "partition.h"
 #include "regions.h"
+#include "tz.h"
 
 /* Read a whole file (at most max bytes) into a malloc'd, NUL-terminated buffer the caller frees.
  * Errors name the path and the reason (missing, unreadable, too big). */
@@ -33,6 +34,16 @@ int ow_partition_load(const ow_config *cfg, ow_partition_table *t, ow_err *err);
  * dir), named by city.name_property. *out is owned by the caller (ow_regions_free). Errors name
  * the setting and the file. */
 int ow_city_load(const ow_config *cfg, ow_regions **out, ow_err *err);
+
+/* Load a time zone by tz database name from $TZDIR or /usr/share/zoneinfo. *out is owned by the
+ * caller (ow_tz_free). Errors name the zone and the file ("install the tzdata package"). */
+int ow_tz_load(const char *zone, ow_tz **out, ow_err *err);
+
+/* The city's time zone for the analytics ("today", hours of day): analytics.time_zone, or when
+ * that is "" the time_zone of the city's CSV mapping (city.mapping), or none: *out = NULL and the
+ * fixed analytics.utc_offset_min applies. *out is owned by the caller (ow_tz_free). Errors name
+ * the setting. */
+int ow_zone_load(const ow_config *cfg, ow_tz **out, ow_err *err);
 
 /* Common command-line handling: finds "--config PATH" in argv (removing nothing). NULL if absent.
  */

@@ -6,8 +6,9 @@
  *
  *   ow_ingest  KEYS: events stream, de-dup bucket prefix, rejects stream (all in one hash tag)
  *              ARGV: bucket ms, buckets, events maxlen, rejects maxlen, then per item:
- *                    "e", id, raw line                        — an event (stream field d)
- *                    "r", reason, source, position, raw text  — a reject, kept as given
+ *                    id, raw line                             — an event (stream field d); the
+ *                                                               id is never empty
+ *                    "", reason, source, position, raw text   — a reject, kept as given
  *              → per item: the new stream id, or 0 for an event whose id was seen before
  *
  * De-duplication: an event id is remembered in the set <prefix><bucket>, bucket = Redis time /

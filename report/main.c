@@ -6,8 +6,9 @@
  *
  * Events come from an NDJSON file (as opswall-ingest takes them) or from the Redis event log
  * (ops:{p0}:events, read with XRANGE, nothing written). They go through the engine's core in
- * replay time; --day reports that local day (the city's zone: analytics.utc_offset_min), --week
- * the 7 days from that date, each against the period before; without either, the last whole
+ * replay time; --day reports that local day (the city's zone: analytics.time_zone, else the city
+ * mapping's, else analytics.utc_offset_min), --week the 7 days from that date, each against the
+ * period before (a day of 23 or 25 hours when the clocks change); without either, the last whole
  * local day (the day before the latest event's). Writes DIR/report.html (self-contained: charts
  * embedded as PNG), DIR/report.json and the charts as DIR/chart-*.png. Exit 0 written, 1 an input
  * or output error, 2 bad options.
@@ -119,15 +120,14 @@ static int feed(const ow_event *ev, void *arg)
     return ow_report_feed(arg, ev);
 }
 
-/* Local midnight of a YYYY-MM-DD date in the city's zone, or -1. */
-static int64_t local_midnight(const char *date, int64_t offset_min)
+/* The UTC instant of local midnight of a YYYY-MM-DD date in the city's zone, or -1. */
+static int64_t local_midnight(const char *date, const ow_tz *zone, int64_t fixed_ms)
 {
     char text[64];
-    snprintf(text, sizeof text, "%.10sT00:00:00%+03d:%02d", date, (int)(offset_min / 60),
-             (int)((offset_min < 0 ? -offset_min : offset_min) % 60));
+    snprintf(text, sizeof text, "%.10sT00:00:00Z", date); /* the date's midnight as local ms */
     int64_t ms;
     if (strlen(date) != 10 || ow_time_parse(text, strlen(text), &ms, NULL)) return -1;
-    return ms;
+    return ow_tz_midnight(zone, fixed_ms, ms);
 }
 
 /* Draw a chart to DIR/file and read it back as base64 for the page. */
@@ -306,24 +306,29 @@ int main(int argc, char **argv)
         ow_error("%s", err.msg);
         return 2;
     }
-    int64_t off = cfg.analytics.utc_offset_min;
+    ow_regions *city = NULL;
+    ow_tz *zone = NULL;
+    if (ow_city_load(&cfg, &city, &err) || ow_zone_load(&cfg, &zone, &err)) {
+        ow_error("%s", err.msg);
+        ow_regions_free(city);
+        return 1;
+    }
+    int64_t off = cfg.analytics.utc_offset_min * 60000; /* when no zone is known */
     int64_t start = -1;
     if (day || week) {
-        start = local_midnight(day ? day : week, off);
+        start = local_midnight(day ? day : week, zone, off);
         if (start < 0) {
             fprintf(stderr, "opswall-report: --%s: expected a date like 2026-11-22, got %s\n",
                     day ? "day" : "week", day ? day : week);
+            ow_regions_free(city);
+            ow_tz_free(zone);
             return 2;
         }
-    }
-    ow_regions *city = NULL;
-    if (ow_city_load(&cfg, &city, &err)) {
-        ow_error("%s", err.msg);
-        return 1;
     }
     ow_policy pol;
     ow_policy_from_config(&pol, &cfg);
     pol.city = city;
+    pol.tz = zone; /* the KPI windows' "today" and hours of day, as in the engine */
     source src = {.file = events, .cfg = &cfg, .max_ts = INT64_MIN};
     int status = 1;
     ow_report *r = NULL;
@@ -335,8 +340,7 @@ int main(int argc, char **argv)
             ow_error("%s: no valid event", events ? events : OW_KEY_EVENTS);
             goto done;
         }
-        int64_t local = src.max_ts + off * 60000;
-        start = (local / DAY_MS - (local % DAY_MS < 0) - 1) * DAY_MS - off * 60000;
+        start = ow_tz_midnight(zone, off, ow_tz_local_day(zone, off, src.max_ts) - DAY_MS);
         src.bad = 0;
     }
     r = ow_report_new(&pol, week ? OW_REPORT_WEEK : OW_REPORT_DAY, start);
@@ -366,5 +370,6 @@ done:
         free(charts.b64[i]);
     ow_report_free(r);
     ow_regions_free(city);
+    ow_tz_free(zone);
     return status;
 }

@@ -49,15 +49,29 @@ struct ow_report {
     int64_t flag_cur[OW_REPORT_CATS_MAX], flag_prev[OW_REPORT_CATS_MAX];
 };
 
+/* The fixed offset (ms) standing for the zone when no zone file is loaded. */
+static int64_t fixed_off(const ow_policy *pol)
+{
+    return pol->analytics.utc_offset_min * 60000;
+}
+
+/* Local wall-clock ms of a UTC instant, in the city's zone. */
+static int64_t local_of(const ow_policy *pol, int64_t utc_ms)
+{
+    return utc_ms + ow_tz_offset_ms(pol->tz, fixed_off(pol), utc_ms);
+}
+
 ow_report *ow_report_new(const ow_policy *pol, ow_report_kind kind, int64_t start_ms)
 {
     ow_report *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->pol = pol;
     r->kind = kind;
+    /* whole local days of the city's zone: 23 or 25 hours when the clocks change in one */
     int64_t len = kind == OW_REPORT_WEEK ? 7 * DAY_MS : DAY_MS;
-    r->start = start_ms, r->end = start_ms + len;
-    r->prev_start = start_ms - len, r->prev_end = start_ms;
+    int64_t day = ow_tz_local_day(pol->tz, fixed_off(pol), start_ms);
+    r->start = start_ms, r->end = ow_tz_midnight(pol->tz, fixed_off(pol), day + len);
+    r->prev_start = ow_tz_midnight(pol->tz, fixed_off(pol), day - len), r->prev_end = start_ms;
     r->now = INT64_MIN;
     ow_map_init(&r->complaints_seen);
     ow_names_init(&r->cats);
@@ -243,28 +257,30 @@ int ow_report_finish(ow_report *r)
     }
     free(r->prev);
     r->prev = prev;
-    /* created and resolved per hour (day) or per day (week) */
-    r->nsteps = r->kind == OW_REPORT_WEEK ? 7 : 24;
-    int64_t step = r->kind == OW_REPORT_WEEK ? DAY_MS : HOUR_MS;
-    int64_t off = r->pol->analytics.utc_offset_min * 60000;
-    for (int i = 0; i < r->nsteps; i++) {
-        int64_t from = r->start + i * step;
-        r->step_created[i] =
-            (double)ow_kpi_count_range(k, from, from + step, 0, OW_KPI_COUNT_CREATED);
-        r->step_resolved[i] =
-            (double)ow_kpi_count_range(k, from, from + step, 0, OW_KPI_COUNT_RESOLVED);
-        if (r->kind == OW_REPORT_WEEK) {
-            char t[OW_TIME_TEXT_MAX];
-            ow_time_format(from + off, t); /* local date */
+    /* created and resolved per local hour (day: 23 to 25 of them) or per local day (week) */
+    const ow_policy *pol = r->pol;
+    int64_t day0 = ow_tz_local_day(pol->tz, fixed_off(pol), r->start);
+    r->nsteps = 0;
+    for (int64_t from = r->start; from < r->end && r->nsteps < OW_REPORT_STEPS_MAX;) {
+        int i = r->nsteps++;
+        int64_t to = r->kind == OW_REPORT_WEEK
+                         ? ow_tz_midnight(pol->tz, fixed_off(pol), day0 + (i + 1) * DAY_MS)
+                         : from + HOUR_MS;
+        if (to > r->end) to = r->end;
+        r->step_created[i] = (double)ow_kpi_count_range(k, from, to, 0, OW_KPI_COUNT_CREATED);
+        r->step_resolved[i] = (double)ow_kpi_count_range(k, from, to, 0, OW_KPI_COUNT_RESOLVED);
+        char t[OW_TIME_TEXT_MAX];
+        ow_time_format(local_of(pol, from), t);
+        if (r->kind == OW_REPORT_WEEK) /* local date */
             snprintf(r->step_text[i], sizeof r->step_text[i], "%.5s", t + 5);
-        } else {
-            snprintf(r->step_text[i], sizeof r->step_text[i], "%02d", i);
-        }
+        else /* local hour: 01 twice when the clocks fall back, no 02 when they spring forward */
+            snprintf(r->step_text[i], sizeof r->step_text[i], "%.2s", t + 11);
         r->step_labels[i] = r->step_text[i];
+        from = to;
     }
     /* orders created by region × local hour over the period */
     for (int64_t from = r->start; from < r->end; from += HOUR_MS) {
-        int hour = (int)(((from + off) / HOUR_MS) % 24 + 24) % 24;
+        int hour = (int)((local_of(pol, from) / HOUR_MS) % 24 + 24) % 24;
         for (int s = 1; s < r->nslots; s++)
             r->region_hour[(s - 1) * 24 + hour] +=
                 (double)ow_kpi_count_range(k, from, from + HOUR_MS, s, OW_KPI_COUNT_CREATED);
@@ -335,7 +351,8 @@ void ow_report_view_get(const ow_report *r, ow_report_view *v)
     v->cat_names = r->cat_names;
     v->cat_cur = r->cat_cur_sorted, v->cat_prev = r->cat_prev_sorted;
     v->flags_available = true;
-    v->utc_offset_min = r->pol->analytics.utc_offset_min;
+    v->pol = r->pol;
+    v->utc_offset_min = ow_tz_offset_ms(r->pol->tz, fixed_off(r->pol), r->start) / 60000;
     v->flags = r->flags;
     v->nflags = r->nflags;
     v->nflag_names =
@@ -384,7 +401,7 @@ char *ow_report_json(const ow_report *r, const char *city_name)
     ow_jsonw_open(&w);
     ow_jsonw_key(&w, "report"), ow_jsonw_str(&w, v.kind == OW_REPORT_WEEK ? "weekly" : "daily");
     ow_jsonw_key(&w, "city"), ow_jsonw_str(&w, city_name);
-    ow_jsonw_key(&w, "utc_offset_min"), ow_jsonw_int(&w, r->pol->analytics.utc_offset_min);
+    ow_jsonw_key(&w, "utc_offset_min"), ow_jsonw_int(&w, v.utc_offset_min);
     ow_jsonw_key(&w, "period");
     ow_jsonw_open(&w);
     ow_jsonw_key(&w, "start"), time_str(&w, v.start);
@@ -684,7 +701,7 @@ static void flags_section(ow_buf *b, const ow_report_view *v)
     for (size_t i = 0; i < v->nflags && i < OW_REPORT_TOP_FLAGS; i++) {
         const ow_report_flag *f = &v->flags[i];
         char t[OW_TIME_TEXT_MAX], when[32];
-        ow_time_format(f->at + v->utc_offset_min * 60000, t); /* local time, like the period */
+        ow_time_format(local_of(v->pol, f->at), t); /* local time, like the period */
         snprintf(when, sizeof when, "%.5s %.5s", t + 5, t + 11);
         h(b, "<tr><td>");
         esc(b, when);
@@ -718,10 +735,10 @@ char *ow_report_html(const ow_report *r, const char *city_name, const ow_report_
     ow_report_view v;
     ow_report_view_get(r, &v);
     ow_buf b = {0};
-    int64_t off = r->pol->analytics.utc_offset_min * 60000;
     char s0[OW_TIME_TEXT_MAX], s1[OW_TIME_TEXT_MAX], p0[OW_TIME_TEXT_MAX], p1[OW_TIME_TEXT_MAX];
-    ow_time_format(v.start + off, s0), ow_time_format(v.end - 1 + off, s1);
-    ow_time_format(v.prev_start + off, p0), ow_time_format(v.prev_end - 1 + off, p1);
+    ow_time_format(local_of(r->pol, v.start), s0), ow_time_format(local_of(r->pol, v.end - 1), s1);
+    ow_time_format(local_of(r->pol, v.prev_start), p0);
+    ow_time_format(local_of(r->pol, v.prev_end - 1), p1);
     const char *kind = v.kind == OW_REPORT_WEEK ? "Weekly" : "Daily";
     h(&b, "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>");
     h(&b, kind);
@@ -735,8 +752,7 @@ char *ow_report_html(const ow_report *r, const char *city_name, const ow_report_
     esc(&b, city_name);
     h(&b, "</h1>\n<p class=sub>");
     char line[256];
-    int oh = (int)(r->pol->analytics.utc_offset_min / 60),
-        om = (int)(r->pol->analytics.utc_offset_min % 60);
+    int oh = (int)(v.utc_offset_min / 60), om = (int)(v.utc_offset_min % 60);
     snprintf(line, sizeof line,
              "%.10s%s%.10s (local time, UTC%+03d:%02d) compared with %.10s%s%.10s · %lld events "
              "through the engine core",

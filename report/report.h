@@ -28,7 +28,7 @@
 
 typedef enum { OW_REPORT_DAY, OW_REPORT_WEEK } ow_report_kind;
 
-#define OW_REPORT_STEPS_MAX 24
+#define OW_REPORT_STEPS_MAX 25 /* hours of a local day when the clocks fall back */
 #define OW_REPORT_CATS_MAX  64
 
 #define OW_REPORT_TOP_FLAGS 20 /* flags listed with their evidence */
@@ -57,7 +57,8 @@ typedef struct ow_report_view {
     ow_report_kind kind;
     int64_t start, end, prev_start, prev_end; /* ms; [start, end) */
     int64_t events;                           /* events applied (the period and before) */
-    int64_t utc_offset_min;                   /* the city's zone */
+    const ow_policy *pol;                     /* borrowed: its tz places local days and hours */
+    int64_t utc_offset_min;                   /* the city's zone at the period's start */
     int nregions;                             /* regions: slot r + 1 */
     const char *const *region_ids;            /* borrowed */
     const ow_kpi_block *cur, *prev;           /* [1 + nregions] each: slot 0 = city */

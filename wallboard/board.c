@@ -276,8 +276,19 @@ static void draw_status(const ow_draw *d, const layout *l, const ow_board_frame 
         format_span(age, span, sizeof span);
         age_alarm = ow_theme_alarm_for_pct(fr->stale_ms > 0 ? age * 100 / fr->stale_ms : 0);
         if (age_alarm > OW_ALARM_BREACH) age_alarm = OW_ALARM_BREACH;
+        const ow_scene *sc = fr->scene;
         if (ow_board_is_stale(fr)) {
             snprintf(age_text, sizeof age_text, "数据过时 %s 前 / STALE, %s ago", span, span);
+            age_alarm = OW_ALARM_BREACH;
+        } else if (sc && sc->has_partitions && sc->partitions_stale > 0) {
+            /* partitioned: an engine gone leaves its part of the picture old */
+            format_span(sc->stale_age_s * 1000, span, sizeof span);
+            if (sc->stale_never)
+                snprintf(age_text, sizeof age_text, "分区 %d/%d 无数据 / partition %d: no data",
+                         sc->partitions_stale, sc->partitions, sc->stale_partition);
+            else
+                snprintf(age_text, sizeof age_text, "分区 %d/%d 过时 / partition %d STALE %s",
+                         sc->partitions_stale, sc->partitions, sc->stale_partition, span);
             age_alarm = OW_ALARM_BREACH;
         } else {
             snprintf(age_text, sizeof age_text, "数据 %s 前 / data %s ago", span, span);

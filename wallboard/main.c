@@ -29,6 +29,7 @@
 #include "keys.h"
 #include "log.h"
 #include "options.h"
+#include "partition.h"
 #include "pages.h"
 #include "regions.h"
 #include "redis.h"
@@ -46,6 +47,8 @@ typedef struct app {
     ow_config cfg;
     ow_redis_env env;
     bool env_open;
+    ow_partition_table table; /* cluster.regions, when partitioned */
+    bool table_ok;
     ow_source *source;
     ow_screen *screen;
     ow_font *font;
@@ -155,8 +158,19 @@ static int open_source(app *a, ow_err *err)
     int rc = ow_redis_env_open(&a->cfg, &a->env, err);
     if (rc) return rc;
     a->env_open = true;
-    ow_info("reading %s from Redis at %s every %" PRId64 " ms", OW_KEY_SNAPSHOT, a->env.desc, poll);
-    return ow_source_new_redis(&a->env, poll, &a->source, err);
+    if (a->cfg.cluster.partitions <= 1) {
+        ow_info("reading %s from Redis at %s every %" PRId64 " ms", OW_KEY_SNAPSHOT, a->env.desc,
+                poll);
+        return ow_source_new_redis(&a->env, poll, &a->source, err);
+    }
+    /* partitioned: every partition's snapshot, merged (docs/scaling.md §7) */
+    if ((rc = ow_partition_load(&a->cfg, &a->table, err))) return rc;
+    a->table_ok = true;
+    ow_info("reading the snapshots of %d partitions from Redis at %s every %" PRId64 " ms, merged",
+            (int)a->cfg.cluster.partitions, a->env.desc, poll);
+    if ((rc = ow_source_new_redis(&a->env, poll, &a->source, err))) return rc;
+    return ow_source_partitions(a->source, (int)a->cfg.cluster.partitions, &a->table,
+                                a->cfg.cluster.stale_after_ms, err);
 }
 
 static int open_font(app *a, ow_err *err)
@@ -468,5 +482,6 @@ int main(int argc, char **argv)
     if (a.audio) SDL_CloseAudioDevice(a.audio);
     ow_regions_free(a.city);
     if (a.env_open) ow_redis_env_close(&a.env);
+    if (a.table_ok) ow_partition_table_fini(&a.table);
     return status;
 }

@@ -378,6 +378,32 @@ static bool decode_replay(ow_scene *s, const cJSON *obj)
     return true;
 }
 
+/* `partitions` of a merged picture: {"0":{"seq":…,"age_s":…,"stale":false},…} */
+static bool decode_partitions(ow_scene *s, const cJSON *obj)
+{
+    if (!cJSON_IsObject(obj)) return false;
+    s->stale_partition = -1;
+    for (const cJSON *e = obj->child; e; e = e->next) {
+        int64_t age = 0;
+        char *end;
+        long p = e->string ? strtol(e->string, &end, 10) : -1;
+        const cJSON *stale = ow_json_get(e, "stale");
+        if (!cJSON_IsObject(e) || p < 0 || p > 1 << 20 || !e->string[0] || *end ||
+            !cJSON_IsBool(stale))
+            return false;
+        ow_json_int(ow_json_get(e, "age_s"), 0, INT64_C(1) << 40, &age);
+        s->partitions++;
+        if (cJSON_IsTrue(stale)) {
+            s->partitions_stale++;
+            bool never = cJSON_IsNull(ow_json_get(e, "seq"));
+            if (s->stale_partition < 0 || never || (!s->stale_never && age > s->stale_age_s))
+                s->stale_partition = (int)p, s->stale_age_s = age, s->stale_never = never;
+        }
+    }
+    s->has_partitions = true;
+    return true;
+}
+
 static bool decode_city(ow_scene *s, const cJSON *obj)
 {
     if (!cJSON_IsObject(obj)) return false;
@@ -425,6 +451,7 @@ ow_scene *ow_scene_decode(const cJSON *root, ow_err *err)
     }
     member(s, root, "replay", decode_replay);
     member(s, root, "city", decode_city);
+    member(s, root, "partitions", decode_partitions);
     member(s, root, "regions", decode_regions);
     const cJSON *kpi = ow_json_get(root, "kpi");
     if (!decode_kpi(s, cJSON_IsNull(kpi) ? NULL : kpi, ow_json_get(root, "kpi_targets")))

@@ -155,6 +155,14 @@ typedef struct ow_scene {
     double replay_speed, replay_progress_pct;
     int64_t replay_start_ms, replay_end_ms; /* -1 when absent */
 
+    /* partitioned (the merged picture's `partitions`): how many, how many stale, and the stale
+     * one not heard from the longest */
+    bool has_partitions;
+    int partitions, partitions_stale;
+    int stale_partition; /* -1 when none */
+    int64_t stale_age_s; /* its age */
+    bool stale_never;    /* it has published nothing yet */
+
     bool has_city;
     char city_name[OW_SCENE_NAME_BUF];
     double city_bbox[4];

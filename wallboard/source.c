@@ -20,6 +20,7 @@
 #include "json.h"
 #include "keys.h"
 #include "log.h"
+#include "partials.h"
 
 #define SNAPSHOT_MAX_BYTES (16 * 1024 * 1024)
 #define REFRESH_MS         1000 /* GET the key at least this often (a quiet delta channel, heartbeats) */
@@ -60,6 +61,7 @@ struct ow_source {
     ow_scene *pending; /* the newest scene, until ow_source_take_scene */
     ow_source_notify_fn notify;
     void *user;
+    ow_partials *parts; /* partitioned: every partition's snapshot, merged (partials.h) */
 };
 
 const char *ow_link_name(ow_link link)
@@ -97,6 +99,15 @@ int ow_source_new_redis(const ow_redis_env *env, int64_t poll_ms, ow_source **ou
     (*out)->env.server_pid = 0; /* the caller owns the private server, not the source */
     (*out)->poll_ms = poll_ms;
     (*out)->state.link = OW_LINK_CONNECTING;
+    return OW_OK;
+}
+
+int ow_source_partitions(ow_source *s, int n, const ow_partition_table *owners, int64_t stale_ms,
+                         ow_err *err)
+{
+    if (n < 2) return OW_OK;
+    if (!(s->parts = ow_partials_new(n, owners, stale_ms)))
+        return ow_err_set(err, OW_ENOMEM, "out of memory");
     return OW_OK;
 }
 
@@ -281,10 +292,31 @@ static read_result get_snapshot(ow_source *s, bool *replaced, ow_err *err)
     return res;
 }
 
+/* Partitioned: every partition's snapshot key, merged when one changed. */
+static read_result read_parts(ow_source *s, ow_scene **scene, ow_err *err)
+{
+    cJSON *merged;
+    int rc = ow_partials_read(s->parts, s->redis, ow_clock_mono_ms(), &merged, err);
+    if (rc == OW_EREDIS) {
+        redis_drop(s);
+        return READ_LINK_DOWN;
+    }
+    if (rc == 0) return READ_SAME;
+    if (rc != 1) return s->tree ? READ_SAME : rc == OW_ENOTFOUND ? READ_NONE : READ_BAD;
+    cJSON_Delete(s->tree);
+    s->tree = merged;
+    if (!(*scene = ow_scene_decode(s->tree, err))) return READ_BAD;
+    if ((*scene)->bad[0])
+        ow_warn("merged snapshot #%" PRId64 ": members refused as malformed: %s",
+                (*scene)->core.seq, (*scene)->bad);
+    return READ_NEW;
+}
+
 /* Redis: deltas as they come (core/delta.h), the key at start, on a gap and every REFRESH_MS. */
 static read_result read_redis(ow_source *s, ow_scene **scene, ow_err *err)
 {
     if (!s->redis && !(s->redis = ow_redis_connect(&s->env, err))) return READ_LINK_DOWN;
+    if (s->parts) return read_parts(s, scene, err);
     if (!s->sub && !sub_connect(s, err)) {
         redis_drop(s);
         return READ_LINK_DOWN;
@@ -481,6 +513,7 @@ void ow_source_free(ow_source *s)
     cJSON_Delete(s->tree);
     free(s->last_text);
     ow_scene_free(s->pending);
+    ow_partials_free(s->parts);
     close(s->wake_pipe[0]);
     close(s->wake_pipe[1]);
     pthread_mutex_destroy(&s->lock);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "partition.h"
 #include "redis.h"
 #include "scene.h"
 #include "snapshot.h"
@@ -55,6 +56,12 @@ typedef void (*ow_source_notify_fn)(void *user);
 
 /* Poll Redis. `env` is copied; nothing connects until ow_source_fetch or ow_source_start. */
 int ow_source_new_redis(const ow_redis_env *env, int64_t poll_ms, ow_source **out, ow_err *err);
+
+/* Partitioned (n > 1, before start): read every partition's snapshot key and merge them
+ * (wallboard/partials.h) instead of ops:{p0}:snapshot and its deltas. owners is borrowed; a
+ * partition whose key did not change for stale_ms is shown stale. n <= 1: no change. */
+int ow_source_partitions(ow_source *s, int n, const ow_partition_table *owners, int64_t stale_ms,
+                         ow_err *err);
 
 /* Read snapshots from the file at `path` (copied). */
 int ow_source_new_file(const char *path, int64_t poll_ms, ow_source **out, ow_err *err);

@@ -21,6 +21,7 @@
 #include "quantile.h"
 #include "state.h"
 #include "timefmt.h"
+#include "tz.h"
 #include "window.h"
 
 static int64_t T(const char *hms)
@@ -92,7 +93,7 @@ static void test_quantile_accuracy(void **st)
 static void test_window_rolling(void **st)
 {
     (void)st;
-    ow_win *w = ow_win_new(3, 1, 2, 480, 1u);
+    ow_win *w = ow_win_new(3, 1, 2, NULL, 480, 1u);
     assert_non_null(w);
     /* counter 0 at 01:00, 01:30, 02:10; now 02:20 */
     assert_int_equal(ow_win_count(w, 1, T("01:00:00"), 0, 1), 0);
@@ -146,20 +147,108 @@ static void test_window_rolling(void **st)
     assert_int_equal(ow_win_count(w, 1, T("16:20:00") + 8 * 86400000LL, 0, 4), 0);
     ow_buf b = {0};
     ow_win_save(w, &b);
-    ow_win *w2 = ow_win_new(3, 1, 2, 480, 1u);
+    ow_win *w2 = ow_win_new(3, 1, 2, NULL, 480, 1u);
     ow_rbuf r = {b.p, b.n, 0, NULL};
     assert_true(ow_win_load(w2, &r));
     assert_int_equal(r.off, b.n);
     for (int k = 0; k < OW_WIN__COUNT; k++)
         assert_int_equal(ow_win_total(w2, k, 0, 0), ow_win_total(w, k, 0, 0));
     r = (ow_rbuf){b.p, b.n - 3, 0, NULL}; /* truncated: refused */
-    ow_win *w3 = ow_win_new(3, 1, 2, 480, 1u);
+    ow_win *w3 = ow_win_new(3, 1, 2, NULL, 480, 1u);
     assert_false(ow_win_load(w3, &r));
     assert_non_null(r.bad);
     ow_win_free(w3);
     ow_buf_fini(&b);
     ow_win_free(w2);
     ow_win_free(w);
+}
+
+/* ---- "today" and hours of day in the city's zone, across daylight saving ---- */
+
+static int64_t Z(const char *rfc3339)
+{
+    int64_t ms;
+    assert_int_equal(ow_time_parse(rfc3339, strlen(rfc3339), &ms, NULL), 0);
+    return ms;
+}
+
+static ow_tz *zone(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", name);
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("%s missing: install tzdata (scripts/setup.sh does)", path);
+    static unsigned char b[1 << 16];
+    size_t len = fread(b, 1, sizeof b, f);
+    fclose(f);
+    ow_tz *tz = NULL;
+    ow_err err;
+    if (ow_tz_parse(b, len, name, &tz, &err)) fail_msg("%s", err.msg);
+    return tz;
+}
+
+/* Los Angeles, worked out by hand: 2026-03-08 springs forward at 02:00 PST (10:00Z) to 03:00 PDT,
+ * so that day is 23 hours, [08:00Z, next day 07:00Z); 2026-11-01 falls back at 02:00 PDT (09:00Z)
+ * to 01:00 PST, so that day is 25 hours, [07:00Z, next day 08:00Z). A fixed offset (-480, what
+ * analytics.utc_offset_min said for this city) gets the summer-time half of each wrong. */
+static void test_window_today_across_dst(void **st)
+{
+    (void)st;
+    ow_tz *la = zone("America/Los_Angeles");
+    ow_win *w = ow_win_new(3, 1, 2, la, -480, 1u);
+    assert_non_null(w);
+    /* spring: 12:00 PDT on the short day, then 00:30 PDT the next day (07:30Z) */
+    assert_int_equal(ow_win_advance(w, Z("2026-03-08T20:00:00Z")), 0);
+    assert_int_equal(ow_win_start(w, OW_WIN_TODAY), Z("2026-03-08T08:00:00Z"));
+    assert_int_equal(ow_win_count(w, 1, Z("2026-03-08T10:30:00Z"), 0, 1), 0); /* 03:30 PDT */
+    assert_int_equal(ow_win_count(w, 1, Z("2026-03-08T09:30:00Z"), 0, 1), 0); /* 01:30 PST */
+    int64_t h[24];
+    ow_win_hours(w, OW_WIN_7D, 0, 0, h);
+    assert_int_equal(h[3], 1);
+    assert_int_equal(h[1], 1);
+    assert_int_equal(h[2], 0); /* 02:xx never happened that day */
+    assert_int_equal(ow_win_advance(w, Z("2026-03-09T06:55:00Z")), 0); /* 23:55 PDT, Mar 8 */
+    assert_int_equal(ow_win_start(w, OW_WIN_TODAY), Z("2026-03-08T08:00:00Z"));
+    assert_int_equal(ow_win_total(w, OW_WIN_TODAY, 0, 0), 2);
+    assert_int_equal(ow_win_advance(w, Z("2026-03-09T07:30:00Z")), 0); /* 00:30 PDT, Mar 9 */
+    assert_int_equal(ow_win_start(w, OW_WIN_TODAY), Z("2026-03-09T07:00:00Z"));
+    assert_int_equal(ow_win_total(w, OW_WIN_TODAY, 0, 0), 0);
+    ow_win_free(w);
+
+    /* autumn: a value at 00:10 PDT (07:10Z) is still "today" at 23:30 PST (07:30Z next day),
+     * 24 h 20 min later, and the hour 01:xx happens twice */
+    w = ow_win_new(3, 1, 2, la, -480, 1u);
+    assert_int_equal(ow_win_advance(w, Z("2026-11-01T07:30:00Z")), 0);
+    assert_int_equal(ow_win_start(w, OW_WIN_TODAY), Z("2026-11-01T07:00:00Z"));
+    assert_int_equal(ow_win_count(w, 1, Z("2026-11-01T06:50:00Z"), 0, 1), 0); /* Oct 31 23:50 */
+    assert_int_equal(ow_win_count(w, 1, Z("2026-11-01T07:10:00Z"), 0, 1), 0); /* 00:10 PDT */
+    assert_int_equal(ow_win_count(w, 1, Z("2026-11-01T08:30:00Z"), 0, 1), 0); /* 01:30 PDT */
+    assert_int_equal(ow_win_count(w, 1, Z("2026-11-01T09:30:00Z"), 0, 1), 0); /* 01:30 PST */
+    assert_int_equal(ow_win_advance(w, Z("2026-11-02T07:30:00Z")), 0);        /* 23:30 PST, Nov 1 */
+    assert_int_equal(ow_win_start(w, OW_WIN_TODAY), Z("2026-11-01T07:00:00Z"));
+    assert_int_equal(ow_win_total(w, OW_WIN_TODAY, 0, 0), 3);
+    ow_win_hours(w, OW_WIN_7D, 0, 0, h);
+    assert_int_equal(h[23], 1);
+    assert_int_equal(h[0], 1);
+    assert_int_equal(h[1], 2);
+    assert_int_equal(ow_win_advance(w, Z("2026-11-02T08:00:00Z")), 0); /* 00:00 PST, Nov 2 */
+    assert_int_equal(ow_win_start(w, OW_WIN_TODAY), Z("2026-11-02T08:00:00Z"));
+    assert_int_equal(ow_win_total(w, OW_WIN_TODAY, 0, 0), 0);
+    ow_win_free(w);
+
+    /* the same through the model: the policy's zone reaches the KPIs' "today" */
+    ow_config c;
+    ow_config_defaults(&c);
+    ow_policy p;
+    ow_policy_from_config(&p, &c);
+    p.tz = la;
+    ow_state *s = ow_state_new(&p);
+    assert_non_null(s);
+    assert_int_equal(ow_state_advance(s, Z("2026-11-02T07:30:00Z")), 0);
+    assert_int_equal(ow_win_start(ow_kpi_window(ow_state_kpi(s)), OW_WIN_TODAY),
+                     Z("2026-11-01T07:00:00Z"));
+    ow_state_free(s);
+    ow_tz_free(la);
 }
 
 /* ---- KPIs through the model ---- */
@@ -409,6 +498,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quantile_accuracy),
         cmocka_unit_test(test_window_rolling),
+        cmocka_unit_test(test_window_today_across_dst),
         cmocka_unit_test(test_kpis_by_hand),
         cmocka_unit_test(test_kpis_independent_of_arrival_order),
         cmocka_unit_test(test_heat_grid),

@@ -7,10 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "checkpoint.h"
 #include "config.h"
 #include "policy.h"
 #include "state.h"
@@ -416,6 +418,226 @@ static void test_ack(void **st)
     assert_null(ow_acks_get(ow_state_acks(s), "sla:o1:dispatch:1:100"));
 }
 
+/* ---- the escalations' top k (through the escalation index) against a full sort ---- */
+
+typedef struct esc_all {
+    ow_alert a[8192];
+    char id[8192][OW_ALERT_ID_BUF];
+    char by[8192][OW_NAME_BUF]; /* who acknowledged it, "" = nobody */
+    size_t n;
+} esc_all;
+
+static bool esc_keep(const ow_alert *a, const ow_ack *ack, void *arg)
+{
+    esc_all *l = arg;
+    assert_true(l->n < 8192);
+    l->a[l->n] = *a;
+    ow_alert_id(a, l->id[l->n]);
+    snprintf(l->by[l->n], OW_NAME_BUF, "%s", ack ? ack->by : "");
+    l->n++;
+    return true;
+}
+
+/* The board's order: level (highest first), then instant (oldest first), then id. */
+static bool esc_before(const esc_all *l, size_t i, size_t j)
+{
+    if (l->a[i].level != l->a[j].level) return l->a[i].level > l->a[j].level;
+    if (l->a[i].at != l->a[j].at) return l->a[i].at < l->a[j].at;
+    return strcmp(l->id[i], l->id[j]) < 0;
+}
+
+/* The first k of l by the board's order, as "id level at by" lines (selection: l is small). */
+static char *esc_first(esc_all *l, size_t k)
+{
+    static char out[3][64 * 1024];
+    static int turn;
+    char *o = out[turn++ % 3];
+    size_t used = 0;
+    bool *taken = calloc(l->n + 1, sizeof *taken);
+    assert_non_null(taken);
+    o[0] = '\0';
+    for (size_t r = 0; r < k; r++) {
+        size_t best = l->n;
+        for (size_t i = 0; i < l->n; i++)
+            if (!taken[i] && (best == l->n || esc_before(l, i, best))) best = i;
+        if (best == l->n) break;
+        taken[best] = true;
+        char at[OW_TIME_TEXT_MAX];
+        ow_time_format(l->a[best].at, at);
+        used += (size_t)snprintf(o + used, sizeof out[0] - used, "%s L%d %s %s\n", l->id[best],
+                                 l->a[best].level, at, l->by[best]);
+    }
+    free(taken);
+    return o;
+}
+
+/* For several k: what the index offers, cut to the first k, equals the first k of every open
+ * alert; returns the top 30 for comparing states. */
+static char *esc_check(const ow_state *s, const char *when)
+{
+    static esc_all all, cand;
+    all.n = 0;
+    ow_state_each_open_alert(s, esc_keep, &all);
+    static const size_t ks[] = {1, 3, 30, 500};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        cand.n = 0;
+        ow_state_each_top_alert(s, ks[i], esc_keep, &cand);
+        char *want = esc_first(&all, ks[i]), *got = esc_first(&cand, ks[i]);
+        if (strcmp(want, got) != 0)
+            fail_msg("%s, k = %zu:\n got:\n%s\n want:\n%s", when, ks[i], got, want);
+    }
+    return esc_first(&all, 30);
+}
+
+/* A storm of a few hundred orders whose events come late and out of order, with pauses (they
+ * move the instants of alerts already open), business hours for the arrival stage, re-dispatches,
+ * reopens, cancels, complaints and acknowledgements; checked every few events, and after each
+ * checkpoint reload against the state that never stopped. */
+static void test_escalations_match_a_full_sort(void **st)
+{
+    (void)st;
+    ow_config c;
+    ow_policy p;
+    ow_err err;
+    const char *text =
+        "{\"sla\":{\"business_hours\":{\"stages\":[\"arrival\"],\"calendars\":{"
+        "\"default\":{\"utc_offset\":\"+08:00\",\"days\":[\"mon\",\"tue\",\"wed\",\"thu\",\"fri\"],"
+        "\"open\":\"09:00\",\"close\":\"18:00\"}}}}}";
+    ow_config_defaults(&c);
+    assert_int_equal(ow_config_parse(&c, text, strlen(text), "test.json", &err), 0);
+    ow_policy_from_config(&p, &c);
+    ow_state *s = ow_state_new(&p), *r = NULL;
+    assert_non_null(s);
+    static const char *const prios[] = {"emergency", "important", "general"};
+    static const char *const types[] = {"order.dispatched", "order.accepted", "order.paused",
+                                        "order.resumed",    "order.arrived",  "order.resolved",
+                                        "order.reopened",   "order.cancelled"};
+    uint64_t x = 42;
+    int64_t now = T("00:00:00");
+    int acks = 0, reloads = 0;
+    for (int i = 0; i < 3000; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        uint32_t rnd = (uint32_t)(x >> 33), o = rnd % 400;
+        /* events up to 40 minutes late; many orders never see a stop */
+        int64_t ts = now - (int64_t)(rnd % 2400) * 1000;
+        char line[512], tsx[OW_TIME_TEXT_MAX];
+        ow_time_format(ts, tsx);
+        int kind = (int)((rnd >> 9) % 16);
+        if (kind < 5)
+            snprintf(line, sizeof line,
+                     "{\"v\":1,\"id\":\"e%d\",\"ts\":\"%s\",\"type\":\"order.created\","
+                     "\"order_id\":\"o%u\",\"priority\":\"%s\",\"category\":\"c%u\","
+                     "\"region\":\"r%u\"}",
+                     i, tsx, o, prios[o % 3], o % 4, o % 5);
+        else if (kind < 13)
+            snprintf(line, sizeof line,
+                     "{\"v\":1,\"id\":\"e%d\",\"ts\":\"%s\",\"type\":\"%s\",\"order_id\":\"o%u\","
+                     "\"tech_id\":\"t%u\",\"reason\":\"awaiting_parts\"}",
+                     i, tsx, types[(rnd >> 13) % 8], o, o % 7);
+        else if (kind < 15)
+            snprintf(line, sizeof line,
+                     "{\"v\":1,\"id\":\"e%d\",\"ts\":\"%s\",\"type\":\"complaint.created\","
+                     "\"complaint_id\":\"c%u\",\"severity\":\"%s\",\"category\":\"late\","
+                     "\"region\":\"r%u\"}",
+                     i, tsx, o % 60, o % 2 ? "urgent" : "normal", o % 5);
+        else
+            snprintf(line, sizeof line,
+                     "{\"v\":1,\"id\":\"e%d\",\"ts\":\"%s\",\"type\":\"complaint.responded\","
+                     "\"complaint_id\":\"c%u\"}",
+                     i, tsx, o % 60);
+        ow_event ev;
+        if (ow_event_parse(line, strlen(line), &ev, &err)) fail_msg("%s: %s", line, err.msg);
+        assert_true(ow_state_apply(s, &ev) >= 0);
+        if (r) assert_true(ow_state_apply(r, &ev) >= 0);
+        now += 20000;
+        assert_true(ow_state_advance(s, now) >= 0);
+        if (r) assert_true(ow_state_advance(r, now) >= 0);
+        if (i % 7 == 0) { /* acknowledge an open alert of the board (the same one in both) */
+            static esc_all some;
+            some.n = 0;
+            ow_state_each_top_alert(s, 30, esc_keep, &some);
+            if (some.n) {
+                ow_ack ack = {.at = now};
+                snprintf(ack.by, sizeof ack.by, "sup%d", i);
+                const char *id = some.id[rnd % some.n];
+                if (ow_state_ack(s, id, &ack, &err) == 0) acks++;
+                if (r) ow_state_ack(r, id, &ack, &err);
+            }
+        }
+        ow_state_outbox_clear(s);
+        if (r) ow_state_outbox_clear(r);
+        if (i % 37 != 0 && i != 2999) continue;
+        char when[64];
+        snprintf(when, sizeof when, "event %d", i);
+        char *top = esc_check(s, when);
+        if (r) {
+            snprintf(when, sizeof when, "event %d, reloaded", i);
+            assert_string_equal(esc_check(r, when), top);
+        }
+        if (i % 370 == 0) { /* a restart: the index is rebuilt from what the checkpoint holds */
+            char *bytes, cursor[OW_CHECKPOINT_CURSOR_MAX];
+            size_t len;
+            assert_int_equal(ow_checkpoint_save(s, "0-1", &bytes, &len, &err), 0);
+            ow_state_free(r);
+            r = NULL;
+            assert_int_equal(ow_checkpoint_load(&p, bytes, len, &r, cursor, &err), 0);
+            free(bytes);
+            snprintf(when, sizeof when, "event %d, just loaded", i);
+            assert_string_equal(esc_check(r, when), top);
+            reloads++;
+        }
+    }
+    /* the storm left enough open alerts, acknowledged ones among the first, for this to matter */
+    static esc_all all;
+    all.n = 0;
+    ow_state_each_open_alert(s, esc_keep, &all);
+    assert_true(all.n > 500);
+    assert_true(acks > 20);
+    assert_true(reloads >= 8);
+    assert_non_null(strstr(esc_check(s, "end"), " sup"));
+    ow_state_free(s);
+    ow_state_free(r);
+}
+
+/* The escalations follow an open alert's instant when late events move it, earlier as well as
+ * later. Emergency: arrival 2 h, so 50 % at created + 1 h plus the time paused. o1 (created 00:00)
+ * is paused 00:30-00:50: its 50 % at 01:20; o2 (created 00:10) has its at 01:10. */
+static void test_escalations_follow_late_pauses(void **st)
+{
+    ow_state *s = *st;
+    const char *o2 = "\"order_id\":\"o2\",\"priority\":\"emergency\",\"category\":\"drain\","
+                     "\"region\":\"north\"";
+    apply(s, "00:00:00", "order.created", CREATED("emergency", ""));
+    apply(s, "00:10:00", "order.created", o2);
+    for (int i = 1; i <= 2; i++) { /* dispatched and accepted within their targets */
+        char f[64], t1[16], t2[16];
+        snprintf(f, sizeof f, "\"order_id\":\"o%d\",\"tech_id\":\"t%d\"", i, i);
+        snprintf(t1, sizeof t1, "00:%02d:00", (i - 1) * 10 + 1);
+        snprintf(t2, sizeof t2, "00:%02d:00", (i - 1) * 10 + 2);
+        apply(s, t1, "order.dispatched", f);
+        apply(s, t2, "order.accepted", f);
+    }
+    apply(s, "00:30:00", "order.paused", "\"order_id\":\"o1\",\"reason\":\"awaiting_parts\"");
+    apply(s, "00:50:00", "order.resumed", "\"order_id\":\"o1\"");
+    ow_state_advance(s, T("01:30:00"));
+    static esc_all l;
+    l.n = 0;
+    ow_state_each_top_alert(s, 2, esc_keep, &l);
+    assert_string_equal(esc_first(&l, 2), "sla:o2:arrival:1:50 L0 2026-11-22T01:10:00.000Z \n"
+                                          "sla:o1:arrival:1:50 L0 2026-11-22T01:20:00.000Z \n");
+    /* a resume at 00:35 arrives late: the pause was 5 minutes, o1's 50 % moves to 01:05 */
+    apply(s, "00:35:00", "order.resumed", "\"order_id\":\"o1\"");
+    l.n = 0;
+    ow_state_each_top_alert(s, 1, esc_keep, &l);
+    assert_string_equal(esc_first(&l, 1), "sla:o1:arrival:1:50 L0 2026-11-22T01:05:00.000Z \n");
+    /* a pause at 00:36 arrives late (until the resume at 00:50): 30 + 1 + 29 min → 01:19 */
+    apply(s, "00:36:00", "order.paused", "\"order_id\":\"o1\",\"reason\":\"awaiting_parts\"");
+    l.n = 0;
+    ow_state_each_top_alert(s, 2, esc_keep, &l);
+    assert_string_equal(esc_first(&l, 2), "sla:o2:arrival:1:50 L0 2026-11-22T01:10:00.000Z \n"
+                                          "sla:o1:arrival:1:50 L0 2026-11-22T01:19:00.000Z \n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +655,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_created_changes_priority, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_alerts_listing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_escalations_follow_late_pauses, setup, teardown),
+        cmocka_unit_test(test_escalations_match_a_full_sort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

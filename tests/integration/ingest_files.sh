@@ -59,6 +59,19 @@ check "a reject keeps its source and position" bash -c "R() { redis-cli -s '$tmp
 check "a reject keeps the raw text" grep -q '"priority":"urgentt"' "$tmp/rejects.txt"
 check "the oversized raw text is kept only up to 64 KiB" test "$(R --raw xrange 'ops:{p0}:rejects' - + count 1 | awk 'length > 60000 {print length}')" -le 65536
 
+# 3b. the same id more than once in one call, between rejects: the first occurrence is appended,
+# the later ones are duplicates (ow_ingest finds them by the SADD's count), and an id appended by an
+# earlier call is a duplicate too
+R del 'ops:{p0}:events' 'ops:{p0}:rejects' >/dev/null
+R --raw keys 'ops:{p0}:dedup:*' | while read -r k; do R del "$k" >/dev/null; done
+ev() { printf '{"v":1,"id":"%s","ts":"2026-11-22T09:00:00Z","type":"order.closed","order_id":"%s"}\n' "$1" "$2"; }
+ev r0 before > "$tmp/before.ndjson"
+"$BIN/opswall-ingest" --quiet "$tmp/before.ndjson" 2> "$tmp/r0.log"
+{ ev r1 first; echo '{"v":1}'; ev r2 x; ev r1 second; ev r0 again; ev r3 y; ev r1 third; echo nonsense; ev r2 again; } > "$tmp/repeat.ndjson"
+"$BIN/opswall-ingest" --quiet "$tmp/repeat.ndjson" 2> "$tmp/r.log"
+check "repeated ids in one call: 3 accepted, 4 duplicates, 2 rejected" grep -q "3 accepted, 4 duplicates, 2 rejected" "$tmp/r.log"
+check "each id once in the stream, the first occurrence" test "$(R --raw xrange 'ops:{p0}:events' - + | grep -o '"order_id":"[a-z]*"' | tr '\n' ' ')" = '"order_id":"before" "order_id":"first" "order_id":"x" "order_id":"y" '
+
 # 4. --from-line resumes where an interruption left off
 R del 'ops:{p0}:events' 'ops:{p0}:rejects' >/dev/null
 R --raw keys 'ops:{p0}:dedup:*' | while read -r k; do R del "$k" >/dev/null; done

@@ -190,6 +190,39 @@ PY
 }
 check "from Redis: the same report as from the file" same_report "$tmp/day/report.json" "$tmp/redis-day/report.json"
 
+# a day in the city's real zone when the clocks fall back: Los Angeles, Sunday 1 November 2026 is
+# 25 hours long (00:00 PDT = 07:00Z to 00:00 PST = 08:00Z) and its hour 01 comes twice
+# (paths in a config are read from the folder above its own: the copy sits beside the assets)
+mkdir -p "$tmp/la/config" && ln -s "$SRC/assets" "$tmp/la/assets"
+python3 - "$SRC/config/opswall.json" "$tmp/la/config/opswall.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["analytics"]["time_zone"] = "America/Los_Angeles"
+json.dump(c, open(sys.argv[2], "w"))
+PY
+"$BIN/opswall-sim" --seed 6 --start 2026-10-31T00:00:00-07:00 --duration 72h --orders-per-hour 20 \
+  --late-fraction 0 --dup-fraction 0 --out "$tmp/dst.ndjson"
+"$BIN/opswall-report" --config "$tmp/la/config/opswall.json" --events "$tmp/dst.ndjson" --day 2026-11-01 \
+  --out "$tmp/dst" 2> "$tmp/dst.log"
+dst_day() {
+  python3 - "$tmp/dst.ndjson" "$tmp/dst/report.json" <<'PY'
+import json, sys
+from datetime import datetime
+rep = json.load(open(sys.argv[2]))
+p, s = rep["period"], rep["series"]
+ms = lambda t: int(datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() * 1000)
+created = sum(1 for l in open(sys.argv[1]) for e in [json.loads(l)]
+              if e["type"] == "order.created" and ms(p["start"]) <= ms(e["ts"]) < ms(p["end"]))
+ok = (p["start"] == "2026-11-01T07:00:00.000Z" and p["end"] == "2026-11-02T08:00:00.000Z"
+      and rep["previous"]["start"] == "2026-10-31T07:00:00.000Z"
+      and len(s["labels"]) == 25 and s["labels"][:4] == ["00", "01", "01", "02"]
+      and s["labels"][-1] == "23" and sum(s["created"]) == created and created > 0)
+print(p, s["labels"], sum(s["created"]), created)
+sys.exit(0 if ok else 1)
+PY
+}
+check "a 25-hour local day when the clocks fall back (the city's zone)" dst_day
+
 "$BIN/opswall-report" --events "$tmp/events.ndjson" --day 2026-13-40 2> "$tmp/bad.log" || true
 check "a bad date is refused with a message" grep -q "expected a date like" "$tmp/bad.log"
 finish

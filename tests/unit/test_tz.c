@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "timefmt.h"
+#include "config.h"
+#include "files.h"
 #include "tz.h"
 
 static unsigned char *slurp(const char *path, size_t *len)
@@ -199,13 +201,102 @@ static void test_malformed(void **state)
     expect_bad(b, m, "footer");
 }
 
+/* Zone names are joined to the zoneinfo directory: only tz database names pass. */
+static void test_names(void **st)
+{
+    (void)st;
+    assert_true(ow_tz_name_ok("America/Los_Angeles"));
+    assert_true(ow_tz_name_ok("UTC"));
+    assert_true(ow_tz_name_ok("Etc/GMT+8"));
+    static const char *const bad[] = {
+        "", "/etc/passwd", "../../etc/passwd", "America/../x", "Los Angeles", "UTC\n", "a;b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (ow_tz_name_ok(bad[i])) fail_msg("accepted \"%s\"", bad[i]);
+}
+
+/* The programs' loader (io/files.c): analytics.time_zone, else the CSV mapping's zone, else none
+ * (the fixed offset); errors name the setting. */
+static void test_zone_load(void **st)
+{
+    (void)st;
+    ow_config cfg;
+    ow_err err;
+    ow_tz *tz = (ow_tz *)&cfg; /* must be replaced */
+    ow_config_defaults(&cfg);
+    snprintf(cfg.base_dir, sizeof cfg.base_dir, "%s", OW_SOURCE_DIR);
+    assert_int_equal(ow_zone_load(&cfg, &tz, &err), 0);
+    assert_null(tz); /* nothing says a zone: the fixed analytics.utc_offset_min */
+    snprintf(cfg.analytics.time_zone, sizeof cfg.analytics.time_zone, "America/Los_Angeles");
+    assert_int_equal(ow_zone_load(&cfg, &tz, &err), 0);
+    assert_non_null(tz);
+    assert_int_equal(ow_tz_offset(tz, 1782864000), -7 * 3600); /* 2026-07-01: PDT */
+    ow_tz_free(tz);
+    /* from the city's CSV mapping when the setting is empty */
+    cfg.analytics.time_zone[0] = '\0';
+    snprintf(cfg.city.mapping, sizeof cfg.city.mapping, "config/mappings/la311.json");
+    assert_int_equal(ow_zone_load(&cfg, &tz, &err), 0);
+    assert_non_null(tz);
+    assert_int_equal(ow_tz_offset(tz, 1767225600), -8 * 3600); /* 2026-01-01: PST */
+    ow_tz_free(tz);
+    /* the setting wins over the mapping */
+    snprintf(cfg.analytics.time_zone, sizeof cfg.analytics.time_zone, "Asia/Shanghai");
+    assert_int_equal(ow_zone_load(&cfg, &tz, &err), 0);
+    assert_int_equal(ow_tz_offset(tz, 1782864000), 8 * 3600);
+    ow_tz_free(tz);
+    /* unknown zone, hostile name, a mapping that is not there */
+    snprintf(cfg.analytics.time_zone, sizeof cfg.analytics.time_zone, "Mars/Olympus_Mons");
+    assert_int_not_equal(ow_zone_load(&cfg, &tz, &err), 0);
+    assert_null(tz);
+    assert_non_null(strstr(err.msg, "analytics.time_zone"));
+    assert_non_null(strstr(err.msg, "tzdata"));
+    snprintf(cfg.analytics.time_zone, sizeof cfg.analytics.time_zone, "../../etc/passwd");
+    assert_int_not_equal(ow_zone_load(&cfg, &tz, &err), 0);
+    assert_non_null(strstr(err.msg, "analytics.time_zone: expected a zone name"));
+    cfg.analytics.time_zone[0] = '\0';
+    snprintf(cfg.city.mapping, sizeof cfg.city.mapping, "config/mappings/nowhere.json");
+    assert_int_not_equal(ow_zone_load(&cfg, &tz, &err), 0);
+    assert_non_null(strstr(err.msg, "city.mapping"));
+}
+
+/* Local days for reports and windows: expected instants worked out by hand from the US rules
+ * (2026: clocks spring forward on Sunday 8 March at 02:00 PST, fall back on Sunday 1 November at
+ * 02:00 PDT). */
+static void test_local_days(void **st)
+{
+    (void)st;
+    ow_tz *tz = load("America/Los_Angeles");
+    const int64_t H = 3600000, D = 24 * H, fixed = -8 * H;
+    /* 8 March: 00:00 PST = 08:00Z, the next midnight 00:00 PDT = 07:00Z: 23 hours */
+    int64_t m8 = ow_tz_midnight(tz, fixed, local(2026, 3, 8, 0, 0, 0));
+    assert_int_equal(m8, local(2026, 3, 8, 8, 0, 0));
+    assert_int_equal(ow_tz_midnight(tz, fixed, local(2026, 3, 9, 0, 0, 0)) - m8, 23 * H);
+    /* 1 November: 00:00 PDT = 07:00Z, the next midnight 00:00 PST = 08:00Z (2 Nov): 25 hours */
+    int64_t n1 = ow_tz_midnight(tz, fixed, local(2026, 11, 1, 0, 0, 0));
+    assert_int_equal(n1, local(2026, 11, 1, 7, 0, 0));
+    assert_int_equal(ow_tz_midnight(tz, fixed, local(2026, 11, 2, 0, 0, 0)) - n1, 25 * H);
+    /* 07:30Z on 2 November is 23:30 PST on 1 November: still that day */
+    assert_int_equal(ow_tz_day_start(tz, fixed, local(2026, 11, 2, 7, 30, 0)), n1);
+    assert_int_equal(ow_tz_local_day(tz, fixed, local(2026, 11, 2, 7, 30, 0)),
+                     local(2026, 11, 1, 0, 0, 0));
+    /* offsets either side of the fall-back instant 09:00Z */
+    assert_int_equal(ow_tz_offset_ms(tz, fixed, local(2026, 11, 1, 8, 59, 59)), -7 * H);
+    assert_int_equal(ow_tz_offset_ms(tz, fixed, local(2026, 11, 1, 9, 0, 0)), -8 * H);
+    /* no zone: the fixed offset, every day 24 hours */
+    assert_int_equal(ow_tz_midnight(NULL, fixed, local(2026, 3, 8, 0, 0, 0)),
+                     local(2026, 3, 8, 8, 0, 0));
+    assert_int_equal(ow_tz_day_start(NULL, fixed, local(2026, 3, 9, 7, 59, 0)),
+                     local(2026, 3, 8, 8, 0, 0));
+    assert_int_equal(ow_tz_local_day(NULL, 0, -1), -D); /* before 1970: floor, not truncation */
+    ow_tz_free(tz);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_los_angeles),
-        cmocka_unit_test(test_fixed_zones),
-        cmocka_unit_test(test_handmade),
-        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_los_angeles), cmocka_unit_test(test_fixed_zones),
+        cmocka_unit_test(test_handmade),    cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_names),       cmocka_unit_test(test_zone_load),
+        cmocka_unit_test(test_local_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

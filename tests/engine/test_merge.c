@@ -1,0 +1,430 @@
+/*
+ * Merging partial snapshots (engine/merge.h, docs/scaling.md §4): a model's events are split by
+ * partition the way ingest routes them (core/route.h: orders and complaints to their region's
+ * partition, technician and stock events to every partition, as the shared stream does), each
+ * partition's model is run as its engine would run it (advanced to the event-time watermark before
+ * and after each event, section 5), its partial snapshot built, and the partials merged. The
+ * merged snapshot is compared member by member with the snapshot one engine builds from all the
+ * events: equal where the design says exact, and the known differences checked for what they are.
+ * Models: the sample city's events file, and a simulator day (normal and rainstorm).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "files.h"
+#include "json.h"
+#include "map.h"
+#include "merge.h"
+#include "partition.h"
+#include "picture.h"
+#include "policy.h"
+#include "route.h"
+#include "sim.h"
+#include "state.h"
+
+#include "partsim.h"
+
+static void print_diff(const char *name, const cJSON *a, const cJSON *b)
+{
+    char *x = a ? cJSON_PrintUnformatted(a) : NULL, *y = b ? cJSON_PrintUnformatted(b) : NULL;
+    fprintf(stderr, "member %s differs:\n one node: %.1500s\n merged:   %.1500s\n", name,
+            x ? x : "(none)", y ? y : "(none)");
+    cJSON_free(x), cJSON_free(y);
+}
+
+static bool expect_equal(const cJSON *one, const cJSON *merged, const char *name)
+{
+    const cJSON *a = ow_json_get(one, name), *b = ow_json_get(merged, name);
+    if (cJSON_Compare(a, b, true)) return true;
+    print_diff(name, a, b);
+    return false;
+}
+
+/* heat_category: the same count for every (region, category) pair. */
+static int64_t category_count(const cJSON *h, const char *region, const char *category)
+{
+    int ri = 0, ci = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, ow_json_get(h, "regions"))
+    {
+        if (strcmp(e->valuestring, region) == 0) break;
+        ri++;
+    }
+    cJSON_ArrayForEach(e, ow_json_get(h, "categories"))
+    {
+        if (strcmp(e->valuestring, category) == 0) break;
+        ci++;
+    }
+    const cJSON *v = cJSON_GetArrayItem(cJSON_GetArrayItem(ow_json_get(h, "counts"), ri), ci);
+    return v ? (int64_t)v->valuedouble : 0;
+}
+
+static void expect_categories(const cJSON *one, const cJSON *merged)
+{
+    const cJSON *a = ow_json_get(one, "heat_category"), *b = ow_json_get(merged, "heat_category");
+    assert_int_equal(cJSON_GetArraySize(ow_json_get(a, "categories")),
+                     cJSON_GetArraySize(ow_json_get(b, "categories")));
+    const cJSON *r, *c;
+    int64_t total = 0;
+    cJSON_ArrayForEach(r, ow_json_get(a, "regions"))
+        cJSON_ArrayForEach(c, ow_json_get(a, "categories"))
+    {
+        int64_t x = category_count(a, r->valuestring, c->valuestring);
+        assert_int_equal(x, category_count(b, r->valuestring, c->valuestring));
+        total += x;
+    }
+    (void)total;
+}
+
+/* Flags raised from state that spans partitions, which the engines (not the merge) must keep
+ * single (docs/scaling.md §4: the home partition, the global lease holder). Until they do, every
+ * partition raises its own. */
+static bool engine_side(const char *id)
+{
+    static const char *const kinds[] = {
+        "flag:stale_technician:",  "flag:parts_wait:",         "flag:overload:",
+        "flag:complaint_cluster:", "flag:duplicate_dispatch:", "flag:repeat_visit:"};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strncmp(id, kinds[i], strlen(kinds[i])) == 0) return true;
+    return false;
+}
+
+/* A list without the entries of engine-side flags. */
+static cJSON *without_engine_side(const cJSON *list)
+{
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *e;
+    cJSON_ArrayForEach(e, list)
+    {
+        if (!engine_side(ow_json_get(e, "id")->valuestring))
+            cJSON_AddItemToArray(out, cJSON_Duplicate(e, true));
+    }
+    return out;
+}
+
+/* Alerts, flags, escalations: SLA alerts equal in ids and instants; counts summed; lists equal
+ * but for the engine-side flags. Returns the number of failed checks (printed). */
+static int expect_alerts(run *r, const cJSON *one, const cJSON *merged, cJSON *const *parts)
+{
+    int bad = 0;
+    size_t pos = 0;
+    const char *id;
+    void *v;
+    int64_t sla_parts = 0, flag_diff = 0;
+    while (ow_map_next(&r->raised_parts, &pos, &id, &v)) {
+        void *o = ow_map_get(&r->raised_one, id);
+        if (strncmp(id, "sla:", 4) == 0) {
+            sla_parts++;
+            if (o != v) {
+                fprintf(stderr, "SLA alert %s: one node %s, partitions at %lld\n", id,
+                        o ? "at another instant" : "never raised it", (long long)(intptr_t)v);
+                bad++;
+            }
+        } else if (o != v) {
+            flag_diff++;
+            if (!engine_side(id)) {
+                fprintf(stderr, "flag alert %s differs from one node's\n", id);
+                bad++;
+            }
+        }
+    }
+    if (sla_parts != r->sla_one) {
+        fprintf(stderr, "SLA alerts: one node %lld, partitions %lld\n", (long long)r->sla_one,
+                (long long)sla_parts);
+        bad++;
+    }
+    assert_true(r->sla_one > 0);
+    /* alerts: the partitions' counts summed */
+    int64_t raised = 0;
+    for (int p = 0; p < NP; p++)
+        raised += (int64_t)ow_json_get(ow_json_get(parts[p], "alerts"), "raised")->valuedouble;
+    assert_int_equal(raised, r->raised_sum);
+    assert_int_equal((int64_t)ow_json_get(ow_json_get(merged, "alerts"), "raised")->valuedouble,
+                     raised);
+    static const char *const lists[] = {"flags", "escalations"};
+    for (int i = 0; i < 2; i++) {
+        cJSON *a = without_engine_side(ow_json_get(one, lists[i]));
+        cJSON *b = without_engine_side(ow_json_get(merged, lists[i]));
+        if (!cJSON_Compare(a, b, true)) {
+            print_diff(lists[i], a, b);
+            bad++;
+        }
+        cJSON_Delete(a), cJSON_Delete(b);
+    }
+    fprintf(stderr, "%lld SLA alerts equal; %lld engine-side flag alerts differ\n",
+            (long long)sla_parts, (long long)flag_diff);
+    return bad;
+}
+
+/* Build every snapshot, merge, compare. */
+static void compare(run *r, int64_t *events_out)
+{
+    finish(r);
+    char *one_text = ow_picture_build(r->one, 7, r->now, OW_MODE_REPLAY, NULL);
+    assert_non_null(one_text);
+    cJSON *one = cJSON_Parse(one_text); /* as published: the slow members are text */
+    free(one_text);
+    assert_non_null(one);
+    cJSON *parts[NP];
+    ow_merge_part in[NP];
+    for (int p = 0; p < NP; p++) {
+        ow_picture_opts o = {.partition = p, .partitions = NP};
+        cJSON *t = ow_picture_build_tree(r->part[p], 100 + p, r->now, OW_MODE_REPLAY, &o);
+        assert_non_null(t);
+        /* as the readers get it: text from Redis */
+        char *text = cJSON_PrintUnformatted(t);
+        cJSON_Delete(t);
+        parts[p] = cJSON_Parse(text);
+        cJSON_free(text);
+        assert_non_null(parts[p]);
+        in[p] = (ow_merge_part){.snap = parts[p], .age_ms = 1000 * p};
+        /* the fuzz target's seeds (tests/fuzz/corpus/merge): one partial per line, a file per
+         * model in the directory OW_MERGE_SEEDS names */
+        const char *seeds = getenv("OW_MERGE_SEEDS");
+        if (seeds) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/partials_%lld_events", seeds, (long long)r->events);
+            FILE *f = fopen(path, p ? "a" : "w");
+            char *t2 = cJSON_PrintUnformatted(parts[p]);
+            fprintf(f, "%s%s", p ? "\n" : "", t2);
+            cJSON_free(t2);
+            fclose(f);
+        }
+        /* each partition really has its share of the orders */
+        assert_true(ow_json_get(ow_json_get(parts[p], "open"), "total") != NULL);
+    }
+    ow_err err;
+    cJSON *merged = ow_merge_build(in, NP, &r->table, 7, &err);
+    if (!merged) fail_msg("merge: %s", err.msg);
+    /* print as the feed does, then read back: what a viewer gets */
+    char *text = cJSON_PrintUnformatted(merged);
+    cJSON_Delete(merged);
+    merged = cJSON_Parse(text);
+    cJSON_free(text);
+
+    static const char *const exact[] = {
+        "v",     "type",        "seq",          "now",        "now_ms",
+        "mode",  "open",        "orders_known", "last_event", "complaints_open",
+        "techs", "urgent",      "city",         "regions",    "techs_pos",
+        "kpi",   "kpi_targets", "heat_grid",    "heat_hour",  "bottleneck",
+        "spark"};
+    int differ = 0;
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        differ += !expect_equal(one, merged, exact[i]);
+    expect_categories(one, merged);
+    differ += expect_alerts(r, one, merged, parts);
+    if (differ && getenv("OW_MERGE_DUMP")) {
+        char *x = cJSON_Print(one), *y = cJSON_Print(merged);
+        FILE *f1 = fopen("/tmp/merge-one.json", "w"), *f2 = fopen("/tmp/merge-merged.json", "w");
+        fputs(x, f1), fputs(y, f2);
+        fclose(f1), fclose(f2);
+        cJSON_free(x), cJSON_free(y);
+    }
+    if (differ) fail_msg("%d members differ from one node's", differ);
+
+    /* technician and stock events are applied by every partition and counted by each */
+    int64_t ea_one = (int64_t)ow_json_get(one, "events_applied")->valuedouble;
+    int64_t ea_merged = (int64_t)ow_json_get(merged, "events_applied")->valuedouble;
+    assert_int_equal(ea_merged, ea_one + (NP - 1) * r->shared);
+    assert_int_equal((int64_t)ow_json_get(merged, "analytics_events")->valuedouble, ea_merged);
+    /* the partitions member: one entry each, with its own seq and age */
+    const cJSON *pm = ow_json_get(merged, "partitions");
+    assert_int_equal(cJSON_GetArraySize(pm), NP);
+    assert_int_equal((int)ow_json_get(ow_json_get(pm, "2"), "seq")->valuedouble, 102);
+    assert_int_equal((int)ow_json_get(ow_json_get(pm, "1"), "age_s")->valuedouble, 1);
+    assert_null(ow_json_get(merged, "part"));
+    /* the model is not trivial: orders in every partition, alerts raised */
+    for (int p = 0; p < NP; p++)
+        assert_true(ow_json_get(ow_json_get(parts[p], "open"), "total")->valuedouble +
+                        ow_json_get(parts[p], "orders_known")->valuedouble >
+                    0);
+    assert_true(ow_json_get(ow_json_get(one, "alerts"), "raised")->valuedouble > 0);
+    *events_out = r->events;
+    for (int p = 0; p < NP; p++)
+        cJSON_Delete(parts[p]);
+    cJSON_Delete(one);
+    cJSON_Delete(merged);
+}
+
+static void test_sample_city(void **st)
+{
+    (void)st;
+    run *r = malloc(sizeof *r);
+    if (!run_init(r, OW_SOURCE_DIR "/config/opswall.json")) fail_msg("run_init");
+    FILE *f = fopen(OW_SOURCE_DIR "/assets/cities/sample/events.ndjson", "r");
+    assert_non_null(f);
+    char line[8192];
+    while (fgets(line, sizeof line, f))
+        if (line[0] == '{') feed_line(r, line, strcspn(line, "\n"));
+    fclose(f);
+    int64_t n;
+    compare(r, &n);
+    assert_true(n > 100);
+    run_fini(r);
+    free(r);
+}
+
+static void sim_day(ow_sim_scenario sc)
+{
+    run *r = malloc(sizeof *r);
+    if (!run_init(r, OW_SOURCE_DIR "/config/opswall.json")) fail_msg("run_init");
+    ow_sim_config c;
+    ow_sim_config_init(&c);
+    c.seed = 12;
+    c.scenario = sc;
+    c.duration_ms = 24LL * 3600 * 1000;
+    c.late_fraction = 0; /* late lines are parked by ingest (§3), which this test does not do */
+    c.dup_fraction = 0;
+    ow_err err;
+    ow_sim *s = ow_sim_new(&c, &err);
+    if (!s) fail_msg("%s", err.msg);
+    ow_sim_line l;
+    while (ow_sim_next(s, &l) > 0)
+        feed_line(r, l.text, l.len);
+    ow_sim_free(s);
+    int64_t n;
+    compare(r, &n);
+    assert_true(n > 1000);
+    run_fini(r);
+    free(r);
+}
+
+static void test_sim_normal(void **st)
+{
+    (void)st;
+    sim_day(OW_SIM_NORMAL);
+}
+
+static void test_sim_rainstorm(void **st)
+{
+    (void)st;
+    sim_day(OW_SIM_RAINSTORM);
+}
+
+/* One engine (no partitions, or one) publishes exactly what it published before: no `part`. */
+static void test_one_node_unchanged(void **st)
+{
+    (void)st;
+    run *r = malloc(sizeof *r);
+    if (!run_init(r, OW_SOURCE_DIR "/config/opswall.json")) fail_msg("run_init");
+    FILE *f = fopen(OW_SOURCE_DIR "/assets/cities/sample/events.ndjson", "r");
+    assert_non_null(f);
+    char line[8192];
+    while (fgets(line, sizeof line, f))
+        if (line[0] == '{') feed_line(r, line, strcspn(line, "\n"));
+    fclose(f);
+    char *plain = ow_picture_snapshot(r->one, 3, r->now, OW_MODE_REPLAY);
+    ow_picture_opts o = {.partition = 0, .partitions = 1};
+    char *one = ow_picture_build(r->one, 3, r->now, OW_MODE_REPLAY, &o);
+    assert_string_equal(plain, one);
+    assert_null(strstr(plain, "\"part\""));
+    ow_picture_opts o3 = {.partition = 0, .partitions = 3};
+    char *with = ow_picture_build(r->one, 3, r->now, OW_MODE_REPLAY, &o3);
+    assert_non_null(strstr(with, ",\"part\":{\"p\":0,\"of\":3,\"kpi\":{\"1h\":{\"c\":["));
+    free(plain), free(one), free(with);
+    run_fini(r);
+    free(r);
+}
+
+/* ---- hostile and malformed partials: a message naming partition and member, never a crash ---- */
+
+static void expect_refused(const char *a, const char *b, const char *needle)
+{
+    cJSON *x = cJSON_Parse(a), *y = cJSON_Parse(b);
+    ow_merge_part in[2] = {{.snap = x}, {.snap = y}};
+    ow_err err;
+    cJSON *m = ow_merge_build(in, 2, NULL, 1, &err);
+    if (m) {
+        cJSON_Delete(m);
+        fail_msg("accepted %s", b);
+    }
+    if (!strstr(err.msg, needle)) fail_msg("message \"%s\" lacks \"%s\"", err.msg, needle);
+    cJSON_Delete(x), cJSON_Delete(y);
+}
+
+#define PART_OK                                                                                    \
+    "\"part\":{\"p\":0,\"of\":2,\"kpi\":{\"1h\":{\"c\":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"  \
+    "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],\"len_ms\":0,\"backlog\":0,\"response\":[],\"dispatch\":[]}" \
+    ","                                                                                            \
+    "\"prev_1h\":{\"c\":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"   \
+    "0],\"len_ms\":0,\"backlog\":0},\"today\":{\"c\":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"  \
+    "0,"                                                                                           \
+    "0,0,0,0,0,0,0,0,0,0,0,0,0,0],\"len_ms\":0,\"backlog\":0},\"7d\":{\"c\":[0,0,0,0,0,0,0,0,0,0," \
+    "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],\"len_ms\":0,\"backlog\":0}}}"
+
+static void test_hostile(void **st)
+{
+    (void)st;
+    const char *good = "{\"v\":1,\"type\":\"snapshot\",\"seq\":1,\"now_ms\":5," PART_OK "}";
+    /* the good one merges with itself */
+    cJSON *x = cJSON_Parse(good);
+    ow_merge_part in[2] = {{.snap = x}, {.snap = x}};
+    ow_err err;
+    cJSON *m = ow_merge_build(in, 2, NULL, 9, &err);
+    if (!m) fail_msg("%s", err.msg);
+    cJSON_Delete(m);
+    /* nothing at all yet */
+    ow_merge_part none[2] = {{0}, {0}};
+    assert_null(ow_merge_build(none, 2, NULL, 1, &err));
+    assert_int_equal(err.code, OW_ENOTFOUND);
+    cJSON_Delete(x);
+    expect_refused(good, "[1,2]", "partition 1: (snapshot): expected an object");
+    expect_refused(good, "{\"now_ms\":1,\"open\":[1]," PART_OK "}",
+                   "partition 1: open: expected an object");
+    expect_refused(good, "{\"now_ms\":1,\"open\":{\"total\":\"x\"}," PART_OK "}",
+                   "partition 1: open: expected an integer");
+    expect_refused(good, "{\"now_ms\":1,\"orders_known\":1e300," PART_OK "}",
+                   "orders_known: expected an integer");
+    expect_refused(good, "{\"now_ms\":1}", "partition 1: part.kpi: missing");
+    expect_refused(good, "{\"now_ms\":1,\"part\":{\"kpi\":{\"1h\":{\"c\":[1]}}}}",
+                   "part.kpi.1h: expected \"c\": an array of 36 integers");
+    /* sketch pairs: odd length, index out of range, counts past 32 bits */
+    static const char *const pairs[][2] = {{"[9]", "index (0-2559), count pairs"},
+                                           {"[2560,1]", "index (0-2559), count pairs"},
+                                           {"[-1,1]", "index (0-2559), count pairs"},
+                                           {"[3,\"x\"]", "index (0-2559), count pairs"},
+                                           {"[3,4294967295,3,1]", "counts that fit 32 bits"}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        char bad[4096];
+        snprintf(bad, sizeof bad, "{\"now_ms\":1,%s}", PART_OK);
+        char *at = strstr(bad, "\"response\":[]"), rest[4096];
+        snprintf(rest, sizeof rest, "%s", at + strlen("\"response\":[]"));
+        snprintf(at, sizeof bad - (size_t)(at - bad), "\"response\":%s%s", pairs[i][0], rest);
+        expect_refused(good, bad, pairs[i][1]);
+    }
+    expect_refused(good, "{\"now_ms\":1,\"urgent\":[1]," PART_OK "}",
+                   "urgent: expected an array of objects");
+    expect_refused(good, "{\"now_ms\":1,\"urgent\":[{\"order_id\":3}]," PART_OK "}",
+                   "urgent[].order_id: expected a string");
+    expect_refused(
+        good, "{\"now_ms\":9,\"heat_grid\":{\"cols\":1e15,\"rows\":1e15,\"cells\":[]}," PART_OK "}",
+        "heat_grid.cols/rows");
+    expect_refused(
+        good,
+        "{\"now_ms\":9,\"heat_grid\":{\"cols\":2,\"rows\":2,\"cells\":[[5,0,1,1,1]]}," PART_OK "}",
+        "a cell inside the grid");
+    expect_refused(good, "{\"now_ms\":1,\"regions\":[{\"name\":1}]," PART_OK "}",
+                   "regions[]: expected objects with an id");
+    expect_refused(good, "{\"now_ms\":1,\"alerts\":{\"open_by_level\":[1,2]}," PART_OK "}",
+                   "alerts.open_by_level");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_node_unchanged),
+        cmocka_unit_test(test_sample_city),
+        cmocka_unit_test(test_sim_normal),
+        cmocka_unit_test(test_sim_rainstorm),
+        cmocka_unit_test(test_hostile),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Two feeds over a partitioned deployment (docs/scaling.md §7). One redis-server holds the keys of
+# 3 partitions: a live engine serves partition 0 (an emergency order in "north", raising alerts),
+# partitions 1 and 2 are the sample city's partial snapshots (ow_partials) SET and PUBLISHed the
+# way an engine does. Both feeds merge the three; a viewer's websocket gets the same picture from
+# each; acknowledgements sent through either feed reach the engine's alert state (shown acked in
+# both feeds' pictures) or, for another partition's alert, that partition's acks stream only; a
+# partition not heard from for cluster.stale_after is shown stale, and fresh again when it publishes.
+#   FEED_BIN ENGINE_BIN INGEST_BIN PARTIALS_BIN set by ctest (tests/integration/feeds.cmake)
+source "$(dirname "${BASH_SOURCE[0]}")/feed_lib.sh"
+node_modules_ready
+for b in ENGINE_BIN INGEST_BIN PARTIALS_BIN; do [ -x "${!b:-}" ] || fail "$b not set"; done
+
+redis_start
+export OPSWALL_REDIS_URL=$FEED_REDIS_URL
+printf '{"central":0,"north":0,"east":1,"harbor":1,"south":2,"west":2,"oldtown":2}\n' >"$T/config/partitions.json"
+# the feed's config of feed_lib, plus the cluster section (engine and feeds share it)
+python3 - "$FEED_CONFIG" "$T/config/partitions.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["cluster"] = {"partitions": 3, "regions": sys.argv[2], "stale_after": "6s"}
+# the live engine serves partition 0 only: 1 and 2 are the fixed partials below
+c.setdefault("engine", {})["partitions"] = "0"
+json.dump(c, open(sys.argv[1], "w"))
+PY
+
+# ---- partitions 1 and 2: partial snapshots, as their engines would publish them ----
+"$PARTIALS_BIN" "$FEED_SRC_DIR/config/opswall.json" "$FEED_SRC_DIR/assets/cities/sample/events.ndjson" "$T" ||
+  fail "ow_partials"
+publish_partial() { # publish_partial P SEQ
+  local text
+  text=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['seq']=int(sys.argv[2]); print(json.dumps(d,separators=(',',':'),ensure_ascii=False))" "$T/partial_p$1.json" "$2")
+  rcli set "ops:{p$1}:snapshot" "$text" >/dev/null
+  rcli publish "ops:{p$1}:live" "$text" >/dev/null
+}
+publish_partial 1 1
+publish_partial 2 1
+
+# ---- partition 0: a live engine with an emergency order created 10 minutes ago ----
+now_s=$(date +%s)
+ts() { date -u -d "@$((now_s - $1))" +%Y-%m-%dT%H:%M:%SZ; }
+printf '{"v":1,"id":"fx1","ts":"%s","type":"order.created","order_id":"E-1","priority":"emergency","category":"drain","region":"north"}\n' "$(ts 600)" >"$T/ev.ndjson"
+"$INGEST_BIN" --config "$FEED_CONFIG" "$T/ev.ndjson" 2>"$T/ingest.err" || fail "ingest: $(cat "$T/ingest.err")"
+"$ENGINE_BIN" --config "$FEED_CONFIG" >"$T/engine.log" 2>&1 &
+EXTRA_PIDS+=($!)
+wait_until 30 bash -c "redis-cli -s '$REDIS_SOCK' get 'ops:{p0}:snapshot' | grep -q '\"part\":{\"p\":0,\"of\":3'" ||
+  fail "the engine did not publish a partial snapshot of partition 0: $(tail -5 "$T/engine.log")"
+pass "engine on partition 0 publishes its partial snapshot (with part)"
+
+# ---- two feeds ----
+feed_start 0
+EXTRA_PIDS+=("$FEED_PID")
+PID_A=$FEED_PID URL_A=$FEED_URL
+FEED_PID=
+feed_start 0
+URL_B=$FEED_URL
+grep -q 'merging the pictures of 3 partitions' "$T/feed1.err" || fail "feed A not partitioned"
+
+# the merged picture (HTTP, supervisor view) of a feed
+merged() { curl -sf -H "Authorization: Bearer $SUP_TOKEN" "$1/api/v1/snapshot"; }
+all_three() {
+  merged "$1" | python3 -c "
+import json,sys
+d=json.load(sys.stdin); p=d['partitions']
+assert all(p[k]['seq'] is not None for k in '012'), p
+assert any(e.get('order_id')=='E-1' for e in d['escalations'])
+"
+}
+wait_until 20 all_three "$URL_A" || fail "feed A: no merged picture of the three partitions: $(merged "$URL_A" | head -c 300)"
+wait_until 20 all_three "$URL_B" || fail "feed B: no merged picture of the three partitions"
+pass "both feeds serve a merged picture of the 3 partitions"
+
+# what a viewer gets on connecting: the first websocket message (the merged snapshot)
+ws_first() { node "$FEED_SRC_DIR/tests/browser/ws_first.mjs" "ws://${1#http://}/api/v1/live?token=$VIEWER_TOKEN"; }
+same_picture() {
+  ws_first "$URL_A" >"$T/ws_a.json" && ws_first "$URL_B" >"$T/ws_b.json" || return 1
+  python3 - "$T/ws_a.json" "$T/ws_b.json" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+for d in (a, b):
+    assert d["type"] == "snapshot", d["type"]
+    d.pop("seq")  # each feed numbers its own stream
+    for p in d["partitions"].values():
+        p.pop("age_s")  # when each feed last heard from the partition
+assert a == b, [k for k in a if a.get(k) != b.get(k)]
+# the merge really is of all three: partition 0's order and partitions 1 and 2's orders
+assert a["open"]["total"] >= 1 + 0, a["open"]
+assert len(a["partitions"]) == 3
+PY
+}
+wait_until 30 same_picture || fail "the feeds' viewers got different pictures: $(diff <(python3 -m json.tool "$T/ws_a.json") <(python3 -m json.tool "$T/ws_b.json") | head -20)"
+python3 - "$T/ws_a.json" "$T/partial_p1.json" "$T/partial_p2.json" <<'PY' || fail "the merged picture is not the sum of the partitions"
+import json, sys
+m = json.load(open(sys.argv[1]))
+p1, p2 = (json.load(open(f)) for f in sys.argv[2:4])
+# partition 0 holds E-1 only; partitions 1 and 2 the sample city's east/harbor and south/west/oldtown
+assert m["orders_known"] == 1 + p1["orders_known"] + p2["orders_known"], (m["orders_known"], p1["orders_known"], p2["orders_known"])
+assert m["open"]["total"] == 1 + p1["open"]["total"] + p2["open"]["total"]
+PY
+pass "a viewer gets the same merged picture from either feed (orders of all three partitions)"
+
+# ---- acknowledgements through either feed ----
+ack() { # ack URL ID NOTE -> HTTP status
+  curl -sS -o "$T/ack" -w '%{http_code}' -X POST -H "Authorization: Bearer $SUP_TOKEN" \
+    -H 'content-type: application/json' -d "{\"note\":\"$3\"}" "$1/api/v1/alerts/$2/ack"
+}
+A1=sla:E-1:dispatch:1:100 A2=sla:E-1:dispatch:1:150
+[ "$(ack "$URL_A" "$A1" "via A")" = 202 ] || fail "ack via A: $(cat "$T/ack")"
+[ "$(ack "$URL_B" "$A2" "via B")" = 202 ] || fail "ack via B: $(cat "$T/ack")"
+acked_in() { # acked_in URL ID BY
+  merged "$1" | python3 -c "
+import json,sys
+e=[x for x in json.load(sys.stdin)['escalations'] if x['id']==sys.argv[1]]
+assert e and e[0]['acked'] and e[0]['ack_by']==sys.argv[2], e
+" "$2" "$3"
+}
+for u in "$URL_A" "$URL_B"; do
+  wait_until 20 acked_in "$u" "$A1" li.wei || fail "$A1 (acked via A) not shown acked by $u"
+  wait_until 20 acked_in "$u" "$A2" li.wei || fail "$A2 (acked via B) not shown acked by $u"
+done
+[ "$(rcli xlen 'ops:{p0}:acks')" = 2 ] || fail "partition 0's acks stream: $(rcli xlen 'ops:{p0}:acks')"
+pass "acks via feed A and feed B reach partition 0's engine; both feeds show them acked"
+
+# an alert of partition 2 (listed in its escalations) goes to partition 2's stream only
+A3=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['escalations'][0]['id'])" "$T/partial_p2.json")
+[ "$(ack "$URL_B" "$A3" "p2")" = 202 ] || fail "ack of $A3: $(cat "$T/ack")"
+[ "$(rcli xlen 'ops:{p2}:acks')" = 1 ] && [ "$(rcli xlen 'ops:{p1}:acks')" = 0 ] &&
+  [ "$(rcli xlen 'ops:{p0}:acks')" = 2 ] || fail "ack of $A3 not routed to partition 2 only"
+# an alert no partition lists goes to all three (each engine skips what it does not hold)
+[ "$(ack "$URL_A" sla:NOPE:dispatch:1:100 x)" = 202 ] || fail "ack of an unlisted alert"
+[ "$(rcli xlen 'ops:{p0}:acks')" = 3 ] && [ "$(rcli xlen 'ops:{p1}:acks')" = 1 ] &&
+  [ "$(rcli xlen 'ops:{p2}:acks')" = 2 ] || fail "unlisted alert's ack not sent to every partition"
+wait_until 10 grep -q 'acknowledgement .* skipped' "$T/engine.log" || fail "engine did not skip the unknown ack"
+pass "acks routed to the alert's partition; an unlisted alert's ack to every partition"
+
+# ---- staleness: partition 1 silent for longer than stale_after (6 s), then back ----
+stale_is() { # stale_is URL P true|false
+  merged "$1" | python3 -c "
+import json,sys
+p=json.load(sys.stdin)['partitions'][sys.argv[1]]
+assert str(p['stale']).lower()==sys.argv[2], p
+" "$2" "$3"
+}
+publish_partial 2 2 # partition 2 keeps talking
+wait_until 15 stale_is "$URL_A" 1 true || fail "silent partition 1 not shown stale by feed A"
+stale_is "$URL_A" 0 false || fail "partition 0 (engine heartbeat every 5 s) shown stale"
+curl -sf "$URL_A/metrics" >"$T/metrics" || fail "/metrics"
+grep -q '^opswall_feed_partition_stale{partition="1"} 1$' "$T/metrics" &&
+  grep -q '^opswall_feed_partition_stale{partition="0"} 0$' "$T/metrics" &&
+  grep -q '^opswall_feed_partition_age_seconds{partition="1"} ' "$T/metrics" ||
+  fail "/metrics lacks the partitions: $(grep partition "$T/metrics")"
+age=$(merged "$URL_A" | python3 -c "import json,sys; print(json.load(sys.stdin)['partitions']['1']['age_s'])")
+[ "$age" -ge 6 ] || fail "stale partition's age_s $age"
+publish_partial 1 2
+wait_until 10 stale_is "$URL_A" 1 false || fail "partition 1 still stale after publishing"
+wait_until 10 stale_is "$URL_B" 1 false || fail "feed B: partition 1 still stale after publishing"
+pass "a silent partition is shown stale (age_s $age; /metrics too) and fresh again when it publishes"
+
+# ---- a malformed partial is left out, named in the log, the others still served ----
+rcli publish 'ops:{p1}:live' '{"v":1,"type":"snapshot","seq":3,"now_ms":1,"open":[1]}' >/dev/null
+wait_until 10 grep -q 'partial snapshot of partition 1: open: expected an object' "$T/feed1.err" ||
+  fail "malformed partial not reported"
+all_three "$URL_A" || true # partition 1 comes back from its stored snapshot (GET after the refusal)
+wait_until 10 all_three "$URL_A" || fail "feed A lost the merged picture after a malformed partial"
+pass "a malformed partial is refused with its partition and member named; the picture recovers"
+
+feed_stop # feed B, and then feed A: both exit cleanly
+kill -TERM "$PID_A"
+rc=0
+wait "$PID_A" || rc=$?
+unset 'EXTRA_PIDS[1]' # gone: the cleanup's kill of it would fail
+[ "$rc" -eq 0 ] || fail "feed A exited with status $rc after SIGTERM"
+! grep -q 'handle still open\|did not close cleanly' "$T/feed1.err" || fail "feed A left libuv handles open"
+pass "both feeds stop cleanly"
