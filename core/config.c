@@ -123,6 +123,10 @@ static const setting settings[] = {
     {"engine.block", C_DUR, AT(engine.block_ms), MS(1), MS(60) * 1000, "\"200ms\"", NULL},
     {"engine.checkpoint_interval", C_DUR, AT(engine.checkpoint_ms), MS(100), MS(3600) * 1000,
      "\"5s\"", NULL},
+    /* a checkpoint larger than this waits proportionally longer than checkpoint_interval, so a
+     * large model (an alert storm's) is not copied to Redis, and into its AOF, every few seconds */
+    {"engine.checkpoint_bytes", C_INT, AT(engine.checkpoint_bytes), 4096, INT64_C(1) << 40,
+     "4194304", NULL},
     /* the analytics tables, flags and escalations cost more than the rest of the picture: they
      * are rebuilt this often (deltas still go out every delta_interval) */
     {"engine.analytics_interval", C_DUR, AT(engine.analytics_ms), MS(10), MS(60) * 1000, "\"1s\"",

@@ -170,6 +170,8 @@ typedef struct ow_config {
         int64_t batch;               /* XREADGROUP COUNT */
         int64_t block_ms;            /* XREADGROUP BLOCK */
         int64_t checkpoint_ms;       /* save the model this often (and on a clean stop) */
+        int64_t checkpoint_bytes;    /* ...when its checkpoint is at most this large (bytes); a
+                                        larger one waits checkpoint_ms × size / checkpoint_bytes */
         int64_t analytics_ms;        /* rebuild the slow snapshot members at most this often */
         char partitions[OW_CFG_STR]; /* cluster mode: partitions served, "0,2" ("" = all) */
         int64_t lease_ms;            /* a partition's lease (io/lease.h); renewed every third */

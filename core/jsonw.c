@@ -67,6 +67,13 @@ void ow_jsonw_key(ow_jsonw *w, const char *key)
     w->need_comma = true;
 }
 
+void ow_jsonw_key_quoted(ow_jsonw *w, const char *quoted, size_t n)
+{
+    if (w->need_comma) put(w, ",", 1);
+    put(w, quoted, n);
+    w->need_comma = true;
+}
+
 void ow_jsonw_int(ow_jsonw *w, int64_t v)
 {
     char tmp[24];

@@ -25,6 +25,10 @@ void ow_jsonw_init(ow_jsonw *w);
 void ow_jsonw_raw(ow_jsonw *w, const char *text);
 /* Writes ,"key": as needed (call ow_jsonw_open/close around objects). */
 void ow_jsonw_key(ow_jsonw *w, const char *key);
+/* The same for a string-literal key that needs no escaping: quoted and measured at compile time
+ * (an alert storm writes a dozen keys per alert, hundreds of thousands of alerts). */
+#define OW_JSONW_KEY(w, lit) ow_jsonw_key_quoted((w), "\"" lit "\":", sizeof("\"" lit "\":") - 1)
+void ow_jsonw_key_quoted(ow_jsonw *w, const char *quoted, size_t n);
 void ow_jsonw_str(ow_jsonw *w, const char *s);
 void ow_jsonw_int(ow_jsonw *w, int64_t v);
 /* v rounded to `decimals` places (0..6), trailing zeros dropped ("81.2", "3"); null when v is not

@@ -69,59 +69,62 @@ void ow_alert_write(ow_jsonw *w, const ow_alert *a, const ow_ack *ack, const cha
     char at[OW_TIME_TEXT_MAX];
     ow_time_format(a->at, at);
     ow_jsonw_open(w);
-    ow_jsonw_key(w, "id");
+    OW_JSONW_KEY(w, "id");
     ow_jsonw_str(w, id);
-    ow_jsonw_key(w, "kind");
+    OW_JSONW_KEY(w, "kind");
     ow_jsonw_str(w, a->kind == OW_ALERT_SLA ? "sla" : "flag");
-    ow_jsonw_key(w, "level");
+    OW_JSONW_KEY(w, "level");
     ow_jsonw_int(w, a->level);
-    ow_jsonw_key(w, "at");
+    OW_JSONW_KEY(w, "at");
     ow_jsonw_str(w, at);
-    ow_jsonw_key(w, "region");
+    OW_JSONW_KEY(w, "region");
     ow_jsonw_str(w, a->region ? a->region : "");
     if (a->kind == OW_ALERT_SLA) {
-        ow_jsonw_key(w, "stage");
+        OW_JSONW_KEY(w, "stage");
         ow_jsonw_str(w, ow_alert_stage_name(a->stage));
-        ow_jsonw_key(w, a->complaint ? "complaint_id" : "order_id");
+        if (a->complaint)
+            OW_JSONW_KEY(w, "complaint_id");
+        else
+            OW_JSONW_KEY(w, "order_id");
         ow_jsonw_str(w, a->subject ? a->subject : "");
-        ow_jsonw_key(w, "pct");
+        OW_JSONW_KEY(w, "pct");
         ow_jsonw_int(w, a->pct);
-        ow_jsonw_key(w, "target_s");
+        OW_JSONW_KEY(w, "target_s");
         ow_jsonw_int(w, a->target_ms / 1000);
         if (a->category && a->category[0]) {
-            ow_jsonw_key(w, "category");
+            OW_JSONW_KEY(w, "category");
             ow_jsonw_str(w, a->category);
         }
         if (a->priority) {
-            ow_jsonw_key(w, "priority");
+            OW_JSONW_KEY(w, "priority");
             ow_jsonw_str(w, a->priority);
         }
     } else {
-        ow_jsonw_key(w, "flag");
+        OW_JSONW_KEY(w, "flag");
         ow_jsonw_str(w, a->flag ? a->flag : "");
         if (a->summary) {
-            ow_jsonw_key(w, "summary");
+            OW_JSONW_KEY(w, "summary");
             ow_jsonw_str(w, a->summary);
         }
         if (a->evidence) { /* already JSON, written by the flags */
-            ow_jsonw_key(w, "evidence");
+            OW_JSONW_KEY(w, "evidence");
             ow_jsonw_raw(w, a->evidence);
         }
     }
     if (a->op != OW_ALERT_RAISE) {
-        ow_jsonw_key(w, "op");
+        OW_JSONW_KEY(w, "op");
         ow_jsonw_str(w, ops[a->op]);
     }
     if (ack) {
         char when[OW_TIME_TEXT_MAX];
         ow_time_format(ack->at, when);
-        ow_jsonw_key(w, "ack");
+        OW_JSONW_KEY(w, "ack");
         ow_jsonw_open(w);
-        ow_jsonw_key(w, "by");
+        OW_JSONW_KEY(w, "by");
         ow_jsonw_str(w, ack->by);
-        ow_jsonw_key(w, "at");
+        OW_JSONW_KEY(w, "at");
         ow_jsonw_str(w, when);
-        ow_jsonw_key(w, "note");
+        OW_JSONW_KEY(w, "note");
         ow_jsonw_str(w, ack->note);
         ow_jsonw_close(w);
     }

@@ -343,3 +343,10 @@ int ow_checkpoint_load(const ow_policy *policy, const char *buf, size_t len, ow_
     *state = s;
     return OW_OK;
 }
+
+int64_t ow_checkpoint_wait_ms(int64_t interval_ms, int64_t limit_bytes, int64_t last_bytes)
+{
+    if (limit_bytes <= 0 || last_bytes <= limit_bytes) return interval_ms;
+    double ms = (double)interval_ms * ((double)last_bytes / (double)limit_bytes);
+    return ms >= (double)INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)ms;
+}

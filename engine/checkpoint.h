@@ -13,6 +13,7 @@
 #define OW_CHECKPOINT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "policy.h"
@@ -27,5 +28,13 @@ int ow_checkpoint_save(const ow_state *s, const char *cursor, char **out, size_t
  * cursor (OW_CHECKPOINT_CURSOR_MAX bytes). */
 int ow_checkpoint_load(const ow_policy *policy, const char *buf, size_t len, ow_state **state,
                        char *cursor, ow_err *err);
+
+/* How long after a checkpoint the next one is due (ms): interval_ms (engine.checkpoint_interval)
+ * while the last checkpoint was at most limit_bytes (engine.checkpoint_bytes) long, stretched in
+ * proportion beyond: its cost (fork, copy-on-write, serialising, the SET and Redis's AOF) grows
+ * with its size, so the bytes written per second stay at most limit_bytes / interval_ms. A
+ * restart then re-reads up to that much longer a span of the stream, which is correct at any
+ * length. last_bytes 0 = not known yet. */
+int64_t ow_checkpoint_wait_ms(int64_t interval_ms, int64_t limit_bytes, int64_t last_bytes);
 
 #endif

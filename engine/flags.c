@@ -127,6 +127,7 @@ typedef struct ftech {
     int32_t nact, capact;
     int32_t stale_pos;
     int64_t stale_at; /* pending stale timer, OW_NEVER */
+    int32_t idle_pos; /* position in ow_flags.idle, -1 = not idle */
 } ftech;
 
 typedef struct freg {
@@ -187,6 +188,8 @@ struct ow_flags {
     order **waiting; /* past dispatch target, undispatched, not flagged yet (lazy) */
     size_t nwaiting, capwaiting;
     int32_t idle_total;
+    int32_t *idle; /* the idle technicians' indices, any order (neglected_region's evidence) */
+    size_t nidle, capidle;
     ow_map inst; /* key → finst* */
     finst **openv;
     size_t nopen, capopen;
@@ -274,7 +277,7 @@ void ow_flags_free(ow_flags *fl)
     free(fl->retired);
     free(fl->techs), free(fl->regs), free(fl->cats), free(fl->recs);
     free(fl->sku_zero), free(fl->sku_zero_depot);
-    free(fl->paused), free(fl->waiting), free(fl->openv);
+    free(fl->paused), free(fl->waiting), free(fl->openv), free(fl->idle);
     ow_names_fini(&fl->tech_ids), ow_names_fini(&fl->skills), ow_names_fini(&fl->skus);
     ow_names_fini(&fl->depots), ow_names_fini(&fl->ccats);
     ow_map_fini(&fl->stock), ow_map_fini(&fl->addr), ow_map_fini(&fl->inst);
@@ -637,6 +640,8 @@ static ftech *tech_get(ow_flags *fl, const char *id)
         for (size_t k = fl->ntechs; k < cap; k++)
             fl->techs[k] = NULL;
         fl->ntechs = (uint32_t)cap;
+        /* room for every technician in the idle set, so adding to it never fails */
+        if (grow((void **)&fl->idle, &fl->capidle, cap, sizeof *fl->idle)) return NULL;
     }
     ftech *t = fl->techs[i];
     if (!t) {
@@ -647,6 +652,7 @@ static ftech *tech_get(ow_flags *fl, const char *id)
         t->status_ts = t->loc_ts = t->first_ts = OW_NEVER;
         t->stale_pos = -1;
         t->stale_at = OW_NEVER;
+        t->idle_pos = -1;
         fl->techs[i] = t;
     }
     return t;
@@ -845,11 +851,23 @@ static bool tech_has_skill(const ftech *t, int32_t skill)
 
 static int eval_region(ow_state *s, int32_t r, int64_t at);
 
-static void region_tech_count(ow_flags *fl, const ftech *t, int sign)
+/* Counts a technician out (-1, before a change) or in (+1, after it). */
+static void region_tech_count(ow_flags *fl, ftech *t, int sign)
 {
     freg *g =
         fl->regs && t->region >= 0 && (uint32_t)t->region < fl->nregs ? fl->regs[t->region] : NULL;
-    if (tech_idle(t)) fl->idle_total += sign;
+    if (tech_idle(t)) {
+        fl->idle_total += sign;
+        if (sign > 0 && t->idle_pos < 0) { /* capidle >= ntechs (tech_get) */
+            t->idle_pos = (int32_t)fl->nidle;
+            fl->idle[fl->nidle++] = t->idx;
+        } else if (sign < 0 && t->idle_pos >= 0) {
+            int32_t last = fl->idle[--fl->nidle];
+            fl->idle[t->idle_pos] = last;
+            fl->techs[last]->idle_pos = t->idle_pos;
+            t->idle_pos = -1;
+        }
+    }
     if (!g) return;
     g->avail += sign * tech_available(t);
     g->idle += sign * tech_idle(t);
@@ -1394,22 +1412,31 @@ static int neglect_raise(ow_state *s, order *o, int64_t at)
 {
     ow_flags *fl = s->flags;
     frec *r = rec_of(fl, o);
-    idle_pick *v = malloc((fl->ntechs + 1) * sizeof *v);
-    if (!v) return OW_ENOMEM;
-    size_t n = 0;
-    for (uint32_t i = 0; i < fl->ntechs; i++) {
-        const ftech *t = fl->techs[i];
-        if (!t || !tech_idle(t) || t->region == o->region) continue;
+    /* the EVMAX nearest idle technicians elsewhere, kept sorted as they are found (an alert
+     * storm raises this for most orders: walking only the idle ones, without sorting them all,
+     * keeps it O(idle)) */
+    idle_pick v[EVMAX];
+    size_t n = 0, kept = 0;
+    for (size_t i = 0; i < fl->nidle; i++) {
+        const ftech *t = fl->techs[fl->idle[i]];
+        if (t->region == o->region) continue;
         double d = r && r->has_geo && t->has_loc ? ow_distance_m(r->lon, r->lat, t->lon, t->lat)
                                                  : INFINITY;
-        v[n++] = (idle_pick){t->idx, d, tech_name(fl, t->idx)};
+        idle_pick x = {t->idx, d, tech_name(fl, t->idx)};
+        n++;
+        if (kept == EVMAX && cmp_pick(&x, &v[EVMAX - 1]) >= 0) continue;
+        size_t k = kept < EVMAX ? kept++ : EVMAX - 1;
+        while (k > 0 && cmp_pick(&x, &v[k - 1]) < 0) {
+            v[k] = v[k - 1];
+            k--;
+        }
+        v[k] = x;
     }
-    qsort(v, n, sizeof *v, cmp_pick);
     evb e;
     ev_init(&e);
     EV_ORDER(&e, o->id);
     EV_REGION(&e, region_name(s, o->region));
-    for (size_t i = 0; i < n && i < EVMAX; i++) {
+    for (size_t i = 0; i < kept; i++) {
         EV_TECH(&e, tech_name(fl, v[i].idx));
         EV_REGION(&e, region_name(s, fl->techs[v[i].idx]->region));
     }
@@ -1418,7 +1445,6 @@ static int neglect_raise(ow_state *s, order *o, int64_t at)
     char summary[400];
     snprintf(summary, sizeof summary, "%s (%s) waits undispatched past target; %zu idle elsewhere",
              o->id, region_name(s, o->region), n);
-    free(v);
     o->fl.bits &= (uint8_t)~FO_NEGLECT_WAIT;
     return order_flag(s, o, OV_NEGLECT, true, at, &e, summary);
 }

@@ -42,6 +42,7 @@ typedef struct runner {
     int64_t last_publish_ms; /* last full snapshot broadcast */
     int64_t last_delta_ms;   /* last publish of any kind */
     int64_t last_checkpoint_ms;
+    int64_t ckpt_bytes; /* the size of the last checkpoint written (or loaded), 0 = unknown */
     char last_id[OW_CHECKPOINT_CURSOR_MAX]; /* the last stream entry the model contains */
     char ack_id[OW_CHECKPOINT_CURSOR_MAX];  /* the last acknowledgement applied */
     char req_id[OW_CHECKPOINT_CURSOR_MAX];  /* the last order-detail request answered */
@@ -185,6 +186,9 @@ static int flush_alerts(runner *r, ow_err *err)
     int rc = OW_OK;
     ow_jsonw w; /* one buffer for every alert of the batch: the pipeline copies each command */
     ow_jsonw_init(&w);
+    bool wrote[2] = {false, false}; /* raises, changes */
+    const char *stream_key[2] = {r->k.alerts, r->k.alert_changes};
+    size_t stream_len[2] = {strlen(stream_key[0]), strlen(stream_key[1])};
     for (size_t i = 0; i < n; i++) {
         char id[OW_ALERT_ID_BUF];
         ow_alert_id(&a[i], id);
@@ -198,21 +202,20 @@ static int flush_alerts(runner *r, ow_err *err)
             ow_jsonw_fini(&w);
             return ow_err_set(err, OW_ENOMEM, "out of memory");
         }
-        /* argv form: no format string to parse, lengths known (this loop runs per alert) */
-        const char *xadd[] = {"XADD",
-                              a[i].op == OW_ALERT_RAISE ? r->k.alerts : r->k.alert_changes,
-                              "MAXLEN",
-                              "~",
-                              r->maxlen_text,
-                              "*",
-                              "id",
-                              id,
-                              "d",
-                              w.out.p};
-        size_t xlen[] = {4, strlen(xadd[1]), 6, 1,      strlen(r->maxlen_text), 1,
-                         2, strlen(id),      1, w.out.n};
-        ow_pipeline_write(&r->pl, 10, xadd, xlen);
+        /* argv form: no format string to parse, lengths known (this loop runs per alert). No
+         * MAXLEN here: Redis would check the trim and rewrite two arguments for its AOF on every
+         * alert (a quarter of an XADD's cost); the streams are trimmed once per batch below */
+        int k = a[i].op == OW_ALERT_RAISE ? 0 : 1;
+        wrote[k] = true;
+        const char *xadd[] = {"XADD", stream_key[k], "*", "id", id, "d", w.out.p};
+        size_t xlen[] = {4, stream_len[k], 1, 2, strlen(id), 1, w.out.n};
+        ow_pipeline_write(&r->pl, 7, xadd, xlen);
     }
+    for (int k = 0; k < 2; k++)
+        if (wrote[k]) {
+            const char *xtrim[] = {"XTRIM", stream_key[k], "MAXLEN", "~", r->maxlen_text};
+            ow_pipeline_write(&r->pl, 5, xtrim, NULL);
+        }
     ow_jsonw_fini(&w);
     ow_state_outbox_clear(r->model);
     r->dirty = true;
@@ -397,6 +400,7 @@ static int load_checkpoint(runner *r, char *cursor, ow_err *err)
             ow_state_free(r->model);
             r->model = loaded;
             ow_info("resumed from the checkpoint at %s (%zu bytes)", cursor, (size_t)rep->len);
+            r->ckpt_bytes = (int64_t)rep->len;
         } else {
             /* not fatal: the stream is the source of truth; rebuild from its start */
             ow_warn("%s; rebuilding from the event stream instead", lerr.msg);
@@ -437,17 +441,31 @@ static int write_checkpoint(runner *r, redisContext *c, const char *cursor, ow_e
     return OW_OK;
 }
 
-/* Has the background checkpoint finished? Reaps it; logs a failure (the next one retries). */
+/* Has the background checkpoint finished? Reaps it; logs a failure (the next one retries). A
+ * success updates ckpt_bytes (one STRLEN: called with the pipeline settled). */
 static bool checkpoint_idle(runner *r)
 {
     if (r->ckpt_pid <= 0) return true;
     int status;
     pid_t w = waitpid(r->ckpt_pid, &status, WNOHANG);
     if (w == 0) return false;
-    if (w == r->ckpt_pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+    if (w == r->ckpt_pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         ow_warn("background checkpoint failed (status %d); the next one retries", status);
+    } else {
+        redisReply *rep = redisCommand(r->c, "STRLEN %s", r->k.checkpoint);
+        if (rep && rep->type == REDIS_REPLY_INTEGER) r->ckpt_bytes = rep->integer;
+        if (rep) freeReplyObject(rep);
+    }
     r->ckpt_pid = 0;
     return true;
+}
+
+/* When the next checkpoint is due after the last (engine.checkpoint_interval, stretched when the
+ * checkpoint is larger than engine.checkpoint_bytes: engine/checkpoint.h). */
+static int64_t checkpoint_wait(const runner *r)
+{
+    return ow_checkpoint_wait_ms(r->cfg->engine.checkpoint_ms, r->cfg->engine.checkpoint_bytes,
+                                 r->ckpt_bytes);
 }
 
 /* Save the model. In the background (fork: the child writes a copy-on-write image of the model,
@@ -459,6 +477,8 @@ static int save_checkpoint(runner *r, bool background, ow_err *err)
     if (src) return src;
     char cursor[OW_CHECKPOINT_CURSOR_MAX], alerts[64];
     if (background && !checkpoint_idle(r)) return OW_OK; /* the previous one is still writing */
+    /* the previous one, now finished, may have turned out larger: not due yet */
+    if (background && ow_clock_mono_ms() - r->last_checkpoint_ms < checkpoint_wait(r)) return OW_OK;
     alerts_tail(r, alerts, sizeof alerts);
     snprintf(cursor, sizeof cursor, "%.40s %.40s %.40s", r->last_id, r->ack_id, alerts);
     if (r->part) { /* the shared replica's position, a fourth field (stream ids are ~15 bytes) */
@@ -658,24 +678,18 @@ static void send_read(runner *r, const char *id, int64_t block_ms)
     ow_pipeline_read_end(&r->pl);
 }
 
-/* Receive the read in flight: side streams applied; *batch = the XREADGROUP reply (caller frees)
- * and *entries its entries (NULL when none). */
-static int receive_read(runner *r, redisReply **batch, const redisReply **entries, ow_err *err)
+/* Receive the read in flight: side streams applied; *entries = the XREADGROUP reply's entries
+ * (NULL when none), held by the pipeline until the next receive. */
+static int receive_read(runner *r, const redisReply **entries, ow_err *err)
 {
+    /* a fenced read starts with the plain XREAD BLOCK that waited for it: its reply is skipped */
     redisReply *all[3] = {NULL, NULL, NULL}, **rep = all + r->read_waits;
-    *batch = NULL;
     *entries = NULL;
     int rc = ow_pipeline_receive(&r->pl, all, 2 + r->read_waits, err);
-    if (all[0] && r->read_waits) freeReplyObject(all[0]);
     if (!rc) rc = apply_side(r, rep[0], err);
     if (!rc && rep[1]->type == REDIS_REPLY_ERROR)
         rc = ow_err_set(err, OW_EREDIS, "XREADGROUP: %s", rep[1]->str);
-    if (rep[0]) freeReplyObject(rep[0]);
-    if (rc) {
-        if (rep[1]) freeReplyObject(rep[1]);
-        return rc;
-    }
-    *batch = rep[1];
+    if (rc) return rc;
     if (rep[1]->type == REDIS_REPLY_ARRAY && rep[1]->elements == 1)
         *entries = rep[1]->element[0]->element[1];
     return OW_OK;
@@ -704,16 +718,14 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
     if ((rc = rebuild(r, cursor, last_id, err))) return rc;
     if ((rc = settle(r, err))) return rc;
     requests_from_now(r);
-    redisReply *batch;
     const redisReply *entries;
     size_t got;
     do { /* entries delivered to us before a restart are already in the rebuilt model; the side
           * streams bring the acknowledgements since the checkpoint */
         send_read(r, "0", -1);
-        if ((rc = receive_read(r, &batch, &entries, err))) return rc;
+        if ((rc = receive_read(r, &entries, err))) return rc;
         got = entries ? entries->elements : 0;
         rc = apply_batch(r, entries, true, err);
-        freeReplyObject(batch);
         if (!rc) rc = settle(r, err);
         if (rc) return rc;
     } while (got && !*stop);
@@ -738,19 +750,16 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
             }
             send_read(r, ">", block);
         }
-        if ((rc = receive_read(r, &batch, &entries, err))) return rc;
+        if ((rc = receive_read(r, &entries, err))) return rc;
         got = entries ? entries->elements : 0;
         /* with no read in flight: the N× replay descriptor (at most once a second) and the
          * checkpoint, which bounds how much a restart re-reads (engine.checkpoint_interval's
          * worth); both before this batch is applied, so the cursor is the model's last entry */
         if (r->clock == OW_CLOCK_SPEED && ow_clock_mono_ms() - r->replay_read_ms >= 1000)
             rc = read_replay(r, err);
-        if (!rc && ow_clock_mono_ms() - r->last_checkpoint_ms >= r->cfg->engine.checkpoint_ms)
+        if (!rc && ow_clock_mono_ms() - r->last_checkpoint_ms >= checkpoint_wait(r))
             rc = save_checkpoint(r, true, err);
-        if (rc) {
-            freeReplyObject(batch);
-            return rc;
-        }
+        if (rc) return rc;
         /* the replayed clock moves without events: the board shows it (and its progress) */
         if (r->clock == OW_CLOCK_SPEED && r->have_replay &&
             ow_clock_mono_ms() - r->last_delta_ms >= r->cfg->engine.publish_interval_ms)
@@ -762,25 +771,28 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
             rc = ow_pipeline_flush(&r->pl, err);
         }
         if (!rc) rc = apply_batch(r, entries, false, err);
-        freeReplyObject(batch);
         if (rc) return rc;
         /* deltas as often as engine.delta_interval; the full snapshot at most every
-         * engine.publish_interval; both only when something changed (and a heartbeat) */
+         * engine.publish_interval; both only when something changed (and a heartbeat). While
+         * catching up (the read came back full: more is waiting) deltas too go out only every
+         * publish_interval: each picture would be outdated by the next batch, and in an alert
+         * storm building, diffing and storing it every few batches cost a tenth of the engine
+         * and of Redis (a 100 KB SET into the AOF each time) */
         int64_t mono = ow_clock_mono_ms(), since_full = mono - r->last_publish_ms;
         bool full = since_full >= r->cfg->engine.publish_interval_ms;
+        int64_t every = r->cfg->engine.delta_interval_ms;
+        if (got == (size_t)r->cfg->engine.batch && every < r->cfg->engine.publish_interval_ms)
+            every = r->cfg->engine.publish_interval_ms;
         /* a change sent only as a delta is broadcast in full within publish_interval too, so
          * readers of ops:{p0}:live never hold a stale picture while the engine is quiet */
-        if ((r->dirty && mono - r->last_delta_ms >= r->cfg->engine.delta_interval_ms) ||
+        if ((r->dirty && mono - r->last_delta_ms >= every) ||
             (r->last_delta_ms > r->last_publish_ms && full) || since_full >= HEARTBEAT_MS ||
             (r->slow_dirty && mono - r->last_slow_ms >= r->cfg->engine.analytics_ms))
             if ((rc = publish(r, engine_now(r), full, err))) return rc;
         if ((rc = ow_pipeline_flush(&r->pl, err))) return rc;
     }
     /* a batch asked for ahead stays pending in the group: the next run re-reads it */
-    if (ow_pipeline_read_outstanding(&r->pl)) {
-        if ((rc = receive_read(r, &batch, &entries, err))) return rc;
-        freeReplyObject(batch);
-    }
+    if (ow_pipeline_read_outstanding(&r->pl) && (rc = receive_read(r, &entries, err))) return rc;
     return save_checkpoint(r, false, err); /* a clean stop resumes with nothing to re-read */
 }
 

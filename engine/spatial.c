@@ -9,6 +9,8 @@
 
 #define M_PER_DEG_LAT 111195.0 /* mean Earth radius × π / 180: the haversine's own scale */
 #define DEG           (3.14159265358979323846 / 180.0)
+/* just under ow_distance_m's metres per degree (6,371,008.8 m × π / 180 = 111,195.08) */
+#define LAT_FLOOR 111194.0
 
 void ow_spatial_init(ow_spatial *g, double cell_m)
 {
@@ -178,6 +180,11 @@ static void scan(const ow_spatial *g, double lon, double lat, double r_m,
             if (c < 0) continue;
             for (int32_t i = 0; i < g->cells[c].n; i++) {
                 int32_t id = g->cells[c].ids[i];
+                /* the great-circle distance is at least the latitude difference's arc: a
+                 * point further north or south than the radius is out without the haversine
+                 * (LAT_FLOOR is below the haversine's metres per degree, so this never drops
+                 * a point the haversine would keep) */
+                if (fabs(g->pts[id].lat - lat) * LAT_FLOOR > r_m) continue;
                 if (keep && !keep(id, karg)) continue;
                 double d = ow_distance_m(lon, lat, g->pts[id].lon, g->pts[id].lat);
                 if (d <= r_m && !fn(id, d, arg)) return;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <hiredis/sds.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -48,6 +49,116 @@ static void skip_free(void *obj)
 static redisReplyObjectFunctions skip_fns = {skip_string, skip_array, skip_integer, skip_nil,
                                              skip_free};
 
+/* The arena reader: reply objects carved from the pipeline's blocks, linked into their parent
+ * array as hiredis's own functions do; freeing is resetting the blocks. */
+#define BLOCK_MIN (256 * 1024)
+
+static void *arena_alloc(ow_pipeline *p, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (p->nblocks) {
+        ow_pipeline_block *b = &p->blocks[p->nblocks - 1];
+        if (b->cap - b->used >= n) {
+            void *at = b->p + b->used;
+            b->used += n;
+            return at;
+        }
+    }
+    /* the next block: a kept one when large enough, else a new one in its place */
+    if (p->nblocks == p->ncap) {
+        size_t cap = p->ncap ? p->ncap * 2 : 8;
+        ow_pipeline_block *v = realloc(p->blocks, cap * sizeof *v);
+        if (!v) return NULL;
+        memset(v + p->ncap, 0, (cap - p->ncap) * sizeof *v);
+        p->blocks = v;
+        p->ncap = cap;
+    }
+    ow_pipeline_block *b = &p->blocks[p->nblocks];
+    if (b->cap < n) {
+        size_t cap = n > BLOCK_MIN ? n : BLOCK_MIN;
+        char *m = malloc(cap);
+        if (!m) return NULL;
+        free(b->p);
+        b->p = m;
+        b->cap = cap;
+    }
+    p->nblocks++;
+    b->used = n;
+    return b->p;
+}
+
+static void arena_reset(ow_pipeline *p)
+{
+    for (size_t i = 0; i < p->nblocks; i++)
+        p->blocks[i].used = 0;
+    p->nblocks = 0;
+}
+
+static redisReply *arena_reply(const redisReadTask *task, int type)
+{
+    ow_pipeline *p = task->privdata;
+    redisReply *r = arena_alloc(p, sizeof *r);
+    if (!r) {
+        p->oom = true;
+        return NULL;
+    }
+    memset(r, 0, sizeof *r);
+    r->type = type;
+    if (task->parent) {
+        redisReply *parent = task->parent->obj;
+        parent->element[task->idx] = r;
+    }
+    return r;
+}
+
+static void *arena_string(const redisReadTask *task, char *str, size_t len)
+{
+    ow_pipeline *p = task->privdata;
+    char *copy = arena_alloc(p, len + 1);
+    redisReply *r = copy ? arena_reply(task, task->type) : NULL;
+    if (!r) {
+        p->oom = true;
+        return NULL;
+    }
+    memcpy(copy, str, len);
+    copy[len] = '\0';
+    r->str = copy;
+    r->len = len;
+    return r;
+}
+
+static void *arena_array(const redisReadTask *task, int elements)
+{
+    ow_pipeline *p = task->privdata;
+    redisReply *r = arena_reply(task, REDIS_REPLY_ARRAY);
+    if (!r) return NULL;
+    if (elements > 0) {
+        r->element = arena_alloc(p, (size_t)elements * sizeof *r->element);
+        if (!r->element) {
+            p->oom = true;
+            return NULL;
+        }
+        memset(r->element, 0, (size_t)elements * sizeof *r->element);
+    }
+    r->elements = elements > 0 ? (size_t)elements : 0;
+    return r;
+}
+
+static void *arena_integer(const redisReadTask *task, long long value)
+{
+    redisReply *r = arena_reply(task, REDIS_REPLY_INTEGER);
+    if (r) r->integer = value;
+    return r;
+}
+
+static void *arena_nil(const redisReadTask *task)
+{
+    return arena_reply(task, REDIS_REPLY_NIL);
+}
+
+static redisReplyObjectFunctions arena_fns = {arena_string, arena_array, arena_integer, arena_nil,
+                                              skip_free};
+
 void ow_pipeline_init(ow_pipeline *p, redisContext *c)
 {
     memset(p, 0, sizeof *p);
@@ -59,6 +170,11 @@ void ow_pipeline_init(ow_pipeline *p, redisContext *c)
 void ow_pipeline_fini(ow_pipeline *p)
 {
     ow_buf_fini(&p->cmd);
+    for (size_t i = 0; i < p->ncap; i++)
+        free(p->blocks[i].p);
+    free(p->blocks);
+    p->blocks = NULL;
+    p->nblocks = p->ncap = 0;
 }
 
 static void put_count(ow_buf *b, char tag, size_t n)
@@ -194,6 +310,8 @@ static int skip(ow_pipeline *p, int n, ow_err *err)
             break;
         }
     }
+    /* a reply cut by an I/O error is not hiredis's to free (redisFree would) */
+    if (rc) p->c->reader->reply = NULL;
     p->c->reader->fn = p->default_fn;
     p->c->reader->privdata = NULL;
     return rc;
@@ -208,6 +326,8 @@ static int take_error(ow_pipeline *p, ow_err *err)
 
 int ow_pipeline_receive(ow_pipeline *p, redisReply **out, int n, ow_err *err)
 {
+    for (int k = 0; k < n; k++)
+        out[k] = NULL;
     int rc = ow_pipeline_flush(p, err);
     if (!rc) rc = skip(p, p->ahead, err);
     if (rc) return rc;
@@ -215,21 +335,26 @@ int ow_pipeline_receive(ow_pipeline *p, redisReply **out, int n, ow_err *err)
     p->ahead = p->behind;
     p->behind = 0;
     p->reading = 0;
-    for (int i = 0; i < want; i++) {
-        redisReply *rep = NULL;
-        if (redisGetReply(p->c, (void **)&rep) != REDIS_OK || !rep) {
-            for (int k = 0; k < i && k < n; k++) {
-                freeReplyObject(out[k]);
-                out[k] = NULL; /* the caller may free what it holds: nothing */
-            }
-            return ow_err_set(err, OW_EREDIS, "reading from redis: %s", p->c->errstr);
-        }
-        if (i < n)
+    arena_reset(p);
+    p->oom = false;
+    p->c->reader->fn = &arena_fns;
+    p->c->reader->privdata = p;
+    for (int i = 0; i < want && !rc; i++) {
+        void *rep = NULL;
+        if (redisGetReply(p->c, &rep) != REDIS_OK || !rep)
+            rc = p->oom ? ow_err_set(err, OW_ENOMEM, "redis reply: out of memory")
+                        : ow_err_set(err, OW_EREDIS, "reading from redis: %s", p->c->errstr);
+        else if (i < n)
             out[i] = rep;
-        else
-            freeReplyObject(rep);
     }
-    return take_error(p, err);
+    if (rc) {
+        p->c->reader->reply = NULL; /* the arena's, not hiredis's to free */
+        for (int k = 0; k < n; k++)
+            out[k] = NULL;
+    }
+    p->c->reader->fn = p->default_fn;
+    p->c->reader->privdata = NULL;
+    return rc ? rc : take_error(p, err);
 }
 
 int ow_pipeline_settle(ow_pipeline *p, ow_err *err)

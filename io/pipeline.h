@@ -26,6 +26,12 @@
 
 #define OW_PIPELINE_READ_MAX 4 /* commands in one read */
 
+/* One block of the reply arena (below). */
+typedef struct ow_pipeline_block {
+    char *p;
+    size_t used, cap;
+} ow_pipeline_block;
+
 typedef struct ow_pipeline {
     redisContext *c; /* borrowed */
     ow_buf cmd;      /* formatted commands not yet handed to hiredis */
@@ -37,6 +43,12 @@ typedef struct ow_pipeline {
     char error[256]; /* first error reply of a write since the last check */
     bool failed;
     const char *fence_key, *fence_token; /* borrowed; NULL: commands go as they are */
+    /* The read's replies are built in these blocks rather than one malloc per element: a batch
+     * of a thousand stream entries is five thousand objects. Reused from one receive to the
+     * next; nblocks in use, ncap allocated. */
+    ow_pipeline_block *blocks;
+    size_t nblocks, ncap;
+    bool oom;
 } ow_pipeline;
 
 void ow_pipeline_init(ow_pipeline *p, redisContext *c);
@@ -64,9 +76,10 @@ bool ow_pipeline_read_outstanding(const ow_pipeline *p);
 int ow_pipeline_flush(ow_pipeline *p, ow_err *err);
 
 /* Flush, skip the write replies ahead of the outstanding read, then store the read's replies in
- * out[0..n) (n = its command count; the caller frees them with freeReplyObject; after a read
- * error they are freed here and set to NULL). A write error
- * seen on the way is returned after the replies are stored (out is then still filled). */
+ * out[0..n) (n = its command count). The replies belong to the pipeline: they stay valid until
+ * the next ow_pipeline_receive or ow_pipeline_fini and must not be given to freeReplyObject.
+ * After a read error out is all NULL. A write error seen on the way is returned after the
+ * replies are stored (out is then still filled). */
 int ow_pipeline_receive(ow_pipeline *p, redisReply **out, int n, ow_err *err);
 
 /* Flush and skip every write reply due (no read may be outstanding); reports the first error. */

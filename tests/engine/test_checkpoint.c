@@ -198,6 +198,22 @@ static void test_damaged_bytes_are_refused(void **st)
     ow_state_free(a);
 }
 
+/* engine.checkpoint_interval 5 s for up to 4 MiB; a 12 MiB checkpoint (an alert storm's) every
+ * 15 s, a 1 GiB one every 1280 s; unknown size or a small one: the interval itself. */
+static void test_wait_stretches_with_size(void **st)
+{
+    (void)st;
+    const int64_t mib = 1024 * 1024;
+    assert_int_equal(ow_checkpoint_wait_ms(5000, 4 * mib, 0), 5000);
+    assert_int_equal(ow_checkpoint_wait_ms(5000, 4 * mib, 100000), 5000);
+    assert_int_equal(ow_checkpoint_wait_ms(5000, 4 * mib, 4 * mib), 5000);
+    assert_int_equal(ow_checkpoint_wait_ms(5000, 4 * mib, 5 * mib), 6250);
+    assert_int_equal(ow_checkpoint_wait_ms(5000, 4 * mib, 12 * mib), 15000);
+    assert_int_equal(ow_checkpoint_wait_ms(5000, 4 * mib, 1024 * mib), 1280000);
+    /* a hostile size from Redis cannot overflow the instant it is added to */
+    assert_true(ow_checkpoint_wait_ms(3600000, 4096, INT64_MAX) <= INT64_MAX / 2);
+}
+
 int main(void)
 {
     ow_config_defaults(&cfg);
@@ -205,6 +221,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_behaves_identically),
         cmocka_unit_test(test_damaged_bytes_are_refused),
+        cmocka_unit_test(test_wait_stretches_with_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

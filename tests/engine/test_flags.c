@@ -944,6 +944,18 @@ static void test_spatial_matches_brute_force(void **st)
         /* bounded: nothing nearer than the bound means -1 */
         assert_int_equal(ow_spatial_nearest(&g, qlon, qlat, bestd * 0.99, odd_only, NULL, &d), -1);
     }
+    /* a point due north (or south) exactly at the radius is within it: the latitude pre-check
+     * before the haversine must not drop it */
+    for (int k = 0; k < 2; k++) {
+        ow_spatial n;
+        ow_spatial_init(&n, 1000);
+        double plat = 31.2 + (k ? -1 : 1) * 250.0 / 111195.08;
+        assert_int_equal(ow_spatial_put(&n, 7, 121.4, plat), 0);
+        int got = 0;
+        ow_spatial_within(&n, 121.4, 31.2, ow_distance_m(121.4, 31.2, 121.4, plat), count_cb, &got);
+        assert_int_equal(got, 1);
+        ow_spatial_fini(&n);
+    }
     ow_spatial_fini(&g);
 }
 

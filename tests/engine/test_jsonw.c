@@ -23,11 +23,11 @@ static void test_escapes_and_numbers(void **st)
                      "f 工单");
     ow_jsonw_key(&w, "min");
     ow_jsonw_int(&w, INT64_MIN);
-    ow_jsonw_key(&w, "zero");
+    OW_JSONW_KEY(&w, "zero"); /* the literal form: same commas and quotes */
     ow_jsonw_int(&w, 0);
     ow_jsonw_key(&w, "nested");
     ow_jsonw_open(&w);
-    ow_jsonw_key(&w, "n");
+    OW_JSONW_KEY(&w, "n");
     ow_jsonw_int(&w, -42);
     ow_jsonw_close(&w);
     ow_jsonw_close(&w);

@@ -68,6 +68,7 @@ static void assert_cfg_equal(const ow_config *x, const ow_config *y)
     eq_int("engine.batch", x->engine.batch, y->engine.batch);
     eq_int("engine.block", x->engine.block_ms, y->engine.block_ms);
     eq_int("engine.checkpoint_interval", x->engine.checkpoint_ms, y->engine.checkpoint_ms);
+    eq_int("engine.checkpoint_bytes", x->engine.checkpoint_bytes, y->engine.checkpoint_bytes);
     eq_str("feed.listen", x->feed.listen, y->feed.listen);
     eq_int("feed.port", x->feed.port, y->feed.port);
     eq_str("feed.web_root", x->feed.web_root, y->feed.web_root);
@@ -123,6 +124,7 @@ static void mutate(ow_config *c)
     c->engine.batch = 500;
     c->engine.block_ms = 100;
     c->engine.checkpoint_ms = 2500;
+    c->engine.checkpoint_bytes = 1 << 20;
     strcpy(c->feed.listen, "0.0.0.0");
     c->feed.port = 8080;
     strcpy(c->feed.web_root, "/srv/opswall/web");
