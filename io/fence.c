@@ -8,8 +8,8 @@
  * position: a stale engine must not take entries the new holder would then never see). */
 static const char library[] =
     "#!lua name=" OW_FENCE_LIBRARY "\n"
-    "local allowed = {XADD = true, XACK = true, SET = true, PUBLISH = true, XREADGROUP = true,\n"
-    "                 XREAD = true}\n"
+    "local allowed = {XADD = true, XTRIM = true, XACK = true, SET = true, PUBLISH = true,\n"
+    "                 XREADGROUP = true, XREAD = true}\n"
     "local function ow_fenced(keys, args)\n"
     "  if redis.call('GET', keys[1]) ~= args[1] then\n"
     "    return redis.error_reply('FENCED ' .. keys[1] .. ' is no longer held by this engine')\n"

@@ -34,7 +34,7 @@ acl_rules() {
   local pass=$1
   printf '%s\0' reset on ">$pass" '~ops:*' '&ops:*' -@all \
     +ping +hello +auth +select +client\|setname \
-    +get +set +exists +del +pexpire +time +sadd +smismember \
+    +get +set +strlen +exists +del +pexpire +time +sadd +smismember \
     +hget +hset +hdel +hgetall +zadd +zrange +zrem \
     +xadd +xack +xdel +xtrim +xlen +xrange +xrevrange +xread +xreadgroup +xgroup\|create +xinfo\|groups \
     +xinfo\|stream +publish +subscribe +unsubscribe \
