@@ -34,11 +34,15 @@ bench_redis "$tmp" yes
 # load, CPU per event much less so
 rcpu() { R info cpu | awk -F: '/used_cpu_(user|sys)_main_thread/ {s += $2} END {printf "%.6f", s}'; }
 # a config whose stream cap keeps Redis's memory flat over long runs
+# (BATCH and INFLIGHT, when set, override ingest.batch and ingest.inflight: for tuning runs)
 python3 - "$(dirname "$0")/../config/opswall.json" "$tmp/opswall.json" <<'PY'
-import json, sys
+import json, os, sys
 c = json.load(open(sys.argv[1]))
 c["streams"]["events_maxlen"] = 1000000
 c["ingest"]["dedup_window"] = "10m"
+for k in ("batch", "inflight"):
+    if os.environ.get(k.upper()):
+        c["ingest"][k] = int(os.environ[k.upper()])
 json.dump(c, open(sys.argv[2], "w"))
 PY
 
