@@ -160,6 +160,7 @@ static const setting settings[] = {
      NULL},
     {"wallboard.flash", C_DUR, AT(wallboard.flash_ms), MS(0), MS(60) * 1000, "\"3s\"", NULL},
     {"wallboard.sound", C_BOOL, AT(wallboard.sound), 0, 0, "false", NULL},
+    {"wallboard.threads", C_BOOL, AT(wallboard.threads), 0, 0, "true", NULL},
     SLA_PRIO("emergency", EMERGENCY, "\"5m\"", "\"10m\"", "\"15m\"", "\"2h\"", "\"4h\"", "\"24h\""),
     SLA_PRIO("important", IMPORTANT, "\"15m\"", "\"10m\"", "\"1h\"", "\"4h\"", "\"24h\"",
              "\"24h\""),

@@ -208,6 +208,7 @@ typedef struct ow_config {
         char layout[OW_CFG_STR]; /* the layout file: pages of panels (config/wallboard/) */
         int64_t flash_ms;        /* how long a new breach or L2/L3 escalation flashes; 0 = never */
         bool sound;              /* a short tone with the flash */
+        bool threads;            /* draw on 3 threads (map, second renderer); false: one */
     } wallboard;
     struct {
         int64_t target_ms[OW_PRIO__COUNT][OW_STAGE__ORDER_COUNT];

@@ -198,7 +198,11 @@ static bool draw(app *a, const ow_source_state *st)
 
 static int open_board(app *a, ow_err *err)
 {
-    return ow_board_new(ow_screen_renderer(a->screen), a->font, &a->pages, a->city, &a->board, err);
+    int rc =
+        ow_board_new(ow_screen_renderer(a->screen), a->font, &a->pages, a->city, &a->board, err);
+    /* one thread on a single-core kiosk PC: there the helpers only add switching */
+    if (!rc && !a->cfg.wallboard.threads) ow_board_set_threads(a->board, false);
+    return rc;
 }
 
 /* Start the rotation at `page` (--page): the elapsed time at which it begins. */

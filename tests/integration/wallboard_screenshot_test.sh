@@ -125,6 +125,23 @@ echo "ok replay"
 "$WB_COMPARE" --fuzz 25% --max-ae 207360 "$T/default-0-1920x1080.png" "$T/down.png" ||
     wb_fail "the 4K layout is not the 1080p layout scaled by 2"
 
+# 9b. wallboard.threads false (a single-core PC): everything on one thread, the same picture
+mkdir -p "$T/onecfg/config"
+python3 - "$REPO" "$T/onecfg/config/opswall.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1] + "/config/opswall.json"))
+c["wallboard"]["threads"] = False
+c["wallboard"]["font"] = sys.argv[1] + "/assets/fonts/DejaVuSans.ttf"
+c["city"]["regions"] = sys.argv[1] + "/assets/cities/sample/regions.geojson"
+json.dump(c, open(sys.argv[2], "w"))
+PY
+"$WB_BIN" --config "$T/onecfg/config/opswall.json" --layout "$REPO/config/wallboard/default.json" \
+    --snapshot-file "$T/storm.json" --screenshot "$T/one-thread.png" --clock "$WB_CLOCK" \
+    --size 3840x2160 2>>"$T/wallboard.log" || wb_fail "one-thread render failed"
+"$WB_COMPARE" "$T/default-0-3840x2160.png" "$T/one-thread.png" ||
+    wb_fail "wallboard.threads false draws a different picture"
+echo "ok one thread"
+
 # 10. attention: a new L3 escalation flashes a banner over header.status (headless window mode,
 # the file replaced by a snapshot with new escalation ids); the first snapshot does not flash
 cp "$T/storm.json" "$T/live.json"
