@@ -729,3 +729,16 @@ redisReply *ow_cluster_cmd(ow_cluster *c, ow_err *err, const char *what, const c
     }
     return r;
 }
+
+int ow_cluster_function_load(ow_cluster *c, const char *library, const char *what, ow_err *err)
+{
+    int nnodes = ow_cluster_map(c)->nnodes;
+    for (int i = 0; i < nnodes; i++) {
+        if (!ow_cluster_map(c)->nodes[i].master) continue;
+        redisContext *ctx = ow_cluster_node_context(c, i, err);
+        if (!ctx) return err->code ? err->code : OW_EREDIS;
+        int rc = ow_redis_function_load(ctx, library, what, err);
+        if (rc) return rc;
+    }
+    return OW_OK;
+}

@@ -99,6 +99,9 @@ redisReply *ow_cluster_cmd(ow_cluster *c, ow_err *err, const char *what, const c
  * node rather than a key (CLUSTER ..., INFO, WAIT). Borrowed; NULL with err when unreachable. */
 redisContext *ow_cluster_node_context(ow_cluster *c, int node, ow_err *err);
 
+/* ow_redis_function_load on every master of the map (a Function lives on each node's own). */
+int ow_cluster_function_load(ow_cluster *c, const char *library, const char *what, ow_err *err);
+
 /* ---- batches ---- */
 
 ow_cluster_batch *ow_cluster_batch_new(void);

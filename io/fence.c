@@ -41,24 +41,12 @@ const char *ow_fence_library(void)
 
 int ow_fence_load(redisContext *c, ow_err *err)
 {
-    redisReply *r = ow_redis_cmd(c, err, "loading the fencing Redis Function",
-                                 "FUNCTION LOAD REPLACE %s", library);
-    if (!r) return OW_EREDIS;
-    freeReplyObject(r);
-    return OW_OK;
+    return ow_redis_function_load(c, library, "loading the fencing Redis Function", err);
 }
 
 int ow_fence_load_all(ow_cluster *c, ow_err *err)
 {
-    int nnodes = ow_cluster_map(c)->nnodes;
-    for (int i = 0; i < nnodes; i++) {
-        if (!ow_cluster_map(c)->nodes[i].master) continue;
-        redisContext *ctx = ow_cluster_node_context(c, i, err);
-        if (!ctx) return err->code ? err->code : OW_EREDIS;
-        int rc = ow_fence_load(ctx, err);
-        if (rc) return rc;
-    }
-    return OW_OK;
+    return ow_cluster_function_load(c, library, "loading the fencing Redis Function", err);
 }
 
 bool ow_fence_refused(const char *msg)

@@ -88,9 +88,6 @@ const char *ow_functions_library(void)
 
 int ow_functions_load(redisContext *c, ow_err *err)
 {
-    redisReply *r = ow_redis_cmd(c, err, "loading opswall's Redis Functions (needs Redis >= 7)",
-                                 "FUNCTION LOAD REPLACE %s", library);
-    if (!r) return OW_EREDIS;
-    freeReplyObject(r);
-    return OW_OK;
+    return ow_redis_function_load(c, library,
+                                  "loading opswall's Redis Functions (needs Redis >= 7)", err);
 }

@@ -264,3 +264,11 @@ void ow_redis_env_close(ow_redis_env *env)
         env->server_pid = 0;
     }
 }
+
+int ow_redis_function_load(redisContext *c, const char *library, const char *what, ow_err *err)
+{
+    redisReply *r = ow_redis_cmd(c, err, what, "FUNCTION LOAD REPLACE %s", library);
+    if (!r) return OW_EREDIS;
+    freeReplyObject(r);
+    return OW_OK;
+}

@@ -41,6 +41,10 @@ redisContext *ow_redis_connect(const ow_redis_env *env, ow_err *err);
  * freeReplyObject) or NULL with err naming `what`. */
 redisReply *ow_redis_cmd(redisContext *c, ow_err *err, const char *what, const char *fmt, ...);
 
+/* FUNCTION LOAD REPLACE of a Lua library (the program's own, so a newer build replaces an older
+ * one); errors name `what` ("loading the fencing Redis Function: ..."). Needs Redis >= 7. */
+int ow_redis_function_load(redisContext *c, const char *library, const char *what, ow_err *err);
+
 /* Start a redis-server for tests and tools: unix socket in dir, given extra args.
  * Returns pid or -1 with err. Waits until it answers PING (timeout_ms). */
 pid_t ow_redis_spawn(const char *server_bin, const char *dir, bool aof, int64_t timeout_ms,

@@ -39,16 +39,5 @@ const char *ow_route_library(void)
 
 int ow_route_library_load(ow_cluster *c, ow_err *err)
 {
-    const ow_slotmap *m = ow_cluster_map(c);
-    int nnodes = m->nnodes;
-    for (int i = 0; i < nnodes; i++) {
-        if (!ow_cluster_map(c)->nodes[i].master) continue;
-        redisContext *ctx = ow_cluster_node_context(c, i, err);
-        if (!ctx) return err->code ? err->code : OW_EREDIS;
-        redisReply *r = ow_redis_cmd(ctx, err, "loading the routed-ingest Redis Function",
-                                     "FUNCTION LOAD REPLACE %s", library);
-        if (!r) return OW_EREDIS;
-        freeReplyObject(r);
-    }
-    return OW_OK;
+    return ow_cluster_function_load(c, library, "loading the routed-ingest Redis Function", err);
 }

@@ -462,17 +462,29 @@ void ow_font_frame_end(ow_font *f)
 
 /* ---- lifecycle ------------------------------------------------------------------------------ */
 
-int ow_font_new(SDL_Renderer *r, const char *latin_path, ow_font **out, ow_err *err)
+/* An empty cache drawing with r (SDL_ttf taken); NULL with err. */
+static ow_font *font_alloc(SDL_Renderer *r, ow_err *err)
 {
-    *out = NULL;
-    if (ttf_init() != 0) return ow_err_set(err, OW_EIO, "SDL_ttf: %s", TTF_GetError());
+    if (ttf_init() != 0) {
+        ow_err_set(err, OW_EIO, "SDL_ttf: %s", TTF_GetError());
+        return NULL;
+    }
     ow_font *f = calloc(1, sizeof *f);
     if (!f) {
         ttf_quit();
-        return ow_err_set(err, OW_ENOMEM, "out of memory");
+        ow_err_set(err, OW_ENOMEM, "out of memory");
+        return NULL;
     }
     f->renderer = r;
     f->frame = 1;
+    return f;
+}
+
+int ow_font_new(SDL_Renderer *r, const char *latin_path, ow_font **out, ow_err *err)
+{
+    *out = NULL;
+    ow_font *f = font_alloc(r, err);
+    if (!f) return err->code;
 
     face_file *lat = f->files[FACE_LATIN];
     snprintf(lat[OW_FONT_REGULAR].path, FONT_PATH_MAX, "%s", latin_path);
@@ -521,14 +533,8 @@ void ow_font_free(ow_font *f)
 int ow_font_clone(const ow_font *like, SDL_Renderer *r, ow_font **out, ow_err *err)
 {
     *out = NULL;
-    if (ttf_init() != 0) return ow_err_set(err, OW_EIO, "SDL_ttf: %s", TTF_GetError());
-    ow_font *f = calloc(1, sizeof *f);
-    if (!f) {
-        ttf_quit();
-        return ow_err_set(err, OW_ENOMEM, "out of memory");
-    }
-    f->renderer = r;
-    f->frame = 1;
+    ow_font *f = font_alloc(r, err);
+    if (!f) return err->code;
     memcpy(f->files, like->files, sizeof f->files);
     *out = f;
     return OW_OK;
