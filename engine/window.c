@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HOUR_MS (3600 * INT64_C(1000))
-#define DAY_MS  (24 * HOUR_MS)
-#define EMPTY   INT64_MIN
-#define BEHIND  (OW_WIN_RING - OW_WIN_AHEAD - 1) /* oldest bucket accepted: cur - BEHIND */
+#define HOUR_MS   (3600 * INT64_C(1000))
+#define DAY_MS    (24 * HOUR_MS)
+#define EMPTY     INT64_MIN
+#define BEHIND    (OW_WIN_RING - OW_WIN_AHEAD - 1) /* oldest bucket accepted: cur - BEHIND */
+#define COUNT_MAX (INT64_C(1) << 50)               /* a loaded bucket counter's bound */
 /* The newest OPEN buckets are not in the windows' totals but added when read: nearly every write
  * goes to them (events arrive close to now), so a write touches one bucket and nothing else. */
 #define OPEN          3
@@ -712,6 +713,10 @@ bool ow_win_load(ow_win *w, ow_rbuf *r)
             int64_t v;
             if (!ow_rbuf_get(r, &pos, sizeof pos) || !ow_rbuf_get(r, &v, sizeof v)) return false;
             if (pos >= nc) return ow_rbuf_fail(r, "window: counter out of range");
+            /* a window adds up to OW_WIN_RING (2^11) buckets: 2^50 each keeps every sum, and
+             * its removal, inside int64 (2^50 ms of summed durations is 35,000 years) */
+            if (v > COUNT_MAX || v < -COUNT_MAX)
+                return ow_rbuf_fail(r, "window: counter too large");
             x->c[pos] = v;
         }
         if (!ow_rbuf_get(r, &ns, sizeof ns)) return false;
