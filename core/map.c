@@ -32,6 +32,15 @@ void ow_map_fini(ow_map *m)
     ow_map_init(m);
 }
 
+void ow_map_fini_free(ow_map *m)
+{
+    size_t pos = 0;
+    void *v;
+    while (ow_map_next(m, &pos, NULL, &v))
+        free(v);
+    ow_map_fini(m);
+}
+
 static ow_map_slot *find(const ow_map *m, const char *key, uint64_t h)
 {
     if (!m->cap) return NULL;

@@ -26,8 +26,10 @@ typedef struct ow_map {
 } ow_map;
 
 void ow_map_init(ow_map *m);
-/* Frees the keys and the table, not the values. */
+/* Frees the keys and the table, not the values; the map is empty and usable again after. */
 void ow_map_fini(ow_map *m);
+/* The same for a map that owns its values (each from malloc): frees them too. */
+void ow_map_fini_free(ow_map *m);
 /* Borrowed value or NULL. */
 void *ow_map_get(const ow_map *m, const char *key);
 /* Insert or replace; returns 0 or OW_ENOMEM. */

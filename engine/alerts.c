@@ -138,11 +138,7 @@ void ow_acks_init(ow_acks *t)
 
 void ow_acks_fini(ow_acks *t)
 {
-    size_t pos = 0;
-    void *v;
-    while (ow_map_next(&t->by_id, &pos, NULL, &v))
-        free(v);
-    ow_map_fini(&t->by_id);
+    ow_map_fini_free(&t->by_id);
 }
 
 const ow_ack *ow_acks_get(const ow_acks *t, const char *id)

@@ -199,15 +199,8 @@ static int rate_wait(ow_http_source *h, const char *key)
     int64_t now = ow_clock_mono_ms();
     bucket *b = ow_map_get(&h->rate, key);
     if (!b) {
-        if (h->rate.len >= RATE_KEYS_MAX) { /* start afresh rather than grow without bound */
-            size_t pos = 0;
-            const char *k;
-            void *v;
-            while (ow_map_next(&h->rate, &pos, &k, &v))
-                free(v);
-            ow_map_fini(&h->rate);
-            ow_map_init(&h->rate);
-        }
+        if (h->rate.len >= RATE_KEYS_MAX) /* start afresh rather than grow without bound */
+            ow_map_fini_free(&h->rate);
         b = malloc(sizeof *b);
         if (!b || ow_map_put(&h->rate, key, b)) {
             free(b);
@@ -536,11 +529,6 @@ void ow_http_source_free(ow_http_source *h)
 {
     if (!h) return;
     if (h->context) lws_context_destroy(h->context); /* stage 2 */
-    size_t pos = 0;
-    const char *k;
-    void *v;
-    while (ow_map_next(&h->rate, &pos, &k, &v))
-        free(v);
-    ow_map_fini(&h->rate);
+    ow_map_fini_free(&h->rate);
     free(h);
 }

@@ -210,13 +210,8 @@ static void keep(char kind, const char *key, const char *json, void *arg)
 static void saved_fini(saved *s)
 {
     ow_map *maps[2] = {&s->a, &s->g};
-    for (int i = 0; i < 2; i++) {
-        size_t pos = 0;
-        void *v;
-        while (ow_map_next(maps[i], &pos, NULL, &v))
-            free(v);
-        ow_map_fini(maps[i]);
-    }
+    for (int i = 0; i < 2; i++)
+        ow_map_fini_free(maps[i]);
 }
 
 static void test_restore_after_restart(void **st)
