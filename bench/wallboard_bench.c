@@ -99,6 +99,7 @@ typedef struct ctx {
     ow_regions *city;
     ow_scene *scene[2]; /* two different rainstorms */
     ow_scene *delta;    /* scene[0] with the fast members of scene[1]: open, urgent, alerts */
+    bool layer;         /* --layer: draw as on a GPU renderer (a layer texture copied whole) */
 } ctx;
 
 /* One measured frame: the board drawn as the loop draws it. */
@@ -139,7 +140,8 @@ static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, boo
                          .stale_ms = 3600000,
                          .poll_ms = 250,
                          .flash_ms = 0,
-                         .page = 0};
+                         .page = 0,
+                         .canvas = c->layer ? NULL : ow_screen_canvas(screen)};
     /* warm up: glyphs of both fixtures and both pages rendered once, as on a running wall. The
      * second frame is the first sight of a new snapshot on a built board: every text line of it
      * is new (shaped, rendered, uploaded), reported as `first_sight` (one sample). */
@@ -231,8 +233,10 @@ static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, boo
 int main(int argc, char **argv)
 {
     const char *repo = ".";
+    ctx c = {0};
     int frames = 200;
     double idle_s = 20;
+    int only_w = 0; /* --size 1920x1080 | 3840x2160: that size alone */
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--repo") == 0)
             repo = argv[i + 1];
@@ -240,6 +244,10 @@ int main(int argc, char **argv)
             frames = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--idle-s") == 0)
             idle_s = atof(argv[i + 1]);
+        else if (strcmp(argv[i], "--size") == 0)
+            only_w = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--layer") == 0)
+            c.layer = strcmp(argv[i + 1], "0") != 0;
     }
     if (frames < 10) frames = 10;
     ow_log_init("wallboard_bench", OW_LOG_WARN);
@@ -247,7 +255,6 @@ int main(int argc, char **argv)
         perror(repo);
         return 1;
     }
-    ctx c = {0};
     ow_err err;
     char *text;
     size_t len;
@@ -295,8 +302,9 @@ int main(int argc, char **argv)
            "\"techs\":%d,\"flags\":%d,\"escalations\":%d,\"heat_cells\":%d,\"bytes\":%zu},",
            c.scene[0]->ntechs_pos, c.scene[0]->nflags, c.scene[0]->nescalations, c.scene[0]->ncells,
            bytes);
-    int rc = bench_size(&c, 1920, 1080, frames, 0, true) ||
-             bench_size(&c, 3840, 2160, frames, idle_s, false);
+    int rc = 0;
+    if (!only_w || only_w == 1920) rc = bench_size(&c, 1920, 1080, frames, 0, only_w == 0);
+    if (!rc && (!only_w || only_w == 3840)) rc = bench_size(&c, 3840, 2160, frames, idle_s, false);
     printf("}\n");
     ow_scene_free(c.scene[0]);
     ow_scene_free(c.scene[1]);

@@ -24,17 +24,18 @@
 static const struct panel_def {
     void (*draw)(const ow_panel_ctx *c, SDL_Rect r);
     void (*tick)(const ow_panel_ctx *c, SDL_Rect r);
+    SDL_Rect (*tick_area)(const ow_draw *d, SDL_Rect r); /* where tick may draw */
     void (*prepare)(const ow_panel_ctx *c, SDL_Rect r);
 } panel_defs[OW_PANEL__COUNT] = {
-    [OW_PANEL_OPEN] = {ow_panel_open, NULL, NULL},
-    [OW_PANEL_KPI] = {ow_panel_kpi, NULL, NULL},
-    [OW_PANEL_MAP] = {ow_panel_map, NULL, ow_panel_map_prepare},
-    [OW_PANEL_SLA] = {ow_panel_sla, ow_panel_sla_tick, NULL},
-    [OW_PANEL_ESCALATIONS] = {ow_panel_escalations, NULL, NULL},
-    [OW_PANEL_FLAGS] = {ow_panel_flags, NULL, NULL},
-    [OW_PANEL_TECHS] = {ow_panel_techs, NULL, NULL},
-    [OW_PANEL_SPARK] = {ow_panel_spark, NULL, NULL},
-    [OW_PANEL_REGIONS] = {ow_panel_regions, NULL, NULL},
+    [OW_PANEL_OPEN] = {ow_panel_open, NULL, NULL, NULL},
+    [OW_PANEL_KPI] = {ow_panel_kpi, NULL, NULL, NULL},
+    [OW_PANEL_MAP] = {ow_panel_map, NULL, NULL, ow_panel_map_prepare},
+    [OW_PANEL_SLA] = {ow_panel_sla, ow_panel_sla_tick, ow_panel_sla_tick_area, NULL},
+    [OW_PANEL_ESCALATIONS] = {ow_panel_escalations, NULL, NULL, NULL},
+    [OW_PANEL_FLAGS] = {ow_panel_flags, NULL, NULL, NULL},
+    [OW_PANEL_TECHS] = {ow_panel_techs, NULL, NULL, NULL},
+    [OW_PANEL_SPARK] = {ow_panel_spark, NULL, NULL, NULL},
+    [OW_PANEL_REGIONS] = {ow_panel_regions, NULL, NULL, NULL},
 };
 
 static const struct link_def {
@@ -162,6 +163,26 @@ int64_t ow_board_picture_now(const ow_board_frame *fr)
 
 /* ---- the board ------------------------------------------------------------------------------ */
 
+/* A part drawn over the picture every frame (header clock and status, countdowns, the flash, the
+ * stale frame). On a canvas (fr->canvas) the pixels under it are kept here when the data is drawn
+ * and put back before the next frame, instead of copying a whole cached layer every frame. */
+typedef struct under {
+    SDL_Rect r;         /* where the part may draw (it is clipped to it) */
+    SDL_Surface *px;    /* the saved pixels, r's size */
+    ow_touched touched; /* what it drew over since they were saved or put back */
+} under;
+
+enum {
+    UNDER_STATUS,
+    UNDER_REPLAY,
+    UNDER_CLOCK,
+    UNDER_BANNER,
+    UNDER_FLASH,
+    UNDER_STALE = UNDER_FLASH + 4,
+    UNDER_PANELS = UNDER_STALE + 4
+};
+#define UNDER_MAX (UNDER_PANELS + OW_PAGE_PANELS_MAX)
+
 struct ow_board {
     SDL_Renderer *r;
     ow_font *f;
@@ -172,6 +193,12 @@ struct ow_board {
     layout l;
     SDL_Texture *layer; /* the cached data layer; NULL: draw everything every frame */
     bool layer_ok;      /* layer holds the picture for the key below */
+    /* canvas mode: the screen's own pixels hold the data picture between frames */
+    const void *canvas_px; /* the canvas the last frame was drawn into (NULL: none) */
+    int canvas_pitch;
+    bool canvas_ok; /* it still holds that frame, for the key below */
+    under unders[UNDER_MAX];
+    int nunders;
     const ow_scene *key_scene;
     int64_t key_seq;
     int key_page;
@@ -204,9 +231,18 @@ int ow_board_new(SDL_Renderer *r, ow_font *f, const ow_pages *pages, const ow_re
     return OW_OK;
 }
 
+static void unders_free(ow_board *b)
+{
+    for (int i = 0; i < b->nunders; i++)
+        SDL_FreeSurface(b->unders[i].px);
+    memset(b->unders, 0, sizeof b->unders);
+    b->nunders = 0;
+}
+
 void ow_board_free(ow_board *b)
 {
     if (!b) return;
+    unders_free(b);
     ow_painter_free(b->painter);
     if (b->layer) SDL_DestroyTexture(b->layer);
     ow_mapview_free(b->map);
@@ -216,6 +252,12 @@ void ow_board_free(ow_board *b)
 void ow_board_set_threads(ow_board *b, bool on)
 {
     b->one_thread = !on;
+}
+
+void ow_board_invalidate(ow_board *b)
+{
+    b->layer_ok = false;
+    b->canvas_ok = false;
 }
 
 bool ow_board_animating(const ow_board *b, int64_t mono_ms)
@@ -387,17 +429,6 @@ static void draw_footer(const ow_draw *d, const layout *l, const ow_board_frame 
                      l->footer.w - rw - px(l->u, 30));
 }
 
-static void draw_stale_frame(const ow_draw *d, const layout *l, const ow_board_frame *fr)
-{
-    if (!ow_board_is_stale(fr)) return;
-    const SDL_Color red = ow_theme_alarm(OW_ALARM_BREACH);
-    const int f = l->frame;
-    ow_draw_fill(d, ow_rect(0, 0, l->w, f), red);
-    ow_draw_fill(d, ow_rect(0, l->h - f, l->w, f), red);
-    ow_draw_fill(d, ow_rect(0, f, f, l->h - 2 * f), red);
-    ow_draw_fill(d, ow_rect(l->w - f, f, f, l->h - 2 * f), red);
-}
-
 /* ---- attention: new L2/L3 escalations and new breaches -------------------------------------- */
 
 static void flash_start(ow_board *b, const ow_board_frame *fr, int level, const char *text)
@@ -461,20 +492,49 @@ static bool check_breaches(ow_board *b, const ow_board_frame *fr, int64_t pnow)
 
 /* The flash: a banner over the header's middle and a border round the screen's grid, blinking and
  * fading over wallboard.flash. Text stays readable: the banner is opaque and the border thin. */
+static bool flash_bright(const ow_board *b, int64_t mono)
+{
+    return ((mono - b->flash_started) / (FLASH_PERIOD_MS / 2)) % 2 == 0;
+}
+
+static SDL_Rect flash_banner(const layout *l)
+{
+    return ow_rect(l->status.x, l->header.y + px(l->u, 8), l->clock.x - px(l->u, 24) - l->status.x,
+                   l->header.h - px(l->u, 16));
+}
+
+/* The banner over the header's middle. */
 static void draw_flash(const ow_draw *d, const ow_board *b, const layout *l, int64_t mono)
 {
     if (mono >= b->flash_until) return;
-    const int64_t t = mono - b->flash_started;
-    const bool bright = (t / (FLASH_PERIOD_MS / 2)) % 2 == 0;
+    const bool bright = flash_bright(b, mono);
     SDL_Color c = ow_theme_level(b->flash_level);
-    SDL_Rect banner = ow_rect(l->status.x, l->header.y + px(l->u, 8),
-                              l->clock.x - px(l->u, 24) - l->status.x, l->header.h - px(l->u, 16));
+    SDL_Rect banner = flash_banner(l);
     ow_draw_fill(d, banner, bright ? c : ow_theme_tone(OW_TONE_PANEL));
     ow_draw_outline(d, banner, px(l->u, 4), c);
     ow_draw_text_fit(d, 36, OW_FONT_BOLD, bright ? ow_theme_tone(OW_TONE_BACKGROUND) : c,
                      b->flash_text, banner.x + banner.w / 2, banner.y + banner.h / 2 + px(l->u, 13),
                      OW_ALIGN_CENTER, banner.w - px(l->u, 24));
-    if (bright) ow_draw_outline(d, l->grid, px(l->u, 4), c);
+}
+
+/* The flash's border round the grid: the four strips ow_draw_outline draws. */
+static void flash_strips(const layout *l, SDL_Rect out[4])
+{
+    const SDL_Rect r = l->grid;
+    const int w = px(l->u, 4) < 1 ? 1 : px(l->u, 4);
+    out[0] = ow_rect(r.x, r.y, r.w, w);
+    out[1] = ow_rect(r.x, r.y + r.h - w, r.w, w);
+    out[2] = ow_rect(r.x, r.y + w, w, r.h - 2 * w);
+    out[3] = ow_rect(r.x + r.w - w, r.y + w, w, r.h - 2 * w);
+}
+
+static void stale_strips(const layout *l, SDL_Rect out[4])
+{
+    const int f = l->frame;
+    out[0] = ow_rect(0, 0, l->w, f);
+    out[1] = ow_rect(0, l->h - f, l->w, f);
+    out[2] = ow_rect(0, f, f, l->h - 2 * f);
+    out[3] = ow_rect(l->w - f, f, f, l->h - 2 * f);
 }
 
 /* ---- drawing -------------------------------------------------------------------------------- */
@@ -587,23 +647,35 @@ typedef struct painter_job {
     int64_t now_ms;
 } painter_job;
 
+/* Panel i of the page, clipped to its rectangle: panels drawn at the same time on two threads
+ * into one canvas must not touch each other's pixels. */
+static void draw_panel(const ow_panel_ctx *c, const ow_board *b, const ow_page *pg, int i)
+{
+    SDL_Rect r = panel_rect(&b->l, &b->pages, &pg->panels[i]);
+    SDL_RenderSetClipRect(c->d->r, &r);
+    panel_defs[pg->panels[i].kind].draw(c, r);
+    SDL_RenderSetClipRect(c->d->r, NULL);
+}
+
 static void painter_draw(void *arg, const ow_draw *d)
 {
     const painter_job *j = arg;
     ow_panel_ctx c = {d, j->scene, j->now_ms, NULL};
     for (int i = 0; i < j->pg->npanels; i++)
-        if (j->todo[i])
-            panel_defs[j->pg->panels[i].kind].draw(
-                &c, panel_rect(&j->b->l, &j->b->pages, &j->pg->panels[i]));
+        if (j->todo[i]) draw_panel(&c, j->b, j->pg, i);
 }
 
-/* Draw the data layer: everything on a new page or size; otherwise only the panels whose members
- * changed, and the footer. Panels do not overlap and each writes its whole rectangle, so the order
- * and the surface they are drawn in do not change a pixel: the map's composition starts first (on
+/* Draw the data layer — into the cached layer texture, or on a canvas straight onto the screen:
+ * everything on a new page or size; otherwise only the panels whose members changed, and the
+ * footer. Panels do not overlap and each writes its whole rectangle (clipped to it), so the order
+ * and the thread they are drawn on do not change a pixel: the map's composition starts first (on
  * its own thread) and the map is drawn last; about half of the other panels are drawn by the
- * painter on a second thread meanwhile and copied in at the end. */
+ * painter on a second thread meanwhile — on a canvas straight into the same pixels, else into a
+ * surface of its own and copied into the layer at the end. The rectangles drawn are added to
+ * drawn[] (the caller's, OW_PAGE_PANELS_MAX + 1). */
 static void draw_layer(ow_board *b, const ow_draw *d, const ow_board_frame *fr, int page,
-                       bool whole, bool into_layer)
+                       bool whole, bool into_layer, SDL_Surface *canvas, SDL_Rect *drawn,
+                       int *ndrawn)
 {
     const layout *l = &b->l;
     const SDL_Color bg = ow_theme_tone(OW_TONE_BACKGROUND);
@@ -616,16 +688,10 @@ static void draw_layer(ow_board *b, const ow_draw *d, const ow_board_frame *fr, 
         uint64_t h = panel_hash(pg->panels[i].kind, fr->scene) ^ (fr->scene ? 0 : 1);
         dirty[i] = whole || h != b->panel_hash[i];
         b->panel_hash[i] = h;
-        const struct panel_def *def = &panel_defs[pg->panels[i].kind];
-        if (dirty[i] && def->prepare && !b->one_thread)
-            def->prepare(&c, panel_rect(l, &b->pages, &pg->panels[i]));
         todo[i] = dirty[i] && side[i];
         nside += todo[i];
+        if (dirty[i]) drawn[(*ndrawn)++] = panel_rect(l, &b->pages, &pg->panels[i]);
     }
-    painter_job job = {b, pg, todo, fr->scene, c.now_ms};
-    bool painting = !b->one_thread && into_layer && nside > 0 &&
-                    ow_painter_size(b->painter, l->w, l->h) &&
-                    ow_painter_start(b->painter, l->u, painter_draw, &job);
     if (whole) {
         SDL_SetRenderDrawBlendMode(b->r, SDL_BLENDMODE_NONE);
         SDL_SetRenderDrawColor(b->r, bg.r, bg.g, bg.b, 0xFF);
@@ -634,73 +700,243 @@ static void draw_layer(ow_board *b, const ow_draw *d, const ow_board_frame *fr, 
     } else {
         ow_draw_fill(d, l->footer, bg);
     }
+    drawn[(*ndrawn)++] = whole ? ow_rect(0, 0, l->w, l->h) : l->footer;
+    /* on a canvas the map's worker and the painter draw into the same pixels: the clear lands
+     * before they start */
+    if (canvas) SDL_RenderFlush(b->r);
+    for (int i = 0; i < pg->npanels; i++) {
+        const struct panel_def *def = &panel_defs[pg->panels[i].kind];
+        if (dirty[i] && def->prepare && !b->one_thread)
+            def->prepare(&c, panel_rect(l, &b->pages, &pg->panels[i]));
+    }
+    painter_job job = {b, pg, todo, fr->scene, c.now_ms};
+    bool painting = !b->one_thread && (into_layer || canvas) && nside > 0 &&
+                    (canvas ? ow_painter_target(b->painter, canvas)
+                            : ow_painter_size(b->painter, l->w, l->h)) &&
+                    ow_painter_start(b->painter, l->u, painter_draw, &job);
     draw_footer(d, l, fr);
     for (int last = 0; last < 2; last++)
         for (int i = 0; i < pg->npanels; i++) {
             const struct panel_def *def = &panel_defs[pg->panels[i].kind];
             if (dirty[i] && !(painting && todo[i]) && (def->prepare != NULL) == last)
-                def->draw(&c, panel_rect(l, &b->pages, &pg->panels[i]));
+                draw_panel(&c, b, pg, i);
         }
     if (!painting) return;
     ow_painter_finish(b->painter);
+    if (canvas) return;    /* drawn in place */
     SDL_RenderFlush(b->r); /* the clear and this side's panels land before the copies */
     for (int i = 0; i < pg->npanels; i++)
         if (todo[i])
             ow_painter_copy(b->painter, b->layer, panel_rect(l, &b->pages, &pg->panels[i]));
 }
 
+/* ---- canvas mode: the pixels under the ticking parts ---------------------------------------- */
+
+/* Copy r of src into dst at (x, y) (both 32-bit). */
+static void copy_px(SDL_Surface *dst, int x, int y, const SDL_Surface *src, SDL_Rect r)
+{
+    for (int row = 0; row < r.h; row++)
+        memcpy((uint8_t *)dst->pixels + (size_t)(y + row) * dst->pitch + (size_t)x * 4,
+               (const uint8_t *)src->pixels + (size_t)(r.y + row) * src->pitch + (size_t)r.x * 4,
+               (size_t)r.w * 4);
+}
+
+/* The rectangles the ticking parts of `page` may draw in; false when their copies cannot be
+ * made (the board then draws the whole canvas every frame). */
+static bool unders_make(ow_board *b, const ow_draw *d, int page)
+{
+    unders_free(b);
+    const layout *l = &b->l;
+    SDL_Rect r[UNDER_MAX];
+    int n = 0;
+    r[n++] = l->status;
+    r[n++] = l->replay;
+    r[n++] = l->clock;
+    r[n++] = flash_banner(l);
+    flash_strips(l, &r[n]);
+    n += 4;
+    stale_strips(l, &r[n]);
+    n += 4;
+    const ow_page *pg = &b->pages.pages[page];
+    for (int i = 0; i < pg->npanels; i++) {
+        const struct panel_def *def = &panel_defs[pg->panels[i].kind];
+        if (def->tick_area) r[n++] = def->tick_area(d, panel_rect(l, &b->pages, &pg->panels[i]));
+    }
+    const SDL_Rect screen = ow_rect(0, 0, l->w, l->h);
+    for (int i = 0; i < n; i++) {
+        under *u = &b->unders[b->nunders++];
+        if (!SDL_IntersectRect(&r[i], &screen, &u->r)) u->r = ow_rect(0, 0, 0, 0);
+        u->px = SDL_CreateRGBSurfaceWithFormat(0, u->r.w > 0 ? u->r.w : 1, u->r.h > 0 ? u->r.h : 1,
+                                               32, SDL_PIXELFORMAT_RGB888);
+        if (!u->px) {
+            unders_free(b);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Keep what the data layer put under the ticking parts: the rectangles that meet drawn[]. */
+static void unders_save(ow_board *b, SDL_Surface *canvas, const SDL_Rect *drawn, int ndrawn)
+{
+    for (int i = 0; i < b->nunders; i++) {
+        under *u = &b->unders[i];
+        for (int k = 0; k < ndrawn; k++)
+            if (SDL_HasIntersection(&u->r, &drawn[k])) {
+                copy_px(u->px, 0, 0, canvas, u->r);
+                u->touched.n = 0;
+                break;
+            }
+    }
+}
+
+/* Put back what the last frame's ticking parts drew over. */
+static void unders_restore(ow_board *b, SDL_Surface *canvas)
+{
+    for (int i = 0; i < b->nunders; i++) {
+        under *u = &b->unders[i];
+        for (int k = 0; k < u->touched.n; k++) {
+            SDL_Rect t;
+            if (SDL_IntersectRect(&u->touched.r[k], &u->r, &t))
+                copy_px(canvas, t.x, t.y, u->px, ow_rect(t.x - u->r.x, t.y - u->r.y, t.w, t.h));
+        }
+        u->touched.n = 0;
+    }
+}
+
+/* The drawing of a ticking part over under i: clipped to r (the under's rectangle), what it
+ * draws noted in the under. */
+static ow_draw under_begin(ow_board *b, const ow_draw *d, int i, SDL_Rect r)
+{
+    ow_draw t = *d;
+    t.touched = i < b->nunders ? &b->unders[i].touched : NULL;
+    SDL_RenderSetClipRect(d->r, &r);
+    return t;
+}
+
+/* A canvas the board can draw on in place: the screen's XRGB8888 pixels at the frame's size. */
+static SDL_Surface *usable_canvas(SDL_Surface *c, int w, int h)
+{
+    return c && c->w == w && c->h == h && c->format->format == SDL_PIXELFORMAT_RGB888 && c->pixels
+               ? c
+               : NULL;
+}
+
 bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)
 {
+    SDL_Surface *canvas = usable_canvas(fr->canvas, w, h);
     if (w != b->l.w || h != b->l.h) {
         layout_compute(w, h, &b->l);
         if (b->layer) SDL_DestroyTexture(b->layer);
-        b->layer =
-            /* opaque, the screen surface's format: copying it is a memcpy, not a conversion */
-            SDL_CreateTexture(b->r, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_TARGET, w, h);
+        b->layer = NULL;
+        b->layer_ok = b->canvas_ok = false;
+    }
+    if (canvas) {
+        if (b->layer) SDL_DestroyTexture(b->layer); /* not needed on a canvas */
+        b->layer = NULL;
         b->layer_ok = false;
+        if (canvas->pixels != b->canvas_px || canvas->pitch != b->canvas_pitch)
+            b->canvas_ok = false;
+    } else {
+        b->canvas_ok = false;
+        if (!b->layer)
+            b->layer =
+                /* opaque, the screen surface's format: copying it is a memcpy, not a conversion */
+                SDL_CreateTexture(b->r, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_TARGET, w, h);
     }
     const layout *l = &b->l;
-    const ow_draw d = {b->r, b->f, l->u};
+    /* fills go straight into the canvas; the ticking parts are drawn over the screen */
+    const ow_draw d = {b->r, b->f, l->u, canvas, NULL};
     const int page = fr->page >= 0 && fr->page < b->pages.npages ? fr->page : 0;
     const int64_t pnow = ow_board_picture_now(fr);
 
-    bool new_data = !b->layer_ok || fr->scene != b->key_scene ||
+    const bool held = canvas ? b->canvas_ok : b->layer_ok;
+    bool new_data = !held || fr->scene != b->key_scene ||
                     (fr->scene && fr->scene->core.seq != b->key_seq) || page != b->key_page;
     bool flashed = false;
     if (fr->scene != b->key_scene || (fr->scene && fr->scene->core.seq != b->key_seq))
         flashed = check_escalations(b, fr);
     flashed |= check_breaches(b, fr, pnow);
 
-    if (new_data) {
+    if (canvas) {
+        /* the screen kept the last frame: put back what its ticking parts covered, redraw the
+         * panels whose data changed in place, keep what lies under the ticking parts again */
+        SDL_RenderFlush(b->r);
+        if (b->canvas_ok) unders_restore(b, canvas);
+        if (new_data) {
+            const bool whole = !b->canvas_ok || page != b->key_page;
+            bool kept = !whole || unders_make(b, &d, page);
+            SDL_Rect drawn[OW_PAGE_PANELS_MAX + 1];
+            int ndrawn = 0;
+            draw_layer(b, &d, fr, page, whole, false, canvas, drawn, &ndrawn);
+            SDL_RenderFlush(b->r);
+            unders_save(b, canvas, drawn, ndrawn);
+            b->canvas_ok = kept;
+            b->canvas_px = canvas->pixels;
+            b->canvas_pitch = canvas->pitch;
+        }
+    } else if (new_data) {
         bool whole = !b->layer_ok || page != b->key_page;
+        SDL_Rect drawn[OW_PAGE_PANELS_MAX + 1];
+        int ndrawn = 0;
         if (b->layer && SDL_SetRenderTarget(b->r, b->layer) == 0) {
-            draw_layer(b, &d, fr, page, whole, true);
+            draw_layer(b, &d, fr, page, whole, true, NULL, drawn, &ndrawn);
             SDL_SetRenderTarget(b->r, NULL);
             b->layer_ok = true;
         } else {
             b->layer_ok = false;
         }
+    }
+    if (new_data) {
         b->key_scene = fr->scene;
         b->key_seq = fr->scene ? fr->scene->core.seq : -1;
         b->key_page = page;
     }
-    if (b->layer_ok) {
+    if (!canvas && b->layer_ok) {
         SDL_SetTextureBlendMode(b->layer, SDL_BLENDMODE_NONE);
         SDL_RenderCopy(b->r, b->layer, NULL, NULL);
-    } else {
+    } else if (!canvas) {
         /* no target textures: everything, every frame, on this thread */
-        draw_layer(b, &d, fr, page, true, false);
+        SDL_Rect drawn[OW_PAGE_PANELS_MAX + 1];
+        int ndrawn = 0;
+        draw_layer(b, &d, fr, page, true, false, NULL, drawn, &ndrawn);
     }
-    /* the ticking parts */
-    draw_status(&d, l, fr);
-    draw_replay(&d, l, fr);
-    draw_clock(&d, l, fr);
+    /* the ticking parts, each clipped to the rectangle kept under it */
+    ow_draw t = under_begin(b, &d, UNDER_STATUS, l->status);
+    draw_status(&t, l, fr);
+    t = under_begin(b, &d, UNDER_REPLAY, l->replay);
+    draw_replay(&t, l, fr);
+    t = under_begin(b, &d, UNDER_CLOCK, l->clock);
+    draw_clock(&t, l, fr);
     const ow_page *pg = &b->pages.pages[page];
-    ow_panel_ctx c = {&d, fr->scene, pnow, b->map};
-    for (int i = 0; i < pg->npanels; i++)
-        if (panel_defs[pg->panels[i].kind].tick)
-            panel_defs[pg->panels[i].kind].tick(&c, panel_rect(l, &b->pages, &pg->panels[i]));
-    draw_flash(&d, b, l, fr->mono_ms);
-    draw_stale_frame(&d, l, fr);
+    for (int i = 0, k = UNDER_PANELS; i < pg->npanels; i++) {
+        const struct panel_def *def = &panel_defs[pg->panels[i].kind];
+        if (!def->tick) continue;
+        SDL_Rect r = panel_rect(l, &b->pages, &pg->panels[i]);
+        t = under_begin(b, &d, k++, def->tick_area(&d, r));
+        ow_panel_ctx c = {&t, fr->scene, pnow, b->map};
+        def->tick(&c, r);
+    }
+    if (fr->mono_ms < b->flash_until) {
+        t = under_begin(b, &d, UNDER_BANNER, flash_banner(l));
+        draw_flash(&t, b, l, fr->mono_ms);
+        if (flash_bright(b, fr->mono_ms)) {
+            SDL_Rect strips[4];
+            flash_strips(l, strips);
+            for (int i = 0; i < 4; i++) {
+                t = under_begin(b, &d, UNDER_FLASH + i, strips[i]);
+                ow_draw_fill(&t, strips[i], ow_theme_level(b->flash_level));
+            }
+        }
+    }
+    if (ow_board_is_stale(fr)) {
+        SDL_Rect strips[4];
+        stale_strips(l, strips);
+        for (int i = 0; i < 4; i++) {
+            t = under_begin(b, &d, UNDER_STALE + i, strips[i]);
+            ow_draw_fill(&t, strips[i], ow_theme_alarm(OW_ALARM_BREACH));
+        }
+    }
+    SDL_RenderSetClipRect(b->r, NULL);
     return flashed;
 }

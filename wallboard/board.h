@@ -8,7 +8,9 @@
  * (an SDL target texture) only when the snapshot, the page or the size changes; every frame copies
  * that layer and draws the ticking parts over it: the clock, the link state and data age, the
  * replay bar, the SLA countdowns, a flash, the stale frame. So an unchanged board costs one copy
- * and a few lines of text per second.
+ * and a few lines of text per second. On SDL's software renderer (a canvas, below) there is no
+ * layer: the screen's pixels are the cache, panels are redrawn in place and only the pixels
+ * under the ticking parts are kept aside and put back.
  *
  * What each named region depends on (tests rely on this; --print-layout prints them):
  *   header.clock   the clock; in replay mode the replayed time
@@ -48,6 +50,12 @@ typedef struct ow_board_frame {
     int64_t poll_ms;       /* wallboard.poll (footer) */
     int64_t flash_ms;      /* wallboard.flash: how long a flash lasts (0 = never) */
     int page;              /* index into the layout's pages */
+    /* The pixels the renderer draws into when it is SDL's software renderer (ow_screen_canvas),
+     * else NULL. With a canvas the screen keeps the picture between frames: the board redraws
+     * only the panels whose data changed, straight into it (the painter too, on its thread), and
+     * puts back only what the ticking parts covered; without, it keeps a layer texture and copies
+     * it whole every frame. Borrowed for the call. */
+    SDL_Surface *canvas;
 } ow_board_frame;
 
 /* A named rectangle, for tests (--print-layout) and the docs. */
@@ -64,7 +72,9 @@ int ow_board_new(SDL_Renderer *r, ow_font *f, const ow_pages *pages, const ow_re
                  ow_board **out, ow_err *err);
 void ow_board_free(ow_board *b);
 
-/* Draw the whole screen (w×h). Every pixel is written. Returns true when a new flash started
+/* Draw the whole screen (w×h). Without a canvas every pixel is written; with one (fr->canvas) the
+ * board relies on it still holding the last frame the board drew there: call ow_board_invalidate
+ * when something else may have changed it (a window event). Returns true when a new flash started
  * (the caller may sound it). */
 bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr);
 
@@ -72,6 +82,9 @@ bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr);
  * default. Off, everything is drawn on the calling thread: the same pixels (wallboard_soak
  * compares a threaded board's partial redraws with a one-thread board's whole drawing). */
 void ow_board_set_threads(ow_board *b, bool on);
+
+/* Draw the next frame whole (the canvas may no longer hold the last one). */
+void ow_board_invalidate(ow_board *b);
 
 /* True while a flash is animating at mono_ms (the loop then draws ~8 frames a second). */
 bool ow_board_animating(const ow_board *b, int64_t mono_ms);

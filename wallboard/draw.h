@@ -5,7 +5,8 @@
  * never scaled, so it stays sharp.
  *
  * SDL 2.26's software fill is very slow for rectangles 16 to ~100 px wide (TOOLCHAIN.md §4), so
- * ow_draw_fill splits such rectangles into 15 px wide strips.
+ * ow_draw_fill writes narrow opaque fills itself when it knows the pixels (ow_draw.px) and
+ * otherwise splits such rectangles into 15 px wide strips.
  */
 #ifndef OW_DRAW_H
 #define OW_DRAW_H
@@ -22,7 +23,21 @@ typedef struct ow_draw {
     SDL_Renderer *r; /* borrowed */
     ow_font *f;      /* borrowed */
     double u;        /* pixels per design unit */
+    /* The XRGB8888 pixels r (a software renderer) draws into, when known, else NULL: narrow
+     * opaque fills are then written straight into them (the same pixels SDL's fill would write,
+     * without its slow non-temporal stores, TOOLCHAIN.md §4), inside r's clip rectangle. */
+    SDL_Surface *px;
+    /* When not NULL, every rectangle the helpers below draw in is noted here (what a ticking
+     * part drew over, to put back before the next frame). */
+    struct ow_touched *touched;
 } ow_draw;
+
+/* Rectangles drawn in: the last one grows to cover the rest when the list is full. */
+#define OW_TOUCHED_MAX 48
+typedef struct ow_touched {
+    SDL_Rect r[OW_TOUCHED_MAX];
+    int n;
+} ow_touched;
 
 /* v design units in pixels (rounded). */
 int ow_px(const ow_draw *d, double v);
@@ -58,6 +73,17 @@ void ow_draw_stacked(const ow_draw *d, SDL_Rect bar, const int64_t *values, cons
  * `note` (may be NULL) is drawn right-aligned in the title bar. */
 void ow_draw_panel(const ow_draw *d, SDL_Rect r, const char *zh, const char *en, const char *note,
                    SDL_Color note_color, SDL_Rect *content);
+
+/* ow_draw_panel whose background leaves out `holes`: disjoint rectangles inside r that the panel
+ * then covers with opaque pixels of its own (the map, tiles, row stripes). The same picture, with
+ * each of those pixels written once instead of twice. */
+void ow_draw_panel_holes(const ow_draw *d, SDL_Rect r, const SDL_Rect *holes, int nholes,
+                         const char *zh, const char *en, const char *note, SDL_Color note_color,
+                         SDL_Rect *content);
+
+/* Fill r but not the (disjoint) holes. */
+void ow_draw_fill_holes(const ow_draw *d, SDL_Rect r, const SDL_Rect *holes, int nholes,
+                        SDL_Color c);
 
 /* The content area ow_draw_panel gives for `r` (panels with a tick layer need it again). */
 SDL_Rect ow_panel_content(const ow_draw *d, SDL_Rect r);

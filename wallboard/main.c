@@ -92,7 +92,8 @@ static void frame_build(app *a, const ow_source_state *st, ow_board_frame *fr)
                            .stale_ms = a->cfg.wallboard.stale_ms,
                            .poll_ms = a->cfg.wallboard.poll_ms,
                            .flash_ms = a->cfg.wallboard.flash_ms,
-                           .page = ow_pages_at(&a->pages, mono - a->started_mono, NULL)};
+                           .page = ow_pages_at(&a->pages, mono - a->started_mono, NULL),
+                           .canvas = ow_screen_canvas(a->screen)};
 }
 
 /* The layout file (wallboard.layout) and the city's regions (city.regions): read at start. */
@@ -336,8 +337,10 @@ static void loop_events(app *a, loop *lp, int64_t timeout)
             lp->quit = true; /* window closed, SIGINT or SIGTERM */
         } else if (ev.type == SDL_WINDOWEVENT) {
             if (ev.window.event == SDL_WINDOWEVENT_SIZE_CHANGED ||
-                ev.window.event == SDL_WINDOWEVENT_EXPOSED)
+                ev.window.event == SDL_WINDOWEVENT_EXPOSED) {
                 lp->dirty = true;
+                ow_board_invalidate(a->board); /* the window's pixels may be new */
+            }
         } else if (ev.type == SDL_KEYDOWN) {
             if (ev.key.keysym.sym == SDLK_ESCAPE || ev.key.keysym.sym == SDLK_q) lp->quit = true;
         }

@@ -27,6 +27,10 @@ struct ow_mapview {
     const ow_scene *compose_scene;
     double compose_u;
     uint64_t compose_hash;
+    bool compose_need;    /* the worker composes (else it only copies) */
+    SDL_Surface *copy_to; /* the worker copies the picture into this canvas at copy_area */
+    SDL_Rect copy_area;
+    bool copied;          /* the last join copied it there: ow_mapview_draw has nothing to copy */
     uint64_t drawn_hash;  /* of the heat cells and technicians the texture shows */
     SDL_Texture *texture; /* the composed picture on the renderer */
     SDL_Renderer *renderer;
@@ -373,10 +377,19 @@ static void compose(ow_mapview *m, const ow_scene *s, double u)
     compose_dots(m, s, u);
 }
 
+/* The composed picture into the canvas at `at` (the texture is locked: `work` holds it). */
+static void copy_out(ow_mapview *m, SDL_Surface *canvas, SDL_Rect at)
+{
+    for (int y = 0; y < m->h; y++)
+        memcpy((uint8_t *)canvas->pixels + (size_t)(at.y + y) * canvas->pitch + (size_t)at.x * 4,
+               m->work + (size_t)y * m->pitch, (size_t)m->w * 4);
+}
+
 static void *compose_main(void *arg)
 {
     ow_mapview *m = arg;
-    compose(m, m->compose_scene, m->compose_u);
+    if (m->compose_need) compose(m, m->compose_scene, m->compose_u);
+    if (m->copy_to) copy_out(m, m->copy_to, m->copy_area);
     return NULL;
 }
 
@@ -388,8 +401,11 @@ static void compose_join(ow_mapview *m)
     m->composing = false;
     SDL_UnlockTexture(m->texture);
     m->work = NULL;
-    m->drawn_hash = m->compose_hash;
-    m->drawn_once = true;
+    if (m->compose_need) {
+        m->drawn_hash = m->compose_hash;
+        m->drawn_once = true;
+    }
+    m->copied = m->copy_to != NULL;
 }
 
 /* The raster for this size, and whether the texture must be composed again for s. */
@@ -428,29 +444,55 @@ static bool lock_work(ow_mapview *m)
     return true;
 }
 
-void ow_mapview_prepare(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area)
+void ow_mapview_prepare(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area,
+                        SDL_Surface *canvas)
 {
-    uint64_t h;
-    if (m->composing || !needs_compose(m, r, u, s, area, &h) || !lock_work(m)) return;
+    uint64_t h = 0;
+    m->copied = false;
+    if (m->composing) return;
+    const bool need = needs_compose(m, r, u, s, area, &h);
+    /* on a canvas the worker also copies the picture into place (a locked software texture
+     * holds its pixels), composed or not */
+    if (canvas && (area.w != m->w || area.h != m->h || area.x < 0 || area.y < 0 ||
+                   area.x + area.w > canvas->w || area.y + area.h > canvas->h))
+        canvas = NULL;
+    if ((!need && !canvas) || !m->texture || !lock_work(m)) return;
     m->compose_scene = s;
     m->compose_u = u;
     m->compose_hash = h;
+    m->compose_need = need;
+    m->copy_to = canvas;
+    m->copy_area = area;
     if (pthread_create(&m->worker, NULL, compose_main, m) == 0) {
         m->composing = true;
         return;
     }
-    compose_here(m, s, u, h); /* no thread: compose now */
+    if (need) { /* no thread: compose now */
+        compose_here(m, s, u, h);
+    } else {
+        SDL_UnlockTexture(m->texture);
+        m->work = NULL;
+    }
 }
 
-int ow_mapview_draw(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area)
+int ow_mapview_draw(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area,
+                    bool *covered)
 {
+    *covered = false;
     if (area.w <= 0 || area.h <= 0) return 0;
     compose_join(m); /* the picture ow_mapview_prepare started, if any */
     uint64_t h;
-    if (needs_compose(m, r, u, s, area, &h) && lock_work(m)) compose_here(m, s, u, h);
+    if (needs_compose(m, r, u, s, area, &h) && lock_work(m)) {
+        compose_here(m, s, u, h);
+        m->copied = false;
+    }
     if (!m->texture) return 0;
-    SDL_SetTextureBlendMode(m->texture, SDL_BLENDMODE_NONE);
-    SDL_RenderCopy(r, m->texture, NULL, &area);
+    if (!m->copied || m->copy_area.x != area.x || m->copy_area.y != area.y) {
+        SDL_SetTextureBlendMode(m->texture, SDL_BLENDMODE_NONE);
+        SDL_RenderCopy(r, m->texture, NULL, &area);
+    }
+    m->copied = false;
+    *covered = true;
     return m->max_open;
 }
 

@@ -32,14 +32,21 @@ ow_mapview *ow_mapview_new(const ow_regions *city);
 void ow_mapview_free(ow_mapview *m);
 
 /* Start composing scene `s` for `area` on a worker thread when the map's data changed (else
- * nothing). `s` must stay valid and unchanged until the ow_mapview_draw that follows, which must
- * come with the same s and area before any other call (ow_mapview_free also waits for it). */
-void ow_mapview_prepare(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area);
+ * nothing). With a canvas (r's own pixels, XRGB8888; see board.h; NULL: none) the worker also
+ * copies the picture into `area` of it, composed or not: nothing else may write there until
+ * ow_mapview_draw. `s` (and the canvas) must stay valid and unchanged until the ow_mapview_draw
+ * that follows, which must come with the same s and area before any other call
+ * (ow_mapview_free also waits for it). */
+void ow_mapview_prepare(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area,
+                        SDL_Surface *canvas);
 
 /* Draw scene `s` (may be NULL) into `area` with renderer r; `u` is the design unit (dot size,
  * line widths). Waits for a composition ow_mapview_prepare started, else composes here when the
- * data changed. Returns the largest open count of a heat cell drawn (for the legend), 0 if none. */
-int ow_mapview_draw(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area);
+ * data changed. *covered tells whether every pixel of `area` was written (opaque); false when
+ * there is no picture (the caller fills it). Returns the largest open count of a heat cell drawn
+ * (for the legend), 0 if none. */
+int ow_mapview_draw(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area,
+                    bool *covered);
 
 /* Screen position of lon/lat in the last drawn map; false when nothing was drawn yet. */
 bool ow_mapview_project(const ow_mapview *m, double lon, double lat, int *x, int *y);

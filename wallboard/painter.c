@@ -9,7 +9,9 @@
 struct ow_painter {
     const ow_font *like;
     int w, h;
-    SDL_Surface *surface;
+    SDL_Surface *surface; /* its own pixels, or a view of a canvas (ow_painter_target) */
+    const void *view_of;  /* the canvas pixels `surface` shows; NULL: its own */
+    int view_pitch;
     SDL_Renderer *renderer; /* software, on surface */
     ow_font *font;          /* for renderer */
     bool failed;            /* could not make them: logged once */
@@ -40,6 +42,7 @@ static void drop(ow_painter *p)
     p->font = NULL;
     p->renderer = NULL;
     p->surface = NULL;
+    p->view_of = NULL;
     p->w = p->h = 0;
 }
 
@@ -50,13 +53,10 @@ void ow_painter_free(ow_painter *p)
     free(p);
 }
 
-bool ow_painter_size(ow_painter *p, int w, int h)
+/* The renderer and font for p->surface (made by the caller), or false with everything dropped. */
+static bool make(ow_painter *p, int w, int h)
 {
-    if (p->surface && p->w == w && p->h == h) return true;
-    if (p->failed && p->failed_w == w && p->failed_h == h) return false;
-    drop(p);
     ow_err err = {0};
-    p->surface = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_RGB888);
     p->renderer = p->surface ? SDL_CreateSoftwareRenderer(p->surface) : NULL;
     if (!p->renderer || ow_font_clone(p->like, p->renderer, &p->font, &err) != OW_OK) {
         if (!p->failed)
@@ -73,10 +73,35 @@ bool ow_painter_size(ow_painter *p, int w, int h)
     return true;
 }
 
+bool ow_painter_size(ow_painter *p, int w, int h)
+{
+    if (p->surface && !p->view_of && p->w == w && p->h == h) return true;
+    if (p->failed && p->failed_w == w && p->failed_h == h) return false;
+    drop(p);
+    p->surface = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_RGB888);
+    return make(p, w, h);
+}
+
+bool ow_painter_target(ow_painter *p, SDL_Surface *canvas)
+{
+    const int w = canvas->w, h = canvas->h;
+    if (p->surface && p->view_of == canvas->pixels && p->view_pitch == canvas->pitch && p->w == w &&
+        p->h == h)
+        return true;
+    if (p->failed && p->failed_w == w && p->failed_h == h) return false;
+    drop(p);
+    p->surface = SDL_CreateRGBSurfaceWithFormatFrom(canvas->pixels, w, h, 32, canvas->pitch,
+                                                    SDL_PIXELFORMAT_RGB888);
+    if (!make(p, w, h)) return false;
+    p->view_of = canvas->pixels;
+    p->view_pitch = canvas->pitch;
+    return true;
+}
+
 static void *run(void *arg)
 {
     ow_painter *p = arg;
-    const ow_draw d = {p->renderer, p->font, p->u};
+    const ow_draw d = {p->renderer, p->font, p->u, p->surface, NULL};
     p->job(p->arg, &d);
     SDL_RenderFlush(p->renderer); /* every pixel in the surface before the board copies it */
     ow_font_frame_end(p->font);
@@ -103,7 +128,7 @@ void ow_painter_finish(ow_painter *p)
 int ow_painter_copy(ow_painter *p, SDL_Texture *dst, SDL_Rect r)
 {
     SDL_Rect all = {0, 0, p->w, p->h};
-    if (!p->surface || !SDL_IntersectRect(&r, &all, &r)) return 0;
+    if (!p->surface || p->view_of || !SDL_IntersectRect(&r, &all, &r)) return 0;
     const uint8_t *px =
         (const uint8_t *)p->surface->pixels + (size_t)r.y * p->surface->pitch + (size_t)r.x * 4;
     return SDL_UpdateTexture(dst, &r, px, p->surface->pitch);

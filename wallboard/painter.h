@@ -13,8 +13,13 @@
  * board's thread. SDL's software renderer and surfaces keep no shared state between two
  * renderers; FreeType's (one library for both fonts) is guarded in font.c.
  *
- * Lifecycle: ow_painter_new → per data frame ow_painter_size, ow_painter_start, (draw the other
- * panels), ow_painter_finish, ow_painter_copy per rectangle → ow_painter_free.
+ * On SDL's software renderer the board hands the painter the screen's own pixels instead
+ * (ow_painter_target): the painter's renderer then draws on a view of that memory, into panel
+ * rectangles the board does not touch meanwhile, and nothing is copied afterwards.
+ *
+ * Lifecycle: ow_painter_new → per data frame ow_painter_size (or ow_painter_target),
+ * ow_painter_start, (draw the other panels), ow_painter_finish, [ow_painter_copy per rectangle]
+ * → ow_painter_free.
  */
 #ifndef OW_PAINTER_H
 #define OW_PAINTER_H
@@ -40,6 +45,12 @@ void ow_painter_free(ow_painter *p);
 /* A w×h surface (XRGB8888, the layer's format), its renderer and font; remade only when the size
  * changes. False (logged once) when it cannot be made: the board then draws everything itself. */
 bool ow_painter_size(ow_painter *p, int w, int h);
+
+/* Draw straight into `canvas` (borrowed: XRGB8888, the screen's pixels; it must outlive the
+ * next ow_painter_finish): a renderer and font on a view of the same memory, remade only when
+ * the canvas's memory or size changes. The job must then write only inside rectangles nothing
+ * else writes until ow_painter_finish. False (logged once) when they cannot be made. */
+bool ow_painter_target(ow_painter *p, SDL_Surface *canvas);
 
 /* Run job(arg, d) on the painter's thread with unit u. False when no thread could be started
  * (then nothing ran). */

@@ -108,8 +108,17 @@ void ow_panel_techs(const ow_panel_ctx *c, SDL_Rect r)
 void ow_panel_regions(const ow_panel_ctx *c, SDL_Rect r)
 {
     const ow_draw *d = c->d;
-    SDL_Rect in;
-    ow_draw_panel(d, r, "区域概况", "Regions", NULL, ow_theme_tone(OW_TONE_TEXT), &in);
+    /* the striped rows are filled below: the background goes round them */
+    SDL_Rect in = ow_panel_content(d, r), holes[OW_SCENE_REGIONS_MAX / 2 + 1];
+    int nholes = 0;
+    if (c->s && c->s->has_regions) {
+        int rh = ow_px(d, 44), n = c->s->nregions;
+        if ((in.h - ow_px(d, 30)) / rh < n) n = (in.h - ow_px(d, 30)) / rh;
+        for (int i = 0; i < n; i += 2)
+            holes[nholes++] = ow_rect(in.x, in.y + ow_px(d, 30) + i * rh, in.w, rh - ow_px(d, 4));
+    }
+    ow_draw_panel_holes(d, r, holes, nholes, "区域概况", "Regions", NULL,
+                        ow_theme_tone(OW_TONE_TEXT), &in);
     if (!c->s || !c->s->has_regions || c->s->nregions == 0) {
         ow_draw_empty(d, in, NULL);
         return;

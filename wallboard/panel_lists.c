@@ -90,9 +90,13 @@ static SDL_Rect sla_row(const ow_draw *d, SDL_Rect in, int i)
 void ow_panel_sla(const ow_panel_ctx *c, SDL_Rect r)
 {
     const ow_draw *d = c->d;
-    SDL_Rect in;
-    ow_draw_panel(d, r, "超时倒计时", "SLA countdown, most urgent first", NULL,
-                  ow_theme_tone(OW_TONE_TEXT), &in);
+    /* the striped rows are filled below: the background goes round them */
+    SDL_Rect in = ow_panel_content(d, r), holes[OW_SCENE_URGENT_MAX];
+    int nholes = 0;
+    for (int i = 0; c->s && c->s->has_urgent && i < sla_rows(d, in, c->s->nurgent); i += 2)
+        holes[nholes++] = sla_row(d, in, i);
+    ow_draw_panel_holes(d, r, holes, nholes, "超时倒计时", "SLA countdown, most urgent first", NULL,
+                        ow_theme_tone(OW_TONE_TEXT), &in);
     if (!c->s || !c->s->has_urgent) {
         ow_draw_empty(d, in, NULL);
         return;
@@ -140,6 +144,13 @@ void ow_panel_sla(const ow_panel_ctx *c, SDL_Rect r)
     }
 }
 
+SDL_Rect ow_panel_sla_tick_area(const ow_draw *d, SDL_Rect r)
+{
+    SDL_Rect in = ow_panel_content(d, r);
+    const int x_region = in.x + in.w * 56 / 100;
+    return ow_rect(x_region, in.y, in.x + in.w - x_region, in.h);
+}
+
 /* The countdowns: redrawn every second from breach_at − now, so they tick between snapshots. */
 void ow_panel_sla_tick(const ow_panel_ctx *c, SDL_Rect r)
 {
@@ -172,6 +183,18 @@ void ow_panel_sla_tick(const ow_panel_ctx *c, SDL_Rect r)
 
 #define TWO_LINE_ROW 70
 
+/* The striped (even) rows of a two-line list of n items in content area `in`, into out (n/2+1
+ * at most): they are filled over the panel's background, which goes round them. */
+static int stripes(const ow_draw *d, SDL_Rect in, int n, SDL_Rect *out)
+{
+    const int rh = ow_px(d, TWO_LINE_ROW);
+    int rows = rh > 0 ? in.h / rh : 0, k = 0;
+    if (rows > n) rows = n;
+    for (int i = 0; i < rows; i += 2)
+        out[k++] = ow_rect(in.x, in.y + i * rh, in.w, rh - ow_px(d, 6));
+    return k;
+}
+
 void ow_panel_escalations(const ow_panel_ctx *c, SDL_Rect r)
 {
     const ow_draw *d = c->d;
@@ -182,9 +205,11 @@ void ow_panel_escalations(const ow_panel_ctx *c, SDL_Rect r)
             unacked += !c->s->escalations[i].acked;
         snprintf(note, sizeof note, "%d 未确认 unacked", unacked);
     }
-    SDL_Rect in;
-    ow_draw_panel(d, r, "升级督办", "Escalations", note[0] ? note : NULL,
-                  ow_theme_alarm(unacked ? OW_ALARM_WARN : OW_ALARM_OK), &in);
+    SDL_Rect in = ow_panel_content(d, r), holes[OW_SCENE_ESC_MAX];
+    const int nholes =
+        c->s && c->s->has_escalations ? stripes(d, in, c->s->nescalations, holes) : 0;
+    ow_draw_panel_holes(d, r, holes, nholes, "升级督办", "Escalations", note[0] ? note : NULL,
+                        ow_theme_alarm(unacked ? OW_ALARM_WARN : OW_ALARM_OK), &in);
     if (!c->s || !c->s->has_escalations) {
         ow_draw_empty(d, in, NULL);
         return;
@@ -251,9 +276,10 @@ void ow_panel_flags(const ow_panel_ctx *c, SDL_Rect r)
     const ow_draw *d = c->d;
     char note[48] = "";
     if (c->s && c->s->has_flags) snprintf(note, sizeof note, "%d 条 open", c->s->nflags);
-    SDL_Rect in;
-    ow_draw_panel(d, r, "根因标记", "Root-cause flags, newest first", note[0] ? note : NULL,
-                  ow_theme_tone(OW_TONE_TEXT_DIM), &in);
+    SDL_Rect in = ow_panel_content(d, r), holes[OW_SCENE_FLAGS_MAX];
+    const int nholes = c->s && c->s->has_flags ? stripes(d, in, c->s->nflags, holes) : 0;
+    ow_draw_panel_holes(d, r, holes, nholes, "根因标记", "Root-cause flags, newest first",
+                        note[0] ? note : NULL, ow_theme_tone(OW_TONE_TEXT_DIM), &in);
     if (!c->s || !c->s->has_flags) {
         ow_draw_empty(d, in, NULL);
         return;

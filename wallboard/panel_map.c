@@ -58,7 +58,7 @@ static SDL_Rect map_area(const ow_draw *d, SDL_Rect r, bool *two_lines)
 
 void ow_panel_map_prepare(const ow_panel_ctx *c, SDL_Rect r)
 {
-    ow_mapview_prepare(c->map, c->d->r, c->d->u, c->s, map_area(c->d, r, NULL));
+    ow_mapview_prepare(c->map, c->d->r, c->d->u, c->s, map_area(c->d, r, NULL), c->d->px);
 }
 
 void ow_panel_map(const ow_panel_ctx *c, SDL_Rect r)
@@ -70,12 +70,14 @@ void ow_panel_map(const ow_panel_ctx *c, SDL_Rect r)
         ow_format_int(c->s->ntechs_pos, n, sizeof n);
         snprintf(note, sizeof note, "技师 %s technicians", n);
     }
-    SDL_Rect in;
-    ow_draw_panel(d, r, "城市地图", "City map", note[0] ? note : NULL,
-                  ow_theme_tone(OW_TONE_TEXT_DIM), &in);
-    bool two;
-    SDL_Rect area = map_area(d, r, &two);
-    int max_open = ow_mapview_draw(c->map, d->r, d->u, c->s, area);
+    /* the map covers its area: the background goes round it (the map may be being copied
+     * there meanwhile, ow_mapview_prepare) */
+    bool two, covered;
+    SDL_Rect in, area = map_area(d, r, &two);
+    ow_draw_panel_holes(d, r, &area, 1, "城市地图", "City map", note[0] ? note : NULL,
+                        ow_theme_tone(OW_TONE_TEXT_DIM), &in);
+    int max_open = ow_mapview_draw(c->map, d->r, d->u, c->s, area, &covered);
+    if (!covered) ow_draw_fill(d, area, ow_theme_tone(OW_TONE_PANEL));
     const int lb = in.y + in.h - ow_px(d, 6);
     int used = 0;
     if (c->s && c->s->has_heat && max_open > 0)

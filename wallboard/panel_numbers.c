@@ -165,23 +165,31 @@ static void kpi_tile(const ow_panel_ctx *c, SDL_Rect b, const struct kpi_def *k)
 void ow_panel_kpi(const ow_panel_ctx *c, SDL_Rect r)
 {
     const ow_draw *d = c->d;
-    SDL_Rect in;
-    ow_draw_panel(d, r, "关键指标", "KPIs, last hour · trend vs the hour before · target", NULL,
-                  ow_theme_tone(OW_TONE_TEXT), &in);
+    enum { TOTAL = (int)(sizeof kpi_defs / sizeof kpi_defs[0]) };
+    SDL_Rect in = ow_panel_content(d, r), tiles[TOTAL];
+    int ntiles = 0;
+    if (c->s && c->s->has_kpi) {
+        const int gap = ow_px(d, 12);
+        int n = (in.w + gap) / (ow_px(d, 230) + gap);
+        if (n > TOTAL) n = TOTAL;
+        if (n < 1) n = 1;
+        int rows = in.h >= ow_px(d, 2 * 132 + 12) ? 2 : 1;
+        if (rows == 2 && n * 2 > TOTAL) n = (TOTAL + 1) / 2;
+        const int tw = (in.w - (n - 1) * gap) / n, th = (in.h - (rows - 1) * gap) / rows;
+        for (int i = 0; i < n * rows && i < TOTAL; i++)
+            tiles[ntiles++] =
+                ow_rect(in.x + (i % n) * (tw + gap), in.y + (i / n) * (th + gap), tw, th);
+    }
+    /* each tile fills itself: the background goes round them */
+    ow_draw_panel_holes(d, r, tiles, ntiles, "关键指标",
+                        "KPIs, last hour · trend vs the hour before · target", NULL,
+                        ow_theme_tone(OW_TONE_TEXT), &in);
     if (!c->s || !c->s->has_kpi) {
         ow_draw_empty(d, in, NULL);
         return;
     }
-    const int total = (int)(sizeof kpi_defs / sizeof kpi_defs[0]), gap = ow_px(d, 12);
-    int n = (in.w + gap) / (ow_px(d, 230) + gap);
-    if (n > total) n = total;
-    if (n < 1) n = 1;
-    int rows = in.h >= ow_px(d, 2 * 132 + 12) ? 2 : 1;
-    if (rows == 2 && n * 2 > total) n = (total + 1) / 2;
-    const int tw = (in.w - (n - 1) * gap) / n, th = (in.h - (rows - 1) * gap) / rows;
-    for (int i = 0; i < n * rows && i < total; i++)
-        kpi_tile(c, ow_rect(in.x + (i % n) * (tw + gap), in.y + (i / n) * (th + gap), tw, th),
-                 &kpi_defs[i]);
+    for (int i = 0; i < ntiles; i++)
+        kpi_tile(c, tiles[i], &kpi_defs[i]);
 }
 
 /* ---- sparklines ----------------------------------------------------------------------------- */

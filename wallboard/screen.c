@@ -135,6 +135,17 @@ SDL_Renderer *ow_screen_renderer(ow_screen *s)
     return s->renderer;
 }
 
+SDL_Surface *ow_screen_canvas(ow_screen *s)
+{
+    if (s->surface) return s->surface;
+    SDL_RendererInfo info;
+    if (!s->window || SDL_GetRendererInfo(s->renderer, &info) != 0 ||
+        !(info.flags & SDL_RENDERER_SOFTWARE))
+        return NULL;
+    /* SDL's software renderer on a window draws into the window's surface: this one */
+    return SDL_GetWindowSurface(s->window);
+}
+
 void ow_screen_size(ow_screen *s, int *w, int *h)
 {
     if (SDL_GetRendererOutputSize(s->renderer, w, h) != 0) *w = *h = 0;

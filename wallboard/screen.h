@@ -40,6 +40,12 @@ int ow_screen_new_window(const ow_window_opts *o, ow_screen **out, bool *forced_
 /* Borrowed; valid until ow_screen_free. */
 SDL_Renderer *ow_screen_renderer(ow_screen *s);
 
+/* The pixels the renderer draws into, when it is SDL's software renderer (the offscreen surface,
+ * or a window's surface): they keep the last frame until the next one is drawn, so the board can
+ * redraw only what changed and draw on several threads straight into them (board.h). NULL for
+ * other renderers. Borrowed; may change when a window is resized: ask again for each frame. */
+SDL_Surface *ow_screen_canvas(ow_screen *s);
+
 /* Drawable size in pixels (changes when a window is resized). */
 void ow_screen_size(ow_screen *s, int *w, int *h);
 
