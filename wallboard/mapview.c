@@ -18,7 +18,7 @@ struct ow_mapview {
     uint8_t *edge;   /* 1 where an outline is (while rasterising) */
     uint32_t *edges; /* pixel indices of the outlines, stamped over the heat */
     size_t nedges;
-    uint32_t *work; /* composed picture (points into the locked texture) */
+    uint32_t *work; /* composed picture (into the locked texture, or a canvas) */
     int pitch;      /* of work, in pixels */
     /* composing on a worker thread (ow_mapview_prepare): the texture stays locked and only the
      * worker touches `work` until ow_mapview_draw joins it; the scene is borrowed meanwhile */
@@ -27,10 +27,9 @@ struct ow_mapview {
     const ow_scene *compose_scene;
     double compose_u;
     uint64_t compose_hash;
-    bool compose_need;    /* the worker composes (else it only copies) */
-    SDL_Surface *copy_to; /* the worker copies the picture into this canvas at copy_area */
-    SDL_Rect copy_area;
-    bool copied;          /* the last join copied it there: ow_mapview_draw has nothing to copy */
+    bool in_canvas; /* the worker composes straight into a canvas, at canvas_area */
+    SDL_Rect canvas_area;
+    bool on_canvas;       /* the last join left the picture there: nothing to copy */
     uint64_t drawn_hash;  /* of the heat cells and technicians the texture shows */
     SDL_Texture *texture; /* the composed picture on the renderer */
     SDL_Renderer *renderer;
@@ -244,13 +243,24 @@ static uint32_t blend(uint32_t under, SDL_Color c, int a)
     return 0xFF000000u | r << 16 | g << 8 | b;
 }
 
-static void compose_heat(ow_mapview *m, const ow_scene *s)
+/* One heat cell in pixels, with its colour and the last blend it made (a cell covers a few flat
+ * tones: water, two land tones). */
+typedef struct heat_px {
+    int xa, xb, ya, yb;
+    SDL_Color col;
+    uint32_t under, over;
+} heat_px;
+
+/* The cells with orders, in pixels, in the scene's order (*n of them; NULL when none). */
+static heat_px *heat_cells(ow_mapview *m, const ow_scene *s, int *n)
 {
+    *n = 0;
     m->max_open = 0;
-    if (!s || !s->has_heat || !m->projected) return;
+    if (!s || !s->has_heat || !m->projected) return NULL;
     for (int i = 0; i < s->ncells; i++)
         if (s->cells[i].open > m->max_open) m->max_open = s->cells[i].open;
-    if (m->max_open <= 0) return;
+    heat_px *v = m->max_open > 0 ? malloc((size_t)s->ncells * sizeof *v) : NULL;
+    if (!v) return NULL;
     const double *b = s->heat_bbox, lmax = log1p(m->max_open);
     const double cw = (b[2] - b[0]) / s->heat_cols, ch = (b[3] - b[1]) / s->heat_rows;
     for (int i = 0; i < s->ncells; i++) {
@@ -259,24 +269,79 @@ static void compose_heat(ow_mapview *m, const ow_scene *s)
         double x0, y0, x1, y1; /* row 0 is south: its top edge is the larger latitude */
         ow_project(&m->proj, b[0] + c->col * cw, b[1] + (c->row + 1) * ch, &x0, &y0);
         ow_project(&m->proj, b[0] + (c->col + 1) * cw, b[1] + c->row * ch, &x1, &y1);
-        int xa = (int)lround(x0), xb = (int)lround(x1), ya = (int)lround(y0), yb = (int)lround(y1);
-        if (xa < 0) xa = 0;
-        if (ya < 0) ya = 0;
-        if (xb > m->w) xb = m->w;
-        if (yb > m->h) yb = m->h;
-        SDL_Color col = ow_theme_heat(log1p(c->open) / lmax);
-        /* a cell covers a few flat tones (water, two land tones): remember the last blend */
-        uint32_t under = 0, over = blend(0, col, HEAT_ALPHA);
-        for (int y = ya; y < yb; y++)
-            for (int x = xa; x < xb; x++) {
-                uint32_t *p = &m->work[(size_t)y * m->pitch + x];
-                if (*p != under) {
-                    under = *p;
-                    over = blend(under, col, HEAT_ALPHA);
-                }
-                *p = over;
-            }
+        heat_px *h = &v[(*n)++];
+        h->xa = (int)lround(x0);
+        h->xb = (int)lround(x1);
+        h->ya = (int)lround(y0);
+        h->yb = (int)lround(y1);
+        if (h->xa < 0) h->xa = 0;
+        if (h->ya < 0) h->ya = 0;
+        if (h->xb > m->w) h->xb = m->w;
+        if (h->yb > m->h) h->yb = m->h;
+        h->col = ow_theme_heat(log1p(c->open) / lmax);
+        h->under = 0;
+        h->over = blend(0, h->col, HEAT_ALPHA);
     }
+    return v;
+}
+
+static int cmp_top(const void *a, const void *b)
+{
+    const heat_px *x = *(const heat_px *const *)a, *y = *(const heat_px *const *)b;
+    if (x->ya != y->ya) return (x->ya > y->ya) - (x->ya < y->ya);
+    return (x > y) - (x < y); /* the scene's order */
+}
+
+/* The kept raster, the heat over it and the outlines again, one row at a time (each row is
+ * blended and stamped while it is in the cache, not in three passes over the whole picture).
+ * Per pixel the same as: copy the raster, blend every cell in the scene's order, stamp every
+ * outline pixel. */
+static void compose_rows(ow_mapview *m, const ow_scene *s)
+{
+    int n;
+    heat_px *cells = heat_cells(m, s, &n);
+    heat_px **top = n ? malloc((size_t)n * sizeof *top) : NULL, **act = NULL;
+    if (top) act = malloc((size_t)n * sizeof *act);
+    if (n && (!top || !act)) n = 0; /* no memory: no heat */
+    for (int i = 0; i < n; i++)
+        top[i] = &cells[i];
+    if (n) qsort(top, (size_t)n, sizeof *top, cmp_top);
+    const uint32_t edge = argb((SDL_Color){0x8F, 0xA3, 0xC4, 0xFF});
+    int next = 0, nact = 0;
+    size_t e = 0;
+    for (int y = 0; y < m->h; y++) {
+        uint32_t *row = m->work + (size_t)y * m->pitch;
+        memcpy(row, m->fill + (size_t)y * m->w, (size_t)m->w * sizeof *row);
+        int k = 0; /* the cells over this row, kept in the scene's order */
+        for (int i = 0; i < nact; i++)
+            if (act[i]->yb > y) act[k++] = act[i];
+        nact = k;
+        for (; next < n && top[next]->ya <= y; next++) {
+            if (top[next]->yb <= y) continue;
+            int j = nact++;
+            while (j > 0 && act[j - 1] > top[next]) {
+                act[j] = act[j - 1];
+                j--;
+            }
+            act[j] = top[next];
+        }
+        for (int i = 0; i < nact; i++) {
+            heat_px *h = act[i];
+            for (int x = h->xa; x < h->xb; x++) {
+                if (row[x] != h->under) {
+                    h->under = row[x];
+                    h->over = blend(h->under, h->col, HEAT_ALPHA);
+                }
+                row[x] = h->over;
+            }
+        }
+        const uint32_t end = (uint32_t)(y + 1) * (uint32_t)m->w;
+        for (; e < m->nedges && m->edges[e] < end; e++)
+            row[m->edges[e] % (uint32_t)m->w] = edge;
+    }
+    free(act);
+    free(top);
+    free(cells);
 }
 
 /* One dot of `size` px at (x0, y0), and with e = 1 a one-pixel dark rim (it keeps a dot visible on
@@ -365,31 +430,14 @@ static void compose_dots(ow_mapview *m, const ow_scene *s, double u)
  * only m's raster and `work` and reads the scene: safe on a worker thread. */
 static void compose(ow_mapview *m, const ow_scene *s, double u)
 {
-    for (int y = 0; y < m->h; y++)
-        memcpy(m->work + (size_t)y * m->pitch, m->fill + (size_t)y * m->w,
-               (size_t)m->w * sizeof *m->fill);
-    compose_heat(m, s);
-    const uint32_t edge = argb((SDL_Color){0x8F, 0xA3, 0xC4, 0xFF});
-    for (size_t i = 0; i < m->nedges; i++) {
-        uint32_t k = m->edges[i];
-        m->work[(size_t)(k / (uint32_t)m->w) * m->pitch + k % (uint32_t)m->w] = edge;
-    }
+    compose_rows(m, s);
     compose_dots(m, s, u);
-}
-
-/* The composed picture into the canvas at `at` (the texture is locked: `work` holds it). */
-static void copy_out(ow_mapview *m, SDL_Surface *canvas, SDL_Rect at)
-{
-    for (int y = 0; y < m->h; y++)
-        memcpy((uint8_t *)canvas->pixels + (size_t)(at.y + y) * canvas->pitch + (size_t)at.x * 4,
-               m->work + (size_t)y * m->pitch, (size_t)m->w * 4);
 }
 
 static void *compose_main(void *arg)
 {
     ow_mapview *m = arg;
-    if (m->compose_need) compose(m, m->compose_scene, m->compose_u);
-    if (m->copy_to) copy_out(m, m->copy_to, m->copy_area);
+    compose(m, m->compose_scene, m->compose_u);
     return NULL;
 }
 
@@ -399,13 +447,15 @@ static void compose_join(ow_mapview *m)
     if (!m->composing) return;
     pthread_join(m->worker, NULL);
     m->composing = false;
-    SDL_UnlockTexture(m->texture);
     m->work = NULL;
-    if (m->compose_need) {
-        m->drawn_hash = m->compose_hash;
-        m->drawn_once = true;
+    if (m->in_canvas) { /* the texture no longer shows the data: compose it again when used */
+        m->drawn_once = false;
+        m->on_canvas = true;
+        return;
     }
-    m->copied = m->copy_to != NULL;
+    SDL_UnlockTexture(m->texture);
+    m->drawn_hash = m->compose_hash;
+    m->drawn_once = true;
 }
 
 /* The raster for this size, and whether the texture must be composed again for s. */
@@ -448,31 +498,38 @@ void ow_mapview_prepare(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene
                         SDL_Surface *canvas)
 {
     uint64_t h = 0;
-    m->copied = false;
+    m->on_canvas = false;
     if (m->composing) return;
     const bool need = needs_compose(m, r, u, s, area, &h);
-    /* on a canvas the worker also copies the picture into place (a locked software texture
-     * holds its pixels), composed or not */
-    if (canvas && (area.w != m->w || area.h != m->h || area.x < 0 || area.y < 0 ||
+    if (canvas && (!m->fill || area.w != m->w || area.h != m->h || area.x < 0 || area.y < 0 ||
                    area.x + area.w > canvas->w || area.y + area.h > canvas->h))
         canvas = NULL;
-    if ((!need && !canvas) || !m->texture || !lock_work(m)) return;
+    m->in_canvas = canvas != NULL;
+    if (canvas) {
+        /* the panel is being redrawn: compose straight into its place on the screen (no texture
+         * in between, no copy), changed or not */
+        m->work = (uint32_t *)((uint8_t *)canvas->pixels + (size_t)area.y * canvas->pitch +
+                               (size_t)area.x * 4);
+        m->pitch = canvas->pitch / (int)sizeof(uint32_t);
+        m->canvas_area = area;
+    } else if (!need || !lock_work(m)) {
+        return;
+    }
     m->compose_scene = s;
     m->compose_u = u;
     m->compose_hash = h;
-    m->compose_need = need;
-    m->copy_to = canvas;
-    m->copy_area = area;
     if (pthread_create(&m->worker, NULL, compose_main, m) == 0) {
         m->composing = true;
         return;
     }
-    if (need) { /* no thread: compose now */
+    if (!canvas) { /* no thread: compose now */
         compose_here(m, s, u, h);
-    } else {
-        SDL_UnlockTexture(m->texture);
-        m->work = NULL;
+        return;
     }
+    compose(m, s, u);
+    m->work = NULL;
+    m->drawn_once = false;
+    m->on_canvas = true;
 }
 
 int ow_mapview_draw(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area,
@@ -481,17 +538,19 @@ int ow_mapview_draw(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s,
     *covered = false;
     if (area.w <= 0 || area.h <= 0) return 0;
     compose_join(m); /* the picture ow_mapview_prepare started, if any */
+    const bool on_canvas = m->on_canvas && SDL_RectEquals(&m->canvas_area, &area);
+    m->on_canvas = false;
     uint64_t h;
-    if (needs_compose(m, r, u, s, area, &h) && lock_work(m)) {
-        compose_here(m, s, u, h);
-        m->copied = false;
+    if (needs_compose(m, r, u, s, area, &h) && lock_work(m)) compose_here(m, s, u, h);
+    if (on_canvas) {
+        *covered = true;
+        return m->max_open;
     }
     if (!m->texture) return 0;
-    if (!m->copied || m->copy_area.x != area.x || m->copy_area.y != area.y) {
-        SDL_SetTextureBlendMode(m->texture, SDL_BLENDMODE_NONE);
-        SDL_RenderCopy(r, m->texture, NULL, &area);
-    }
-    m->copied = false;
+    if (!m->drawn_once && lock_work(m)) /* composed into a canvas last: the texture is stale */
+        compose_here(m, s, u, content_hash(s));
+    SDL_SetTextureBlendMode(m->texture, SDL_BLENDMODE_NONE);
+    SDL_RenderCopy(r, m->texture, NULL, &area);
     *covered = true;
     return m->max_open;
 }
