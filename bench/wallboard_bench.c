@@ -64,14 +64,20 @@ static stats summarise(int64_t *us, int n)
  * the process (the map's worker and the painter too: the work) and of the drawing thread alone
  * (what is left of a frame when the other threads find a free core). On a shared machine the wall
  * time also holds the waits for a core. */
-static void print_stats(const char *name, int64_t *wall_us, int64_t *all_us, int64_t *main_us,
-                        int n, bool comma)
+typedef struct samples {
+    int64_t *wall, *cpu, *main_cpu, *painter, *map; /* µs per frame */
+} samples;
+
+static void print_stats(const char *name, const samples *x, int n, bool comma)
 {
-    stats w = summarise(wall_us, n), c = summarise(all_us, n), m = summarise(main_us, n);
+    stats w = summarise(x->wall, n), c = summarise(x->cpu, n), m = summarise(x->main_cpu, n);
+    stats p = summarise(x->painter, n), g = summarise(x->map, n);
     printf("\"%s\":{\"median_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,\"cpu_median_ms\":%.2f,"
-           "\"cpu_p99_ms\":%.2f,\"main_cpu_median_ms\":%.2f,\"main_cpu_p99_ms\":%.2f}%s",
+           "\"cpu_p99_ms\":%.2f,\"main_cpu_median_ms\":%.2f,\"main_cpu_p99_ms\":%.2f,"
+           "\"painter_cpu_median_ms\":%.2f,\"painter_cpu_p99_ms\":%.2f,"
+           "\"map_cpu_median_ms\":%.2f,\"map_cpu_p99_ms\":%.2f}%s",
            name, w.median_ms, w.p99_ms, w.max_ms, c.median_ms, c.p99_ms, m.median_ms, m.p99_ms,
-           comma ? "," : "");
+           p.median_ms, p.p99_ms, g.median_ms, g.p99_ms, comma ? "," : "");
 }
 
 static int64_t clock_us(clockid_t id)
@@ -102,16 +108,21 @@ typedef struct ctx {
     bool layer;         /* --layer: draw as on a GPU renderer (a layer texture copied whole) */
 } ctx;
 
-/* One measured frame: the board drawn as the loop draws it. */
-static void timed_frame(ow_board *board, ow_font *font, int w, int h, const ow_board_frame *fr,
-                        int64_t *wall, int64_t *cpu, int64_t *main_cpu)
+/* One measured frame (sample i): the board drawn as the loop draws it, until the present (on
+ * the offscreen surface the present has nothing to do: the frame is in its pixels). The wall time
+ * is the drawing thread's, from the start of the frame to the present: it includes waiting for
+ * the map's worker and the painter. */
+static void timed_frame(ow_board *board, ow_font *font, ow_screen *screen, int w, int h,
+                        const ow_board_frame *fr, const samples *x, int i)
 {
     int64_t c0 = cpu_us(), m0 = clock_us(CLOCK_THREAD_CPUTIME_ID), t0 = ow_clock_mono_us();
     ow_board_draw(board, w, h, fr);
     ow_font_frame_end(font);
-    *wall = ow_clock_mono_us() - t0;
-    *cpu = cpu_us() - c0;
-    *main_cpu = clock_us(CLOCK_THREAD_CPUTIME_ID) - m0;
+    ow_screen_present(screen);
+    x->wall[i] = ow_clock_mono_us() - t0;
+    x->cpu[i] = cpu_us() - c0;
+    x->main_cpu[i] = clock_us(CLOCK_THREAD_CPUTIME_ID) - m0;
+    ow_board_helpers_cpu_us(board, &x->painter[i], &x->map[i]);
 }
 
 static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, bool comma)
@@ -129,9 +140,10 @@ static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, boo
         return 1;
     }
     SDL_Renderer *r = ow_screen_renderer(screen);
-    int64_t *us = malloc(sizeof(int64_t) * (size_t)frames);
-    int64_t *cus = malloc(sizeof(int64_t) * (size_t)frames);
-    int64_t *mus = malloc(sizeof(int64_t) * (size_t)frames);
+    int64_t *all = calloc((size_t)frames * 5, sizeof(int64_t));
+    if (!all) return 1;
+    const samples x = {all, all + frames, all + 2 * frames, all + 3 * frames, all + 4 * frames};
+    int64_t *us = x.wall, *cus = x.cpu, *mus = x.main_cpu;
     ow_board_frame fr = {.now_ms = NOW_MS,
                          .mono_ms = 0,
                          .link = OW_LINK_CONNECTED,
@@ -149,9 +161,8 @@ static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, boo
     for (int i = 0; i < 4; i++) {
         fr.scene = c->scene[i % 2];
         fr.page = i / 2;
-        int64_t wl, cp, mc;
-        timed_frame(board, font, w, h, &fr, &wl, &cp, &mc);
-        if (i == 1) first_wall = wl, first_cpu = cp;
+        timed_frame(board, font, screen, w, h, &fr, &x, 0);
+        if (i == 1) first_wall = x.wall[0], first_cpu = x.cpu[0];
     }
     fr.page = 0;
     printf("\"%dx%d\":{\"first_sight\":{\"wall_ms\":%.2f,\"cpu_ms\":%.2f},", w, h,
@@ -161,36 +172,37 @@ static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, boo
     ow_board_draw(board, w, h, &fr);
     for (int i = 0; i < frames; i++) {
         fr.now_ms += 1000;
-        timed_frame(board, font, w, h, &fr, &us[i], &cus[i], &mus[i]);
+        timed_frame(board, font, screen, w, h, &fr, &x, i);
     }
-    print_stats("tick", us, cus, mus, frames, true);
+    print_stats("tick", &x, frames, true);
     /* data */
     int n = frames / 2 > 10 ? frames / 2 : 10;
     for (int i = 0; i < n; i++) {
         fr.now_ms += 250;
         fr.scene = c->scene[(i + 1) % 2];
-        timed_frame(board, font, w, h, &fr, &us[i], &cus[i], &mus[i]);
+        timed_frame(board, font, screen, w, h, &fr, &x, i);
     }
-    print_stats("data", us, cus, mus, n, true);
+    print_stats("data", &x, n, true);
     /* a typical delta: the counters and the SLA board change, the map and the lists do not */
     for (int i = 0; i < n; i++) {
         fr.now_ms += 250;
         fr.scene = i % 2 ? c->scene[0] : c->delta;
-        timed_frame(board, font, w, h, &fr, &us[i], &cus[i], &mus[i]);
+        timed_frame(board, font, screen, w, h, &fr, &x, i);
     }
-    print_stats("delta", us, cus, mus, n, true);
+    print_stats("delta", &x, n, true);
     /* page flips */
     for (int i = 0; i < n; i++) {
         fr.now_ms += 250;
         fr.page = (i + 1) % 2;
-        timed_frame(board, font, w, h, &fr, &us[i], &cus[i], &mus[i]);
+        timed_frame(board, font, screen, w, h, &fr, &x, i);
     }
-    print_stats("page", us, cus, mus, n, true);
+    print_stats("page", &x, n, true);
     fr.page = 0;
     /* the floor: one full-screen copy */
     SDL_Texture *t = SDL_CreateTexture(
         r, getenv("LIMIT_ARGB") ? SDL_PIXELFORMAT_ARGB8888 : SDL_PIXELFORMAT_RGB888,
         SDL_TEXTUREACCESS_STREAMING, w, h);
+    memset(all, 0, (size_t)frames * 5 * sizeof(int64_t));
     for (int i = 0; i < frames; i++) {
         int64_t c0 = cpu_us(), t0 = ow_clock_mono_us();
         SDL_RenderCopy(r, t, NULL, NULL);
@@ -198,7 +210,7 @@ static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, boo
         cus[i] = mus[i] = cpu_us() - c0;
     }
     SDL_DestroyTexture(t);
-    print_stats("limit_copy", us, cus, mus, frames, idle_s > 0);
+    print_stats("limit_copy", &x, frames, idle_s > 0);
     /* idle: one tick a second, as the loop does, sleeping in between */
     if (idle_s > 0) {
         double c0 = cpu_s();
@@ -221,9 +233,7 @@ static int bench_size(const ctx *c, int w, int h, int frames, double idle_s, boo
     }
     printf("}%s", comma ? "," : "");
     fflush(stdout);
-    free(us);
-    free(cus);
-    free(mus);
+    free(all);
     ow_board_free(board);
     ow_font_free(font);
     ow_screen_free(screen);

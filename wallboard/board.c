@@ -211,6 +211,7 @@ struct ow_board {
     int64_t flash_until;   /* mono ms */
     int64_t flash_started;
     int flash_level;
+    int64_t painter_cpu_us, map_cpu_us; /* of the last redrawn layer */
     char flash_text[160];
 };
 
@@ -252,6 +253,12 @@ void ow_board_free(ow_board *b)
 void ow_board_set_threads(ow_board *b, bool on)
 {
     b->one_thread = !on;
+}
+
+void ow_board_helpers_cpu_us(const ow_board *b, int64_t *painter, int64_t *map)
+{
+    *painter = b->painter_cpu_us;
+    *map = b->map_cpu_us;
 }
 
 void ow_board_invalidate(ow_board *b)
@@ -682,6 +689,7 @@ static void draw_layer(ow_board *b, const ow_draw *d, const ow_board_frame *fr, 
     const ow_page *pg = &b->pages.pages[page];
     ow_panel_ctx c = {d, fr->scene, ow_board_picture_now(fr), b->map};
     bool dirty[OW_PAGE_PANELS_MAX], side[OW_PAGE_PANELS_MAX], todo[OW_PAGE_PANELS_MAX];
+    const int64_t map_before = ow_mapview_compose_cpu_us(b->map);
     assign_panels(pg, side);
     int nside = 0;
     for (int i = 0; i < pg->npanels; i++) {
@@ -721,8 +729,11 @@ static void draw_layer(ow_board *b, const ow_draw *d, const ow_board_frame *fr, 
             if (dirty[i] && !(painting && todo[i]) && (def->prepare != NULL) == last)
                 draw_panel(&c, b, pg, i);
         }
+    if (ow_mapview_compose_cpu_us(b->map) != map_before)
+        b->map_cpu_us = ow_mapview_compose_cpu_us(b->map);
     if (!painting) return;
     ow_painter_finish(b->painter);
+    b->painter_cpu_us = ow_painter_job_cpu_us(b->painter);
     if (canvas) return;    /* drawn in place */
     SDL_RenderFlush(b->r); /* the clear and this side's panels land before the copies */
     for (int i = 0; i < pg->npanels; i++)
@@ -825,6 +836,7 @@ static SDL_Surface *usable_canvas(SDL_Surface *c, int w, int h)
 bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)
 {
     SDL_Surface *canvas = usable_canvas(fr->canvas, w, h);
+    b->painter_cpu_us = b->map_cpu_us = 0;
     if (w != b->l.w || h != b->l.h) {
         layout_compute(w, h, &b->l);
         if (b->layer) SDL_DestroyTexture(b->layer);

@@ -86,6 +86,10 @@ void ow_board_set_threads(ow_board *b, bool on);
 /* Draw the next frame whole (the canvas may no longer hold the last one). */
 void ow_board_invalidate(ow_board *b);
 
+/* CPU time the helper threads spent on the last redrawn layer, in µs: the painter's panels and
+ * the map's composition (0 for a helper that did not run then). For benchmarks. */
+void ow_board_helpers_cpu_us(const ow_board *b, int64_t *painter, int64_t *map);
+
 /* True while a flash is animating at mono_ms (the loop then draws ~8 frames a second). */
 bool ow_board_animating(const ow_board *b, int64_t mono_ms);
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "draw.h"
 #include "theme.h"
@@ -29,9 +30,10 @@ struct ow_mapview {
     uint64_t compose_hash;
     bool in_canvas; /* the worker composes straight into a canvas, at canvas_area */
     SDL_Rect canvas_area;
-    bool on_canvas;       /* the last join left the picture there: nothing to copy */
-    uint64_t drawn_hash;  /* of the heat cells and technicians the texture shows */
-    SDL_Texture *texture; /* the composed picture on the renderer */
+    bool on_canvas;         /* the last join left the picture there: nothing to copy */
+    int64_t compose_cpu_us; /* of the worker's last composition */
+    uint64_t drawn_hash;    /* of the heat cells and technicians the texture shows */
+    SDL_Texture *texture;   /* the composed picture on the renderer */
     SDL_Renderer *renderer;
     ow_projection proj;
     bool projected;
@@ -434,10 +436,24 @@ static void compose(ow_mapview *m, const ow_scene *s, double u)
     compose_dots(m, s, u);
 }
 
+static int64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t ow_mapview_compose_cpu_us(const ow_mapview *m)
+{
+    return m->compose_cpu_us;
+}
+
 static void *compose_main(void *arg)
 {
     ow_mapview *m = arg;
+    const int64_t t0 = thread_cpu_us();
     compose(m, m->compose_scene, m->compose_u);
+    m->compose_cpu_us = thread_cpu_us() - t0;
     return NULL;
 }
 

@@ -48,6 +48,9 @@ void ow_mapview_prepare(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene
 int ow_mapview_draw(ow_mapview *m, SDL_Renderer *r, double u, const ow_scene *s, SDL_Rect area,
                     bool *covered);
 
+/* CPU time of the last composition on the worker thread, in µs (0 before the first). */
+int64_t ow_mapview_compose_cpu_us(const ow_mapview *m);
+
 /* Screen position of lon/lat in the last drawn map; false when nothing was drawn yet. */
 bool ow_mapview_project(const ow_mapview *m, double lon, double lat, int *x, int *y);
 

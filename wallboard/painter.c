@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -22,6 +23,7 @@ struct ow_painter {
     ow_painter_job job;
     void *arg;
     double u;
+    int64_t job_cpu_us; /* of the last job */
 };
 
 int ow_painter_new(const ow_font *like, ow_painter **out, ow_err *err)
@@ -98,13 +100,27 @@ bool ow_painter_target(ow_painter *p, SDL_Surface *canvas)
     return true;
 }
 
+static int64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t ow_painter_job_cpu_us(const ow_painter *p)
+{
+    return p->job_cpu_us;
+}
+
 static void *run(void *arg)
 {
     ow_painter *p = arg;
+    const int64_t t0 = thread_cpu_us();
     const ow_draw d = {p->renderer, p->font, p->u, p->surface, NULL};
     p->job(p->arg, &d);
     SDL_RenderFlush(p->renderer); /* every pixel in the surface before the board copies it */
     ow_font_frame_end(p->font);
+    p->job_cpu_us = thread_cpu_us() - t0;
     return NULL;
 }
 

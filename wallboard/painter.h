@@ -59,6 +59,9 @@ bool ow_painter_start(ow_painter *p, double u, ow_painter_job job, void *arg);
 /* Wait for the job started last (no-op when none runs). */
 void ow_painter_finish(ow_painter *p);
 
+/* CPU time of the last job on the painter's thread, in µs (0 before the first). */
+int64_t ow_painter_job_cpu_us(const ow_painter *p);
+
 /* Copy rectangle r of the painter's surface to the same place in texture dst (after
  * ow_painter_finish). The caller flushes dst's renderer first when dst is its target. */
 int ow_painter_copy(ow_painter *p, SDL_Texture *dst, SDL_Rect r);
