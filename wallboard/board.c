@@ -825,12 +825,15 @@ static ow_draw under_begin(ow_board *b, const ow_draw *d, int i, SDL_Rect r)
     return t;
 }
 
+bool ow_board_in_place(const SDL_Surface *c)
+{
+    return c && c->pixels && c->format->format == SDL_PIXELFORMAT_RGB888;
+}
+
 /* A canvas the board can draw on in place: the screen's XRGB8888 pixels at the frame's size. */
 static SDL_Surface *usable_canvas(SDL_Surface *c, int w, int h)
 {
-    return c && c->w == w && c->h == h && c->format->format == SDL_PIXELFORMAT_RGB888 && c->pixels
-               ? c
-               : NULL;
+    return ow_board_in_place(c) && c->w == w && c->h == h ? c : NULL;
 }
 
 bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr)

@@ -83,6 +83,9 @@ bool ow_board_draw(ow_board *b, int w, int h, const ow_board_frame *fr);
  * compares a threaded board's partial redraws with a one-thread board's whole drawing). */
 void ow_board_set_threads(ow_board *b, bool on);
 
+/* Whether a canvas of this kind is drawn on in place (XRGB8888 pixels); else the layer is used. */
+bool ow_board_in_place(const SDL_Surface *canvas);
+
 /* Draw the next frame whole (the canvas may no longer hold the last one). */
 void ow_board_invalidate(ow_board *b);
 

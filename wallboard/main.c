@@ -397,6 +397,9 @@ static int run_window(app *a)
         return EXIT_ERROR;
     }
     ow_info("%s", ow_screen_describe(a->screen));
+    ow_info("the board draws %s", ow_board_in_place(ow_screen_canvas(a->screen))
+                                      ? "in place, on the software renderer's own pixels"
+                                      : "through a layer texture, copied to the screen each frame");
     loop lp = {.headless = ow_screen_headless(a->screen),
                .started = ow_clock_mono_ms(),
                .shown_second = -1,
