@@ -30,8 +30,8 @@ void ow_panel_kpi(const ow_panel_ctx *c, SDL_Rect r);
 void ow_panel_spark(const ow_panel_ctx *c, SDL_Rect r);
 void ow_panel_sla(const ow_panel_ctx *c, SDL_Rect r);
 void ow_panel_sla_tick(const ow_panel_ctx *c, SDL_Rect r);
-/* Where ow_panel_sla_tick may draw in panel rectangle r (the countdown column and to its left as
- * far as the region column: a long countdown stays inside). */
+/* Where ow_panel_sla_tick may draw in panel rectangle r: the countdown column, wide enough for a
+ * countdown of 100 hours and more (never left of the region column). */
 SDL_Rect ow_panel_sla_tick_area(const ow_draw *d, SDL_Rect r);
 void ow_panel_escalations(const ow_panel_ctx *c, SDL_Rect r);
 void ow_panel_flags(const ow_panel_ctx *c, SDL_Rect r);

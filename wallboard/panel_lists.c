@@ -147,8 +147,10 @@ void ow_panel_sla(const ow_panel_ctx *c, SDL_Rect r)
 SDL_Rect ow_panel_sla_tick_area(const ow_draw *d, SDL_Rect r)
 {
     SDL_Rect in = ow_panel_content(d, r);
-    const int x_region = in.x + in.w * 56 / 100;
-    return ow_rect(x_region, in.y, in.x + in.w - x_region, in.h);
+    /* 190 units: "−123:45:59" at 28 units bold is ~181 */
+    int x = in.x + in.w - ow_px(d, 190), x_region = in.x + in.w * 56 / 100;
+    if (x < x_region) x = x_region;
+    return ow_rect(x, in.y, in.x + in.w - x, in.h);
 }
 
 /* The countdowns: redrawn every second from breach_at − now, so they tick between snapshots. */
