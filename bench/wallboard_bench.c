@@ -3,10 +3,12 @@
  * fixture (bench/wb_fixture.h: 200,000 open orders, 5,000 technicians, 50 flags, 30 escalations),
  * at 1920x1080 and 3840x2160, and the CPU an unchanged board costs. Prints one JSON line.
  *
- *   wallboard_bench [--repo DIR] [--frames N] [--idle-s S]
+ *   wallboard_bench [--repo DIR] [--frames N] [--idle-s S] [--size 1920x1080|3840x2160]
+ *                   [--layer 1]
  *
- * Per size, the same board code the program runs (board.c on an offscreen surface, as
- * --screenshot draws):
+ * Per size (both unless --size), the same board code the program runs (board.c on an offscreen
+ * surface, as --screenshot draws: in place on the software renderer's pixels; with --layer 1
+ * through a layer texture copied whole each frame, the path of a GPU renderer):
  *   tick   frames where only the clock moved (the SLA countdowns and the header tick): what the
  *          wall draws once a second while the data is unchanged;
  *   data   frames where a new snapshot arrived (two different fixtures, alternately): every
