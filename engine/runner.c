@@ -103,7 +103,11 @@ static bool flag_elsewhere(const runner *r, const char *id)
 static int apply_entry(runner *r, const redisReply *entry)
 {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) return OW_EINVAL;
-    snprintf(r->last_id, sizeof r->last_id, "%s", entry->element[0]->str);
+    /* a copy, not snprintf: this runs for every entry (a stream id is at most 41 bytes) */
+    size_t idn =
+        entry->element[0]->len < sizeof r->last_id ? entry->element[0]->len : sizeof r->last_id - 1;
+    memcpy(r->last_id, entry->element[0]->str, idn);
+    r->last_id[idn] = '\0';
     const redisReply *fields = entry->element[1];
     const redisReply *d = NULL;
     for (size_t i = 0; fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2)
