@@ -12,7 +12,7 @@
  *     works, so Redis executes it and the previous writes while the caller computes: the caller
  *     sends the next read, works on the current data, and receives the read afterwards.
  * Redis executes one connection's commands in order, so a write sent before another is executed
- * before it (an event's XACK after its alerts).
+ * before it (a snapshot after the alerts of the events it includes).
  */
 #ifndef OW_PIPELINE_H
 #define OW_PIPELINE_H
