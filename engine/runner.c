@@ -170,7 +170,7 @@ static int read_replay(runner *r, ow_err *err)
     return OW_OK;
 }
 
-/* Skip the replies of the writes sent so far (alerts, XACK, publishes), reporting the first
+/* Skip the replies of the writes sent so far (alerts, publishes), reporting the first
  * error; no read may be in flight. */
 static int settle(runner *r, ow_err *err)
 {
@@ -812,7 +812,8 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
         /* what the socket takes now; the rest goes with the next read (ow_pipeline_receive) */
         if ((rc = ow_pipeline_push(&r->pl, err))) return rc;
     }
-    /* a batch asked for ahead stays pending in the group: the next run re-reads it */
+    /* a batch asked for ahead is delivered but not applied: the next run's rebuild re-reads it
+     * (it is after the checkpoint's cursor and up to the group's last-delivered entry) */
     if (ow_pipeline_read_outstanding(&r->pl) && (rc = receive_read(r, &entries, err))) return rc;
     return save_checkpoint(r, false, err); /* a clean stop resumes with nothing to re-read */
 }
