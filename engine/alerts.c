@@ -44,8 +44,11 @@ void ow_alert_sla_id(char *out, bool complaint, const char *subject, int stage, 
 
 void ow_alert_id(const ow_alert *a, char *out)
 {
-    if (a->kind == OW_ALERT_FLAG) {
-        snprintf(out, OW_ALERT_ID_BUF, "%s", a->subject ? a->subject : "");
+    if (a->kind == OW_ALERT_FLAG) { /* a copy, not snprintf: an alert storm formats many */
+        size_t n = a->subject ? strlen(a->subject) : 0;
+        if (n >= OW_ALERT_ID_BUF) n = OW_ALERT_ID_BUF - 1;
+        if (n) memcpy(out, a->subject, n);
+        out[n] = '\0';
         return;
     }
     ow_alert_sla_id(out, a->complaint, a->subject, a->stage, a->instance, a->pct);

@@ -315,9 +315,30 @@ static void ev_add(const char **list, int *n, const char *id)
 
 static void ev_num(evb *e, const char *key, double v)
 {
-    int w = v == floor(v) && fabs(v) < 1e15
-                ? snprintf(e->nums + e->nn, sizeof e->nums - e->nn, ",\"%s\":%.0f", key, v)
-                : snprintf(e->nums + e->nn, sizeof e->nums - e->nn, ",\"%s\":%.2f", key, v);
+    if (v == floor(v) && fabs(v) < 1e15 && !(v == 0 && signbit(v))) {
+        /* a whole number (counts, seconds: nearly every one): its digits by hand, as "%.0f"
+         * would print them, without printf (an alert storm raises a flag per order) */
+        char tmp[24];
+        int k = 0;
+        int64_t i = (int64_t)v;
+        uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+        do
+            tmp[k++] = (char)('0' + u % 10), u /= 10;
+        while (u);
+        if (i < 0) tmp[k++] = '-';
+        size_t kl = strlen(key), need = 4 + kl + (size_t)k;
+        if (need >= sizeof e->nums - e->nn) return;
+        char *o = e->nums + e->nn;
+        *o++ = ',', *o++ = '"';
+        memcpy(o, key, kl), o += kl;
+        *o++ = '"', *o++ = ':';
+        while (k)
+            *o++ = tmp[--k];
+        *o = '\0';
+        e->nn += need;
+        return;
+    }
+    int w = snprintf(e->nums + e->nn, sizeof e->nums - e->nn, ",\"%s\":%.2f", key, v);
     if (w > 0 && (size_t)w < sizeof e->nums - e->nn) e->nn += (size_t)w;
 }
 
@@ -374,7 +395,16 @@ static const char *region_name(const ow_state *s, int32_t r)
 
 static void make_key(char *out, size_t n, ow_flag f, const char *subject, const char *suffix)
 {
-    snprintf(out, n, "%s:%s%s", flag_names[f], subject, suffix ? suffix : "");
+    /* "<flag>:<subject><suffix>", cut to n - 1 bytes as snprintf would, without it (per event) */
+    const char *part[4] = {flag_names[f], ":", subject, suffix ? suffix : ""};
+    size_t used = 0;
+    for (int i = 0; i < 4 && n; i++) {
+        size_t l = strlen(part[i]);
+        if (l > n - 1 - used) l = n - 1 - used;
+        memcpy(out + used, part[i], l);
+        used += l;
+    }
+    if (n) out[used] = '\0';
 }
 
 static int retire(ow_flags *fl, char *p)

@@ -63,7 +63,8 @@ static void run_child(const ow_config *cfg0, const ow_redis_env *env, ow_clock_m
     if (getppid() != parent) _exit(1); /* the supervisor died before prctl */
     static ow_config cfg;
     cfg = *cfg0;
-    /* every holder of the partition is the same consumer: it inherits the pending entries */
+    /* every holder of the partition is the same consumer (and inherits any pending entries an
+     * older engine left: the group read is NOACK now, engine/runner.c send_read) */
     snprintf(cfg.engine.consumer, sizeof cfg.engine.consumer, "p%d", p);
     char name[32];
     snprintf(name, sizeof name, "engine p%d", p);

@@ -8,8 +8,8 @@
  * (engine/runner.h) on that partition's keys, connected to the master of the partition's slot,
  * with the shared technician stream (engine/shared_feed.h). A partition whose holder died is free
  * after at most one lease; the engine that takes it starts as a restart does: checkpoint, the
- * consumer group's pending entries (the group's consumer is named after the partition, "p3", so
- * every holder continues the same pending list), the alerts already written.
+ * stream up to the consumer group's last-delivered entry (the group's consumer is named after the
+ * partition, "p3", so every holder is the same consumer), the alerts already written.
  *
  * A child dies with its supervisor (PR_SET_PDEATHSIG); a lease that could not be renewed (expired
  * and taken, or unreachable past the lease) kills its child at once. The writes of a child are not

@@ -103,7 +103,11 @@ static bool flag_elsewhere(const runner *r, const char *id)
 static int apply_entry(runner *r, const redisReply *entry)
 {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) return OW_EINVAL;
-    snprintf(r->last_id, sizeof r->last_id, "%s", entry->element[0]->str);
+    /* a copy, not snprintf: this runs for every entry (a stream id is at most 41 bytes) */
+    size_t idn =
+        entry->element[0]->len < sizeof r->last_id ? entry->element[0]->len : sizeof r->last_id - 1;
+    memcpy(r->last_id, entry->element[0]->str, idn);
+    r->last_id[idn] = '\0';
     const redisReply *fields = entry->element[1];
     const redisReply *d = NULL;
     for (size_t i = 0; fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2)
@@ -166,7 +170,7 @@ static int read_replay(runner *r, ow_err *err)
     return OW_OK;
 }
 
-/* Skip the replies of the writes sent so far (alerts, XACK, publishes), reporting the first
+/* Skip the replies of the writes sent so far (alerts, publishes), reporting the first
  * error; no read may be in flight. */
 static int settle(runner *r, ow_err *err)
 {
@@ -509,26 +513,30 @@ static int save_checkpoint(runner *r, bool background, ow_err *err)
     return OW_OK;
 }
 
-/* Apply a batch of event entries (unless only_ack: they are already in the model), fire the
- * crossings they bring, then queue their alerts and, after them, their XACK. Alerts are in Redis
- * before their events are acknowledged: a crash re-applies the events, and the raises already
- * written are skipped on the way back (r->written). */
+/* Alerts are formatted into the pipeline every this many entries of a batch rather than at its
+ * end, so Redis writes them while the rest of the batch is applied (ow_pipeline_write pushes). */
+#define FLUSH_EVERY 64
+
+/* Apply a batch of event entries and fire the crossings they bring, queueing their alerts as
+ * they come. New entries were read with NOACK: nothing to acknowledge (why that is safe: the
+ * comment of send_read). only_ack: entries left pending in the group by an engine that read
+ * without NOACK (an older version); they are in the rebuilt model, so they are only XACKed. */
 static int apply_batch(runner *r, const redisReply *entries, bool only_ack, ow_err *err)
 {
     size_t n = entries ? entries->elements : 0;
     int rc = OW_OK;
-    for (size_t i = 0; i < n && !rc && !only_ack; i++) {
+    for (size_t i = 0; i < n && !only_ack; i++) {
         rc = apply_entry(r, entries->element[i]);
         /* each event is applied first, then every crossing up to now fires (DESIGN §4) */
         if (!rc && r->clock == OW_CLOCK_EVENT && ow_state_advance(r->model, engine_now(r)) < 0)
             rc = OW_ENOMEM;
+        if (rc) return ow_err_set(err, rc, "applying events: out of memory");
+        if (i % FLUSH_EVERY == FLUSH_EVERY - 1 && (rc = flush_alerts(r, err))) return rc;
     }
-    if (!rc && !only_ack && r->clock != OW_CLOCK_EVENT &&
-        ow_state_advance(r->model, engine_now(r)) < 0)
-        rc = OW_ENOMEM;
-    if (rc) return ow_err_set(err, rc, "applying events: out of memory");
+    if (!only_ack && r->clock != OW_CLOCK_EVENT && ow_state_advance(r->model, engine_now(r)) < 0)
+        return ow_err_set(err, OW_ENOMEM, "applying events: out of memory");
     if ((rc = flush_alerts(r, err))) return rc;
-    if (!n) return OW_OK;
+    if (!n || !only_ack) return OW_OK;
     const char **argv = malloc((n + 3) * sizeof *argv);
     if (!argv) return ow_err_set(err, OW_ENOMEM, "out of memory");
     argv[0] = "XACK", argv[1] = r->k.events, argv[2] = r->cfg->engine.group;
@@ -640,7 +648,17 @@ static int apply_side(runner *r, const redisReply *rep, ow_err *err)
 }
 
 /* Queue the next read: the side streams and a batch of events ("0" = our pending entries,
- * ">" = new ones), answered together. block_ms < 0: do not block (more events are waiting). */
+ * ">" = new ones), answered together. block_ms < 0: do not block (more events are waiting).
+ *
+ * New entries are read with NOACK: the group keeps no pending-entries list for them. Recovery
+ * never needed it: a restart re-applies the stream from the checkpoint's cursor up to the
+ * group's last-delivered id (rebuild), and every entry ever delivered is at or before that id,
+ * acknowledged or not; the alerts the dead run wrote after its checkpoint are read back and not
+ * raised again (load_written). So an entry delivered but never applied (a kill between the read
+ * and the apply) is re-applied by the rebuild exactly as a pending one was. What NOACK saves in
+ * an alert storm: Redis's pending-list insert per entry, an XCLAIM per entry propagated to the
+ * AOF (and replicas) and rewritten by every AOF rewrite, and the XACK: about a quarter of
+ * Redis's CPU per event (docs/internals.md §2). */
 static void send_read(runner *r, const char *id, int64_t block_ms)
 {
     char count[24], block[24];
@@ -668,11 +686,13 @@ static void send_read(runner *r, const char *id, int64_t block_ms)
                          r->k.events,
                          id,
                          "BLOCK",
-                         block};
-    /* BLOCK goes before STREAMS on the wire; keep the array readable and reorder here */
-    const char *argv[11] = {xrg[0], xrg[1], xrg[2], xrg[3], xrg[4], xrg[5]};
+                         block,
+                         "NOACK"};
+    /* BLOCK and NOACK go before STREAMS on the wire; keep the array readable and reorder here */
+    const char *argv[12] = {xrg[0], xrg[1], xrg[2], xrg[3], xrg[4], xrg[5]};
     int argc = 6;
     if (block_ms >= 0) argv[argc++] = xrg[9], argv[argc++] = xrg[10];
+    if (strcmp(id, ">") == 0) argv[argc++] = xrg[11];
     argv[argc++] = xrg[6], argv[argc++] = xrg[7], argv[argc++] = xrg[8];
     ow_pipeline_read_cmd(&r->pl, argc, argv, NULL);
     ow_pipeline_read_end(&r->pl);
@@ -768,7 +788,7 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
          * writes the previous alerts) while this batch is applied */
         if (got == (size_t)r->cfg->engine.batch) {
             send_read(r, ">", -1);
-            rc = ow_pipeline_flush(&r->pl, err);
+            rc = ow_pipeline_push(&r->pl, err);
         }
         if (!rc) rc = apply_batch(r, entries, false, err);
         if (rc) return rc;
@@ -789,9 +809,11 @@ static int session(runner *r, volatile sig_atomic_t *stop, ow_err *err)
             (r->last_delta_ms > r->last_publish_ms && full) || since_full >= HEARTBEAT_MS ||
             (r->slow_dirty && mono - r->last_slow_ms >= r->cfg->engine.analytics_ms))
             if ((rc = publish(r, engine_now(r), full, err))) return rc;
-        if ((rc = ow_pipeline_flush(&r->pl, err))) return rc;
+        /* what the socket takes now; the rest goes with the next read (ow_pipeline_receive) */
+        if ((rc = ow_pipeline_push(&r->pl, err))) return rc;
     }
-    /* a batch asked for ahead stays pending in the group: the next run re-reads it */
+    /* a batch asked for ahead is delivered but not applied: the next run's rebuild re-reads it
+     * (it is after the checkpoint's cursor and up to the group's last-delivered entry) */
     if (ow_pipeline_read_outstanding(&r->pl) && (rc = receive_read(r, &entries, err))) return rc;
     return save_checkpoint(r, false, err); /* a clean stop resumes with nothing to re-read */
 }

@@ -2,8 +2,9 @@
  * runner — the engine's edge: ops:events → model → snapshot, through Redis.
  *
  * Start-up rebuilds the model from the stream up to the consumer group's last delivered entry (the
- * stream is the source of truth), acknowledges entries left pending by a previous run (already in
- * the rebuilt model), then consumes new entries with XREADGROUP, applies them, XACKs them, and
+ * stream is the source of truth), acknowledges entries an older engine left pending (already in
+ * the rebuilt model), then consumes new entries with XREADGROUP NOACK (nothing to acknowledge:
+ * the rebuild is what recovers them, engine/runner.c send_read), applies them, and
  * publishes the snapshot (SET + PUBLISH) at most every engine.publish_interval when something
  * changed, and every few seconds anyway as a heartbeat. A lost Redis connection is retried with
  * backoff; the model is then rebuilt from the stream.

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "fence.h"
@@ -164,6 +165,7 @@ void ow_pipeline_init(ow_pipeline *p, redisContext *c)
     memset(p, 0, sizeof *p);
     p->c = c;
     p->default_fn = c->reader->fn;
+    p->push_at = OW_PIPELINE_PUSH_BYTES;
     ow_buf_init(&p->cmd);
 }
 
@@ -237,6 +239,10 @@ void ow_pipeline_write(ow_pipeline *p, int argc, const char *const *argv, const 
         p->behind++;
     else
         p->ahead++;
+    if (p->cmd.n - p->sent >= p->push_at) {
+        ow_err ignored; /* a broken socket is reported by the next blocking flush or receive */
+        (void)ow_pipeline_push(p, &ignored);
+    }
 }
 
 void ow_pipeline_read_cmd(ow_pipeline *p, int argc, const char *const *argv, const size_t *lens)
@@ -253,6 +259,7 @@ void ow_pipeline_read_raw(ow_pipeline *p, int argc, const char *const *argv, con
 
 void ow_pipeline_read_end(ow_pipeline *p)
 {
+    p->read_end = p->cmd.n;
     p->reading = p->building;
     p->building = 0;
 }
@@ -267,33 +274,56 @@ int ow_pipeline_pending(const ow_pipeline *p)
     return p->ahead + p->behind;
 }
 
-int ow_pipeline_flush(ow_pipeline *p, ow_err *err)
+/* Put cmd.p[sent..upto) on the socket: all of it (block) or what the socket takes now. */
+static int send_upto(ow_pipeline *p, size_t upto, bool block, ow_err *err)
 {
     if (p->cmd.oom) return ow_err_set(err, OW_ENOMEM, "redis pipeline: out of memory");
-    int done = 0;
-    if (p->cmd.n && sdslen(p->c->obuf) == 0) {
-        /* nothing of hiredis's own is queued: write the batch straight to the socket instead of
-         * copying it into hiredis's output buffer first */
-        size_t off = 0;
-        while (off < p->cmd.n) {
-            ssize_t w = write(p->c->fd, p->cmd.p + off, p->cmd.n - off);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0)
-                return ow_err_set(err, OW_EREDIS, "writing to redis: %s",
-                                  w < 0 ? strerror(errno) : "connection closed");
-            off += (size_t)w;
-        }
-        p->cmd.n = 0;
-    }
-    if (p->cmd.n) {
-        if (redisAppendFormattedCommand(p->c, p->cmd.p, p->cmd.n) != REDIS_OK)
+    if (sdslen(p->c->obuf) != 0) {
+        /* hiredis has bytes of its own queued (a command sent around the pipeline): they go
+         * first, so ours follow them through hiredis's buffer, all of it, blocking */
+        if (p->cmd.n > p->sent &&
+            redisAppendFormattedCommand(p->c, p->cmd.p + p->sent, p->cmd.n - p->sent) != REDIS_OK)
             return ow_err_set(err, OW_ENOMEM, "redis pipeline: out of memory");
-        p->cmd.n = 0;
+        p->cmd.n = p->sent = p->read_end = 0;
+        int done = 0;
+        while (!done)
+            if (redisBufferWrite(p->c, &done) != REDIS_OK)
+                return ow_err_set(err, OW_EREDIS, "writing to redis: %s", p->c->errstr);
+        return OW_OK;
     }
-    while (!done)
-        if (redisBufferWrite(p->c, &done) != REDIS_OK)
-            return ow_err_set(err, OW_EREDIS, "writing to redis: %s", p->c->errstr);
+    /* straight to the socket, not through hiredis's output buffer (one copy less) */
+    int flags = MSG_NOSIGNAL | (block ? 0 : MSG_DONTWAIT);
+    while (p->sent < upto) {
+        ssize_t w = send(p->c->fd, p->cmd.p + p->sent, upto - p->sent, flags);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && !block && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (w <= 0)
+            return ow_err_set(err, OW_EREDIS, "writing to redis: %s",
+                              w < 0 ? strerror(errno) : "connection closed");
+        p->sent += (size_t)w;
+    }
+    if (p->sent >= p->read_end) p->read_end = 0;
+    if (p->sent == p->cmd.n) {
+        p->cmd.n = p->sent = 0;
+    } else if (p->sent >= OW_PIPELINE_PUSH_BYTES && p->sent * 2 >= p->cmd.n) {
+        /* mostly sent: move the rest to the front (at most half the buffer is copied) */
+        memmove(p->cmd.p, p->cmd.p + p->sent, p->cmd.n - p->sent + 1);
+        p->cmd.n -= p->sent;
+        if (p->read_end) p->read_end -= p->sent;
+        p->sent = 0;
+    }
+    p->push_at = p->cmd.n - p->sent + OW_PIPELINE_PUSH_BYTES;
     return OW_OK;
+}
+
+int ow_pipeline_flush(ow_pipeline *p, ow_err *err)
+{
+    return send_upto(p, p->cmd.n, true, err);
+}
+
+int ow_pipeline_push(ow_pipeline *p, ow_err *err)
+{
+    return send_upto(p, p->cmd.n, false, err);
 }
 
 /* Read and drop `n` replies with the skipping reader. */
@@ -328,7 +358,9 @@ int ow_pipeline_receive(ow_pipeline *p, redisReply **out, int n, ow_err *err)
 {
     for (int k = 0; k < n; k++)
         out[k] = NULL;
-    int rc = ow_pipeline_flush(p, err);
+    /* only the read and what precedes it must be sent: writes queued after it can go while
+     * the caller works on the read's replies */
+    int rc = p->read_end ? send_upto(p, p->read_end, true, err) : OW_OK;
     if (!rc) rc = skip(p, p->ahead, err);
     if (rc) return rc;
     int want = p->reading;

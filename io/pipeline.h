@@ -12,7 +12,7 @@
  *     works, so Redis executes it and the previous writes while the caller computes: the caller
  *     sends the next read, works on the current data, and receives the read afterwards.
  * Redis executes one connection's commands in order, so a write sent before another is executed
- * before it (an event's XACK after its alerts).
+ * before it (a snapshot after the alerts of the events it includes).
  */
 #ifndef OW_PIPELINE_H
 #define OW_PIPELINE_H
@@ -24,7 +24,8 @@
 #include "buf.h"
 #include "err.h"
 
-#define OW_PIPELINE_READ_MAX 4 /* commands in one read */
+#define OW_PIPELINE_READ_MAX   4           /* commands in one read */
+#define OW_PIPELINE_PUSH_BYTES (64 * 1024) /* unsent bytes that make a write push */
 
 /* One block of the reply arena (below). */
 typedef struct ow_pipeline_block {
@@ -34,7 +35,10 @@ typedef struct ow_pipeline_block {
 
 typedef struct ow_pipeline {
     redisContext *c; /* borrowed */
-    ow_buf cmd;      /* formatted commands not yet handed to hiredis */
+    ow_buf cmd;      /* formatted commands; cmd.p[0..sent) are already on the socket */
+    size_t sent;
+    size_t read_end; /* cmd offset where the outstanding read's commands end (0: all sent) */
+    size_t push_at;  /* ow_pipeline_write pushes when this many bytes wait unsent */
     int ahead;       /* write replies due before the outstanding read's (all, when none) */
     int behind;      /* write replies of writes sent after the outstanding read */
     int reading;     /* replies the outstanding read will have; 0 = no read outstanding */
@@ -75,7 +79,15 @@ bool ow_pipeline_read_outstanding(const ow_pipeline *p);
 /* Hand every queued command to the socket (blocks until written). */
 int ow_pipeline_flush(ow_pipeline *p, ow_err *err);
 
-/* Flush, skip the write replies ahead of the outstanding read, then store the read's replies in
+/* Hand the socket what it takes now without blocking; the rest stays queued for the next push,
+ * flush or receive. Writes push by themselves every OW_PIPELINE_PUSH_BYTES, so Redis executes a
+ * large batch of writes while the caller is still producing it instead of after (a blocking
+ * write of a megabyte would wait until Redis had executed most of it: the socket holds far less).
+ */
+int ow_pipeline_push(ow_pipeline *p, ow_err *err);
+
+/* Send the outstanding read (and what was queued before it; writes queued after it may stay
+ * unsent: ow_pipeline_push), skip the write replies ahead of it, then store the read's replies in
  * out[0..n) (n = its command count). The replies belong to the pipeline: they stay valid until
  * the next ow_pipeline_receive or ow_pipeline_fini and must not be given to freeReplyObject.
  * After a read error out is all NULL. A write error seen on the way is returned after the

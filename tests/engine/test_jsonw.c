@@ -43,6 +43,51 @@ static void test_escapes_and_numbers(void **st)
     free(text);
 }
 
+/* The escaping rule written out byte by byte, to check the word-at-a-time scanner against. */
+static void reference_escape(const char *s, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    *out++ = '"';
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            *out++ = '\\', *out++ = (char)c;
+        } else if (c == '\n' || c == '\r' || c == '\t') {
+            *out++ = '\\', *out++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        } else if (c < 0x20) {
+            memcpy(out, "\\u00", 4), out += 4;
+            *out++ = hex[c >> 4], *out++ = hex[c & 15];
+        } else {
+            *out++ = (char)c;
+        }
+    }
+    *out++ = '"';
+    *out = '\0';
+}
+
+/* Every byte value at every position of a string longer than two words, and two of them in one
+ * word: the writer scans eight bytes at a time, so a special byte must be found wherever it is. */
+static void test_every_byte_everywhere(void **st)
+{
+    (void)st;
+    ow_jsonw w;
+    ow_jsonw_init(&w);
+    char s[24], want[24 * 6 + 3];
+    for (int c = 1; c < 256; c++)
+        for (int at = 0; at < 20; at++) {
+            memset(s, 'x', sizeof s - 1);
+            s[sizeof s - 1] = '\0';
+            s[at] = (char)c;
+            if (at + 3 < 22) s[at + 3] = (char)(c == 1 ? 0x7f : c - 1); /* a neighbour too */
+            ow_jsonw_reset(&w);
+            ow_jsonw_str(&w, s);
+            reference_escape(s, want);
+            assert_false(w.out.oom);
+            assert_string_equal(w.out.p, want);
+        }
+    ow_jsonw_fini(&w);
+}
+
 /* Decimal numbers: rounded, trailing zeros dropped, null for what is not a number. */
 static void test_decimals(void **st)
 {
@@ -88,6 +133,7 @@ static void test_decimals(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_escapes_and_numbers),
+                                       cmocka_unit_test(test_every_byte_everywhere),
                                        cmocka_unit_test(test_decimals)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

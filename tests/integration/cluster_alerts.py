@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Alerts of a deployment, read with redis-cli, for the cluster pipeline tests (issue 12).
 
-  cluster_alerts.py consumed ARGS...    exit 0 when every partition's consumer group has
-                                        delivered its stream's last entry and has none pending
+  cluster_alerts.py consumed ARGS...    exit 0 when every partition's engine has applied its
+                                        stream's last entry (its snapshot's stream_last) and
+                                        its group has delivered it with none pending
   cluster_alerts.py dump OUT ARGS...    every raise of every partition's alert stream, as JSON
   cluster_alerts.py compare ONE CLU     equality of two dumps (docs/scaling.md §4-5)
   cluster_alerts.py identical A B       every alert of A is in B and the reverse (id, instant,
@@ -46,6 +47,15 @@ def consumed(conn, n):
         if groups[groups.index("last-delivered-id") + 1] != last:
             return False
         if groups[groups.index("pending") + 1] != "0":
+            return False
+        # the engine reads with NOACK (engine/runner.c send_read): delivered is not applied.
+        # Its snapshot names the last entry applied, and the alerts of that entry were written
+        # before the snapshot on the same connection
+        snap = cli(conn, "GET", "ops:{p%d}:snapshot" % p)[0]
+        try:
+            if json.loads(snap).get("stream_last") != last:
+                return False
+        except ValueError:
             return False
     return True
 

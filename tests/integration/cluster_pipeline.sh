@@ -5,8 +5,8 @@
 # approximate (listed by tests/integration/cluster_alerts.py, printed with their counts).
 # On the cluster two engines run: A takes every partition's lease, B waits; A is killed with
 # kill -9 between the two halves of the day, B must take its partitions within the lease (+ one
-# renewal round) and continue from the checkpoint and the pending entries: no alert lost or
-# doubled (the comparison counts both).
+# renewal round) and continue from the checkpoint and the stream up to the group's last-delivered
+# entry: no alert lost or doubled (the comparison counts both).
 . "$(dirname "$0")/lib.sh"
 BIN=$1 ROOT=$2
 tmp=$(mktemp -d /tmp/ow-clpipe.XXXXXX)
