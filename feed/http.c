@@ -287,13 +287,18 @@ static void waiter_answer(ow_http *h, ow_http_waiter *w, unsigned status, ow_msg
     respond_ss(h, w->ss, status, "application/json", body);
 }
 
+static void open_answer(ow_http *h, ow_http_waiter *w);
+
 static void on_timer(uv_timer_t *t)
 {
     ow_http *h = t->data;
     int64_t now = ow_clock_mono_ms();
     for (ow_http_waiter *w = h->waiters, *next; w; w = next) {
         next = w->next;
-        if (w->deadline_ms <= now)
+        if (w->deadline_ms > now) continue;
+        if (w->kind == WAIT_OPEN && w->got && w->left < (h->partitions > 1 ? h->partitions : 1))
+            open_answer(h, w); /* what the partitions that answered list, the others named */
+        else
             waiter_answer(h, w, 504,
                           error_msg("the engine did not answer in time: is opswall-engine "
                                     "running?"));
@@ -626,7 +631,8 @@ static int cmp_open(const void *x, const void *y)
     return cJSON_IsString(ia) && cJSON_IsString(ib) ? strcmp(ia->valuestring, ib->valuestring) : 0;
 }
 
-/* Every partition answered: sort, coarsen for viewers, answer {"alerts":[…],"partitions":n}. */
+/* Every partition answered (or the deadline came after some did): sort, coarsen for viewers,
+ * answer {"alerts":[…],"partitions":n,"missing":[partitions that did not answer in time]}. */
 static void open_answer(ow_http *h, ow_http_waiter *w)
 {
     cJSON *acc = w->acc;
@@ -651,6 +657,9 @@ static void open_answer(ow_http *h, ow_http_waiter *w)
     }
     free(v);
     cJSON_AddNumberToObject(root, "partitions", partitions(h));
+    cJSON *missing = cJSON_AddArrayToObject(root, "missing");
+    for (int p = 0; missing && p < partitions(h); p++)
+        if (!w->got[p]) cJSON_AddItemToArray(missing, cJSON_CreateNumber(p));
     waiter_answer(h, w, 200, json_msg(root));
 }
 
