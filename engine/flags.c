@@ -528,13 +528,39 @@ static int clear_key(ow_state *s, const char *key, int64_t at)
     return 1;
 }
 
+/* A flag that a partitioned deployment raises in another partition (ow_policy.home_table): not
+ * raised here, so neither the alert nor its counts exist twice. The subject decides: a region's
+ * flags (surge, understaffed, backlog, a region's CSAT) belong to the region's partition; a
+ * technician's silence and a complaint category's cluster to the FNV-1a hash of the technician
+ * or the category (each partition counts only its own complaints: the home partition's count
+ * decides, docs/scaling.md §4). `overload` stays with each partition's own orders. */
+static bool raised_elsewhere(const ow_state *s, ow_flag f, const char *subject, const char *suffix)
+{
+    const ow_partition_table *t = s->policy->home_table;
+    if (!t || t->n <= 1) return false;
+    const char *by_hash = NULL, *region = NULL;
+    if (f == OW_FLAG_STALE_TECHNICIAN)
+        by_hash = subject;
+    else if (f == OW_FLAG_SURGE || f == OW_FLAG_UNDERSTAFFED || f == OW_FLAG_BACKLOG)
+        region = subject;
+    else if (f == OW_FLAG_COMPLAINT_CLUSTER && suffix && strcmp(subject, "csat/") == 0)
+        region = suffix;
+    else if (f == OW_FLAG_COMPLAINT_CLUSTER && suffix)
+        by_hash = suffix;
+    else
+        return false;
+    int home = by_hash ? (int)(ow_partition_hash(by_hash, strlen(by_hash)) % (uint32_t)t->n)
+                       : ow_partition_of(t, region);
+    return home != s->policy->home_partition;
+}
+
 /* The same, for a subject whose open bits say whether a lookup is needed at all. */
 static int set_flag(ow_state *s, uint16_t *open, int bit, bool on, ow_flag f, const char *subject,
                     const char *suffix, int32_t region, int64_t at, const evb *e,
                     const char *summary)
 {
     bool is = (*open >> bit) & 1;
-    if (is == on) return OW_OK;
+    if (is == on || (on && raised_elsewhere(s, f, subject, suffix))) return OW_OK;
     char key[OW_ALERT_ID_BUF];
     make_key(key, sizeof key, f, subject, suffix);
     int rc = on ? raise_key(s, f, key, region, at, e, summary) : clear_key(s, key, at);

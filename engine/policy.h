@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "partition.h"
 #include "regions.h"
 #include "sla.h"
 #include "tz.h"
@@ -43,6 +44,13 @@ typedef struct ow_policy {
     ow_flags_config flags;         /* root-cause flag thresholds (flags.c) */
     const ow_tz *tz; /* the city's time zone, borrowed; set by the program after loading it
                       * (io/files.h ow_zone_load). NULL = the fixed analytics.utc_offset_min */
+    /* A partitioned deployment (docs/scaling.md §4): the model is partition home_partition of
+     * home_table (borrowed). Every partition replicates the technicians, so a flag about a
+     * region (surge, understaffed, backlog) or a technician (stale_technician) is raised only by
+     * its home partition — the region's, the technician's FNV-1a hash — and each raise is counted
+     * once across the partitions. NULL (the default) = one node: every flag is its own. */
+    const ow_partition_table *home_table;
+    int home_partition;
 } ow_policy;
 
 /* Policy from the configuration (targets, overrides, pause rules, calendars, analytics). cfg

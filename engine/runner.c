@@ -78,7 +78,9 @@ static redisContext *connect_redis(const runner *r, ow_err *err)
 
 /* A partitioned deployment raises a flag about a region or a technician in one partition only
  * (every partition replicates the technicians; docs/scaling.md §4): the region's partition, the
- * technician's home (FNV-1a of its id). Flag ids are "flag:<name>:<subject>:<n>". */
+ * technician's home (FNV-1a of its id). The model no longer raises the others (ow_policy
+ * home_table); this keeps a checkpoint written before that from writing them. Flag ids are
+ * "flag:<name>:<subject>:<n>". */
 static bool flag_elsewhere(const runner *r, const char *id)
 {
     if (!r->part || r->part->table->n <= 1 || strncmp(id, "flag:", 5) != 0) return false;
@@ -839,6 +841,10 @@ int ow_runner_run_part(const ow_config *cfg, const ow_redis_env *env, ow_clock_m
     }
     policy.city = city;
     policy.tz = zone;
+    if (part && part->table->n > 1) {
+        policy.home_table = part->table;
+        policy.home_partition = part->partition;
+    }
     runner r = {.cfg = cfg, .policy = &policy, .clock = clock, .env = env, .part = part};
     ow_partkeys_init(&r.k, part ? part->partition : 0);
     snprintf(r.maxlen_text, sizeof r.maxlen_text, "%lld", (long long)cfg->streams.events_maxlen);

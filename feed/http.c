@@ -20,6 +20,7 @@
 #include "keys.h"
 #include "log.h"
 #include "msg.h"
+#include "route.h"
 
 #define PATH_MAX_URL   1024        /* longest URL path served */
 #define WRITE_CHUNK    (16 * 1024) /* body bytes per writable callback */
@@ -30,7 +31,7 @@
 #define RATE_BURST     4.0
 #define CITY_MAX       (64u << 20)
 
-enum waiter_kind { WAIT_ORDER, WAIT_ALERTS, WAIT_ACK };
+enum waiter_kind { WAIT_ORDER, WAIT_ALERTS, WAIT_ACK, WAIT_OPEN };
 
 struct ow_http_waiter {
     ow_http_waiter *prev, *next;
@@ -39,6 +40,10 @@ struct ow_http_waiter {
     uint64_t ticket;
     int64_t deadline_ms;
     bool linked;
+    int part;   /* WAIT_ORDER: the order's partition, -1 while the directory is asked */
+    cJSON *acc; /* WAIT_OPEN: the open alerts gathered so far, owned */
+    bool *got;  /* WAIT_OPEN: per partition, its list is in acc; owned */
+    int left;   /* WAIT_OPEN: partitions still to hear from */
 };
 
 /* Per-connection state, allocated (zeroed) by lws. */
@@ -74,6 +79,7 @@ typedef struct ticket {
     ow_http *h;
     uint64_t ticket;
     char order[ID_MAX + 1]; /* for WAIT_ORDER GETs: every waiter of this order gets it */
+    int part;               /* the partition the GET asked */
 } ticket;
 
 /* ---- responses ------------------------------------------------------------------------------ */
@@ -232,6 +238,10 @@ static void waiter_unlink(ow_http *h, ow_http_waiter *w)
     if (w->next) w->next->prev = w->prev;
     w->prev = w->next = NULL;
     w->linked = false;
+    cJSON_Delete(w->acc);
+    free(w->got);
+    w->acc = NULL;
+    w->got = NULL;
 }
 
 static ow_http_waiter *waiter_add(ow_http *h, ow_http_session *ss, enum waiter_kind kind)
@@ -242,6 +252,8 @@ static ow_http_waiter *waiter_add(ow_http *h, ow_http_session *ss, enum waiter_k
     w->kind = kind;
     w->ticket = ++h->next_ticket;
     w->deadline_ms = ow_clock_mono_ms() + OW_HTTP_DEADLINE_MS;
+    w->part = 0;
+    w->left = 0;
     w->prev = NULL;
     w->next = h->waiters;
     if (w->next) w->next->prev = w;
@@ -275,13 +287,18 @@ static void waiter_answer(ow_http *h, ow_http_waiter *w, unsigned status, ow_msg
     respond_ss(h, w->ss, status, "application/json", body);
 }
 
+static void open_answer(ow_http *h, ow_http_waiter *w);
+
 static void on_timer(uv_timer_t *t)
 {
     ow_http *h = t->data;
     int64_t now = ow_clock_mono_ms();
     for (ow_http_waiter *w = h->waiters, *next; w; w = next) {
         next = w->next;
-        if (w->deadline_ms <= now)
+        if (w->deadline_ms > now) continue;
+        if (w->kind == WAIT_OPEN && w->got && w->left < (h->partitions > 1 ? h->partitions : 1))
+            open_answer(h, w); /* what the partitions that answered list, the others named */
+        else
             waiter_answer(h, w, 504,
                           error_msg("the engine did not answer in time: is opswall-engine "
                                     "running?"));
@@ -480,6 +497,27 @@ static int serve_live_without_upgrade(request *rq)
 
 /* -- order detail: XADD the request, wait for order_ready, GET the key -- */
 
+static int partitions(const ow_http *h)
+{
+    return h->partitions > 1 ? h->partitions : 1;
+}
+
+/* Send argv (argc words) with fn; argv[1] is partition p's key `key0` (a partition-0 key). */
+static void send_part(ow_http *h, redisCallbackFn *fn, void *privdata, int p, const char *key0,
+                      int argc, const char **argv)
+{
+    char key[OW_PARTITION_KEY_MAX];
+    size_t lens[16];
+    if (ow_partition_rekey(key, sizeof key, p, key0) < 0 || argc > 16) {
+        fn(NULL, NULL, privdata);
+        return;
+    }
+    argv[1] = key;
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    ow_redis_sub_command(h->redis, fn, privdata, argc, argv, lens);
+}
+
 static void on_order_requested(redisAsyncContext *ac, void *reply, void *privdata)
 {
     (void)ac;
@@ -491,6 +529,43 @@ static void on_order_requested(redisAsyncContext *ac, void *reply, void *privdat
     free(t);
 }
 
+/* Ask partition p's engine for the order's detail (it answers on its order_ready channel). */
+static void request_order(ow_http *h, ow_http_waiter *w)
+{
+    ticket *t = ticket_new(h, w, NULL);
+    if (!t) return; /* the waiter answers 504 at its deadline */
+    const char *argv[] = {"XADD", "", "MAXLEN", "~", "10000", "*", "order_id", w->ss->id};
+    send_part(h, on_order_requested, t, w->part, OW_KEY_REQUESTS, 8, argv);
+}
+
+/* The order directory's answer: the order's partition (docs/scaling.md §3). */
+static void on_order_partition(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    ticket *t = privdata;
+    ow_http *h = t->h;
+    redisReply *r = reply;
+    ow_http_waiter *w = waiter_find(h, t->ticket);
+    free(t);
+    if (!w) return;
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        waiter_answer(h, w, 503, error_msg("Redis is not reachable: try again shortly"));
+        return;
+    }
+    char *end = NULL;
+    long p = r->type == REDIS_REPLY_STRING ? strtol(r->str, &end, 10) : -1;
+    if (r->type == REDIS_REPLY_NIL || !end || *end || p < 0 || p >= partitions(h)) {
+        waiter_answer(h, w, 404,
+                      error_msg(r->type == REDIS_REPLY_NIL
+                                    ? "no such order: the order directory does not know it"
+                                    : "the order directory names no partition of this "
+                                      "deployment for this order"));
+        return;
+    }
+    w->part = (int)p;
+    request_order(h, w);
+}
+
 static int serve_order(request *rq)
 {
     ow_http_session *ss = rq->ss;
@@ -498,13 +573,21 @@ static int serve_order(request *rq)
         return respond_error(rq, HTTP_STATUS_BAD_REQUEST,
                              "bad order id: 1 to 128 characters of A-Z a-z 0-9 _ . : -");
     ow_http_waiter *w = waiter_add(rq->h, ss, WAIT_ORDER);
+    if (partitions(rq->h) == 1) {
+        request_order(rq->h, w);
+        return 0;
+    }
+    w->part = -1; /* which partition holds it: ask the directory ingest keeps */
+    char key[OW_PARTITION_KEY_MAX];
     ticket *t = ticket_new(rq->h, w, NULL);
     if (!t) return -1;
-    const char *argv[] = {"XADD", OW_KEY_REQUESTS, "MAXLEN", "~", "10000", "*", "order_id", ss->id};
-    size_t lens[8];
-    for (int i = 0; i < 8; i++)
-        lens[i] = strlen(argv[i]);
-    ow_redis_sub_command(rq->h->redis, on_order_requested, t, 8, argv, lens);
+    if (ow_route_directory_key(key, sizeof key, "order", ss->id) < 0) {
+        free(t);
+        return respond_error(rq, HTTP_STATUS_BAD_REQUEST, "bad order id: too long");
+    }
+    const char *argv[] = {"GET", key};
+    size_t lens[] = {3, strlen(key)};
+    ow_redis_sub_command(rq->h->redis, on_order_partition, t, 2, argv, lens);
     return 0;
 }
 
@@ -516,7 +599,8 @@ static void on_order_detail(redisAsyncContext *ac, void *reply, void *privdata)
     ow_http *h = t->h;
     for (ow_http_waiter *w = h->waiters, *next; w; w = next) {
         next = w->next;
-        if (w->kind != WAIT_ORDER || strcmp(w->ss->id, t->order) != 0) continue;
+        if (w->kind != WAIT_ORDER || w->part != t->part || strcmp(w->ss->id, t->order) != 0)
+            continue;
         if (!r || r->type != REDIS_REPLY_STRING) {
             waiter_answer(h, w, 503, error_msg("the order detail expired before it was read"));
             continue;
@@ -535,21 +619,126 @@ static void on_order_detail(redisAsyncContext *ac, void *reply, void *privdata)
     free(t);
 }
 
-void ow_http_on_ready(ow_http *h, const char *what, size_t len)
+/* -- open alerts: every partition's engine lists its own; merged in (at, id) order -- */
+
+static int cmp_open(const void *x, const void *y)
 {
-    if (!ow_http_id_ok(what, len)) return;
+    const cJSON *a = *(const cJSON *const *)x, *b = *(const cJSON *const *)y;
+    const cJSON *ta = ow_json_get(a, "at"), *tb = ow_json_get(b, "at");
+    const cJSON *ia = ow_json_get(a, "id"), *ib = ow_json_get(b, "id");
+    int c = cJSON_IsString(ta) && cJSON_IsString(tb) ? strcmp(ta->valuestring, tb->valuestring) : 0;
+    if (c) return c;
+    return cJSON_IsString(ia) && cJSON_IsString(ib) ? strcmp(ia->valuestring, ib->valuestring) : 0;
+}
+
+/* Every partition answered (or the deadline came after some did): sort, coarsen for viewers,
+ * answer {"alerts":[…],"partitions":n,"missing":[partitions that did not answer in time]}. */
+static void open_answer(ow_http *h, ow_http_waiter *w)
+{
+    cJSON *acc = w->acc;
+    w->acc = NULL;
+    int n = cJSON_GetArraySize(acc);
+    cJSON **v = n ? malloc((size_t)n * sizeof *v) : NULL;
+    cJSON *root = cJSON_CreateObject(),
+          *list = root ? cJSON_AddArrayToObject(root, "alerts") : NULL;
+    if (!list || (n && !v)) {
+        cJSON_Delete(root), cJSON_Delete(acc), free(v);
+        waiter_answer(h, w, 500, NULL);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        v[i] = cJSON_DetachItemFromArray(acc, 0);
+    cJSON_Delete(acc);
+    if (n) qsort(v, (size_t)n, sizeof *v, cmp_open);
+    bool coarse = view_of(&w->ss->pass) == OW_VIEW_COARSE;
+    for (int i = 0; i < n; i++) {
+        if (coarse) ow_coarsen_strip(ow_live_coarsen(h->live), v[i]);
+        cJSON_AddItemToArray(list, v[i]);
+    }
+    free(v);
+    cJSON_AddNumberToObject(root, "partitions", partitions(h));
+    cJSON *missing = cJSON_AddArrayToObject(root, "missing");
+    for (int p = 0; missing && p < partitions(h); p++)
+        if (!w->got[p]) cJSON_AddItemToArray(missing, cJSON_CreateNumber(p));
+    waiter_answer(h, w, 200, json_msg(root));
+}
+
+static void on_open_part(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    ticket *t = privdata;
+    ow_http *h = t->h;
+    redisReply *r = reply;
+    cJSON *got = r && r->type == REDIS_REPLY_STRING
+                     ? ow_json_parse(r->str, r->len, OW_JSON_MAX_DEPTH, NULL)
+                     : NULL;
+    for (ow_http_waiter *w = h->waiters, *next; w; w = next) {
+        next = w->next;
+        if (w->kind != WAIT_OPEN || w->got[t->part]) continue;
+        if (!cJSON_IsArray(got)) {
+            waiter_answer(h, w, 502,
+                          error_msg(r && r->type == REDIS_REPLY_STRING
+                                        ? "a partition's open alerts are not a JSON array"
+                                        : "a partition's open alerts expired before they were "
+                                          "read"));
+            continue;
+        }
+        for (const cJSON *a = got->child; a; a = a->next)
+            if (cJSON_IsObject(a)) cJSON_AddItemToArray(w->acc, cJSON_Duplicate(a, true));
+        w->got[t->part] = true;
+        if (--w->left == 0) open_answer(h, w);
+    }
+    cJSON_Delete(got);
+    free(t);
+}
+
+static int serve_open_alerts(request *rq)
+{
+    ow_http *h = rq->h;
+    int n = partitions(h);
+    ow_http_waiter *w = waiter_add(h, rq->ss, WAIT_OPEN);
+    w->acc = cJSON_CreateArray();
+    w->got = calloc((size_t)n, sizeof *w->got);
+    w->left = n;
+    if (!w->acc || !w->got) {
+        waiter_unlink(h, w);
+        return respond_error(rq, HTTP_STATUS_SERVICE_UNAVAILABLE, "out of memory");
+    }
+    for (int p = 0; p < n; p++) {
+        ticket *t = ticket_new(h, w, NULL);
+        if (!t) break; /* the waiter answers 504 at its deadline */
+        const char *argv[] = {"XADD", "", "MAXLEN", "~", "10000", "*", "query", "open_alerts"};
+        send_part(h, on_order_requested, t, p, OW_KEY_REQUESTS, 8, argv);
+    }
+    return 0;
+}
+
+void ow_http_on_ready(ow_http *h, int partition, const char *what, size_t len)
+{
+    if (partition < 0 || partition >= partitions(h)) return;
+    bool open = len == 11 && memcmp(what, "open_alerts", 11) == 0;
+    if (!open && !ow_http_id_ok(what, len)) return;
     bool wanted = false;
     for (ow_http_waiter *w = h->waiters; w && !wanted; w = w->next)
-        wanted =
-            w->kind == WAIT_ORDER && strlen(w->ss->id) == len && memcmp(w->ss->id, what, len) == 0;
+        wanted = open ? w->kind == WAIT_OPEN && !w->got[partition]
+                      : w->kind == WAIT_ORDER && w->part == partition && strlen(w->ss->id) == len &&
+                            memcmp(w->ss->id, what, len) == 0;
     if (!wanted) return;
-    char key[sizeof OW_KEY_ORDER_PREFIX + ID_MAX];
-    snprintf(key, sizeof key, "%s%.*s", OW_KEY_ORDER_PREFIX, (int)len, what);
-    ticket *t = ticket_new(h, NULL, key + strlen(OW_KEY_ORDER_PREFIX));
+    char id[ID_MAX + 1];
+    snprintf(id, sizeof id, "%.*s", (int)len, what);
+    ticket *t = ticket_new(h, NULL, open ? NULL : id);
     if (!t) return;
+    t->part = partition;
+    char key[OW_PARTITION_KEY_MAX + ID_MAX];
+    if (ow_partition_rekey(key, sizeof key, partition,
+                           open ? OW_KEY_ALERTS_OPEN : OW_KEY_ORDER_PREFIX) < 0) {
+        free(t);
+        return;
+    }
+    if (!open) snprintf(key + strlen(key), sizeof key - strlen(key), "%s", id);
     const char *argv[] = {"GET", key};
     size_t lens[] = {3, strlen(key)};
-    ow_redis_sub_command(h->redis, on_order_detail, t, 2, argv, lens);
+    ow_redis_sub_command(h->redis, open ? on_open_part : on_order_detail, t, 2, argv, lens);
 }
 
 /* -- alerts since a point: XRANGE -- */
@@ -880,6 +1069,7 @@ static const struct {
     {"/api/v1/snapshot", OW_ROLE_VIEWER, serve_snapshot},
     {"/api/v1/city", OW_ROLE_VIEWER, serve_city},
     {"/api/v1/alerts", OW_ROLE_VIEWER, serve_alerts},
+    {"/api/v1/alerts/open", OW_ROLE_VIEWER, serve_open_alerts},
     {"/api/v1/orders/", OW_ROLE_VIEWER, serve_order},
 };
 

@@ -10,6 +10,7 @@
  *   GET  /api/v1/city               the city's region GeoJSON (city.regions)       viewer
  *   GET  /api/v1/orders/{id}        one order's detail, asked of the engine        viewer
  *   GET  /api/v1/alerts?since=&limit=   alerts raised after a stream id           viewer
+ *   GET  /api/v1/alerts/open        every open alert, asked of every partition's engine viewer
  *   POST /api/v1/alerts/{id}/ack    acknowledge an alert ({"note":...})            supervisor
  *   GET  /api/v1/live               without an upgrade: 426
  *
@@ -17,7 +18,9 @@
  * request rate limit (feed.client_rate per second, burst 4×); bodies are at most 4 KiB, URL paths
  * 1 KiB. Order detail and alerts come from the engine through Redis: the response is deferred
  * until the reply (or a 3 s deadline), the connection stays usable meanwhile, and a connection
- * that closes first is simply forgotten.
+ * that closes first is simply forgotten. Partitioned (`partitions` > 1): an order's detail is
+ * asked of the order's partition (the order directory, docs/scaling.md §3), the open alerts of
+ * every partition, merged.
  *
  * Lifecycle: ow_http_init → ow_http_protocol (first in the vhost's list, so plain HTTP lands here)
  * → ow_http_on_ready for each order_ready message → ow_http_close (stops its timer).
@@ -72,6 +75,8 @@ typedef struct ow_http {
      * keys it wrote (1..max). */
     int (*ack_keys)(void *ud, const char *alert_id, char (*keys)[OW_PARTITION_KEY_MAX], int max);
     void *ack_ud;
+    /* Partitions of the deployment (cluster.partitions; 0 or 1 = one engine on ops:{p0}:). */
+    int partitions;
     /* More lines for /metrics (Prometheus text), e.g. the partitions' ages; ud is ack_ud. */
     void (*metrics_extra)(void *ud, ow_buf *b);
 } ow_http;
@@ -89,8 +94,9 @@ void ow_http_close(ow_http *h);
 /* The HTTP protocol for lws: name OW_HTTP_PROTOCOL, user = h. */
 struct lws_protocols ow_http_protocol(ow_http *h);
 
-/* The engine published on order_ready: `what` is an order id (its detail is in Redis). */
-void ow_http_on_ready(ow_http *h, const char *what, size_t len);
+/* Partition `partition`'s engine published on its order_ready channel: `what` is an order id (its
+ * detail is in Redis) or "open_alerts". */
+void ow_http_on_ready(ow_http *h, int partition, const char *what, size_t len);
 
 /* A websocket upgrade (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE): 0 to go on, or 1 after answering a
  * refusal (404 wrong path, 401/403 token, role or origin) with a JSON body. */

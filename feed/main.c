@@ -11,7 +11,9 @@
  *
  * Modules: live.c (held snapshot, ring, client tails), coarsen.c (what viewers may see), http.c
  * (routes, static files, deferred Redis answers), gate.c (tokens, roles, origins, rate buckets),
- * redis_sub.c (Redis connections), msg.c (shared encoded messages).
+ * redis_sub.c (Redis connections), msg.c (shared encoded messages), parts.c (the partitions'
+ * pictures merged, when cluster.partitions > 1). Partitioned or on a Redis Cluster, commands go
+ * through io/cluster_async.h to the master of their key's slot.
  *
  * TLS: with feed.tls.cert and feed.tls.key set (both, readable PEM files, checked at start) the
  * same port serves https:// and wss:// only.
@@ -54,6 +56,9 @@ typedef struct feed {
     /* partitioned (cluster.partitions > 1): the partitions' pictures, merged (feed/parts.h) */
     ow_parts parts;
     ow_partition_table table;
+    /* commands and snapshot GETs routed by key (partitioned, or on a Redis Cluster); NULL on one
+     * Redis with one partition. Frees itself on the loop after ow_cluster_async_close. */
+    ow_cluster_async *cluster;
     bool partitioned, parts_ok, table_ok;
     bool loop_ok, redis_ok, signals_ok, http_ok, settle_ok; /* for feed_fini */
     bool stopping; /* feed_stop ran: everything on the loop is closing */
@@ -137,11 +142,19 @@ static void live_publish(feed *f, int channel, const char *text, size_t len);
 static void on_redis_message(void *ud, int channel, const char *text, size_t len)
 {
     feed *f = ud;
-    if (f->partitioned || channel == CH_READY) {
-        ow_http_on_ready(&f->http, text, len);
+    if (f->partitioned) return; /* partition 0's order_ready arrives through parts too */
+    if (channel == CH_READY) {
+        ow_http_on_ready(&f->http, 0, text, len);
         return;
     }
     live_publish(f, channel, text, len);
+}
+
+/* Partitioned: a partition's engine answered a request (an order's detail, the open alerts). */
+static void on_part_ready(void *ud, int partition, const char *text, size_t len)
+{
+    feed *f = ud;
+    ow_http_on_ready(&f->http, partition, text, len);
 }
 
 /* A merged picture of the partitions (a snapshot, then its delta). */
@@ -211,6 +224,8 @@ static void feed_stop(feed *f, const char *why)
     ow_http_close(&f->http);
     ow_redis_sub_close(&f->redis);
     if (f->parts_ok) ow_parts_close(&f->parts);
+    ow_cluster_async_close(f->cluster); /* after the users: their commands fail, then it frees */
+    f->cluster = NULL;
     if (f->context) lws_context_destroy(f->context); /* stage 1 on a foreign loop */
 }
 
@@ -403,6 +418,24 @@ static int feed_init(feed *f, const ow_config *cfg, const ow_access *access,
         return -1;
     }
     f->redis_ok = true;
+    /* Partitioned, or on a Redis Cluster: commands routed by their key's slot. The first map is
+     * read here (blocking, once, like ow_redis_env_open's check). */
+    if (ow_cluster_async_open_env(&f->loop, env, cfg, &f->cluster, &err)) {
+        if (f->partitioned) {
+            ow_error("%s", err.msg);
+            return -1;
+        }
+        /* one partition: the two connections retry on their own (a wrong password is reported
+         * there, and /healthz says disconnected) */
+        ow_warn("%s; using the connections to %s alone", err.msg, env->desc);
+    } else if (!f->partitioned && !ow_cluster_async_enabled(f->cluster)) {
+        ow_cluster_async_close(f->cluster); /* one Redis, one partition: the two connections */
+        f->cluster = NULL;
+    } else {
+        ow_redis_sub_use_cluster(&f->redis, f->cluster);
+        ow_info("Redis %s: commands routed by key slot (%s)", env->desc,
+                ow_cluster_async_enabled(f->cluster) ? "a Redis Cluster" : "one node");
+    }
     if (f->partitioned) {
         if (ow_partition_load(cfg, &f->table, &err)) {
             ow_error("%s", err.msg);
@@ -417,6 +450,9 @@ static int feed_init(feed *f, const ow_config *cfg, const ow_access *access,
             ow_error("cannot set up the partitions' Redis connections (out of memory?)");
             return -1;
         }
+        ow_parts_use_cluster(&f->parts, f->cluster);
+        ow_parts_on_ready(&f->parts, on_part_ready);
+        f->http.partitions = (int)cfg->cluster.partitions;
         f->http.ack_keys = ack_keys;
         f->http.metrics_extra = parts_metrics;
         f->http.ack_ud = f;
@@ -466,6 +502,8 @@ static int feed_fini(feed *f)
         }
         if (f->redis_ok) ow_redis_sub_close(&f->redis);
         if (f->parts_ok) ow_parts_close(&f->parts);
+        ow_cluster_async_close(f->cluster);
+        f->cluster = NULL;
         if (f->loop_ok) uv_run(&f->loop, UV_RUN_DEFAULT);
     }
     if (f->loop_ok && uv_loop_close(&f->loop) != 0) {

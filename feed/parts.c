@@ -14,7 +14,7 @@
 #define MERGE_MS 20   /* merges coalesced into one per this many ms */
 #define TICK_MS  1000 /* staleness checked this often */
 
-enum { CH_LIVE, CH_DELTAS };
+enum { CH_LIVE, CH_DELTAS, CH_READY };
 
 static void schedule_merge(ow_parts *ps);
 
@@ -31,6 +31,10 @@ static void on_part_message(void *ud, int channel, const char *text, size_t len)
 {
     ow_part *pt = ud;
     ow_parts *ps = pt->owner;
+    if (channel == CH_READY) {
+        if (ps->on_ready) ps->on_ready(ps->ud, pt->index, text, len);
+        return;
+    }
     ow_err err;
     cJSON *msg = ow_json_parse(text, len, OW_JSON_MAX_DEPTH, &err);
     const cJSON *type = ow_json_get(msg, "type");
@@ -200,16 +204,29 @@ int ow_parts_init(ow_parts *ps, uv_loop_t *loop, int n, const ow_partition_table
         pt->stale = true;
         if (ow_partition_rekey(pt->chan_live, sizeof pt->chan_live, p, OW_CHAN_LIVE) < 0 ||
             ow_partition_rekey(pt->chan_deltas, sizeof pt->chan_deltas, p, OW_CHAN_DELTAS) < 0 ||
+            ow_partition_rekey(pt->chan_ready, sizeof pt->chan_ready, p, OW_CHAN_ORDER_READY) < 0 ||
             ow_partition_rekey(pt->snapshot_key, sizeof pt->snapshot_key, p, OW_KEY_SNAPSHOT) < 0)
             return -1;
         pt->channels[CH_LIVE] = pt->chan_live;
         pt->channels[CH_DELTAS] = pt->chan_deltas;
-        if (ow_redis_sub_init(&pt->sub, loop, target, desc, timeout_ms, pt->channels, 2,
+        pt->channels[CH_READY] = pt->chan_ready;
+        if (ow_redis_sub_init(&pt->sub, loop, target, desc, timeout_ms, pt->channels, 3,
                               pt->snapshot_key, on_part_message, pt))
             return -1;
         pt->sub_ok = true;
     }
     return 0;
+}
+
+void ow_parts_use_cluster(ow_parts *ps, ow_cluster_async *c)
+{
+    for (int p = 0; p < ps->n; p++)
+        ow_redis_sub_use_cluster(&ps->v[p].sub, c);
+}
+
+void ow_parts_on_ready(ow_parts *ps, ow_parts_ready_fn *on_ready)
+{
+    ps->on_ready = on_ready;
 }
 
 void ow_parts_start(ow_parts *ps)

@@ -4,8 +4,9 @@
  * handed on as a snapshot message and the delta from the previous merged one (core/delta.h), as
  * one engine would publish them. The merged stream's sequence numbers are the feed's own.
  *
- * Per partition p, one ow_redis_sub (two connections) subscribes to ops:{p}:live and
- * ops:{p}:deltas and GETs ops:{p}:snapshot at start, after a reconnect and after a gap. A delta is
+ * Per partition p, one ow_redis_sub subscribes to ops:{p}:live, ops:{p}:deltas and
+ * ops:{p}:order_ready (handed to on_ready: the engine answered a request) and GETs
+ * ops:{p}:snapshot at start, after a reconnect and after a gap. A delta is
  * applied to the held partial (core/delta.h); one that does not continue it triggers a GET. A
  * partial the merge refuses (malformed: outside input) is dropped with a warning naming the
  * partition and member, and fetched again. Merges are coalesced (a partition's snapshot and delta
@@ -16,9 +17,9 @@
  * re-merged every second so its age_s counts up for viewers.
  *
  * Single Redis or one partition: not used (the feed reads ops:{p0}: directly, unchanged).
- * On a Redis Cluster the per-partition GET must reach the partition's master: each partition's
- * connections go to redis.url, so today this serves a single Redis holding every partition's keys
- * (or a proxy); routing them by slot (io/cluster_async.c) is the next step.
+ * With a cluster client (ow_parts_use_cluster; also on one Redis holding every partition) the
+ * GETs go to each partition's master through it, and each subscription moves to another node
+ * when its node fails (feed/redis_sub.h).
  *
  * Lifecycle: ow_parts_init → ow_parts_start → … → ow_parts_close (the loop must then run to close
  * the handles) → ow_parts_fini.
@@ -39,14 +40,17 @@
 /* A merged message to hand on (a snapshot, then the delta from the previous one); borrowed text,
  * valid during the call. */
 typedef void ow_parts_publish_fn(void *ud, const char *text, size_t len);
+/* Partition p's engine published `text` on its order_ready channel (borrowed, during the call). */
+typedef void ow_parts_ready_fn(void *ud, int partition, const char *text, size_t len);
 
 typedef struct ow_part {
     struct ow_parts *owner;
     int index;
     ow_redis_sub sub;
     char chan_live[OW_PARTITION_KEY_MAX], chan_deltas[OW_PARTITION_KEY_MAX];
+    char chan_ready[OW_PARTITION_KEY_MAX];
     char snapshot_key[OW_PARTITION_KEY_MAX];
-    const char *channels[2];
+    const char *channels[3];
     cJSON *snap; /* latest partial, owned; NULL = none yet */
     int64_t seq;
     int64_t heard_ms; /* mono time of the last message, 0 = never */
@@ -61,6 +65,7 @@ typedef struct ow_parts {
     const ow_partition_table *owners; /* borrowed */
     int64_t stale_ms;
     ow_parts_publish_fn *publish;
+    ow_parts_ready_fn *on_ready; /* NULL = ignored */
     void *ud;
     uv_timer_t merge_timer, tick;
     bool merge_pending, closing, timers_ok;
@@ -73,6 +78,10 @@ typedef struct ow_parts {
 int ow_parts_init(ow_parts *ps, uv_loop_t *loop, int n, const ow_partition_table *owners,
                   const ow_redis_target *target, const char *desc, int64_t timeout_ms,
                   int64_t stale_ms, ow_parts_publish_fn *publish, void *ud);
+/* Before start: route every partition's GET through c (borrowed, see ow_redis_sub_use_cluster),
+ * and hand order_ready messages to on_ready (with the ud of init). */
+void ow_parts_use_cluster(ow_parts *ps, ow_cluster_async *c);
+void ow_parts_on_ready(ow_parts *ps, ow_parts_ready_fn *on_ready);
 void ow_parts_start(ow_parts *ps);
 void ow_parts_close(ow_parts *ps);
 void ow_parts_fini(ow_parts *ps);

@@ -1,6 +1,5 @@
 #include "redis_sub.h"
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,16 +20,19 @@ static void conn_failed(ow_redis_conn *c, const char *what, const char *detail)
 {
     ow_redis_sub *s = c->owner;
     if (!c->failing)
-        ow_warn("redis %s: %s %s: %s; retrying with backoff up to %d s", c->name, what, s->desc,
-                detail && detail[0] ? detail : "no detail", BACKOFF_MAX_MS / 1000);
+        ow_warn("redis %s: %s %s: %s; retrying with backoff up to %d s", c->name, what,
+                c == &s->sub ? s->sub_desc : s->desc, detail && detail[0] ? detail : "no detail",
+                BACKOFF_MAX_MS / 1000);
     else
-        ow_debug("redis %s: %s %s: %s", c->name, what, s->desc, detail ? detail : "");
+        ow_debug("redis %s: %s %s: %s", c->name, what, c == &s->sub ? s->sub_desc : s->desc,
+                 detail ? detail : "");
     c->failing = true;
 }
 
 static void conn_retry_later(ow_redis_conn *c)
 {
     if (c->owner->closing) return;
+    if (c == &c->owner->sub && c->owner->cluster) c->owner->sub_turn++; /* try another node */
     int64_t delay = c->backoff_ms;
     c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
     uv_timer_start(&c->timer, on_timer, (uint64_t)delay, 0);
@@ -46,7 +48,7 @@ static void conn_ready(ow_redis_conn *c)
     c->backoff_ms = BACKOFF_FIRST_MS;
     if (c->connects == 0 || c->failing)
         ow_info("redis %s: %s %s", c->name, c->connects ? "reconnected to" : "connected to",
-                s->desc);
+                c == &s->sub ? s->sub_desc : s->desc);
     c->failing = false;
     c->connects++;
     maybe_get_snapshot(s);
@@ -153,7 +155,7 @@ static void on_get(redisAsyncContext *ac, void *reply, void *privdata)
     ow_redis_sub *s = privdata;
     redisReply *r = reply;
     s->get_pending = false;
-    if (!r || s->cmd.ac != ac) return;
+    if (!r || (!s->cluster && s->cmd.ac != ac)) return;
     if (r->type == REDIS_REPLY_NIL) {
         ow_info("redis: no snapshot in %s yet; waiting for the engine to publish one",
                 s->snapshot_key);
@@ -167,10 +169,31 @@ static void on_get(redisAsyncContext *ac, void *reply, void *privdata)
     }
 }
 
+static void on_cluster_get(const redisReply *r, const ow_err *err, void *privdata)
+{
+    ow_redis_sub *s = privdata;
+    s->get_pending = false;
+    if (s->closing) return;
+    if (!r) {
+        ow_warn("redis: GET %s: %s", s->snapshot_key, err ? err->msg : "no reply");
+        return;
+    }
+    on_get(NULL, (void *)r, s);
+}
+
 /* GET the snapshot once both connections are up: messages from now on arrive on the channel. */
 static void maybe_get_snapshot(ow_redis_sub *s)
 {
-    if (s->closing || !s->snapshot_key || !s->sub.ready || !s->cmd.ready || s->get_pending) return;
+    if (s->closing || !s->snapshot_key || !s->sub.ready || s->get_pending) return;
+    if (s->cluster) {
+        s->get_pending = true;
+        s->messages_at_get = s->messages;
+        if (ow_cluster_async_command(s->cluster, on_cluster_get, s, s->snapshot_key, "GET %s",
+                                     s->snapshot_key) != OW_OK)
+            s->get_pending = false;
+        return;
+    }
+    if (!s->cmd.ready) return;
     if (redisAsyncCommand(s->cmd.ac, on_get, s, "GET %s", s->snapshot_key) == REDIS_OK) {
         s->get_pending = true;
         s->messages_at_get = s->messages;
@@ -200,6 +223,23 @@ static void conn_connect(ow_redis_conn *c)
 {
     ow_redis_sub *s = c->owner;
     const ow_redis_target *t = &s->target;
+    ow_redis_target node;
+    const ow_slotmap *map = s->cluster && ow_cluster_async_enabled(s->cluster)
+                                ? ow_cluster_async_map(s->cluster)
+                                : NULL;
+    if (c == &s->sub && map && map->nnodes > 0 && s->sub_turn > 0) {
+        /* any node hears a cluster PUBLISH: the next one in the map, with the same login */
+        const ow_slotmap_node *n = &map->nodes[(s->sub_turn - 1) % map->nnodes];
+        node = *t;
+        node.is_unix = false;
+        snprintf(node.host, sizeof node.host, "%s", n->host);
+        node.port = n->port;
+        node.db = 0;
+        t = &node;
+        snprintf(s->sub_desc, sizeof s->sub_desc, "%s:%d (cluster node)", n->host, n->port);
+    } else if (c == &s->sub) {
+        snprintf(s->sub_desc, sizeof s->sub_desc, "%s", s->desc);
+    }
     redisAsyncContext *ac =
         t->is_unix ? redisAsyncConnectUnix(t->path) : redisAsyncConnect(t->host, t->port);
     if (!ac || ac->err) {
@@ -209,8 +249,8 @@ static void conn_connect(ow_redis_conn *c)
         return;
     }
     ac->data = c;
-    if (redisLibuvAttach(ac, s->loop) != REDIS_OK) {
-        conn_failed(c, "cannot watch the connection to", "redisLibuvAttach failed");
+    if (ow_cluster_async_attach(ac, s->loop) != REDIS_OK) {
+        conn_failed(c, "cannot watch the connection to", "attaching it to the loop failed");
         redisAsyncFree(ac);
         conn_retry_later(c);
         return;
@@ -273,10 +313,15 @@ int ow_redis_sub_init(ow_redis_sub *s, uv_loop_t *loop, const ow_redis_target *t
     return rc;
 }
 
+void ow_redis_sub_use_cluster(ow_redis_sub *s, ow_cluster_async *c)
+{
+    s->cluster = c;
+}
+
 void ow_redis_sub_start(ow_redis_sub *s)
 {
     conn_connect(&s->sub);
-    conn_connect(&s->cmd);
+    if (!s->cluster) conn_connect(&s->cmd);
 }
 
 void ow_redis_sub_refresh(ow_redis_sub *s)
@@ -284,9 +329,33 @@ void ow_redis_sub_refresh(ow_redis_sub *s)
     maybe_get_snapshot(s);
 }
 
+/* A command sent through the cluster client: the caller's hiredis-style callback and its data. */
+typedef struct routed {
+    redisCallbackFn *fn;
+    void *privdata;
+} routed;
+
+static void on_routed(const redisReply *r, const ow_err *err, void *privdata)
+{
+    routed *rt = privdata;
+    if (!r && err) ow_debug("redis: a command failed: %s", err->msg);
+    rt->fn(NULL, (void *)r, rt->privdata); /* the callbacks only read the reply */
+    free(rt);
+}
+
 void ow_redis_sub_command(ow_redis_sub *s, redisCallbackFn *fn, void *privdata, int argc,
                           const char **argv, const size_t *argvlen)
 {
+    if (s->cluster) { /* routed by the key: every command the feed sends names it second */
+        routed *rt = argc >= 2 && !s->closing ? malloc(sizeof *rt) : NULL;
+        if (rt) *rt = (routed){fn, privdata};
+        if (!rt || ow_cluster_async_command_argv(s->cluster, on_routed, rt, argv[1], argvlen[1],
+                                                 argc, argv, argvlen) != OW_OK) {
+            free(rt);
+            fn(NULL, NULL, privdata);
+        }
+        return;
+    }
     if (s->closing || !s->cmd.ready || !s->cmd.ac ||
         redisAsyncCommandArgv(s->cmd.ac, fn, privdata, argc, argv, argvlen) != REDIS_OK)
         fn(s->cmd.ac, NULL, privdata);
@@ -311,5 +380,5 @@ void ow_redis_sub_close(ow_redis_sub *s)
 
 bool ow_redis_sub_connected(const ow_redis_sub *s)
 {
-    return s->sub.ready && s->cmd.ready;
+    return s->sub.ready && (s->cluster || s->cmd.ready);
 }

@@ -734,7 +734,10 @@ int ow_cluster_function_load(ow_cluster *c, const char *library, const char *wha
 {
     int nnodes = ow_cluster_map(c)->nnodes;
     for (int i = 0; i < nnodes; i++) {
-        if (!ow_cluster_map(c)->nodes[i].master) continue;
+        /* a failed master (CLUSTER SHARDS health "fail": killed, its replica promoted) is not
+         * asked: it serves nothing, and a start right after a failover must not stop on it */
+        const ow_slotmap_node *n = &ow_cluster_map(c)->nodes[i];
+        if (!n->master || !n->healthy) continue;
         redisContext *ctx = ow_cluster_node_context(c, i, err);
         if (!ctx) return err->code ? err->code : OW_EREDIS;
         int rc = ow_redis_function_load(ctx, library, what, err);

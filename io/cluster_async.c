@@ -226,7 +226,7 @@ static void io_cleanup(void *p)
     uv_close((uv_handle_t *)&io->poll, io_closed);
 }
 
-static int io_attach(redisAsyncContext *ac, uv_loop_t *loop)
+int ow_cluster_async_attach(redisAsyncContext *ac, uv_loop_t *loop)
 {
     loop_io *io = calloc(1, sizeof *io);
     if (!io) return REDIS_ERR;
@@ -311,7 +311,7 @@ static redisAsyncContext *node_ac(anode *n)
         return NULL;
     }
     ac->data = n;
-    if (io_attach(ac, c->loop) != REDIS_OK) {
+    if (ow_cluster_async_attach(ac, c->loop) != REDIS_OK) {
         redisAsyncFree(ac);
         return NULL;
     }
@@ -510,25 +510,21 @@ static void dispatch(acmd *m)
                    n->host, n->port);
 }
 
-int ow_cluster_async_command(ow_cluster_async *c, ow_cluster_async_cb *cb, void *privdata,
-                             const char *key, const char *fmt, ...)
+/* Route and send a command already in RESP form (buf: hiredis-allocated, taken). */
+static int send_formatted(ow_cluster_async *c, ow_cluster_async_cb *cb, void *privdata,
+                          const char *key, size_t kl, char *buf, int len)
 {
-    if (c->closing) return OW_EINVAL;
+    if (len < 0) return OW_ENOMEM;
     acmd *m = calloc(1, sizeof *m);
-    if (!m) return OW_ENOMEM;
-    va_list ap;
-    va_start(ap, fmt);
-    int len = redisvFormatCommand(&m->buf, fmt, ap);
-    va_end(ap);
-    if (len < 0) {
-        free(m);
+    if (!m) {
+        redisFreeCommand(buf);
         return OW_ENOMEM;
     }
+    m->buf = buf;
     m->len = (size_t)len;
     m->owner = c;
     m->cb = cb;
     m->priv = privdata;
-    size_t kl = strlen(key);
     m->slot = ow_crc16_keyslot(key, kl);
     snprintf(m->key, sizeof m->key, "%.*s", (int)(kl < sizeof m->key ? kl : sizeof m->key - 1),
              key);
@@ -537,15 +533,34 @@ int ow_cluster_async_command(ow_cluster_async *c, ow_cluster_async_cb *cb, void 
     return OW_OK;
 }
 
+int ow_cluster_async_command(ow_cluster_async *c, ow_cluster_async_cb *cb, void *privdata,
+                             const char *key, const char *fmt, ...)
+{
+    if (c->closing) return OW_EINVAL;
+    char *buf = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = redisvFormatCommand(&buf, fmt, ap);
+    va_end(ap);
+    return send_formatted(c, cb, privdata, key, strlen(key), buf, len);
+}
+
+int ow_cluster_async_command_argv(ow_cluster_async *c, ow_cluster_async_cb *cb, void *privdata,
+                                  const char *key, size_t keylen, int argc, const char **argv,
+                                  const size_t *argvlen)
+{
+    if (c->closing) return OW_EINVAL;
+    char *buf = NULL;
+    int len = redisFormatCommandArgv(&buf, argc, argv, argvlen);
+    return send_formatted(c, cb, privdata, key, keylen, buf, len);
+}
+
 /* ---- open and close ---- */
 
-int ow_cluster_async_open(uv_loop_t *loop, const char *urls, const ow_cluster_opts *opts,
-                          ow_cluster_async **out, ow_err *err)
+/* Take over the first map of the blocking client `sync` (freed here) for a client on loop. */
+static int adopt(uv_loop_t *loop, ow_cluster *sync, const ow_redis_target *seeds, int nseeds,
+                 const ow_cluster_opts *opts, ow_cluster_async **out, ow_err *err)
 {
-    *out = NULL;
-    ow_cluster *sync;
-    int rc = ow_cluster_open_url(urls, opts, &sync, err);
-    if (rc) return rc;
     ow_cluster_async *c = calloc(1, sizeof *c);
     if (c) {
         c->map = malloc(sizeof *c->map);
@@ -560,7 +575,9 @@ int ow_cluster_async_open(uv_loop_t *loop, const char *urls, const ow_cluster_op
     c->loop = loop;
     c->opts = *opts;
     c->seed = *ow_cluster_seed(sync);
-    c->nseeds = ow_cluster_parse_urls(urls, c->seeds, NULL);
+    c->nseeds = nseeds < 0 ? 0 : nseeds > OW_CLUSTER_SEEDS_MAX ? OW_CLUSTER_SEEDS_MAX : nseeds;
+    for (int i = 0; i < c->nseeds; i++)
+        c->seeds[i] = seeds[i];
     c->enabled = ow_cluster_enabled(sync);
     memcpy(c->map, ow_cluster_map(sync), sizeof *c->map);
     ow_slotmap_init(c->spare);
@@ -570,6 +587,39 @@ int ow_cluster_async_open(uv_loop_t *loop, const char *urls, const ow_cluster_op
     c->timer.data = c;
     *out = c;
     return OW_OK;
+}
+
+int ow_cluster_async_open(uv_loop_t *loop, const char *urls, const ow_cluster_opts *opts,
+                          ow_cluster_async **out, ow_err *err)
+{
+    *out = NULL;
+    ow_cluster *sync;
+    int rc = ow_cluster_open_url(urls, opts, &sync, err);
+    if (rc) return rc;
+    ow_redis_target seeds[OW_CLUSTER_SEEDS_MAX];
+    int n = ow_cluster_parse_urls(urls, seeds, NULL);
+    return adopt(loop, sync, seeds, n, opts, out, err);
+}
+
+int ow_cluster_async_open_env(uv_loop_t *loop, const ow_redis_env *env, const ow_config *cfg,
+                              ow_cluster_async **out, ow_err *err)
+{
+    *out = NULL;
+    ow_cluster *sync;
+    int rc = ow_cluster_open_env(env, cfg, &sync, err);
+    if (rc) return rc;
+    ow_cluster_opts opts = {.timeout_ms = cfg->redis.timeout_ms,
+                            .retry_for_ms = cfg->cluster.retry_for_ms};
+    ow_redis_target seeds[OW_CLUSTER_SEEDS_MAX];
+    seeds[0] = env->target;
+    int n = 1;
+    if (env->server_pid == 0 && strchr(cfg->redis.url, ',')) {
+        ow_redis_target more[OW_CLUSTER_SEEDS_MAX];
+        int m = ow_cluster_parse_urls(cfg->redis.url, more, NULL);
+        for (int i = 0; i < m && n < OW_CLUSTER_SEEDS_MAX; i++)
+            seeds[n++] = more[i];
+    }
+    return adopt(loop, sync, seeds, n, &opts, out, err);
 }
 
 static void on_timer_closed(uv_handle_t *h)

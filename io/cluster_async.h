@@ -25,6 +25,7 @@
 #ifndef OW_CLUSTER_ASYNC_H
 #define OW_CLUSTER_ASYNC_H
 
+#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdbool.h>
 #include <uv.h>
@@ -43,10 +44,27 @@ typedef void ow_cluster_async_cb(const redisReply *reply, const ow_err *err, voi
 int ow_cluster_async_open(uv_loop_t *loop, const char *urls, const ow_cluster_opts *opts,
                           ow_cluster_async **out, ow_err *err);
 
+/* The same for a program that found its Redis with io/redis.h ow_redis_env_open (a configured
+ * node or several, or the private server's unix socket): timeouts from redis.timeout and
+ * cluster.retry_for, like ow_cluster_open_env. */
+int ow_cluster_async_open_env(uv_loop_t *loop, const ow_redis_env *env, const ow_config *cfg,
+                              ow_cluster_async **out, ow_err *err);
+
 /* Send a command routed by `key` (hiredis format string). cb may be NULL. Returns OW_OK, or
  * OW_ENOMEM / OW_EINVAL (closing) — then cb is not called. */
 int ow_cluster_async_command(ow_cluster_async *c, ow_cluster_async_cb *cb, void *privdata,
                              const char *key, const char *fmt, ...);
+
+/* The same in argv form (hiredis redisCommandArgv; the arguments are copied), routed by
+ * key[0..keylen). */
+int ow_cluster_async_command_argv(ow_cluster_async *c, ow_cluster_async_cb *cb, void *privdata,
+                                  const char *key, size_t keylen, int argc, const char **argv,
+                                  const size_t *argvlen);
+
+/* Attach any hiredis async context to loop the way this client attaches its own (instead of
+ * hiredis' adapters/libuv.h, whose 0.14 version ignores libuv's error status and leaves a context
+ * whose peer reset the connection waiting forever). REDIS_OK or REDIS_ERR. */
+int ow_cluster_async_attach(redisAsyncContext *ac, uv_loop_t *loop);
 
 /* Stop: waiting commands fail with "closed", sent ones finish; c frees itself on the loop. */
 void ow_cluster_async_close(ow_cluster_async *c);

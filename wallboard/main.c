@@ -170,8 +170,7 @@ static int open_source(app *a, ow_err *err)
     ow_info("reading the snapshots of %d partitions from Redis at %s every %" PRId64 " ms, merged",
             (int)a->cfg.cluster.partitions, a->env.desc, poll);
     if ((rc = ow_source_new_redis(&a->env, poll, &a->source, err))) return rc;
-    return ow_source_partitions(a->source, (int)a->cfg.cluster.partitions, &a->table,
-                                a->cfg.cluster.stale_after_ms, err);
+    return ow_source_partitions(a->source, &a->cfg, &a->table, err);
 }
 
 static int open_font(app *a, ow_err *err)

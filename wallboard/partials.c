@@ -25,6 +25,7 @@ struct ow_partials {
     int64_t seq;
     int64_t merged_ms; /* mono time of the last merge */
     bool merged_once;
+    ow_cluster_batch *batch; /* the GETs of one read, kept between reads */
     partial v[];
 };
 
@@ -50,6 +51,7 @@ void ow_partials_free(ow_partials *ps)
         free(ps->v[p].text);
         cJSON_Delete(ps->v[p].snap);
     }
+    ow_cluster_batch_free(ps->batch);
     free(ps);
 }
 
@@ -105,22 +107,24 @@ static cJSON *merge(ow_partials *ps, int64_t now_ms, ow_err *err)
     return m;
 }
 
-int ow_partials_read(ow_partials *ps, redisContext *c, int64_t now_ms, cJSON **merged, ow_err *err)
+int ow_partials_read(ow_partials *ps, ow_cluster *c, int64_t now_ms, cJSON **merged, ow_err *err)
 {
     *merged = NULL;
+    if (!ps->batch && !(ps->batch = ow_cluster_batch_new()))
+        return ow_err_set(err, OW_ENOMEM, "out of memory");
+    ow_cluster_batch_reset(ps->batch);
     for (int p = 0; p < ps->n; p++)
-        if (redisAppendCommand(c, "GET %s", ps->v[p].key) != REDIS_OK)
-            return ow_err_set(err, OW_EREDIS, "GET %s: %s", ps->v[p].key, c->errstr);
+        if (ow_cluster_batch_addf(ps->batch, ps->v[p].key, "GET %s", ps->v[p].key) < 0)
+            return ow_err_set(err, OW_ENOMEM, "out of memory");
+    int rc = ow_cluster_batch_exec(c, ps->batch, err);
+    if (rc) {
+        ow_err_prefix(err, "reading the partitions' snapshots");
+        return OW_EREDIS;
+    }
     bool changed = false;
     for (int p = 0; p < ps->n; p++) {
-        redisReply *r = NULL;
-        if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
-            if (r) freeReplyObject(r);
-            return ow_err_set(err, OW_EREDIS, "GET %s: %s", ps->v[p].key,
-                              c->err ? c->errstr : "no reply");
-        }
-        if (r->type == REDIS_REPLY_STRING) changed |= take(ps, p, r->str, r->len, now_ms);
-        freeReplyObject(r);
+        const redisReply *r = ow_cluster_batch_reply(ps->batch, p);
+        if (r && r->type == REDIS_REPLY_STRING) changed |= take(ps, p, r->str, r->len, now_ms);
     }
     /* staleness moves with time: a change of it, or a stale partition's age, re-merges */
     for (int p = 0; p < ps->n && !changed; p++) {

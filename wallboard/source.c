@@ -20,6 +20,7 @@
 #include "json.h"
 #include "keys.h"
 #include "log.h"
+#include "cluster.h"
 #include "partials.h"
 
 #define SNAPSHOT_MAX_BYTES (16 * 1024 * 1024)
@@ -61,7 +62,9 @@ struct ow_source {
     ow_scene *pending; /* the newest scene, until ow_source_take_scene */
     ow_source_notify_fn notify;
     void *user;
-    ow_partials *parts; /* partitioned: every partition's snapshot, merged (partials.h) */
+    ow_partials *parts;  /* partitioned: every partition's snapshot, merged (partials.h) */
+    ow_config *cfg;      /* partitioned: a copy, for the cluster client (its retries shortened) */
+    ow_cluster *cluster; /* partitioned: worker-owned; NULL = not connected */
 };
 
 const char *ow_link_name(ow_link link)
@@ -102,12 +105,21 @@ int ow_source_new_redis(const ow_redis_env *env, int64_t poll_ms, ow_source **ou
     return OW_OK;
 }
 
-int ow_source_partitions(ow_source *s, int n, const ow_partition_table *owners, int64_t stale_ms,
+/* How long the worker's cluster client keeps retrying a failover before the read reports the
+ * link down (and the worker's own backoff takes over): short, so a stop is not held up. */
+#define CLUSTER_RETRY_MS 3000
+
+int ow_source_partitions(ow_source *s, const ow_config *cfg, const ow_partition_table *owners,
                          ow_err *err)
 {
+    int n = (int)cfg->cluster.partitions;
     if (n < 2) return OW_OK;
-    if (!(s->parts = ow_partials_new(n, owners, stale_ms)))
+    if (!(s->parts = ow_partials_new(n, owners, cfg->cluster.stale_after_ms)) ||
+        !(s->cfg = malloc(sizeof *s->cfg)))
         return ow_err_set(err, OW_ENOMEM, "out of memory");
+    *s->cfg = *cfg;
+    if (s->cfg->cluster.retry_for_ms > CLUSTER_RETRY_MS)
+        s->cfg->cluster.retry_for_ms = CLUSTER_RETRY_MS;
     return OW_OK;
 }
 
@@ -166,6 +178,8 @@ static void redis_drop(ow_source *s)
 {
     if (s->redis) redisFree(s->redis);
     if (s->sub) redisFree(s->sub);
+    ow_cluster_free(s->cluster);
+    s->cluster = NULL;
     s->redis = s->sub = NULL;
     s->delta_warned = false;
 }
@@ -296,7 +310,9 @@ static read_result get_snapshot(ow_source *s, bool *replaced, ow_err *err)
 static read_result read_parts(ow_source *s, ow_scene **scene, ow_err *err)
 {
     cJSON *merged;
-    int rc = ow_partials_read(s->parts, s->redis, ow_clock_mono_ms(), &merged, err);
+    if (!s->cluster && ow_cluster_open_env(&s->env, s->cfg, &s->cluster, err))
+        return READ_LINK_DOWN;
+    int rc = ow_partials_read(s->parts, s->cluster, ow_clock_mono_ms(), &merged, err);
     if (rc == OW_EREDIS) {
         redis_drop(s);
         return READ_LINK_DOWN;
@@ -315,8 +331,8 @@ static read_result read_parts(ow_source *s, ow_scene **scene, ow_err *err)
 /* Redis: deltas as they come (core/delta.h), the key at start, on a gap and every REFRESH_MS. */
 static read_result read_redis(ow_source *s, ow_scene **scene, ow_err *err)
 {
-    if (!s->redis && !(s->redis = ow_redis_connect(&s->env, err))) return READ_LINK_DOWN;
     if (s->parts) return read_parts(s, scene, err);
+    if (!s->redis && !(s->redis = ow_redis_connect(&s->env, err))) return READ_LINK_DOWN;
     if (!s->sub && !sub_connect(s, err)) {
         redis_drop(s);
         return READ_LINK_DOWN;
@@ -514,6 +530,7 @@ void ow_source_free(ow_source *s)
     free(s->last_text);
     ow_scene_free(s->pending);
     ow_partials_free(s->parts);
+    free(s->cfg);
     close(s->wake_pipe[0]);
     close(s->wake_pipe[1]);
     pthread_mutex_destroy(&s->lock);

@@ -57,10 +57,13 @@ typedef void (*ow_source_notify_fn)(void *user);
 /* Poll Redis. `env` is copied; nothing connects until ow_source_fetch or ow_source_start. */
 int ow_source_new_redis(const ow_redis_env *env, int64_t poll_ms, ow_source **out, ow_err *err);
 
-/* Partitioned (n > 1, before start): read every partition's snapshot key and merge them
- * (wallboard/partials.h) instead of ops:{p0}:snapshot and its deltas. owners is borrowed; a
- * partition whose key did not change for stale_ms is shown stale. n <= 1: no change. */
-int ow_source_partitions(ow_source *s, int n, const ow_partition_table *owners, int64_t stale_ms,
+/* Partitioned (cfg->cluster.partitions > 1, before start): read every partition's snapshot key
+ * and merge them (wallboard/partials.h) instead of ops:{p0}:snapshot and its deltas, through the
+ * cluster client (io/cluster.h: each GET to its partition's master, one pipelined round per
+ * poll; a single Redis holding every partition is served the same way). owners is borrowed; a
+ * partition whose key did not change for cluster.stale_after is shown stale. cfg is copied. One
+ * partition: no change. */
+int ow_source_partitions(ow_source *s, const ow_config *cfg, const ow_partition_table *owners,
                          ow_err *err);
 
 /* Read snapshots from the file at `path` (copied). */

@@ -38,8 +38,12 @@ bool run_init(run *r, const char *config)
     if (ow_partition_table_parse(&r->table, NP, table, sizeof table - 1, "test", &err))
         return fail(err.msg);
     r->one = ow_state_new(&r->pol);
-    for (int p = 0; p < NP; p++)
-        r->part[p] = ow_state_new(&r->pol);
+    for (int p = 0; p < NP; p++) {
+        r->ppol[p] = r->pol;
+        r->ppol[p].home_table = &r->table;
+        r->ppol[p].home_partition = p;
+        r->part[p] = ow_state_new(&r->ppol[p]);
+    }
     ow_map_init(&r->dir);
     ow_map_init(&r->raised_one);
     ow_map_init(&r->raised_parts);
@@ -86,6 +90,8 @@ static void take_alerts(run *r, ow_state *s)
         ow_map *m = one ? &r->raised_one : &r->raised_parts;
         if (one && a[i].kind == OW_ALERT_SLA) r->sla_one++;
         if (!one) r->raised_sum++;
+        if (!one && ow_map_get(m, id))
+            fprintf(stderr, "partsim: %s raised by two partitions\n", id);
         if (!ow_map_get(m, id)) need(ow_map_put(m, id, (void *)(intptr_t)(a[i].at + 1)) == 0);
     }
     ow_state_outbox_clear(s);

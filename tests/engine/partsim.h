@@ -24,6 +24,7 @@
 typedef struct run {
     ow_config cfg; /* the policy points into it */
     ow_policy pol;
+    ow_policy ppol[NP]; /* pol, as partition p's engine has it (home_table, home_partition) */
     ow_regions *city;
     ow_partition_table table;
     ow_state *one, *part[NP];

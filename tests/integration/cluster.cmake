@@ -24,3 +24,10 @@ add_test(NAME integration.cluster_fence
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cluster_fence.sh $<TARGET_FILE_DIR:opswall-engine>
                  ${PROJECT_SOURCE_DIR})
 set_tests_properties(integration.cluster_fence PROPERTIES LABELS "integration;cluster" TIMEOUT 180)
+# Issue 12, the readers: two feeds and a wallboard over the whole pipeline on the cluster, then
+# kill -9 of the master holding partition 2 and the feeds' subscriptions
+add_test(NAME integration.cluster_feeds
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cluster_feeds.sh $<TARGET_FILE_DIR:opswall-engine>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(integration.cluster_feeds PROPERTIES LABELS "integration;cluster" TIMEOUT 180
+                     ENVIRONMENT "TZ=UTC;LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp:print_suppressions=0")

@@ -133,6 +133,19 @@ A3=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['escalation
 wait_until 10 grep -q 'acknowledgement .* skipped' "$T/engine.log" || fail "engine did not skip the unknown ack"
 pass "acks routed to the alert's partition; an unlisted alert's ack to every partition"
 
+# ---- open alerts: asked of every partition's engine; only partition 0 has one here ----
+curl -sf -H "Authorization: Bearer $VIEWER_TOKEN" "$URL_B/api/v1/alerts/open" >"$T/open.json" ||
+  fail "/api/v1/alerts/open"
+python3 - "$T/open.json" <<'PY' || fail "open alerts: $(head -c 300 "$T/open.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["partitions"] == 3 and d["missing"] == [1, 2], d  # no engine serves 1 and 2 here
+ids = [a["id"] for a in d["alerts"]]
+assert "sla:E-1:dispatch:1:100" in ids and len(ids) == len(set(ids)), ids
+assert ids == [a["id"] for a in sorted(d["alerts"], key=lambda a: (a["at"], a["id"]))]
+PY
+pass "open alerts: partition 0's engine answered, the silent partitions named as missing"
+
 # ---- staleness: partition 1 silent for longer than stale_after (6 s), then back ----
 stale_is() { # stale_is URL P true|false
   merged "$1" | python3 -c "
