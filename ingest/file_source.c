@@ -16,8 +16,9 @@
 #define CHUNK (256 * 1024) /* bytes per read() and per inflate() output */
 /* Records per callback, about one batch: between two callbacks the loop reads Redis's answers and
  * sends the next batches. With 4096, ingest validated ~7 ms at a stretch while Redis, holding
- * ingest.inflight batches (~4 ms of work), sat idle: Redis was busy ~0.65-0.9 of the run's time
- * instead of ~0.97 (bench/ingest.sh, redis_busy). The extra loop turns cost nothing visible. */
+ * ingest.inflight batches (~4 ms of work), sat idle: Redis was busy 0.86-0.90 of the run's time
+ * instead of 0.96-0.97 (bench/ingest.sh, redis_busy, loaded machine). The extra loop turns cost
+ * nothing visible. */
 #define RECORDS_PER_GO 256
 #define TTY_REFRESH_MS 250
 
