@@ -33,6 +33,10 @@ bench_redis "$tmp" yes
 # Redis's own CPU time (main thread, user + sys): on a shared machine wall-clock rates follow the
 # load, CPU per event much less so
 rcpu() { R info cpu | awk -F: '/used_cpu_(user|sys)_main_thread/ {s += $2} END {printf "%.6f", s}'; }
+# Redis's main thread's nanoseconds on a CPU plus waiting for one (runnable): against the wall time
+# it says whether ingest kept Redis fed (near 1) or let it sleep, whatever else loads the machine
+rpid=$(R info server | awk -F: '/^process_id/ {print $2 + 0}')
+rwant() { awk '{printf "%.0f", $1 + $2}' "/proc/$rpid/schedstat"; }
 # a config whose stream cap keeps Redis's memory flat over long runs
 # (BATCH and INFLIGHT, when set, override ingest.batch and ingest.inflight: for tuning runs)
 python3 - "$(dirname "$0")/../config/opswall.json" "$tmp/opswall.json" <<'PY'
@@ -52,10 +56,13 @@ avg=$(( bytes / N ))
 pay=$(head -c "$avg" /dev/zero | tr '\0' 'x')
 
 c0=$(rcpu)
+w0=$(rwant)
+t0=$(now)
 limit=$(redis-benchmark -s "$tmp/r.sock" -n 1000000 -c 50 -P 64 --csv XADD bench:limit MAXLEN '~' 1000000 '*' d "$pay" | tail -1 | cut -d, -f2 | tr -d '"')
 limit_cpu_us=$(echo "($(rcpu) - $c0) * 1000000 / 1000000" | bc -l)
+limit_busy=$(echo "($(rwant) - $w0) / 1000000000 / ($(now) - $t0)" | bc -l)
 R del bench:limit >/dev/null
-printf '{"bench":"redis.xadd_limit","payload_bytes":%d,"per_s":%.0f,"redis_cpu_us_per_event":%.2f,"how":"redis-benchmark -P 64 -c 50, AOF everysec, unix socket"}\n' "$avg" "$limit" "$limit_cpu_us"
+printf '{"bench":"redis.xadd_limit","payload_bytes":%d,"per_s":%.0f,"redis_cpu_us_per_event":%.2f,"redis_busy":%.2f,"how":"redis-benchmark -P 64 -c 50, AOF everysec, unix socket"}\n' "$avg" "$limit" "$limit_cpu_us" "$limit_busy"
 
 ids=()
 for _ in $(seq 64); do ids+=("ev-__rand_int__"); done
@@ -73,19 +80,21 @@ R unlink bench:dedup >/dev/null
 # µs per event spent inside one command (INFO commandstats, since the last CONFIG RESETSTAT)
 cmd_us() { R info commandstats | awk -F'[:,=]' -v c="cmdstat_$1" -v n="$N" '$1 == c {printf "%.2f", $5 / n; f = 1} END {if (!f) printf "0"}'; }
 run_file() { # name: ingest the file, print rate
-  local name=$1 t0 t1 rate c0 cpu_us
+  local name=$1 t0 t1 rate c0 cpu_us w0 w1
   R config resetstat >/dev/null
   c0=$(rcpu)
+  w0=$(rwant)
   t0=$(now)
   /usr/bin/time -f '%U %S' -o "$tmp/$name.time" \
     "$BIN/opswall-ingest" --config "$tmp/opswall.json" --quiet "$tmp/events.ndjson" 2> "$tmp/$name.log"
   t1=$(now)
+  w1=$(rwant)
   rate=$(echo "$N / ($t1 - $t0)" | bc -l)
   cpu_us=$(echo "($(rcpu) - $c0) * 1000000 / $N" | bc -l)
-  printf '{"bench":"ingest.%s","events":%d,"seconds":%.2f,"per_s":%.0f,"vs_limit":%.2f,"target_vs_limit":0.5,"target_per_s":200000,"redis_cpu_us_per_event":%.2f,"cpu_vs_limit":%.2f,"redis_cmd_us_per_event":{"fcall":%s,"xadd":%s,"smismember":%s,"sadd":%s},"load_average":%s,"ingest_cpu_us_per_event":%.2f,"in_stream":%d,"ingest_log":"%s"}\n' \
+  printf '{"bench":"ingest.%s","events":%d,"seconds":%.2f,"per_s":%.0f,"vs_limit":%.2f,"target_vs_limit":0.5,"target_per_s":200000,"redis_cpu_us_per_event":%.2f,"cpu_vs_limit":%.2f,"redis_busy":%.2f,"redis_cmd_us_per_event":{"fcall":%s,"xadd":%s,"smismember":%s,"sadd":%s},"load_average":%s,"ingest_cpu_us_per_event":%.2f,"in_stream":%d,"ingest_log":"%s"}\n' \
     "$name" "$N" "$(echo "$t1 - $t0" | bc -l)" "$rate" "$(echo "$rate / $limit" | bc -l)" \
     "$cpu_us" "$(echo "$limit_cpu_us / $cpu_us" | bc -l)" \
-    "$(cmd_us fcall)" "$(cmd_us xadd)" "$(cmd_us smismember)" "$(cmd_us sadd)" "$(cut -d' ' -f1 /proc/loadavg)" \
+    "$(echo "($w1 - $w0) / 1000000000 / ($t1 - $t0)" | bc -l)" "$(cmd_us fcall)" "$(cmd_us xadd)" "$(cmd_us smismember)" "$(cmd_us sadd)" "$(cut -d' ' -f1 /proc/loadavg)" \
     "$(awk -v n="$N" '{printf "%.6f", ($1 + $2) * 1000000 / n}' "$tmp/$name.time")" \
     "$(R xlen 'ops:{p0}:events')" "$(tail -1 "$tmp/$name.log" | sed 's/.*info: //; s/"//g')"
 }

@@ -89,7 +89,7 @@ static const setting settings[] = {
      NULL},
     {"ingest.dedup_buckets", C_INT, AT(ingest.dedup_buckets), 1, 64, "4", NULL},
     {"ingest.batch", C_INT, AT(ingest.batch), 1, 4096, "256", NULL},
-    {"ingest.inflight", C_INT, AT(ingest.inflight), 1, 64, "4", NULL},
+    {"ingest.inflight", C_INT, AT(ingest.inflight), 1, 64, "8", NULL},
     {"ingest.buffer_events", C_INT, AT(ingest.buffer_events), 1, 100000000, "200000", NULL},
     {"ingest.buffer_bytes", C_INT, AT(ingest.buffer_bytes), 65536, INT64_C(1) << 40, "134217728",
      NULL},

@@ -93,7 +93,8 @@ typedef enum {
 
 /*
  * One decoded event. Plain value type: no heap pointers, copy with `=`. Fields a type does not
- * carry are zero / empty; the has_* flags say whether an optional field was present.
+ * carry are zero / empty; the has_* flags say whether an optional field was present. The bytes
+ * after a string's terminator are not cleared by ow_event_parse: compare fields, not the bytes.
  */
 typedef struct ow_event {
     ow_event_type type;

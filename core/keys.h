@@ -16,9 +16,9 @@
 
 #define OW_KEY_EVENTS  OW_KEY("events")  /* stream: the durable event log (field d = raw JSON) */
 #define OW_KEY_REJECTS OW_KEY("rejects") /* stream: rejected input with reason, source, raw */
-#define OW_KEY_DEDUP_PREFIX                                                                        \
-    OW_KEY("dedup:")                          /* set of event ids per time bucket (io/functions.h) \
-                                               */
+/* set of event-id keys (16-byte SHA-256 prefixes, io/batch.h) per time bucket (io/functions.h);
+ * "dedup:" held the ids' text before (docs/ingest.md, "Upgrading") */
+#define OW_KEY_DEDUP_PREFIX  OW_KEY("idkeys:")
 #define OW_KEY_ALERTS        OW_KEY("alerts") /* stream: every alert raised, once (field d = JSON) */
 #define OW_KEY_ALERT_CHANGES OW_KEY("alert_changes") /* stream: resolve and ack records */
 #define OW_KEY_ALERTS_OPEN   OW_KEY("alerts:open") /* string: open alerts JSON, on request (60 s) */

@@ -63,7 +63,7 @@ check "the oversized raw text is kept only up to 64 KiB" test "$(R --raw xrange 
 # the later ones are duplicates (ow_ingest finds them by the SADD's count), and an id appended by an
 # earlier call is a duplicate too
 R del 'ops:{p0}:events' 'ops:{p0}:rejects' >/dev/null
-R --raw keys 'ops:{p0}:dedup:*' | while read -r k; do R del "$k" >/dev/null; done
+R --raw keys 'ops:{p0}:idkeys:*' | while read -r k; do R del "$k" >/dev/null; done
 ev() { printf '{"v":1,"id":"%s","ts":"2026-11-22T09:00:00Z","type":"order.closed","order_id":"%s"}\n' "$1" "$2"; }
 ev r0 before > "$tmp/before.ndjson"
 "$BIN/opswall-ingest" --quiet "$tmp/before.ndjson" 2> "$tmp/r0.log"
@@ -74,7 +74,7 @@ check "each id once in the stream, the first occurrence" test "$(R --raw xrange 
 
 # 4. --from-line resumes where an interruption left off
 R del 'ops:{p0}:events' 'ops:{p0}:rejects' >/dev/null
-R --raw keys 'ops:{p0}:dedup:*' | while read -r k; do R del "$k" >/dev/null; done
+R --raw keys 'ops:{p0}:idkeys:*' | while read -r k; do R del "$k" >/dev/null; done
 head -5000 "$tmp/ev.ndjson" > "$tmp/head.ndjson"
 "$BIN/opswall-ingest" --quiet --from-line 4001 "$tmp/head.ndjson" 2> "$tmp/f.log"
 check "--from-line 4001 reads lines 4001..5000 only" test "$(xlen events)" = 1000
@@ -83,7 +83,7 @@ check "the first appended is line 4001" bash -c "redis-cli -s '$tmp/r/redis.sock
 
 # 5. SIGINT in the middle of a paced replay: says where to resume, and resuming completes it
 R del 'ops:{p0}:events' >/dev/null
-R --raw keys 'ops:{p0}:dedup:*' | while read -r k; do R del "$k" >/dev/null; done
+R --raw keys 'ops:{p0}:idkeys:*' | while read -r k; do R del "$k" >/dev/null; done
 "$BIN/opswall-ingest" --speed 3600 "$tmp/head.ndjson" 2> "$tmp/p.log" &
 p=$!
 started() { [ "$(xlen events)" -gt 5 ]; }
@@ -124,7 +124,7 @@ c["streams"]["events_maxlen"] = 1000
 json.dump(c, open(sys.argv[2], "w"))
 PY
 R del 'ops:{p0}:events' >/dev/null
-R --raw keys 'ops:{p0}:dedup:*' | while read -r k; do R del "$k" >/dev/null; done
+R --raw keys 'ops:{p0}:idkeys:*' | while read -r k; do R del "$k" >/dev/null; done
 "$BIN/opswall-ingest" --config "$tmp/small.json" --quiet "$tmp/ev.ndjson" 2>/dev/null
 len=$(xlen events)
 check "20000 events into a stream capped at ~1000 leave 1000..1200 entries ($len)" test "$len" -ge 1000 -a "$len" -le 1200
