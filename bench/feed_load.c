@@ -152,6 +152,7 @@ typedef struct worker {
     int want_retry; /* closed connections waiting to reconnect */
     int connected;
     int64_t deadline_us;
+    int nap_us; /* sleep after each poll: later polls return many sockets at once */
 } worker;
 
 static worker W;
@@ -319,11 +320,23 @@ static void on_tick(uv_timer_t *t)
     (void)t;
 }
 
+/* After each poll (check phase): nap so the next epoll_wait returns every socket that became
+ * readable meanwhile. Without it a viewer process that keeps up wakes once per message (and the
+ * feed's send() pays for each wake-up). The nap is inside the measured latency: it can only make
+ * a receipt later, never earlier. */
+static void on_check(uv_check_t *h)
+{
+    (void)h;
+    struct timespec ts = {0, (long)W.nap_us * 1000};
+    if (W.nap_us > 0) nanosleep(&ts, NULL);
+}
+
 /* One libuv loop (epoll) carries every connection of this process: lws on a foreign loop. */
 static void worker_run(worker *w, int64_t deadline_us)
 {
     static uv_loop_t loop;
     static uv_timer_t tick;
+    static uv_check_t nap;
     uv_loop_init(&loop);
     void *foreign[1] = {&loop};
     struct lws_context_creation_info info;
@@ -345,6 +358,8 @@ static void worker_run(worker *w, int64_t deadline_us)
     }
     uv_timer_init(&loop, &tick);
     uv_timer_start(&tick, on_tick, 1, 10);
+    uv_check_init(&loop, &nap);
+    uv_check_start(&nap, on_check);
     uv_run(&loop, UV_RUN_DEFAULT);
 }
 
@@ -360,7 +375,7 @@ static double pct(const uint64_t *h, uint64_t total, double p)
 }
 
 static int view_main(int port, const char *token, int clients, int procs, double seconds,
-                     double warmup, int stall, int garbage, int flood)
+                     double warmup, int stall, int garbage, int flood, int nap_us)
 {
     if (procs < 1) procs = 1;
     if (procs > PROCS_MAX) procs = PROCS_MAX;
@@ -403,6 +418,7 @@ static int view_main(int port, const char *token, int clients, int procs, double
             w->token = token;
             w->sh = &sh[p];
             w->window = window;
+            w->nap_us = hostile_proc ? 0 : nap_us;
             if (w->nview == 0) w->sh->ready = 1;
             worker_run(w, deadline);
             _exit(0);
@@ -493,7 +509,8 @@ int main(int argc, char **argv)
             atoi(port), opt(argc, argv, "--token", ""), atoi(opt(argc, argv, "--clients", "1000")),
             atoi(opt(argc, argv, "--procs", "1")), atof(opt(argc, argv, "--seconds", "10")),
             atof(opt(argc, argv, "--warmup", "2")), atoi(opt(argc, argv, "--stall", "0")),
-            atoi(opt(argc, argv, "--garbage", "0")), atoi(opt(argc, argv, "--flood", "0")));
+            atoi(opt(argc, argv, "--garbage", "0")), atoi(opt(argc, argv, "--flood", "0")),
+            atoi(opt(argc, argv, "--nap-us", "0")));
     }
 usage:
     fprintf(stderr, "usage: feed_load publish --redis SOCK [--rate 4] [--pad 1000] [--seconds S]\n"
