@@ -48,6 +48,7 @@ out=$(TOKEN= http_get /metrics)
 pass "/metrics: 40 clients in total, $w0 + $w1 per worker, $sent messages sent"
 kill -TERM "$NODE_PID"
 wait "$NODE_PID" 2>/dev/null || true
+EXTRA_PIDS=() # gone: cleanup must not kill (and fail on) its pid
 
 # ---- acknowledgements through whichever worker answers ----
 for i in 1 2 3 4 5 6; do
