@@ -10,7 +10,7 @@
 
 #include "log.h"
 
-#define ACCEPT_PER_TURN 256 /* connections taken per readable event: the rest wait a turn */
+#define ACCEPT_PER_TURN 64 /* connections taken per readable event: the rest wait a turn */
 
 int ow_listen_addr_parse(const char *listen, int port, ow_listen_addr *addr, ow_err *err)
 {
