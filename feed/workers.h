@@ -25,7 +25,9 @@
  * Known defect (why it is experimental, README "Load"): when thousands of viewers connect in a
  * burst (5,000+ per worker), some connections adopted by feed/listener.c finish the websocket
  * upgrade but never get a writable callback, so never their first snapshot; their sockets are no
- * longer in the worker's epoll set. lws's own listener (feed.workers 1) does not show it.
+ * longer in the worker's epoll set, and asking lws for a writable callback again does not bring
+ * one. Replacing lws's own listening socket with the shared one (instead of adopting) stuck the
+ * same way, so the listener is not the cause; one feed process has not shown it.
  *
  * Lifecycle (parent): ow_worker_board_new → ow_workers_run (returns when all workers stopped) →
  * ow_worker_board_free. Workers: ow_worker_publish, ow_worker_totals, ow_worker_metrics.
