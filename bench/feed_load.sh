@@ -5,11 +5,14 @@
 # feed's RSS and CPU over the run.
 #   bench/feed_load.sh [BUILD_BIN] [CLIENTS] [SECONDS]
 #   env: PROCS (load processes, default 2), RATE (deltas/s, 4), PAD (bytes per delta, 1000),
-#        STALL / GARBAGE / FLOOD (hostile connections, 0), QUEUE (feed.queue, 64)
+#        STALL / GARBAGE / FLOOD (hostile connections, 0), QUEUE (feed.queue, 64),
+#        WORKERS (feed.workers, 1), NAP (µs a load process sleeps after each poll, 0)
+# The feed's CPU and RSS are its whole process tree (parent + workers).
 set -euo pipefail
 BIN=$(cd "${1:-build/bin}" && pwd); CLIENTS=${2:-10000}; SECS=${3:-20}
 PROCS=${PROCS:-2}; RATE=${RATE:-4}; PAD=${PAD:-1000}
 STALL=${STALL:-0}; GARBAGE=${GARBAGE:-0}; FLOOD=${FLOOD:-0}; QUEUE=${QUEUE:-64}
+WORKERS=${WORKERS:-1}; NAP=${NAP:-0}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 # every connection is a file descriptor on both sides (root may raise the hard limit)
 ulimit -Hn 1048576 2>/dev/null || true
@@ -29,10 +32,10 @@ for _ in $(seq 100); do redis-cli -s "$tmp/r.sock" ping >/dev/null 2>&1 && break
 TOKEN=bench-$RANDOM$RANDOM
 HASH=$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)
 mkdir -p "$tmp/config"
-printf '{"feed":{"listen":"127.0.0.1","port":0,"web_root":"%s/assets/web","queue":%d,"client_rate":10},
+printf '{"feed":{"listen":"127.0.0.1","port":0,"web_root":"%s/assets/web","queue":%d,"client_rate":10,"workers":%d},
  "city":{"regions":"%s/assets/cities/sample/regions.geojson"},
  "access":{"tokens":[{"name":"bench","role":"viewer","sha256":"%s"}]}}\n' \
-  "$SRC" "$QUEUE" "$SRC" "$HASH" >"$tmp/config/feed.json"
+  "$SRC" "$QUEUE" "$WORKERS" "$SRC" "$HASH" >"$tmp/config/feed.json"
 OPSWALL_REDIS_URL="unix://$tmp/r.sock" \
   "$BIN/opswall-feed" --config "$tmp/config/feed.json" --port 0 >"$tmp/feed.out" 2>"$tmp/feed.err" &
 FPID=$!
@@ -41,9 +44,13 @@ PORT=$(sed -n 's/^viewer: http:\/\/[^:]*:\([0-9]*\)\/$/\1/p' "$tmp/feed.out")
 [ -n "$PORT" ] || { cat "$tmp/feed.err" >&2; exit 1; }
 "$BIN/feed_load" publish --redis "$tmp/r.sock" --rate "$RATE" --pad "$PAD" >"$tmp/pub.out" &
 PPID_=$!
-cpu() { awk '{print $14 + $15}' "/proc/$FPID/stat"; }
+# the feed and its workers (feed.workers > 1)
+tree() { echo "$FPID" $(cat "/proc/$FPID/task/$FPID/children" 2>/dev/null); }
+cpu() { for p in $(tree); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null; done | awk '{s += $1} END {print s}'; }
+rss() { for p in $(tree); do awk "/$1/{print \$2}" "/proc/$p/status" 2>/dev/null; done | awk '{s += $1} END {print s}'; }
 "$BIN/feed_load" view --port "$PORT" --token "$TOKEN" --clients "$CLIENTS" --procs "$PROCS" \
-  --seconds "$SECS" --warmup 2 --stall "$STALL" --garbage "$GARBAGE" --flood "$FLOOD" >"$tmp/view.out" &
+  --seconds "$SECS" --warmup 2 --stall "$STALL" --garbage "$GARBAGE" --flood "$FLOOD" \
+  --nap-us "$NAP" >"$tmp/view.out" &
 VPID=$!
 # sample the feed while the viewers are connected: RSS in the middle of the window, CPU over it
 rss_mid=0 cpu0= t0=
@@ -55,13 +62,13 @@ for _ in $(seq $((SECS * 10 + 900))); do
     if [ "${clients:-0}" -ge "$CLIENTS" ]; then cpu0=$(cpu); t0=$(date +%s.%N); fi
   fi
   if [ -n "$t0" ] && [ "$rss_mid" = 0 ] && awk "BEGIN{exit !($(date +%s.%N) - $t0 > $SECS / 2 + 2)}"; then
-    rss_mid=$(awk '/VmRSS/{print $2}' "/proc/$FPID/status")
+    rss_mid=$(rss VmRSS)
     cpu1=$(cpu); t1=$(date +%s.%N)
   fi
   sleep 0.1
 done
 wait "$VPID"
-hwm=$(awk '/VmHWM/{print $2}' "/proc/$FPID/status")
+hwm=$(rss VmHWM)
 ticks=$(getconf CLK_TCK)
 feed_cpu=$(awk "BEGIN{ if (\"${t1:-}\" == \"\") print -1; else printf \"%.2f\", (${cpu1:-0} - ${cpu0:-0}) / $ticks / (${t1:-1} - ${t0:-0}) }")
 metrics=$(curl -s "http://127.0.0.1:$PORT/metrics")
@@ -71,4 +78,4 @@ qd=$(sed -n 's/^opswall_feed_queue_drops_total //p' <<<"$metrics")
 ce=$(sed -n 's/^opswall_feed_client_errors_total //p' <<<"$metrics")
 # feed CPU per message sent (clients × rate messages a second)
 feed_us=$(awk "BEGIN{ printf \"%.1f\", $feed_cpu < 0 ? -1 : $feed_cpu * 1e6 / ($CLIENTS * $RATE) }")
-sed "s/}\$/,\"rate\":$RATE,\"feed_us_per_msg\":$feed_us,\"pad\":$PAD,\"feed_rss_kb\":$rss_mid,\"feed_hwm_kb\":$hwm,\"feed_cpu_cores\":$feed_cpu,\"feed_queue_drops\":${qd:-0},\"feed_client_errors\":${ce:-0},\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}/" "$tmp/view.out"
+sed "s/}\$/,\"workers\":$WORKERS,\"nap_us\":$NAP,\"rate\":$RATE,\"feed_us_per_msg\":$feed_us,\"pad\":$PAD,\"feed_rss_kb\":$rss_mid,\"feed_hwm_kb\":$hwm,\"feed_cpu_cores\":$feed_cpu,\"feed_queue_drops\":${qd:-0},\"feed_client_errors\":${ce:-0},\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}/" "$tmp/view.out"

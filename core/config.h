@@ -184,8 +184,9 @@ typedef struct ow_config {
                                              always allowed */
         int64_t queue;                    /* messages a client may lag before it gets a snapshot */
         int64_t client_rate;              /* requests per second one connection may send */
-        char tls_cert[OW_CFG_STR];        /* PEM certificate chain; empty = plain HTTP */
-        char tls_key[OW_CFG_STR];         /* PEM private key; set with tls_cert */
+        int64_t workers; /* feed processes sharing the port (SO_REUSEPORT); 1 = no parent */
+        char tls_cert[OW_CFG_STR]; /* PEM certificate chain; empty = plain HTTP */
+        char tls_key[OW_CFG_STR];  /* PEM private key; set with tls_cert */
     } feed;
     struct {
         char config[OW_CFG_STR]; /* delivery's receivers, routes, templates (config/notify.json) */

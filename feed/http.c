@@ -387,8 +387,8 @@ static int serve_health(request *rq)
     return respond_json(rq, ok ? HTTP_STATUS_OK : HTTP_STATUS_SERVICE_UNAVAILABLE, root);
 }
 
-static void metric(ow_buf *b, const char *name, const char *type, const char *help,
-                   const char *labels, double v)
+void ow_http_metric(ow_buf *b, const char *name, const char *type, const char *help,
+                    const char *labels, double v)
 {
     char line[512];
     int n;
@@ -404,85 +404,92 @@ static int serve_metrics(request *rq)
 {
     ow_http *h = rq->h;
     ow_live_stats st = ow_live_stats_get(h->live);
+    ow_http_counts counts = h->counts;
+    static const uint64_t bounds[] = OW_LIVE_BACKLOG_BOUNDS;
+    uint64_t backlog[OW_LIVE_BACKLOG_N];
+    ow_live_backlog(h->live, bounds, backlog, OW_LIVE_BACKLOG_N);
+    bool redis_up = ow_redis_sub_connected(h->redis);
+    /* several workers: the whole feed's figures (feed/workers.h) */
+    if (h->metrics_totals) h->metrics_totals(h->ack_ud, &st, &counts, backlog, &redis_up);
     ow_msg *snap = ow_live_snapshot(h->live, OW_VIEW_FULL);
     ow_buf b;
     ow_buf_init(&b);
-    metric(&b, "opswall_feed_clients", "gauge", "Websocket clients connected now.", NULL,
-           (double)st.clients);
-    metric(&b, "opswall_feed_connections_total", "counter",
-           "Websocket upgrades accepted and refused (token, role, origin, path).",
-           "{result=\"accepted\"}", (double)st.accepted);
-    metric(&b, "opswall_feed_connections_total", NULL, NULL, "{result=\"refused\"}",
-           (double)st.refused);
-    metric(&b, "opswall_feed_messages_in_total", "counter", "Messages received from the engine.",
-           "{type=\"snapshot\"}", (double)st.snapshots_in);
-    metric(&b, "opswall_feed_messages_in_total", NULL, NULL, "{type=\"delta\"}",
-           (double)st.deltas_in);
-    metric(&b, "opswall_feed_messages_ignored_total", "counter",
-           "Engine messages not forwarded, by reason.", "{reason=\"rejected\"}",
-           (double)st.rejected);
-    metric(&b, "opswall_feed_messages_ignored_total", NULL, NULL, "{reason=\"gap\"}",
-           (double)st.gaps);
-    metric(&b, "opswall_feed_messages_ignored_total", NULL, NULL, "{reason=\"stale\"}",
-           (double)st.stale);
-    metric(&b, "opswall_feed_messages_ignored_total", NULL, NULL, "{reason=\"unchanged\"}",
-           (double)st.unchanged);
-    metric(&b, "opswall_feed_messages_published_total", "counter",
-           "Messages put in the ring for clients.", NULL, (double)st.published);
-    metric(&b, "opswall_feed_messages_sent_total", "counter", "Websocket messages written.", NULL,
-           (double)st.sent_msgs);
-    metric(&b, "opswall_feed_bytes_sent_total", "counter", "Websocket payload bytes written.", NULL,
-           (double)st.sent_bytes);
-    metric(&b, "opswall_feed_batched_writes_total", "counter",
-           "Writes that carried several queued messages to a client that was behind.", NULL,
-           (double)st.batches);
-    metric(&b, "opswall_feed_queue_drops_total", "counter",
-           "Times a slow client's backlog overflowed and became one snapshot.", NULL,
-           (double)st.queue_drops);
-    metric(&b, "opswall_feed_resyncs_total", "counter", "Resync requests answered.", NULL,
-           (double)st.resyncs);
-    metric(&b, "opswall_feed_client_errors_total", "counter",
-           "Websocket clients closed for bad input, size or rate.", NULL, (double)st.client_errors);
-    static const uint64_t bounds[] = {0, 1, 4, 16, 64, 256};
-    uint64_t counts[sizeof bounds / sizeof bounds[0]];
-    ow_live_backlog(h->live, bounds, counts, sizeof bounds / sizeof bounds[0]);
-    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
+    ow_http_metric(&b, "opswall_feed_clients", "gauge", "Websocket clients connected now.", NULL,
+                   (double)st.clients);
+    ow_http_metric(&b, "opswall_feed_connections_total", "counter",
+                   "Websocket upgrades accepted and refused (token, role, origin, path).",
+                   "{result=\"accepted\"}", (double)st.accepted);
+    ow_http_metric(&b, "opswall_feed_connections_total", NULL, NULL, "{result=\"refused\"}",
+                   (double)st.refused);
+    ow_http_metric(&b, "opswall_feed_messages_in_total", "counter",
+                   "Messages received from the engine.", "{type=\"snapshot\"}",
+                   (double)st.snapshots_in);
+    ow_http_metric(&b, "opswall_feed_messages_in_total", NULL, NULL, "{type=\"delta\"}",
+                   (double)st.deltas_in);
+    ow_http_metric(&b, "opswall_feed_messages_ignored_total", "counter",
+                   "Engine messages not forwarded, by reason.", "{reason=\"rejected\"}",
+                   (double)st.rejected);
+    ow_http_metric(&b, "opswall_feed_messages_ignored_total", NULL, NULL, "{reason=\"gap\"}",
+                   (double)st.gaps);
+    ow_http_metric(&b, "opswall_feed_messages_ignored_total", NULL, NULL, "{reason=\"stale\"}",
+                   (double)st.stale);
+    ow_http_metric(&b, "opswall_feed_messages_ignored_total", NULL, NULL, "{reason=\"unchanged\"}",
+                   (double)st.unchanged);
+    ow_http_metric(&b, "opswall_feed_messages_published_total", "counter",
+                   "Messages put in the ring for clients.", NULL, (double)st.published);
+    ow_http_metric(&b, "opswall_feed_messages_sent_total", "counter", "Websocket messages written.",
+                   NULL, (double)st.sent_msgs);
+    ow_http_metric(&b, "opswall_feed_bytes_sent_total", "counter",
+                   "Websocket payload bytes written.", NULL, (double)st.sent_bytes);
+    ow_http_metric(&b, "opswall_feed_batched_writes_total", "counter",
+                   "Writes that carried several queued messages to a client that was behind.", NULL,
+                   (double)st.batches);
+    ow_http_metric(&b, "opswall_feed_queue_drops_total", "counter",
+                   "Times a slow client's backlog overflowed and became one snapshot.", NULL,
+                   (double)st.queue_drops);
+    ow_http_metric(&b, "opswall_feed_resyncs_total", "counter", "Resync requests answered.", NULL,
+                   (double)st.resyncs);
+    ow_http_metric(&b, "opswall_feed_client_errors_total", "counter",
+                   "Websocket clients closed for bad input, size or rate.", NULL,
+                   (double)st.client_errors);
+    for (size_t i = 0; i < OW_LIVE_BACKLOG_N; i++) {
         char lab[64];
         snprintf(lab, sizeof lab, "{le=\"%" PRIu64 "\"}", bounds[i]);
-        metric(&b, "opswall_feed_client_backlog_bucket", i == 0 ? "histogram" : NULL,
-               "Clients by messages they are behind.", lab, (double)counts[i]);
+        ow_http_metric(&b, "opswall_feed_client_backlog_bucket", i == 0 ? "histogram" : NULL,
+                       "Clients by messages they are behind.", lab, (double)backlog[i]);
     }
-    metric(&b, "opswall_feed_client_backlog_bucket", NULL, NULL, "{le=\"+Inf\"}",
-           (double)st.clients);
-    metric(&b, "opswall_feed_client_backlog_count", NULL, NULL, NULL, (double)st.clients);
+    ow_http_metric(&b, "opswall_feed_client_backlog_bucket", NULL, NULL, "{le=\"+Inf\"}",
+                   (double)st.clients);
+    ow_http_metric(&b, "opswall_feed_client_backlog_count", NULL, NULL, NULL, (double)st.clients);
     double lag = st.last_now_ms ? (double)(st.last_recv_ms - st.last_now_ms) / 1000.0 : 0;
-    metric(&b, "opswall_feed_engine_lag_seconds", "gauge",
-           "Receive time minus the engine's now of the newest message (large in replay).", NULL,
-           lag);
-    metric(&b, "opswall_feed_engine_events_per_second", "gauge",
-           "Events the engine applied per second (from events_applied).", NULL, h->events_per_s);
-    metric(&b, "opswall_feed_snapshot_seq", "gauge", "Sequence number held.", NULL,
-           snap ? (double)snap->seq : -1);
-    metric(&b, "opswall_feed_redis_connected", "gauge", "1 when both Redis connections are up.",
-           NULL, ow_redis_sub_connected(h->redis) ? 1 : 0);
-    metric(&b, "opswall_feed_http_requests_total", "counter", "HTTP requests.", NULL,
-           (double)h->counts.requests);
+    ow_http_metric(&b, "opswall_feed_engine_lag_seconds", "gauge",
+                   "Receive time minus the engine's now of the newest message (large in replay).",
+                   NULL, lag);
+    ow_http_metric(&b, "opswall_feed_engine_events_per_second", "gauge",
+                   "Events the engine applied per second (from events_applied).", NULL,
+                   h->events_per_s);
+    ow_http_metric(&b, "opswall_feed_snapshot_seq", "gauge", "Sequence number held.", NULL,
+                   snap ? (double)snap->seq : -1);
+    ow_http_metric(&b, "opswall_feed_redis_connected", "gauge",
+                   "1 when both Redis connections are up.", NULL, redis_up ? 1 : 0);
+    ow_http_metric(&b, "opswall_feed_http_requests_total", "counter", "HTTP requests.", NULL,
+                   (double)counts.requests);
     for (int c = 1; c <= 5; c++) {
         char lab[32];
         snprintf(lab, sizeof lab, "{class=\"%dxx\"}", c);
-        metric(&b, "opswall_feed_http_responses_total", c == 1 ? "counter" : NULL,
-               "HTTP responses by status class.", lab, (double)h->counts.by_class[c]);
+        ow_http_metric(&b, "opswall_feed_http_responses_total", c == 1 ? "counter" : NULL,
+                       "HTTP responses by status class.", lab, (double)counts.by_class[c]);
     }
-    metric(&b, "opswall_feed_http_refused_total", "counter", "HTTP refusals by reason.",
-           "{reason=\"unauthorized\"}", (double)h->counts.unauthorized);
-    metric(&b, "opswall_feed_http_refused_total", NULL, NULL, "{reason=\"forbidden\"}",
-           (double)h->counts.forbidden);
-    metric(&b, "opswall_feed_http_refused_total", NULL, NULL, "{reason=\"rate_limited\"}",
-           (double)h->counts.rate_limited);
-    metric(&b, "opswall_feed_http_refused_total", NULL, NULL, "{reason=\"too_large\"}",
-           (double)h->counts.too_large);
-    metric(&b, "opswall_feed_uptime_seconds", "gauge", "Seconds since start.", NULL,
-           (double)(ow_clock_mono_ms() - h->start_mono_ms) / 1000.0);
+    ow_http_metric(&b, "opswall_feed_http_refused_total", "counter", "HTTP refusals by reason.",
+                   "{reason=\"unauthorized\"}", (double)counts.unauthorized);
+    ow_http_metric(&b, "opswall_feed_http_refused_total", NULL, NULL, "{reason=\"forbidden\"}",
+                   (double)counts.forbidden);
+    ow_http_metric(&b, "opswall_feed_http_refused_total", NULL, NULL, "{reason=\"rate_limited\"}",
+                   (double)counts.rate_limited);
+    ow_http_metric(&b, "opswall_feed_http_refused_total", NULL, NULL, "{reason=\"too_large\"}",
+                   (double)counts.too_large);
+    ow_http_metric(&b, "opswall_feed_uptime_seconds", "gauge", "Seconds since start.", NULL,
+                   (double)(ow_clock_mono_ms() - h->start_mono_ms) / 1000.0);
     if (h->metrics_extra) h->metrics_extra(h->ack_ud, &b);
     ow_msg *m = b.p && !b.oom ? ow_msg_new(b.p, b.n) : NULL;
     ow_buf_fini(&b);

@@ -79,6 +79,10 @@ typedef struct ow_http {
     int partitions;
     /* More lines for /metrics (Prometheus text), e.g. the partitions' ages; ud is ack_ud. */
     void (*metrics_extra)(void *ud, ow_buf *b);
+    /* Several workers (feed/workers.h): given this process's figures, replace them with the
+     * whole feed's (backlog: OW_LIVE_BACKLOG_N cumulative counts); ud is ack_ud. */
+    void (*metrics_totals)(void *ud, ow_live_stats *st, ow_http_counts *counts, uint64_t *backlog,
+                           bool *redis_up);
 } ow_http;
 
 /* Resolve web_root (must be an existing directory), read the city GeoJSON (a failure is kept and
@@ -101,6 +105,11 @@ void ow_http_on_ready(ow_http *h, int partition, const char *what, size_t len);
 /* A websocket upgrade (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE): 0 to go on, or 1 after answering a
  * refusal (404 wrong path, 401/403 token, role or origin) with a JSON body. */
 int ow_http_confirm_upgrade(ow_http *h, struct lws *wsi);
+
+/* One Prometheus sample line, preceded by its HELP and TYPE lines when type is not NULL; labels
+ * ("{k=\"v\"}") may be NULL. */
+void ow_http_metric(ow_buf *b, const char *name, const char *type, const char *help,
+                    const char *labels, double v);
 
 /* Pure helpers, exposed for tests and fuzzing. */
 /* A valid order or alert id: 1..128 bytes of [A-Za-z0-9_.:-]. */

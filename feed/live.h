@@ -49,6 +49,12 @@
 #define OW_LIVE_TX_MAX       (1u << 20)     /* most bytes one send() to a client is offered */
 #define OW_LIVE_RING_DEFAULT 64
 #define OW_LIVE_PENDING_MAX  256 /* deltas held past the base before it is materialised */
+/* The backlog histogram of /metrics: clients at most this many messages behind. */
+#define OW_LIVE_BACKLOG_BOUNDS                                                                     \
+    {                                                                                              \
+        0, 1, 4, 16, 64, 256                                                                       \
+    }
+#define OW_LIVE_BACKLOG_N 6
 
 /* One encoding of the picture per audience. */
 typedef enum {

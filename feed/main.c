@@ -37,12 +37,14 @@
 #include "files.h"
 #include "http.h"
 #include "keys.h"
+#include "listener.h"
 #include "live.h"
 #include "log.h"
 #include "partition.h"
 #include "parts.h"
 #include "redis.h"
 #include "redis_sub.h"
+#include "workers.h"
 
 typedef struct feed {
     uv_loop_t loop;
@@ -62,6 +64,14 @@ typedef struct feed {
     bool partitioned, parts_ok, table_ok;
     bool loop_ok, redis_ok, signals_ok, http_ok, settle_ok; /* for feed_fini */
     bool stopping; /* feed_stop ran: everything on the loop is closing */
+    /* a worker of several (feed.workers > 1, feed/workers.h); board == NULL otherwise */
+    ow_worker_board *board;
+    int worker;    /* its index */
+    int listen_fd; /* its own SO_REUSEPORT socket until the listener owns it; -1 = lws listens */
+    int ready_fd;  /* one byte to the parent once listening; -1 = none */
+    ow_listener listener;
+    uv_timer_t board_timer; /* writes this worker's counters to the board every second */
+    bool board_timer_ok;
 } feed;
 
 typedef struct args {
@@ -174,10 +184,49 @@ static int ack_keys(void *ud, const char *alert_id, char (*keys)[OW_PARTITION_KE
     return n;
 }
 
-static void parts_metrics(void *ud, ow_buf *b)
+/* The lines /metrics adds to the usual ones: the partitions' ages, the workers. */
+static void metrics_extra(void *ud, ow_buf *b)
 {
     feed *f = ud;
-    ow_parts_metrics(&f->parts, b);
+    if (f->parts_ok) ow_parts_metrics(&f->parts, b);
+    if (f->board) ow_worker_metrics(f->board, b);
+}
+
+/* This worker's figures as the board holds them. */
+static void board_publish(feed *f, const ow_live_stats *st, const ow_http_counts *counts,
+                          const uint64_t *backlog, bool redis_up)
+{
+    ow_worker_stats w;
+    memset(&w, 0, sizeof w);
+    w.live = *st;
+    w.http = *counts;
+    memcpy(w.backlog, backlog, sizeof w.backlog);
+    w.redis_connected = redis_up;
+    ow_worker_publish(f->board, f->worker, &w);
+}
+
+static void on_board_timer(uv_timer_t *t)
+{
+    feed *f = t->data;
+    static const uint64_t bounds[] = OW_LIVE_BACKLOG_BOUNDS;
+    uint64_t backlog[OW_LIVE_BACKLOG_N];
+    ow_live_backlog(f->live, bounds, backlog, OW_LIVE_BACKLOG_N);
+    ow_live_stats st = ow_live_stats_get(f->live);
+    board_publish(f, &st, &f->http.counts, backlog, ow_redis_sub_connected(&f->redis));
+}
+
+/* /metrics in a worker: its own figures, fresh, then the sum over every worker. */
+static void metrics_totals(void *ud, ow_live_stats *st, ow_http_counts *counts, uint64_t *backlog,
+                           bool *redis_up)
+{
+    feed *f = ud;
+    board_publish(f, st, counts, backlog, *redis_up);
+    ow_worker_stats sum;
+    ow_worker_totals(f->board, &sum);
+    *st = sum.live;
+    *counts = sum.http;
+    memcpy(backlog, sum.backlog, sizeof sum.backlog);
+    *redis_up = sum.redis_connected != 0;
 }
 
 static void live_publish(feed *f, int channel, const char *text, size_t len)
@@ -221,6 +270,8 @@ static void feed_stop(feed *f, const char *why)
     uv_close((uv_handle_t *)&f->sigint, NULL);
     uv_close((uv_handle_t *)&f->sigterm, NULL);
     uv_close((uv_handle_t *)&f->settle, NULL);
+    if (f->board_timer_ok) uv_close((uv_handle_t *)&f->board_timer, NULL);
+    ow_listener_close(&f->listener);
     ow_http_close(&f->http);
     ow_redis_sub_close(&f->redis);
     if (f->parts_ok) ow_parts_close(&f->parts);
@@ -255,6 +306,19 @@ static const struct lws_protocol_vhost_options vhost_pvo = {NULL, &live_default,
 /* Ping idle websocket clients after 30 s; drop those that stay silent until 90 s. */
 static const lws_retry_bo_t idle_policy = {.secs_since_valid_ping = 30,
                                            .secs_since_valid_hangup = 90};
+
+/* The first line on stdout: where the viewer is. */
+static void print_viewer_url(const ow_config *cfg, int port)
+{
+    const char *iface = cfg->feed.listen;
+    const char *host = !iface[0] || strcmp(iface, "::") == 0 || strcmp(iface, "0.0.0.0") == 0
+                           ? "127.0.0.1"
+                           : iface;
+    bool v6 = strchr(host, ':') != NULL;
+    printf("viewer: http%s://%s%s%s:%d/\n", cfg->feed.tls_cert[0] ? "s" : "", v6 ? "[" : "", host,
+           v6 ? "]" : "", port);
+    fflush(stdout);
+}
 
 static int server_start(feed *f, const ow_config *cfg, int port, struct lws_protocols *protocols)
 {
@@ -298,7 +362,9 @@ static int server_start(feed *f, const ow_config *cfg, int port, struct lws_prot
     struct lws_context_creation_info vinfo;
     memset(&vinfo, 0, sizeof vinfo);
     vinfo.options = options;
-    vinfo.port = port;
+    /* a worker: TLS and everything else as usual, but the connections come from its own
+     * SO_REUSEPORT socket (feed/listener.h) */
+    vinfo.port = f->listen_fd >= 0 ? CONTEXT_PORT_NO_LISTEN_SERVER : port;
     vinfo.iface = iface;
     vinfo.protocols = protocols;
     vinfo.pvo = &vhost_pvo;
@@ -315,12 +381,22 @@ static int server_start(feed *f, const ow_config *cfg, int port, struct lws_prot
                  cfg->feed.listen[0] ? cfg->feed.listen : "*", port);
         return -1;
     }
+    if (f->listen_fd >= 0) {
+        ow_err err;
+        int fd = f->listen_fd;
+        f->listen_fd = -1; /* the listener's now, even when it fails */
+        if (ow_listener_start(&f->listener, &f->loop, fd, vh, tls, &err)) {
+            ow_error("%s", err.msg);
+            return -1;
+        }
+        ow_info("worker %d serving %s on port %d (websocket %s)", f->worker, f->http.root, port,
+                OW_LIVE_PATH);
+        if (f->ready_fd >= 0 && write(f->ready_fd, "r", 1) != 1)
+            ow_warn("cannot tell the parent this worker listens: %s", strerror(errno));
+        return 0;
+    }
     int bound = lws_get_vhost_listen_port(vh);
-    const char *host = !iface || strcmp(iface, "::") == 0 ? "127.0.0.1" : iface;
-    bool v6 = strchr(host, ':') != NULL;
-    printf("viewer: http%s://%s%s%s:%d/\n", tls ? "s" : "", v6 ? "[" : "", host, v6 ? "]" : "",
-           bound);
-    fflush(stdout);
+    print_viewer_url(cfg, bound);
     ow_info("serving %s on port %d (websocket %s)", f->http.root, bound, OW_LIVE_PATH);
     return 0;
 }
@@ -391,6 +467,7 @@ static int feed_init(feed *f, const ow_config *cfg, const ow_access *access,
     ow_config_path(cfg, cfg->feed.web_root, web_root, sizeof web_root);
     ow_config_path(cfg, cfg->city.regions, city, sizeof city);
     memset(f, 0, sizeof *f);
+    f->listen_fd = f->ready_fd = -1;
     if (uv_loop_init(&f->loop)) return -1;
     f->loop_ok = true;
     f->gate.access = access;
@@ -410,6 +487,8 @@ static int feed_init(feed *f, const ow_config *cfg, const ow_access *access,
         return -1;
     }
     f->http_ok = true;
+    f->http.metrics_extra = metrics_extra;
+    f->http.ack_ud = f;
     f->partitioned = cfg->cluster.partitions > 1;
     if (ow_redis_sub_init(&f->redis, &f->loop, &env->target, env->desc, env->timeout_ms,
                           f->partitioned ? part_channels : channels, f->partitioned ? 1 : 3,
@@ -454,8 +533,6 @@ static int feed_init(feed *f, const ow_config *cfg, const ow_access *access,
         ow_parts_on_ready(&f->parts, on_part_ready);
         f->http.partitions = (int)cfg->cluster.partitions;
         f->http.ack_keys = ack_keys;
-        f->http.metrics_extra = parts_metrics;
-        f->http.ack_ud = f;
         ow_info("partitioned: merging the pictures of %d partitions", (int)cfg->cluster.partitions);
     }
     int rc = uv_signal_init(&f->loop, &f->sigint);
@@ -495,6 +572,7 @@ static int feed_fini(feed *f)
     int rc = 0;
     if (!f->stopping) { /* feed_serve did not run: close what feed_init opened */
         if (f->settle_ok) uv_close((uv_handle_t *)&f->settle, NULL);
+        if (f->board_timer_ok) uv_close((uv_handle_t *)&f->board_timer, NULL);
         if (f->http_ok) ow_http_close(&f->http);
         if (f->signals_ok) {
             uv_close((uv_handle_t *)&f->sigint, NULL);
@@ -511,9 +589,94 @@ static int feed_fini(feed *f)
         ow_error("the event loop did not close cleanly");
         rc = -1;
     }
+    if (f->listen_fd >= 0) close(f->listen_fd); /* never handed to the listener */
     ow_live_free(f->live);
     if (f->parts_ok) ow_parts_fini(&f->parts);
     if (f->table_ok) ow_partition_table_fini(&f->table);
+    return rc;
+}
+
+/* ---- several workers (feed.workers > 1, feed/workers.h) ----------------------------------------
+ */
+
+typedef struct workers_ctx {
+    const ow_config *cfg;
+    ow_redis_env env; /* the parent's, without the private server's ownership */
+    ow_listen_addr addr;
+    int port; /* the reserved port */
+    ow_worker_board *board;
+} workers_ctx;
+
+static void workers_ready(void *ud)
+{
+    workers_ctx *w = ud;
+    print_viewer_url(w->cfg, w->port);
+}
+
+static int worker_main(void *ud, int index, int ready_fd)
+{
+    workers_ctx *w = ud;
+    static char name[32];
+    snprintf(name, sizeof name, "feed.%d", index);
+    ow_log_init(name, OW_LOG_INFO);
+    ow_err err;
+    int fd = ow_listen_socket(&w->addr, true, NULL, &err);
+    if (fd < 0) {
+        ow_error("%s", err.msg);
+        return 1;
+    }
+    feed f;
+    int rc = feed_init(&f, w->cfg, &w->cfg->access, &w->env);
+    f.listen_fd = fd; /* feed_fini closes it if the listener never took it */
+    f.ready_fd = ready_fd;
+    f.board = w->board;
+    f.worker = index;
+    if (rc == 0 && uv_timer_init(&f.loop, &f.board_timer) == 0) {
+        f.board_timer.data = &f;
+        f.board_timer_ok = true;
+        uv_timer_start(&f.board_timer, on_board_timer, 0, 1000);
+        f.http.metrics_totals = metrics_totals;
+    } else {
+        rc = -1;
+    }
+    if (rc == 0) rc = feed_serve(&f, w->cfg, w->port);
+    if (feed_fini(&f)) rc = -1;
+    return rc ? 1 : 0;
+}
+
+/* The parent: reserve the port (so port 0 becomes one port every worker shares, also across
+ * restarts), start the workers, keep them running. */
+static int run_workers(const ow_config *cfg, const ow_redis_env *env, int port)
+{
+    workers_ctx w;
+    memset(&w, 0, sizeof w);
+    w.cfg = cfg;
+    w.env = *env;
+    w.env.server_pid = 0; /* the parent owns the private Redis; a worker never stops it */
+    ow_err err;
+    if (ow_listen_addr_parse(cfg->feed.listen, port, &w.addr, &err)) {
+        ow_error("%s", err.msg);
+        return -1;
+    }
+    int hold = ow_listen_socket(&w.addr, false, &w.port, &err);
+    if (hold < 0) {
+        ow_error("%s", err.msg);
+        return -1;
+    }
+    if (w.addr.sa.ss_family == AF_INET)
+        ((struct sockaddr_in *)&w.addr.sa)->sin_port = htons((uint16_t)w.port);
+    else
+        ((struct sockaddr_in6 *)&w.addr.sa)->sin6_port = htons((uint16_t)w.port);
+    w.board = ow_worker_board_new((int)cfg->feed.workers);
+    if (!w.board) {
+        ow_error("cannot map the workers' shared counters: %s", strerror(errno));
+        close(hold);
+        return -1;
+    }
+    ow_info("starting %d workers on port %d", (int)cfg->feed.workers, w.port);
+    int rc = ow_workers_run(w.board, worker_main, workers_ready, &w);
+    ow_worker_board_free(w.board);
+    close(hold);
     return rc;
 }
 
@@ -539,10 +702,15 @@ int main(int argc, char **argv)
         ow_error("%s", err.msg);
         return 1;
     }
-    feed f;
-    rc = feed_init(&f, &cfg, &cfg.access, &env);
-    if (rc == 0) rc = feed_serve(&f, &cfg, a.port >= 0 ? (int)a.port : (int)cfg.feed.port);
-    if (feed_fini(&f)) rc = -1;
+    int port = a.port >= 0 ? (int)a.port : (int)cfg.feed.port;
+    if (cfg.feed.workers > 1) {
+        rc = run_workers(&cfg, &env, port);
+    } else {
+        feed f;
+        rc = feed_init(&f, &cfg, &cfg.access, &env);
+        if (rc == 0) rc = feed_serve(&f, &cfg, port);
+        if (feed_fini(&f)) rc = -1;
+    }
     ow_redis_env_close(&env);
     return rc ? 1 : 0;
 }

@@ -32,3 +32,10 @@ if(OPSWALL_VALGRIND AND NOT OPSWALL_SANITIZE)
   set_tests_properties(integration.feed_valgrind PROPERTIES LABELS "integration;valgrind"
                        TIMEOUT 300 FIXTURES_REQUIRED feed_node)
 endif()
+
+# feed.workers = 2: one port, two processes (feed/workers.h): spread, totals, acks, restart, TLS.
+add_test(NAME integration.feed_workers
+         COMMAND ${CMAKE_COMMAND} -E env ${OPSWALL_FEED_ENV}
+                 bash ${CMAKE_CURRENT_LIST_DIR}/feed_workers.sh)
+set_tests_properties(integration.feed_workers PROPERTIES LABELS integration TIMEOUT 120
+                     FIXTURES_REQUIRED feed_node)
