@@ -41,9 +41,13 @@ struct ow_http_waiter {
     int64_t deadline_ms;
     bool linked;
     int part;   /* WAIT_ORDER: the order's partition, -1 while the directory is asked */
-    cJSON *acc; /* WAIT_OPEN: the open alerts gathered so far, owned */
-    bool *got;  /* WAIT_OPEN: per partition, its list is in acc; owned */
-    int left;   /* WAIT_OPEN: partitions still to hear from */
+    cJSON *acc; /* WAIT_OPEN: the open alerts gathered so far; WAIT_ALERTS: one array per
+                   partition of its alerts after its `since`; owned */
+    bool *got;  /* WAIT_OPEN, WAIT_ALERTS: per partition, its answer is in acc; owned */
+    int left;   /* WAIT_OPEN, WAIT_ALERTS: partitions still to hear from */
+    int limit;  /* WAIT_ALERTS: the most alerts to answer */
+    char (
+        *cur)[OW_HTTP_RANGE_MAX]; /* WAIT_ALERTS: each partition's `since` as a stream id; owned */
 };
 
 /* Per-connection state, allocated (zeroed) by lws. */
@@ -240,8 +244,10 @@ static void waiter_unlink(ow_http *h, ow_http_waiter *w)
     w->linked = false;
     cJSON_Delete(w->acc);
     free(w->got);
+    free(w->cur);
     w->acc = NULL;
     w->got = NULL;
+    w->cur = NULL;
 }
 
 static ow_http_waiter *waiter_add(ow_http *h, ow_http_session *ss, enum waiter_kind kind)
@@ -288,6 +294,7 @@ static void waiter_answer(ow_http *h, ow_http_waiter *w, unsigned status, ow_msg
 }
 
 static void open_answer(ow_http *h, ow_http_waiter *w);
+static void alerts_answer(ow_http *h, ow_http_waiter *w);
 
 static void on_timer(uv_timer_t *t)
 {
@@ -296,8 +303,11 @@ static void on_timer(uv_timer_t *t)
     for (ow_http_waiter *w = h->waiters, *next; w; w = next) {
         next = w->next;
         if (w->deadline_ms > now) continue;
-        if (w->kind == WAIT_OPEN && w->got && w->left < (h->partitions > 1 ? h->partitions : 1))
+        bool some = w->got && w->left < (h->partitions > 1 ? h->partitions : 1);
+        if (some && w->kind == WAIT_OPEN)
             open_answer(h, w); /* what the partitions that answered list, the others named */
+        else if (some && w->kind == WAIT_ALERTS)
+            alerts_answer(h, w); /* the missing partitions' cursors stay where they were */
         else
             waiter_answer(h, w, 504,
                           error_msg("the engine did not answer in time: is opswall-engine "
@@ -771,6 +781,82 @@ static cJSON *alert_of_entry(const redisReply *e)
     return NULL;
 }
 
+/* A stream id "<ms>-<seq>" as a pair that orders like Redis does. */
+static void stream_id_key(const char *id, unsigned long long *ms, unsigned long long *seq)
+{
+    char *end;
+    *ms = strtoull(id, &end, 10);
+    *seq = *end == '-' ? strtoull(end + 1, NULL, 10) : 0;
+}
+
+/* Every partition answered (or the deadline came after some did): merge the partitions' lists
+ * by stream id (each list is in stream order, so what is taken from a partition is a prefix of
+ * it and its cursor is the last one taken), answer at most `limit`. One partition: {"alerts",
+ * "next": its last id}; several: each alert names its "partition", "next" is every partition's
+ * cursor joined by ',', and "missing" the partitions that did not answer in time. */
+static void alerts_answer(ow_http *h, ow_http_waiter *w)
+{
+    int n = partitions(h);
+    cJSON *root = cJSON_CreateObject(),
+          *list = root ? cJSON_AddArrayToObject(root, "alerts") : NULL;
+    int *at = calloc((size_t)n, sizeof *at);
+    if (!list || !at) {
+        cJSON_Delete(root), free(at);
+        waiter_answer(h, w, 500, NULL);
+        return;
+    }
+    bool coarse = view_of(&w->ss->pass) == OW_VIEW_COARSE;
+    for (int taken = 0; taken < w->limit; taken++) {
+        int best = -1;
+        unsigned long long bms = 0, bseq = 0;
+        for (int p = 0; p < n; p++) {
+            const cJSON *a =
+                w->got[p] ? cJSON_GetArrayItem(cJSON_GetArrayItem(w->acc, p), at[p]) : NULL;
+            const cJSON *sid = a ? ow_json_get(a, "stream_id") : NULL;
+            if (!cJSON_IsString(sid)) continue;
+            unsigned long long ms, seq;
+            stream_id_key(sid->valuestring, &ms, &seq);
+            if (best < 0 || ms < bms || (ms == bms && seq < bseq)) best = p, bms = ms, bseq = seq;
+        }
+        if (best < 0) break;
+        cJSON *a =
+            cJSON_Duplicate(cJSON_GetArrayItem(cJSON_GetArrayItem(w->acc, best), at[best]), true);
+        const cJSON *sid = a ? ow_json_get(a, "stream_id") : NULL;
+        if (!cJSON_IsString(sid)) {
+            cJSON_Delete(a);
+            break;
+        }
+        /* the cursor: "(id" as ow_http_since writes it, so an answer's next reads back */
+        snprintf(w->cur[best], OW_HTTP_RANGE_MAX, "(%s", sid->valuestring);
+        at[best]++;
+        if (coarse) ow_coarsen_strip(ow_live_coarsen(h->live), a);
+        if (n > 1) cJSON_AddNumberToObject(a, "partition", best);
+        cJSON_AddItemToArray(list, a);
+    }
+    free(at);
+    /* next: each partition's position without the '(' (or 0-0 when it is still at the start) */
+    ow_buf next;
+    ow_buf_init(&next);
+    for (int p = 0; p < n; p++) {
+        const char *c = w->cur[p][0] == '(' ? w->cur[p] + 1 : "0-0";
+        if (p) ow_buf_put(&next, ",", 1);
+        ow_buf_put(&next, c, strlen(c));
+    }
+    bool ok = !next.oom && next.p && cJSON_AddStringToObject(root, "next", next.p);
+    ow_buf_fini(&next);
+    if (ok && n > 1) {
+        cJSON_AddNumberToObject(root, "partitions", n);
+        cJSON *missing = cJSON_AddArrayToObject(root, "missing");
+        for (int p = 0; missing && p < n; p++)
+            if (!w->got[p]) cJSON_AddItemToArray(missing, cJSON_CreateNumber(p));
+    }
+    if (!ok) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    waiter_answer(h, w, 200, json_msg(root));
+}
+
 static void on_alerts(redisAsyncContext *ac, void *reply, void *privdata)
 {
     (void)ac;
@@ -778,62 +864,75 @@ static void on_alerts(redisAsyncContext *ac, void *reply, void *privdata)
     ow_http *h = t->h;
     redisReply *r = reply;
     ow_http_waiter *w = waiter_find(h, t->ticket);
+    int p = t->part;
     free(t);
-    if (!w) return; /* the connection went away */
+    if (!w || w->kind != WAIT_ALERTS || w->got[p]) return; /* gone, or already answered */
     if (!r || r->type != REDIS_REPLY_ARRAY) {
         waiter_answer(h, w, 503, error_msg("Redis is not reachable: try again shortly"));
         return;
     }
-    cJSON *root = cJSON_CreateObject();
-    cJSON *list = root ? cJSON_AddArrayToObject(root, "alerts") : NULL;
-    const char *next = NULL;
-    bool coarse = view_of(&w->ss->pass) == OW_VIEW_COARSE;
-    for (size_t i = 0; list && i < r->elements; i++) {
+    cJSON *mine = cJSON_GetArrayItem(w->acc, p);
+    for (size_t i = 0; i < r->elements; i++) {
         cJSON *a = alert_of_entry(r->element[i]);
-        if (!a) continue;
-        if (coarse) ow_coarsen_strip(ow_live_coarsen(h->live), a);
-        cJSON_AddItemToArray(list, a);
-        next = r->element[i]->element[0]->str;
+        if (a) cJSON_AddItemToArray(mine, a);
     }
-    if (root && !cJSON_AddStringToObject(root, "next", next ? next : w->ss->id)) {
-        cJSON_Delete(root);
-        root = NULL;
-    }
-    waiter_answer(h, w, 200, json_msg(root));
+    w->got[p] = true;
+    if (--w->left == 0) alerts_answer(h, w);
 }
 
 static int serve_alerts(request *rq)
 {
-    ow_http_session *ss = rq->ss;
-    char since[64] = "", limit_s[16] = "", range[80];
+    ow_http *h = rq->h;
+    int n = partitions(h);
+    char since[4096] = "", limit_s[16] = "";
     const char *v = lws_get_urlarg_by_name(rq->wsi, "since=", since, (int)sizeof since);
     if (v && v != since) memmove(since, v, strlen(v) + 1);
     if (!v) since[0] = '\0';
-    if (!ow_http_since(since, range, sizeof range))
+    char(*cur)[OW_HTTP_RANGE_MAX] = calloc((size_t)n, sizeof *cur);
+    if (!cur) return respond_error(rq, HTTP_STATUS_SERVICE_UNAVAILABLE, "out of memory");
+    if (!ow_http_since_parts(since, n, cur)) {
+        free(cur);
         return respond_error(rq, HTTP_STATUS_BAD_REQUEST,
-                             "bad since: give the \"next\" of the previous answer (a stream id "
-                             "like 1795309502120-0), epoch milliseconds, or nothing");
+                             n > 1 ? "bad since: give the \"next\" of the previous answer (one "
+                                     "stream id per partition, joined by ','), epoch "
+                                     "milliseconds, or nothing"
+                                   : "bad since: give the \"next\" of the previous answer (a "
+                                     "stream id like 1795309502120-0), epoch milliseconds, or "
+                                     "nothing");
+    }
     long limit = ALERTS_DEFAULT;
     v = lws_get_urlarg_by_name(rq->wsi, "limit=", limit_s, (int)sizeof limit_s);
     if (v) {
         char *end;
         errno = 0;
         limit = strtol(v, &end, 10);
-        if (errno || *end || end == v || limit < 1 || limit > ALERTS_MAX)
+        if (errno || *end || end == v || limit < 1 || limit > ALERTS_MAX) {
+            free(cur);
             return respond_error(rq, HTTP_STATUS_BAD_REQUEST, "bad limit: 1 to 1000");
+        }
     }
-    /* the id the answer's "next" falls back to when nothing is new */
-    snprintf(ss->id, sizeof ss->id, "%s", range[0] == '(' ? range + 1 : "0-0");
-    ow_http_waiter *w = waiter_add(rq->h, ss, WAIT_ALERTS);
-    ticket *t = ticket_new(rq->h, w, NULL);
-    if (!t) return -1;
+    ow_http_waiter *w = waiter_add(h, rq->ss, WAIT_ALERTS);
+    w->acc = cJSON_CreateArray();
+    w->got = calloc((size_t)n, sizeof *w->got);
+    w->cur = cur;
+    w->left = n;
+    w->limit = (int)limit;
+    for (int p = 0; w->acc && p < n; p++)
+        if (!cJSON_AddItemToArray(w->acc, cJSON_CreateArray())) break;
+    if (cJSON_GetArraySize(w->acc) != n || !w->got) {
+        waiter_unlink(h, w);
+        return respond_error(rq, HTTP_STATUS_SERVICE_UNAVAILABLE, "out of memory");
+    }
+    /* each partition's next `limit` alerts: the merge takes at most `limit` of them all */
     char count[16];
     snprintf(count, sizeof count, "%ld", limit);
-    const char *argv[] = {"XRANGE", OW_KEY_ALERTS, range, "+", "COUNT", count};
-    size_t lens[6];
-    for (int i = 0; i < 6; i++)
-        lens[i] = strlen(argv[i]);
-    ow_redis_sub_command(rq->h->redis, on_alerts, t, 6, argv, lens);
+    for (int p = 0; p < n; p++) {
+        ticket *t = ticket_new(h, w, NULL);
+        if (!t) break; /* the waiter answers at its deadline */
+        t->part = p;
+        const char *argv[] = {"XRANGE", "", cur[p], "+", "COUNT", count};
+        send_part(h, on_alerts, t, p, OW_KEY_ALERTS, 6, argv);
+    }
     return 0;
 }
 
@@ -955,9 +1054,34 @@ bool ow_http_since(const char *since, char *out, size_t out_size)
             return false;
         }
     }
-    if (digits == 0 || digits > 19 || (dashes && (tail == 0 || tail > 19))) return false;
+    /* both parts are 64-bit: up to 20 digits (Redis refuses what overflows) */
+    if (digits == 0 || digits > 20 || (dashes && (tail == 0 || tail > 20))) return false;
     int n = snprintf(out, out_size, "(%s%s", since, dashes ? "" : "-18446744073709551615");
     return n > 0 && (size_t)n < out_size;
+}
+
+bool ow_http_since_parts(const char *since, int n, char (*out)[OW_HTTP_RANGE_MAX])
+{
+    if (n < 1) return false;
+    if (!strchr(since, ',')) {
+        if (!ow_http_since(since, out[0], OW_HTTP_RANGE_MAX)) return false;
+        for (int p = 1; p < n; p++)
+            memcpy(out[p], out[0], OW_HTTP_RANGE_MAX);
+        return true;
+    }
+    const char *s = since;
+    for (int p = 0; p < n; p++) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        char one[OW_HTTP_RANGE_MAX];
+        /* each item is one partition's position, as a single-partition `since` */
+        if (len == 0 || len >= sizeof one || (p + 1 < n) != (end != NULL)) return false;
+        memcpy(one, s, len);
+        one[len] = '\0';
+        if (!ow_http_since(one, out[p], OW_HTTP_RANGE_MAX)) return false;
+        s = end ? end + 1 : s + len;
+    }
+    return true;
 }
 
 bool ow_http_ack_body(const char *body, size_t len, char *note, size_t note_size, const char **why)

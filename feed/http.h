@@ -121,6 +121,13 @@ bool ow_http_path_id(const char *path, const char *prefix, const char *suffix, c
 /* The `since` of /api/v1/alerts as a Redis stream id: "" or "0" → "-" (from the start),
  * "<ms>" or "<ms>-<n>" → exclusive "(<ms>-<n>"; false when malformed. */
 bool ow_http_since(const char *since, char *out, size_t out_size);
+/* The `since` of /api/v1/alerts over n partitions (n >= 1), each partition's stream having its own
+ * ids (from its own master's clock): "" or "0", one stream id or epoch ms (the same point in every
+ * partition), or n stream ids joined by ',' (a partitioned answer's "next"). Writes n XRANGE
+ * starts, each as ow_http_since gives it, to out[0..n-1]; false when malformed or when a list
+ * does not have exactly n items. */
+#define OW_HTTP_RANGE_MAX 48
+bool ow_http_since_parts(const char *since, int n, char (*out)[OW_HTTP_RANGE_MAX]);
 /* Parse an ack body ({"note":"..."}, optional, note at most 256 bytes): copies the note. false
  * with *why on malformed input. */
 bool ow_http_ack_body(const char *body, size_t len, char *note, size_t note_size, const char **why);

@@ -40,6 +40,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_require((*p >= '0' && *p <= '9') || *p == '-', "since digits");
     }
 
+    char parts[4][OW_HTTP_RANGE_MAX];
+    if (ow_http_since_parts(s, 4, parts))
+        for (int p = 0; p < 4; p++)
+            fuzz_require(strcmp(parts[p], "-") == 0 || parts[p][0] == '(', "since part form");
+
     char note[257];
     const char *why = NULL;
     if (ow_http_ack_body(s, len, note, sizeof note, &why)) {

@@ -155,13 +155,43 @@ static void test_since(void **st)
                          "abc",
                          "1 2",
                          "+1",
-                         "12345678901234567890",
-                         "1-12345678901234567890",
+                         "123456789012345678901",
+                         "1-123456789012345678901",
                          "1e3",
                          "(1-2"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_false(ow_http_since(bad[i], out, sizeof out));
     assert_false(ow_http_since("1795309502120", out, 8)); /* too small an output */
+    /* an epoch-ms since's cursor, echoed back as "next" when nothing is new, reads back */
+    assert_true(ow_http_since("1795309502120-18446744073709551615", out, sizeof out));
+    assert_string_equal(out, "(1795309502120-18446744073709551615");
+}
+
+static void test_since_parts(void **st)
+{
+    (void)st;
+    char cur[3][OW_HTTP_RANGE_MAX];
+    /* one point for every partition: nothing, "0", an id or epoch ms */
+    assert_true(ow_http_since_parts("", 3, cur));
+    for (int p = 0; p < 3; p++)
+        assert_string_equal(cur[p], "-");
+    assert_true(ow_http_since_parts("1795309502120", 3, cur));
+    for (int p = 0; p < 3; p++)
+        assert_string_equal(cur[p], "(1795309502120-18446744073709551615");
+    /* a partitioned answer's next: one id per partition */
+    assert_true(ow_http_since_parts("1795309502120-3,0-0,1795309502999-0", 3, cur));
+    assert_string_equal(cur[0], "(1795309502120-3");
+    assert_string_equal(cur[1], "(0-0");
+    assert_string_equal(cur[2], "(1795309502999-0");
+    assert_true(ow_http_since_parts("7-1", 1, cur));
+    assert_string_equal(cur[0], "(7-1");
+    const char *bad[] = {"1-1,2-2",         /* two items for three partitions */
+                         "1-1,2-2,3-3,4-4", /* four */
+                         "1-1,,3-3",        /* an empty item */
+                         ",1-1,2-2",        "1-1,2-2,", "1-1,x,3-3", "1-1,2-2,3-3-3", ","};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(ow_http_since_parts(bad[i], 3, cur));
+    assert_false(ow_http_since_parts("1-1", 0, cur)); /* no partitions */
 }
 
 static void test_ack_body(void **st)
@@ -317,15 +347,11 @@ static void test_live_materialise(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_coarsen_techs),
-        cmocka_unit_test(test_coarsen_strip),
-        cmocka_unit_test(test_origin),
-        cmocka_unit_test(test_rate),
-        cmocka_unit_test(test_ids),
-        cmocka_unit_test(test_since),
-        cmocka_unit_test(test_ack_body),
-        cmocka_unit_test(test_live_sequence),
-        cmocka_unit_test(test_live_materialise),
+        cmocka_unit_test(test_coarsen_techs), cmocka_unit_test(test_coarsen_strip),
+        cmocka_unit_test(test_origin),        cmocka_unit_test(test_rate),
+        cmocka_unit_test(test_ids),           cmocka_unit_test(test_since),
+        cmocka_unit_test(test_since_parts),   cmocka_unit_test(test_ack_body),
+        cmocka_unit_test(test_live_sequence), cmocka_unit_test(test_live_materialise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
