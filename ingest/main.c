@@ -209,6 +209,7 @@ static void start_draining(ingest *g)
 {
     if (g->draining) return;
     g->draining = true;
+    ow_appender_finish(g->app); /* routed: the final watermark to every partition */
     uv_timer_start(&g->drain, on_drain, 0, DRAIN_CHECK_MS);
 }
 
@@ -381,15 +382,21 @@ int main(int argc, char **argv)
         ow_redis_env_close(&env);
         return 1;
     }
-    { /* a partitioned deployment routes each event to its partition (docs/scaling.md §3) */
-        bool routed;
-        int rs =
-            ow_routed_input_run(&cfg, &env, a.files, a.nfiles,
-                                listeners || a.fopt.speed > 0 || a.fopt.from_line > 1, &routed);
-        if (routed) {
-            ow_redis_env_close(&env);
-            return rs;
-        }
+    /* a partitioned deployment routes each event to its partition (docs/scaling.md §3): plain
+     * files and stdin through the blocking reader, the libuv sources through the router's thread */
+    ow_cluster *cl = NULL;
+    ow_partition_table table;
+    int routed = ow_routed_open(&cfg, &env, &cl, &table);
+    if (routed < 0) {
+        ow_redis_env_close(&env);
+        return routed == -2 ? 2 : 1;
+    }
+    if (routed && !listeners && a.fopt.speed == 0 && a.fopt.from_line <= 1 && !a.format) {
+        int rs = ow_routed_input_run(&cfg, cl, &table, a.files, a.nfiles);
+        ow_cluster_free(cl);
+        ow_partition_table_fini(&table);
+        ow_redis_env_close(&env);
+        return rs;
     }
 
     static ingest g;
@@ -400,7 +407,8 @@ int main(int argc, char **argv)
         ow_error("cannot create the event loop");
         goto out_env;
     }
-    g.app = ow_appender_new(&g.loop, &cfg, &env, &err);
+    g.app = routed ? ow_appender_new_routed(&g.loop, &cfg, cl, &table, &err)
+                   : ow_appender_new(&g.loop, &cfg, &env, &err);
     if (!g.app) {
         ow_error("%s", err.msg);
         goto out_loop;
@@ -465,6 +473,10 @@ int main(int argc, char **argv)
         ow_error("event loop closed with handles still open");
     }
 out_env:
+    if (routed) {
+        ow_cluster_free(cl);
+        ow_partition_table_fini(&table);
+    }
     ow_redis_env_close(&env);
     return status;
 out_loop:

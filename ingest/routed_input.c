@@ -124,45 +124,41 @@ static void close_input(input *in)
         close(in->fd);
 }
 
-int ow_routed_input_run(const ow_config *cfg, const ow_redis_env *env, const char *const *files,
-                        int nfiles, bool listeners_or_speed, bool *handled)
+int ow_routed_open(const ow_config *cfg, const ow_redis_env *env, ow_cluster **out,
+                   ow_partition_table *t)
 {
-    *handled = false;
     ow_err err;
     ow_cluster *c = NULL;
+    *out = NULL;
     if (ow_cluster_open_env(env, cfg, &c, &err)) {
         if (cfg->cluster.partitions <= 1) return 0; /* the single-node path reports it */
-        *handled = true;
         ow_error("%s", err.msg);
-        return 1;
+        return -1;
     }
     if (cfg->cluster.partitions <= 1 && !ow_cluster_enabled(c)) {
         ow_cluster_free(c);
         return 0;
     }
-    *handled = true;
-    if (listeners_or_speed) {
-        ow_error("cluster mode (cluster.partitions = %lld%s): TCP/HTTP listeners, --speed and "
-                 "--from-line are not available yet; give files or stdin, at full speed",
-                 (long long)cfg->cluster.partitions,
-                 ow_cluster_enabled(c) ? ", Redis Cluster" : "");
-        ow_cluster_free(c);
-        return 2;
-    }
-    ow_partition_table t;
-    if (ow_partition_load(cfg, &t, &err)) {
+    if (ow_partition_load(cfg, t, &err)) {
         ow_cluster_free(c);
         ow_error("%s", err.msg);
-        return 2;
+        return -2;
     }
+    ow_info("routing to %d partitions on %s (shared stream %s)", t->n,
+            ow_cluster_enabled(c) ? "a Redis Cluster" : "one Redis", OW_KEY_SHARED);
+    *out = c;
+    return 1;
+}
+
+int ow_routed_input_run(const ow_config *cfg, ow_cluster *c, const ow_partition_table *t,
+                        const char *const *files, int nfiles)
+{
+    ow_err err;
     int status = 1;
     ow_event *ev = malloc(sizeof *ev);
-    ow_router *rt = ev ? ow_router_new(c, cfg, &t, &err) : NULL;
+    ow_router *rt = ev ? ow_router_new(c, cfg, t, &err) : NULL;
     if (!ev) ow_err_set(&err, OW_ENOMEM, "out of memory");
     int rc = rt ? OW_OK : err.code ? err.code : OW_ENOMEM;
-    if (rt)
-        ow_info("routing to %d partitions on %s (shared stream %s)", t.n,
-                ow_cluster_enabled(c) ? "a Redis Cluster" : "one Redis", OW_KEY_SHARED);
     for (int i = 0; i < nfiles && !rc && !ow_stop_requested; i++) {
         input in;
         if ((rc = open_input(&in, files[i], &err))) break;
@@ -174,14 +170,15 @@ int ow_routed_input_run(const ow_config *cfg, const ow_redis_env *env, const cha
         const ow_router_stats *st = ow_router_stats_get(rt);
         char parts[256] = "";
         size_t w = 0;
-        for (int p = 0; p < t.n && p < 64 && w < sizeof parts - 24; p++)
+        for (int p = 0; p < t->n && p < 64 && w < sizeof parts - 24; p++)
             w += (size_t)snprintf(parts + w, sizeof parts - w, "%s%" PRId64, p ? "/" : "",
                                   st->per_partition[p]);
         ow_info("%" PRId64 " accepted (%" PRId64 " shared, by partition %s), %" PRId64
-                " duplicates, %" PRId64 " rejected, %" PRId64 " parked for their order, %" PRId64
-                " rounds resent for replica acks",
+                " duplicates, %" PRId64 " rejected, %" PRId64 " parked for their order (%" PRId64
+                " still waiting in " OW_KEY_UNROUTED "), %" PRId64
+                " parked events sent on, %" PRId64 " rounds resent for replica acks",
                 st->accepted, st->shared, parts, st->duplicates, st->rejected, st->parked_total,
-                st->resends);
+                st->parked_now, st->drained, st->resends);
     }
     if (rc)
         ow_error("%s", err.msg);
@@ -189,7 +186,5 @@ int ow_routed_input_run(const ow_config *cfg, const ow_redis_env *env, const cha
         status = 0;
     ow_router_free(rt);
     free(ev);
-    ow_partition_table_fini(&t);
-    ow_cluster_free(c);
     return status;
 }
