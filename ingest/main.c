@@ -35,7 +35,7 @@
 #include "keys.h"
 #include "log.h"
 #include "redis.h"
-#include "routed_input.h"
+#include "routing.h"
 #include "signals.h"
 #include "http_source.h"
 #include "tcp_source.h"
@@ -382,21 +382,14 @@ int main(int argc, char **argv)
         ow_redis_env_close(&env);
         return 1;
     }
-    /* a partitioned deployment routes each event to its partition (docs/scaling.md §3): plain
-     * files and stdin through the blocking reader, the libuv sources through the router's thread */
+    /* a partitioned deployment routes each event to its partition (docs/scaling.md §3): the
+     * same sources, the appender backed by the router's thread */
     ow_cluster *cl = NULL;
     ow_partition_table table;
-    int routed = ow_routed_open(&cfg, &env, &cl, &table);
+    int routed = ow_routing_open(&cfg, &env, &cl, &table);
     if (routed < 0) {
         ow_redis_env_close(&env);
         return routed == -2 ? 2 : 1;
-    }
-    if (routed && !listeners && a.fopt.speed == 0 && a.fopt.from_line <= 1 && !a.format) {
-        int rs = ow_routed_input_run(&cfg, cl, &table, a.files, a.nfiles);
-        ow_cluster_free(cl);
-        ow_partition_table_fini(&table);
-        ow_redis_env_close(&env);
-        return rs;
     }
 
     static ingest g;

@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "event.h"
+#include "keys.h"
 #include "log.h"
 #include "router.h"
 
@@ -38,6 +39,7 @@ struct ow_route_worker {
     uv_loop_t *loop;
     const ow_config *cfg;
     ow_router *r;
+    int nparts;
     pthread_t thread;
     bool thread_started;
     pthread_mutex_t mu;
@@ -326,6 +328,7 @@ ow_route_worker *ow_route_worker_new(uv_loop_t *loop, const ow_config *cfg, ow_c
     }
     w->loop = loop;
     w->cfg = cfg;
+    w->nparts = t->n;
     w->r = ow_router_new(c, cfg, t, err);
     if (!w->r) {
         free(w);
@@ -374,13 +377,19 @@ void ow_route_worker_close(ow_route_worker *w)
     complete_all(w, &w->queued);
     free(w->finished.v), free(w->work.v), free(w->pending.v), free(w->queued.v);
     const ow_router_stats *rs = ow_router_stats_get(w->r);
-    ow_info("routed: %" PRId64 " accepted (%" PRId64 " shared), %" PRId64 " duplicates, %" PRId64
-            " rejected; %" PRId64 " parked for their order, %" PRId64
-            " parked events sent on, %" PRId64 " still waiting in ops:{g}:unrouted; %" PRId64
-            " rounds resent for replica acks, %lld "
+    char parts[256] = "";
+    size_t n = 0;
+    for (int p = 0; p < w->nparts && p < 64 && n < sizeof parts - 24; p++)
+        n += (size_t)snprintf(parts + n, sizeof parts - n, "%s%" PRId64, p ? "/" : "",
+                              rs->per_partition[p]);
+    ow_info("routed: %" PRId64 " accepted (%" PRId64 " shared, by partition %s), %" PRId64
+            " duplicates, %" PRId64 " rejected, %" PRId64 " parked for their order (%" PRId64
+            " still waiting in " OW_KEY_UNROUTED "), %" PRId64 " parked events sent on, %" PRId64
+            " read from " OW_KEY_UNROUTED ", %" PRId64 " rounds resent for replica acks, %lld "
             "flushes retried",
-            rs->accepted, rs->shared, rs->duplicates, rs->rejected, rs->parked_total, rs->drained,
-            rs->parked_now, rs->resends, (long long)atomic_load(&w->resends));
+            rs->accepted, rs->shared, parts, rs->duplicates, rs->rejected, rs->parked_total,
+            rs->parked_now, rs->drained, rs->loaded, rs->resends,
+            (long long)atomic_load(&w->resends));
     ow_router_free(w->r);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
