@@ -588,8 +588,10 @@ static int add_call(ow_router *r, argv_buf *a, int part)
     return ow_cluster_batch_add(r->b, stream, strlen(stream), a->n, a->v, a->l);
 }
 
-/* The ow_park call of the parked events not written yet; -1 when there are none. */
-static int add_park_call(ow_router *r, argv_buf *a)
+/* The ow_park call of the parked events not written yet; -1 when there are none. A resend
+ * (for WAIT's acknowledgement) sends the same events again, answered or not: de-dup makes it
+ * harmless and the replicas' acknowledgement then covers the first write. */
+static int add_park_call(ow_router *r, argv_buf *a, bool resend)
 {
     a->n = 0;
     int rc = argv_add(a, "FCALL", 5) | argv_add(a, OW_FUNCTION_PARK, strlen(OW_FUNCTION_PARK)) |
@@ -599,8 +601,10 @@ static int add_park_call(ow_router *r, argv_buf *a)
     int items = 0;
     for (size_t i = 0; i < r->npark && !rc; i++) {
         parked *p = &r->park[i];
+        /* a flush retried after a failure sends again what its first attempt had sent */
+        bool send = resend ? p->cmd_pos >= 0 : p->cmd_pos >= 0 || !p->entry[0];
         p->cmd_pos = -1;
-        if (p->entry[0]) continue;
+        if (!send) continue;
         p->cmd_pos = items++;
         rc |= argv_add(a, p->ev.id, strlen(p->ev.id)) | argv_add(a, p->key, strlen(p->key)) |
               argv_add(a, p->raw, p->len);
@@ -648,6 +652,7 @@ static int read_round1(ow_router *r, int shared_cmd, int park_cmd)
             rep && rep->type == REDIS_REPLY_ARRAY && (size_t)p->cmd_pos < rep->elements
                 ? rep->element[p->cmd_pos]
                 : NULL;
+        if (p->entry[0]) continue; /* written by an attempt before: a resend says 0 */
         copy_sid(p->entry, x);
         if (p->entry[0] && ow_map_put(&r->entries, p->entry, (void *)1)) return OW_ENOMEM;
     }
@@ -657,8 +662,9 @@ static int read_round1(ow_router *r, int shared_cmd, int park_cmd)
 /* Exec the batch once. OW_EAGAIN: send it again (some command lacks its replicas' WAIT
  * acknowledgement, or a master had lost the function, now loaded again); an error once
  * cluster.retry_for has passed without the acknowledgements. */
-static int exec_acked(ow_router *r, int64_t deadline, ow_err *err)
+static int exec_acked(ow_router *r, int64_t deadline, ow_err *err, bool *reloaded)
 {
+    *reloaded = false;
     int rc = ow_cluster_batch_exec(r->c, r->b, err);
     if (rc) return rc;
     int n = ow_cluster_batch_count(r->b), short_acks = 0;
@@ -667,6 +673,7 @@ static int exec_acked(ow_router *r, int64_t deadline, ow_err *err)
         if (rep && rep->type == REDIS_REPLY_ERROR) {
             if (strstr(rep->str, FUNCTION_GONE) && ow_clock_mono_ms() < deadline) {
                 if ((rc = ow_route_library_load(r->c, err))) return rc;
+                *reloaded = true; /* these replies say nothing about the items */
                 return OW_EAGAIN;
             }
             return ow_err_set(err, OW_EREDIS, "routed append: %s", rep->str);
@@ -730,10 +737,13 @@ static void settle_parked(ow_router *r)
 static int round1(ow_router *r, argv_buf *a, int64_t deadline, ow_err *err)
 {
     int rc = OW_OK;
-    for (bool first = true;; first = false) {
+    /* outcomes come from the first answers (a resend's are "duplicate"), unless those were the
+     * refusal of a master that had lost the function */
+    bool reading = true, resend = false, reloaded;
+    for (;; resend = true) {
         ow_cluster_batch_reset(r->b);
         int shared_cmd = add_call(r, a, SHARED);
-        int park_cmd = shared_cmd == OW_ENOMEM ? OW_ENOMEM : add_park_call(r, a);
+        int park_cmd = shared_cmd == OW_ENOMEM ? OW_ENOMEM : add_park_call(r, a, resend);
         if (shared_cmd == OW_ENOMEM || park_cmd == OW_ENOMEM)
             return ow_err_set(err, OW_ENOMEM, "out of memory");
         for (size_t i = 0; i < r->nq; i++) {
@@ -748,9 +758,12 @@ static int round1(ow_router *r, argv_buf *a, int64_t deadline, ow_err *err)
                     r->rej_maxlen, it->reason, it->source, (long long)it->pos, it->raw, it->len);
         }
         if (ow_cluster_batch_count(r->b) == 0) break;
-        rc = exec_acked(r, deadline, err);
-        if (first && (rc == OW_OK || rc == OW_EAGAIN) && read_round1(r, shared_cmd, park_cmd))
-            return ow_err_set(err, OW_ENOMEM, "out of memory");
+        rc = exec_acked(r, deadline, err, &reloaded);
+        if (reading && !reloaded && (rc == OW_OK || rc == OW_EAGAIN)) {
+            reading = false;
+            if (read_round1(r, shared_cmd, park_cmd))
+                return ow_err_set(err, OW_ENOMEM, "out of memory");
+        }
         if (rc != OW_EAGAIN) break;
     }
     if (rc) return rc;
@@ -769,7 +782,8 @@ static int round1(ow_router *r, argv_buf *a, int64_t deadline, ow_err *err)
 static int round2(ow_router *r, argv_buf *a, int64_t deadline, ow_err *err)
 {
     int rc = OW_OK;
-    for (bool first = true;; first = false) {
+    bool reading = true, reloaded;
+    for (;;) {
         ow_cluster_batch_reset(r->b);
         int cmd_of[OW_PARTITIONS_MAX];
         for (int p = 0; p < r->t->n; p++) {
@@ -777,8 +791,9 @@ static int round2(ow_router *r, argv_buf *a, int64_t deadline, ow_err *err)
             if (cmd_of[p] == OW_ENOMEM) return ow_err_set(err, OW_ENOMEM, "out of memory");
         }
         if (ow_cluster_batch_count(r->b) == 0) break;
-        rc = exec_acked(r, deadline, err);
-        if (first && (rc == OW_OK || rc == OW_EAGAIN)) {
+        rc = exec_acked(r, deadline, err, &reloaded);
+        if (reading && !reloaded && (rc == OW_OK || rc == OW_EAGAIN)) {
+            reading = false;
             for (int p = 0; p < r->t->n; p++) {
                 if (cmd_of[p] < 0) continue;
                 const redisReply *rep = ow_cluster_batch_reply(r->b, cmd_of[p]);
@@ -824,7 +839,7 @@ int ow_router_flush(ow_router *r, ow_err *err)
     if (rc) return rc;
     bool unwritten = false; /* parked events new since the last flush */
     for (size_t i = 0; i < r->npark && !unwritten; i++)
-        unwritten = !r->park[i].entry[0];
+        unwritten = !r->park[i].entry[0] || r->park[i].cmd_pos >= 0; /* or not acknowledged */
     if (!r->nq && !unwritten) return OW_OK;
     /* live input: a partition with no events of its own still follows the shared stream and
      * the watermark (its technicians, its crossings) within a second */
