@@ -377,11 +377,6 @@ int main(int argc, char **argv)
         ow_error("%s", err.msg);
         return 1;
     }
-    if (check_redis(&env, &err)) {
-        ow_error("%s", err.msg);
-        ow_redis_env_close(&env);
-        return 1;
-    }
     /* a partitioned deployment routes each event to its partition (docs/scaling.md §3): the
      * same sources, the appender backed by the router's thread */
     ow_cluster *cl = NULL;
@@ -390,6 +385,13 @@ int main(int argc, char **argv)
     if (routed < 0) {
         ow_redis_env_close(&env);
         return routed == -2 ? 2 : 1;
+    }
+    /* one Redis: its functions now (routed: the router loads its own on every master; the first
+     * seed of a cluster may be a replica since a failover) */
+    if (!routed && check_redis(&env, &err)) {
+        ow_error("%s", err.msg);
+        ow_redis_env_close(&env);
+        return 1;
     }
 
     static ingest g;

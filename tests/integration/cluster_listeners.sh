@@ -56,11 +56,19 @@ $PRODUCER tcp 127.0.0.1 "$TCP" "$tmp/tcp.ndjson" 250 "$tmp/tcp.acked" > "$tmp/tc
 PT=$!; PIDS+=($PT)
 $PRODUCER http 127.0.0.1 "$HTTP" "$tmp/http.ndjson" 250 "$tmp/http.acked" > "$tmp/http.out" 2>&1 &
 PH=$!; PIDS+=($PH)
-sleep 4
+sleep 2
+# a resharding under the producers (MOVED, ASK, TRYAGAIN for the routed writes): partitions 0 and
+# 1 start on one master, place moves one of them with its keys
+if "$BIN/opswall-cluster" --config "$CONF" place > "$tmp/place.json" 2> "$tmp/place.log"; then ok "opswall-cluster place under load ($(cat "$tmp/place.json" | head -c 120))"; else fail "opswall-cluster place"; cat "$tmp/place.log"; fi
+check "a partition's slot moved" test "$(json_get "$tmp/place.json" '["moves"]')" -ge 1
+sleep 1
 victim=$($ALERTS master_of 'ops:{p1}:events' "${CLU[@]}")
 [ "$victim" != "${seed##*:}" ] || CLU=(-c -p "$(tr ' ' '\n' < "$tmp/c/ports" | grep -v "^$victim\$" | head -1)")
+before=$(redis-cli "${CLU[@]}" xlen 'ops:{p1}:events')
 kill -KILL "$(cat "$tmp/c/$victim/pid")"
-echo "# killed the master of partition 1 ($victim) with kill -9"
+t0=$(date +%s%N)
+echo "# killed the master of partition 1 ($victim) with kill -9, $before entries in its stream"
+grow() { [ "$(redis-cli "${CLU[@]}" xlen 'ops:{p1}:events' 2>/dev/null)" -gt "$before" ] 2>/dev/null; }
 promoted() {
   local m
   m=$($ALERTS master_of 'ops:{p1}:events' "${CLU[@]}" 2>/dev/null) || return 1
@@ -68,6 +76,9 @@ promoted() {
 }
 check "the victim's replica promoted" wait_for 20 promoted
 "$ROOT/scripts/cluster.sh" restart "$tmp/c" "$victim"
+check "partition 1 written again" wait_for 10 grow
+back=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "routed ingest writing partition 1 again within 10 s of the kill ($back ms)" test $back -le 10000
 if wait "$PT"; then ok "TCP producer: every line answered ($(cat "$tmp/tcp.out"))"; else fail "TCP producer ($(cat "$tmp/tcp.out"))"; fi
 if wait "$PH"; then ok "HTTP producer: every line answered ($(cat "$tmp/http.out"))"; else fail "HTTP producer ($(cat "$tmp/http.out"))"; fi
 check "the buffer filled while the master was away: HTTP answered 503 + Retry-After" \
@@ -130,5 +141,11 @@ check "past ingest.dedup_window it is rejected, naming its order" \
 check "ops:{g}:unrouted empty again" wait_for 10 test "$(redis-cli "${CLU[@]}" xlen 'ops:{g}:unrouted')" = 0
 check "ev-park-2 once in Redis" test "$(in_stream 'ops:{p2}:events' ev-park-2)" = 1
 kill -TERM $C; wait_for 20 bash -c "! kill -0 $C 2>/dev/null"
+# hostile entries in the unrouted stream (written by something else): skipped with a warning
+redis-cli "${CLU[@]}" xadd 'ops:{g}:unrouted' '*' junk 1 > /dev/null
+redis-cli "${CLU[@]}" xadd 'ops:{g}:unrouted' '*' id x key order:o-1 d '{"v":1,"id":' > /dev/null
+redis-cli "${CLU[@]}" xadd 'ops:{g}:unrouted' '*' id y key "$(head -c 3000 /dev/zero | tr '\0' x)" d '[]' > /dev/null
+if "$BIN/opswall-ingest" --config "$CONF" "$tmp/made2.ndjson" 2> "$tmp/ingestF.log"; then ok "ingest starts with hostile unrouted entries"; else fail "ingest with hostile unrouted entries"; cat "$tmp/ingestF.log"; fi
+check "each named and left alone" test "$(grep -c 'is not a parked event; left alone' "$tmp/ingestF.log")" = 3
 check "no sanitizer report in the programs' logs" bash -c "! grep -l 'Sanitizer\|runtime error' $tmp/*.log"
 finish
