@@ -334,6 +334,21 @@ static int csv_main(int argc, char **argv, const ow_csv_opts *csv)
         ow_error("%s", err.msg);
         return 1;
     }
+    { /* the CSV import writes one Redis; a partitioned deployment takes the NDJSON it makes */
+        ow_cluster *cl = NULL;
+        ow_partition_table t;
+        int routed = ow_routing_open(&cfg, &env, &cl, &t);
+        if (routed == 1) {
+            ow_cluster_free(cl);
+            ow_partition_table_fini(&t);
+            ow_error("--csv writes one Redis; on a partitioned deployment route its events: "
+                     "opswall-ingest --csv MAPPING FILE --ndjson | opswall-ingest -");
+        }
+        if (routed) {
+            ow_redis_env_close(&env);
+            return routed == 1 ? 2 : routed == -2 ? 2 : 1;
+        }
+    }
     int status = 1;
     ow_sync_appender *app = NULL;
     redisContext *c = ow_redis_connect(&env, &err);
