@@ -141,6 +141,17 @@ check "past ingest.dedup_window it is rejected, naming its order" \
 check "ops:{g}:unrouted empty again" wait_for 10 test "$(redis-cli "${CLU[@]}" xlen 'ops:{g}:unrouted')" = 0
 check "ev-park-2 once in Redis" test "$(in_stream 'ops:{p2}:events' ev-park-2)" = 1
 kill -TERM $C; wait_for 20 bash -c "! kill -0 $C 2>/dev/null"
+# --speed and --from-line on the cluster (files through the same router)
+python3 - "$tmp/sim.ndjson" "$tmp/speed.ndjson" <<'PY'
+import json, sys
+locs = [json.loads(l) for l in open(sys.argv[1]) if '"tech.location"' in l][:20]
+with open(sys.argv[2], "w") as f:
+    for i, e in enumerate(locs, 1):
+        f.write(json.dumps(dict(e, id="sp-%d" % i), ensure_ascii=False) + "\n")
+PY
+if "$BIN/opswall-ingest" --config "$CONF" --speed 5000 --from-line 11 "$tmp/speed.ndjson" 2> "$tmp/ingestS.log"; then ok "--speed 5000 --from-line 11 on the cluster"; else fail "--speed/--from-line"; cat "$tmp/ingestS.log"; fi
+shared_ids=$(redis-cli "${CLU[@]}" --raw xrange 'ops:{g}:shared' - + | grep -o '"sp-[0-9]*"' | sort -u | tr -d '"' | sort -t- -k2 -n | tr '\n' ' ')
+check "lines 11-20 in the shared stream, 1-10 skipped ($shared_ids)" test "$shared_ids" = "$(seq -f 'sp-%g' 11 20 | tr '\n' ' ')"
 # hostile entries in the unrouted stream (written by something else): skipped with a warning
 redis-cli "${CLU[@]}" xadd 'ops:{g}:unrouted' '*' junk 1 > /dev/null
 redis-cli "${CLU[@]}" xadd 'ops:{g}:unrouted' '*' id x key order:o-1 d '{"v":1,"id":' > /dev/null
