@@ -57,5 +57,8 @@
 #define OW_KEY_DIR_PREFIX  "ops:dir:"         /* order/complaint → partition (core/route.h) */
 #define OW_ROUTE_LIBRARY   "opswall_route"    /* Redis Function library of routed ingest */
 #define OW_FUNCTION_APPEND "ow_append"        /* FCALL: de-dup + XADD with wm and sseq */
+#define OW_KEY_UNROUTED    "ops:{g}:unrouted" /* stream: events waiting for their order's route */
+#define OW_KEY_PARKED_SEEN "ops:{g}:parked:"  /* string per event id: ow_park's de-dup */
+#define OW_FUNCTION_PARK   "ow_park"          /* FCALL: de-dup + XADD to ops:{g}:unrouted */
 
 #endif

@@ -10,6 +10,7 @@
 #include "functions.h"
 #include "log.h"
 #include "redis_async.h"
+#include "route_worker.h"
 
 #define REJECT_KEEP    (64 * 1024) /* raw text kept per reject */
 #define FREE_SLOTS_MAX 16          /* finished batches kept for reuse */
@@ -51,6 +52,7 @@ struct ow_appender {
     void *space_ud;
     ow_event ev; /* scratch for validation */
     ow_append_stats st;
+    ow_route_worker *rw; /* partitioned: items go to the router's thread instead (route_worker.h) */
 };
 
 const char *ow_result_name(ow_result o)
@@ -325,14 +327,39 @@ ow_appender *ow_appender_new(uv_loop_t *loop, const ow_config *cfg, const ow_red
     return a;
 }
 
+ow_appender *ow_appender_new_routed(uv_loop_t *loop, const ow_config *cfg, ow_cluster *c,
+                                    const ow_partition_table *t, ow_err *err)
+{
+    ow_appender *a = calloc(1, sizeof *a);
+    if (!a) {
+        ow_err_set(err, OW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    a->loop = loop;
+    a->cfg = cfg;
+    a->rw = ow_route_worker_new(loop, cfg, c, t, err);
+    if (!a->rw) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void ow_appender_finish(ow_appender *a)
+{
+    if (a->rw) ow_route_worker_finish(a->rw);
+}
+
 void ow_appender_set_space_cb(ow_appender *a, ow_appender_space_fn *fn, void *ud)
 {
     a->on_space = fn;
     a->space_ud = ud;
+    if (a->rw) ow_route_worker_set_space_cb(a->rw, fn, ud);
 }
 
 void ow_appender_start(ow_appender *a)
 {
+    if (a->rw) return; /* the worker runs from its creation */
     uv_prepare_start(&a->prepare, on_prepare);
     uv_unref((uv_handle_t *)&a->prepare);
     uv_timer_start(&a->watchdog, on_watchdog, WATCHDOG_MS, WATCHDOG_MS);
@@ -355,6 +382,7 @@ static void account(ow_appender *a, slot *s, size_t bytes_before, item it)
 int ow_appender_add_event(ow_appender *a, const ow_event *ev, const char *raw, size_t len,
                           ow_appender_done_fn *done, void *ud, int64_t tag)
 {
+    if (a->rw) return ow_route_worker_add_event(a->rw, raw, len, done, ud, tag);
     slot *s = open_slot(a);
     if (!s) return OW_ENOMEM;
     size_t before = ow_batch_bytes(&s->batch);
@@ -367,6 +395,9 @@ int ow_appender_add_reject(ow_appender *a, const char *reason, const char *sourc
                            const char *raw, size_t len, ow_appender_done_fn *done, void *ud,
                            int64_t tag)
 {
+    if (a->rw)
+        return ow_route_worker_add_reject(a->rw, reason, source, pos, raw,
+                                          len < REJECT_KEEP ? len : REJECT_KEEP, done, ud, tag);
     slot *s = open_slot(a);
     if (!s) return OW_ENOMEM;
     size_t before = ow_batch_bytes(&s->batch);
@@ -402,16 +433,17 @@ int ow_appender_submit(ow_appender *a, const char *text, size_t len, size_t tota
 
 bool ow_appender_full(const ow_appender *a)
 {
-    return a->full;
+    return a->rw ? ow_route_worker_full(a->rw) : a->full;
 }
 
 int64_t ow_appender_buffered(const ow_appender *a)
 {
-    return a->st.buffered_events;
+    return a->rw ? ow_route_worker_buffered(a->rw) : a->st.buffered_events;
 }
 
 ow_append_stats ow_appender_stats(const ow_appender *a)
 {
+    if (a->rw) return ow_route_worker_stats(a->rw);
     ow_append_stats st = a->st;
     st.redis_up = a->up;
     st.redis_connects = ow_redis_async_connects(a->ra);
@@ -435,6 +467,11 @@ void ow_appender_close(ow_appender *a)
 {
     if (!a || a->closing) return;
     a->closing = true;
+    if (a->rw) {
+        ow_route_worker_close(a->rw); /* completes what it holds; frees itself on the loop */
+        free(a);
+        return;
+    }
     a->up = false;
     ow_redis_async_close(a->ra); /* pending replies arrive as NULL and are ignored (closing) */
     while (a->qlen) {

@@ -29,6 +29,8 @@
 #include "config.h"
 #include "err.h"
 #include "event.h"
+#include "cluster.h"
+#include "partition.h"
 #include "redis.h"
 
 typedef struct ow_appender ow_appender;
@@ -69,6 +71,15 @@ typedef struct ow_append_stats {
 /* cfg and env are borrowed and must outlive the appender. NULL with err on failure. */
 ow_appender *ow_appender_new(uv_loop_t *loop, const ow_config *cfg, const ow_redis_env *env,
                              ow_err *err);
+/* The same contract on a partitioned deployment (cluster.partitions > 1 or a Redis Cluster):
+ * items go through the router (ingest/router.h) on its own thread (ingest/route_worker.h), each
+ * to its partition, the shared stream or ops:{g}:unrouted. c and t are borrowed: keep them until
+ * the appender is closed. */
+ow_appender *ow_appender_new_routed(uv_loop_t *loop, const ow_config *cfg, ow_cluster *c,
+                                    const ow_partition_table *t, ow_err *err);
+/* End of input (routed only: ticks every partition with the final watermark; else nothing).
+ * Counts as one buffered item until done. */
+void ow_appender_finish(ow_appender *a);
 void ow_appender_set_space_cb(ow_appender *a, ow_appender_space_fn *fn, void *ud);
 void ow_appender_start(ow_appender *a);
 

@@ -35,7 +35,7 @@
 #include "keys.h"
 #include "log.h"
 #include "redis.h"
-#include "routed_input.h"
+#include "routing.h"
 #include "signals.h"
 #include "http_source.h"
 #include "tcp_source.h"
@@ -209,6 +209,7 @@ static void start_draining(ingest *g)
 {
     if (g->draining) return;
     g->draining = true;
+    ow_appender_finish(g->app); /* routed: the final watermark to every partition */
     uv_timer_start(&g->drain, on_drain, 0, DRAIN_CHECK_MS);
 }
 
@@ -333,6 +334,21 @@ static int csv_main(int argc, char **argv, const ow_csv_opts *csv)
         ow_error("%s", err.msg);
         return 1;
     }
+    { /* the CSV import writes one Redis; a partitioned deployment takes the NDJSON it makes */
+        ow_cluster *cl = NULL;
+        ow_partition_table t;
+        int routed = ow_routing_open(&cfg, &env, &cl, &t);
+        if (routed == 1) {
+            ow_cluster_free(cl);
+            ow_partition_table_fini(&t);
+            ow_error("--csv writes one Redis; on a partitioned deployment route its events: "
+                     "opswall-ingest --csv MAPPING FILE --ndjson | opswall-ingest -");
+        }
+        if (routed) {
+            ow_redis_env_close(&env);
+            return routed == 1 ? 2 : routed == -2 ? 2 : 1;
+        }
+    }
     int status = 1;
     ow_sync_appender *app = NULL;
     redisContext *c = ow_redis_connect(&env, &err);
@@ -376,20 +392,21 @@ int main(int argc, char **argv)
         ow_error("%s", err.msg);
         return 1;
     }
-    if (check_redis(&env, &err)) {
+    /* a partitioned deployment routes each event to its partition (docs/scaling.md §3): the
+     * same sources, the appender backed by the router's thread */
+    ow_cluster *cl = NULL;
+    ow_partition_table table;
+    int routed = ow_routing_open(&cfg, &env, &cl, &table);
+    if (routed < 0) {
+        ow_redis_env_close(&env);
+        return routed == -2 ? 2 : 1;
+    }
+    /* one Redis: its functions now (routed: the router loads its own on every master; the first
+     * seed of a cluster may be a replica since a failover) */
+    if (!routed && check_redis(&env, &err)) {
         ow_error("%s", err.msg);
         ow_redis_env_close(&env);
         return 1;
-    }
-    { /* a partitioned deployment routes each event to its partition (docs/scaling.md §3) */
-        bool routed;
-        int rs =
-            ow_routed_input_run(&cfg, &env, a.files, a.nfiles,
-                                listeners || a.fopt.speed > 0 || a.fopt.from_line > 1, &routed);
-        if (routed) {
-            ow_redis_env_close(&env);
-            return rs;
-        }
     }
 
     static ingest g;
@@ -400,7 +417,8 @@ int main(int argc, char **argv)
         ow_error("cannot create the event loop");
         goto out_env;
     }
-    g.app = ow_appender_new(&g.loop, &cfg, &env, &err);
+    g.app = routed ? ow_appender_new_routed(&g.loop, &cfg, cl, &table, &err)
+                   : ow_appender_new(&g.loop, &cfg, &env, &err);
     if (!g.app) {
         ow_error("%s", err.msg);
         goto out_loop;
@@ -465,6 +483,10 @@ int main(int argc, char **argv)
         ow_error("event loop closed with handles still open");
     }
 out_env:
+    if (routed) {
+        ow_cluster_free(cl);
+        ow_partition_table_fini(&table);
+    }
     ow_redis_env_close(&env);
     return status;
 out_loop:

@@ -21,17 +21,25 @@
 #define RECORD        (-3)         /* item.part of a directory record (raw = the key, id = p) */
 #define FUNCTION_GONE "Function not found"
 #define TICK_MS       1000 /* ticks to every partition at least this often while input flows */
+#define POLL_MS       1000 /* parked events: new unrouted entries and their orders, this often */
+#define POLL_COUNT    1000 /* unrouted entries read per XRANGE; orders looked up per poll */
+#define ENTRY_BUF     32   /* a stream entry id */
 
 typedef struct item {
     int part;           /* partition, SHARED, REJECT or RECORD */
     char id[OW_ID_BUF]; /* event id; "" for a tick */
     char *raw;          /* owned copy; a reject: "reason\0source\0pos\0raw" via the fields below */
     size_t len;
-    int64_t wm;            /* the watermark before this event */
-    int64_t shared_before; /* SHARED items queued before this one in the flush */
+    int64_t wm; /* the watermark before this event */
     char reason[OW_ERR_MSG_MAX + 96], source[128];
     int64_t pos;
-    int64_t n; /* SHARED: the number the stream gave it (0 = duplicate) */
+    int64_t n;                /* SHARED: the number the stream gave it (0 = duplicate) */
+    int64_t sseq;             /* shared entries before it, once round 1 gave their numbers */
+    int cmd;                  /* REJECT: its command in round 1 */
+    ow_route_outcome *out;    /* the caller's, or NULL */
+    ow_routed_result res;     /* filled by the rounds */
+    char sid[ENTRY_BUF];      /* the entry written */
+    char unrouted[ENTRY_BUF]; /* a parked event sent on: its ops:{g}:unrouted entry to delete */
 } item;
 
 typedef struct parked {
@@ -39,6 +47,9 @@ typedef struct parked {
     ow_event ev;
     char *raw;
     size_t len;
+    char entry[ENTRY_BUF]; /* its ops:{g}:unrouted entry; "" until round 1 writes it */
+    ow_route_outcome *out; /* owed to the caller until written */
+    int cmd_pos;           /* its place in round 1's ow_park call; -1 when not in it */
 } parked;
 
 struct ow_router {
@@ -52,12 +63,19 @@ struct ow_router {
     ow_map dir; /* "order:<id>" → (void *)(partition + 1) */
     parked *park;
     size_t npark, park_cap;
+    ow_map entries;                 /* unrouted entry ids in park[] (values unused) */
+    char last_entry[ENTRY_BUF + 1]; /* "(<id>": where the next read of ops:{g}:unrouted starts */
+    int64_t last_poll_ms;
+    bool round1_done;     /* a flush that failed in round 2 resumes there */
+    ow_cluster_batch *lb; /* lookups and reads: no WAIT, nothing to resend */
     int64_t wm;           /* largest event time queued so far; INT64_MIN before any */
     int64_t last_n;       /* the shared stream's count as of the last flush */
     int64_t last_tick_ms; /* monotonic: when ticks last went to every partition */
     char maxlen[24], rej_maxlen[24], dedup_ms[24];
     ow_router_stats st;
 };
+
+static int poll_unrouted(ow_router *r, bool force, ow_err *err);
 
 static int load(ow_router *r, ow_err *err)
 {
@@ -69,15 +87,17 @@ static int load(ow_router *r, ow_err *err)
     if (!rep) return OW_EREDIS;
     r->last_n = rep->type == REDIS_REPLY_STRING ? strtoll(rep->str, NULL, 10) : 0;
     freeReplyObject(rep);
-    return OW_OK;
+    /* events parked by earlier or other ingest processes */
+    return poll_unrouted(r, true, err);
 }
 
 ow_router *ow_router_new(ow_cluster *c, const ow_config *cfg, const ow_partition_table *t,
                          ow_err *err)
 {
     ow_router *r = calloc(1, sizeof *r);
-    if (r) r->b = ow_cluster_batch_new();
-    if (!r || !r->b) {
+    if (r) r->b = ow_cluster_batch_new(), r->lb = ow_cluster_batch_new();
+    if (!r || !r->b || !r->lb) {
+        if (r) ow_cluster_batch_free(r->b), ow_cluster_batch_free(r->lb);
         free(r);
         ow_err_set(err, OW_ENOMEM, "out of memory");
         return NULL;
@@ -86,10 +106,13 @@ ow_router *ow_router_new(ow_cluster *c, const ow_config *cfg, const ow_partition
     r->batch_cap = (size_t)cfg->ingest.batch * (size_t)(t->n > 1 ? t->n : 1);
     r->wm = INT64_MIN;
     ow_map_init(&r->dir);
+    ow_map_init(&r->entries);
+    snprintf(r->last_entry, sizeof r->last_entry, "-");
     snprintf(r->maxlen, sizeof r->maxlen, "%lld", (long long)cfg->streams.events_maxlen);
     snprintf(r->rej_maxlen, sizeof r->rej_maxlen, "%lld", (long long)cfg->streams.rejects_maxlen);
     snprintf(r->dedup_ms, sizeof r->dedup_ms, "%lld", (long long)cfg->ingest.dedup_window_ms);
     ow_cluster_batch_idempotent(r->b, true);
+    ow_cluster_batch_idempotent(r->lb, true); /* reads, and XDEL */
     ow_cluster_batch_wait(r->b, (int)cfg->ingest.wait_replicas, cfg->ingest.wait_timeout_ms);
     if (load(r, err)) {
         ow_router_free(r);
@@ -114,7 +137,9 @@ void ow_router_free(ow_router *r)
         free(r->park[i].raw);
     free(r->park);
     ow_map_fini(&r->dir);
+    ow_map_fini(&r->entries);
     ow_cluster_batch_free(r->b);
+    ow_cluster_batch_free(r->lb);
     free(r);
 }
 
@@ -129,17 +154,18 @@ static item *push(ow_router *r, int part, const char *raw, size_t len)
     item *it = &r->q[r->nq];
     memset(it, 0, offsetof(item, reason));
     it->reason[0] = it->source[0] = '\0';
+    it->pos = it->n = it->sseq = 0;
+    it->out = NULL;
+    it->res = OW_ROUTED_PENDING;
+    it->sid[0] = it->unrouted[0] = '\0';
     it->raw = malloc(len + 1);
     if (!it->raw) return NULL;
     if (len) memcpy(it->raw, raw, len);
     it->raw[len] = '\0';
     it->len = len;
     it->part = part;
+    it->cmd = -1;
     it->wm = r->wm == INT64_MIN ? 0 : r->wm;
-    size_t shared = 0;
-    for (size_t i = 0; i < r->nq; i++) /* cheap: batches are a few hundred items */
-        shared += r->q[i].part == SHARED;
-    it->shared_before = (int64_t)shared;
     r->nq++;
     return it;
 }
@@ -184,7 +210,18 @@ static int dir_get(ow_router *r, const char *kind, const char *id, ow_err *err, 
     return p;
 }
 
-static int route_one(ow_router *r, const ow_event *ev, const char *raw, size_t len, ow_err *err);
+static int route_one(ow_router *r, const ow_event *ev, const char *raw, size_t len,
+                     ow_route_outcome *out, const char *unrouted, ow_err *err);
+
+/* Take park[i] out of the list (its raw goes with it unless the caller keeps it). */
+static parked take_parked(ow_router *r, size_t i)
+{
+    parked p = r->park[i];
+    r->park[i] = r->park[--r->npark];
+    r->st.parked_now = (int64_t)r->npark;
+    if (p.entry[0]) ow_map_take(&r->entries, p.entry);
+    return p;
+}
 
 /* An order or complaint was recorded: its parked events follow it. */
 static int unpark(ow_router *r, const char *kind, const char *id, ow_err *err)
@@ -196,10 +233,9 @@ static int unpark(ow_router *r, const char *kind, const char *id, ow_err *err)
             i++;
             continue;
         }
-        parked p = r->park[i];
-        r->park[i] = r->park[--r->npark];
-        r->st.parked_now--;
-        int rc = route_one(r, &p.ev, p.raw, p.len, err);
+        parked p = take_parked(r, i);
+        r->st.drained++;
+        int rc = route_one(r, &p.ev, p.raw, p.len, p.out, p.entry, err);
         free(p.raw);
         if (rc) return rc;
         i = 0; /* the array changed under us */
@@ -207,8 +243,10 @@ static int unpark(ow_router *r, const char *kind, const char *id, ow_err *err)
     return OW_OK;
 }
 
-static int park(ow_router *r, const ow_event *ev, const char *kind, const char *id, const char *raw,
-                size_t len)
+/* Keep an event whose route is not known: new ones (entry NULL) are written to ops:{g}:unrouted
+ * by the next flush; entry names one read from there. */
+static int park(ow_router *r, const ow_event *ev, const char *key, const char *raw, size_t len,
+                ow_route_outcome *out, const char *entry)
 {
     if (r->npark == r->park_cap) {
         size_t cap = r->park_cap ? r->park_cap * 2 : 16;
@@ -217,55 +255,68 @@ static int park(ow_router *r, const ow_event *ev, const char *kind, const char *
         r->park = p, r->park_cap = cap;
     }
     parked *p = &r->park[r->npark];
-    dir_key(p->key, sizeof p->key, kind, id);
+    snprintf(p->key, sizeof p->key, "%s", key);
     p->ev = *ev;
     p->raw = malloc(len + 1);
     if (!p->raw) return OW_ENOMEM;
     memcpy(p->raw, raw, len);
+    p->raw[len] = '\0';
     p->len = len;
+    p->out = out;
+    p->cmd_pos = -1;
+    snprintf(p->entry, sizeof p->entry, "%s", entry ? entry : "");
+    if (entry && ow_map_put(&r->entries, entry, (void *)1)) {
+        free(p->raw);
+        return OW_ENOMEM;
+    }
     r->npark++;
-    r->st.parked_now++;
-    r->st.parked_total++;
+    r->st.parked_now = (int64_t)r->npark;
+    if (!entry) r->st.parked_total++;
     return OW_OK;
 }
 
 static int queue_reject(ow_router *r, const char *reason, const char *source, int64_t pos,
-                        const char *raw, size_t len)
+                        const char *raw, size_t len, ow_route_outcome *out)
 {
     item *it = push(r, REJECT, raw, len < REJECT_KEEP ? len : REJECT_KEEP);
     if (!it) return OW_ENOMEM;
     snprintf(it->reason, sizeof it->reason, "%s", reason);
     snprintf(it->source, sizeof it->source, "%s", source);
     it->pos = pos;
+    it->out = out;
     return OW_OK;
 }
 
 /* Parked events the watermark left behind by more than the de-dup window: their order was never
- * created (or its order.created is lost); they cannot wait forever. */
-static int expire_parked(ow_router *r, bool all)
+ * created (or its order.created is lost); they cannot wait forever. A written one's unrouted
+ * entry is deleted once the reject is in Redis. */
+static int expire_parked(ow_router *r)
 {
     for (size_t i = 0; i < r->npark;) {
         parked *p = &r->park[i];
         /* no watermark yet: nothing can be old; ts are bounded by the codec, so no overflow */
-        if (!all && (r->wm == INT64_MIN || r->wm - p->ev.ts_ms <= r->cfg->ingest.dedup_window_ms)) {
+        if (r->wm == INT64_MIN || r->wm - p->ev.ts_ms <= r->cfg->ingest.dedup_window_ms) {
             i++;
             continue;
         }
         char reason[OW_ERR_MSG_MAX];
         snprintf(reason, sizeof reason,
-                 "%s: no order.created/complaint.created for %s reached ingest %s; the event was "
-                 "held for it and dropped (send the creating event, then this one again)",
-                 p->ev.id, p->key, all ? "before the input ended" : "within ingest.dedup_window");
-        int rc = queue_reject(r, reason, "router", 0, p->raw, p->len);
-        free(p->raw);
-        r->park[i] = r->park[--r->npark];
-        r->st.parked_now--;
+                 "%s: no order.created/complaint.created for %s reached ingest within "
+                 "ingest.dedup_window; the event was held for it (in " OW_KEY_UNROUTED
+                 ") and dropped (send the creating event, then this one again)",
+                 p->ev.id, p->key);
+        parked gone = take_parked(r, i);
+        int rc = queue_reject(r, reason, "router", 0, gone.raw, gone.len, gone.out);
+        if (!rc && gone.entry[0])
+            snprintf(r->q[r->nq - 1].unrouted, sizeof r->q[r->nq - 1].unrouted, "%s", gone.entry);
+        free(gone.raw);
         if (rc) return rc;
     }
     return OW_OK;
 }
 
-static int route_one(ow_router *r, const ow_event *ev, const char *raw, size_t len, ow_err *err)
+static int route_one(ow_router *r, const ow_event *ev, const char *raw, size_t len,
+                     ow_route_outcome *out, const char *unrouted, ow_err *err)
 {
     ow_route rt;
     ow_route_event(r->t, ev, &rt);
@@ -278,11 +329,19 @@ static int route_one(ow_router *r, const ow_event *ev, const char *raw, size_t l
         part = dir_get(r, rt.lookup_kind, rt.lookup_id, err, &rc);
         if (rc) return rc;
         if (part < 0) part = rt.fallback;
-        if (part < 0) return park(r, ev, rt.lookup_kind, rt.lookup_id, raw, len);
+        if (part < 0) {
+            char k[OW_ID_BUF + 16];
+            dir_key(k, sizeof k, rt.lookup_kind, rt.lookup_id);
+            if (park(r, ev, k, raw, len, out, unrouted && unrouted[0] ? unrouted : NULL))
+                return ow_err_set(err, OW_ENOMEM, "out of memory");
+            return OW_OK;
+        }
     }
     item *it = push(r, part, raw, len);
     if (!it) return ow_err_set(err, OW_ENOMEM, "out of memory");
     snprintf(it->id, sizeof it->id, "%s", ev->id);
+    it->out = out;
+    if (unrouted) snprintf(it->unrouted, sizeof it->unrouted, "%s", unrouted);
     if (ev->ts_ms > r->wm) r->wm = ev->ts_ms;
     if (rt.record_kind && part >= 0) {
         char k[OW_PARTITION_KEY_MAX], v[16];
@@ -298,20 +357,149 @@ static int route_one(ow_router *r, const ow_event *ev, const char *raw, size_t l
     return OW_OK;
 }
 
+int ow_router_add_out(ow_router *r, const ow_event *ev, const char *raw, size_t len,
+                      ow_route_outcome *out, ow_err *err)
+{
+    if (out) *out = (ow_route_outcome){0};
+    /* a flush that failed after its first round ends before anything new is queued */
+    int rc = r->round1_done ? ow_router_flush(r, err) : OW_OK;
+    if (rc) return rc;
+    rc = route_one(r, ev, raw, len, out, NULL, err);
+    if (rc) return rc;
+    return r->nq >= r->batch_cap ? ow_router_flush(r, err) : OW_OK;
+}
+
 int ow_router_add(ow_router *r, const ow_event *ev, const char *raw, size_t len, ow_err *err)
 {
-    int rc = route_one(r, ev, raw, len, err);
+    return ow_router_add_out(r, ev, raw, len, NULL, err);
+}
+
+int ow_router_reject_out(ow_router *r, const char *reason, const char *source, int64_t pos,
+                         const char *raw, size_t len, ow_route_outcome *out, ow_err *err)
+{
+    if (out) *out = (ow_route_outcome){0};
+    int rc = r->round1_done ? ow_router_flush(r, err) : OW_OK;
     if (rc) return rc;
-    if (r->npark && (rc = expire_parked(r, false))) return ow_err_set(err, rc, "out of memory");
+    if (queue_reject(r, reason, source, pos, raw, len, out))
+        return ow_err_set(err, OW_ENOMEM, "out of memory");
     return r->nq >= r->batch_cap ? ow_router_flush(r, err) : OW_OK;
 }
 
 int ow_router_reject(ow_router *r, const char *reason, const char *source, int64_t pos,
                      const char *raw, size_t len, ow_err *err)
 {
-    if (queue_reject(r, reason, source, pos, raw, len))
-        return ow_err_set(err, OW_ENOMEM, "out of memory");
-    return r->nq >= r->batch_cap ? ow_router_flush(r, err) : OW_OK;
+    return ow_router_reject_out(r, reason, source, pos, raw, len, NULL, err);
+}
+
+/* ---- the unrouted stream --------------------------------------------------------------------- */
+
+static const redisReply *field(const redisReply *kv, const char *name)
+{
+    if (!kv || kv->type != REDIS_REPLY_ARRAY) return NULL;
+    for (size_t i = 0; i + 1 < kv->elements; i += 2)
+        if (kv->element[i]->type == REDIS_REPLY_STRING && strcmp(kv->element[i]->str, name) == 0)
+            return kv->element[i + 1]->type == REDIS_REPLY_STRING ? kv->element[i + 1] : NULL;
+    return NULL;
+}
+
+/* Entries of ops:{g}:unrouted this router does not hold yet: other processes' (alive, or
+ * crashed with events parked) and, once, its own. */
+static int read_unrouted(ow_router *r, ow_err *err)
+{
+    ow_event ev;
+    for (;;) {
+        redisReply *rep =
+            ow_cluster_cmd(r->c, err, "reading the parked events", OW_KEY_UNROUTED,
+                           "XRANGE %s %s + COUNT %d", OW_KEY_UNROUTED, r->last_entry, POLL_COUNT);
+        if (!rep) return OW_EREDIS;
+        size_t n = rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0;
+        int rc = OW_OK;
+        for (size_t i = 0; i < n && !rc; i++) {
+            const redisReply *e = rep->element[i];
+            if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+                e->element[0]->type != REDIS_REPLY_STRING || e->element[0]->len >= ENTRY_BUF)
+                continue;
+            const char *entry = e->element[0]->str;
+            snprintf(r->last_entry, sizeof r->last_entry, "(%s", entry);
+            if (ow_map_get(&r->entries, entry)) continue;
+            const redisReply *key = field(e->element[1], "key"), *d = field(e->element[1], "d");
+            ow_err perr;
+            if (!key || !d || ow_event_parse(d->str, d->len, &ev, &perr) != OW_OK) {
+                ow_warn(OW_KEY_UNROUTED " entry %s is not a parked event; left alone", entry);
+                continue;
+            }
+            rc = park(r, &ev, key->str, d->str, d->len, NULL, entry);
+            if (!rc) r->st.loaded++;
+        }
+        freeReplyObject(rep);
+        if (rc) return ow_err_set(err, rc, "out of memory");
+        if (n < POLL_COUNT) return OW_OK;
+    }
+}
+
+/* A parked event's directory key and kind ("order"), from its key "order:<id>". */
+static bool parked_dir_key(const parked *p, char *kind, size_t kn, char *rk, size_t rn)
+{
+    const char *colon = strchr(p->key, ':');
+    if (!colon || (size_t)(colon - p->key) >= kn) return false;
+    snprintf(kind, kn, "%.*s", (int)(colon - p->key), p->key);
+    return ow_route_directory_key(rk, rn, kind, colon + 1) >= 0;
+}
+
+/* Look the written parked events' orders up in the directory (another ingest process may have
+ * recorded them); send on those found. */
+static int lookup_parked(ow_router *r, ow_err *err)
+{
+    size_t n = 0;
+    char kind[16], rk[OW_PARTITION_KEY_MAX];
+    ow_cluster_batch_reset(r->lb);
+    for (size_t i = 0; i < r->npark && n < POLL_COUNT; i++) {
+        /* new ones were looked up a moment ago */
+        if (!r->park[i].entry[0] || !parked_dir_key(&r->park[i], kind, sizeof kind, rk, sizeof rk))
+            continue;
+        if (ow_cluster_batch_addf(r->lb, rk, "GET %s", rk) < 0)
+            return ow_err_set(err, OW_ENOMEM, "out of memory");
+        n++;
+    }
+    if (!n) return OW_OK;
+    int rc = ow_cluster_batch_exec(r->c, r->lb, err);
+    if (rc) return rc;
+    /* the keys found, copied: unparking reorders park[] */
+    char(*found)[OW_ID_BUF + 16] = calloc(n, sizeof *found);
+    if (!found) return ow_err_set(err, OW_ENOMEM, "out of memory");
+    size_t nf = 0, k = 0;
+    for (size_t i = 0; i < r->npark && k < n && !rc; i++) {
+        if (!r->park[i].entry[0] || !parked_dir_key(&r->park[i], kind, sizeof kind, rk, sizeof rk))
+            continue;
+        const redisReply *rep = ow_cluster_batch_reply(r->lb, (int)k++);
+        if (!rep || rep->type != REDIS_REPLY_STRING) continue;
+        long p = strtol(rep->str, NULL, 10);
+        if (p < 0 || p >= r->t->n) continue;
+        if (dir_put(r, kind, strchr(r->park[i].key, ':') + 1, (int)p))
+            rc = ow_err_set(err, OW_ENOMEM, "out of memory");
+        else
+            snprintf(found[nf++], sizeof found[0], "%s", r->park[i].key);
+    }
+    for (size_t i = 0; i < nf && !rc; i++) {
+        char *colon = strchr(found[i], ':');
+        *colon = '\0';
+        rc = unpark(r, found[i], colon + 1, err);
+    }
+    free(found);
+    return rc;
+}
+
+/* Once a second (or now, when forced): new unrouted entries, the parked events' orders, and the
+ * parked events past the de-dup window. */
+static int poll_unrouted(ow_router *r, bool force, ow_err *err)
+{
+    int64_t now = ow_clock_mono_ms();
+    if (!force && now - r->last_poll_ms < POLL_MS) return OW_OK;
+    r->last_poll_ms = now;
+    int rc = read_unrouted(r, err);
+    if (!rc && r->npark) rc = lookup_parked(r, err);
+    if (!rc && r->npark && expire_parked(r)) rc = ow_err_set(err, OW_ENOMEM, "out of memory");
+    return rc;
 }
 
 /* ---- flushing -------------------------------------------------------------------------------- */
@@ -367,7 +555,7 @@ static void argv_free(argv_buf *a)
 }
 
 /* The FCALL of one stream's items (part == SHARED or a partition); -1 when it has none. */
-static int add_call(ow_router *r, argv_buf *a, int part, const int64_t *sseq_of)
+static int add_call(ow_router *r, argv_buf *a, int part)
 {
     char stream[OW_PARTITION_KEY_MAX], seen[OW_PARTITION_KEY_MAX];
     if (part == SHARED) {
@@ -392,7 +580,7 @@ static int add_call(ow_router *r, argv_buf *a, int part, const int64_t *sseq_of)
         if (it->part != part) continue;
         items++;
         rc |= argv_add(a, it->id, strlen(it->id)) | argv_add(a, it->raw, it->len) |
-              argv_num(a, it->wm) | argv_num(a, sseq_of ? sseq_of[it->shared_before] : 0);
+              argv_num(a, it->wm) | argv_num(a, it->sseq);
     }
     if (rc) return OW_ENOMEM;
     if (!items) return -1;
@@ -400,11 +588,83 @@ static int add_call(ow_router *r, argv_buf *a, int part, const int64_t *sseq_of)
     return ow_cluster_batch_add(r->b, stream, strlen(stream), a->n, a->v, a->l);
 }
 
+/* The ow_park call of the parked events not written yet; -1 when there are none. A resend
+ * (for WAIT's acknowledgement) sends the same events again, answered or not: de-dup makes it
+ * harmless and the replicas' acknowledgement then covers the first write. */
+static int add_park_call(ow_router *r, argv_buf *a, bool resend)
+{
+    a->n = 0;
+    int rc = argv_add(a, "FCALL", 5) | argv_add(a, OW_FUNCTION_PARK, strlen(OW_FUNCTION_PARK)) |
+             argv_add(a, "2", 1) | argv_add(a, OW_KEY_UNROUTED, strlen(OW_KEY_UNROUTED)) |
+             argv_add(a, OW_KEY_PARKED_SEEN, strlen(OW_KEY_PARKED_SEEN)) |
+             argv_add(a, r->dedup_ms, strlen(r->dedup_ms));
+    int items = 0;
+    for (size_t i = 0; i < r->npark && !rc; i++) {
+        parked *p = &r->park[i];
+        /* a flush retried after a failure sends again what its first attempt had sent */
+        bool send = resend ? p->cmd_pos >= 0 : p->cmd_pos >= 0 || !p->entry[0];
+        p->cmd_pos = -1;
+        if (!send) continue;
+        p->cmd_pos = items++;
+        rc |= argv_add(a, p->ev.id, strlen(p->ev.id)) | argv_add(a, p->key, strlen(p->key)) |
+              argv_add(a, p->raw, p->len);
+    }
+    if (rc) return OW_ENOMEM;
+    if (!items) return -1;
+    return ow_cluster_batch_add(r->b, OW_KEY_UNROUTED, strlen(OW_KEY_UNROUTED), a->n, a->v, a->l);
+}
+
+static void copy_sid(char *out, const redisReply *rep)
+{
+    if (rep && rep->type == REDIS_REPLY_STRING && rep->len < ENTRY_BUF)
+        memcpy(out, rep->str, rep->len + 1);
+    else
+        out[0] = '\0';
+}
+
+/* Round 1's answers: the shared entries' numbers, the rejects' ids, the parked entries. */
+static int read_round1(ow_router *r, int shared_cmd, int park_cmd)
+{
+    const redisReply *rep = shared_cmd >= 0 ? ow_cluster_batch_reply(r->b, shared_cmd) : NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < r->nq; i++) {
+        item *it = &r->q[i];
+        if (it->part == REJECT) {
+            const redisReply *x = it->cmd >= 0 ? ow_cluster_batch_reply(r->b, it->cmd) : NULL;
+            copy_sid(it->sid, x);
+            it->res = OW_ROUTED_REJECTED;
+        }
+        if (it->part != SHARED) continue;
+        int64_t n = rep && rep->type == REDIS_REPLY_ARRAY && k < rep->elements &&
+                            rep->element[k]->type == REDIS_REPLY_INTEGER
+                        ? rep->element[k]->integer
+                        : 0;
+        it->n = n;
+        it->res = n > 0 ? OW_ROUTED_ACCEPTED : OW_ROUTED_DUPLICATE;
+        k++;
+    }
+    if (park_cmd < 0) return OW_OK;
+    rep = ow_cluster_batch_reply(r->b, park_cmd);
+    for (size_t i = 0; i < r->npark; i++) {
+        parked *p = &r->park[i];
+        if (p->cmd_pos < 0) continue;
+        const redisReply *x =
+            rep && rep->type == REDIS_REPLY_ARRAY && (size_t)p->cmd_pos < rep->elements
+                ? rep->element[p->cmd_pos]
+                : NULL;
+        if (p->entry[0]) continue; /* written by an attempt before: a resend says 0 */
+        copy_sid(p->entry, x);
+        if (p->entry[0] && ow_map_put(&r->entries, p->entry, (void *)1)) return OW_ENOMEM;
+    }
+    return OW_OK;
+}
+
 /* Exec the batch once. OW_EAGAIN: send it again (some command lacks its replicas' WAIT
  * acknowledgement, or a master had lost the function, now loaded again); an error once
  * cluster.retry_for has passed without the acknowledgements. */
-static int exec_acked(ow_router *r, int64_t deadline, ow_err *err)
+static int exec_acked(ow_router *r, int64_t deadline, ow_err *err, bool *reloaded)
 {
+    *reloaded = false;
     int rc = ow_cluster_batch_exec(r->c, r->b, err);
     if (rc) return rc;
     int n = ow_cluster_batch_count(r->b), short_acks = 0;
@@ -413,6 +673,7 @@ static int exec_acked(ow_router *r, int64_t deadline, ow_err *err)
         if (rep && rep->type == REDIS_REPLY_ERROR) {
             if (strstr(rep->str, FUNCTION_GONE) && ow_clock_mono_ms() < deadline) {
                 if ((rc = ow_route_library_load(r->c, err))) return rc;
+                *reloaded = true; /* these replies say nothing about the items */
                 return OW_EAGAIN;
             }
             return ow_err_set(err, OW_EREDIS, "routed append: %s", rep->str);
@@ -445,112 +706,163 @@ static int queue_ticks(ow_router *r)
     return OW_OK;
 }
 
-int ow_router_flush(ow_router *r, ow_err *err)
+/* Parked events answered "parked before" by ow_park (an earlier send of the same event is in the
+ * stream: the next read of it brings that one) leave the list; the others are written, and their
+ * outcome goes to their callers. */
+static void settle_parked(ow_router *r)
 {
-    if (!r->nq) return OW_OK;
-    /* live input: a partition with no events of its own still follows the shared stream and
-     * the watermark (its technicians, its crossings) within a second */
-    if (r->wm != INT64_MIN && ow_clock_mono_ms() - r->last_tick_ms >= TICK_MS && queue_ticks(r))
-        return ow_err_set(err, OW_ENOMEM, "out of memory");
-    argv_buf a = {0};
-    int rc = OW_OK;
-    size_t nshared = 0;
-    for (size_t i = 0; i < r->nq; i++)
-        nshared += r->q[i].part == SHARED;
-    int64_t *sseq = calloc(nshared + 1, sizeof *sseq);
-    int *outcome = calloc(r->nq, sizeof *outcome); /* 1 accepted, 0 duplicate */
-    if (!sseq || !outcome) {
-        rc = ow_err_set(err, OW_ENOMEM, "out of memory");
-        goto out;
-    }
-    int64_t deadline = ow_clock_mono_ms() + r->cfg->cluster.retry_for_ms;
-    /* round 1: the shared stream, directory records, rejects */
-    for (bool first = true;; first = false) {
-        ow_cluster_batch_reset(r->b);
-        int shared_cmd = add_call(r, &a, SHARED, NULL);
-        if (shared_cmd == OW_ENOMEM) {
-            rc = ow_err_set(err, OW_ENOMEM, "out of memory");
-            goto out;
+    for (size_t i = 0; i < r->npark;) {
+        parked *p = &r->park[i];
+        if (p->cmd_pos < 0) {
+            i++;
+            continue;
         }
+        p->cmd_pos = -1;
+        if (p->out) {
+            p->out->result = p->entry[0] ? OW_ROUTED_ACCEPTED : OW_ROUTED_DUPLICATE;
+            p->out->parked = p->entry[0] != '\0';
+            snprintf(p->out->stream_id, sizeof p->out->stream_id, "%s", p->entry);
+            p->out = NULL;
+        }
+        if (p->entry[0]) {
+            i++;
+            continue;
+        }
+        parked gone = take_parked(r, i);
+        free(gone.raw);
+    }
+}
+
+/* Round 1: the shared stream, the parked events, directory records, rejects. */
+static int round1(ow_router *r, argv_buf *a, int64_t deadline, ow_err *err)
+{
+    int rc = OW_OK;
+    /* outcomes come from the first answers (a resend's are "duplicate"), unless those were the
+     * refusal of a master that had lost the function */
+    bool reading = true, resend = false, reloaded;
+    for (;; resend = true) {
+        ow_cluster_batch_reset(r->b);
+        int shared_cmd = add_call(r, a, SHARED);
+        int park_cmd = shared_cmd == OW_ENOMEM ? OW_ENOMEM : add_park_call(r, a, resend);
+        if (shared_cmd == OW_ENOMEM || park_cmd == OW_ENOMEM)
+            return ow_err_set(err, OW_ENOMEM, "out of memory");
         for (size_t i = 0; i < r->nq; i++) {
             item *it = &r->q[i];
             if (it->part == RECORD)
                 ow_cluster_batch_addf(r->b, it->raw, "SET %s %s NX EX %d", it->raw, it->id,
                                       DIR_TTL_S);
             else if (it->part == REJECT)
-                ow_cluster_batch_addf(r->b, OW_KEY_REJECTS,
-                                      "XADD %s MAXLEN ~ %s * reason %s source %s pos %lld raw %b",
-                                      OW_KEY_REJECTS, r->rej_maxlen, it->reason, it->source,
-                                      (long long)it->pos, it->raw, it->len);
+                it->cmd = ow_cluster_batch_addf(
+                    r->b, OW_KEY_REJECTS,
+                    "XADD %s MAXLEN ~ %s * reason %s source %s pos %lld raw %b", OW_KEY_REJECTS,
+                    r->rej_maxlen, it->reason, it->source, (long long)it->pos, it->raw, it->len);
         }
         if (ow_cluster_batch_count(r->b) == 0) break;
-        rc = exec_acked(r, deadline, err);
-        if (first && (rc == OW_OK || rc == OW_EAGAIN) && shared_cmd >= 0) {
-            const redisReply *rep = ow_cluster_batch_reply(r->b, shared_cmd);
-            size_t k = 0;
-            for (size_t i = 0; i < r->nq; i++) {
-                if (r->q[i].part != SHARED) continue;
-                int64_t n = rep && rep->type == REDIS_REPLY_ARRAY && k < rep->elements &&
-                                    rep->element[k]->type == REDIS_REPLY_INTEGER
-                                ? rep->element[k]->integer
-                                : 0;
-                r->q[i].n = n;
-                outcome[i] = n > 0;
-                k++;
-            }
+        rc = exec_acked(r, deadline, err, &reloaded);
+        if (reading && !reloaded && (rc == OW_OK || rc == OW_EAGAIN)) {
+            reading = false;
+            if (read_round1(r, shared_cmd, park_cmd))
+                return ow_err_set(err, OW_ENOMEM, "out of memory");
         }
         if (rc != OW_EAGAIN) break;
     }
-    if (rc) goto out;
-    /* the shared count before each SHARED item of the flush */
-    {
-        int64_t cur = r->last_n;
-        size_t k = 0;
-        sseq[0] = cur;
-        for (size_t i = 0; i < r->nq; i++) {
-            if (r->q[i].part != SHARED) continue;
-            if (r->q[i].n > cur) cur = r->q[i].n;
-            sseq[++k] = cur;
-        }
-        r->last_n = cur;
+    if (rc) return rc;
+    settle_parked(r);
+    /* the shared count before each item: what the partitions' entries carry as sseq */
+    int64_t cur = r->last_n;
+    for (size_t i = 0; i < r->nq; i++) {
+        if (r->q[i].part == SHARED && r->q[i].n > cur) cur = r->q[i].n;
+        r->q[i].sseq = cur;
     }
-    /* round 2: one call per partition */
-    for (bool first = true;; first = false) {
+    r->last_n = cur;
+    return OW_OK;
+}
+
+/* Round 2: one call per partition. */
+static int round2(ow_router *r, argv_buf *a, int64_t deadline, ow_err *err)
+{
+    int rc = OW_OK;
+    bool reading = true, reloaded;
+    for (;;) {
         ow_cluster_batch_reset(r->b);
         int cmd_of[OW_PARTITIONS_MAX];
         for (int p = 0; p < r->t->n; p++) {
-            cmd_of[p] = add_call(r, &a, p, sseq);
-            if (cmd_of[p] == OW_ENOMEM) {
-                rc = ow_err_set(err, OW_ENOMEM, "out of memory");
-                goto out;
-            }
+            cmd_of[p] = add_call(r, a, p);
+            if (cmd_of[p] == OW_ENOMEM) return ow_err_set(err, OW_ENOMEM, "out of memory");
         }
         if (ow_cluster_batch_count(r->b) == 0) break;
-        rc = exec_acked(r, deadline, err);
-        if (first && (rc == OW_OK || rc == OW_EAGAIN)) {
+        rc = exec_acked(r, deadline, err, &reloaded);
+        if (reading && !reloaded && (rc == OW_OK || rc == OW_EAGAIN)) {
+            reading = false;
             for (int p = 0; p < r->t->n; p++) {
                 if (cmd_of[p] < 0) continue;
                 const redisReply *rep = ow_cluster_batch_reply(r->b, cmd_of[p]);
                 size_t k = 0;
                 for (size_t i = 0; i < r->nq; i++) {
-                    if (r->q[i].part != p) continue;
-                    outcome[i] = rep && rep->type == REDIS_REPLY_ARRAY && k < rep->elements &&
-                                 rep->element[k]->type == REDIS_REPLY_STRING;
+                    item *it = &r->q[i];
+                    if (it->part != p) continue;
+                    copy_sid(it->sid, rep && rep->type == REDIS_REPLY_ARRAY && k < rep->elements
+                                          ? rep->element[k]
+                                          : NULL);
+                    it->res = it->sid[0] ? OW_ROUTED_ACCEPTED : OW_ROUTED_DUPLICATE;
                     k++;
                 }
             }
         }
         if (rc != OW_EAGAIN) break;
     }
-    if (rc) goto out;
+    return rc;
+}
+
+/* Round 3, only after parked events were sent on or rejected: their unrouted entries go, now
+ * that their partitions (or the rejects) have them. A crash before it leaves the entries; the
+ * next ingest sends them again and de-dup answers "duplicate". */
+static int round3(ow_router *r, argv_buf *a, ow_err *err)
+{
+    a->n = 0;
+    int rc = argv_add(a, "XDEL", 4) | argv_add(a, OW_KEY_UNROUTED, strlen(OW_KEY_UNROUTED));
+    int n = 0;
+    for (size_t i = 0; i < r->nq && !rc; i++)
+        if (r->q[i].unrouted[0]) rc = argv_add(a, r->q[i].unrouted, strlen(r->q[i].unrouted)), n++;
+    if (rc) return ow_err_set(err, OW_ENOMEM, "out of memory");
+    if (!n) return OW_OK;
+    ow_cluster_batch_reset(r->lb);
+    if (ow_cluster_batch_add(r->lb, OW_KEY_UNROUTED, strlen(OW_KEY_UNROUTED), a->n, a->v, a->l) < 0)
+        return ow_err_set(err, OW_ENOMEM, "out of memory");
+    return ow_cluster_batch_exec(r->c, r->lb, err);
+}
+
+int ow_router_flush(ow_router *r, ow_err *err)
+{
+    /* not while resuming: what it queues would miss round 1 */
+    int rc = r->round1_done ? OW_OK : poll_unrouted(r, false, err);
+    if (rc) return rc;
+    bool unwritten = false; /* parked events new since the last flush */
+    for (size_t i = 0; i < r->npark && !unwritten; i++)
+        unwritten = !r->park[i].entry[0] || r->park[i].cmd_pos >= 0; /* or not acknowledged */
+    if (!r->nq && !unwritten) return OW_OK;
+    /* live input: a partition with no events of its own still follows the shared stream and
+     * the watermark (its technicians, its crossings) within a second */
+    if (!r->round1_done && r->wm != INT64_MIN && ow_clock_mono_ms() - r->last_tick_ms >= TICK_MS &&
+        queue_ticks(r))
+        return ow_err_set(err, OW_ENOMEM, "out of memory");
+    argv_buf a = {0};
+    int64_t deadline = ow_clock_mono_ms() + r->cfg->cluster.retry_for_ms;
+    if (!r->round1_done) {
+        rc = round1(r, &a, deadline, err);
+        if (!rc) r->round1_done = true;
+    }
+    if (!rc) rc = round2(r, &a, deadline, err);
+    if (!rc) rc = round3(r, &a, err);
+    argv_free(&a);
+    if (rc) return rc;
+    r->round1_done = false;
     for (size_t i = 0; i < r->nq; i++) {
         item *it = &r->q[i];
-        if (it->part == RECORD) continue;
-        if (it->part == REJECT) {
+        if (it->part == RECORD || (it->part != REJECT && !it->id[0])) continue; /* a tick */
+        if (it->res == OW_ROUTED_REJECTED) {
             r->st.rejected++;
-        } else if (!it->id[0]) {
-            /* a tick */
-        } else if (outcome[i]) {
+        } else if (it->res == OW_ROUTED_ACCEPTED) {
             r->st.accepted++;
             if (it->part == SHARED)
                 r->st.shared++;
@@ -559,20 +871,23 @@ int ow_router_flush(ow_router *r, ow_err *err)
         } else {
             r->st.duplicates++;
         }
+        if (it->out) {
+            it->out->result = it->res;
+            it->out->parked = false;
+            snprintf(it->out->stream_id, sizeof it->out->stream_id, "%s",
+                     it->part == SHARED ? "" : it->sid);
+        }
     }
     r->st.flushes++;
     drop_items(r);
-out:
-    argv_free(&a);
-    free(sseq);
-    free(outcome);
-    return rc;
+    return OW_OK;
 }
 
 int ow_router_finish(ow_router *r, ow_err *err)
 {
-    if (expire_parked(r, true) || queue_ticks(r))
-        return ow_err_set(err, OW_ENOMEM, "out of memory");
+    int rc = poll_unrouted(r, true, err);
+    if (rc) return rc;
+    if (queue_ticks(r)) return ow_err_set(err, OW_ENOMEM, "out of memory");
     return ow_router_flush(r, err);
 }
 

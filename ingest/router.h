@@ -5,9 +5,15 @@
  *
  * Where an event goes is core/route.h's decision. Orders and complaints are recorded in the
  * directory (ops:dir:{order:<id>} = partition, SET NX, 90 days) and cached here; an event for an
- * order not yet in the directory is parked in this process until its order.created arrives (or
- * is found in the directory), and rejected as "order never created" when the watermark has moved
- * past it by ingest.dedup_window or the input ends first.
+ * order not yet in the directory is parked: written to the stream ops:{g}:unrouted (ow_park, in
+ * the flush's first round, so it is in Redis before its source is answered) and kept in this
+ * process until its route is known — its order.created arrives here, or another ingest process
+ * records the order (the directory is polled for every parked event once a second). Then it goes
+ * to its partition and, once that is acknowledged, its unrouted entry is deleted. Entries parked
+ * by other processes (or by this one before a crash) are read from the stream at start and once a
+ * second, so a parked event survives its ingest process. An event parked longer than
+ * ingest.dedup_window of event time (by this router's watermark) is rejected as "order never
+ * created". The end of input leaves parked events in the stream for a later ingest.
  *
  * Each routed entry carries wm (the largest event time this router had seen before it) and sseq
  * (the shared stream's entry count before it): engines use them to decide every alert with the
@@ -23,6 +29,7 @@
 #ifndef OW_ROUTER_H
 #define OW_ROUTER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cluster.h"
@@ -33,10 +40,26 @@
 
 typedef struct ow_router ow_router;
 
+/* What became of one event or reject, filled in by the flush that wrote it (for sources that
+ * answer per record, through ingest/route_worker.h). */
+typedef enum {
+    OW_ROUTED_PENDING,   /* not flushed yet */
+    OW_ROUTED_ACCEPTED,  /* in its partition or the shared stream, or parked in ops:{g}:unrouted */
+    OW_ROUTED_DUPLICATE, /* its id was seen within the de-dup window */
+    OW_ROUTED_REJECTED,  /* kept in ops:{p0}:rejects */
+} ow_routed_result;
+
+typedef struct ow_route_outcome {
+    ow_routed_result result;
+    bool parked;        /* accepted into ops:{g}:unrouted: its route is not known yet */
+    char stream_id[32]; /* the entry written ("" for shared-stream events and duplicates) */
+} ow_route_outcome;
+
 typedef struct ow_router_stats {
     int64_t accepted, duplicates, rejected; /* of items flushed */
     int64_t shared;                         /* accepted items that went to the shared stream */
-    int64_t parked_now, parked_total;       /* waiting for their order; ever parked */
+    int64_t parked_now, parked_total;       /* waiting for their order; ever parked here */
+    int64_t drained, loaded;                /* parked events sent on; read from the stream */
     int64_t flushes, resends;               /* rounds sent again for want of replica acks */
     int64_t per_partition[OW_PARTITIONS_MAX > 64 ? 64 : OW_PARTITIONS_MAX]; /* first 64 */
 } ow_router_stats;
@@ -54,13 +77,24 @@ int ow_router_add(ow_router *r, const ow_event *ev, const char *raw, size_t len,
 int ow_router_reject(ow_router *r, const char *reason, const char *source, int64_t pos,
                      const char *raw, size_t len, ow_err *err);
 
-/* Send what is queued and wait for it (and for WAIT when configured). */
+/* The same, with *out (borrowed; it must stay valid until a flush has returned OW_OK after this
+ * call) filled in by the flush that writes the item. */
+int ow_router_add_out(ow_router *r, const ow_event *ev, const char *raw, size_t len,
+                      ow_route_outcome *out, ow_err *err);
+int ow_router_reject_out(ow_router *r, const char *reason, const char *source, int64_t pos,
+                         const char *raw, size_t len, ow_route_outcome *out, ow_err *err);
+
+/* Send what is queued and wait for it (and for WAIT when configured). Once a second it also
+ * reads new entries of ops:{g}:unrouted and looks the parked events' orders up, queueing those
+ * whose route became known. After an error, calling it again resumes the same flush (items stay
+ * queued; every round is idempotent). */
 int ow_router_flush(ow_router *r, ow_err *err);
 
-/* End of input: events still parked become rejects, every partition gets a tick with the final
- * watermark (so its engine fires what one node would have fired by the end), then a flush.
- * While input flows, a flush also ticks every partition at most once a second, so an engine
- * whose partition is quiet still follows the shared stream and the watermark. */
+/* End of input: parked events whose order became known are sent on (the others stay in
+ * ops:{g}:unrouted for a later ingest), every partition gets a tick with the final watermark (so
+ * its engine fires what one node would have fired by the end), then a flush. While input flows, a
+ * flush also ticks every partition at most once a second, so an engine whose partition is quiet
+ * still follows the shared stream and the watermark. */
 int ow_router_finish(ow_router *r, ow_err *err);
 
 /* Items queued and not yet flushed. */

@@ -30,7 +30,21 @@ static const char library[] =
     "  end\n"
     "  return out\n"
     "end\n"
-    "redis.register_function('" OW_FUNCTION_APPEND "', ow_append)\n";
+    "local function ow_park(keys, args)\n"
+    "  local out, k = {}, 0\n"
+    "  for i = 2, #args, 3 do\n"
+    "    k = k + 1\n"
+    "    if redis.call('SET', keys[2] .. args[i], '1', 'NX', 'PX', args[1]) then\n"
+    "      out[k] = redis.call('XADD', keys[1], '*', 'id', args[i], 'key', args[i + 1], 'd', "
+    "args[i + 2])\n"
+    "    else\n"
+    "      out[k] = 0\n"
+    "    end\n"
+    "  end\n"
+    "  return out\n"
+    "end\n"
+    "redis.register_function('" OW_FUNCTION_APPEND "', ow_append)\n"
+    "redis.register_function('" OW_FUNCTION_PARK "', ow_park)\n";
 
 const char *ow_route_library(void)
 {

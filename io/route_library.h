@@ -8,6 +8,12 @@
  *              → per item: with a counter, the counter's new value (the entry's number in the
  *                shared stream, "n"); without, the new stream id; 0 for an id seen before
  *
+ *   ow_park    KEYS: the unrouted stream ops:{g}:unrouted, its de-dup prefix ops:{g}:parked:
+ *              ARGV: de-dup ms, then per item: event id, directory key ("order:<id>"), raw line
+ *              → per item: the new entry's id, or 0 for an id parked before (within the window)
+ *              Entries have fields id, key, d; the stream is never trimmed (ingest deletes an
+ *              entry once its event is in its partition, or rejected).
+ *
  * An event's de-dup mark is its own key <prefix><id> (SET NX PX), so check and append are one
  * atomic step in the partition's slot; a batch sent twice (the cluster client resends idempotent
  * batches after a failover) lands once. Entries get fields d (the raw event), wm (the largest

@@ -31,3 +31,9 @@ add_test(NAME integration.cluster_feeds
                  ${PROJECT_SOURCE_DIR})
 set_tests_properties(integration.cluster_feeds PROPERTIES LABELS "integration;cluster" TIMEOUT 180
                      ENVIRONMENT "TZ=UTC;LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp:print_suppressions=0")
+# Issue 12 item 3, the listeners: TCP and HTTP in routed ingest across a kill -9 of a master, and
+# parked events (ops:{g}:unrouted) across ingest processes and a kill -9 of ingest
+add_test(NAME integration.cluster_listeners
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cluster_listeners.sh $<TARGET_FILE_DIR:opswall-engine>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(integration.cluster_listeners PROPERTIES LABELS "integration;cluster" TIMEOUT 180)

@@ -140,7 +140,8 @@ def events(sent, conn, n):
         except (ValueError, KeyError):
             pass
     seen = collections.Counter()
-    streams = ["ops:{p%d}:events" % p for p in range(n)] + ["ops:{g}:shared"]
+    # parked events (waiting for their order's route) are in Redis too, and must not be elsewhere
+    streams = ["ops:{p%d}:events" % p for p in range(n)] + ["ops:{g}:shared", "ops:{g}:unrouted"]
     for s in streams:
         lines = cli(conn, "XRANGE", s, "-", "+")
         for i, line in enumerate(lines):

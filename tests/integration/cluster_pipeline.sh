@@ -95,10 +95,11 @@ if $ALERTS compare "$tmp/one.json" "$tmp/clu.json"; then ok "one node = 3 partit
 else fail "one node = 3 partitions"; tail -5 "$tmp/engB.log"; fi
 grep -h "accepted" "$tmp/ingest1.log" "$tmp/ingest2.log"
 
-# parking: an order's dispatch before its order.created waits for it and follows it to the
-# order's partition; a dispatch of an order never created is rejected with a reason at the end
-python3 - "$tmp/day.ndjson" "$tmp/late.ndjson" <<'PY'
-import json, sys
+# parking: an order's dispatch before its order.created waits for it (in ops:{g}:unrouted) and
+# follows it to the order's partition; a dispatch of an order never created stays parked for a
+# later ingest until an ingest's watermark passes it by ingest.dedup_window, then is rejected
+python3 - "$tmp/day.ndjson" "$tmp/late.ndjson" "$tmp/later.ndjson" <<'PY'
+import datetime, json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 created = next(e for e in lines if e["type"] == "order.created" and e["region"] == "harbor")
 disp = next(e for e in lines if e["type"] == "order.dispatched")
@@ -108,13 +109,22 @@ made = dict(created, id="ev-late-0", order_id="ord-late-1")
 with open(sys.argv[2], "w") as f:
     for e in (late, never, made):
         f.write(json.dumps(e, ensure_ascii=False) + "\n")
+ts = datetime.datetime.fromisoformat(disp["ts"]) + datetime.timedelta(hours=25)
+with open(sys.argv[3], "w") as f:
+    f.write(json.dumps(dict(created, id="ev-later-1", order_id="ord-later-1",
+                            ts=ts.isoformat(timespec="milliseconds")), ensure_ascii=False) + "\n")
 PY
 if "$BIN/opswall-ingest" --config "$CONF" "$tmp/late.ndjson" 2> "$tmp/ingest3.log"; then ok "ingest of out-of-order events"; else fail "ingest of out-of-order events"; cat "$tmp/ingest3.log"; fi
-check "2 parked, 1 rejected: $(grep -o '[0-9]* rejected, [0-9]* parked' "$tmp/ingest3.log")" grep -q "2 accepted .*1 rejected, 2 parked" "$tmp/ingest3.log"
+check "2 parked, 1 sent on, 1 still waiting: $(grep -o '[0-9]* parked for.*' "$tmp/ingest3.log")" \
+  grep -q "2 accepted .*0 rejected, 2 parked for their order (1 still waiting in ops:{g}:unrouted), 1 parked events sent on" "$tmp/ingest3.log"
 check "the early dispatch follows its order to harbor's partition 2" \
   bash -c "redis-cli ${CLU[*]} --raw xrange 'ops:{p2}:events' - + | grep -q ev-late-1"
 check "the order's directory entry says partition 2" test "$(redis-cli "${CLU[@]}" --raw get 'ops:dir:{order:ord-late-1}')" = 2
-check "the never-created order's event is a reject naming it" \
+check "the never-created order's event waits in ops:{g}:unrouted" \
+  bash -c "redis-cli ${CLU[*]} --raw xrange 'ops:{g}:unrouted' - + | grep -q ev-never-1"
+if "$BIN/opswall-ingest" --config "$CONF" "$tmp/later.ndjson" 2> "$tmp/ingest4.log"; then ok "ingest of an event a day later"; else fail "ingest of an event a day later"; cat "$tmp/ingest4.log"; fi
+check "past ingest.dedup_window the waiting event is a reject naming its order" \
   bash -c "redis-cli ${CLU[*]} --raw xrange 'ops:{p0}:rejects' - + | grep -q 'order:ord-never-1'"
+check "ops:{g}:unrouted is empty" test "$(redis-cli "${CLU[@]}" xlen 'ops:{g}:unrouted')" = 0
 check "no sanitizer report in the programs' logs" bash -c "! grep -l 'Sanitizer\|runtime error' $tmp/*.log"
 finish
