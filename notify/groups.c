@@ -408,21 +408,24 @@ static int decide(flush_ctx *f, group *gr, ow_notice **out, int *nout, bool *gon
     free(done);
     free(fidx);
     if (rc || *gone) return rc;
-    /* after a message, resolved members are done with: the message showed they are no longer
-     * open (a group's last alerts are listed in its "resolved" message instead) */
-    if (sent) {
-        int k = 0;
-        for (int i = 0; i < gr->n; i++) {
-            const entry *e = ow_map_get(&g->alerts, gr->m[i].id);
-            if (e && !e->a->resolved) {
-                gr->m[k++] = gr->m[i];
-                continue;
-            }
-            if (e) entry_unref(g, gr->m[i].id);
-            free(gr->m[i].id);
+    /* Resolved members no message will list are done with, at every look and not only after a
+     * message: one never announced at once (a group's "resolved" message lists only announced
+     * ones), an announced one after a message (it showed it no longer open). Otherwise a group
+     * that stays quiet while its region is busy — inhibited by an L3 that is always open, silenced,
+     * or acknowledged with newcomers resolving within group_interval — kept every alert it ever
+     * had, in memory and in notify:alerts (the soak's growth, issue 9). What stays is bounded by
+     * the open alerts plus those listed in the group's last message. */
+    int k = 0;
+    for (int i = 0; i < gr->n; i++) {
+        const entry *e = ow_map_get(&g->alerts, gr->m[i].id);
+        if (e && (!e->a->resolved || (gr->m[i].notified && !sent))) {
+            gr->m[k++] = gr->m[i];
+            continue;
         }
-        gr->n = k;
+        if (e) entry_unref(g, gr->m[i].id);
+        free(gr->m[i].id);
     }
+    gr->n = k;
     if (sent) gr->last_sent_ms = f->now;
     /* next look: the repeat when something was said; after group_interval when silences or
      * inhibitions kept it quiet (they may end) */
