@@ -2,7 +2,7 @@
 # Soak (issue 9): every part up for a long time at a multiple of a normal day's traffic with 1,000
 # viewers, and the proof that nothing grows with time at a constant load.
 #
-#   scripts/soak.sh [--minutes 30] [--warmup 1200] [--viewers 1000] [--factor 48] [--bin build/bin]
+#   scripts/soak.sh [--minutes 30] [--warmup 1800] [--viewers 1000] [--factor 48] [--bin build/bin]
 #
 # A normal day is opswall-run's default: 240 new orders an hour (shaped over the day: night 0.1×,
 # late morning 1.8×), 60 technicians on shifts. FACTOR× its traffic is that day played at FACTOR×
@@ -14,7 +14,8 @@
 # orders in the run of 2026-11-24 03:45): everything that holds open orders grows, leak or not.
 # The open orders of the first day start at zero; from the second day on they repeat within a few
 # per cent at the same time of day (`opswall-sim --duration 72h`: 2,556 / 2,658 / 2,706 at
-# midnight). --warmup 1200 at 48× is 16 simulated hours: the start sample is at midnight of day 1.
+# midnight). --warmup 1800 at 48× is a simulated day: the start sample is at 08:00 of day 2, the
+# end at 08:00 of day 3 (the run of 2026-11-24 05:45 used 1200: midnight to midnight).
 #
 # The soak runs opswall-run (private Redis, engine, feed, wallboard offscreen, notify, the
 # simulator into ingest), connects VIEWERS websocket viewers to the feed with bench/feed_load
@@ -34,7 +35,7 @@
 # scripts/test.sh (it takes warm-up + MINUTES). Traffic stays on 127.0.0.1.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-minutes=30 warm=1200 viewers=1000 factor=48 BIN=$SRC/build/bin
+minutes=30 warm=1800 viewers=1000 factor=48 BIN=$SRC/build/bin
 while [ $# -gt 0 ]; do
   case $1 in
   --minutes) minutes=$2; shift 2 ;;
@@ -86,11 +87,13 @@ c["city"]["regions"] = src + "/assets/cities/sample/regions.geojson"
 c["notify"]["config"] = src + "/config/notify.json"
 c["notify"]["port"] = int(sys.argv[5])
 # caps the warm-up reaches (see above): a few minutes of the run's events and alerts, the last 100
-# notifications, 10 to 12.5 minutes of event ids for the de-dup
+# notifications (the smallest caps the settings allow: the city sends 3 to 5 messages a minute at
+# 48x, 86 by the end of a 20-minute warm-up, and a stream capped at 1,000 was still filling at the
+# end of the run of 2026-11-24 05:45), 10 to 12.5 minutes of event ids for the de-dup
 c["streams"]["events_maxlen"] = 5000
 c["streams"]["rejects_maxlen"] = 5000
 c["notify"]["log_keep"] = 100
-c["notify"]["stream_maxlen"] = 1000
+c["notify"]["stream_maxlen"] = 100
 # the de-dup window (a day by default: its sets would grow all through the run) down to 10 minutes
 c["ingest"]["dedup_window"] = "10m"
 c.setdefault("access", {})["tokens"] = [{"name": "soak", "role": "viewer", "sha256": sha}]
