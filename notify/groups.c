@@ -192,13 +192,6 @@ int ow_groups_add(ow_groups *g, ow_nalert *a, int64_t now_ms)
     return OW_OK;
 }
 
-static bool group_has(const group *gr, const char *id)
-{
-    for (int i = 0; i < gr->n; i++)
-        if (strcmp(gr->m[i].id, id) == 0) return true;
-    return false;
-}
-
 int ow_groups_change(ow_groups *g, const ow_nchange *ch, int64_t now_ms)
 {
     entry *e = ow_map_get(&g->alerts, ch->id);
@@ -218,10 +211,26 @@ int ow_groups_change(ow_groups *g, const ow_nchange *ch, int64_t now_ms)
     if (e->a->resolved) return OW_OK;
     e->a->resolved = true;
     e->a->resolved_ms = ch->at_ms;
+    /* A member never announced leaves its group at once: no message will list it (a group's
+     * "resolved" message lists announced alerts only). An announced one stays until the group's
+     * next message or its end. So a group holds its open alerts and those its last message
+     * listed, however long it stays quiet (issue 9's soak: inhibited groups kept every alert). */
     size_t pos = 0;
     void *v;
-    while (ow_map_next(&g->groups, &pos, NULL, &v))
-        if (group_has(v, ch->id)) group_touch(g, v, now_ms);
+    while (ow_map_next(&g->groups, &pos, NULL, &v)) {
+        group *gr = v;
+        for (int i = 0; i < gr->n; i++) {
+            if (strcmp(gr->m[i].id, ch->id) != 0) continue;
+            if (!gr->m[i].notified) {
+                free(gr->m[i].id);
+                memmove(&gr->m[i], &gr->m[i + 1], (size_t)(gr->n - i - 1) * sizeof *gr->m);
+                gr->n--;
+                entry_unref(g, ch->id); /* may free e: not used below */
+            }
+            group_touch(g, gr, now_ms);
+            break;
+        }
+    }
     return OW_OK;
 }
 
@@ -408,21 +417,21 @@ static int decide(flush_ctx *f, group *gr, ow_notice **out, int *nout, bool *gon
     free(done);
     free(fidx);
     if (rc || *gone) return rc;
-    /* after a message, resolved members are done with: the message showed they are no longer
-     * open (a group's last alerts are listed in its "resolved" message instead) */
-    if (sent) {
-        int k = 0;
-        for (int i = 0; i < gr->n; i++) {
-            const entry *e = ow_map_get(&g->alerts, gr->m[i].id);
-            if (e && !e->a->resolved) {
-                gr->m[k++] = gr->m[i];
-                continue;
-            }
-            if (e) entry_unref(g, gr->m[i].id);
-            free(gr->m[i].id);
+    /* Resolved members no message will list are done with: after a message the announced ones
+     * too (it showed them no longer open; a group's last alerts are listed in its "resolved"
+     * message instead). Never-announced ones left at their resolve (ow_groups_change); this also
+     * drops those of a group saved by an earlier version. */
+    int k = 0;
+    for (int i = 0; i < gr->n; i++) {
+        const entry *e = ow_map_get(&g->alerts, gr->m[i].id);
+        if (e && (!e->a->resolved || (gr->m[i].notified && !sent))) {
+            gr->m[k++] = gr->m[i];
+            continue;
         }
-        gr->n = k;
+        if (e) entry_unref(g, gr->m[i].id);
+        free(gr->m[i].id);
     }
+    gr->n = k;
     if (sent) gr->last_sent_ms = f->now;
     /* next look: the repeat when something was said; after group_interval when silences or
      * inhibitions kept it quiet (they may end) */
