@@ -79,6 +79,19 @@ void ow_jsonw_str(ow_jsonw *w, const char *s)
     put(w, "\"", 1);
 }
 
+size_t ow_jsonw_str_len(const char *s, size_t n)
+{
+    size_t len = n;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
+            len += 1;
+        else if (c < 0x20)
+            len += 5;
+    }
+    return len;
+}
+
 void ow_jsonw_key(ow_jsonw *w, const char *key)
 {
     if (w->need_comma) put(w, ",", 1);

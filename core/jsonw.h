@@ -30,6 +30,9 @@ void ow_jsonw_key(ow_jsonw *w, const char *key);
 #define OW_JSONW_KEY(w, lit) ow_jsonw_key_quoted((w), "\"" lit "\":", sizeof("\"" lit "\":") - 1)
 void ow_jsonw_key_quoted(ow_jsonw *w, const char *quoted, size_t n);
 void ow_jsonw_str(ow_jsonw *w, const char *s);
+/* The bytes ow_jsonw_str writes for the n bytes at s, quotes not counted (size budgets measured
+ * as stored: a quote or backslash takes 2, a control character up to 6). */
+size_t ow_jsonw_str_len(const char *s, size_t n);
 void ow_jsonw_int(ow_jsonw *w, int64_t v);
 /* v rounded to `decimals` places (0..6), trailing zeros dropped ("81.2", "3"); null when v is not
  * finite, so "not enough data" reads as null, never as a number. */

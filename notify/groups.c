@@ -328,19 +328,25 @@ static int make_notice(flush_ctx *f, group *gr, bool resolved, const ow_nalert *
                        .n = n,
                        .nnew = nnew,
                        .now_ms = f->now};
-    out->body = ow_render(&in, &out->text);
+    int listed = 0;
+    out->body = ow_render(&in, &out->text, &listed);
     out->group_key = strdup(gr->key);
-    out->alert_ids = calloc((size_t)n, sizeof *out->alert_ids);
+    out->alert_ids = calloc((size_t)listed + 1, sizeof *out->alert_ids);
+    out->count = n;
     if (!out->body || !out->group_key || !out->alert_ids) {
         ow_notice_fini(out);
         return OW_ENOMEM;
     }
-    for (int i = 0; i < n; i++) {
-        if (!(out->alert_ids[i] = strdup(list[i]->id))) {
+    /* the ids the message lists, as far as they fit: the record of a storm's message stays
+     * small (issue 9: records of 100-200 KiB, every alert id and the whole body) */
+    for (size_t used = 0; out->nalerts < listed; out->nalerts++) {
+        const char *id = list[out->nalerts]->id;
+        used += ow_jsonw_str_len(id, strlen(id)) + 3;
+        if (used > OW_NOTICE_IDS_MAX) break;
+        if (!(out->alert_ids[out->nalerts] = strdup(id))) {
             ow_notice_fini(out);
             return OW_ENOMEM;
         }
-        out->nalerts = i + 1;
     }
     g->st.notices++;
     return OW_OK;

@@ -30,7 +30,8 @@
 #include "nconfig.h"
 #include "silence.h"
 
-#define OW_NOTICE_ID_BUF 96
+#define OW_NOTICE_ID_BUF  96
+#define OW_NOTICE_IDS_MAX 8192 /* JSON-escaped bytes of alert_ids: a record stays bounded */
 
 /* One message to deliver, rendered. */
 typedef struct ow_notice {
@@ -38,8 +39,10 @@ typedef struct ow_notice {
     int receiver;
     bool resolved;
     char *group_key;  /* owned */
-    char **alert_ids; /* owned; the alerts listed */
+    char **alert_ids; /* owned; the alerts the message lists, the first (most urgent) ones, as many
+                         as fit in OW_NOTICE_IDS_MAX */
     int nalerts;
+    int count;         /* every alert of the message: listed, or counted in its "more" */
     char *text, *body; /* owned (render.h) */
     int64_t at_ms;
 } ow_notice;

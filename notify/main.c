@@ -180,7 +180,7 @@ static void log_outcome(const app *a, const ow_send *s)
     const char *rx = a->ncfg->receivers[s->n.receiver].name;
     if (s->state == OW_SEND_DELIVERED)
         ow_info("notification %s to %s delivered (attempt %d, %d alerts)", s->n.id, rx, s->attempts,
-                s->n.nalerts);
+                s->n.count);
     else if (s->state == OW_SEND_RETRY)
         ow_warn("notification %s to %s: attempt %d failed (%s); retrying", s->n.id, rx, s->attempts,
                 s->last_error);

@@ -31,15 +31,16 @@
 #define OW_NCONFIG_MAX_BYTES (1024 * 1024)
 
 /* Receiver kinds. X(enum, name, default msgs per minute (0 = no pace), hard limit per minute,
- * longest message text in bytes). DingTalk and WeCom robots take 20 messages a minute (DESIGN §7;
- * DingTalk blocks the robot for 10 minutes past that), Slack-style webhooks about one a second. */
+ * longest message text in JSON-escaped bytes). DingTalk and WeCom robots take 20 messages a minute
+ * (DESIGN §7; DingTalk blocks the robot for 10 minutes past that), Slack-style webhooks about one a
+ * second. The generic kinds' text is for people (the alerts are in the body's list): 16 KiB. */
 #define OW_RX_TYPES(X)                                                                             \
-    X(WEBHOOK, "webhook", 0, 0, 65536)                                                             \
+    X(WEBHOOK, "webhook", 0, 0, 16384)                                                             \
     X(DINGTALK, "dingtalk", 18, 20, 18000)                                                         \
     X(WECOM, "wecom", 18, 20, 4000)                                                                \
     X(SLACK, "slack", 50, 60, 35000)                                                               \
-    X(EXEC, "exec", 0, 0, 65536)                                                                   \
-    X(STREAM, "stream", 0, 0, 65536)
+    X(EXEC, "exec", 0, 0, 16384)                                                                   \
+    X(STREAM, "stream", 0, 0, 16384)
 
 typedef enum {
 #define OW_RX_ENUM(e, name, rate, limit, bytes) OW_RX_##e,

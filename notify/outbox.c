@@ -1,5 +1,6 @@
 #include "outbox.h"
 
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,38 @@ static bool finished(const ow_send *s)
     return s->state >= OW_SEND_DELIVERED;
 }
 
+/* An error text into last_error: bytes that are not UTF-8 (a receiver's binary answer, a
+ * character cut by the size) become '?', so the record stays JSON text that loads back. */
+static void set_error(ow_send *s, const char *text)
+{
+    snprintf(s->last_error, sizeof s->last_error, "%s", text);
+    size_t bad;
+    while (!ow_json_utf8_valid(s->last_error, strlen(s->last_error), &bad))
+        s->last_error[bad] = '?';
+}
+
+static void digest(ow_send *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *b = s->n.body ? s->n.body : "";
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    s->body_bytes = strlen(b);
+    SHA256((const unsigned char *)b, s->body_bytes, d);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+        s->body_sha256[2 * i] = hex[d[i] >> 4];
+        s->body_sha256[2 * i + 1] = hex[d[i] & 15];
+    }
+    s->body_sha256[64] = '\0';
+}
+
+/* A finished send is never sent again: its body (the largest part, up to OW_RENDER_BODY_MAX) goes;
+ * its length and digest stay. */
+static void drop_body(ow_send *s)
+{
+    free(s->n.body);
+    s->n.body = NULL;
+}
+
 static ow_send *push(ow_outbox *o, ow_send *s)
 {
     if (o->n == o->cap) {
@@ -79,6 +112,8 @@ ow_send *ow_outbox_add(ow_outbox *o, ow_notice *n, int64_t now_ms)
     ow_send *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->n = *n;
+    if (s->n.count < s->n.nalerts) s->n.count = s->n.nalerts;
+    digest(s);
     s->state = OW_SEND_QUEUED;
     s->created_ms = s->updated_ms = s->next_ms = now_ms;
     if (!push(o, s)) {
@@ -126,7 +161,7 @@ void ow_outbox_done(ow_outbox *o, ow_send *s, bool ok, bool retryable, int statu
     o->busy[s->n.receiver] = false;
     s->updated_ms = now_ms;
     s->last_status = status;
-    snprintf(s->last_error, sizeof s->last_error, "%s", ok ? "" : error ? error : "failed");
+    set_error(s, ok ? "" : error ? error : "failed");
     if (ok) {
         s->state = OW_SEND_DELIVERED;
         o->st.delivered++;
@@ -144,6 +179,7 @@ void ow_outbox_done(ow_outbox *o, ow_send *s, bool ok, bool retryable, int statu
         s->next_ms = now_ms + d;
         o->st.retries++;
     }
+    if (finished(s)) drop_body(s);
 }
 
 int64_t ow_outbox_next_ms(const ow_outbox *o, int64_t now_ms)
@@ -204,6 +240,8 @@ char *ow_send_format(const ow_outbox *o, const ow_send *s)
         ow_jsonw_str(&w, s->n.alert_ids[i]);
     }
     ow_jsonw_raw(&w, "]");
+    ow_jsonw_key(&w, "count");
+    ow_jsonw_int(&w, s->n.count);
     ow_jsonw_key(&w, "attempts");
     ow_jsonw_int(&w, s->attempts);
     ow_jsonw_key(&w, "created_at");
@@ -224,6 +262,10 @@ char *ow_send_format(const ow_outbox *o, const ow_send *s)
     ow_jsonw_str(&w, s->n.text ? s->n.text : "");
     ow_jsonw_key(&w, "body");
     ow_jsonw_str(&w, s->n.body ? s->n.body : "");
+    ow_jsonw_key(&w, "body_bytes");
+    ow_jsonw_int(&w, (int64_t)s->body_bytes);
+    ow_jsonw_key(&w, "body_sha256");
+    ow_jsonw_str(&w, s->body_sha256);
     ow_jsonw_close(&w);
     return ow_jsonw_take(&w);
 }
@@ -250,7 +292,7 @@ int ow_outbox_load(ow_outbox *o, const char *json, size_t len, ow_send **out, ow
     const cJSON *id = ow_json_get(root, "id"), *rx = ow_json_get(root, "receiver"),
                 *state = ow_json_get(root, "state"), *alerts = ow_json_get(root, "alerts"),
                 *err_text = ow_json_get(root, "last_error");
-    int64_t attempts = 0, created = 0, next = 0, status = 0;
+    int64_t attempts = 0, created = 0, next = 0, status = 0, count = -1, bytes = -1;
     if (!rc && (!cJSON_IsString(id) || strlen(id->valuestring) >= sizeof s->n.id))
         rc = load_fail(err, "bad id");
     if (!rc &&
@@ -260,12 +302,23 @@ int ow_outbox_load(ow_outbox *o, const char *json, size_t len, ow_send **out, ow
     for (int i = 0; !rc && i <= OW_SEND_UNKNOWN; i++)
         if (cJSON_IsString(state) && strcmp(state->valuestring, state_names[i]) == 0) st = i;
     if (!rc && st < 0) rc = load_fail(err, "bad state");
-    if (!rc && (!ow_json_int(ow_json_get(root, "attempts"), 0, 1000, &attempts) ||
-                !ow_json_int(ow_json_get(root, "created_ms"), INT64_MIN, INT64_MAX, &created) ||
-                !ow_json_int(ow_json_get(root, "next_ms"), INT64_MIN, INT64_MAX, &next) ||
-                !ow_json_int(ow_json_get(root, "last_status"), -100000, 100000, &status) ||
-                !cJSON_IsArray(alerts) || !cJSON_IsString(err_text)))
+    if (!rc &&
+        (!ow_json_int(ow_json_get(root, "attempts"), 0, 1000, &attempts) ||
+         !ow_json_int(ow_json_get(root, "created_ms"), INT64_MIN, INT64_MAX, &created) ||
+         !ow_json_int(ow_json_get(root, "next_ms"), INT64_MIN, INT64_MAX, &next) ||
+         !ow_json_int(ow_json_get(root, "last_status"), -100000, 100000, &status) ||
+         !cJSON_IsArray(alerts) || !cJSON_IsString(err_text) ||
+         !cJSON_IsString(ow_json_get(root, "group_key")) ||
+         !cJSON_IsString(ow_json_get(root, "text")) || !cJSON_IsString(ow_json_get(root, "body"))))
         rc = load_fail(err, "missing members");
+    /* count, body_bytes, body_sha256: absent in records of earlier versions */
+    const cJSON *cnt = ow_json_get(root, "count"), *bb = ow_json_get(root, "body_bytes"),
+                *sha = ow_json_get(root, "body_sha256");
+    if (!rc && ((cnt && !ow_json_int(cnt, 0, INT32_MAX, &count)) ||
+                (bb && !ow_json_int(bb, 0, INT64_MAX, &bytes)) ||
+                (sha && (!cJSON_IsString(sha) || strlen(sha->valuestring) != 64 ||
+                         strspn(sha->valuestring, "0123456789abcdef") != 64))))
+        rc = load_fail(err, "bad count, body_bytes or body_sha256");
     if (!rc) {
         snprintf(s->n.id, sizeof s->n.id, "%s", id->valuestring);
         s->n.resolved = cJSON_IsTrue(ow_json_get(root, "resolved"));
@@ -288,8 +341,16 @@ int ow_outbox_load(ow_outbox *o, const char *json, size_t len, ow_send **out, ow
         s->created_ms = s->updated_ms = created;
         s->next_ms = next;
         s->last_status = (int)status;
-        snprintf(s->last_error, sizeof s->last_error, "%s", err_text->valuestring);
+        set_error(s, err_text->valuestring);
         s->n.at_ms = created;
+        s->n.count = count >= s->n.nalerts ? (int)count : s->n.nalerts;
+        /* the digest of the body held, or (a finished record, "body":"") the one stored */
+        if (s->n.body[0] || !sha || bytes < 0) {
+            digest(s);
+        } else {
+            s->body_bytes = (size_t)bytes;
+            snprintf(s->body_sha256, sizeof s->body_sha256, "%s", sha->valuestring);
+        }
         if (s->state == OW_SEND_SENDING) {
             /* in flight when the last run stopped: the receiver may have it */
             if (o->cfg->receivers[s->n.receiver].idempotent) {
@@ -303,6 +364,7 @@ int ow_outbox_load(ow_outbox *o, const char *json, size_t len, ow_send **out, ow
                 o->st.unknown++;
             }
         }
+        if (finished(s)) drop_body(s);
         if (!push(o, s)) rc = OW_ENOMEM;
     }
     cJSON_Delete(root);

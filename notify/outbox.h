@@ -29,6 +29,14 @@
 #include "groups.h"
 #include "nconfig.h"
 
+/* The size of a record this program writes (ow_send_format), whatever the group's size: the text
+ * (at most 35,000 escaped bytes, Slack's), the group key (< 2 KiB, escaped at most 6x), the listed
+ * ids (OW_NOTICE_IDS_MAX), the last error and the fixed members stay under 64 KiB; a send not
+ * finished also holds its body (OW_RENDER_BODY_MAX, at most doubled by escaping). docs/delivery.md
+ * works the sum out; test_outbox checks it with a storm's group and with hostile text. */
+#define OW_SEND_RECORD_DONE_MAX (64 << 10)
+#define OW_SEND_RECORD_MAX      (192 << 10)
+
 typedef enum {
     OW_SEND_QUEUED,
     OW_SEND_SENDING,
@@ -41,7 +49,9 @@ typedef enum {
 const char *ow_send_state_name(ow_send_state s);
 
 typedef struct ow_send {
-    ow_notice n; /* id, receiver, alerts, text, body (owned) */
+    ow_notice n;       /* id, receiver, alerts, text, body (owned; NULL once finished, see below) */
+    size_t body_bytes; /* the body's length, kept when the body is let go */
+    char body_sha256[65]; /* its SHA-256 (hex): what was sent, checkable against a copy */
     ow_send_state state;
     int attempts;
     int64_t created_ms, updated_ms, next_ms;
@@ -72,8 +82,12 @@ int64_t ow_outbox_next_ms(const ow_outbox *o, int64_t now_ms);
  * edge can drop their stored records too. */
 void ow_outbox_trim(ow_outbox *o, void (*fn)(const char *id, void *arg), void *arg);
 
-/* The stored/API record: {"id","receiver","state","resolved","group_key","alerts":[ids],
- * "attempts","created_at","updated_at","next_at","last_status","last_error","text","body"}. */
+/* The stored/API record: {"id","receiver","state","resolved","group_key","alerts":[ids],"count",
+ * "attempts","created_at","created_ms","updated_at","next_at","next_ms","last_status",
+ * "last_error","text","body","body_bytes","body_sha256"}. "alerts" are the ids the message lists
+ * (bounded, groups.h), "count" every alert it covers. A finished send (DELIVERED, DEAD, UNKNOWN)
+ * holds no body any more — it is never sent again — so "body" is "" and only its length and digest
+ * stay: the send log's records have a bounded size whatever the groups' (docs/delivery.md). */
 char *ow_send_format(const ow_outbox *o, const ow_send *s);
 
 /* Restore a stored record after a restart (see the top of this file for SENDING).

@@ -90,7 +90,34 @@ static void group_text(const ow_render_in *in, char *out, size_t n)
     }
 }
 
-char *ow_render(const ow_render_in *in, char **text_out)
+/* Cut b so that its JSON-escaped length is at most max, at a UTF-8 character boundary. */
+static void cut_escaped(ow_buf *b, size_t max)
+{
+    if (!b->p || ow_jsonw_str_len(b->p, b->n) <= max) return;
+    size_t len = 0, i = 0;
+    for (; i < b->n; i++) {
+        size_t c = ow_jsonw_str_len(b->p + i, 1);
+        if (len + c > max) break;
+        len += c;
+    }
+    while (i > 0 && ((unsigned char)b->p[i] & 0xC0) == 0x80)
+        i--;
+    b->n = i;
+    b->p[i] = '\0';
+}
+
+/* What one alert costs in the generic body's list: its JSON as stored (escaped, so a record
+ * holding the body is bounded too), a comma, and its "acked" entry. */
+static size_t list_cost(const ow_nalert *a)
+{
+    size_t c = ow_jsonw_str_len(a->json, strlen(a->json)) + 1;
+    if (a->ack_by)
+        c += ow_jsonw_str_len(a->id, strlen(a->id)) +
+             ow_jsonw_str_len(a->ack_by, strlen(a->ack_by)) + 6;
+    return c;
+}
+
+char *ow_render(const ow_render_in *in, char **text_out, int *listed_out)
 {
     *text_out = NULL;
     vars v;
@@ -103,8 +130,22 @@ char *ow_render(const ow_render_in *in, char **text_out)
     snprintf(v.num[1], sizeof v.num[1], "%d", in->nnew);
     group_text(in, v.link, sizeof v.link);
     render_one(in, in->resolved ? OW_TPL_RESOLVED : OW_TPL_FIRING, &v, &title);
+    cut_escaped(&title, OW_RENDER_TITLE_MAX);
     ow_buf_put(&text, title.p ? title.p : "", title.n);
-    size_t budget = in->rx->max_bytes > 256 ? in->rx->max_bytes - 256 : in->rx->max_bytes;
+    /* sizes in JSON-escaped bytes: at least the raw bytes a robot counts, and what is stored.
+     * The "more" line is reserved for, measured with the largest count it can show. */
+    char n_all[16];
+    snprintf(n_all, sizeof n_all, "%d", in->n);
+    ow_buf more;
+    ow_buf_init(&more);
+    v.n = n_all;
+    ow_buf_put(&more, "\n", 1);
+    render_one(in, OW_TPL_MORE, &v, &more);
+    v.n = NULL;
+    size_t limit = in->rx->max_bytes, reserve = ow_jsonw_str_len(more.p, more.n);
+    size_t budget = limit > reserve ? limit - reserve : 0;
+    ow_buf_fini(&more);
+    size_t used = ow_jsonw_str_len(text.p ? text.p : "", text.n);
     int listed = 0;
     for (int i = 0; i < in->n && listed < in->rx->max_alerts; i++) {
         ow_buf line;
@@ -118,10 +159,12 @@ char *ow_render(const ow_render_in *in, char **text_out)
                    : flag       ? OW_TPL_FLAG
                                 : OW_TPL_ALERT,
                    &v, &line);
-        bool fits = text.n + line.n <= budget;
+        size_t cost = ow_jsonw_str_len(line.p, line.n);
+        bool fits = used + cost <= budget;
         if (fits) ow_buf_put(&text, line.p, line.n);
         ow_buf_fini(&line);
         if (!fits) break;
+        used += cost;
         listed++;
     }
     ow_buf_fini(&v.late);
@@ -134,6 +177,8 @@ char *ow_render(const ow_render_in *in, char **text_out)
         ow_buf_put(&text, "\n", 1);
         render_one(in, OW_TPL_MORE, &v, &text);
     }
+    /* only a title and a "more" line longer than the limit together get here: cut */
+    cut_escaped(&text, limit);
 
     ow_jsonw w;
     ow_jsonw_init(&w);
@@ -193,9 +238,23 @@ char *ow_render(const ow_render_in *in, char **text_out)
         ow_jsonw_str(&w, tt);
         ow_jsonw_key(&w, "text");
         ow_jsonw_str(&w, xt);
+        /* the list: the first alerts while they fit (in the list's budget and the body's) */
+        size_t room = w.out.n + 64 < OW_RENDER_BODY_MAX ? OW_RENDER_BODY_MAX - 64 - w.out.n : 0;
+        if (room > OW_RENDER_LIST_MAX) room = OW_RENDER_LIST_MAX;
+        int k = 0;
+        for (size_t spent = 0; k < in->n; k++) {
+            size_t c = list_cost(in->alerts[k]);
+            if (spent + c > room) break;
+            spent += c;
+        }
+        listed = k;
+        ow_jsonw_key(&w, "count");
+        ow_jsonw_int(&w, in->n);
+        ow_jsonw_key(&w, "more");
+        ow_jsonw_int(&w, in->n - k);
         ow_jsonw_key(&w, "alerts");
         ow_jsonw_raw(&w, "[");
-        for (int i = 0; i < in->n; i++) {
+        for (int i = 0; i < k; i++) {
             if (i) ow_jsonw_raw(&w, ",");
             ow_jsonw_raw(&w, in->alerts[i]->json); /* validated JSON, as the engine wrote it */
         }
@@ -203,7 +262,7 @@ char *ow_render(const ow_render_in *in, char **text_out)
         w.need_comma = true;
         ow_jsonw_key(&w, "acked");
         ow_jsonw_open(&w);
-        for (int i = 0; i < in->n; i++) {
+        for (int i = 0; i < k; i++) {
             if (!in->alerts[i]->ack_by) continue;
             ow_jsonw_key(&w, in->alerts[i]->id);
             ow_jsonw_str(&w, in->alerts[i]->ack_by);
@@ -225,5 +284,6 @@ char *ow_render(const ow_render_in *in, char **text_out)
         free(body);
         return NULL;
     }
+    if (listed_out) *listed_out = listed;
     return body;
 }

@@ -3,13 +3,15 @@
  * routing a few alerts and rendering a message for every receiver.
  *
  * Oracles: errors are EINVAL/ETOOBIG and name the source; a valid config's route tree returns
- * route indices within range whose receivers exist; every rendered body is valid JSON and every
- * text stays within the receiver kind's size limit.
+ * route indices within range whose receivers exist; every rendered body is valid JSON within
+ * OW_RENDER_BODY_MAX, every text within the receiver kind's size limit (JSON-escaped bytes, hard
+ * whatever the templates), and the listed count is within the alerts given.
  */
 #include <string.h>
 
 #include "fuzz_common.h"
 #include "json.h"
+#include "jsonw.h"
 #include "nconfig.h"
 #include "render.h"
 
@@ -62,13 +64,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            .n = 3,
                            .nnew = 1,
                            .now_ms = 1795309200000};
-        char *text = NULL, *body = ow_render(&in, &text);
+        int listed = -1;
+        char *text = NULL, *body = ow_render(&in, &text, &listed);
         fuzz_require(body && text, "render");
+        fuzz_require(listed >= 0 && listed <= 3, "listed in range");
+        fuzz_require(strlen(body) <= OW_RENDER_BODY_MAX, "body bounded");
         cJSON *root = ow_json_parse(body, strlen(body), 8, NULL);
         fuzz_require(root != NULL, "body is valid JSON");
         cJSON_Delete(root);
-        /* the list is cut to fit; a title or "more" line alone may not be, so allow one template */
-        fuzz_require(strlen(text) <= c->receivers[rx].max_bytes + 8 * OW_TEMPLATE_MAX_BYTES * 4,
+        fuzz_require(ow_jsonw_str_len(text, strlen(text)) <= c->receivers[rx].max_bytes,
                      "text bounded");
         free(text);
         free(body);

@@ -97,7 +97,7 @@ static void test_engine_alerts_parse(void **st)
                        .alerts = list,
                        .n = 1,
                        .now_ms = T0};
-    char *line = NULL, *body = ow_render(&in, &line);
+    char *line = NULL, *body = ow_render(&in, &line, NULL);
     assert_string_equal(line, "L2 r03: 1 (0 new)\n- [surge] r03: 14 orders in 30 min, 3.5x the 6 h "
                               "rate; desk to act");
     assert_non_null(strstr(body, "\"evidence\":{\"orders\":[\"o1\",\"o2\"]"));

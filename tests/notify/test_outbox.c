@@ -1,7 +1,10 @@
 /* The send log (outbox.c) with an injected clock and seed: backoff doubles within its jitter
  * band and stops at the last attempt (dead letter); a refusal is not retried; each receiver is
  * paced to its rate and has one attempt in flight while others go on; a record read back after a
- * crash is resumed, or — in flight and not idempotent — ended UNKNOWN, never sent twice. */
+ * crash is resumed, or — in flight and not idempotent — ended UNKNOWN, never sent twice.
+ * Records have a bounded size (issue 9): a storm's group of 5,000 alerts, and a group of alerts
+ * of the longest hostile fields, to every receiver kind, stay under OW_SEND_RECORD_MAX while
+ * waiting and OW_SEND_RECORD_DONE_MAX once finished (no body kept, its length and digest are). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +13,9 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "jsonw.h"
 #include "outbox.h"
+#include "render.h"
 
 static const char route[] = "{\"receiver\":\"a\"}";
 
@@ -162,6 +167,249 @@ static void test_restart_semantics(void **st)
     ow_nconfig_free(c);
 }
 
+/* Every receiver kind, lists as long as allowed (max_alerts 500), one group per region and stage:
+ * the largest records a group can make. */
+static ow_nconfig *every_kind(void)
+{
+    char *text = malloc(20000);
+    snprintf(text, 20000,
+             "{\"viewer_url\":\"http://v/\",\"receivers\":["
+             "{\"name\":\"a\",\"type\":\"webhook\",\"url\":\"http://h/a\",\"max_alerts\":500},"
+             "{\"name\":\"b\",\"type\":\"dingtalk\",\"url\":\"https://h/b\",\"max_alerts\":500},"
+             "{\"name\":\"w\",\"type\":\"wecom\",\"url\":\"https://h/w\",\"max_alerts\":500},"
+             "{\"name\":\"sl\",\"type\":\"slack\",\"url\":\"https://h/s\",\"lang\":\"en\","
+             "\"max_alerts\":500},"
+             "{\"name\":\"x\",\"type\":\"exec\",\"argv\":[\"/bin/true\"],\"max_alerts\":500},"
+             "{\"name\":\"s\",\"type\":\"stream\",\"max_alerts\":500}],"
+             "\"route\":{\"receiver\":\"a\",\"group_by\":[\"region\",\"stage\"],\"routes\":["
+             "{\"match\":{},\"receiver\":\"a\",\"continue\":true},"
+             "{\"match\":{},\"receiver\":\"b\",\"continue\":true},"
+             "{\"match\":{},\"receiver\":\"w\",\"continue\":true},"
+             "{\"match\":{},\"receiver\":\"sl\",\"continue\":true},"
+             "{\"match\":{},\"receiver\":\"x\",\"continue\":true},"
+             "{\"match\":{},\"receiver\":\"s\"}]},%s}",
+             fx_templates);
+    ow_nconfig *c = NULL;
+    ow_err err;
+    if (ow_nconfig_parse(text, strlen(text), "k.json", &c, &err)) fail_msg("%s", err.msg);
+    free(text);
+    return c;
+}
+
+typedef struct sizes {
+    size_t body, waiting, done; /* the largest seen */
+    int messages, listed_min;
+} sizes;
+
+/* Flush the groups once their wait is over; put every message in the send log; check the bounds
+ * while it waits and once delivered (also after a restart: the finished record loads back). */
+static sizes check_records(const ow_nconfig *c, ow_groups *g, int64_t now, int count)
+{
+    sizes z = {0, 0, 0, 0, INT32_MAX};
+    ow_notice *v = NULL;
+    int n = 0;
+    assert_int_equal(ow_groups_flush(g, now, NULL, 0, &v, &n), 0);
+    assert_int_equal(n, c->nreceivers);
+    ow_outbox *o = ow_outbox_new(c, 11, 100);
+    for (int i = 0; i < n; i++) {
+        ow_send *s = ow_outbox_add(o, &v[i], now);
+        assert_int_equal(s->n.count, count);
+        assert_true(s->n.nalerts <= count);
+        size_t body = strlen(s->n.body);
+        assert_true(body <= OW_RENDER_BODY_MAX);
+        assert_true(ow_jsonw_str_len(s->n.text, strlen(s->n.text)) <=
+                    c->receivers[s->n.receiver].max_bytes);
+        char *rec = ow_send_format(o, s);
+        size_t waiting = strlen(rec);
+        if (waiting > OW_SEND_RECORD_MAX)
+            fail_msg("%s: waiting record of %zu bytes", c->receivers[s->n.receiver].name, waiting);
+        free(rec);
+        assert_ptr_equal(ow_outbox_start(o, now), s);
+        ow_outbox_done(o, s, true, true, 200, NULL, now + 1);
+        assert_null(s->n.body); /* delivered: never sent again, the body goes */
+        assert_int_equal(s->body_bytes, body);
+        rec = ow_send_format(o, s);
+        size_t done = strlen(rec);
+        if (done > OW_SEND_RECORD_DONE_MAX)
+            fail_msg("%s: finished record of %zu bytes", c->receivers[s->n.receiver].name, done);
+        assert_non_null(strstr(rec, "\"body\":\"\""));
+        ow_outbox *r = ow_outbox_new(c, 12, 100);
+        ow_send *back = NULL;
+        ow_err err;
+        assert_int_equal(ow_outbox_load(r, rec, strlen(rec), &back, &err), 0);
+        assert_int_equal(back->n.count, count);
+        assert_int_equal(back->body_bytes, body);
+        assert_string_equal(back->body_sha256, s->body_sha256);
+        char *again = ow_send_format(r, back);
+        assert_string_equal(again, rec);
+        free(again);
+        ow_outbox_free(r);
+        free(rec);
+        if (body > z.body) z.body = body;
+        if (waiting > z.waiting) z.waiting = waiting;
+        if (done > z.done) z.done = done;
+        if (s->n.nalerts < z.listed_min) z.listed_min = s->n.nalerts;
+        z.messages++;
+    }
+    free(v);
+    ow_outbox_free(o);
+    return z;
+}
+
+static void test_storm_records_bounded(void **st)
+{
+    (void)st;
+    enum { N = 5000 };
+    ow_nconfig *c = every_kind();
+    ow_groups *g = ow_groups_new(c);
+    for (int i = 0; i < N; i++) {
+        char order[32];
+        snprintf(order, sizeof order, "O-%05d", i);
+        assert_int_equal(ow_groups_add(g, fx_alert(order, "north", 2, T0 + i, NULL), T0 + i), 0);
+        if (i % 7 == 0) {
+            ow_nchange ch = {.op = OW_CHANGE_ACK, .at_ms = T0 + i};
+            snprintf(ch.id, sizeof ch.id, "sla:%s:dispatch:1:100", order);
+            snprintf(ch.by, sizeof ch.by, "li.wei");
+            assert_int_equal(ow_groups_change(g, &ch, T0 + i), 0);
+        }
+    }
+    sizes z = check_records(c, g, T0 + 10 * 60000, N);
+    assert_int_equal(z.messages, 6);
+    assert_true(z.listed_min >= 1);
+    print_message("5,000 alerts: body <= %zu B, record <= %zu B waiting, <= %zu B finished\n",
+                  z.body, z.waiting, z.done);
+    ow_groups_free(g);
+    ow_nconfig_free(c);
+}
+
+/* Alerts with every field at its longest, of characters that escape longest (a control character
+ * is 6 bytes in JSON, a quote 2, and both again inside a record): the bounds are hard. */
+static void test_hostile_records_bounded(void **st)
+{
+    (void)st;
+    enum { N = 300 };
+    ow_nconfig *c = every_kind();
+    ow_groups *g = ow_groups_new(c);
+    ow_buf ctl, quotes, summary;
+    ow_buf_init(&ctl);
+    ow_buf_init(&quotes);
+    ow_buf_init(&summary);
+    for (int i = 0; i < 500; i++) {
+        ow_buf_put(&ctl, "\\u0001", 6);
+        ow_buf_put(&quotes, "\\\"", 2);
+    }
+    for (int i = 0; i < 4096; i++)
+        ow_buf_put(&summary, "\\u0002", 6);
+    for (int i = 0; i < N; i++) {
+        ow_buf a;
+        ow_buf_init(&a);
+        char head[64];
+        snprintf(head, sizeof head, "{\"id\":\"%05d", i);
+        ow_buf_put(&a, head, strlen(head));
+        const char *parts[] = {ctl.p,
+                               "\",\"kind\":\"sla\",\"level\":3,\"at\":\"2026-11-22T01:00:00Z\","
+                               "\"region\":\"",
+                               ctl.p,
+                               "\",\"stage\":\"",
+                               quotes.p,
+                               "\",\"order_id\":\"",
+                               ctl.p,
+                               "\",\"pct\":150,\"target_s\":300,\"summary\":\"",
+                               summary.p,
+                               "\"}"};
+        for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
+            ow_buf_put(&a, parts[k], strlen(parts[k]));
+        ow_nalert *al = NULL;
+        ow_err err;
+        if (ow_nalert_parse(a.p, a.n, &al, &err)) fail_msg("hostile alert refused: %s", err.msg);
+        ow_nchange ch = {.op = OW_CHANGE_ACK, .at_ms = T0};
+        snprintf(ch.id, sizeof ch.id, "%s", al->id);
+        memset(ch.by, 1, sizeof ch.by - 1);
+        ch.by[sizeof ch.by - 1] = '\0';
+        assert_int_equal(ow_groups_add(g, al, T0), 0);
+        assert_int_equal(ow_groups_change(g, &ch, T0), 0);
+        ow_buf_fini(&a);
+    }
+    sizes z = check_records(c, g, T0 + 10 * 60000, N);
+    assert_int_equal(z.messages, 6);
+    print_message("hostile: body <= %zu B, record <= %zu B waiting, <= %zu B finished\n", z.body,
+                  z.waiting, z.done);
+    ow_buf_fini(&ctl);
+    ow_buf_fini(&quotes);
+    ow_buf_fini(&summary);
+    ow_groups_free(g);
+    ow_nconfig_free(c);
+}
+
+/* The members added for bounded records: checked when read back from Redis. */
+static void test_record_members_checked(void **st)
+{
+    (void)st;
+    ow_nconfig *c = config();
+    ow_outbox *o = ow_outbox_new(c, 13, 100);
+    ow_notice n1 = notice("n1", 0);
+    ow_send *s = ow_outbox_add(o, &n1, T0);
+    ow_outbox_start(o, T0);
+    ow_outbox_done(o, s, true, true, 200, NULL, T0);
+    char *rec = ow_send_format(o, s);
+    /* the digest is the body's: sha256 of {"b":1} */
+    assert_non_null(strstr(rec, "\"body_bytes\":7,\"body_sha256\":\"eb8ed3ccb5023093b56f"));
+    ow_err err;
+    struct {
+        const char *from, *to;
+    } bad[] = {
+        {"\"count\":1", "\"count\":-1"},
+        {"\"count\":1", "\"count\":\"1\""},
+        {"\"count\":1", "\"count\":1e99"},
+        {"\"body_bytes\":7", "\"body_bytes\":7.5"},
+        {"\"body_bytes\":7", "\"body_bytes\":null"},
+        {"\"body_sha256\":\"eb", "\"body_sha256\":\"EB"},
+        {"\"body_sha256\":\"eb", "\"body_sha256\":\"e"},
+        {"\"body_sha256\":\"eb", "\"body_sha256\":7,\"x\":\"eb"},
+        {"\"text\":\"", "\"text\":1,\"t\":\""},
+        {"\"group_key\":\"", "\"group_key\":[],\"g\":\""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *at = strstr(rec, bad[i].from);
+        assert_non_null(at);
+        char edited[4096];
+        snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - rec), rec, bad[i].to,
+                 at + strlen(bad[i].from));
+        if (ow_outbox_load(o, edited, strlen(edited), NULL, &err) == 0)
+            fail_msg("accepted: %s", edited);
+        assert_true(strncmp(err.msg, "stored notification record: ", 28) == 0);
+    }
+    /* a record of an earlier version (no count, digest; a finished one with its body) loads, and
+     * lets the body go */
+    const char *old =
+        "{\"id\":\"o1\",\"receiver\":\"a\",\"state\":\"delivered\",\"resolved\":false,"
+        "\"group_key\":\"0|region=north\",\"alerts\":[\"x\",\"y\"],\"attempts\":1,"
+        "\"created_ms\":1,\"next_ms\":1,\"last_status\":200,\"last_error\":\"\","
+        "\"text\":\"t\",\"body\":\"{\\\"b\\\":1}\"}";
+    ow_send *back = NULL;
+    assert_int_equal(ow_outbox_load(o, old, strlen(old), &back, &err), 0);
+    assert_int_equal(back->n.count, 2);
+    assert_null(back->n.body);
+    assert_int_equal(back->body_bytes, 7);
+    assert_string_equal(back->body_sha256, s->body_sha256);
+    /* an error text cut inside a character, or not UTF-8 at all, stays loadable text */
+    ow_notice n2 = notice("n2", 0);
+    ow_send *e = ow_outbox_add(o, &n2, T0);
+    ow_outbox_start(o, T0);
+    char msg[400];
+    memset(msg, 'x', 254);
+    snprintf(msg + 254, sizeof msg - 254, "北区\xff");
+    ow_outbox_done(o, e, false, false, 400, msg, T0);
+    assert_int_equal(strlen(e->last_error), 255);
+    assert_string_equal(e->last_error + 254, "?");
+    char *erec = ow_send_format(o, e);
+    assert_int_equal(ow_outbox_load(o, erec, strlen(erec), NULL, &err), 0);
+    free(erec);
+    free(rec);
+    ow_outbox_free(o);
+    ow_nconfig_free(c);
+}
+
 static void dropped_one(const char *id, void *arg)
 {
     (void)id;
@@ -203,9 +451,14 @@ static void test_trim_and_since(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_backoff_and_dead_letter), cmocka_unit_test(test_refusal_and_success),
-        cmocka_unit_test(test_pacing_per_receiver),     cmocka_unit_test(test_restart_semantics),
+        cmocka_unit_test(test_backoff_and_dead_letter),
+        cmocka_unit_test(test_refusal_and_success),
+        cmocka_unit_test(test_pacing_per_receiver),
+        cmocka_unit_test(test_restart_semantics),
         cmocka_unit_test(test_trim_and_since),
+        cmocka_unit_test(test_storm_records_bounded),
+        cmocka_unit_test(test_hostile_records_bounded),
+        cmocka_unit_test(test_record_members_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

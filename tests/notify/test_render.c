@@ -52,6 +52,7 @@ static void test_template(void **st)
 }
 
 /* Render n alerts of a group for receiver rx; returns the parsed body (caller deletes). */
+static int last_listed;
 static cJSON *render(const ow_nconfig *c, int rx, ow_nalert **alerts, int n, bool resolved,
                      char **text)
 {
@@ -66,7 +67,8 @@ static cJSON *render(const ow_nconfig *c, int rx, ow_nalert **alerts, int n, boo
                        .n = n,
                        .nnew = n,
                        .now_ms = T0 + 10 * 60000};
-    char *body = ow_render(&in, text);
+    char *body = ow_render(&in, text, &last_listed);
+    assert_true(strlen(body) <= OW_RENDER_BODY_MAX);
     assert_non_null(body);
     ow_err err;
     cJSON *root = ow_json_parse(body, strlen(body), 8, &err);
@@ -92,6 +94,9 @@ static void test_bodies(void **st)
                         "north");
     cJSON *alerts = cJSON_GetObjectItem(b, "alerts");
     assert_int_equal(cJSON_GetArraySize(alerts), 2);
+    assert_int_equal(cJSON_GetObjectItem(b, "count")->valueint, 2);
+    assert_int_equal(cJSON_GetObjectItem(b, "more")->valueint, 0);
+    assert_int_equal(last_listed, 2);
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(alerts, 0), "category")->valuestring,
                         "drain");
     assert_string_equal(
@@ -167,6 +172,87 @@ static void test_size_limits_and_hostile_text(void **st)
     ow_nconfig_free(c);
 }
 
+/* A storm's group (issue 9): the generic body lists the most urgent alerts (the order given) while
+ * they fit in OW_RENDER_LIST_MAX, says how many there are and how many it left out, and names
+ * acknowledgements of listed alerts only; the robot's text lists max_alerts. Before, the body
+ * listed all 5,000 (1.3 MB). */
+static void test_storm_list_capped(void **st)
+{
+    (void)st;
+    enum { N = 5000 };
+    ow_nconfig *c = fx_config("{\"receiver\":\"a\"}", NULL);
+    ow_nalert **a = calloc(N, sizeof *a);
+    for (int i = 0; i < N; i++) {
+        char order[32];
+        snprintf(order, sizeof order, "O-%05d", i);
+        a[i] = fx_alert(order, "north", 2, T0 + i, NULL);
+        if (i % 2) a[i]->ack_by = strdup("li.wei");
+    }
+    char *text;
+    cJSON *b = render(c, 0, a, N, false, &text);
+    cJSON *alerts = cJSON_GetObjectItem(b, "alerts"), *acked = cJSON_GetObjectItem(b, "acked");
+    int k = cJSON_GetArraySize(alerts);
+    assert_true(k > 20 && k < N); /* bytes bound the list, not the text's max_alerts (3) */
+    assert_int_equal(k, last_listed);
+    assert_int_equal(cJSON_GetObjectItem(b, "count")->valueint, N);
+    assert_int_equal(cJSON_GetObjectItem(b, "more")->valueint, N - k);
+    for (int i = 0; i < k; i++)
+        assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(alerts, i), "id")->valuestring,
+                            a[i]->id);
+    assert_int_equal(cJSON_GetArraySize(acked), k / 2);
+    char *list = cJSON_PrintUnformatted(alerts);
+    assert_true(strlen(list) <= OW_RENDER_LIST_MAX);
+    free(list);
+    assert_non_null(strstr(text, "and 4997 more"));
+    free(text);
+    cJSON_Delete(b);
+    b = render(c, 1, a, N, false, &text); /* dingtalk: max_alerts 20, then the count */
+    assert_int_equal(last_listed, 20);
+    assert_non_null(strstr(text, "另有4980条"));
+    free(text);
+    cJSON_Delete(b);
+    for (int i = 0; i < N; i++)
+        ow_nalert_free(a[i]);
+    free(a);
+    ow_nconfig_free(c);
+}
+
+/* Templates that expand past the limit (a title of 4 KiB of {{group}}): the text is cut, at a
+ * character boundary, never over the limit. */
+static void test_outsized_templates_cut(void **st)
+{
+    (void)st;
+    ow_buf big;
+    ow_buf_init(&big);
+    for (int i = 0; i < 450; i++)
+        ow_buf_put(&big, "{{group}}", 9);
+    char *text = malloc(40000);
+    snprintf(text, 40000,
+             "{\"receivers\":[{\"name\":\"w\",\"type\":\"wecom\",\"url\":\"https://h/\"}],"
+             "\"route\":{\"receiver\":\"w\",\"group_by\":[\"region\"]},"
+             "\"templates\":{\"zh\":{\"firing\":\"%s\",\"resolved\":\"r\",\"alert\":\"%s\","
+             "\"resolved_alert\":\"x\",\"flag\":\"f\",\"late\":\"l\",\"due\":\"d\",\"acked\":\"a\","
+             "\"unacked\":\"u\",\"more\":\"%s\"},\"en\":{\"firing\":\"f\",\"resolved\":\"r\","
+             "\"alert\":\"a\",\"resolved_alert\":\"x\",\"flag\":\"f\",\"late\":\"l\",\"due\":\"d\","
+             "\"acked\":\"a\",\"unacked\":\"u\",\"more\":\"m\"}}}",
+             big.p, "- {{subject}}", "{{n}}北区北区北区北区北区北区北区北区北区北区北区北区北区");
+    ow_buf_fini(&big);
+    ow_nconfig *c = NULL;
+    ow_err err;
+    if (ow_nconfig_parse(text, strlen(text), "t", &c, &err)) fail_msg("%s", err.msg);
+    free(text);
+    ow_nalert *a[1] = {fx_alert("O-1", "北区北区北区北区北区北区北区北区北区北区", 2, T0, NULL)};
+    char *t;
+    cJSON *b = render(c, 0, a, 1, false, &t);
+    assert_true(strlen(t) <= 4000);
+    size_t bad;
+    assert_true(ow_json_utf8_valid(t, strlen(t), &bad));
+    free(t);
+    cJSON_Delete(b);
+    ow_nalert_free(a[0]);
+    ow_nconfig_free(c);
+}
+
 static void test_silence_codec(void **st)
 {
     (void)st;
@@ -232,6 +318,8 @@ int main(void)
         cmocka_unit_test(test_template),
         cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_size_limits_and_hostile_text),
+        cmocka_unit_test(test_storm_list_capped),
+        cmocka_unit_test(test_outsized_templates_cut),
         cmocka_unit_test(test_silence_codec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
