@@ -293,7 +293,8 @@ int ow_outbox_load(ow_outbox *o, const char *json, size_t len, ow_send **out, ow
                 *state = ow_json_get(root, "state"), *alerts = ow_json_get(root, "alerts"),
                 *err_text = ow_json_get(root, "last_error");
     int64_t attempts = 0, created = 0, next = 0, status = 0, count = -1, bytes = -1;
-    if (!rc && (!cJSON_IsString(id) || strlen(id->valuestring) >= sizeof s->n.id))
+    if (!rc &&
+        (!cJSON_IsString(id) || !id->valuestring[0] || strlen(id->valuestring) >= sizeof s->n.id))
         rc = load_fail(err, "bad id");
     if (!rc &&
         (!cJSON_IsString(rx) || (s->n.receiver = ow_nconfig_receiver(o->cfg, rx->valuestring)) < 0))

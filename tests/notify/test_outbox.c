@@ -365,6 +365,7 @@ static void test_record_members_checked(void **st)
     struct {
         const char *from, *to;
     } bad[] = {
+        {"\"id\":\"n1\"", "\"id\":\"\""},
         {"\"count\":1", "\"count\":-1"},
         {"\"count\":1", "\"count\":\"1\""},
         {"\"count\":1", "\"count\":1e99"},
