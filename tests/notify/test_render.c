@@ -175,7 +175,7 @@ static void test_size_limits_and_hostile_text(void **st)
 /* A storm's group (issue 9): the generic body lists the most urgent alerts (the order given) while
  * they fit in OW_RENDER_LIST_MAX, says how many there are and how many it left out, and names
  * acknowledgements of listed alerts only; the robot's text lists max_alerts. Before, the body
- * listed all 5,000 (1.3 MB). */
+ * listed all 5,000 (about 1 MB). */
 static void test_storm_list_capped(void **st)
 {
     (void)st;
@@ -194,6 +194,7 @@ static void test_storm_list_capped(void **st)
     int k = cJSON_GetArraySize(alerts);
     assert_true(k > 20 && k < N); /* bytes bound the list, not the text's max_alerts (3) */
     assert_int_equal(k, last_listed);
+    print_message("5,000 alerts: the webhook body lists %d\n", k);
     assert_int_equal(cJSON_GetObjectItem(b, "count")->valueint, N);
     assert_int_equal(cJSON_GetObjectItem(b, "more")->valueint, N - k);
     for (int i = 0; i < k; i++)
