@@ -285,6 +285,18 @@ static ticket *ticket_new(ow_http *h, const ow_http_waiter *w, const char *order
     return t;
 }
 
+/* A reply's ticket spent: its feed, the partition it asked (part may be NULL) and its waiter,
+ * NULL when the connection went away meanwhile. */
+static ow_http_waiter *ticket_redeem(void *privdata, ow_http **h, int *part)
+{
+    ticket *t = privdata;
+    *h = t->h;
+    if (part) *part = t->part;
+    ow_http_waiter *w = waiter_find(t->h, t->ticket);
+    free(t);
+    return w;
+}
+
 /* Answer a waiter and forget it. */
 static void waiter_answer(ow_http *h, ow_http_waiter *w, unsigned status, ow_msg *body)
 {
@@ -559,11 +571,9 @@ static void request_order(ow_http *h, ow_http_waiter *w)
 static void on_order_partition(redisAsyncContext *ac, void *reply, void *privdata)
 {
     (void)ac;
-    ticket *t = privdata;
-    ow_http *h = t->h;
+    ow_http *h;
     redisReply *r = reply;
-    ow_http_waiter *w = waiter_find(h, t->ticket);
-    free(t);
+    ow_http_waiter *w = ticket_redeem(privdata, &h, NULL);
     if (!w) return;
     if (!r || r->type == REDIS_REPLY_ERROR) {
         waiter_answer(h, w, 503, error_msg("Redis is not reachable: try again shortly"));
@@ -860,12 +870,10 @@ static void alerts_answer(ow_http *h, ow_http_waiter *w)
 static void on_alerts(redisAsyncContext *ac, void *reply, void *privdata)
 {
     (void)ac;
-    ticket *t = privdata;
-    ow_http *h = t->h;
+    ow_http *h;
+    int p;
     redisReply *r = reply;
-    ow_http_waiter *w = waiter_find(h, t->ticket);
-    int p = t->part;
-    free(t);
+    ow_http_waiter *w = ticket_redeem(privdata, &h, &p);
     if (!w || w->kind != WAIT_ALERTS || w->got[p]) return; /* gone, or already answered */
     if (!r || r->type != REDIS_REPLY_ARRAY) {
         waiter_answer(h, w, 503, error_msg("Redis is not reachable: try again shortly"));
@@ -941,11 +949,9 @@ static int serve_alerts(request *rq)
 static void on_acked(redisAsyncContext *ac, void *reply, void *privdata)
 {
     (void)ac;
-    ticket *t = privdata;
-    ow_http *h = t->h;
+    ow_http *h;
     redisReply *r = reply;
-    ow_http_waiter *w = waiter_find(h, t->ticket);
-    free(t);
+    ow_http_waiter *w = ticket_redeem(privdata, &h, NULL);
     if (!w) return;
     if (!r || r->type != REDIS_REPLY_STRING) {
         waiter_answer(h, w, 503,
