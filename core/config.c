@@ -147,7 +147,7 @@ static const setting settings[] = {
     {"notify.consumer", C_STR, AT(notify.consumer), 1, 0, "\"notify-1\"", NULL},
     {"notify.poll", C_DUR, AT(notify.poll_ms), MS(10), MS(10) * 1000, "\"100ms\"", NULL},
     {"notify.log_keep", C_INT, AT(notify.log_keep), 100, 10000000, "10000", NULL},
-    {"notify.stream_maxlen", C_INT, AT(notify.stream_maxlen), 100, 100000000, "100000", NULL},
+    {"notify.stream_maxlen", C_INT, AT(notify.stream_maxlen), 100, 100000000, "10000", NULL},
     {"notify.ca_file", C_STR, AT(notify.ca_file), 0, 0, "\"\"", NULL},
     {"wallboard.width", C_INT, AT(wallboard.width), 320, 16384, "1920", NULL},
     {"wallboard.height", C_INT, AT(wallboard.height), 240, 16384, "1080", NULL},
