@@ -31,7 +31,11 @@
 # more than 5 s of lag at the end) or a viewer was lost.
 # Every bounded store is given a cap the run reaches during the warm-up (the streams' MAXLEN, the
 # notification log, the de-dup window): flat means bounded, and a cap of millions of entries or a
-# day's de-dup window would still be filling at the end of half an hour. Not part of
+# day's de-dup window would still be filling at the end of half an hour. The model's own store,
+# the closed orders it remembers (engine.closed_retention, 8 days by default: 4 hours of warm-up at
+# 48x), is set to 6 simulated hours (7.5 real minutes), with flags.repeat_visit.window, which
+# must not be longer, at 6h too: the orders known then plateau about 6 simulated hours after the
+# start plus an order's lifetime, well within the warm-up's simulated day. Not part of
 # scripts/test.sh (it takes warm-up + MINUTES). Traffic stays on 127.0.0.1.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,7 +47,7 @@ while [ $# -gt 0 ]; do
   --warmup) warm=$2; shift 2 ;;
   --factor) factor=$2; shift 2 ;;
   --bin) BIN=$(cd "$2" && pwd); shift 2 ;;
-  -h | --help) sed -n '2,34p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,38p' "$0"; exit 0 ;;
   *) echo "soak.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -96,6 +100,10 @@ c["notify"]["log_keep"] = 100
 c["notify"]["stream_maxlen"] = 100
 # the de-dup window (a day by default: its sets would grow all through the run) down to 10 minutes
 c["ingest"]["dedup_window"] = "10m"
+# closed orders forgotten after 6 simulated hours (7.5 min at 48x) instead of 8 days, so the
+# model plateaus within the warm-up; the repeat-visit window may not exceed the retention
+c["engine"]["closed_retention"] = "6h"
+c["flags"]["repeat_visit"]["window"] = "6h"
 c.setdefault("access", {})["tokens"] = [{"name": "soak", "role": "viewer", "sha256": sha}]
 json.dump(c, open(tmp + "/config/opswall.json", "w"), indent=2)
 PY
