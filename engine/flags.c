@@ -1210,7 +1210,7 @@ static int eval_cluster(ow_state *s, fcat *k, int64_t t)
         int nids = 0;
         for (uint32_t i = 0; i < m; i++) {
             uint32_t slot = (k->nrecent - 1 - i) % EVMAX;
-            if (k->recent_ts[slot] >= from && k->recent_ts[slot] <= t)
+            if (k->recent[slot] && k->recent_ts[slot] >= from && k->recent_ts[slot] <= t)
                 ids[nids++] = k->recent[slot];
         }
         ev_text(&e, "category", name);
@@ -1825,6 +1825,16 @@ void ow_flags_order_forget(ow_state *s, order *o)
     }
 }
 
+void ow_flags_complaint_forget(ow_state *s, const char *id)
+{
+    ow_flags *fl = s->flags;
+    for (uint32_t i = 0; i < fl->ncats; i++) { /* the cluster evidence rings borrow its id */
+        fcat *k = fl->cats[i];
+        for (int j = 0; k && j < EVMAX; j++)
+            if (k->recent[j] == id) k->recent[j] = NULL, k->recent_ts[j] = OW_NEVER;
+    }
+}
+
 int ow_flags_dispatch_breach(ow_state *s, order *o, int64_t at)
 {
     if (!o->open || (o->fl.bits & FO_DISPATCHED)) return OW_OK;
@@ -2171,7 +2181,7 @@ void ow_flags_save(const ow_state *s, ow_buf *b)
         ow_ck_i64(b, k->pos >= 0 ? k->at : OW_NEVER);
         ow_ck_u32(b, k->nrecent);
         for (uint32_t j = 0; j < EVMAX && j < k->nrecent; j++) {
-            ow_ck_str(b, k->recent[j]);
+            ow_ck_str(b, k->recent[j] ? k->recent[j] : ""); /* "" = forgotten */
             ow_ck_i64(b, k->recent_ts[j]);
         }
     }
@@ -2441,7 +2451,7 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
         for (uint32_t j = 0; j < EVMAX && j < k->nrecent; j++) {
             char id[OW_ID_BUF];
             if (!ow_ckr_str(r, id, sizeof id) || !OW_CKR_GET(r, k->recent_ts[j])) return false;
-            if (!(k->recent[j] = ow_map_key(&s->complaints, id)))
+            if (!(k->recent[j] = id[0] ? ow_map_key(&s->complaints, id) : NULL) && id[0])
                 return ow_ckr_fail(r, "flags: unknown complaint");
         }
         k->at = at;

@@ -661,13 +661,16 @@ static order *order_get(ow_state *s, const char *id)
     return o;
 }
 
-/* An event of an order the model does not know, at or before now - closed_retention: it belongs
- * to an order already forgotten (or is older than anything the model still keeps). Re-creating
- * the order from it would bring back half an order with none of what came before. */
+/* An event at or before (latest event time - closed_retention) of an order (complaint) the model
+ * does not know: it belongs to one already forgotten (or is older than anything the model still
+ * keeps). Re-creating it from this event would bring back half an order with none of what came
+ * before. */
 static bool late_for_forgotten(const ow_state *s, const ow_event *ev)
 {
     int64_t keep = s->policy->closed_retention_ms, now = s->totals.last_event_ms;
     if (keep <= 0 || now < INT64_MIN + keep || ev->ts_ms > now - keep) return false;
+    if (ev->type == OW_EV_COMPLAINT_CREATED || ev->type == OW_EV_COMPLAINT_RESPONDED)
+        return true; /* the caller looked the complaint up */
     return ow_map_get(&s->orders, ev->order_id) == NULL;
 }
 
@@ -755,9 +758,26 @@ int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
 
 /* ---------------------------------------------------------------- complaints */
 
+/* A complaint responded to (or whose creation never came) waits in the forget queue until
+ * closed_retention after its latest instant; an earlier creation or response moves it. */
+static int complaint_forget_plan(ow_state *s, complaint *c)
+{
+    int64_t keep = s->policy->closed_retention_ms;
+    bool open = c->created && c->responded_ts == OW_NEVER;
+    if (open || keep <= 0) {
+        ow_timerq_remove(&s->forget, &c->forget_pos);
+        return OW_OK;
+    }
+    /* not open: responded (and maybe created), so responded_ts is an instant */
+    int64_t last = c->created && c->created_ts > c->responded_ts ? c->created_ts : c->responded_ts;
+    int64_t at = last > INT64_MAX - keep ? INT64_MAX : last + keep;
+    if (c->forget_pos >= 0 && s->forget.heap[c->forget_pos].at == at) return OW_OK;
+    return ow_timerq_set(&s->forget, at, TIE_COMPLAINT | c->seq, c, &c->forget_pos);
+}
+
 static int complaint_schedule(ow_state *s, complaint *c)
 {
-    if (complaint_esc(s, c)) return OW_ENOMEM;
+    if (complaint_esc(s, c) || complaint_forget_plan(s, c)) return OW_ENOMEM;
     int k = 0;
     int64_t at = clock_next(&c->c, NULL, 0, NULL, &k);
     if (at == OW_NEVER) {
@@ -784,6 +804,10 @@ static int complaint_facts(ow_state *s, const complaint *c, int sign)
 static int apply_complaint(ow_state *s, const ow_event *ev)
 {
     complaint *c = ow_map_get(&s->complaints, ev->complaint_id);
+    if (!c && late_for_forgotten(s, ev)) { /* as for orders */
+        s->totals.late_for_forgotten++;
+        return 0;
+    }
     if (!c) {
         c = calloc(1, sizeof *c);
         if (!c || ow_map_put(&s->complaints, ev->complaint_id, c)) {
@@ -792,7 +816,7 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
         }
         c->id = ow_map_key(&s->complaints, ev->complaint_id);
         c->seq = s->next_seq++;
-        c->heap_pos = c->esc_pos = -1;
+        c->heap_pos = c->esc_pos = c->forget_pos = -1;
         c->region = -1;
         c->created_ts = c->responded_ts = OW_NEVER;
         c->c.start = c->c.stop = OW_NEVER;
@@ -937,6 +961,28 @@ static int order_forget(ow_state *s, order *o)
     return OW_OK;
 }
 
+/* The same for a complaint responded to (or never created). */
+static int complaint_forget(ow_state *s, complaint *c)
+{
+    ow_timerq_remove(&s->forget, &c->forget_pos);
+    ow_timerq_remove(&s->timers, &c->heap_pos);
+    if (count_open_alerts(s, &c->c, c->region, -1)) return OW_ENOMEM; /* none in practice */
+    esc_place(s->esc, &c->esc_pos, -1, OW_NEVER, 0, c);
+    s->totals.complaints_open -= c->created && c->responded_ts == OW_NEVER; /* never: not open */
+    ow_flags_complaint_forget(s, c->id);
+    if (s->nretired == s->capretired) {
+        size_t cap = s->capretired ? s->capretired * 2 : 64;
+        char **v = realloc(s->retired, cap * sizeof *v);
+        if (!v) return OW_ENOMEM;
+        s->retired = v, s->capretired = cap;
+    }
+    char *id = ow_map_take_key(&s->complaints, c->id);
+    if (id) s->retired[s->nretired++] = id;
+    free(c);
+    s->totals.complaints_forgotten++;
+    return OW_OK;
+}
+
 int ow_state_apply(ow_state *s, const ow_event *ev)
 {
     s->totals.events_applied++;
@@ -947,7 +993,9 @@ int ow_state_apply(ow_state *s, const ow_event *ev)
          * of the same events forget the same orders before the same event */
         const ow_timer *t = ow_timerq_peek(&s->forget);
         while (t && t->at <= ev->ts_ms) {
-            if (order_forget(s, t->owner)) return OW_ENOMEM;
+            int rc = (t->tie & TIE_COMPLAINT) ? complaint_forget(s, t->owner)
+                                              : order_forget(s, t->owner);
+            if (rc) return OW_ENOMEM;
             t = ow_timerq_peek(&s->forget);
         }
     }

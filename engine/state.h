@@ -36,9 +36,11 @@ typedef struct ow_state_totals {
     int64_t techs_by_status[OW_TECH__COUNT];
     int64_t events_applied;
     int64_t events_by_type[OW_EV__COUNT];
-    int64_t duplicates;         /* identical instants ignored */
-    int64_t orders_forgotten;   /* dropped engine.closed_retention after their latest event */
-    int64_t late_for_forgotten; /* events of unknown orders older than the retention: ignored */
+    int64_t duplicates;           /* identical instants ignored */
+    int64_t orders_forgotten;     /* dropped engine.closed_retention after their latest event */
+    int64_t complaints_forgotten; /* responded complaints dropped likewise */
+    int64_t late_for_forgotten;   /* events of unknown orders and complaints older than the
+                                     retention: ignored */
     int64_t last_event_ms;
     int64_t alerts_raised;
     int64_t alerts_open_by_level[4];

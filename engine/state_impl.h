@@ -70,6 +70,7 @@ typedef struct complaint {
     int32_t region;
     uint8_t severity;
     bool created;
+    int32_t forget_pos; /* in the forget queue once responded (or never created), -1 = not */
     int64_t created_ts, responded_ts;
     clk c;
 } complaint;
@@ -102,8 +103,9 @@ struct ow_state {
      * reads the k best through it without visiting every order (ow_state_each_top_alert). */
     ow_timerq esc[ESC_LEVELS];
     ow_timerq esc_flags[ESC_LEVELS]; /* raised root-cause flags, by level, keyed by their `at` */
-    /* orders no longer open (and orders whose creation never came), keyed by their latest
-     * instant + closed_retention: ow_state_advance forgets those due (engine.closed_retention) */
+    /* orders no longer open (and orders whose creation never came), and complaints responded to
+     * (or never created), keyed by their latest instant + closed_retention: ow_state_apply
+     * forgets those due (engine.closed_retention); complaints carry TIE_COMPLAINT in the tie */
     ow_timerq forget;
     char **retired; /* ids of forgotten orders that outbox records may still borrow */
     size_t nretired, capretired;

@@ -229,6 +229,52 @@ static void test_kept_while_needed(void **st)
     ow_state_outbox_clear(s);
 }
 
+/* Complaints responded to go the same way; an open one stays. */
+static void test_complaints_forgotten(void **st)
+{
+    ow_state *s = *st;
+    const char *cpl = "\"complaint_id\":\"%s\",\"severity\":\"normal\",\"category\":\"noise\","
+                      "\"region\":\"r1\"";
+    char f[256];
+    snprintf(f, sizeof f, cpl, "k1");
+    apply(s, at(0, "01:00:00"), "complaint.created", f);
+    apply(s, at(0, "02:00:00"), "complaint.responded", "\"complaint_id\":\"k1\"");
+    snprintf(f, sizeof f, cpl, "k2");
+    apply(s, at(0, "01:30:00"), "complaint.created", f); /* never responded: open */
+    apply(s, at(1, "00:00:00"), "complaint.responded", "\"complaint_id\":\"k3\""); /* no create */
+    ow_state_outbox_clear(s);
+    const ow_state_totals *t = ow_state_totals_get(s);
+    assert_int_equal(t->complaints_open, 1);
+    created(s, at(8, "02:00:00"), "o8", 22.5); /* k1's response + 8 days */
+    assert_int_equal(t->complaints_forgotten, 1);
+    created(s, at(9, "00:00:00"), "o9", 22.6);
+    assert_int_equal(t->complaints_forgotten, 2);
+    assert_int_equal(t->complaints_open, 1);
+    /* late: k1 responded again, and created again with an earlier time, before the horizon */
+    assert_int_equal(apply(s, at(0, "03:00:00"), "complaint.responded", "\"complaint_id\":\"k1\""),
+                     0);
+    snprintf(f, sizeof f, cpl, "k1");
+    assert_int_equal(apply(s, at(0, "00:30:00"), "complaint.created", f), 0);
+    assert_int_equal(t->late_for_forgotten, 2);
+    assert_int_equal(t->complaints_open, 1);
+    /* the open one is in the checkpoint, the forgotten ones are not; it loads */
+    char *b;
+    size_t n;
+    ow_err err;
+    char cursor[OW_CHECKPOINT_CURSOR_MAX];
+    assert_int_equal(ow_checkpoint_save(s, "1-0", &b, &n, &err), 0);
+    assert_true(contains(b, n, "k2", 2));
+    assert_false(contains(b, n, "k1", 2));
+    assert_false(contains(b, n, "k3", 2));
+    ow_state *l = NULL;
+    assert_int_equal(ow_checkpoint_load(&pol, b, n, &l, cursor, &err), 0);
+    assert_int_equal(ow_state_totals_get(l)->complaints_forgotten, 2);
+    assert_int_equal(ow_state_totals_get(l)->complaints_open, 1);
+    ow_state_free(l);
+    free(b);
+    ow_state_outbox_clear(s);
+}
+
 /* The checkpoint carries no forgotten order; the loaded model forgets and ignores the same. */
 static void test_checkpoint_after_forgetting(void **st)
 {
@@ -362,27 +408,32 @@ static void sim_days(int64_t retention_ms, day_figures f[DAYS])
 static void test_simulated_days_plateau(void **st)
 {
     (void)st;
-    day_figures f[DAYS] = {0};
+    day_figures f[DAYS] = {0}, g[DAYS] = {0};
     sim_days(DAY, f);
+    /* without forgetting (retention 0: only from code, the setting refuses it), the same days:
+     * what the model did before engine.closed_retention */
+    sim_days(0, g);
     int64_t per_day = f[1].created - f[0].created;
     assert_true(per_day > 1000);
-    for (int d = 2; d < DAYS - 1; d++) {
-        /* bounded by retention × rate (one day of orders) plus what is open or ending */
-        assert_true(f[d].known <= per_day * 3 / 2);
-        /* and flat from day to day at the same time of day, while created keeps growing */
-        assert_true(f[d].known <= f[1].known + f[1].known / 10);
-        assert_true(f[d].checkpoint <= f[1].checkpoint + f[1].checkpoint / 10);
-        if (f[1].heap > (1u << 20)) assert_true(f[d].heap <= f[1].heap + f[1].heap / 5);
-        assert_true(f[d].forgotten > f[d - 1].forgotten);
+    for (int d = 1; d < DAYS - 1; d++) {
+        /* bounded by retention × rate (a day of orders) plus what is open or still ending */
+        assert_true(f[d].known <= 2 * per_day);
+        /* flat from day to day at the same time of day, while the orders created keep growing */
+        assert_true(f[d].known <= f[1].known + f[1].known * 15 / 100);
+        assert_true(f[d].known >= f[1].known - f[1].known * 15 / 100);
+        if (d > 1) assert_true(f[d].forgotten > f[d - 1].forgotten);
+        assert_int_equal(g[d].forgotten, 0);
+        assert_true(g[d].known >= g[d].created);
     }
-    assert_true(f[DAYS - 2].created > 3 * f[1].known);
-    /* without forgetting (retention 0: only from code, the setting refuses it), the same days
-     * grow with every order created: what the test above would see without the retention */
-    day_figures g[DAYS] = {0};
-    sim_days(0, g);
-    assert_int_equal(g[DAYS - 2].forgotten, 0);
-    assert_true(g[DAYS - 2].known >= g[DAYS - 2].created);
-    assert_true(g[DAYS - 2].checkpoint > 2 * f[DAYS - 2].checkpoint);
+    int last = DAYS - 2;
+    assert_true(f[last].created > 3 * f[last].known);
+    /* what grows from day 2 to day 5 with forgetting (windows filling up to their span) is a
+     * small part of what grows without it (every order) */
+    assert_true((double)f[last].checkpoint - (double)f[1].checkpoint <
+                0.25 * ((double)g[last].checkpoint - (double)g[1].checkpoint));
+    if (f[1].heap > (1u << 20) && g[1].heap > (1u << 20))
+        assert_true((double)f[last].heap - (double)f[1].heap <
+                    0.25 * ((double)g[last].heap - (double)g[1].heap));
 }
 
 int main(void)
@@ -392,6 +443,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_late_event_of_forgotten_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kept_while_needed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_after_forgetting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_complaints_forgotten, setup, teardown),
         cmocka_unit_test(test_simulated_days_plateau),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
