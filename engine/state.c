@@ -933,6 +933,20 @@ int ow_state_impl_tech_restore(ow_state *s, tech *t)
 
 /* ---------------------------------------------------------------- apply / advance */
 
+/* Take a forgotten subject out of its map; its id waits for the next outbox clear. */
+static int forget_key(ow_state *s, ow_map *m, const char *id)
+{
+    if (s->nretired == s->capretired) {
+        size_t cap = s->capretired ? s->capretired * 2 : 64;
+        char **v = realloc(s->retired, cap * sizeof *v);
+        if (!v) return OW_ENOMEM;
+        s->retired = v, s->capretired = cap;
+    }
+    char *key = ow_map_take_key(m, id);
+    if (key) s->retired[s->nretired++] = key;
+    return OW_OK;
+}
+
 /* Drop an order that is no longer open from the model (engine.closed_retention). Its clocks
  * stopped when it ended, so their crossings have fired and their alerts are resolved; what it gave
  * the KPIs stays (they are history). Its id may still be borrowed by outbox records: it is freed
@@ -944,16 +958,8 @@ static int order_forget(ow_state *s, order *o)
     for (int st = 0; st < NSTAGES; st++) /* none in practice: a stopped clock resolved them */
         if (count_open_alerts(s, &o->c[st], o->region, -1)) return OW_ENOMEM;
     esc_place(s->esc, &o->esc_pos, -1, OW_NEVER, 0, o);
-    if (account(s, o, -1)) return OW_ENOMEM; /* not open: counts nothing, kept for symmetry */
     ow_flags_order_forget(s, o);
-    if (s->nretired == s->capretired) {
-        size_t cap = s->capretired ? s->capretired * 2 : 64;
-        char **v = realloc(s->retired, cap * sizeof *v);
-        if (!v) return OW_ENOMEM;
-        s->retired = v, s->capretired = cap;
-    }
-    char *id = ow_map_take_key(&s->orders, o->id);
-    if (id) s->retired[s->nretired++] = id;
+    if (forget_key(s, &s->orders, o->id)) return OW_ENOMEM;
     free(o->evs);
     free(o);
     s->totals.orders_known--;
@@ -968,16 +974,8 @@ static int complaint_forget(ow_state *s, complaint *c)
     ow_timerq_remove(&s->timers, &c->heap_pos);
     if (count_open_alerts(s, &c->c, c->region, -1)) return OW_ENOMEM; /* none in practice */
     esc_place(s->esc, &c->esc_pos, -1, OW_NEVER, 0, c);
-    s->totals.complaints_open -= c->created && c->responded_ts == OW_NEVER; /* never: not open */
     ow_flags_complaint_forget(s, c->id);
-    if (s->nretired == s->capretired) {
-        size_t cap = s->capretired ? s->capretired * 2 : 64;
-        char **v = realloc(s->retired, cap * sizeof *v);
-        if (!v) return OW_ENOMEM;
-        s->retired = v, s->capretired = cap;
-    }
-    char *id = ow_map_take_key(&s->complaints, c->id);
-    if (id) s->retired[s->nretired++] = id;
+    if (forget_key(s, &s->complaints, c->id)) return OW_ENOMEM;
     free(c);
     s->totals.complaints_forgotten++;
     return OW_OK;
