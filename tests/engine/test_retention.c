@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 #include <malloc.h>
+#include <math.h>
 
 #include "checkpoint.h"
 #include "config.h"
@@ -81,6 +82,8 @@ static int order_ev(ow_state *s, int64_t ts, const char *type, const char *id, c
     char f[256];
     if (tech)
         snprintf(f, sizeof f, "\"order_id\":\"%s\",\"tech_id\":\"%s\"", id, tech);
+    else if (strcmp(type, "order.callback") == 0)
+        snprintf(f, sizeof f, "\"order_id\":\"%s\",\"score\":4", id);
     else
         snprintf(f, sizeof f, "\"order_id\":\"%s\"", id);
     return apply(s, ts, type, f);
@@ -229,18 +232,23 @@ static void test_kept_while_needed(void **st)
     ow_state_outbox_clear(s);
 }
 
+static int complaint_created(ow_state *s, int64_t ts, const char *id)
+{
+    char f[256];
+    snprintf(f, sizeof f,
+             "\"complaint_id\":\"%s\",\"severity\":\"normal\",\"category\":\"noise\","
+             "\"region\":\"r1\"",
+             id);
+    return apply(s, ts, "complaint.created", f);
+}
+
 /* Complaints responded to go the same way; an open one stays. */
 static void test_complaints_forgotten(void **st)
 {
     ow_state *s = *st;
-    const char *cpl = "\"complaint_id\":\"%s\",\"severity\":\"normal\",\"category\":\"noise\","
-                      "\"region\":\"r1\"";
-    char f[256];
-    snprintf(f, sizeof f, cpl, "k1");
-    apply(s, at(0, "01:00:00"), "complaint.created", f);
+    complaint_created(s, at(0, "01:00:00"), "k1");
     apply(s, at(0, "02:00:00"), "complaint.responded", "\"complaint_id\":\"k1\"");
-    snprintf(f, sizeof f, cpl, "k2");
-    apply(s, at(0, "01:30:00"), "complaint.created", f); /* never responded: open */
+    complaint_created(s, at(0, "01:30:00"), "k2"); /* never responded: open */
     apply(s, at(1, "00:00:00"), "complaint.responded", "\"complaint_id\":\"k3\""); /* no create */
     ow_state_outbox_clear(s);
     const ow_state_totals *t = ow_state_totals_get(s);
@@ -253,8 +261,7 @@ static void test_complaints_forgotten(void **st)
     /* late: k1 responded again, and created again with an earlier time, before the horizon */
     assert_int_equal(apply(s, at(0, "03:00:00"), "complaint.responded", "\"complaint_id\":\"k1\""),
                      0);
-    snprintf(f, sizeof f, cpl, "k1");
-    assert_int_equal(apply(s, at(0, "00:30:00"), "complaint.created", f), 0);
+    assert_int_equal(complaint_created(s, at(0, "00:30:00"), "k1"), 0);
     assert_int_equal(t->late_for_forgotten, 2);
     assert_int_equal(t->complaints_open, 1);
     /* the open one is in the checkpoint, the forgotten ones are not; it loads */
@@ -352,9 +359,9 @@ static size_t heap_in_use(void)
 #endif
 }
 
-/* DAYS simulated days at the normal scenario's rate (60 orders an hour, shaped over the day),
+/* DAYS simulated days at 60 orders an hour (shaped over the day, the same each day),
  * figures at the same time of each day. */
-#define DAYS 6
+#define DAYS 10
 static void sim_days(int64_t retention_ms, day_figures f[DAYS])
 {
     ow_config c;
@@ -402,7 +409,7 @@ static void sim_days(int64_t retention_ms, day_figures f[DAYS])
                       retention_ms ? "1d" : "none", d + 1, (long long)f[d].created,
                       (long long)f[d].known, (long long)f[d].open, (long long)f[d].forgotten,
                       f[d].checkpoint, f[d].heap);
-    assert_int_equal(day, DAYS - 1); /* the last day ends with the run: its figures are the end's */
+    assert_true(day >= DAYS - 1); /* the last boundary: only when a late line comes after it */
 }
 
 static void test_simulated_days_plateau(void **st)
@@ -423,17 +430,22 @@ static void test_simulated_days_plateau(void **st)
         assert_true(f[d].known >= f[1].known - f[1].known * 15 / 100);
         if (d > 1) assert_true(f[d].forgotten > f[d - 1].forgotten);
         assert_int_equal(g[d].forgotten, 0);
-        assert_true(g[d].known >= g[d].created);
+        assert_true(g[d].known >= g[d].created * 99 / 100); /* a few lines are mistakes */
     }
-    int last = DAYS - 2;
-    assert_true(f[last].created > 3 * f[last].known);
-    /* what grows from day 2 to day 5 with forgetting (windows filling up to their span) is a
-     * small part of what grows without it (every order) */
-    assert_true((double)f[last].checkpoint - (double)f[1].checkpoint <
-                0.25 * ((double)g[last].checkpoint - (double)g[1].checkpoint));
-    if (f[1].heap > (1u << 20) && g[1].heap > (1u << 20))
-        assert_true((double)f[last].heap - (double)f[1].heap <
-                    0.25 * ((double)g[last].heap - (double)g[1].heap));
+    int last = DAYS - 2, week = 7; /* f[7]: the end of day 8, the KPIs' 7-day ring full */
+    assert_true(f[last].created > 4 * f[last].known);
+    /* the model's size: the KPIs' 7-day windows fill during the first week (bounded: see
+     * engine/window.h); after that, a day adds to it with forgetting a small part of what it adds
+     * without (a day of orders) */
+    double grew = fabs((double)f[last].checkpoint - (double)f[week].checkpoint);
+    double grew_all = (double)g[last].checkpoint - (double)g[week].checkpoint;
+    assert_true(grew_all > 100.0 * (double)per_day); /* > 100 B a order: the orders themselves */
+    assert_true(grew < 0.25 * grew_all);
+    if (f[week].heap > (1u << 20) && g[week].heap > (1u << 20)) {
+        grew = fabs((double)f[last].heap - (double)f[week].heap);
+        grew_all = (double)g[last].heap - (double)g[week].heap;
+        assert_true(grew < 0.25 * grew_all);
+    }
 }
 
 int main(void)
