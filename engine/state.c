@@ -295,17 +295,24 @@ static bool in_queue(const ow_timerq *q, const int32_t *pos)
     return *pos >= 0 && (size_t)*pos < q->n && q->heap[*pos].pos == pos;
 }
 
-/* An order that is not open waits in the forget queue until closed_retention after its latest
- * instant (instants are sorted: the last one). A late event moves it; a reopen takes it out. */
+/* When an order that is not open is due to be forgotten: closed_retention after its latest
+ * instant (instants are sorted: the last one). */
+static int64_t order_forget_at(const ow_state *s, const order *o)
+{
+    int64_t keep = s->policy->closed_retention_ms, last = o->evs[o->nev - 1].ts;
+    return last > INT64_MAX - keep ? INT64_MAX : last + keep;
+}
+
+/* An order that is not open waits in the forget queue. Its key may be earlier than its due time
+ * (a later event came after it was queued): the queue's head is checked against the due time
+ * before anything is forgotten, and moved if early, so events on ended orders (callbacks, the
+ * close after the resolution) cost no queue work. A reopen takes it out. */
 static int forget_plan(ow_state *s, order *o)
 {
-    if (in_queue(&s->urgent, &o->urgent_pos)) ow_timerq_remove(&s->urgent, &o->urgent_pos);
-    int64_t keep = s->policy->closed_retention_ms;
-    if (keep <= 0 || !o->nev) return OW_OK;
-    int64_t last = o->evs[o->nev - 1].ts;
-    int64_t at = last > INT64_MAX - keep ? INT64_MAX : last + keep;
-    if (o->urgent_pos >= 0 && s->forget.heap[o->urgent_pos].at == at) return OW_OK;
-    return ow_timerq_set(&s->forget, at, o->seq, o, &o->urgent_pos);
+    if (in_queue(&s->forget, &o->urgent_pos)) return OW_OK;
+    ow_timerq_remove(&s->urgent, &o->urgent_pos);
+    if (s->policy->closed_retention_ms <= 0 || !o->nev) return OW_OK;
+    return ow_timerq_set(&s->forget, order_forget_at(s, o), o->seq, o, &o->urgent_pos);
 }
 
 /* Queue the order at its earliest pending crossing (or take it out of the queue), and keep its
@@ -336,7 +343,9 @@ static int order_schedule(ow_state *s, order *o)
     /* the urgency heap holds open orders with a running clock, by their earliest breach; the
      * same slot holds an order that is not open in the forget queue */
     if (o->open) {
-        if (in_queue(&s->forget, &o->urgent_pos)) ow_timerq_remove(&s->forget, &o->urgent_pos);
+        /* reopened: out of the forget queue (the urgency heap's entry is read next anyway) */
+        if (o->urgent_pos >= 0 && !in_queue(&s->urgent, &o->urgent_pos))
+            ow_timerq_remove(&s->forget, &o->urgent_pos);
         if (breach == OW_NEVER)
             ow_timerq_remove(&s->urgent, &o->urgent_pos);
         else if (o->urgent_pos < 0 || s->urgent.heap[o->urgent_pos].at != breach) {
@@ -991,8 +1000,15 @@ int ow_state_apply(ow_state *s, const ow_event *ev)
          * of the same events forget the same orders before the same event */
         const ow_timer *t = ow_timerq_peek(&s->forget);
         while (t && t->at <= ev->ts_ms) {
-            int rc = (t->tie & TIE_COMPLAINT) ? complaint_forget(s, t->owner)
-                                              : order_forget(s, t->owner);
+            int rc;
+            if (t->tie & TIE_COMPLAINT) {
+                rc = complaint_forget(s, t->owner);
+            } else {
+                order *o = t->owner;
+                int64_t due = order_forget_at(s, o);
+                rc = due > ev->ts_ms ? ow_timerq_set(&s->forget, due, o->seq, o, &o->urgent_pos)
+                                     : order_forget(s, o);
+            }
             if (rc) return OW_ENOMEM;
             t = ow_timerq_peek(&s->forget);
         }
