@@ -131,6 +131,11 @@ static const setting settings[] = {
      * are rebuilt this often (deltas still go out every delta_interval) */
     {"engine.analytics_interval", C_DUR, AT(engine.analytics_ms), MS(10), MS(60) * 1000, "\"1s\"",
      NULL},
+    /* an order no longer open is dropped from the model this long (event time) after its latest
+     * event; at least flags.repeat_visit.window, which looks back at resolved orders (checked in
+     * check_relations) */
+    {"engine.closed_retention", C_DUR, AT(engine.closed_retention_ms), MS(60) * 1000,
+     MS(3650) * DAY_, "\"8d\"", NULL},
     {"feed.listen", C_STR, AT(feed.listen), 1, 0, "\"127.0.0.1\"", "OPSWALL_FEED_LISTEN"},
     {"feed.port", C_INT, AT(feed.port), 0, 65535, "7681", "OPSWALL_FEED_PORT"},
     {"feed.web_root", C_STR, AT(feed.web_root), 1, 0, "\"assets/web\"", NULL},
@@ -437,6 +442,24 @@ static int walk(ow_config *cfg, const cJSON *obj, const char *prefix, const char
     return OW_OK;
 }
 
+/* Settings that must agree with each other, checked once the whole file is read. */
+static int check_relations(const ow_config *cfg, const char *source, ow_err *err)
+{
+    /* repeat_visit looks for resolved orders within its window: a model that forgot them sooner
+     * would miss repeats without saying so */
+    if (cfg->engine.closed_retention_ms < cfg->flags.repeat_visit.window_ms) {
+        char have[32], need[32];
+        ow_duration_format(cfg->engine.closed_retention_ms, have, sizeof have);
+        ow_duration_format(cfg->flags.repeat_visit.window_ms, need, sizeof need);
+        return ow_err_set(err, OW_EINVAL,
+                          "%s: engine.closed_retention: %s is shorter than "
+                          "flags.repeat_visit.window (%s): closed orders would be forgotten "
+                          "before a repeat visit can be recognised; set it to at least %s",
+                          source, have, need, need);
+    }
+    return OW_OK;
+}
+
 int ow_config_parse(ow_config *cfg, const char *text, size_t len, const char *source, ow_err *err)
 {
     if (!source) source = "config";
@@ -450,7 +473,7 @@ int ow_config_parse(ow_config *cfg, const char *text, size_t len, const char *so
     else
         rc = walk(cfg, root, "", source, err);
     cJSON_Delete(root);
-    return rc;
+    return rc ? rc : check_relations(cfg, source, err);
 }
 
 int ow_config_apply_env(ow_config *cfg, const char *(*getenv_fn)(const char *), ow_err *err)

@@ -175,6 +175,8 @@ typedef struct ow_config {
         int64_t analytics_ms;        /* rebuild the slow snapshot members at most this often */
         char partitions[OW_CFG_STR]; /* cluster mode: partitions served, "0,2" ("" = all) */
         int64_t lease_ms;            /* a partition's lease (io/lease.h); renewed every third */
+        int64_t closed_retention_ms; /* an order no longer open is forgotten this long after its
+                                        latest event (event time, ms) */
     } engine;
     struct {
         char listen[64]; /* interface address */

@@ -113,6 +113,17 @@ void *ow_map_take(ow_map *m, const char *key)
     return v;
 }
 
+char *ow_map_take_key(ow_map *m, const char *key)
+{
+    ow_map_slot *s = find(m, key, ow_hash(key, strlen(key)));
+    if (!s) return NULL;
+    char *k = s->key;
+    s->key = TOMB;
+    s->value = NULL;
+    m->len--;
+    return k;
+}
+
 bool ow_map_next(const ow_map *m, size_t *pos, const char **key, void **value)
 {
     for (; *pos < m->cap; (*pos)++) {

@@ -38,6 +38,9 @@ int ow_map_put(ow_map *m, const char *key, void *value);
 const char *ow_map_key(const ow_map *m, const char *key);
 /* Remove and return the value (NULL when absent). */
 void *ow_map_take(ow_map *m, const char *key);
+/* Remove the entry and hand its key's copy to the caller (free it), for a key that values or
+ * records still borrow (ow_map_key); NULL when absent. The value is the caller's, as always. */
+char *ow_map_take_key(ow_map *m, const char *key);
 /* Iterate: start with *pos = 0; returns false at the end. */
 bool ow_map_next(const ow_map *m, size_t *pos, const char **key, void **value);
 uint64_t ow_hash(const char *s, size_t n);

@@ -9,8 +9,9 @@
 
 #define MAGIC 0x4b43574fu /* "OWCK" */
 #define VERSION                                                                                    \
-    4u /* 2: order cells, callback details, technicians' previous values, KPIs;                    \
-          3: the root-cause flags' section; 4: its windows sparse, resolved flags as counts */
+    5u /* 2: order cells, callback details, technicians' previous values, KPIs;                    \
+          3: the root-cause flags' section; 4: its windows sparse, resolved flags as counts;       \
+          5: forgotten orders' counts (engine.closed_retention) */
 
 /* ---- writing ---- */
 
@@ -41,6 +42,9 @@ int ow_checkpoint_save(const ow_state *s, const char *cursor, char **out, size_t
     ow_ck_i64(&b, t->last_event_ms);
     ow_ck_i64(&b, t->alerts_raised);
     ow_ck_i64(&b, t->orders_known);
+    ow_ck_i64(&b, t->orders_forgotten);
+    ow_ck_i64(&b, t->complaints_forgotten);
+    ow_ck_i64(&b, t->late_for_forgotten);
     for (int i = 0; i < OW_EV__COUNT; i++)
         ow_ck_i64(&b, t->events_by_type[i]);
     put_names(&b, &s->regions);
@@ -237,7 +241,7 @@ static bool load_complaints(ow_ckr *r, ow_state *s)
         char id[OW_ID_BUF];
         complaint *c = calloc(1, sizeof *c);
         if (!c) return (r->bad = "out of memory", false);
-        c->heap_pos = -1;
+        c->heap_pos = c->forget_pos = -1;
         clk saved;
         uint8_t created;
         bool ok = ow_ckr_str(r, id, sizeof id) && OW_CKR_GET(r, c->seq) &&
@@ -316,20 +320,26 @@ int ow_checkpoint_load(const ow_policy *policy, const char *buf, size_t len, ow_
     uint32_t magic = 0, version = 0;
     if (!OW_CKR_GET(&r, magic) || magic != MAGIC || !OW_CKR_GET(&r, version))
         return ow_err_set(err, OW_EINVAL, "checkpoint: not an opswall checkpoint");
-    if (version != VERSION)
-        return ow_err_set(err, OW_EINVAL, "checkpoint: version %u, this engine reads %u", version,
-                          VERSION);
+    /* 4 differs only by the counts of forgotten orders (0 then): an upgraded engine resumes */
+    if (version != VERSION && version != 4)
+        return ow_err_set(err, OW_EINVAL, "checkpoint: version %u, this engine reads 4 and %u",
+                          version, VERSION);
     ow_state *s = ow_state_new(policy);
     if (!s) return ow_err_set(err, OW_ENOMEM, "checkpoint: out of memory");
     ow_state_totals *t = &s->totals;
     bool ok = ow_ckr_str(&r, cursor, OW_CHECKPOINT_CURSOR_MAX) && OW_CKR_GET(&r, s->next_seq) &&
               OW_CKR_GET(&r, t->events_applied) && OW_CKR_GET(&r, t->duplicates) &&
               OW_CKR_GET(&r, t->last_event_ms) && OW_CKR_GET(&r, t->alerts_raised) &&
-              OW_CKR_GET(&r, t->orders_known);
+              OW_CKR_GET(&r, t->orders_known) &&
+              (version < 5 ||
+               (OW_CKR_GET(&r, t->orders_forgotten) && OW_CKR_GET(&r, t->complaints_forgotten) &&
+                OW_CKR_GET(&r, t->late_for_forgotten)));
     for (int i = 0; ok && i < OW_EV__COUNT; i++)
         ok = OW_CKR_GET(&r, t->events_by_type[i]) && count_ok(&r, t->events_by_type[i]);
     ok = ok && count_ok(&r, t->events_applied) && count_ok(&r, t->duplicates) &&
          count_ok(&r, t->alerts_raised) && count_ok(&r, t->orders_known) &&
+         count_ok(&r, t->orders_forgotten) && count_ok(&r, t->complaints_forgotten) &&
+         count_ok(&r, t->late_for_forgotten) &&
          (instant_ok(t->last_event_ms) || (r.bad = "bad last event instant", false));
     ok = ok && get_names(&r, &s->regions) && get_names(&r, &s->categories) &&
          get_names(&r, &s->tech_ids) && load_orders(&r, s) && load_complaints(&r, s) &&

@@ -67,8 +67,9 @@ static const struct {
     [OV_PARTS] = {OW_FLAG_PARTS_WAIT, ""},
 };
 
-/* ow_flag_order.bits */
-enum { FO_DISPATCHED = 1, FO_NEGLECT_WAIT = 2, FO_HELD = 4, FO_RESOLVED = 8 };
+/* ow_flag_order.bits (FO_CREATED = 16 below). FO_WAITING: in the lazy neglect list (derived: not
+ * saved, the list is not either) */
+enum { FO_DISPATCHED = 1, FO_NEGLECT_WAIT = 2, FO_HELD = 4, FO_RESOLVED = 8, FO_WAITING = 32 };
 
 /* Region-subject variants. */
 enum { RV_SURGE, RV_UNDERSTAFFED, RV_BACKLOG, RV_CSAT };
@@ -175,8 +176,10 @@ struct ow_flags {
     uint32_t nregs;
     fcat **cats;
     uint32_t ncats;
-    frec **recs;
+    frec **recs; /* by index; NULL = the slot of a forgotten order's record, in free_recs */
     int32_t nrecs, caprecs;
+    int32_t *free_recs; /* indices free for reuse, so forgetting keeps recs bounded */
+    size_t nfree, capfree;
     int32_t *sku_zero, *sku_zero_depot; /* per sku: depots at 0, the last one reported */
     uint32_t nsku;
     ow_map stock; /* "depot\x1fsku" → qty + 1 */
@@ -277,7 +280,7 @@ void ow_flags_free(ow_flags *fl)
     free(fl->retired);
     free(fl->techs), free(fl->regs), free(fl->cats), free(fl->recs);
     free(fl->sku_zero), free(fl->sku_zero_depot);
-    free(fl->paused), free(fl->waiting), free(fl->openv), free(fl->idle);
+    free(fl->paused), free(fl->waiting), free(fl->openv), free(fl->idle), free(fl->free_recs);
     ow_names_fini(&fl->tech_ids), ow_names_fini(&fl->skills), ow_names_fini(&fl->skus);
     ow_names_fini(&fl->depots), ow_names_fini(&fl->ccats);
     ow_map_fini(&fl->stock), ow_map_fini(&fl->addr), ow_map_fini(&fl->inst);
@@ -788,17 +791,18 @@ static frec *rec_get(ow_flags *fl, order *o)
     frec *r = rec_of(fl, o);
     if (r) return r;
     size_t cap = (size_t)fl->caprecs;
-    if (grow((void **)&fl->recs, &cap, (size_t)fl->nrecs + 1, sizeof *fl->recs)) return NULL;
+    if (!fl->nfree && grow((void **)&fl->recs, &cap, (size_t)fl->nrecs + 1, sizeof *fl->recs))
+        return NULL;
     fl->caprecs = (int32_t)cap;
     r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->o = o;
     r->resolved_at = r->parts_since = OW_NEVER;
     r->skill = r->sku = -1;
-    r->idx = fl->nrecs;
+    r->idx = fl->nfree ? fl->free_recs[--fl->nfree] : fl->nrecs++;
     r->parts_pos = r->expire_pos = r->paused_pos = -1;
     r->addr_next = r->addr_prev = -1;
-    fl->recs[fl->nrecs++] = r;
+    fl->recs[r->idx] = r;
     o->fl.rec = r->idx + 1;
     return r;
 }
@@ -1116,7 +1120,7 @@ static int eval_surge(ow_state *s, freg *g, int64_t t)
         uint32_t k = g->nrecent < EVMAX ? g->nrecent : EVMAX;
         for (uint32_t i = 0; i < k; i++) { /* newest first */
             uint32_t slot = (g->nrecent - 1 - i) % EVMAX;
-            if (g->recent_ts[slot] >= from && g->recent_ts[slot] <= t)
+            if (g->recent[slot] && g->recent_ts[slot] >= from && g->recent_ts[slot] <= t)
                 EV_ORDER(&e, g->recent[slot]->id);
         }
         EV_REGION(&e, name);
@@ -1206,7 +1210,7 @@ static int eval_cluster(ow_state *s, fcat *k, int64_t t)
         int nids = 0;
         for (uint32_t i = 0; i < m; i++) {
             uint32_t slot = (k->nrecent - 1 - i) % EVMAX;
-            if (k->recent_ts[slot] >= from && k->recent_ts[slot] <= t)
+            if (k->recent[slot] && k->recent_ts[slot] >= from && k->recent_ts[slot] <= t)
                 ids[nids++] = k->recent[slot];
         }
         ev_text(&e, "category", name);
@@ -1526,6 +1530,7 @@ static int try_neglect(ow_state *s, order *o, int64_t at)
     if (grow((void **)&fl->waiting, &fl->capwaiting, fl->nwaiting + 1, sizeof *fl->waiting))
         return OW_ENOMEM;
     fl->waiting[fl->nwaiting++] = o;
+    o->fl.bits |= FO_WAITING;
     return OW_OK;
 }
 
@@ -1536,12 +1541,14 @@ static int neglect_scan(ow_state *s, int64_t at)
     size_t keep = 0;
     for (size_t i = 0; i < fl->nwaiting; i++) {
         order *o = fl->waiting[i];
+        o->fl.bits &= (uint8_t)~FO_WAITING;
         if (!neglect_pending(o)) continue;
         if (idle_elsewhere(fl, o->region) >= fl->cfg.neglected_region.min_idle) {
             int rc = neglect_raise(s, o, at);
             if (rc) return rc;
             continue;
         }
+        o->fl.bits |= FO_WAITING;
         fl->waiting[keep++] = o;
     }
     fl->nwaiting = keep;
@@ -1770,6 +1777,62 @@ int ow_flags_order(ow_state *s, order *o, const ow_event *ev)
     if (!rc) rc = order_sync(s, o, at, true);
     if (!rc && !o->open && (o->fl.open || o->fl.rec)) rc = order_ended(s, o, at);
     return rc;
+}
+
+void ow_flags_order_forget(ow_state *s, order *o)
+{
+    ow_flags *fl = s->flags;
+    /* the counts and lists of an open order left it when it ended (order_sync); a raised flag of
+     * its own was resolved then (order_ended). Nothing is evaluated: nothing changes but memory */
+    order_sync(s, o, OW_NEVER, false);
+    if (o->fl.bits & FO_WAITING) { /* the lazy neglect list: rare (no technician turned idle
+                                    * since it ended), O(list) then */
+        size_t keep = 0;
+        for (size_t i = 0; i < fl->nwaiting; i++)
+            if (fl->waiting[i] != o) fl->waiting[keep++] = fl->waiting[i];
+        fl->nwaiting = keep;
+    }
+    frec *r = rec_of(fl, o);
+    if (r) {
+        if (r->paused_pos >= 0) {
+            frec *last = fl->paused[--fl->npaused];
+            fl->paused[r->paused_pos] = last;
+            last->paused_pos = r->paused_pos;
+        }
+        ow_timerq_remove(&fl->tq, &r->parts_pos);
+        index_remove(fl, r); /* its place and address, and its repeat-visit expiry */
+        fl->recs[r->idx] = NULL;
+        if (!grow((void **)&fl->free_recs, &fl->capfree, fl->nfree + 1, sizeof *fl->free_recs))
+            fl->free_recs[fl->nfree++] = r->idx; /* else the slot is not reused: no harm */
+        free(r);
+        o->fl.rec = 0;
+    }
+    /* the surge's evidence rings name recent orders of each region */
+    for (uint32_t i = 0; i < fl->nregs; i++) {
+        freg *g = fl->regs[i];
+        for (int k = 0; g && k < EVMAX; k++)
+            if (g->recent[k] == o) g->recent[k] = NULL, g->recent_ts[k] = OW_NEVER;
+    }
+    /* the order's flag instances (they only keep its raise count once resolved) */
+    for (int v = 0; v < OV__COUNT; v++) {
+        char key[OW_ALERT_ID_BUF];
+        make_key(key, sizeof key, order_variants[v].flag, o->id, order_variants[v].suffix);
+        finst *in = inst_get(fl, key, false);
+        if (!in || in->open_pos >= 0) continue; /* a raised one stays (never, in practice) */
+        ow_map_take(&fl->inst, key);
+        retire(fl, in->id), retire(fl, in->evidence), retire(fl, in->summary);
+        free(in);
+    }
+}
+
+void ow_flags_complaint_forget(ow_state *s, const char *id)
+{
+    ow_flags *fl = s->flags;
+    for (uint32_t i = 0; i < fl->ncats; i++) { /* the cluster evidence rings borrow its id */
+        fcat *k = fl->cats[i];
+        for (int j = 0; k && j < EVMAX; j++)
+            if (k->recent[j] == id) k->recent[j] = NULL, k->recent_ts[j] = OW_NEVER;
+    }
 }
 
 int ow_flags_dispatch_breach(ow_state *s, order *o, int64_t at)
@@ -2107,7 +2170,7 @@ void ow_flags_save(const ow_state *s, ow_buf *b)
         ow_ck_i64(b, g->csat_pos >= 0 ? g->csat_at : OW_NEVER);
         ow_ck_u32(b, g->nrecent);
         for (uint32_t k = 0; k < EVMAX && k < g->nrecent; k++) {
-            ow_ck_str(b, g->recent[k]->id);
+            ow_ck_str(b, g->recent[k] ? g->recent[k]->id : ""); /* "" = forgotten */
             ow_ck_i64(b, g->recent_ts[k]);
         }
     }
@@ -2118,7 +2181,7 @@ void ow_flags_save(const ow_state *s, ow_buf *b)
         ow_ck_i64(b, k->pos >= 0 ? k->at : OW_NEVER);
         ow_ck_u32(b, k->nrecent);
         for (uint32_t j = 0; j < EVMAX && j < k->nrecent; j++) {
-            ow_ck_str(b, k->recent[j]);
+            ow_ck_str(b, k->recent[j] ? k->recent[j] : ""); /* "" = forgotten */
             ow_ck_i64(b, k->recent_ts[j]);
         }
     }
@@ -2150,7 +2213,7 @@ void ow_flags_save(const ow_state *s, ow_buf *b)
         ow_ck_i32(b, o->fl.tech);
         ow_ck_i32(b, o->fl.holder);
         ow_ck_u16(b, o->fl.open);
-        ow_ck_u8(b, (uint8_t)(o->fl.bits & ~FO_HELD)); /* held is counted again on load */
+        ow_ck_u8(b, (uint8_t)(o->fl.bits & ~(FO_HELD | FO_WAITING))); /* held: counted on load */
         const frec *r = rec_of(fl, o);
         ow_ck_u8(b, r != NULL);
         if (!r) continue;
@@ -2285,7 +2348,7 @@ static bool load_orders_part(ow_ckr *r, ow_state *s)
         order *o = ow_map_get(&s->orders, id);
         if (!o) return ow_ckr_fail(r, "flags: unknown order");
         o->fl.tech = tch, o->fl.holder = holder, o->fl.open = open;
-        o->fl.bits = (uint8_t)(bits & ~FO_HELD); /* counted again below */
+        o->fl.bits = (uint8_t)(bits & ~(FO_HELD | FO_WAITING)); /* held: counted below */
         if (!has) continue;
         frec *rc = rec_get(fl, o);
         uint8_t geo;
@@ -2368,7 +2431,7 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
         for (uint32_t k = 0; k < EVMAX && k < g->nrecent; k++) {
             char id[OW_ID_BUF];
             if (!ow_ckr_str(r, id, sizeof id) || !OW_CKR_GET(r, g->recent_ts[k])) return false;
-            if (!(g->recent[k] = ow_map_get(&s->orders, id)))
+            if (!(g->recent[k] = id[0] ? ow_map_get(&s->orders, id) : NULL) && id[0])
                 return ow_ckr_fail(r, "flags: unknown order");
         }
         g->surge_at = surge_at, g->csat_at = csat_at;
@@ -2388,7 +2451,7 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
         for (uint32_t j = 0; j < EVMAX && j < k->nrecent; j++) {
             char id[OW_ID_BUF];
             if (!ow_ckr_str(r, id, sizeof id) || !OW_CKR_GET(r, k->recent_ts[j])) return false;
-            if (!(k->recent[j] = ow_map_key(&s->complaints, id)))
+            if (!(k->recent[j] = id[0] ? ow_map_key(&s->complaints, id) : NULL) && id[0])
                 return ow_ckr_fail(r, "flags: unknown complaint");
         }
         k->at = at;

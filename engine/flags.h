@@ -106,6 +106,13 @@ int ow_flags_order(struct ow_state *s, struct order *o, const ow_event *ev);
 int ow_flags_event(struct ow_state *s, const ow_event *ev);
 /* The order's dispatch clock crossed 100 % at `at` (neglected_region). */
 int ow_flags_dispatch_breach(struct ow_state *s, struct order *o, int64_t at);
+/* The model forgets an order (engine.closed_retention): whatever the flags hold of it goes,
+ * before it is freed. The order is not open. O(1) but for the rare order still in the lazy
+ * neglect list. */
+void ow_flags_order_forget(struct ow_state *s, struct order *o);
+/* The same for a complaint (id: the model's copy, which the cluster rings borrow). O(categories).
+ */
+void ow_flags_complaint_forget(struct ow_state *s, const char *id);
 /* Fire the flags' timers with at <= now. Returns how many fired, or OW_ENOMEM. */
 int ow_flags_advance(struct ow_state *s, int64_t now_ms);
 /* The earliest pending timer, or OW_NEVER. */

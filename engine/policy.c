@@ -19,6 +19,7 @@ void ow_policy_from_config(ow_policy *p, const ow_config *cfg)
     p->analytics = cfg->analytics;
     p->city_name = cfg->city.name;
     p->flags = cfg->flags;
+    p->closed_retention_ms = cfg->engine.closed_retention_ms;
 }
 
 static bool matches(const ow_sla_override *o, ow_segment seg, const char *category,

@@ -42,6 +42,8 @@ typedef struct ow_policy {
     const ow_regions *city;        /* the city's regions, borrowed; set by the program after loading
                                     * them (NULL = no city: no grid, regions as events name them) */
     ow_flags_config flags;         /* root-cause flag thresholds (flags.c) */
+    int64_t closed_retention_ms;   /* an order no longer open is forgotten this long (event time)
+                                    * after its latest event; 0 = never (engine.closed_retention) */
     const ow_tz *tz; /* the city's time zone, borrowed; set by the program after loading it
                       * (io/files.h ow_zone_load). NULL = the fixed analytics.utc_offset_min */
     /* A partitioned deployment (docs/scaling.md §4): the model is partition home_partition of

@@ -27,6 +27,7 @@ ow_state *ow_state_new(const ow_policy *policy)
     ow_names_init(&s->tech_ids);
     ow_timerq_init(&s->timers);
     ow_timerq_init(&s->urgent);
+    ow_timerq_init(&s->forget);
     for (int l = 0; l < ESC_LEVELS; l++)
         ow_timerq_init(&s->esc[l]), ow_timerq_init(&s->esc_flags[l]);
     ow_acks_init(&s->acks);
@@ -61,6 +62,7 @@ void ow_state_free(ow_state *s)
     if (!s) return;
     ow_timerq_fini(&s->timers);
     ow_timerq_fini(&s->urgent);
+    ow_timerq_fini(&s->forget);
     for (int l = 0; l < ESC_LEVELS; l++) /* before the owners go */
         ow_timerq_fini(&s->esc[l]), ow_timerq_fini(&s->esc_flags[l]);
     free_values(&s->orders, true);
@@ -73,6 +75,9 @@ void ow_state_free(ow_state *s)
     ow_kpi_free(s->kpi);
     ow_heat_free(s->heat);
     ow_flags_free(s->flags);
+    for (size_t i = 0; i < s->nretired; i++)
+        free(s->retired[i]);
+    free(s->retired);
     free(s->outbox);
     free(s);
 }
@@ -108,6 +113,9 @@ void ow_state_outbox_clear(ow_state *s)
 {
     s->nout = 0;
     if (s->flags) ow_flags_outbox_cleared(s->flags);
+    for (size_t i = 0; i < s->nretired; i++)
+        free(s->retired[i]);
+    s->nretired = 0;
 }
 
 /* Record a raise or resolve of threshold k of a clock. */
@@ -280,6 +288,33 @@ int ow_state_impl_esc_flag(ow_state *s, void *inst, int32_t *pos, int level, int
 
 /* ---------------------------------------------------------------- scheduling */
 
+/* Is the owner whose slot is pos in q? (A slot shared by two queues is in the one whose entry at
+ * *pos points back at it.) */
+static bool in_queue(const ow_timerq *q, const int32_t *pos)
+{
+    return *pos >= 0 && (size_t)*pos < q->n && q->heap[*pos].pos == pos;
+}
+
+/* When an order that is not open is due to be forgotten: closed_retention after its latest
+ * instant (instants are sorted: the last one). */
+static int64_t order_forget_at(const ow_state *s, const order *o)
+{
+    int64_t keep = s->policy->closed_retention_ms, last = o->evs[o->nev - 1].ts;
+    return last > INT64_MAX - keep ? INT64_MAX : last + keep;
+}
+
+/* An order that is not open waits in the forget queue. Its key may be earlier than its due time
+ * (a later event came after it was queued): the queue's head is checked against the due time
+ * before anything is forgotten, and moved if early, so events on ended orders (callbacks, the
+ * close after the resolution) cost no queue work. A reopen takes it out. */
+static int forget_plan(ow_state *s, order *o)
+{
+    if (in_queue(&s->forget, &o->urgent_pos)) return OW_OK;
+    ow_timerq_remove(&s->urgent, &o->urgent_pos);
+    if (s->policy->closed_retention_ms <= 0 || !o->nev) return OW_OK;
+    return ow_timerq_set(&s->forget, order_forget_at(s, o), o->seq, o, &o->urgent_pos);
+}
+
 /* Queue the order at its earliest pending crossing (or take it out of the queue), and keep its
  * place in the escalation index. */
 static int order_schedule(ow_state *s, order *o)
@@ -305,11 +340,19 @@ static int order_schedule(ow_state *s, order *o)
         if (c->next_at < best) best = c->next_at, best_stage = st;
         if (c->breach_at < breach) breach = c->breach_at;
     }
-    /* the urgency heap holds open orders with a running clock, by their earliest breach */
-    if (!o->open || breach == OW_NEVER)
-        ow_timerq_remove(&s->urgent, &o->urgent_pos);
-    else if (o->urgent_pos < 0 || s->urgent.heap[o->urgent_pos].at != breach) {
-        if (ow_timerq_set(&s->urgent, breach, o->seq, o, &o->urgent_pos)) return OW_ENOMEM;
+    /* the urgency heap holds open orders with a running clock, by their earliest breach; the
+     * same slot holds an order that is not open in the forget queue */
+    if (o->open) {
+        /* reopened: out of the forget queue (the urgency heap's entry is read next anyway) */
+        if (o->urgent_pos >= 0 && !in_queue(&s->urgent, &o->urgent_pos))
+            ow_timerq_remove(&s->forget, &o->urgent_pos);
+        if (breach == OW_NEVER)
+            ow_timerq_remove(&s->urgent, &o->urgent_pos);
+        else if (o->urgent_pos < 0 || s->urgent.heap[o->urgent_pos].at != breach) {
+            if (ow_timerq_set(&s->urgent, breach, o->seq, o, &o->urgent_pos)) return OW_ENOMEM;
+        }
+    } else if (forget_plan(s, o)) {
+        return OW_ENOMEM;
     }
     if (best == OW_NEVER) {
         ow_timerq_remove(&s->timers, &o->heap_pos);
@@ -627,8 +670,25 @@ static order *order_get(ow_state *s, const char *id)
     return o;
 }
 
+/* An event at or before (latest event time - closed_retention) of an order (complaint) the model
+ * does not know: it belongs to one already forgotten (or is older than anything the model still
+ * keeps). Re-creating it from this event would bring back half an order with none of what came
+ * before. */
+static bool late_for_forgotten(const ow_state *s, const ow_event *ev)
+{
+    int64_t keep = s->policy->closed_retention_ms, now = s->totals.last_event_ms;
+    if (keep <= 0 || now < INT64_MIN + keep || ev->ts_ms > now - keep) return false;
+    if (ev->type == OW_EV_COMPLAINT_CREATED || ev->type == OW_EV_COMPLAINT_RESPONDED)
+        return true; /* the caller looked the complaint up */
+    return ow_map_get(&s->orders, ev->order_id) == NULL;
+}
+
 static int apply_order(ow_state *s, const ow_event *ev)
 {
+    if (late_for_forgotten(s, ev)) {
+        s->totals.late_for_forgotten++;
+        return 0;
+    }
     order *o = order_get(s, ev->order_id);
     if (!o) return OW_ENOMEM;
     lc_ev e = {.ts = ev->ts_ms, .type = (uint8_t)ev->type};
@@ -707,9 +767,26 @@ int ow_state_impl_order_restore(ow_state *s, order *o, const clk saved[NSTAGES])
 
 /* ---------------------------------------------------------------- complaints */
 
+/* A complaint responded to (or whose creation never came) waits in the forget queue until
+ * closed_retention after its latest instant; an earlier creation or response moves it. */
+static int complaint_forget_plan(ow_state *s, complaint *c)
+{
+    int64_t keep = s->policy->closed_retention_ms;
+    bool open = c->created && c->responded_ts == OW_NEVER;
+    if (open || keep <= 0) {
+        ow_timerq_remove(&s->forget, &c->forget_pos);
+        return OW_OK;
+    }
+    /* not open: responded (and maybe created), so responded_ts is an instant */
+    int64_t last = c->created && c->created_ts > c->responded_ts ? c->created_ts : c->responded_ts;
+    int64_t at = last > INT64_MAX - keep ? INT64_MAX : last + keep;
+    if (c->forget_pos >= 0 && s->forget.heap[c->forget_pos].at == at) return OW_OK;
+    return ow_timerq_set(&s->forget, at, TIE_COMPLAINT | c->seq, c, &c->forget_pos);
+}
+
 static int complaint_schedule(ow_state *s, complaint *c)
 {
-    if (complaint_esc(s, c)) return OW_ENOMEM;
+    if (complaint_esc(s, c) || complaint_forget_plan(s, c)) return OW_ENOMEM;
     int k = 0;
     int64_t at = clock_next(&c->c, NULL, 0, NULL, &k);
     if (at == OW_NEVER) {
@@ -736,6 +813,10 @@ static int complaint_facts(ow_state *s, const complaint *c, int sign)
 static int apply_complaint(ow_state *s, const ow_event *ev)
 {
     complaint *c = ow_map_get(&s->complaints, ev->complaint_id);
+    if (!c && late_for_forgotten(s, ev)) { /* as for orders */
+        s->totals.late_for_forgotten++;
+        return 0;
+    }
     if (!c) {
         c = calloc(1, sizeof *c);
         if (!c || ow_map_put(&s->complaints, ev->complaint_id, c)) {
@@ -744,7 +825,7 @@ static int apply_complaint(ow_state *s, const ow_event *ev)
         }
         c->id = ow_map_key(&s->complaints, ev->complaint_id);
         c->seq = s->next_seq++;
-        c->heap_pos = c->esc_pos = -1;
+        c->heap_pos = c->esc_pos = c->forget_pos = -1;
         c->region = -1;
         c->created_ts = c->responded_ts = OW_NEVER;
         c->c.start = c->c.stop = OW_NEVER;
@@ -861,11 +942,77 @@ int ow_state_impl_tech_restore(ow_state *s, tech *t)
 
 /* ---------------------------------------------------------------- apply / advance */
 
+/* Take a forgotten subject out of its map; its id waits for the next outbox clear. */
+static int forget_key(ow_state *s, ow_map *m, const char *id)
+{
+    if (s->nretired == s->capretired) {
+        size_t cap = s->capretired ? s->capretired * 2 : 64;
+        char **v = realloc(s->retired, cap * sizeof *v);
+        if (!v) return OW_ENOMEM;
+        s->retired = v, s->capretired = cap;
+    }
+    char *key = ow_map_take_key(m, id);
+    if (key) s->retired[s->nretired++] = key;
+    return OW_OK;
+}
+
+/* Drop an order that is no longer open from the model (engine.closed_retention). Its clocks
+ * stopped when it ended, so their crossings have fired and their alerts are resolved; what it gave
+ * the KPIs stays (they are history). Its id may still be borrowed by outbox records: it is freed
+ * at the next ow_state_outbox_clear. */
+static int order_forget(ow_state *s, order *o)
+{
+    ow_timerq_remove(&s->forget, &o->urgent_pos);
+    ow_timerq_remove(&s->timers, &o->heap_pos);
+    for (int st = 0; st < NSTAGES; st++) /* none in practice: a stopped clock resolved them */
+        if (count_open_alerts(s, &o->c[st], o->region, -1)) return OW_ENOMEM;
+    esc_place(s->esc, &o->esc_pos, -1, OW_NEVER, 0, o);
+    ow_flags_order_forget(s, o);
+    if (forget_key(s, &s->orders, o->id)) return OW_ENOMEM;
+    free(o->evs);
+    free(o);
+    s->totals.orders_known--;
+    s->totals.orders_forgotten++;
+    return OW_OK;
+}
+
+/* The same for a complaint responded to (or never created). */
+static int complaint_forget(ow_state *s, complaint *c)
+{
+    ow_timerq_remove(&s->forget, &c->forget_pos);
+    ow_timerq_remove(&s->timers, &c->heap_pos);
+    if (count_open_alerts(s, &c->c, c->region, -1)) return OW_ENOMEM; /* none in practice */
+    esc_place(s->esc, &c->esc_pos, -1, OW_NEVER, 0, c);
+    ow_flags_complaint_forget(s, c->id);
+    if (forget_key(s, &s->complaints, c->id)) return OW_ENOMEM;
+    free(c);
+    s->totals.complaints_forgotten++;
+    return OW_OK;
+}
+
 int ow_state_apply(ow_state *s, const ow_event *ev)
 {
     s->totals.events_applied++;
     s->totals.events_by_type[ev->type]++;
-    if (ev->ts_ms > s->totals.last_event_ms) s->totals.last_event_ms = ev->ts_ms;
+    if (ev->ts_ms > s->totals.last_event_ms) {
+        s->totals.last_event_ms = ev->ts_ms;
+        /* forgetting follows the events alone (not "now"): a replay, a recovery and a live run
+         * of the same events forget the same orders before the same event */
+        const ow_timer *t = ow_timerq_peek(&s->forget);
+        while (t && t->at <= ev->ts_ms) {
+            int rc;
+            if (t->tie & TIE_COMPLAINT) {
+                rc = complaint_forget(s, t->owner);
+            } else {
+                order *o = t->owner;
+                int64_t due = order_forget_at(s, o);
+                rc = due > ev->ts_ms ? ow_timerq_set(&s->forget, due, o->seq, o, &o->urgent_pos)
+                                     : order_forget(s, o);
+            }
+            if (rc) return OW_ENOMEM;
+            t = ow_timerq_peek(&s->forget);
+        }
+    }
     switch (ev->type) {
     case OW_EV_COMPLAINT_CREATED:
     case OW_EV_COMPLAINT_RESPONDED: return apply_complaint(s, ev);

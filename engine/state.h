@@ -36,7 +36,11 @@ typedef struct ow_state_totals {
     int64_t techs_by_status[OW_TECH__COUNT];
     int64_t events_applied;
     int64_t events_by_type[OW_EV__COUNT];
-    int64_t duplicates; /* identical instants ignored */
+    int64_t duplicates;           /* identical instants ignored */
+    int64_t orders_forgotten;     /* dropped engine.closed_retention after their latest event */
+    int64_t complaints_forgotten; /* responded complaints dropped likewise */
+    int64_t late_for_forgotten;   /* events of unknown orders and complaints older than the
+                                     retention: ignored */
     int64_t last_event_ms;
     int64_t alerts_raised;
     int64_t alerts_open_by_level[4];
@@ -46,7 +50,13 @@ typedef struct ow_state_totals {
 ow_state *ow_state_new(const ow_policy *policy);
 void ow_state_free(ow_state *s);
 
-/* Apply one validated event. Returns 1 when the picture changed, 0 for a no-op, OW_ENOMEM. */
+/* Apply one validated event. Returns 1 when the picture changed, 0 for a no-op, OW_ENOMEM.
+ * Event time also forgets: before an event that moves the latest event time T forward, every order
+ * that is not open (resolved, closed, cancelled, or never created) and whose latest instant is at
+ * or before T - policy->closed_retention_ms is dropped, with its clocks, index entries and flag
+ * state (O(forgotten), through a queue ordered by that instant). An order event of an order the
+ * model does not know, at or before T - the retention, is counted in late_for_forgotten and
+ * ignored (docs/internals.md "Forgetting closed orders"). */
 int ow_state_apply(ow_state *s, const ow_event *ev);
 
 /* Fire every crossing with at <= now_ms, in (at, clock) order. Returns how many fired, or

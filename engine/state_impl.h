@@ -45,7 +45,9 @@ typedef struct order {
     const char *id; /* the map's copy of the key */
     uint32_t seq;   /* first-seen order: deterministic tie-break */
     int32_t heap_pos;
-    int32_t urgent_pos; /* position in the urgency heap (earliest breach of a running clock) */
+    int32_t urgent_pos; /* while open: position in the urgency heap (earliest breach of a running
+                         * clock); while not open: in the forget queue (no order is in both, so
+                         * one slot serves, and an order stays 368 bytes) */
     uint8_t prio, given_prio, segment;
     bool created, open, paused;
     bool has_pauses;          /* any paused event: without one, no clock needs the pause scan */
@@ -68,6 +70,7 @@ typedef struct complaint {
     int32_t region;
     uint8_t severity;
     bool created;
+    int32_t forget_pos; /* in the forget queue once responded (or never created), -1 = not */
     int64_t created_ts, responded_ts;
     clk c;
 } complaint;
@@ -100,6 +103,12 @@ struct ow_state {
      * reads the k best through it without visiting every order (ow_state_each_top_alert). */
     ow_timerq esc[ESC_LEVELS];
     ow_timerq esc_flags[ESC_LEVELS]; /* raised root-cause flags, by level, keyed by their `at` */
+    /* orders no longer open (and orders whose creation never came), and complaints responded to
+     * (or never created), keyed by their latest instant + closed_retention: ow_state_apply
+     * forgets those due (engine.closed_retention); complaints carry TIE_COMPLAINT in the tie */
+    ow_timerq forget;
+    char **retired; /* ids of forgotten orders that outbox records may still borrow */
+    size_t nretired, capretired;
     ow_acks acks;
     ow_alert *outbox;
     size_t nout, capout;

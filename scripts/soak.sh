@@ -28,10 +28,15 @@
 # whose memory follows the load shows a constant ratio). Prints one JSON line:
 # {"start":{...},"end":{...},"viewer_result":{...},"flat":true|false,"problems":[...]}; exits 1
 # when a figure is not flat (RSS grown by more than 20 % + 16 MiB, more than 8 descriptors more,
-# more than 5 s of lag at the end) or a viewer was lost.
+# more than 5 s of lag at the end, orders known to the engine grown by more than 20 % + 500) or a
+# viewer was lost.
 # Every bounded store is given a cap the run reaches during the warm-up (the streams' MAXLEN, the
 # notification log, the de-dup window): flat means bounded, and a cap of millions of entries or a
-# day's de-dup window would still be filling at the end of half an hour. Not part of
+# day's de-dup window would still be filling at the end of half an hour. The model's own store,
+# the closed orders it remembers (engine.closed_retention, 8 days by default: 4 hours of warm-up at
+# 48x), is set to 6 simulated hours (7.5 real minutes), with flags.repeat_visit.window, which
+# must not be longer, at 6h too: the orders known then plateau about 6 simulated hours after the
+# start plus an order's lifetime, well within the warm-up's simulated day. Not part of
 # scripts/test.sh (it takes warm-up + MINUTES). Traffic stays on 127.0.0.1.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,7 +48,7 @@ while [ $# -gt 0 ]; do
   --warmup) warm=$2; shift 2 ;;
   --factor) factor=$2; shift 2 ;;
   --bin) BIN=$(cd "$2" && pwd); shift 2 ;;
-  -h | --help) sed -n '2,34p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,40p' "$0"; exit 0 ;;
   *) echo "soak.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -96,6 +101,10 @@ c["notify"]["log_keep"] = 100
 c["notify"]["stream_maxlen"] = 100
 # the de-dup window (a day by default: its sets would grow all through the run) down to 10 minutes
 c["ingest"]["dedup_window"] = "10m"
+# closed orders forgotten after 6 simulated hours (7.5 min at 48x) instead of 8 days, so the
+# model plateaus within the warm-up; the repeat-visit window may not exceed the retention
+c["engine"]["closed_retention"] = "6h"
+c["flags"]["repeat_visit"]["window"] = "6h"
 c.setdefault("access", {})["tokens"] = [{"name": "soak", "role": "viewer", "sha256": sha}]
 json.dump(c, open(tmp + "/config/opswall.json", "w"), indent=2)
 PY
@@ -191,6 +200,7 @@ out["pending_entries"] = eg.get("pending", 0)  # 0: the engine reads with NOACK
 snap = json.loads(rc("get", "ops:{p0}:snapshot") or "{}")
 out["events_applied"] = snap.get("events_applied")
 out["open_orders"] = (snap.get("open") or {}).get("total")
+out["orders_known"] = snap.get("orders_known")  # open + ended within engine.closed_retention
 out["open_alerts"] = sum((snap.get("alerts") or {}).get("open_by_level") or [0])
 out["sim_now"] = snap.get("now")
 out["snapshot_seq"] = snap.get("seq")
@@ -246,6 +256,9 @@ for name, p in s["procs"].items():
     if q["pid"] != p["pid"]: bad.append(f"{name} restarted")
     if q["rss_kb"] > p["rss_kb"] * 1.2 + 16384: bad.append(f"{name} rss {p['rss_kb']}->{q['rss_kb']} KiB")
     if q["fds"] > p["fds"] + 8: bad.append(f"{name} fds {p['fds']}->{q['fds']}")
+# the model forgets ended orders (engine.closed_retention): at the same load it knows as many
+if (e.get("orders_known") or 0) > (s.get("orders_known") or 0) * 1.2 + 500:
+    bad.append(f"engine knows {s.get('orders_known')} -> {e.get('orders_known')} orders")
 if (e.get("feed_received_ago_ms") or 1e9) > 5000: bad.append(f"feed's snapshot {e.get('feed_received_ago_ms')} ms old")
 if e.get("snapshot_seq") == s.get("snapshot_seq"): bad.append("engine stopped publishing")
 if e.get("lag_entries", 1e9) + e.get("pending_entries", 0) > 5000: bad.append("engine behind")
@@ -262,7 +275,8 @@ for name in sorted(s["procs"]):
     print(f"soak: {name:9} rss {mib(p['rss_kb'])} -> {mib(q.get('rss_kb', 0))} MiB, fds {p['fds']} -> {q.get('fds')}, "
           f"KiB per open order {s['kib_per_open_order'].get(name)} -> {e['kib_per_open_order'].get(name)}", file=sys.stderr)
 print(f"soak: redis used_memory {mib(s['redis_used_memory'] / 1024)} -> {mib(e['redis_used_memory'] / 1024)} MiB; "
-      f"open orders {s.get('open_orders')} -> {e.get('open_orders')}, open alerts {s.get('open_alerts')} -> {e.get('open_alerts')}, "
+      f"open orders {s.get('open_orders')} -> {e.get('open_orders')}, "
+      f"orders known {s.get('orders_known')} -> {e.get('orders_known')}, open alerts {s.get('open_alerts')} -> {e.get('open_alerts')}, "
       f"notify holds {(s.get('notify') or {}).get('alerts')} -> {(e.get('notify') or {}).get('alerts')}; "
       f"simulated {s.get('sim_now')} -> {e.get('sim_now')}", file=sys.stderr)
 print(json.dumps({"soak": True, "minutes": int(sys.argv[4]), "viewers": int(sys.argv[5]),

@@ -39,6 +39,10 @@ c = json.load(open(p))
 c["cluster"]["partitions"] = n
 c["engine"]["checkpoint_interval"] = "500ms"
 c["engine"]["lease"] = "2s"
+# closed orders forgotten 3 simulated hours after their latest event (the repeat-visit window may
+# not be longer), so the day's partitions forget as the one node does: by event time
+c["engine"]["closed_retention"] = "3h"
+c["flags"]["repeat_visit"]["window"] = "3h"
 if n > 1:  # the 7 regions spread over 3 partitions, neighbours together
     json.dump({"north": 0, "central": 0, "west": 0, "east": 1, "oldtown": 1, "south": 2,
                "harbor": 2}, open(p.replace("opswall.json", "partitions.json"), "w"))
@@ -58,6 +62,10 @@ PIDS+=($!)
 check "one node: the engine consumed the day" wait_for 60 $ALERTS consumed "${ONE[@]}" 1
 $ALERTS dump "$tmp/one.json" "${ONE[@]}" 1
 check "one node: keys of partition 0" test "$(redis-cli "${ONE[@]}" exists 'ops:{p0}:events')" = 1
+known=$(redis-cli "${ONE[@]}" --raw get 'ops:{p0}:snapshot' | python3 -c 'import json,sys; print(json.load(sys.stdin)["orders_known"])')
+created=$(grep -c '"type":"order.created"' "$tmp/day.ndjson")
+check "one node: the retention forgot closed orders ($known known of $created created)" \
+  test "$((known * 2))" -lt "$created"
 stop_pid "${PIDS[0]}"
 stop_pid $REDIS_PID
 REDIS_PID=

@@ -21,6 +21,11 @@ import json, sys
 c = json.load(open(sys.argv[1]))
 c["engine"]["batch"] = 200
 c["engine"]["checkpoint_interval"] = "300ms"
+# closed orders forgotten 6 simulated hours after their latest event (the repeat-visit window may
+# not be longer): the 30 hours forget thousands of them between kills and checkpoints, and the
+# recovered engine must forget, and ignore late events of, the same ones as the batch run
+c["engine"]["closed_retention"] = "6h"
+c["flags"]["repeat_visit"]["window"] = "6h"
 c["redis"]["data_dir"] = "/nonexistent-unused"
 c["city"]["regions"] = sys.argv[3] + "/assets/cities/sample/regions.geojson"
 json.dump(c, open(sys.argv[2], "w"))
@@ -85,4 +90,10 @@ if a != b:
 sys.exit(1 if bad else 0)
 PY
 check "a checkpoint was used on restart" grep -q "resumed from the checkpoint" "$tmp/engine.log"
+# the retention was at work: far fewer orders known at the end than the run created
+created=$(grep -c '"type":"order.created"' "$tmp/stream.ndjson")
+read -r known open < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["orders_known"], d["open"]["total"])' "$tmp/final.json")
+# of the orders no longer open, those of the last 6 of 30 hours (and their late events) are kept
+check "closed orders forgotten ($known known, $open open, of $created created)" \
+  test "$(((known - open) * 2))" -lt "$((created - open))"
 finish

@@ -290,6 +290,43 @@ static void expect_error(const char *text, const char *msg)
         fail_msg("%s: wrong message\n  want: %s\n  got:  %s", text, msg, err.msg);
 }
 
+/* engine.closed_retention: its default, its range, and that it may not be shorter than the
+ * repeat-visit window (which looks back at resolved orders the model must still hold). */
+static void test_closed_retention(void **state)
+{
+    (void)state;
+    const int64_t day = INT64_C(86400000);
+    ow_config_defaults(&a);
+    assert_int_equal(a.engine.closed_retention_ms, 8 * day);
+    assert_true(a.engine.closed_retention_ms >= a.flags.repeat_visit.window_ms);
+    ow_config_defaults(&a); /* equal to the window: accepted */
+    assert_int_equal(parse(&a, "{\"engine\":{\"closed_retention\":\"7d\"}}"), 0);
+    assert_int_equal(a.engine.closed_retention_ms, 7 * day);
+    ow_config_defaults(&a); /* a shorter window allows a shorter retention (scripts/soak.sh) */
+    assert_int_equal(parse(&a, "{\"engine\":{\"closed_retention\":\"6h\"},"
+                               "\"flags\":{\"repeat_visit\":{\"window\":\"6h\"}}}"),
+                     0);
+    assert_int_equal(a.engine.closed_retention_ms, day / 4);
+    expect_error("{\"engine\":{\"closed_retention\":\"6d\"}}",
+                 "config: engine.closed_retention: 6d is shorter than flags.repeat_visit.window "
+                 "(7d): closed orders would be forgotten before a repeat visit can be recognised; "
+                 "set it to at least 7d");
+    /* the window alone raised past the default retention names the retention to raise */
+    expect_error("{\"flags\":{\"repeat_visit\":{\"window\":\"9d12h\"}}}",
+                 "config: engine.closed_retention: 8d is shorter than flags.repeat_visit.window "
+                 "(9d12h): closed orders would be forgotten before a repeat visit can be "
+                 "recognised; set it to at least 9d12h");
+    expect_error("{\"engine\":{\"closed_retention\":8}}",
+                 "config: engine.closed_retention: expected a duration like \"15m\", \"2h\" or "
+                 "\"500ms\", from 1m to 3650d, got 8");
+    expect_error("{\"engine\":{\"closed_retention\":\"30s\"}}",
+                 "config: engine.closed_retention: expected a duration like \"15m\", \"2h\" or "
+                 "\"500ms\", from 1m to 3650d, got \"30s\"");
+    expect_error("{\"engine\":{\"closed_retention\":\"forever\"}}",
+                 "config: engine.closed_retention: expected a duration like \"15m\", \"2h\" or "
+                 "\"500ms\", from 1m to 3650d, got \"forever\"");
+}
+
 static void test_unknown_keys(void **state)
 {
     (void)state;
@@ -597,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_env_overrides),
         cmocka_unit_test(test_env_errors),
         cmocka_unit_test(test_stage_names),
+        cmocka_unit_test(test_closed_retention),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
