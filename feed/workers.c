@@ -136,33 +136,38 @@ void ow_worker_totals(const ow_worker_board *b, ow_worker_stats *sum)
     }
 }
 
+enum worker_metric { WM_CLIENTS, WM_SENT, WM_STARTS };
+
+static double worker_value(const ow_worker_board *b, int k, enum worker_metric m)
+{
+    if (m == WM_STARTS) return (double)__atomic_load_n(&b->slots[k].starts, __ATOMIC_RELAXED);
+    ow_worker_stats w;
+    read_slot(b, k, &w);
+    return m == WM_CLIENTS ? (double)w.live.clients : (double)w.live.sent_msgs;
+}
+
 void ow_worker_metrics(const ow_worker_board *b, ow_buf *out)
 {
+    static const struct {
+        const char *name, *type, *help;
+        enum worker_metric m;
+    } per_worker[] = {
+        {"opswall_feed_worker_clients", "gauge", "Websocket clients of each worker.", WM_CLIENTS},
+        {"opswall_feed_worker_messages_sent_total", "counter",
+         "Websocket messages each worker wrote.", WM_SENT},
+        {"opswall_feed_worker_starts_total", "counter",
+         "Times the parent started each worker (1 + restarts).", WM_STARTS},
+    };
     ow_http_metric(out, "opswall_feed_workers", "gauge",
                    "Feed worker processes sharing the port (feed.workers).", NULL, b->n);
-    for (int k = 0; k < b->n; k++) {
-        ow_worker_stats w;
-        read_slot(b, k, &w);
-        char lab[32];
-        snprintf(lab, sizeof lab, "{worker=\"%d\"}", k);
-        ow_http_metric(out, "opswall_feed_worker_clients", k == 0 ? "gauge" : NULL,
-                       "Websocket clients of each worker.", lab, (double)w.live.clients);
-    }
-    for (int k = 0; k < b->n; k++) {
-        ow_worker_stats w;
-        read_slot(b, k, &w);
-        char lab[32];
-        snprintf(lab, sizeof lab, "{worker=\"%d\"}", k);
-        ow_http_metric(out, "opswall_feed_worker_messages_sent_total", k == 0 ? "counter" : NULL,
-                       "Websocket messages each worker wrote.", lab, (double)w.live.sent_msgs);
-    }
-    for (int k = 0; k < b->n; k++) {
-        char lab[32];
-        snprintf(lab, sizeof lab, "{worker=\"%d\"}", k);
-        ow_http_metric(out, "opswall_feed_worker_starts_total", k == 0 ? "counter" : NULL,
-                       "Times the parent started each worker (1 + restarts).", lab,
-                       (double)__atomic_load_n(&b->slots[k].starts, __ATOMIC_RELAXED));
-    }
+    /* Prometheus wants a metric's samples together: one metric at a time, every worker */
+    for (size_t i = 0; i < sizeof per_worker / sizeof per_worker[0]; i++)
+        for (int k = 0; k < b->n; k++) {
+            char lab[32];
+            snprintf(lab, sizeof lab, "{worker=\"%d\"}", k);
+            ow_http_metric(out, per_worker[i].name, k == 0 ? per_worker[i].type : NULL,
+                           per_worker[i].help, lab, worker_value(b, k, per_worker[i].m));
+        }
 }
 
 /* ---- the parent ----------------------------------------------------------------------------- */

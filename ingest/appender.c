@@ -301,8 +301,8 @@ static void on_watchdog(uv_timer_t *t)
 /* ---- public -----------------------------------------------------------------------------------
  */
 
-ow_appender *ow_appender_new(uv_loop_t *loop, const ow_config *cfg, const ow_redis_env *env,
-                             ow_err *err)
+/* What both kinds of appender start from; NULL (err set) when out of memory. */
+static ow_appender *appender_alloc(uv_loop_t *loop, const ow_config *cfg, ow_err *err)
 {
     ow_appender *a = calloc(1, sizeof *a);
     if (!a) {
@@ -311,6 +311,14 @@ ow_appender *ow_appender_new(uv_loop_t *loop, const ow_config *cfg, const ow_red
     }
     a->loop = loop;
     a->cfg = cfg;
+    return a;
+}
+
+ow_appender *ow_appender_new(uv_loop_t *loop, const ow_config *cfg, const ow_redis_env *env,
+                             ow_err *err)
+{
+    ow_appender *a = appender_alloc(loop, cfg, err);
+    if (!a) return NULL;
     a->batch_cap = (size_t)cfg->ingest.batch;
     a->inflight_max = (size_t)cfg->ingest.inflight;
     a->ra = ow_redis_async_new(loop, &env->target, env->desc, env->timeout_ms, on_redis_state, a);
@@ -330,13 +338,8 @@ ow_appender *ow_appender_new(uv_loop_t *loop, const ow_config *cfg, const ow_red
 ow_appender *ow_appender_new_routed(uv_loop_t *loop, const ow_config *cfg, ow_cluster *c,
                                     const ow_partition_table *t, ow_err *err)
 {
-    ow_appender *a = calloc(1, sizeof *a);
-    if (!a) {
-        ow_err_set(err, OW_ENOMEM, "out of memory");
-        return NULL;
-    }
-    a->loop = loop;
-    a->cfg = cfg;
+    ow_appender *a = appender_alloc(loop, cfg, err);
+    if (!a) return NULL;
     a->rw = ow_route_worker_new(loop, cfg, c, t, err);
     if (!a->rw) {
         free(a);
