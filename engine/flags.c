@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ckio.h"
+#include "crossfacts.h"
 #include "json.h"
 #include "jsonw.h"
 #include "names.h"
@@ -1292,13 +1293,18 @@ static int order_sync(ow_state *s, order *o, int64_t at, bool evaluate)
     return OW_OK;
 }
 
-/* Candidates near an order, collected then sorted (visiting order depends on the index). */
+/* Candidates near an order, collected then sorted (visiting order depends on the index). On a
+ * partitioned deployment the other partitions' orders come from the replica (engine/crossfacts.h)
+ * and join the same list, so the pick and the evidence are one node's. */
 typedef struct cand {
-    frec *r;
+    const char *id, *tech, *region; /* what the evidence names ("" = none) */
+    bool has_geo;
+    double lon, lat;
     int64_t key; /* sort key: larger first */
 } cand;
 
 typedef struct collect {
+    const ow_state *s;
     const order *self;
     int64_t from, to; /* instants the candidate's time must fall in */
     bool repeat;      /* repeat visit (resolved) rather than duplicate (open, dispatched) */
@@ -1310,7 +1316,19 @@ static int cmp_cand(const void *a, const void *b)
 {
     const cand *x = a, *y = b;
     if (x->key != y->key) return x->key > y->key ? -1 : 1;
-    return strcmp(x->r->o->id, y->r->o->id);
+    return strcmp(x->id, y->id);
+}
+
+static void keep_cand(collect *c, const cand *x)
+{
+    if (c->n < EVMAX) {
+        c->v[c->n++] = *x;
+    } else { /* keep the EVMAX best */
+        int worst = 0;
+        for (int i = 1; i < c->n; i++)
+            if (cmp_cand(&c->v[i], &c->v[worst]) > 0) worst = i;
+        if (cmp_cand(x, &c->v[worst]) < 0) c->v[worst] = *x;
+    }
 }
 
 static bool take_cand(frec *r, void *arg)
@@ -1327,37 +1345,61 @@ static bool take_cand(frec *r, void *arg)
         if (!o->open || !(o->fl.bits & FO_DISPATCHED)) return true;
     }
     if (t < c->from || t > c->to) return true;
-    cand x = {r, t};
-    if (c->n < EVMAX) {
-        c->v[c->n++] = x;
-    } else { /* keep the EVMAX best */
-        int worst = 0;
-        for (int i = 1; i < c->n; i++)
-            if (cmp_cand(&c->v[i], &c->v[worst]) > 0) worst = i;
-        if (cmp_cand(&x, &c->v[worst]) < 0) c->v[worst] = x;
-    }
+    cand x = {o->id,
+              tech_name(c->s->flags, o->fl.tech),
+              region_name(c->s, o->region),
+              r->has_geo,
+              r->lon,
+              r->lat,
+              t};
+    keep_cand(c, &x);
     return true;
+}
+
+static void take_foreign(const ow_xcand *f, void *arg)
+{
+    cand x = {f->id, f->tech, f->region, f->has_geo, f->lon, f->lat, f->key};
+    keep_cand(arg, &x);
+}
+
+/* Candidates near r: the model's own orders, then the other partitions' (none on one node). */
+static void collect_near(ow_state *s, const frec *r, double radius, collect *c)
+{
+    each_near(s->flags, r, radius, take_cand, c);
+    if (!s->xf) return;
+    ow_xquery q = {.repeat = c->repeat,
+                   .category = ow_names_get(&s->categories, c->self->category),
+                   .from = c->from,
+                   .to = c->to,
+                   .has_geo = r->has_geo,
+                   .has_addr = r->has_addr,
+                   .lon = r->lon,
+                   .lat = r->lat,
+                   .radius_m = radius,
+                   .addr = r->addr};
+    ow_crossfacts_near(s->xf, &q, take_foreign, c);
 }
 
 static int check_repeat_new(ow_state *s, order *o, frec *r, int64_t at)
 {
     ow_flags *fl = s->flags;
-    collect c = {.self = o, .from = at - fl->cfg.repeat_visit.window_ms, .to = at, .repeat = true};
-    each_near(fl, r, (double)fl->cfg.repeat_visit.radius_m, take_cand, &c);
+    collect c = {
+        .s = s, .self = o, .from = at - fl->cfg.repeat_visit.window_ms, .to = at, .repeat = true};
+    collect_near(s, r, (double)fl->cfg.repeat_visit.radius_m, &c);
     if (!c.n) return OW_OK;
     qsort(c.v, (size_t)c.n, sizeof *c.v, cmp_cand);
     evb e;
     ev_init(&e);
     EV_ORDER(&e, o->id);
     for (int i = 0; i < c.n; i++)
-        EV_ORDER(&e, c.v[i].r->o->id);
+        EV_ORDER(&e, c.v[i].id);
     for (int i = 0; i < c.n; i++)
-        EV_TECH(&e, tech_name(fl, c.v[i].r->o->fl.tech));
+        EV_TECH(&e, c.v[i].tech);
     EV_REGION(&e, region_name(s, o->region));
     ev_text(&e, "category", ow_names_get(&s->categories, o->category));
     char when[OW_TIME_TEXT_MAX], summary[400];
     ow_time_format(c.v[0].key, when);
-    snprintf(summary, sizeof summary, "%s repeats %s (%s, resolved %s)", o->id, c.v[0].r->o->id,
+    snprintf(summary, sizeof summary, "%s repeats %s (%s, resolved %s)", o->id, c.v[0].id,
              ow_names_get(&s->categories, o->category), when);
     return order_flag(s, o, OV_REPEAT_NEW, true, at, &e, summary);
 }
@@ -1368,28 +1410,27 @@ static int check_duplicate(ow_state *s, order *o, int64_t at)
     frec *r = rec_of(fl, o);
     if (!r || !r->indexed || !o->open || ((o->fl.open >> OV_DUP_NEAR) & 1)) return OW_OK;
     int64_t t = created_at(o), w = fl->cfg.duplicate_dispatch.window_ms;
-    collect c = {.self = o, .from = t - w, .to = t + w, .repeat = false};
-    each_near(fl, r, (double)fl->cfg.duplicate_dispatch.radius_m, take_cand, &c);
+    collect c = {.s = s, .self = o, .from = t - w, .to = t + w, .repeat = false};
+    collect_near(s, r, (double)fl->cfg.duplicate_dispatch.radius_m, &c);
     if (!c.n) return OW_OK;
     qsort(c.v, (size_t)c.n, sizeof *c.v, cmp_cand);
     evb e;
     ev_init(&e);
     EV_ORDER(&e, o->id);
     for (int i = 0; i < c.n; i++)
-        EV_ORDER(&e, c.v[i].r->o->id);
+        EV_ORDER(&e, c.v[i].id);
     EV_TECH(&e, tech_name(fl, o->fl.tech));
     for (int i = 0; i < c.n; i++)
-        EV_TECH(&e, tech_name(fl, c.v[i].r->o->fl.tech));
+        EV_TECH(&e, c.v[i].tech);
     EV_REGION(&e, region_name(s, o->region));
     for (int i = 0; i < c.n; i++)
-        EV_REGION(&e, region_name(s, c.v[i].r->o->region));
+        EV_REGION(&e, c.v[i].region);
     ev_text(&e, "category", ow_names_get(&s->categories, o->category));
-    if (r->has_geo && c.v[0].r->has_geo)
-        ev_num(&e, "distance_m",
-               round(ow_distance_m(r->lon, r->lat, c.v[0].r->lon, c.v[0].r->lat)));
+    if (r->has_geo && c.v[0].has_geo)
+        ev_num(&e, "distance_m", round(ow_distance_m(r->lon, r->lat, c.v[0].lon, c.v[0].lat)));
     char summary[400];
-    snprintf(summary, sizeof summary, "%s and %s: same %s job, both dispatched", o->id,
-             c.v[0].r->o->id, ow_names_get(&s->categories, o->category));
+    snprintf(summary, sizeof summary, "%s and %s: same %s job, both dispatched", o->id, c.v[0].id,
+             ow_names_get(&s->categories, o->category));
     return order_flag(s, o, OV_DUP_NEAR, true, at, &e, summary);
 }
 
@@ -1885,17 +1926,23 @@ static int on_tech(ow_state *s, const ow_event *ev)
     return rc ? rc : eval_stale(s, t, at);
 }
 
-static int on_complaint(ow_state *s, const ow_event *ev)
+int ow_flags_complaint_count(ow_state *s, const char *category, const char *id, int64_t ts_ms)
 {
     ow_flags *fl = s->flags;
-    fcat *k = cat_get(fl, ev->category);
-    const char *id = ow_map_key(&s->complaints, ev->complaint_id);
-    if (!k || !id) return OW_ENOMEM;
-    win_add(&k->win, &fl->ws_cluster, ev->ts_ms, 0);
+    fcat *k = cat_get(fl, category);
+    if (!k) return OW_ENOMEM;
+    win_add(&k->win, &fl->ws_cluster, ts_ms, 0);
     k->recent[k->nrecent % EVMAX] = id;
-    k->recent_ts[k->nrecent % EVMAX] = ev->ts_ms;
+    k->recent_ts[k->nrecent % EVMAX] = ts_ms;
     k->nrecent++;
-    return eval_cluster(s, k, ev->ts_ms);
+    return eval_cluster(s, k, ts_ms);
+}
+
+static int on_complaint(ow_state *s, const ow_event *ev)
+{
+    const char *id = ow_map_key(&s->complaints, ev->complaint_id);
+    if (!id) return OW_ENOMEM;
+    return ow_flags_complaint_count(s, ev->category, id, ev->ts_ms);
 }
 
 static int on_stock(ow_state *s, const ow_event *ev)
@@ -2451,8 +2498,11 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
         for (uint32_t j = 0; j < EVMAX && j < k->nrecent; j++) {
             char id[OW_ID_BUF];
             if (!ow_ckr_str(r, id, sizeof id) || !OW_CKR_GET(r, k->recent_ts[j])) return false;
-            if (!(k->recent[j] = id[0] ? ow_map_key(&s->complaints, id) : NULL) && id[0])
-                return ow_ckr_fail(r, "flags: unknown complaint");
+            /* a complaint of another partition: the replica's copy (loaded before) */
+            if (id[0] && !(k->recent[j] = ow_map_key(&s->complaints, id)))
+                k->recent[j] = ow_crossfacts_complaint_key(s->xf, id);
+            if (!id[0]) k->recent[j] = NULL;
+            if (!k->recent[j] && id[0]) return ow_ckr_fail(r, "flags: unknown complaint");
         }
         k->at = at;
         if (!arm(r, fl, at, TIE(TK_CLUSTER, k->idx), k, &k->pos)) return false;

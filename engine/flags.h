@@ -110,6 +110,12 @@ int ow_flags_dispatch_breach(struct ow_state *s, struct order *o, int64_t at);
  * before it is freed. The order is not open. O(1) but for the rare order still in the lazy
  * neglect list. */
 void ow_flags_order_forget(struct ow_state *s, struct order *o);
+/* Count a created complaint of `category` in its cluster window and evaluate the cluster: what
+ * complaint.created does (id borrowed until ow_flags_complaint_forget; the model's copy, or the
+ * cross-partition replica's for another partition's complaint, engine/crossfacts.h). 0 or
+ * OW_ENOMEM. */
+int ow_flags_complaint_count(struct ow_state *s, const char *category, const char *id,
+                             int64_t ts_ms);
 /* The same for a complaint (id: the model's copy, which the cluster rings borrow). O(categories).
  */
 void ow_flags_complaint_forget(struct ow_state *s, const char *id);

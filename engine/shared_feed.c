@@ -5,19 +5,22 @@
 #include <string.h>
 
 #include "clock.h"
+#include "crossfacts.h"
 #include "keys.h"
 #include "log.h"
+#include "xrecord.h"
 
 #define READ_COUNT 1000
 #define WAIT_FOR   15000 /* ms: an sseq whose shared entries never appear is an error */
 
 struct ow_shared_feed {
     ow_cluster *c;
-    char last_id[48]; /* the last shared entry applied, "0-0" = none */
-    int64_t n;        /* its number */
-    int64_t wm;       /* the watermark of the partition entry being applied */
-    int64_t applied;
+    char last_id[48];         /* the last shared entry applied, "0-0" = none */
+    int64_t n;                /* its number */
+    int64_t wm;               /* the watermark of the partition entry being applied */
+    int64_t applied, records; /* technician/stock events; cross-partition records */
     ow_event ev;
+    ow_xrec rec;
 };
 
 ow_shared_feed *ow_shared_feed_new(ow_cluster *c)
@@ -77,6 +80,25 @@ static int advance(ow_state *m, int64_t now, ow_err *err)
     return OW_OK;
 }
 
+/* A cross-partition record (core/xrecord.h) into the replica, at the point one node applied its
+ * event: advanced to wm before, to max(wm, ts) after. */
+static int apply_record(ow_shared_feed *f, ow_state *m, const redisReply *e, const redisReply *d,
+                        int64_t wm, bool *changed, ow_err *err)
+{
+    ow_err perr;
+    if (ow_xrec_decode(d->str, d->len, &f->rec, &perr)) {
+        ow_warn("%s entry %s skipped: %s", OW_KEY_SHARED, e->element[0]->str, perr.msg);
+        return OW_OK;
+    }
+    int rc = advance(m, wm, err);
+    if (rc) return rc;
+    int ch = ow_crossfacts_apply(m, &f->rec, wm);
+    if (ch < 0) return ow_err_set(err, OW_ENOMEM, "out of memory");
+    if (ch) *changed = true;
+    f->records++;
+    return advance(m, f->rec.ts_ms > wm ? f->rec.ts_ms : wm, err);
+}
+
 /* One shared entry, as one node applied it. */
 static int apply_shared(ow_shared_feed *f, ow_state *m, const redisReply *e, bool *changed,
                         ow_err *err)
@@ -86,6 +108,7 @@ static int apply_shared(ow_shared_feed *f, ow_state *m, const redisReply *e, boo
     snprintf(f->last_id, sizeof f->last_id, "%s", e->element[0]->str);
     f->n = n;
     ow_err perr;
+    if (d && ow_xrec_is(d->str, d->len)) return apply_record(f, m, e, d, wm, changed, err);
     if (!d || ow_event_parse(d->str, d->len, &f->ev, &perr)) {
         ow_warn("%s entry %s skipped: %s", OW_KEY_SHARED, e->element[0]->str,
                 d ? perr.msg : "no field d");

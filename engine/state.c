@@ -36,6 +36,15 @@ ow_state *ow_state_new(const ow_policy *policy)
     s->heat = ow_heat_new(city, policy->analytics.cell_m);
     s->flags = ow_flags_new(&policy->flags);
     bool ok = s->kpi && s->heat && s->flags;
+    if (policy->home_table && policy->home_table->n > 1) { /* a partition: docs/scaling.md §4 */
+        const ow_flags_config *f = &policy->flags;
+        int64_t keep = f->complaint_cluster.window_ms + f->complaint_cluster.trailing_ms;
+        if (policy->closed_retention_ms > keep) keep = policy->closed_retention_ms;
+        double cell = (double)(f->duplicate_dispatch.radius_m > f->repeat_visit.radius_m
+                                   ? f->duplicate_dispatch.radius_m
+                                   : f->repeat_visit.radius_m);
+        ok = ok && (s->xf = ow_crossfacts_new(f->repeat_visit.window_ms, keep, cell)) != NULL;
+    }
     /* the city's regions first, in file order: region r of the file is slot r + 1 everywhere */
     for (int r = 0; ok && city && r < city->n; r++)
         ok = ow_names_intern(&s->regions, city->v[r].id) == r;
@@ -75,6 +84,7 @@ void ow_state_free(ow_state *s)
     ow_kpi_free(s->kpi);
     ow_heat_free(s->heat);
     ow_flags_free(s->flags);
+    ow_crossfacts_free(s->xf); /* after the flags: their rings borrowed its ids */
     for (size_t i = 0; i < s->nretired; i++)
         free(s->retired[i]);
     free(s->retired);
@@ -1084,6 +1094,7 @@ int ow_state_advance(ow_state *s, int64_t now_ms)
         fired++;
     }
     int flags = ow_flags_advance(s, now_ms);
+    ow_crossfacts_advance(s, now_ms);
     return flags < 0 ? flags : fired + flags;
 }
 

@@ -7,6 +7,7 @@
 
 #include "heatmap.h"
 #include "kpi.h"
+#include "crossfacts.h"
 #include "flags.h"
 #include "state.h"
 #include "timerq.h"
@@ -114,9 +115,11 @@ struct ow_state {
     size_t nout, capout;
     uint32_t next_seq;
     ow_state_totals totals;
-    ow_kpi *kpi;     /* rolling KPIs and their windows (issue 5) */
-    ow_heat *heat;   /* what is open where, now */
-    ow_flags *flags; /* root-cause flags (flags.c) */
+    ow_kpi *kpi;       /* rolling KPIs and their windows (issue 5) */
+    ow_heat *heat;     /* what is open where, now */
+    ow_flags *flags;   /* root-cause flags (flags.c) */
+    ow_crossfacts *xf; /* the other partitions' orders and complaints the pair and cluster flags
+                        * read (crossfacts.c); NULL on one node */
 };
 
 /* Internal entry points for checkpoint.c. An order/complaint already in its map, with its inputs

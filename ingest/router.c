@@ -12,6 +12,7 @@
 #include "map.h"
 #include "route.h"
 #include "route_library.h"
+#include "xrecord.h"
 
 #define REJECT_KEEP   (64 * 1024)
 #define DIR_TTL_S     (90 * 86400) /* directory entries outlive any order's life */
@@ -36,6 +37,7 @@ typedef struct item {
     int64_t n;                /* SHARED: the number the stream gave it (0 = duplicate) */
     int64_t sseq;             /* shared entries before it, once round 1 gave their numbers */
     int cmd;                  /* REJECT: its command in round 1 */
+    bool xrec;                /* SHARED: a cross-partition record (core/xrecord.h), not an event */
     ow_route_outcome *out;    /* the caller's, or NULL */
     ow_routed_result res;     /* filled by the rounds */
     char sid[ENTRY_BUF];      /* the entry written */
@@ -165,6 +167,7 @@ static item *push(ow_router *r, int part, const char *raw, size_t len)
     it->len = len;
     it->part = part;
     it->cmd = -1;
+    it->xrec = false;
     it->wm = r->wm == INT64_MIN ? 0 : r->wm;
     r->nq++;
     return it;
@@ -315,6 +318,26 @@ static int expire_parked(ow_router *r)
     return OW_OK;
 }
 
+/* The cross-partition record of an event routed to `part`, on the shared stream right after it
+ * (core/xrecord.h): the other partitions' engines apply it where one node applied the event. Its
+ * de-dup id is the event's prefixed with "x:", so a resent event's record is a duplicate too. */
+static int queue_xrec(ow_router *r, const ow_event *ev, int part)
+{
+    ow_buf b;
+    ow_buf_init(&b);
+    int rc = ow_xrec_encode(ev, part, &b);
+    item *x = rc ? NULL : push(r, SHARED, b.p, b.n);
+    ow_buf_fini(&b);
+    if (!x) return OW_ENOMEM;
+    size_t n = strlen(ev->id);
+    if (n > sizeof x->id - 3) n = sizeof x->id - 3; /* the longest ids share a prefix: rare */
+    memcpy(x->id, "x:", 2);
+    memcpy(x->id + 2, ev->id, n);
+    x->id[n + 2] = '\0';
+    x->xrec = true;
+    return OW_OK;
+}
+
 static int route_one(ow_router *r, const ow_event *ev, const char *raw, size_t len,
                      ow_route_outcome *out, const char *unrouted, ow_err *err)
 {
@@ -342,6 +365,8 @@ static int route_one(ow_router *r, const ow_event *ev, const char *raw, size_t l
     snprintf(it->id, sizeof it->id, "%s", ev->id);
     it->out = out;
     if (unrouted) snprintf(it->unrouted, sizeof it->unrouted, "%s", unrouted);
+    if (r->t->n > 1 && ow_xrec_wanted(ev) && queue_xrec(r, ev, part)) /* `it` moved */
+        return ow_err_set(err, OW_ENOMEM, "out of memory");
     if (ev->ts_ms > r->wm) r->wm = ev->ts_ms;
     if (rt.record_kind && part >= 0) {
         char k[OW_PARTITION_KEY_MAX], v[16];
@@ -862,6 +887,9 @@ int ow_router_flush(ow_router *r, ow_err *err)
         if (it->part == RECORD || (it->part != REJECT && !it->id[0])) continue; /* a tick */
         if (it->res == OW_ROUTED_REJECTED) {
             r->st.rejected++;
+        } else if (it->xrec) {
+            r->st.records += it->res == OW_ROUTED_ACCEPTED;
+            continue; /* not an event: no counts, no caller */
         } else if (it->res == OW_ROUTED_ACCEPTED) {
             r->st.accepted++;
             if (it->part == SHARED)

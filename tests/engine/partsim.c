@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "crossfacts.h"
 #include "files.h"
 #include "route.h"
+#include "xrecord.h"
 
 static bool fail(const char *msg)
 {
@@ -134,6 +136,21 @@ void feed_line(run *r, const char *text, size_t len)
     }
     if (rt.record_kind) dir_put(r, rt.record_kind, rt.record_id, p);
     apply_to(r, r->part[p], &ev, wm, r->now);
+    if (!ow_xrec_wanted(&ev) || r->no_records) return;
+    /* its cross-partition record, through the codec as the shared stream carries it */
+    ow_buf b;
+    ow_buf_init(&b);
+    need(ow_xrec_encode(&ev, p, &b) == OW_OK);
+    ow_xrec x;
+    need(ow_xrec_decode(b.p, b.n, &x, &err) == OW_OK);
+    ow_buf_fini(&b);
+    r->records++;
+    for (int q = 0; q < NP; q++) {
+        if (wm != INT64_MIN) need(ow_state_advance(r->part[q], wm) >= 0);
+        need(ow_crossfacts_apply(r->part[q], &x, wm) >= 0);
+        need(ow_state_advance(r->part[q], r->now) >= 0);
+        take_alerts(r, r->part[q]);
+    }
 }
 
 void finish(run *r)

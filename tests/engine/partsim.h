@@ -2,7 +2,9 @@
  * partsim — test helper: a model's events through one engine and through NP partitions the way
  * the pipeline routes them (core/route.h: orders and complaints to their region's partition,
  * technician and stock events to every partition, as the shared stream does), each partition
- * advanced to the event-time watermark before and after each event (docs/scaling.md §5). Used by
+ * advanced to the event-time watermark before and after each event (docs/scaling.md §5), and each
+ * order/complaint event's cross-partition record (core/xrecord.h) applied by the other partitions
+ * right after it, as the shared stream carries it. Used by
  * test_merge (merged vs one node) and ow_partials (partial snapshots for the feeds' test).
  */
 #ifndef OW_TEST_PARTSIM_H
@@ -35,6 +37,8 @@ typedef struct run {
     ow_map raised_one, raised_parts; /* alert id → its instant + 1 (raised ones) */
     int64_t raised_sum;              /* alerts raised, summed over the partitions */
     int64_t sla_one;                 /* SLA alerts raised by one node */
+    int64_t records;                 /* cross-partition records (core/xrecord.h) applied */
+    bool no_records; /* leave the cross-partition records out (the code before them: tests) */
 } run;
 
 /* config: the configuration file (the city and the SLA policy come from it). The sample city's
