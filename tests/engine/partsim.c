@@ -49,6 +49,8 @@ bool run_init(run *r, const char *config)
     ow_map_init(&r->dir);
     ow_map_init(&r->raised_one);
     ow_map_init(&r->raised_parts);
+    ow_map_init(&r->said_one);
+    ow_map_init(&r->said_parts);
     r->now = INT64_MIN;
     return r->one != NULL;
 }
@@ -61,6 +63,8 @@ void run_fini(run *r)
     ow_map_fini(&r->dir);
     ow_map_fini(&r->raised_one);
     ow_map_fini(&r->raised_parts);
+    ow_map_fini_free(&r->said_one);
+    ow_map_fini_free(&r->said_parts);
     ow_partition_table_fini(&r->table);
     ow_regions_free(r->city);
 }
@@ -95,6 +99,16 @@ static void take_alerts(run *r, ow_state *s)
         if (!one && ow_map_get(m, id))
             fprintf(stderr, "partsim: %s raised by two partitions\n", id);
         if (!ow_map_get(m, id)) need(ow_map_put(m, id, (void *)(intptr_t)(a[i].at + 1)) == 0);
+        ow_map *said = one ? &r->said_one : &r->said_parts;
+        if (a[i].kind == OW_ALERT_FLAG && a[i].evidence && !ow_map_get(said, id)) {
+            size_t ne = strlen(a[i].evidence), ns = a[i].summary ? strlen(a[i].summary) : 0;
+            char *t = malloc(ne + ns + 2);
+            need(t != NULL);
+            memcpy(t, a[i].evidence, ne);
+            t[ne] = '\n';
+            memcpy(t + ne + 1, a[i].summary ? a[i].summary : "", ns + 1);
+            need(ow_map_put(said, id, t) == 0);
+        }
     }
     ow_state_outbox_clear(s);
 }

@@ -35,6 +35,7 @@ typedef struct run {
     int64_t shared; /* events every partition applied */
     int64_t events;
     ow_map raised_one, raised_parts; /* alert id → its instant + 1 (raised ones) */
+    ow_map said_one, said_parts;     /* flag alert id → "<evidence>\n<summary>" (owned) */
     int64_t raised_sum;              /* alerts raised, summed over the partitions */
     int64_t sla_one;                 /* SLA alerts raised by one node */
     int64_t records;                 /* cross-partition records (core/xrecord.h) applied */
