@@ -19,10 +19,10 @@ import collections, json, subprocess, sys
 APPROXIMATE = {  # docs/scaling.md §4: what a partitioned deployment does not decide like one node
     "stale_technician": "the home partition sees only its own orders' acceptances",
     "overload": "a technician's active orders are counted per partition",
-    "duplicate_dispatch": "pairs across a partition boundary are not seen",
-    "repeat_visit": "pairs across a partition boundary are not seen",
-    "complaint_cluster": "complaint counts are per partition",
 }
+# exact through the shared stream's cross-partition records (core/xrecord.h, engine/crossfacts.h):
+# required equal with the other flags, and shown one by one
+EXACT_CROSS = ("duplicate_dispatch", "repeat_visit", "complaint_cluster")
 
 
 def cli(conn, *args):
@@ -91,6 +91,10 @@ def compare(one_path, clu_path):
         if not same:
             print("  only one node:", sorted(set(a) - set(b))[:10])
             print("  only cluster:", sorted(set(b) - set(a))[:10])
+    for flag in EXACT_CROSS:
+        a = sorted(key(x) for x in one if x["kind"] == "flag" and x["flag"] == flag)
+        b = sorted(key(x) for x in clu if x["kind"] == "flag" and x["flag"] == flag)
+        print("%s: one node %d, cluster %d, %s" % (flag, len(a), len(b), "equal" if a == b else "DIFFERENT"))
     for flag, why in APPROXIMATE.items():
         a = {key(x) for x in one if x["flag"] == flag}
         b = {key(x) for x in clu if x["flag"] == flag}
