@@ -89,6 +89,9 @@ static int get_str(const cJSON *a, int i, char *out, size_t n, bool empty_ok, ow
     size_t len = strlen(v->valuestring);
     if (len >= n) return bad(err, i, "too long");
     if (!len && !empty_ok) return bad(err, i, "empty");
+    for (size_t k = 0; k < len; k++) /* as the event codec: no control characters in ids, names */
+        if ((unsigned char)v->valuestring[k] < 0x20 || v->valuestring[k] == 0x7f)
+            return bad(err, i, "a control character");
     memcpy(out, v->valuestring, len + 1);
     return OW_OK;
 }
@@ -172,6 +175,9 @@ static int decode(const cJSON *a, ow_xrec *x, ow_err *err)
 int ow_xrec_decode(const char *text, size_t len, ow_xrec *out, ow_err *err)
 {
     memset(out, 0, sizeof *out);
+    if (len > OW_XREC_MAX_BYTES)
+        return ow_err_set(err, OW_ETOOBIG, "cross-partition record: %zu bytes, at most %d", len,
+                          OW_XREC_MAX_BYTES);
     cJSON *a = ow_json_parse(text, len, 2, err);
     if (!a) return OW_EINVAL;
     int rc = decode(a, out, err);

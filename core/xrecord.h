@@ -32,7 +32,8 @@
 #include "err.h"
 #include "event.h"
 
-#define OW_XREC_PARTITIONS_MAX 4096 /* a partition number beyond this is refused */
+#define OW_XREC_PARTITIONS_MAX 4096        /* a partition number beyond this is refused */
+#define OW_XREC_MAX_BYTES      (16 * 1024) /* the longest record: ids and names escaped */
 
 typedef enum { OW_XREC_ORDER = 1, OW_XREC_COMPLAINT } ow_xrec_kind;
 
@@ -59,7 +60,8 @@ int ow_xrec_encode(const ow_event *e, int partition, ow_buf *out);
 /* True when text looks like a record rather than an event (its first byte is '['). */
 bool ow_xrec_is(const char *text, size_t len);
 
-/* Decode one record. OW_OK, or OW_EINVAL with a message naming the member. */
+/* Decode one record. OW_OK, or OW_EINVAL (OW_ETOOBIG past OW_XREC_MAX_BYTES) with a message
+ * naming the member; err may be NULL. */
 int ow_xrec_decode(const char *text, size_t len, ow_xrec *out, ow_err *err);
 
 #endif
