@@ -178,6 +178,9 @@ int ow_xrec_decode(const char *text, size_t len, ow_xrec *out, ow_err *err)
     if (len > OW_XREC_MAX_BYTES)
         return ow_err_set(err, OW_ETOOBIG, "cross-partition record: %zu bytes, at most %d", len,
                           OW_XREC_MAX_BYTES);
+    /* the shared feed tells a record from an event by its first byte: no white space before */
+    if (!ow_xrec_is(text, len))
+        return ow_err_set(err, OW_EINVAL, "cross-partition record: expected '[' first");
     cJSON *a = ow_json_parse(text, len, 2, err);
     if (!a) return OW_EINVAL;
     int rc = decode(a, out, err);

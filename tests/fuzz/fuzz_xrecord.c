@@ -37,9 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_require(ow_xrec_decode(text, size, &again, NULL) == rc, "NULL err: same code");
         return 0;
     }
-    fuzz_require(ow_xrec_is(text, size) || text[0] == ' ' || text[0] == '\t' || text[0] == '\n' ||
-                     text[0] == '\r',
-                 "a record starts with '[' (after white space)");
+    fuzz_require(ow_xrec_is(text, size), "a record starts with '['");
     fuzz_require(x.partition >= 0 && x.partition < OW_XREC_PARTITIONS_MAX, "partition");
     fuzz_require((x.kind == OW_XREC_COMPLAINT) == (x.type == OW_EV_COMPLAINT_CREATED),
                  "kind and type agree");

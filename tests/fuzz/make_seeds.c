@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 
 #include "checkpoint.h"
+#include "crossfacts.h"
+#include "partition.h"
+#include "xrecord.h"
 #include "config.h"
 #include "delta.h"
 #include "picture.h"
@@ -112,6 +115,53 @@ static ow_state *build(const ow_policy *pol, int n)
     return s;
 }
 
+/* Partition 0 of 3 with a replica of the other partitions' orders and complaints (engine/
+ * crossfacts.h): a resolved and an open order, at a place and an address, and a complaint of a
+ * category whose home is partition 0 (the cluster ring borrows the replica's copy of its id). */
+static int partition_checkpoint(const char *dir, const ow_policy *pol)
+{
+    static ow_partition_table table;
+    ow_partition_table_init(&table, 3);
+    ow_policy ppol = *pol;
+    ppol.home_table = &table;
+    ppol.home_partition = 0;
+    ow_state *s = ow_state_new(&ppol);
+    char cat[16] = "billing";
+    for (int i = 0; ow_partition_hash(cat, strlen(cat)) % 3 != 0; i++)
+        snprintf(cat, sizeof cat, "billing%d", i);
+    char k1[160];
+    snprintf(k1, sizeof k1, "[\"c\",1,\"complaint.created\",1795330000000,\"xk1\",\"%s\"]", cat);
+    const char *const recs[] = {
+        "[\"o\",1,\"order.created\",1795320000000,\"xo1\",\"leak\",\"north\",121.47,31.23,"
+        "\"00000000000000ff\"]",
+        "[\"o\",1,\"order.dispatched\",1795320060000,\"xo1\",\"T1\"]",
+        "[\"o\",1,\"order.resolved\",1795323600000,\"xo1\"]",
+        "[\"o\",2,\"order.created\",1795325000000,\"xo2\",\"leak\",\"south\",null,null,"
+        "\"00000000000000fe\"]",
+        "[\"o\",2,\"order.dispatched\",1795325060000,\"xo2\",\"T2\"]",
+        k1,
+    };
+    int rc = 0;
+    for (size_t i = 0; s && i < sizeof recs / sizeof recs[0]; i++) {
+        ow_xrec x;
+        ow_err err;
+        if (ow_xrec_decode(recs[i], strlen(recs[i]), &x, &err) ||
+            ow_crossfacts_apply(s, &x, x.ts_ms) < 0) {
+            fprintf(stderr, "make_seeds: %s: %s\n", recs[i], err.msg);
+            rc = -1;
+        }
+    }
+    char *bytes = NULL;
+    size_t len = 0;
+    ow_err err;
+    rc |= s ? ow_checkpoint_save(s, "1795330000000-1/1795330000000-0/9", &bytes, &len, &err) : -1;
+    if (!rc) rc |= write_file(dir, "checkpoint", "ok_partition_replica", bytes, len);
+    free(bytes);
+    ow_state_free(s);
+    ow_partition_table_fini(&table);
+    return rc;
+}
+
 static int checkpoints(const char *dir, const ow_policy *pol)
 {
     int rc = 0;
@@ -148,7 +198,7 @@ static int checkpoints(const char *dir, const ow_policy *pol)
     rc |= write_file(dir, "checkpoint", "ok_half_day", bytes, len);
     free(bytes);
     ow_state_free(s);
-    return rc;
+    return rc | partition_checkpoint(dir, pol);
 }
 
 static int pair(const char *dir, const char *name, const char *a, const char *b)
