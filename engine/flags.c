@@ -536,8 +536,9 @@ static int clear_key(ow_state *s, const char *key, int64_t at)
  * raised here, so neither the alert nor its counts exist twice. The subject decides: a region's
  * flags (surge, understaffed, backlog, a region's CSAT) belong to the region's partition; a
  * technician's silence and a complaint category's cluster to the FNV-1a hash of the technician
- * or the category (each partition counts only its own complaints: the home partition's count
- * decides, docs/scaling.md §4). `overload` stays with each partition's own orders. */
+ * or the category (the home partition counts the other partitions' complaints of it too, from
+ * the cross-partition records: engine/crossfacts.h). `overload` stays with each partition's own
+ * orders. */
 static bool raised_elsewhere(const ow_state *s, ow_flag f, const char *subject, const char *suffix)
 {
     const ow_partition_table *t = s->policy->home_table;
