@@ -20,6 +20,7 @@
 
 #include "checkpoint.h"
 #include "config.h"
+#include "crossfacts.h"
 #include "files.h"
 #include "json.h"
 #include "map.h"
@@ -30,6 +31,7 @@
 #include "route.h"
 #include "sim.h"
 #include "state.h"
+#include "state_impl.h"
 
 #include "partsim.h"
 
@@ -237,6 +239,13 @@ static int expect_alerts(run *r, const cJSON *one, const cJSON *merged, cJSON *c
 static void compare(run *r, int64_t *events_out)
 {
     finish(r);
+    /* the replicas' size at the end (the memory bound of docs/scaling.md §4) */
+    for (int p = 0; p < NP; p++) {
+        int64_t no, nc;
+        ow_crossfacts_counts(r->part[p]->xf, &no, &nc);
+        fprintf(stderr, "partition %d replica: %lld orders, %lld complaints of the others\n", p,
+                (long long)no, (long long)nc);
+    }
     char *one_text = ow_picture_build(r->one, 7, r->now, OW_MODE_REPLAY, NULL);
     assert_non_null(one_text);
     cJSON *one = cJSON_Parse(one_text); /* as published: the slow members are text */
