@@ -99,7 +99,9 @@ static void test_refused(void **state)
 {
     (void)state;
     refused("", "");
-    refused("{\"o\":1}", "expected an array");
+    refused("{\"o\":1}", "expected '[' first");
+    refused(" [\"o\",0,\"order.resolved\",1,\"A\"]", "expected '[' first");
+    refused("[1]]", "");
     refused("[\"o\",0,\"order.resolved\",1]", "at least 5");
     refused("[\"x\",0,\"order.resolved\",1,\"A\"]", "member 0");
     refused("[\"o\",-1,\"order.resolved\",1,\"A\"]", "member 1");
