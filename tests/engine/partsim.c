@@ -130,7 +130,7 @@ void feed_line(run *r, const char *text, size_t len)
     int64_t wm = r->now;
     if (ev.ts_ms > r->now) r->now = ev.ts_ms;
     r->events++;
-    apply_to(r, r->one, &ev, wm, r->now);
+    if (!r->no_one) apply_to(r, r->one, &ev, wm, r->now);
     ow_route rt;
     ow_route_event(&r->table, &ev, &rt);
     int p = -1;

@@ -40,6 +40,7 @@ typedef struct run {
     int64_t sla_one;                 /* SLA alerts raised by one node */
     int64_t records;                 /* cross-partition records (core/xrecord.h) applied */
     bool no_records; /* leave the cross-partition records out (the code before them: tests) */
+    bool no_one;     /* partitions only (bench/crossfacts_bench.c) */
 } run;
 
 /* config: the configuration file (the city and the SLA policy come from it). The sample city's
