@@ -9,9 +9,10 @@
 
 #define MAGIC 0x4b43574fu /* "OWCK" */
 #define VERSION                                                                                    \
-    5u /* 2: order cells, callback details, technicians' previous values, KPIs;                    \
+    6u /* 2: order cells, callback details, technicians' previous values, KPIs;                    \
           3: the root-cause flags' section; 4: its windows sparse, resolved flags as counts;       \
-          5: forgotten orders' counts (engine.closed_retention) */
+          5: forgotten orders' counts (engine.closed_retention);                                   \
+          6: the flags' replica of other partitions' orders (engine/holdings.h) */
 
 /* ---- writing ---- */
 
@@ -320,9 +321,11 @@ int ow_checkpoint_load(const ow_policy *policy, const char *buf, size_t len, ow_
     uint32_t magic = 0, version = 0;
     if (!OW_CKR_GET(&r, magic) || magic != MAGIC || !OW_CKR_GET(&r, version))
         return ow_err_set(err, OW_EINVAL, "checkpoint: not an opswall checkpoint");
-    /* 4 differs only by the counts of forgotten orders (0 then): an upgraded engine resumes */
-    if (version != VERSION && version != 4)
-        return ow_err_set(err, OW_EINVAL, "checkpoint: version %u, this engine reads 4 and %u",
+    /* 4 differs only by the counts of forgotten orders (0 then), 5 by the holdings replica (none
+     * then: a partitioned engine's replica starts empty, docs/scaling.md §4): an upgraded engine
+     * resumes */
+    if (version != VERSION && version != 4 && version != 5)
+        return ow_err_set(err, OW_EINVAL, "checkpoint: version %u, this engine reads 4 to %u",
                           version, VERSION);
     ow_state *s = ow_state_new(policy);
     if (!s) return ow_err_set(err, OW_ENOMEM, "checkpoint: out of memory");
@@ -343,7 +346,7 @@ int ow_checkpoint_load(const ow_policy *policy, const char *buf, size_t len, ow_
          (instant_ok(t->last_event_ms) || (r.bad = "bad last event instant", false));
     ok = ok && get_names(&r, &s->regions) && get_names(&r, &s->categories) &&
          get_names(&r, &s->tech_ids) && load_orders(&r, s) && load_complaints(&r, s) &&
-         load_techs(&r, s) && load_acks(&r, s) && ow_kpi_load(s->kpi, &r) && ow_flags_load(s, &r);
+         load_techs(&r, s) && load_acks(&r, s) && ow_kpi_load(s->kpi, &r) && ow_flags_load(s, &r, version);
     if (ok && r.off != r.n) ok = false, r.bad = "unexpected bytes at the end";
     if (!ok) {
         ow_state_free(s);

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "clock.h"
+#include "flags.h"
+#include "holding.h"
 #include "keys.h"
 #include "log.h"
 
@@ -18,6 +20,7 @@ struct ow_shared_feed {
     int64_t wm;       /* the watermark of the partition entry being applied */
     int64_t applied;
     ow_event ev;
+    ow_holding hold;
 };
 
 ow_shared_feed *ow_shared_feed_new(ow_cluster *c)
@@ -77,6 +80,25 @@ static int advance(ow_state *m, int64_t now, ow_err *err)
     return OW_OK;
 }
 
+/* A holding record (core/holding.h): another partition's order event, applied to the technician
+ * replica where one node applied the event; this partition's own come through its stream. */
+static int apply_holding(ow_shared_feed *f, ow_state *m, const redisReply *e, const redisReply *d,
+                         int64_t wm, bool *changed, ow_err *err)
+{
+    ow_err perr;
+    if (ow_holding_parse(d->str, d->len, &f->hold, &perr)) {
+        ow_warn("%s entry %s skipped: %s", OW_KEY_SHARED, e->element[0]->str, perr.msg);
+        return OW_OK;
+    }
+    if (!ow_flags_holding_remote(m, &f->hold)) return OW_OK;
+    int rc = advance(m, wm, err);
+    if (rc) return rc;
+    if (ow_flags_holding(m, &f->hold, wm) < 0) return ow_err_set(err, OW_ENOMEM, "out of memory");
+    *changed = true;
+    f->applied++;
+    return advance(m, f->hold.ts_ms > wm ? f->hold.ts_ms : wm, err);
+}
+
 /* One shared entry, as one node applied it. */
 static int apply_shared(ow_shared_feed *f, ow_state *m, const redisReply *e, bool *changed,
                         ow_err *err)
@@ -85,6 +107,8 @@ static int apply_shared(ow_shared_feed *f, ow_state *m, const redisReply *e, boo
     int64_t wm = num(fields, "wm", 0), n = num(fields, "n", f->n + 1);
     snprintf(f->last_id, sizeof f->last_id, "%s", e->element[0]->str);
     f->n = n;
+    /* the kinds of shared records: an event's JSON object, or a compact record */
+    if (d && ow_holding_is(d->str, d->len)) return apply_holding(f, m, e, d, wm, changed, err);
     ow_err perr;
     if (!d || ow_event_parse(d->str, d->len, &f->ev, &perr)) {
         ow_warn("%s entry %s skipped: %s", OW_KEY_SHARED, e->element[0]->str,
