@@ -27,8 +27,8 @@ int ow_holding_from_event(const ow_event *ev, int partition, ow_holding *h)
 
 int ow_holding_format(const ow_holding *h, char *out, size_t n)
 {
-    int k = snprintf(out, n, "H\t%d\t%s\t%lld\t%s\t%s", h->partition,
-                     ow_event_type_name(h->type), (long long)h->ts_ms, h->order_id, h->tech_id);
+    int k = snprintf(out, n, "H\t%d\t%s\t%lld\t%s\t%s", h->partition, ow_event_type_name(h->type),
+                     (long long)h->ts_ms, h->order_id, h->tech_id);
     return k < 0 || (size_t)k >= n ? -1 : k;
 }
 

@@ -346,7 +346,8 @@ int ow_checkpoint_load(const ow_policy *policy, const char *buf, size_t len, ow_
          (instant_ok(t->last_event_ms) || (r.bad = "bad last event instant", false));
     ok = ok && get_names(&r, &s->regions) && get_names(&r, &s->categories) &&
          get_names(&r, &s->tech_ids) && load_orders(&r, s) && load_complaints(&r, s) &&
-         load_techs(&r, s) && load_acks(&r, s) && ow_kpi_load(s->kpi, &r) && ow_flags_load(s, &r, version);
+         load_techs(&r, s) && load_acks(&r, s) && ow_kpi_load(s->kpi, &r) &&
+         ow_flags_load(s, &r, version);
     if (ok && r.off != r.n) ok = false, r.bad = "unexpected bytes at the end";
     if (!ok) {
         ow_state_free(s);

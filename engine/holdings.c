@@ -8,9 +8,9 @@
 #include "timerq.h"
 
 #define NONE          INT64_MIN
-#define HOLD_MAGIC    0x444c4f48u          /* "HOLD" */
-#define INSTANT_LIMIT (INT64_C(1) << 50)   /* as checkpoint.c */
-#define KEYS_MAX      4096                 /* dispatches + acceptances of one order, saved */
+#define HOLD_MAGIC    0x444c4f48u        /* "HOLD" */
+#define INSTANT_LIMIT (INT64_C(1) << 50) /* as checkpoint.c */
+#define KEYS_MAX      4096               /* dispatches + acceptances of one order, saved */
 
 /* A dispatch or acceptance instant: a second identical one is a duplicate (state.c lc_insert). */
 typedef struct hkey {

@@ -30,7 +30,7 @@ typedef struct item {
     int part;               /* partition, SHARED, REJECT or RECORD */
     bool holding;           /* SHARED: an order event's holding record (core/holding.h) */
     char id[OW_ID_BUF + 8]; /* event id; "" for a tick; a holding record's ow_holding_mark */
-    char *raw;          /* owned copy; a reject: "reason\0source\0pos\0raw" via the fields below */
+    char *raw; /* owned copy; a reject: "reason\0source\0pos\0raw" via the fields below */
     size_t len;
     int64_t wm; /* the watermark before this event */
     char reason[OW_ERR_MSG_MAX + 96], source[128];

@@ -62,9 +62,9 @@ typedef struct ow_router_stats {
     int64_t accepted, duplicates, rejected; /* of items flushed */
     int64_t shared;                         /* accepted items that went to the shared stream */
     int64_t holdings; /* holding records written to the shared stream (partitions > 1) */
-    int64_t parked_now, parked_total;       /* waiting for their order; ever parked here */
-    int64_t drained, loaded;                /* parked events sent on; read from the stream */
-    int64_t flushes, resends;               /* rounds sent again for want of replica acks */
+    int64_t parked_now, parked_total; /* waiting for their order; ever parked here */
+    int64_t drained, loaded;          /* parked events sent on; read from the stream */
+    int64_t flushes, resends;         /* rounds sent again for want of replica acks */
     int64_t per_partition[OW_PARTITIONS_MAX > 64 ? 64 : OW_PARTITIONS_MAX]; /* first 64 */
 } ow_router_stats;
 

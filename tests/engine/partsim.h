@@ -1,8 +1,9 @@
 /*
  * partsim — test helper: a model's events through one engine and through NP partitions the way
  * the pipeline routes them (core/route.h: orders and complaints to their region's partition,
- * technician and stock events to every partition, as the shared stream does), each partition
- * advanced to the event-time watermark before and after each event (docs/scaling.md §5). Used by
+ * technician and stock events to every partition, as the shared stream does, with the holding
+ * record of each order event before it), each partition advanced to the event-time watermark
+ * before and after each event (docs/scaling.md §4-5). Used by
  * test_merge (merged vs one node) and ow_partials (partial snapshots for the feeds' test).
  */
 #ifndef OW_TEST_PARTSIM_H
@@ -30,7 +31,8 @@ typedef struct run {
     ow_state *one, *part[NP];
     ow_map dir; /* order / complaint id → partition + 1 */
     int64_t now;
-    int64_t shared; /* events every partition applied */
+    int64_t shared;   /* events every partition applied */
+    int64_t holdings; /* holding records (core/holding.h) of the order events */
     int64_t events;
     ow_map raised_one, raised_parts; /* alert id → its instant + 1 (raised ones) */
     int64_t raised_sum;              /* alerts raised, summed over the partitions */

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "checkpoint.h"
 #include "config.h"
 #include "files.h"
 #include "json.h"
@@ -86,12 +87,13 @@ static void expect_categories(const cJSON *one, const cJSON *merged)
 
 /* Flags raised from state that spans partitions: each is raised by one partition only (its home:
  * ow_policy.home_table), but from that partition's knowledge alone, so whether and when it is
- * raised is approximate (docs/scaling.md §4). */
+ * raised is approximate (docs/scaling.md §4). overload and stale_technician are not among them:
+ * the technician's home knows every partition's orders from the holding records, and the tests
+ * below require them equal. */
 static bool engine_side(const char *id)
 {
-    static const char *const kinds[] = {
-        "flag:stale_technician:",  "flag:parts_wait:",         "flag:overload:",
-        "flag:complaint_cluster:", "flag:duplicate_dispatch:", "flag:repeat_visit:"};
+    static const char *const kinds[] = {"flag:parts_wait:", "flag:complaint_cluster:",
+                                        "flag:duplicate_dispatch:", "flag:repeat_visit:"};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strncmp(id, kinds[i], strlen(kinds[i])) == 0) return true;
     return false;
@@ -203,6 +205,23 @@ static int expect_alerts(run *r, const cJSON *one, const cJSON *merged, cJSON *c
     }
     fprintf(stderr, "%lld SLA alerts equal; %lld engine-side flag alerts differ\n",
             (long long)sla_parts, (long long)flag_diff);
+    /* the technician flags, both ways: every one-node raise by some partition, at its instant */
+    static const char *const tech_flags[] = {"flag:overload:", "flag:stale_technician:"};
+    for (int k = 0; k < 2; k++) {
+        int64_t n_one = 0, n_parts = 0, same = 0;
+        pos = 0;
+        while (ow_map_next(&r->raised_one, &pos, &id, &v)) {
+            if (strncmp(id, tech_flags[k], strlen(tech_flags[k])) != 0) continue;
+            n_one++;
+            same += ow_map_get(&r->raised_parts, id) == v;
+        }
+        pos = 0;
+        while (ow_map_next(&r->raised_parts, &pos, &id, &v))
+            n_parts += strncmp(id, tech_flags[k], strlen(tech_flags[k])) == 0;
+        fprintf(stderr, "%s one node %lld, partitions %lld, identical (id, instant) %lld\n",
+                tech_flags[k], (long long)n_one, (long long)n_parts, (long long)same);
+        if (same != n_one || n_parts != n_one) bad++;
+    }
     return bad;
 }
 
@@ -351,6 +370,127 @@ static void test_sim_rainstorm(void **st)
     sim_day(OW_SIM_RAINSTORM);
 }
 
+/* ---- a technician whose orders are in several partitions (docs/scaling.md §4) ---- */
+
+static void line(run *r, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < sizeof text);
+    int64_t before = r->events;
+    feed_line(r, text, (size_t)n);
+    assert_int_equal(r->events, before + 1); /* every line here is a valid event */
+}
+
+/* Every partition's model through its checkpoint: what a takeover resumes from. */
+static void checkpoint_all(run *r)
+{
+    for (int p = 0; p < NP; p++) {
+        char *buf, cursor[OW_CHECKPOINT_CURSOR_MAX];
+        size_t len;
+        ow_err err;
+        assert_int_equal(ow_checkpoint_save(r->part[p], "0-0", &buf, &len, &err), 0);
+        ow_state *s;
+        if (ow_checkpoint_load(&r->ppol[p], buf, len, &s, cursor, &err))
+            fail_msg("partition %d: %s", p, err.msg);
+        free(buf);
+        ow_state_free(r->part[p]);
+        r->part[p] = s;
+    }
+}
+
+/* The instant (+1) a raise of `id` was recorded at, 0 if never. */
+static int64_t raised_at(ow_map *m, const char *id)
+{
+    return (int64_t)(intptr_t)ow_map_get(m, id);
+}
+
+/* Four active orders in three partitions (overload), and a silence while holding only another
+ * partition's accepted order (stale_technician): one node raises both; the technician's home
+ * partition must raise them with the same ids and instants, though it holds at most two of the
+ * orders itself. Without the holding records it raises neither. */
+static void test_tech_across_partitions(void **st)
+{
+    (void)st;
+    run *r = malloc(sizeof *r);
+    if (!run_init(r, OW_SOURCE_DIR "/config/opswall.json")) fail_msg("run_init");
+    /* run_init's table: central, north -> 0; east, harbor -> 1; south, west, oldtown -> 2 */
+    static const char *const region_of[NP] = {"central", "east", "south"};
+    const char *tech = "TX-7";
+    int home = (int)(ow_partition_hash(tech, strlen(tech)) % NP);
+    int away = (home + 1) % NP; /* two orders there, one in each other partition */
+    const char *regions[4] = {region_of[0], region_of[1], region_of[2], region_of[away]};
+#define T(hms) "2026-11-22T" hms "+08:00"
+    line(r,
+         "{\"v\":1,\"id\":\"x1\",\"ts\":\"" T(
+             "08:00:00") "\",\"type\":\"tech.status\","
+                         "\"tech_id\":\"%s\",\"status\":\"idle\",\"region\":\"%s\"}",
+         tech, region_of[home]);
+    line(r,
+         "{\"v\":1,\"id\":\"x2\",\"ts\":\"" T(
+             "08:00:05") "\",\"type\":\"tech.location\","
+                         "\"tech_id\":\"%s\",\"lat\":31.25,\"lon\":121.44}",
+         tech);
+    for (int i = 0; i < 4; i++)
+        line(r,
+             "{\"v\":1,\"id\":\"c%d\",\"ts\":\"" T(
+                 "08:01:0%d") "\",\"type\":\"order.created\","
+                              "\"order_id\":\"XO-%d\",\"priority\":\"general\",\"category\":"
+                              "\"pipe\","
+                              "\"region\":\"%s\"}",
+             i, i, i, regions[i]);
+    for (int i = 0; i < 3; i++)
+        line(r,
+             "{\"v\":1,\"id\":\"d%d\",\"ts\":\"" T(
+                 "08:02:0%d") "\",\"type\":\"order.dispatched\","
+                              "\"order_id\":\"XO-%d\",\"tech_id\":\"%s\"}",
+             i, i, i, tech);
+    checkpoint_all(r); /* the replica (3 orders, some held elsewhere) survives a takeover */
+    line(r,
+         "{\"v\":1,\"id\":\"d3\",\"ts\":\"" T(
+             "08:02:03") "\",\"type\":\"order.dispatched\","
+                         "\"order_id\":\"XO-3\",\"tech_id\":\"%s\"}",
+         tech);
+    /* the one acceptance: an order of another partition than the technician's home */
+    line(r,
+         "{\"v\":1,\"id\":\"a3\",\"ts\":\"" T(
+             "08:03:00") "\",\"type\":\"order.accepted\","
+                         "\"order_id\":\"XO-3\",\"tech_id\":\"%s\"}",
+         tech);
+    /* three of them cancelled: the overload ends; XO-3 stays held */
+    for (int i = 0; i < 3; i++)
+        line(r,
+             "{\"v\":1,\"id\":\"k%d\",\"ts\":\"" T(
+                 "08:04:0%d") "\",\"type\":\"order.cancelled\","
+                              "\"order_id\":\"XO-%d\",\"reason\":\"test\"}",
+             i, i, i);
+    checkpoint_all(r);
+    /* silent from 08:00:05: stale at 08:10:05, seen when another technician reports at 08:30 */
+    line(r, "{\"v\":1,\"id\":\"y1\",\"ts\":\"" T(
+                "08:30:00") "\",\"type\":\"tech.location\","
+                            "\"tech_id\":\"TY-1\",\"lat\":31.2,\"lon\":121.4}");
+#undef T
+    finish(r);
+    char id[128];
+    snprintf(id, sizeof id, "flag:overload:%s:1", tech);
+    int64_t want = raised_at(&r->raised_one, id);
+    assert_true(want != 0); /* one node: 4 active orders at the fourth dispatch */
+    assert_int_equal(raised_at(&r->raised_parts, id), want);
+    snprintf(id, sizeof id, "flag:stale_technician:%s:1", tech);
+    want = raised_at(&r->raised_one, id);
+    assert_true(want != 0);
+    assert_int_equal(raised_at(&r->raised_parts, id), want);
+    /* and nothing else about this technician differs: the same raises, each by one partition */
+    assert_int_equal(r->raised_sum, (int64_t)r->raised_parts.len);
+    assert_int_equal((int64_t)r->raised_parts.len, (int64_t)r->raised_one.len);
+    assert_int_equal(r->holdings, 4 + 4 + 1 + 3); /* every order event has its record */
+    run_fini(r);
+    free(r);
+}
+
 /* One engine (no partitions, or one) publishes exactly what it published before: no `part`. */
 static void test_one_node_unchanged(void **st)
 {
@@ -466,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_sample_city),
         cmocka_unit_test(test_sim_normal),
         cmocka_unit_test(test_sim_rainstorm),
+        cmocka_unit_test(test_tech_across_partitions),
         cmocka_unit_test(test_hostile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
