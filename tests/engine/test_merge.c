@@ -491,6 +491,64 @@ static void test_tech_across_partitions(void **st)
     free(r);
 }
 
+/* An order held in another partition, resolved, called back 2 h later and reopened 3.5 h after
+ * the resolution, with engine.closed_retention 3 h: one node still knows the order (its latest
+ * instant is the callback), so the reopen makes the technician hold it again, and their silence
+ * (since 08:00) is stale at once. The replica must not have forgotten it by its resolution's
+ * instant: the callback's record moves its latest instant too. */
+static void test_reopen_within_retention(void **st)
+{
+    (void)st;
+    run *r = malloc(sizeof *r);
+    if (!run_init(r, OW_SOURCE_DIR "/config/opswall.json")) fail_msg("run_init");
+    r->pol.closed_retention_ms = 3 * 3600 * 1000;
+    for (int p = 0; p < NP; p++)
+        r->ppol[p].closed_retention_ms = r->pol.closed_retention_ms;
+    static const char *const region_of[NP] = {"central", "east", "south"};
+    const char *tech = "TX-7";
+    int away = (int)((ow_partition_hash(tech, strlen(tech)) + 1) % NP);
+#define T(hms) "2026-11-22T" hms "+08:00"
+#define ORDER(id, hms, type, extra)                                                                \
+    line(r,                                                                                        \
+         "{\"v\":1,\"id\":\"" id "\",\"ts\":\"" T(hms) "\",\"type\":\"" type "\","                 \
+                                                       "\"order_id\":\"XO-1\"" extra "}",          \
+         tech)
+    line(r,
+         "{\"v\":1,\"id\":\"x1\",\"ts\":\"" T(
+             "08:00:00") "\",\"type\":\"tech.location\","
+                         "\"tech_id\":\"%s\",\"lat\":31.25,\"lon\":121.44}",
+         tech);
+    line(r,
+         "{\"v\":1,\"id\":\"c1\",\"ts\":\"" T(
+             "08:01:00") "\",\"type\":\"order.created\","
+                         "\"order_id\":\"XO-1\",\"priority\":\"general\",\"category\":\"pipe\","
+                         "\"region\":\"%s\"}",
+         region_of[away]);
+    ORDER("d1", "08:02:00", "order.dispatched", ",\"tech_id\":\"%s\"");
+    ORDER("a1", "08:03:00", "order.accepted", ",\"tech_id\":\"%s\"");
+    ORDER("r1", "09:00:00", "order.resolved", ",\"tech_id\":\"%s\"");
+    ORDER("b1", "11:00:00", "order.callback", ",\"score\":2%.0s");
+    line(r, "{\"v\":1,\"id\":\"y1\",\"ts\":\"" T(
+                "12:20:00") "\",\"type\":\"tech.location\","
+                            "\"tech_id\":\"TY-1\",\"lat\":31.2,\"lon\":121.4}");
+    ORDER("o1", "12:30:00", "order.reopened", "%.0s");
+    line(r, "{\"v\":1,\"id\":\"y2\",\"ts\":\"" T(
+                "12:45:00") "\",\"type\":\"tech.location\","
+                            "\"tech_id\":\"TY-1\",\"lat\":31.2,\"lon\":121.4}");
+#undef ORDER
+#undef T
+    finish(r);
+    /* the one raise: at the reopen (event time fires nothing between 08:03 and the resolution) */
+    char id[128];
+    snprintf(id, sizeof id, "flag:stale_technician:%s:1", tech);
+    int64_t want = raised_at(&r->raised_one, id);
+    assert_int_equal(want - 1, INT64_C(1795321800000)); /* 12:30 +08:00 */
+    assert_int_equal(raised_at(&r->raised_parts, id), want);
+    assert_int_equal((int64_t)r->raised_parts.len, (int64_t)r->raised_one.len);
+    run_fini(r);
+    free(r);
+}
+
 /* One engine (no partitions, or one) publishes exactly what it published before: no `part`. */
 static void test_one_node_unchanged(void **st)
 {
@@ -607,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_sim_normal),
         cmocka_unit_test(test_sim_rainstorm),
         cmocka_unit_test(test_tech_across_partitions),
+        cmocka_unit_test(test_reopen_within_retention),
         cmocka_unit_test(test_hostile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
