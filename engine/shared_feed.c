@@ -21,6 +21,8 @@ struct ow_shared_feed {
     int64_t applied;
     ow_event ev;
     ow_holding hold;
+    redisReply *read; /* the last XRANGE's reply: its entries from `next` on are not applied yet */
+    size_t next;
 };
 
 ow_shared_feed *ow_shared_feed_new(ow_cluster *c)
@@ -32,13 +34,23 @@ ow_shared_feed *ow_shared_feed_new(ow_cluster *c)
     return f;
 }
 
+/* Entries read ahead belong to the position they were read from. */
+static void drop_read(ow_shared_feed *f)
+{
+    if (f->read) freeReplyObject(f->read);
+    f->read = NULL;
+    f->next = 0;
+}
+
 void ow_shared_feed_free(ow_shared_feed *f)
 {
+    if (f) drop_read(f);
     free(f);
 }
 
 void ow_shared_feed_reset(ow_shared_feed *f, const char *cursor)
 {
+    drop_read(f);
     snprintf(f->last_id, sizeof f->last_id, "0-0");
     f->n = 0;
     const char *slash = cursor ? strchr(cursor, '/') : NULL;
@@ -124,22 +136,31 @@ static int apply_shared(ow_shared_feed *f, ow_state *m, const redisReply *e, boo
     return advance(m, f->ev.ts_ms > wm ? f->ev.ts_ms : wm, err);
 }
 
-/* Apply shared entries until entry number `upto` is in. */
+/* Apply shared entries until entry number `upto` is in. The entries of a read past `upto` are
+ * kept for the next call: a partition entry usually needs one or two more shared entries (an
+ * order event's holding record, a few technician reports), and reading 1,000 each time to use
+ * one cost more than applying them. */
 static int catch_up(ow_shared_feed *f, ow_state *m, int64_t upto, bool *changed, ow_err *err)
 {
     int64_t deadline = ow_clock_mono_ms() + WAIT_FOR;
     while (f->n < upto) {
+        if (f->read && f->next < f->read->elements) {
+            int rc = apply_shared(f, m, f->read->element[f->next++], changed, err);
+            if (rc) return rc;
+            continue;
+        }
+        drop_read(f);
         redisReply *rep =
             ow_cluster_cmd(f->c, err, "XRANGE shared", OW_KEY_SHARED, "XRANGE %s (%s + COUNT %d",
                            OW_KEY_SHARED, f->last_id, READ_COUNT);
         if (!rep) return OW_EREDIS;
         size_t got = rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0;
-        int rc = OW_OK;
-        for (size_t i = 0; i < got && !rc && f->n < upto; i++)
-            rc = apply_shared(f, m, rep->element[i], changed, err);
+        if (got) {
+            f->read = rep;
+            continue;
+        }
         freeReplyObject(rep);
-        if (rc) return rc;
-        if (got == 0 && f->n < upto) {
+        if (f->n < upto) {
             /* ingest writes the shared entries before the partition entries that name them;
              * a gap means they are still in flight, or the stream was trimmed past them */
             if (ow_clock_mono_ms() > deadline)
