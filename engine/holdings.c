@@ -65,6 +65,7 @@ static void order_free(horder *o)
 void ow_holdings_free(ow_holdings *hs)
 {
     if (!hs) return;
+    ow_timerq_fini(&hs->forget); /* first: it writes to its owners */
     size_t pos = 0;
     void *v;
     while (ow_map_next(&hs->orders, &pos, NULL, &v))
@@ -73,7 +74,6 @@ void ow_holdings_free(ow_holdings *hs)
     for (size_t i = 0; i < hs->ntechs; i++)
         free(hs->techs[i].act);
     free(hs->techs);
-    ow_timerq_fini(&hs->forget);
     free(hs);
 }
 
