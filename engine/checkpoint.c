@@ -12,7 +12,8 @@
     6u /* 2: order cells, callback details, technicians' previous values, KPIs;                    \
           3: the root-cause flags' section; 4: its windows sparse, resolved flags as counts;       \
           5: forgotten orders' counts (engine.closed_retention); 6: the cross-partition replica's  \
-          section before the flags' (engine/crossfacts.h) */
+          section before the flags' (engine/crossfacts.h), the flags' replica of other             \
+          partitions' holdings at their end (engine/holdings.h) */
 
 /* ---- writing ---- */
 
@@ -322,9 +323,10 @@ int ow_checkpoint_load(const ow_policy *policy, const char *buf, size_t len, ow_
     uint32_t magic = 0, version = 0;
     if (!OW_CKR_GET(&r, magic) || magic != MAGIC || !OW_CKR_GET(&r, version))
         return ow_err_set(err, OW_EINVAL, "checkpoint: not an opswall checkpoint");
-    /* 4 differs only by the counts of forgotten orders (0 then), 5 by the replica's section (an
-     * empty replica then: a partition's pair and cluster flags miss the other partitions' orders
-     * and complaints of before the upgrade, for their windows): an upgraded engine resumes */
+    /* 4 differs only by the counts of forgotten orders (0 then), 5 by the replicas' sections (empty
+     * replicas then: a partition's pair, cluster and technician flags miss the other partitions'
+     * orders, complaints and holdings of before the upgrade, for their windows, docs/scaling.md
+     * §4): an upgraded engine resumes */
     if (version != VERSION && version != 4 && version != 5)
         return ow_err_set(err, OW_EINVAL, "checkpoint: version %u, this engine reads 4 to %u",
                           version, VERSION);
@@ -348,7 +350,7 @@ int ow_checkpoint_load(const ow_policy *policy, const char *buf, size_t len, ow_
     ok = ok && get_names(&r, &s->regions) && get_names(&r, &s->categories) &&
          get_names(&r, &s->tech_ids) && load_orders(&r, s) && load_complaints(&r, s) &&
          load_techs(&r, s) && load_acks(&r, s) && ow_kpi_load(s->kpi, &r) &&
-         (version < 6 || ow_crossfacts_load(s, &r)) && ow_flags_load(s, &r);
+         (version < 6 || ow_crossfacts_load(s, &r)) && ow_flags_load(s, &r, version);
     if (ok && r.off != r.n) ok = false, r.bad = "unexpected bytes at the end";
     if (!ok) {
         ow_state_free(s);

@@ -15,6 +15,7 @@
 
 #include "ckio.h"
 #include "crossfacts.h"
+#include "holdings.h"
 #include "json.h"
 #include "jsonw.h"
 #include "names.h"
@@ -199,6 +200,7 @@ struct ow_flags {
     size_t nopen, capopen;
     char **retired; /* strings of earlier instances the outbox may still borrow */
     size_t nretired, capretired;
+    ow_holdings *hold; /* the other partitions' orders (holdings.h); NULL until a record comes */
 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -286,6 +288,7 @@ void ow_flags_free(ow_flags *fl)
     ow_names_fini(&fl->depots), ow_names_fini(&fl->ccats);
     ow_map_fini(&fl->stock), ow_map_fini(&fl->addr), ow_map_fini(&fl->inst);
     ow_spatial_fini(&fl->tgrid), ow_spatial_fini(&fl->ogrid);
+    ow_holdings_free(fl->hold);
     free(fl);
 }
 
@@ -535,16 +538,17 @@ static int clear_key(ow_state *s, const char *key, int64_t at)
 /* A flag that a partitioned deployment raises in another partition (ow_policy.home_table): not
  * raised here, so neither the alert nor its counts exist twice. The subject decides: a region's
  * flags (surge, understaffed, backlog, a region's CSAT) belong to the region's partition; a
- * technician's silence and a complaint category's cluster to the FNV-1a hash of the technician
- * or the category (the home partition counts the other partitions' complaints of it too, from
- * the cross-partition records: engine/crossfacts.h). `overload` stays with each partition's own
- * orders. */
+ * technician's overload and silence and a complaint category's cluster to the FNV-1a hash of the
+ * technician or the category. The home partition knows the technician's orders in every partition
+ * from the shared stream's holding records (ow_flags_holding, engine/holdings.h) and counts the
+ * other partitions' complaints of the category from their cross-partition records
+ * (engine/crossfacts.h). */
 static bool raised_elsewhere(const ow_state *s, ow_flag f, const char *subject, const char *suffix)
 {
     const ow_partition_table *t = s->policy->home_table;
     if (!t || t->n <= 1) return false;
     const char *by_hash = NULL, *region = NULL;
-    if (f == OW_FLAG_STALE_TECHNICIAN)
+    if (f == OW_FLAG_STALE_TECHNICIAN || f == OW_FLAG_OVERLOAD)
         by_hash = subject;
     else if (f == OW_FLAG_SURGE || f == OW_FLAG_UNDERSTAFFED || f == OW_FLAG_BACKLOG)
         region = subject;
@@ -939,7 +943,8 @@ static void region_tech_count(ow_flags *fl, ftech *t, int sign)
 static int eval_overload(ow_state *s, ftech *t, int64_t at)
 {
     ow_flags *fl = s->flags;
-    bool on = t->nact > fl->cfg.overload.max_active;
+    int32_t remote = fl->hold ? ow_holdings_active(fl->hold, t->idx) : 0, nact = t->nact + remote;
+    bool on = nact > fl->cfg.overload.max_active;
     if (on == ((t->open >> 0) & 1)) return OW_OK;
     evb e;
     ev_init(&e);
@@ -950,15 +955,17 @@ static int eval_overload(ow_state *s, ftech *t, int64_t at)
         int n = 0;
         for (int32_t i = 0; i < t->nact && n < 64; i++)
             ids[n++] = t->act[i]->id;
+        for (int32_t i = 0; i < remote && n < 64; i++) /* other partitions' (holdings.h) */
+            ids[n++] = ow_holdings_active_id(fl->hold, t->idx, i);
         qsort(ids, (size_t)n, sizeof *ids, cmp_str);
         for (int i = 0; i < n; i++)
             EV_ORDER(&e, ids[i]);
         EV_TECH(&e, tech_name(fl, t->idx));
         EV_REGION(&e, region_name(s, t->region));
-        ev_num(&e, "active", t->nact);
+        ev_num(&e, "active", nact);
         ev_num(&e, "max_active", (double)fl->cfg.overload.max_active);
         snprintf(summary, sizeof summary, "%s holds %d active orders (more than %lld)",
-                 tech_name(fl, t->idx), t->nact, (long long)fl->cfg.overload.max_active);
+                 tech_name(fl, t->idx), nact, (long long)fl->cfg.overload.max_active);
     }
     return set_flag(s, &t->open, 0, on, OW_FLAG_OVERLOAD, tech_name(fl, t->idx), NULL, t->region,
                     at, &e, summary);
@@ -971,10 +978,16 @@ static int64_t last_seen(const ftech *t)
     return t->has_loc ? t->loc_ts : OW_NEVER;
 }
 
-static bool tracked(const ftech *t)
+/* Open orders the technician's acceptance holds, here and (holdings.h) in other partitions. */
+static int32_t held_total(const ow_flags *fl, const ftech *t)
+{
+    return t->held + (fl->hold ? ow_holdings_held(fl->hold, t->idx) : 0);
+}
+
+static bool tracked(const ow_flags *fl, const ftech *t)
 {
     return (t->has_status && (t->status == OW_TECH_ENROUTE || t->status == OW_TECH_ONSITE)) ||
-           t->held > 0;
+           held_total(fl, t) > 0;
 }
 
 static int stale_raise(ow_state *s, ftech *t, int64_t at)
@@ -989,7 +1002,7 @@ static int stale_raise(ow_state *s, ftech *t, int64_t at)
     ow_time_format(ls, seen);
     ev_text(&e, "last_seen", seen);
     ev_text(&e, "status", t->has_status ? ow_tech_status_name((ow_tech_status)t->status) : "");
-    ev_num(&e, "held", t->held);
+    ev_num(&e, "held", held_total(fl, t));
     ev_num(&e, "silent_s", (double)((at - ls) / 1000));
     snprintf(summary, sizeof summary, "%s: no location since %s", tech_name(fl, t->idx), seen);
     return set_flag(s, &t->open, 1, true, OW_FLAG_STALE_TECHNICIAN, tech_name(fl, t->idx), NULL,
@@ -1002,7 +1015,7 @@ static int eval_stale(ow_state *s, ftech *t, int64_t at)
     ow_flags *fl = s->flags;
     int64_t due =
         last_seen(t) == OW_NEVER ? OW_NEVER : last_seen(t) + fl->cfg.stale_technician.after_ms;
-    if (!tracked(t) || due == OW_NEVER) {
+    if (!tracked(fl, t) || due == OW_NEVER) {
         ow_timerq_remove(&fl->tq, &t->stale_pos);
         t->stale_at = OW_NEVER;
         return set_flag(s, &t->open, 1, false, OW_FLAG_STALE_TECHNICIAN, tech_name(fl, t->idx),
@@ -1867,6 +1880,33 @@ void ow_flags_order_forget(ow_state *s, order *o)
     }
 }
 
+bool ow_flags_holding_remote(const ow_state *s, const ow_holding *h)
+{
+    const ow_partition_table *t = s->policy->home_table;
+    return t && t->n > 1 && h->partition != s->policy->home_partition;
+}
+
+int ow_flags_holding(ow_state *s, const ow_holding *h, int64_t wm)
+{
+    ow_flags *fl = s->flags;
+    if (!ow_flags_holding_remote(s, h)) return 0; /* its event comes through this partition */
+    if (!fl->hold && !(fl->hold = ow_holdings_new(s->policy->closed_retention_ms)))
+        return OW_ENOMEM;
+    ftech *t = NULL;
+    if (h->tech_id[0] && !(t = tech_get(fl, h->tech_id))) return OW_ENOMEM;
+    ow_hold_change ch[OW_HOLD_CHANGES_MAX];
+    int n = ow_holdings_apply(fl->hold, h, t ? t->idx : -1, wm, ch);
+    if (n < 0) return n;
+    /* as order_sync and on_dispatched / on_accepted re-decide them on one node, at the instant */
+    for (int i = 0; i < n; i++) {
+        ftech *x = tech_at(fl, ch[i].tech);
+        int rc = ch[i].what == OW_HOLD_ACTIVE ? eval_overload(s, x, h->ts_ms)
+                                              : eval_stale(s, x, h->ts_ms);
+        if (rc) return rc;
+    }
+    return 1;
+}
+
 void ow_flags_complaint_forget(ow_state *s, const char *id)
 {
     ow_flags *fl = s->flags;
@@ -2017,7 +2057,7 @@ int ow_flags_advance(ow_state *s, int64_t now_ms)
             ftech *t = owner;
             ow_timerq_remove(&fl->tq, &t->stale_pos);
             t->stale_at = OW_NEVER;
-            if (tracked(t) && !((t->open >> 1) & 1)) rc = stale_raise(s, t, at);
+            if (tracked(fl, t) && !((t->open >> 1) & 1)) rc = stale_raise(s, t, at);
             break;
         }
         case TK_SURGE: {
@@ -2292,6 +2332,9 @@ void ow_flags_save(const ow_state *s, ow_buf *b)
         ow_ck_u8(b, in->flag);
         ow_ck_u8(b, in->level);
     }
+    /* since version 6: the other partitions' orders, a replica only a partitioned model has */
+    ow_ck_u8(b, fl->hold != NULL);
+    if (fl->hold) ow_holdings_save(fl->hold, b);
 }
 
 static bool load_names(ow_ckr *r, ow_names *t)
@@ -2430,7 +2473,7 @@ static bool load_orders_part(ow_ckr *r, ow_state *s)
     return true;
 }
 
-bool ow_flags_load(ow_state *s, ow_ckr *r)
+bool ow_flags_load(ow_state *s, ow_ckr *r, uint32_t version)
 {
     ow_flags *fl = s->flags;
     uint32_t magic;
@@ -2579,10 +2622,16 @@ bool ow_flags_load(ow_state *s, ow_ckr *r)
         if (ow_state_impl_esc_flag(s, in, &in->esc_pos, level, in->at))
             return ow_ckr_fail(r, "out of memory");
     }
-    /* technicians' stale timers follow from what was loaded */
+    uint8_t replica = 0;
+    if (version >= 6 && !OW_CKR_GET(r, replica)) return false;
+    if (replica > 1) return ow_ckr_fail(r, "flags: bad holdings marker");
+    if (replica && !(fl->hold = ow_holdings_new(s->policy->closed_retention_ms)))
+        return ow_ckr_fail(r, "out of memory");
+    if (replica && !ow_holdings_load(fl->hold, r, fl->tech_ids.n)) return false;
+    /* technicians' stale timers follow from what was loaded (the replica's holds included) */
     for (uint32_t i = 0; i < fl->tech_ids.n; i++) {
         ftech *t = fl->techs[i];
-        if (tracked(t) && t->has_loc && !((t->open >> 1) & 1)) {
+        if (tracked(fl, t) && t->has_loc && !((t->open >> 1) & 1)) {
             t->stale_at = t->loc_ts + fl->cfg.stale_technician.after_ms;
             if (!arm(r, fl, t->stale_at, TIE(TK_STALE, t->idx), t, &t->stale_pos)) return false;
         }

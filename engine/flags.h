@@ -116,6 +116,16 @@ void ow_flags_order_forget(struct ow_state *s, struct order *o);
  * OW_ENOMEM. */
 int ow_flags_complaint_count(struct ow_state *s, const char *category, const char *id,
                              int64_t ts_ms);
+struct ow_holding; /* core/holding.h */
+/* Whether holding record h (the shared stream, docs/scaling.md §4) is of another partition's
+ * order: only on a partitioned model (ow_policy.home_table); its own orders' events come through
+ * its own stream. */
+bool ow_flags_holding_remote(const struct ow_state *s, const struct ow_holding *h);
+/* Apply a record of another partition's order (engine/holdings.h) where one node applied its
+ * event (wm: its shared entry's watermark): the technicians' counts of active and held orders,
+ * and their overload and stale_technician re-decided at its instant. 1 applied, 0 not another
+ * partition's, OW_ENOMEM. */
+int ow_flags_holding(struct ow_state *s, const struct ow_holding *h, int64_t wm);
 /* The same for a complaint (id: the model's copy, which the cluster rings borrow). O(categories).
  */
 void ow_flags_complaint_forget(struct ow_state *s, const char *id);
@@ -135,8 +145,9 @@ void ow_flags_each_open_alert(const ow_flags *fl,
                               bool (*fn)(const ow_alert *a, const char *id, void *arg), void *arg);
 
 /* Checkpoint: append the flags' state / read it back into a state whose orders, complaints and
- * names are already loaded. Load returns false with r->bad set. */
+ * names are already loaded (version: the checkpoint's, engine/checkpoint.c). Load returns false
+ * with r->bad set. */
 void ow_flags_save(const struct ow_state *s, ow_buf *b);
-bool ow_flags_load(struct ow_state *s, struct ow_rbuf *r);
+bool ow_flags_load(struct ow_state *s, struct ow_rbuf *r, uint32_t version);
 
 #endif

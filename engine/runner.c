@@ -91,7 +91,7 @@ static bool flag_elsewhere(const runner *r, const char *id)
     size_t nl = (size_t)(c1 - name);
 #define IS(s) (nl == sizeof s - 1 && memcmp(name, s, nl) == 0)
     int home;
-    if (IS("stale_technician"))
+    if (IS("stale_technician") || IS("overload"))
         home = (int)(ow_partition_hash(subject, strlen(subject)) % (uint32_t)r->part->table->n);
     else if (IS("surge") || IS("understaffed") || IS("backlog"))
         home = ow_partition_of(r->part->table, subject);

@@ -6,6 +6,8 @@
 
 #include "clock.h"
 #include "crossfacts.h"
+#include "flags.h"
+#include "holding.h"
 #include "keys.h"
 #include "log.h"
 #include "xrecord.h"
@@ -21,6 +23,9 @@ struct ow_shared_feed {
     int64_t applied, records; /* technician/stock events; cross-partition records */
     ow_event ev;
     ow_xrec rec;
+    ow_holding hold;
+    redisReply *read; /* the last XRANGE's reply: its entries from `next` on are not applied yet */
+    size_t next;
 };
 
 ow_shared_feed *ow_shared_feed_new(ow_cluster *c)
@@ -32,13 +37,23 @@ ow_shared_feed *ow_shared_feed_new(ow_cluster *c)
     return f;
 }
 
+/* Entries read ahead belong to the position they were read from. */
+static void drop_read(ow_shared_feed *f)
+{
+    if (f->read) freeReplyObject(f->read);
+    f->read = NULL;
+    f->next = 0;
+}
+
 void ow_shared_feed_free(ow_shared_feed *f)
 {
+    if (f) drop_read(f);
     free(f);
 }
 
 void ow_shared_feed_reset(ow_shared_feed *f, const char *cursor)
 {
+    drop_read(f);
     snprintf(f->last_id, sizeof f->last_id, "0-0");
     f->n = 0;
     const char *slash = cursor ? strchr(cursor, '/') : NULL;
@@ -99,6 +114,25 @@ static int apply_record(ow_shared_feed *f, ow_state *m, const redisReply *e, con
     return advance(m, f->rec.ts_ms > wm ? f->rec.ts_ms : wm, err);
 }
 
+/* A holding record (core/holding.h): another partition's order event, applied to the technician
+ * replica where one node applied the event; this partition's own come through its stream. */
+static int apply_holding(ow_shared_feed *f, ow_state *m, const redisReply *e, const redisReply *d,
+                         int64_t wm, bool *changed, ow_err *err)
+{
+    ow_err perr;
+    if (ow_holding_parse(d->str, d->len, &f->hold, &perr)) {
+        ow_warn("%s entry %s skipped: %s", OW_KEY_SHARED, e->element[0]->str, perr.msg);
+        return OW_OK;
+    }
+    if (!ow_flags_holding_remote(m, &f->hold)) return OW_OK;
+    int rc = advance(m, wm, err);
+    if (rc) return rc;
+    if (ow_flags_holding(m, &f->hold, wm) < 0) return ow_err_set(err, OW_ENOMEM, "out of memory");
+    *changed = true;
+    f->records++;
+    return advance(m, f->hold.ts_ms > wm ? f->hold.ts_ms : wm, err);
+}
+
 /* One shared entry, as one node applied it. */
 static int apply_shared(ow_shared_feed *f, ow_state *m, const redisReply *e, bool *changed,
                         ow_err *err)
@@ -107,6 +141,8 @@ static int apply_shared(ow_shared_feed *f, ow_state *m, const redisReply *e, boo
     int64_t wm = num(fields, "wm", 0), n = num(fields, "n", f->n + 1);
     snprintf(f->last_id, sizeof f->last_id, "%s", e->element[0]->str);
     f->n = n;
+    /* the kinds of shared records: an event's JSON object, or a compact record */
+    if (d && ow_holding_is(d->str, d->len)) return apply_holding(f, m, e, d, wm, changed, err);
     ow_err perr;
     if (d && ow_xrec_is(d->str, d->len)) return apply_record(f, m, e, d, wm, changed, err);
     if (!d || ow_event_parse(d->str, d->len, &f->ev, &perr)) {
@@ -123,22 +159,31 @@ static int apply_shared(ow_shared_feed *f, ow_state *m, const redisReply *e, boo
     return advance(m, f->ev.ts_ms > wm ? f->ev.ts_ms : wm, err);
 }
 
-/* Apply shared entries until entry number `upto` is in. */
+/* Apply shared entries until entry number `upto` is in. The entries of a read past `upto` are
+ * kept for the next call: a partition entry usually needs one or two more shared entries (an
+ * order event's holding record, a few technician reports), and reading 1,000 each time to use
+ * one cost more than applying them. */
 static int catch_up(ow_shared_feed *f, ow_state *m, int64_t upto, bool *changed, ow_err *err)
 {
     int64_t deadline = ow_clock_mono_ms() + WAIT_FOR;
     while (f->n < upto) {
+        if (f->read && f->next < f->read->elements) {
+            int rc = apply_shared(f, m, f->read->element[f->next++], changed, err);
+            if (rc) return rc;
+            continue;
+        }
+        drop_read(f);
         redisReply *rep =
             ow_cluster_cmd(f->c, err, "XRANGE shared", OW_KEY_SHARED, "XRANGE %s (%s + COUNT %d",
                            OW_KEY_SHARED, f->last_id, READ_COUNT);
         if (!rep) return OW_EREDIS;
         size_t got = rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0;
-        int rc = OW_OK;
-        for (size_t i = 0; i < got && !rc && f->n < upto; i++)
-            rc = apply_shared(f, m, rep->element[i], changed, err);
+        if (got) {
+            f->read = rep;
+            continue;
+        }
         freeReplyObject(rep);
-        if (rc) return rc;
-        if (got == 0 && f->n < upto) {
+        if (f->n < upto) {
             /* ingest writes the shared entries before the partition entries that name them;
              * a gap means they are still in flight, or the stream was trimmed past them */
             if (ow_clock_mono_ms() > deadline)

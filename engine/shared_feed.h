@@ -11,6 +11,11 @@
  * (end of an ingest run) only advances. So each partition decides every alert with the now and
  * the technicians one node had.
  *
+ * The shared stream also carries a holding record (core/holding.h) for every order event routed
+ * to a partition; those of other partitions' orders go to the technician replica
+ * (ow_flags_holding, engine/holdings.h), so a technician's home partition decides overload and
+ * stale_technician on every partition's orders.
+ *
  * The position (last shared entry id and its n) goes into the engine's checkpoint cursor, so a
  * restart or a takeover resumes the replica where the checkpoint's model has it.
  *

@@ -383,13 +383,13 @@ void ow_route_worker_close(ow_route_worker *w)
         n += (size_t)snprintf(parts + n, sizeof parts - n, "%s%" PRId64, p ? "/" : "",
                               rs->per_partition[p]);
     ow_info("routed: %" PRId64 " accepted (%" PRId64 " shared, by partition %s; %" PRId64
-            " cross-partition records), %" PRId64 " duplicates, %" PRId64 " rejected, %" PRId64
-            " parked for their order (%" PRId64 " still waiting in " OW_KEY_UNROUTED "), %" PRId64
-            " parked events sent on, %" PRId64 " read from " OW_KEY_UNROUTED ", %" PRId64
-            " rounds resent for replica acks, %lld "
+            " cross-partition records, %" PRId64 " holding records), %" PRId64
+            " duplicates, %" PRId64 " rejected, %" PRId64 " parked for their order (%" PRId64
+            " still waiting in " OW_KEY_UNROUTED "), %" PRId64 " parked events sent on, %" PRId64
+            " read from " OW_KEY_UNROUTED ", %" PRId64 " rounds resent for replica acks, %lld "
             "flushes retried",
-            rs->accepted, rs->shared, parts, rs->records, rs->duplicates, rs->rejected,
-            rs->parked_total, rs->parked_now, rs->drained, rs->loaded, rs->resends,
+            rs->accepted, rs->shared, parts, rs->records, rs->holdings, rs->duplicates,
+            rs->rejected, rs->parked_total, rs->parked_now, rs->drained, rs->loaded, rs->resends,
             (long long)atomic_load(&w->resends));
     ow_router_free(w->r);
     pthread_mutex_destroy(&w->mu);

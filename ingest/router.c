@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "holding.h"
 #include "keys.h"
 #include "log.h"
 #include "map.h"
@@ -27,9 +28,10 @@
 #define ENTRY_BUF     32   /* a stream entry id */
 
 typedef struct item {
-    int part;           /* partition, SHARED, REJECT or RECORD */
-    char id[OW_ID_BUF]; /* event id; "" for a tick */
-    char *raw;          /* owned copy; a reject: "reason\0source\0pos\0raw" via the fields below */
+    int part;               /* partition, SHARED, REJECT or RECORD */
+    bool holding;           /* SHARED: an order event's holding record (core/holding.h) */
+    char id[OW_ID_BUF + 8]; /* event id; "" for a tick; a holding record's ow_holding_mark */
+    char *raw; /* owned copy; a reject: "reason\0source\0pos\0raw" via the fields below */
     size_t len;
     int64_t wm; /* the watermark before this event */
     char reason[OW_ERR_MSG_MAX + 96], source[128];
@@ -329,12 +331,25 @@ static int queue_xrec(ow_router *r, const ow_event *ev, int part)
     item *x = rc ? NULL : push(r, SHARED, b.p, b.n);
     ow_buf_fini(&b);
     if (!x) return OW_ENOMEM;
-    size_t n = strlen(ev->id);
-    if (n > sizeof x->id - 3) n = sizeof x->id - 3; /* the longest ids share a prefix: rare */
-    memcpy(x->id, "x:", 2);
-    memcpy(x->id + 2, ev->id, n);
-    x->id[n + 2] = '\0';
+    snprintf(x->id, sizeof x->id, "x:%s", ev->id); /* fits: ids are at most OW_ID_BUF - 1 */
     x->xrec = true;
+    return OW_OK;
+}
+
+/* An order event going to partition `part` of several: its holding record goes to the shared
+ * stream just before it (docs/scaling.md §4), so the event's sseq counts it and every engine
+ * applies it where one node applied the event; de-duplicated by its own mark, like the event. */
+static int push_holding(ow_router *r, const ow_event *ev, int part)
+{
+    ow_holding h;
+    char text[OW_HOLDING_MAX];
+    int len;
+    if (ow_holding_from_event(ev, part, &h) || (len = ow_holding_format(&h, text, sizeof text)) < 0)
+        return OW_OK; /* not an order event */
+    item *it = push(r, SHARED, text, (size_t)len);
+    if (!it) return OW_ENOMEM;
+    it->holding = true;
+    ow_holding_mark(ev->id, it->id, sizeof it->id); /* fits: ids are at most OW_ID_BUF - 1 */
     return OW_OK;
 }
 
@@ -360,6 +375,8 @@ static int route_one(ow_router *r, const ow_event *ev, const char *raw, size_t l
             return OW_OK;
         }
     }
+    if (r->t->n > 1 && ow_event_is_order(ev->type) && push_holding(r, ev, part))
+        return ow_err_set(err, OW_ENOMEM, "out of memory");
     item *it = push(r, part, raw, len);
     if (!it) return ow_err_set(err, OW_ENOMEM, "out of memory");
     snprintf(it->id, sizeof it->id, "%s", ev->id);
@@ -885,6 +902,10 @@ int ow_router_flush(ow_router *r, ow_err *err)
     for (size_t i = 0; i < r->nq; i++) {
         item *it = &r->q[i];
         if (it->part == RECORD || (it->part != REJECT && !it->id[0])) continue; /* a tick */
+        if (it->holding) { /* not an input item: counted apart */
+            r->st.holdings += it->res == OW_ROUTED_ACCEPTED;
+            continue;
+        }
         if (it->res == OW_ROUTED_REJECTED) {
             r->st.rejected++;
         } else if (it->xrec) {

@@ -17,7 +17,10 @@
  *
  * Each routed entry carries wm (the largest event time this router had seen before it) and sseq
  * (the shared stream's entry count before it): engines use them to decide every alert with the
- * knowledge one node would have had (docs/scaling.md §5). A flush is two pipelined rounds of the
+ * knowledge one node would have had (docs/scaling.md §5). With more than one partition, every
+ * order event is preceded on the shared stream by its holding record (core/holding.h: technician,
+ * order, type, instant, partition), from which every engine's technician replica knows each
+ * technician's orders in all partitions (§4). A flush is two pipelined rounds of the
  * cluster client, both marked idempotent (de-dup makes a resend harmless): the shared stream's
  * call with the directory records and rejects, then one call per partition (the partitions' calls
  * need the shared entries' numbers). With ingest.wait_replicas > 0 each round ends with WAIT on
@@ -58,7 +61,8 @@ typedef struct ow_route_outcome {
 typedef struct ow_router_stats {
     int64_t accepted, duplicates, rejected; /* of items flushed */
     int64_t shared;                         /* accepted items that went to the shared stream */
-    int64_t records; /* cross-partition records appended there (core/xrecord.h; not items) */
+    int64_t records;  /* cross-partition records appended there (core/xrecord.h; not items) */
+    int64_t holdings; /* holding records written to the shared stream (partitions > 1) */
     int64_t parked_now, parked_total; /* waiting for their order; ever parked here */
     int64_t drained, loaded;          /* parked events sent on; read from the stream */
     int64_t flushes, resends;         /* rounds sent again for want of replica acks */

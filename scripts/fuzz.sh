@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     default: 60 seconds each, all targets
 #   targets: event config redis_url snapshot timefmt checkpoint delta regions csv csvmap tz slotmap
 #            lineframe jsonarray notify_config notify_template notify_input wallboard feed_live
-#            feed_http merge xrecord
+#            feed_http merge xrecord holding
 #
 # Configures a clang build in build-fuzz (-DOPSWALL_FUZZ=ON), builds the fuzz targets, runs each
 # for SECONDS over its seed corpus (tests/fuzz/corpus/<target>/, copied into build-fuzz) and
@@ -16,7 +16,7 @@ set -eu
 secs=${1:-60}
 case $secs in '' | *[!0-9]*) echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2 ;; esac
 [ $# -gt 0 ] && shift
-targets=${*:-event config redis_url snapshot timefmt checkpoint delta regions csv csvmap tz slotmap lineframe jsonarray notify_config notify_template notify_input wallboard feed_live feed_http merge xrecord}
+targets=${*:-event config redis_url snapshot timefmt checkpoint delta regions csv csvmap tz slotmap lineframe jsonarray notify_config notify_template notify_input wallboard feed_live feed_http merge xrecord holding}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-fuzz

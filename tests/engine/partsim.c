@@ -7,6 +7,8 @@
 #include "alerts.h"
 #include "crossfacts.h"
 #include "files.h"
+#include "flags.h"
+#include "holding.h"
 #include "route.h"
 #include "xrecord.h"
 
@@ -121,6 +123,28 @@ static void apply_to(run *r, ow_state *s, const ow_event *ev, int64_t wm, int64_
     take_alerts(r, s);
 }
 
+/* An order event routed to partition p: its holding record, as ingest writes it to the shared
+ * stream just before the event (text, then decoded as the engines decode it), applied by every
+ * other partition where one node applied the event (engine/shared_feed.c apply_holding). */
+static void holding_to_all(run *r, const ow_event *ev, int p, int64_t wm)
+{
+    ow_holding h;
+    char text[OW_HOLDING_MAX];
+    ow_err err;
+    need(ow_holding_from_event(ev, p, &h) == 0);
+    int len = ow_holding_format(&h, text, sizeof text);
+    need(len > 0 && ow_holding_parse(text, (size_t)len, &h, &err) == 0);
+    r->holdings++;
+    for (int q = 0; q < NP; q++) {
+        ow_state *s = r->part[q];
+        if (!ow_flags_holding_remote(s, &h)) continue;
+        if (wm != INT64_MIN) need(ow_state_advance(s, wm) >= 0);
+        need(ow_flags_holding(s, &h, wm == INT64_MIN ? h.ts_ms : wm) >= 0);
+        need(ow_state_advance(s, r->now) >= 0);
+        take_alerts(r, s);
+    }
+}
+
 /* One event: to the one-node model, and to its partition(s) at the same event-time watermark. */
 void feed_line(run *r, const char *text, size_t len)
 {
@@ -149,6 +173,7 @@ void feed_line(run *r, const char *text, size_t len)
         if (p < 0) p = 0;
     }
     if (rt.record_kind) dir_put(r, rt.record_kind, rt.record_id, p);
+    if (ow_event_is_order(ev.type)) holding_to_all(r, &ev, p, wm);
     apply_to(r, r->part[p], &ev, wm, r->now);
     if (!ow_xrec_wanted(&ev) || r->no_records) return;
     /* its cross-partition record, through the codec as the shared stream carries it */

@@ -1,10 +1,11 @@
 /*
  * partsim — test helper: a model's events through one engine and through NP partitions the way
  * the pipeline routes them (core/route.h: orders and complaints to their region's partition,
- * technician and stock events to every partition, as the shared stream does), each partition
- * advanced to the event-time watermark before and after each event (docs/scaling.md §5), and each
- * order/complaint event's cross-partition record (core/xrecord.h) applied by the other partitions
- * right after it, as the shared stream carries it. Used by
+ * technician and stock events to every partition, as the shared stream does, with the holding
+ * record of each order event before it), each partition advanced to the event-time watermark
+ * before and after each event (docs/scaling.md §4-5), and each order/complaint event's
+ * cross-partition record (core/xrecord.h) applied by the other partitions right after it, as the
+ * shared stream carries it. Used by
  * test_merge (merged vs one node) and ow_partials (partial snapshots for the feeds' test).
  */
 #ifndef OW_TEST_PARTSIM_H
@@ -32,7 +33,8 @@ typedef struct run {
     ow_state *one, *part[NP];
     ow_map dir; /* order / complaint id → partition + 1 */
     int64_t now;
-    int64_t shared; /* events every partition applied */
+    int64_t shared;   /* events every partition applied */
+    int64_t holdings; /* holding records (core/holding.h) of the order events */
     int64_t events;
     ow_map raised_one, raised_parts; /* alert id → its instant + 1 (raised ones) */
     ow_map said_one, said_parts;     /* flag alert id → "<evidence>\n<summary>" (owned) */

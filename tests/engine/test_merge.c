@@ -87,64 +87,18 @@ static void expect_categories(const cJSON *one, const cJSON *merged)
     (void)total;
 }
 
-/* Flags raised from state that spans partitions: each is raised by one partition only (its home:
- * ow_policy.home_table), but from that partition's knowledge alone, so whether and when it is
- * raised is approximate (docs/scaling.md §4). duplicate_dispatch, repeat_visit and
- * complaint_cluster are not: the cross-partition records give each partition the others' orders
- * and complaints (engine/crossfacts.h), and the test requires them equal. */
-static bool engine_side(const char *id)
-{
-    static const char *const kinds[] = {
-        "flag:stale_technician:", "flag:parts_wait:", "flag:overload:"};
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strncmp(id, kinds[i], strlen(kinds[i])) == 0) return true;
-    return false;
-}
-
-/* Raised alert ids (a partsim map) of engine-side flags. */
-static int64_t count_engine_side(ow_map *m)
-{
-    size_t pos = 0;
-    const char *id;
-    void *v;
-    int64_t n = 0;
-    while (ow_map_next(m, &pos, &id, &v))
-        n += engine_side(id);
-    return n;
-}
-
-/* ow_state_each_open_alert: count the open engine-side flags by level (arg: int64_t[4]). */
-static bool count_open(const ow_alert *a, const ow_ack *ack, void *arg)
-{
-    (void)ack;
-    char id[OW_ALERT_ID_BUF];
-    ow_alert_id(a, id);
-    if (engine_side(id) && a->level >= 0 && a->level < 4) ((int64_t *)arg)[a->level]++;
-    return true;
-}
-
-/* A list without the entries of engine-side flags. */
-static cJSON *without_engine_side(const cJSON *list)
-{
-    cJSON *out = cJSON_CreateArray();
-    const cJSON *e;
-    cJSON_ArrayForEach(e, list)
-    {
-        if (!engine_side(ow_json_get(e, "id")->valuestring))
-            cJSON_AddItemToArray(out, cJSON_Duplicate(e, true));
-    }
-    return out;
-}
-
-/* Alerts, flags, escalations: SLA alerts equal in ids and instants; counts summed; lists equal
- * but for the engine-side flags. Returns the number of failed checks (printed). */
+/* Alerts, flags, escalations: SLA and flag alerts equal in ids and instants, both ways; counts
+ * summed; lists equal. Every flag, those decided from state that spans partitions included: the
+ * holding records give a technician's home every partition's orders (engine/holdings.h), the
+ * cross-partition records give each partition the others' orders and complaints
+ * (engine/crossfacts.h), docs/scaling.md §4. Returns the number of failed checks (printed). */
 static int expect_alerts(run *r, const cJSON *one, const cJSON *merged, cJSON *const *parts)
 {
     int bad = 0;
     size_t pos = 0;
     const char *id;
     void *v;
-    int64_t sla_parts = 0, flag_diff = 0;
+    int64_t sla_parts = 0;
     while (ow_map_next(&r->raised_parts, &pos, &id, &v)) {
         void *o = ow_map_get(&r->raised_one, id);
         if (strncmp(id, "sla:", 4) == 0) {
@@ -155,11 +109,8 @@ static int expect_alerts(run *r, const cJSON *one, const cJSON *merged, cJSON *c
                 bad++;
             }
         } else if (o != v) {
-            flag_diff++;
-            if (!engine_side(id)) {
-                fprintf(stderr, "flag alert %s differs from one node's\n", id);
-                bad++;
-            }
+            fprintf(stderr, "flag alert %s differs from one node's\n", id);
+            bad++;
         }
     }
     /* and the other way: every flag one node raised, raised by a partition at the same instant */
@@ -170,7 +121,7 @@ static int expect_alerts(run *r, const cJSON *one, const cJSON *merged, cJSON *c
     while (ow_map_next(&r->raised_one, &pos, &id, &v)) {
         for (int k = 0; k < 3; k++)
             exact[k] += strncmp(id, exact_kinds[k], strlen(exact_kinds[k])) == 0;
-        if (strncmp(id, "sla:", 4) == 0 || engine_side(id)) continue;
+        if (strncmp(id, "sla:", 4) == 0) continue;
         if (ow_map_get(&r->raised_parts, id) != v) {
             fprintf(stderr, "flag alert %s of one node: not raised by the partitions then\n", id);
             bad++;
@@ -202,36 +153,43 @@ static int expect_alerts(run *r, const cJSON *one, const cJSON *merged, cJSON *c
                      raised);
     /* each alert is raised by one partition only (flags about a region, a technician or a
      * complaint category by their home: ow_policy.home_table), so the summed counters count each
-     * once: they equal one node's but for the approximate flags' own differences */
+     * once: they equal one node's */
     assert_int_equal(r->raised_sum, (int64_t)r->raised_parts.len);
-    int64_t approx_one = count_engine_side(&r->raised_one),
-            approx_parts = count_engine_side(&r->raised_parts);
     int64_t raised_one = (int64_t)ow_json_get(ow_json_get(one, "alerts"), "raised")->valuedouble;
-    fprintf(stderr, "alerts raised: one node %lld (%lld approximate flags), merged %lld (%lld)\n",
-            (long long)raised_one, (long long)approx_one, (long long)raised,
-            (long long)approx_parts);
-    assert_int_equal(raised - approx_parts, raised_one - approx_one);
-    int64_t open_one[4] = {0}, open_parts[4] = {0};
-    ow_state_each_open_alert(r->one, count_open, open_one);
-    for (int p = 0; p < NP; p++)
-        ow_state_each_open_alert(r->part[p], count_open, open_parts);
+    fprintf(stderr, "alerts raised: one node %lld, merged %lld\n", (long long)raised_one,
+            (long long)raised);
+    assert_int_equal(raised, raised_one);
     const cJSON *lv_one = ow_json_get(ow_json_get(one, "alerts"), "open_by_level"),
                 *lv_merged = ow_json_get(ow_json_get(merged, "alerts"), "open_by_level");
-    for (int l = 0; l < 4; l++) /* open_*[l]: the approximate flags open at level l */
-        assert_int_equal((int64_t)cJSON_GetArrayItem(lv_merged, l)->valuedouble - open_parts[l],
-                         (int64_t)cJSON_GetArrayItem(lv_one, l)->valuedouble - open_one[l]);
+    for (int l = 0; l < 4; l++)
+        assert_int_equal((int64_t)cJSON_GetArrayItem(lv_merged, l)->valuedouble,
+                         (int64_t)cJSON_GetArrayItem(lv_one, l)->valuedouble);
     static const char *const lists[] = {"flags", "escalations"};
     for (int i = 0; i < 2; i++) {
-        cJSON *a = without_engine_side(ow_json_get(one, lists[i]));
-        cJSON *b = without_engine_side(ow_json_get(merged, lists[i]));
+        const cJSON *a = ow_json_get(one, lists[i]), *b = ow_json_get(merged, lists[i]);
         if (!cJSON_Compare(a, b, true)) {
             print_diff(lists[i], a, b);
             bad++;
         }
-        cJSON_Delete(a), cJSON_Delete(b);
     }
-    fprintf(stderr, "%lld SLA alerts equal; %lld engine-side flag alerts differ\n",
-            (long long)sla_parts, (long long)flag_diff);
+    fprintf(stderr, "%lld SLA alerts equal\n", (long long)sla_parts);
+    /* the technician flags, both ways: every one-node raise by some partition, at its instant */
+    static const char *const tech_flags[] = {"flag:overload:", "flag:stale_technician:"};
+    for (int k = 0; k < 2; k++) {
+        int64_t n_one = 0, n_parts = 0, same = 0;
+        pos = 0;
+        while (ow_map_next(&r->raised_one, &pos, &id, &v)) {
+            if (strncmp(id, tech_flags[k], strlen(tech_flags[k])) != 0) continue;
+            n_one++;
+            same += ow_map_get(&r->raised_parts, id) == v;
+        }
+        pos = 0;
+        while (ow_map_next(&r->raised_parts, &pos, &id, &v))
+            n_parts += strncmp(id, tech_flags[k], strlen(tech_flags[k])) == 0;
+        fprintf(stderr, "%s one node %lld, partitions %lld, identical (id, instant) %lld\n",
+                tech_flags[k], (long long)n_one, (long long)n_parts, (long long)same);
+        if (same != n_one || n_parts != n_one) bad++;
+    }
     return bad;
 }
 
@@ -385,6 +343,185 @@ static void test_sim_rainstorm(void **st)
 {
     (void)st;
     sim_day(OW_SIM_RAINSTORM);
+}
+
+/* ---- a technician whose orders are in several partitions (docs/scaling.md §4) ---- */
+
+static void line(run *r, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < sizeof text);
+    int64_t before = r->events;
+    feed_line(r, text, (size_t)n);
+    assert_int_equal(r->events, before + 1); /* every line here is a valid event */
+}
+
+/* Every partition's model through its checkpoint: what a takeover resumes from. */
+static void checkpoint_all(run *r)
+{
+    for (int p = 0; p < NP; p++) {
+        char *buf, cursor[OW_CHECKPOINT_CURSOR_MAX];
+        size_t len;
+        ow_err err;
+        assert_int_equal(ow_checkpoint_save(r->part[p], "0-0", &buf, &len, &err), 0);
+        ow_state *s;
+        if (ow_checkpoint_load(&r->ppol[p], buf, len, &s, cursor, &err))
+            fail_msg("partition %d: %s", p, err.msg);
+        free(buf);
+        ow_state_free(r->part[p]);
+        r->part[p] = s;
+    }
+}
+
+/* The instant (+1) a raise of `id` was recorded at, 0 if never. */
+static int64_t raised_at(ow_map *m, const char *id)
+{
+    return (int64_t)(intptr_t)ow_map_get(m, id);
+}
+
+/* Four active orders in three partitions (overload), and a silence while holding only another
+ * partition's accepted order (stale_technician): one node raises both; the technician's home
+ * partition must raise them with the same ids and instants, though it holds at most two of the
+ * orders itself. Without the holding records it raises neither. */
+static void test_tech_across_partitions(void **st)
+{
+    (void)st;
+    run *r = malloc(sizeof *r);
+    if (!run_init(r, OW_SOURCE_DIR "/config/opswall.json")) fail_msg("run_init");
+    /* run_init's table: central, north -> 0; east, harbor -> 1; south, west, oldtown -> 2 */
+    static const char *const region_of[NP] = {"central", "east", "south"};
+    const char *tid = "TX-7";
+    int home = (int)(ow_partition_hash(tid, strlen(tid)) % NP);
+    int away = (home + 1) % NP; /* two orders there, one in each other partition */
+    const char *regions[4] = {region_of[0], region_of[1], region_of[2], region_of[away]};
+#define T(hms) "2026-11-22T" hms "+08:00"
+    line(r,
+         "{\"v\":1,\"id\":\"x1\",\"ts\":\"" T(
+             "08:00:00") "\",\"type\":\"tech.status\","
+                         "\"tech_id\":\"%s\",\"status\":\"idle\",\"region\":\"%s\"}",
+         tid, region_of[home]);
+    line(r,
+         "{\"v\":1,\"id\":\"x2\",\"ts\":\"" T(
+             "08:00:05") "\",\"type\":\"tech.location\","
+                         "\"tech_id\":\"%s\",\"lat\":31.25,\"lon\":121.44}",
+         tid);
+    for (int i = 0; i < 4; i++)
+        line(r,
+             "{\"v\":1,\"id\":\"c%d\",\"ts\":\"" T(
+                 "08:01:0%d") "\",\"type\":\"order.created\","
+                              "\"order_id\":\"XO-%d\",\"priority\":\"general\",\"category\":"
+                              "\"pipe\","
+                              "\"region\":\"%s\"}",
+             i, i, i, regions[i]);
+    for (int i = 0; i < 3; i++)
+        line(r,
+             "{\"v\":1,\"id\":\"d%d\",\"ts\":\"" T(
+                 "08:02:0%d") "\",\"type\":\"order.dispatched\","
+                              "\"order_id\":\"XO-%d\",\"tech_id\":\"%s\"}",
+             i, i, i, tid);
+    checkpoint_all(r); /* the replica (3 orders, some held elsewhere) survives a takeover */
+    line(r,
+         "{\"v\":1,\"id\":\"d3\",\"ts\":\"" T(
+             "08:02:03") "\",\"type\":\"order.dispatched\","
+                         "\"order_id\":\"XO-3\",\"tech_id\":\"%s\"}",
+         tid);
+    /* the one acceptance: an order of another partition than the technician's home */
+    line(r,
+         "{\"v\":1,\"id\":\"a3\",\"ts\":\"" T(
+             "08:03:00") "\",\"type\":\"order.accepted\","
+                         "\"order_id\":\"XO-3\",\"tech_id\":\"%s\"}",
+         tid);
+    /* three of them cancelled: the overload ends; XO-3 stays held */
+    for (int i = 0; i < 3; i++)
+        line(r,
+             "{\"v\":1,\"id\":\"k%d\",\"ts\":\"" T(
+                 "08:04:0%d") "\",\"type\":\"order.cancelled\","
+                              "\"order_id\":\"XO-%d\",\"reason\":\"test\"}",
+             i, i, i);
+    checkpoint_all(r);
+    /* silent from 08:00:05: stale at 08:10:05, seen when another technician reports at 08:30 */
+    line(r, "{\"v\":1,\"id\":\"y1\",\"ts\":\"" T(
+                "08:30:00") "\",\"type\":\"tech.location\","
+                            "\"tech_id\":\"TY-1\",\"lat\":31.2,\"lon\":121.4}");
+#undef T
+    finish(r);
+    char id[128];
+    snprintf(id, sizeof id, "flag:overload:%s:1", tid);
+    int64_t want = raised_at(&r->raised_one, id);
+    assert_true(want != 0); /* one node: 4 active orders at the fourth dispatch */
+    assert_int_equal(raised_at(&r->raised_parts, id), want);
+    snprintf(id, sizeof id, "flag:stale_technician:%s:1", tid);
+    want = raised_at(&r->raised_one, id);
+    assert_true(want != 0);
+    assert_int_equal(raised_at(&r->raised_parts, id), want);
+    /* and nothing else about this technician differs: the same raises, each by one partition */
+    assert_int_equal(r->raised_sum, (int64_t)r->raised_parts.len);
+    assert_int_equal((int64_t)r->raised_parts.len, (int64_t)r->raised_one.len);
+    assert_int_equal(r->holdings, 4 + 4 + 1 + 3); /* every order event has its record */
+    run_fini(r);
+    free(r);
+}
+
+/* An order held in another partition, resolved, called back 2 h later and reopened 3.5 h after
+ * the resolution, with engine.closed_retention 3 h: one node still knows the order (its latest
+ * instant is the callback), so the reopen makes the technician hold it again, and their silence
+ * (since 08:00) is stale at once. The replica must not have forgotten it by its resolution's
+ * instant: the callback's record moves its latest instant too. */
+static void test_reopen_within_retention(void **st)
+{
+    (void)st;
+    run *r = malloc(sizeof *r);
+    if (!run_init(r, OW_SOURCE_DIR "/config/opswall.json")) fail_msg("run_init");
+    r->pol.closed_retention_ms = 3 * 3600 * 1000;
+    for (int p = 0; p < NP; p++)
+        r->ppol[p].closed_retention_ms = r->pol.closed_retention_ms;
+    static const char *const region_of[NP] = {"central", "east", "south"};
+    const char *tid = "TX-7";
+    int away = (int)((ow_partition_hash(tid, strlen(tid)) + 1) % NP);
+#define T(hms) "2026-11-22T" hms "+08:00"
+#define ORDER(id, hms, type, extra)                                                                \
+    line(r,                                                                                        \
+         "{\"v\":1,\"id\":\"" id "\",\"ts\":\"" T(hms) "\",\"type\":\"" type "\","                 \
+                                                       "\"order_id\":\"XO-1\"" extra "}",          \
+         tid)
+    line(r,
+         "{\"v\":1,\"id\":\"x1\",\"ts\":\"" T(
+             "08:00:00") "\",\"type\":\"tech.location\","
+                         "\"tech_id\":\"%s\",\"lat\":31.25,\"lon\":121.44}",
+         tid);
+    line(r,
+         "{\"v\":1,\"id\":\"c1\",\"ts\":\"" T(
+             "08:01:00") "\",\"type\":\"order.created\","
+                         "\"order_id\":\"XO-1\",\"priority\":\"general\",\"category\":\"pipe\","
+                         "\"region\":\"%s\"}",
+         region_of[away]);
+    ORDER("d1", "08:02:00", "order.dispatched", ",\"tech_id\":\"%s\"");
+    ORDER("a1", "08:03:00", "order.accepted", ",\"tech_id\":\"%s\"");
+    ORDER("r1", "09:00:00", "order.resolved", ",\"tech_id\":\"%s\"");
+    ORDER("b1", "11:00:00", "order.callback", ",\"score\":2%.0s");
+    line(r, "{\"v\":1,\"id\":\"y1\",\"ts\":\"" T(
+                "12:20:00") "\",\"type\":\"tech.location\","
+                            "\"tech_id\":\"TY-1\",\"lat\":31.2,\"lon\":121.4}");
+    ORDER("o1", "12:30:00", "order.reopened", "%.0s");
+    line(r, "{\"v\":1,\"id\":\"y2\",\"ts\":\"" T(
+                "12:45:00") "\",\"type\":\"tech.location\","
+                            "\"tech_id\":\"TY-1\",\"lat\":31.2,\"lon\":121.4}");
+#undef ORDER
+#undef T
+    finish(r);
+    /* the one raise: at the reopen (event time fires nothing between 08:03 and the resolution) */
+    char id[128];
+    snprintf(id, sizeof id, "flag:stale_technician:%s:1", tid);
+    int64_t want = raised_at(&r->raised_one, id);
+    assert_int_equal(want - 1, INT64_C(1795321800000)); /* 12:30 +08:00 */
+    assert_int_equal(raised_at(&r->raised_parts, id), want);
+    assert_int_equal((int64_t)r->raised_parts.len, (int64_t)r->raised_one.len);
+    run_fini(r);
+    free(r);
 }
 
 /* One engine (no partitions, or one) publishes exactly what it published before: no `part`. */
@@ -609,6 +746,8 @@ int main(void)
         cmocka_unit_test(test_sample_city),
         cmocka_unit_test(test_sim_normal),
         cmocka_unit_test(test_sim_rainstorm),
+        cmocka_unit_test(test_tech_across_partitions),
+        cmocka_unit_test(test_reopen_within_retention),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_straddling_pairs),
     };

@@ -6,7 +6,9 @@
  *                      (run with DIR = tests/fuzz/corpus after a format change)
  *
  * Checkpoints: an empty state; a small day (orders through every stage, a pause, a reopen,
- * complaints, technicians, raised alerts and an acknowledgement); some cuts of the small day.
+ * complaints, technicians, raised alerts and an acknowledgement); some cuts of the small day;
+ * an empty partition 0 of 3 with the holding records of other partitions' orders (the
+ * flags' replica, engine/holdings.h).
  * Deltas: "snapshot A\ndelta" pairs from ow_delta_make, and "snapshot A\nsnapshot B" pairs.
  */
 #include <errno.h>
@@ -21,6 +23,9 @@
 #include "xrecord.h"
 #include "config.h"
 #include "delta.h"
+#include "flags.h"
+#include "holding.h"
+#include "partition.h"
 #include "picture.h"
 #include "policy.h"
 #include "state.h"
@@ -201,6 +206,44 @@ static int checkpoints(const char *dir, const ow_policy *pol)
     return rc | partition_checkpoint(dir, pol);
 }
 
+/* Partition 0 of 3, empty but for holding records of orders in partitions 1 and 2 — one
+ * held, one reassigned, one cancelled — so the checkpoint carries the replica. */
+static int partitioned(const char *dir, const ow_policy *pol)
+{
+    ow_partition_table t;
+    ow_partition_table_init(&t, 3);
+    ow_policy pp = *pol;
+    pp.home_table = &t;
+    pp.home_partition = 0;
+    ow_state *s = build(&pp, 0); /* small: the fuzzer's -max_len (4,096) reaches the replica */
+    static const char *const recs[] = {
+        "H\t1\torder.created\t1795334400000\tp1-a\t",
+        "H\t1\torder.dispatched\t1795334460000\tp1-a\tt1",
+        "H\t1\torder.accepted\t1795334520000\tp1-a\tt1",
+        "H\t2\torder.created\t1795334400000\tp2-b\t",
+        "H\t2\torder.dispatched\t1795334460000\tp2-b\tt2",
+        "H\t2\torder.dispatched\t1795334580000\tp2-b\tt3",
+        "H\t2\torder.created\t1795334400000\tp2-c\t",
+        "H\t2\torder.cancelled\t1795334700000\tp2-c\t",
+    };
+    int rc = s ? 0 : -1;
+    for (size_t i = 0; !rc && i < sizeof recs / sizeof recs[0]; i++) {
+        ow_holding h;
+        ow_err err;
+        rc = ow_holding_parse(recs[i], strlen(recs[i]), &h, &err) ||
+             ow_flags_holding(s, &h, h.ts_ms) < 0;
+    }
+    char *bytes;
+    size_t len;
+    ow_err err;
+    if (!rc) rc = ow_checkpoint_save(s, "1795341600000-3/1795341600000-1/42", &bytes, &len, &err);
+    if (!rc) rc = write_file(dir, "checkpoint", "ok_partitioned", bytes, len);
+    if (!rc) free(bytes);
+    ow_state_free(s);
+    ow_partition_table_fini(&t);
+    return rc;
+}
+
 static int pair(const char *dir, const char *name, const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
@@ -249,7 +292,7 @@ int main(int argc, char **argv)
     ow_policy pol;
     ow_config_defaults(&cfg);
     ow_policy_from_config(&pol, &cfg);
-    if (checkpoints(argv[1], &pol) || deltas(argv[1], &pol)) {
+    if (checkpoints(argv[1], &pol) || deltas(argv[1], &pol) || partitioned(argv[1], &pol)) {
         fprintf(stderr, "make_seeds: could not write the seeds under %s\n", argv[1]);
         return 1;
     }

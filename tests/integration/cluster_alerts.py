@@ -17,12 +17,12 @@ ARGS: the redis-cli connection arguments (-s SOCK, or -c -p PORT) then the numbe
 import collections, json, subprocess, sys
 
 APPROXIMATE = {  # docs/scaling.md §4: what a partitioned deployment does not decide like one node
-    "stale_technician": "the home partition sees only its own orders' acceptances",
-    "overload": "a technician's active orders are counted per partition",
+    # none left: every flag is decided as on one node (docs/scaling.md §4)
 }
-# exact through the shared stream's cross-partition records (core/xrecord.h, engine/crossfacts.h):
+# exact through the shared stream's compact records (core/xrecord.h and engine/crossfacts.h for
+# the pair and cluster flags, core/holding.h and engine/holdings.h for the technician flags):
 # required equal with the other flags, and shown one by one
-EXACT_CROSS = ("duplicate_dispatch", "repeat_visit", "complaint_cluster")
+EXACT_CROSS = ("duplicate_dispatch", "repeat_visit", "complaint_cluster", "overload", "stale_technician")
 
 
 def cli(conn, *args):
@@ -144,16 +144,20 @@ def events(sent, conn, n):
         except (ValueError, KeyError):
             pass
     seen = collections.Counter()
-    records = collections.Counter()  # cross-partition records (core/xrecord.h): JSON arrays
+    records = collections.Counter()  # compact records on the shared stream, by kind
     # parked events (waiting for their order's route) are in Redis too, and must not be elsewhere
     streams = ["ops:{p%d}:events" % p for p in range(n)] + ["ops:{g}:shared", "ops:{g}:unrouted"]
     for s in streams:
         lines = cli(conn, "XRANGE", s, "-", "+")
         for i, line in enumerate(lines):
+            # a compact record (core/xrecord.h "[...]", core/holding.h "H\t...") is not an event
             if line == "d" and i + 1 < len(lines):
+                if lines[i + 1].startswith("H\t"):
+                    records["holding"] += 1
+                    continue
                 d = json.loads(lines[i + 1])
                 if isinstance(d, list):
-                    records[json.dumps(d)] += 1
+                    records["cross-partition"] += 1
                 else:
                     seen[d["id"]] += 1
     rejected = set()
@@ -165,11 +169,11 @@ def events(sent, conn, n):
                 pass
     lost = ids - set(seen) - rejected
     doubled = [k for k, c in seen.items() if c > 1]
-    # a record has no id of its own (its de-dup id is its event's, "x:<id>"): two events alike in
-    # every carried member give equal records, so only their number is shown
-    print("sent %d distinct ids; in the streams %d (and %d cross-partition records); rejected %d; "
-          "lost %d %s; doubled %d %s"
-          % (len(ids), len(seen), sum(records.values()), len(rejected), len(lost), sorted(lost)[:5],
+    # a record has no id of its own (its de-dup id is derived from its event's): only counted
+    print("sent %d distinct ids; in the streams %d (and %d cross-partition, %d holding records); "
+          "rejected %d; lost %d %s; doubled %d %s"
+          % (len(ids), len(seen), records["cross-partition"], records["holding"], len(rejected),
+             len(lost), sorted(lost)[:5],
              len(doubled), doubled[:5]))
     return 0 if not lost and not doubled else 1
 
