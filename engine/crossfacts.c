@@ -6,6 +6,7 @@
 
 #include "flags.h"
 #include "names.h"
+#include "places.h"
 #include "sla.h"
 #include "spatial.h"
 #include "state_impl.h"
@@ -20,9 +21,8 @@ typedef struct xord {
     int64_t created, first_ts, last_ts, last_end, last_reopen, resolved_at;
     double lon, lat;
     uint64_t addr;
-    int32_t idx;                  /* slot: the place index's id */
-    int32_t addr_next, addr_prev; /* same-address chain, slots, -1 */
-    int32_t pos;                  /* timer heap position */
+    int32_t idx; /* slot: the place index's id */
+    int32_t pos; /* timer heap position */
     bool has_geo, has_addr, dispatched, resolved, indexed;
 } xord;
 
@@ -35,12 +35,12 @@ typedef struct xcpl {
 struct ow_crossfacts {
     int64_t repeat_ms, keep_ms;
     ow_names cats, regions, techs;
-    ow_map orders, complaints, addr; /* addr: 16 hex digits → 1 + first slot */
+    ow_map orders, complaints;
     xord **slots;
     int32_t nslots, capslots;
     int32_t *free_slots;
     int32_t nfree, capfree;
-    ow_spatial grid;
+    ow_places places; /* the indexed orders, by slot: the same index as engine/flags.c's */
     ow_timerq tq; /* orders: when one leaves the place index or goes; complaints: when forgotten */
 };
 
@@ -52,8 +52,8 @@ ow_crossfacts *ow_crossfacts_new(int64_t repeat_ms, int64_t keep_ms, double cell
     if (!x) return NULL;
     x->repeat_ms = repeat_ms, x->keep_ms = keep_ms;
     ow_names_init(&x->cats), ow_names_init(&x->regions), ow_names_init(&x->techs);
-    ow_map_init(&x->orders), ow_map_init(&x->complaints), ow_map_init(&x->addr);
-    ow_spatial_init(&x->grid, cell_m > 1 ? cell_m : 1);
+    ow_map_init(&x->orders), ow_map_init(&x->complaints);
+    ow_places_init(&x->places, cell_m);
     ow_timerq_init(&x->tq);
     return x;
 }
@@ -65,10 +65,9 @@ void ow_crossfacts_free(ow_crossfacts *x)
     ow_names_fini(&x->cats), ow_names_fini(&x->regions), ow_names_fini(&x->techs);
     ow_map_fini_free(&x->orders); /* the xord values */
     ow_map_fini_free(&x->complaints);
-    ow_map_fini(&x->addr);
     free(x->slots);
     free(x->free_slots);
-    ow_spatial_fini(&x->grid);
+    ow_places_fini(&x->places);
     free(x);
 }
 
@@ -84,24 +83,12 @@ static int grow(void **p, int32_t *cap, int32_t need, size_t size)
     return OW_OK;
 }
 
-/* ---- the place index: as engine/flags.c's, for the other partitions' orders ---- */
-
-static void addr_text(uint64_t k, char out[17])
-{
-    snprintf(out, 17, "%016llx", (unsigned long long)k);
-}
+/* ---- the place index (engine/places.h, as the flags' for the partition's own orders) ---- */
 
 static int index_add(ow_crossfacts *x, xord *o)
 {
-    if (o->has_geo && ow_spatial_put(&x->grid, o->idx, o->lon, o->lat)) return OW_ENOMEM;
-    if (o->has_addr) {
-        char k[17];
-        addr_text(o->addr, k);
-        intptr_t head = (intptr_t)ow_map_get(&x->addr, k) - 1;
-        o->addr_prev = -1, o->addr_next = (int32_t)head;
-        if (head >= 0) x->slots[head]->addr_prev = o->idx;
-        if (ow_map_put(&x->addr, k, (void *)(intptr_t)(o->idx + 1))) return OW_ENOMEM;
-    }
+    if (ow_places_add(&x->places, o->idx, o->has_geo, o->lon, o->lat, o->has_addr, o->addr))
+        return OW_ENOMEM;
     o->indexed = true;
     return OW_OK;
 }
@@ -109,19 +96,7 @@ static int index_add(ow_crossfacts *x, xord *o)
 static void index_remove(ow_crossfacts *x, xord *o)
 {
     if (!o->indexed) return;
-    ow_spatial_remove(&x->grid, o->idx);
-    if (o->has_addr) {
-        char k[17];
-        addr_text(o->addr, k);
-        if (o->addr_prev >= 0)
-            x->slots[o->addr_prev]->addr_next = o->addr_next;
-        else if (o->addr_next >= 0)
-            ow_map_put(&x->addr, k, (void *)(intptr_t)(o->addr_next + 1)); /* replaces */
-        else
-            ow_map_take(&x->addr, k);
-        if (o->addr_next >= 0) x->slots[o->addr_next]->addr_prev = o->addr_prev;
-        o->addr_next = o->addr_prev = -1;
-    }
+    ow_places_remove(&x->places, o->idx, o->has_addr, o->addr);
     o->indexed = false;
 }
 
@@ -172,7 +147,7 @@ static xord *order_new(ow_crossfacts *x, const ow_xrec *r)
     o->cat = o->region = o->tech = -1;
     o->created = o->first_ts = o->last_end = o->last_reopen = o->resolved_at = OW_NEVER;
     o->last_ts = r->ts_ms;
-    o->addr_next = o->addr_prev = o->pos = -1;
+    o->pos = -1;
     return o;
 }
 
@@ -338,13 +313,11 @@ void ow_crossfacts_near(const ow_crossfacts *x, const ow_xquery *q,
 {
     if (!x) return;
     nearq n = {x, q, fn, arg};
-    if (q->has_addr) {
-        char k[17];
-        addr_text(q->addr, k);
-        for (intptr_t i = (intptr_t)ow_map_get(&x->addr, k) - 1; i >= 0; i = x->slots[i]->addr_next)
+    if (q->has_addr)
+        for (int32_t i = ow_places_first(&x->places, q->addr); i >= 0;
+             i = ow_places_next(&x->places, i))
             visit(&n, x->slots[i]);
-    }
-    if (q->has_geo) ow_spatial_within(&x->grid, q->lon, q->lat, q->radius_m, near_geo, &n);
+    if (q->has_geo) ow_spatial_within(&x->places.grid, q->lon, q->lat, q->radius_m, near_geo, &n);
 }
 
 const char *ow_crossfacts_complaint_key(const ow_crossfacts *x, const char *id)

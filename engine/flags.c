@@ -19,6 +19,7 @@
 #include "json.h"
 #include "jsonw.h"
 #include "names.h"
+#include "places.h"
 #include "regions.h"
 #include "spatial.h"
 #include "state_impl.h"
@@ -113,7 +114,6 @@ typedef struct frec {
     int32_t idx;
     int32_t parts_pos, expire_pos; /* timer heap positions */
     int32_t paused_pos;            /* position in the parts-waiting list, -1 */
-    int32_t addr_next, addr_prev;  /* same-address chain, record indices, -1 */
     bool has_geo, has_addr, indexed;
 } frec;
 
@@ -185,8 +185,8 @@ struct ow_flags {
     int32_t *sku_zero, *sku_zero_depot; /* per sku: depots at 0, the last one reported */
     uint32_t nsku;
     ow_map stock; /* "depot\x1fsku" → qty + 1 */
-    ow_map addr;  /* address key (hex) → 1 + first record index */
-    ow_spatial tgrid, ogrid;
+    ow_spatial tgrid;
+    ow_places places; /* the indexed records: by address and point */
     ow_timerq tq;
     frec **paused; /* records waiting for parts */
     int32_t npaused, cappaused;
@@ -241,7 +241,6 @@ ow_flags *ow_flags_new(const ow_flags_config *cfg)
     ow_names_init(&fl->depots);
     ow_names_init(&fl->ccats);
     ow_map_init(&fl->stock);
-    ow_map_init(&fl->addr);
     ow_map_init(&fl->inst);
     ow_spatial_init(&fl->tgrid, GRID_CELL_M);
     /* orders are only ever asked "who is within radius_m (50 m)": cells about twice the radius
@@ -249,7 +248,7 @@ ow_flags *ow_flags_new(const ow_flags_config *cfg)
     double r = (double)(cfg->duplicate_dispatch.radius_m > cfg->repeat_visit.radius_m
                             ? cfg->duplicate_dispatch.radius_m
                             : cfg->repeat_visit.radius_m);
-    ow_spatial_init(&fl->ogrid, r * 2 < 20 ? 20 : r * 2 > GRID_CELL_M ? GRID_CELL_M : r * 2);
+    ow_places_init(&fl->places, r * 2 < 20 ? 20 : r * 2 > GRID_CELL_M ? GRID_CELL_M : r * 2);
     ow_timerq_init(&fl->tq);
     return fl;
 }
@@ -286,8 +285,8 @@ void ow_flags_free(ow_flags *fl)
     free(fl->paused), free(fl->waiting), free(fl->openv), free(fl->idle), free(fl->free_recs);
     ow_names_fini(&fl->tech_ids), ow_names_fini(&fl->skills), ow_names_fini(&fl->skus);
     ow_names_fini(&fl->depots), ow_names_fini(&fl->ccats);
-    ow_map_fini(&fl->stock), ow_map_fini(&fl->addr), ow_map_fini(&fl->inst);
-    ow_spatial_fini(&fl->tgrid), ow_spatial_fini(&fl->ogrid);
+    ow_map_fini(&fl->stock), ow_map_fini(&fl->inst);
+    ow_spatial_fini(&fl->tgrid), ow_places_fini(&fl->places);
     ow_holdings_free(fl->hold);
     free(fl);
 }
@@ -807,7 +806,6 @@ static frec *rec_get(ow_flags *fl, order *o)
     r->skill = r->sku = -1;
     r->idx = fl->nfree ? fl->free_recs[--fl->nfree] : fl->nrecs++;
     r->parts_pos = r->expire_pos = r->paused_pos = -1;
-    r->addr_next = r->addr_prev = -1;
     fl->recs[r->idx] = r;
     o->fl.rec = r->idx + 1;
     return r;
@@ -815,27 +813,11 @@ static frec *rec_get(ow_flags *fl, order *o)
 
 /* ---------------------------------------------------------------- order index (place, address) */
 
-static void addr_text(uint64_t k, char out[17])
-{
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 15; i >= 0; i--, k >>= 4)
-        out[i] = hex[k & 15];
-    out[16] = '\0';
-}
-
 static int index_add(ow_flags *fl, frec *r)
 {
     if (r->indexed || (!r->has_geo && !r->has_addr)) return OW_OK;
-    if (r->has_geo && ow_spatial_put(&fl->ogrid, r->idx, r->lon, r->lat)) return OW_ENOMEM;
-    if (r->has_addr) {
-        char k[17];
-        addr_text(r->addr, k);
-        intptr_t head = (intptr_t)ow_map_get(&fl->addr, k) - 1;
-        r->addr_prev = -1;
-        r->addr_next = (int32_t)head;
-        if (head >= 0) fl->recs[head]->addr_prev = r->idx;
-        if (ow_map_put(&fl->addr, k, (void *)(intptr_t)(r->idx + 1))) return OW_ENOMEM;
-    }
+    if (ow_places_add(&fl->places, r->idx, r->has_geo, r->lon, r->lat, r->has_addr, r->addr))
+        return OW_ENOMEM;
     r->indexed = true;
     return OW_OK;
 }
@@ -843,19 +825,7 @@ static int index_add(ow_flags *fl, frec *r)
 static void index_remove(ow_flags *fl, frec *r)
 {
     if (!r->indexed) return;
-    ow_spatial_remove(&fl->ogrid, r->idx);
-    if (r->has_addr) {
-        char k[17];
-        addr_text(r->addr, k);
-        if (r->addr_prev >= 0)
-            fl->recs[r->addr_prev]->addr_next = r->addr_next;
-        else if (r->addr_next >= 0)
-            ow_map_put(&fl->addr, k, (void *)(intptr_t)(r->addr_next + 1)); /* replaces: no alloc */
-        else
-            ow_map_take(&fl->addr, k);
-        if (r->addr_next >= 0) fl->recs[r->addr_next]->addr_prev = r->addr_prev;
-        r->addr_next = r->addr_prev = -1;
-    }
+    ow_places_remove(&fl->places, r->idx, r->has_addr, r->addr);
     ow_timerq_remove(&fl->tq, &r->expire_pos);
     r->indexed = false;
 }
@@ -886,14 +856,12 @@ static void each_near(ow_flags *fl, const frec *r, double radius,
                       bool (*fn)(frec *other, void *arg), void *arg)
 {
     near_q q = {r, fn, arg, fl, radius, false};
-    if (r->has_addr) {
-        char k[17];
-        addr_text(r->addr, k);
-        for (intptr_t i = (intptr_t)ow_map_get(&fl->addr, k) - 1; i >= 0 && !q.stop;
-             i = fl->recs[i]->addr_next)
+    if (r->has_addr)
+        for (int32_t i = ow_places_first(&fl->places, r->addr); i >= 0 && !q.stop;
+             i = ow_places_next(&fl->places, i))
             if (fl->recs[i] != r && !fn(fl->recs[i], arg)) q.stop = true;
-    }
-    if (r->has_geo && !q.stop) ow_spatial_within(&fl->ogrid, r->lon, r->lat, radius, near_geo, &q);
+    if (r->has_geo && !q.stop)
+        ow_spatial_within(&fl->places.grid, r->lon, r->lat, radius, near_geo, &q);
 }
 
 /* ---------------------------------------------------------------- technicians */
