@@ -22,20 +22,7 @@ tmp=$(mktemp -d /tmp/ow-xfacts-bench.XXXXXX)
 EP=
 cleanup() { [ -z "$EP" ] || kill -KILL "$EP" 2>/dev/null || true; bench_redis_stop "$tmp"; rm -rf "$tmp"; }
 trap cleanup EXIT
-mkdir -p "$tmp/d"
-cp -r "$ROOT/config" "$tmp/d/config"
-ln -s "$ROOT/assets" "$tmp/d/assets"
-CONF=$tmp/d/config/opswall.json
-python3 - "$CONF" <<'PY'
-import json, sys
-p = sys.argv[1]
-c = json.load(open(p))
-c["cluster"]["partitions"] = 3
-json.dump({"north": 0, "central": 0, "west": 0, "east": 1, "oldtown": 1, "south": 2,
-           "harbor": 2}, open(p.replace("opswall.json", "partitions.json"), "w"))
-c["cluster"]["regions"] = "config/partitions.json"
-json.dump(c, open(p, "w"), indent=1)
-PY
+CONF=$("$ROOT/scripts/partitioned_config.py" "$tmp/d")
 "$BIN/opswall-sim" --seed 5 --duration "${HOURS}h" --threads 1 --out "$tmp/ev.ndjson" 2>/dev/null
 lines=$(wc -l < "$tmp/ev.ndjson")
 bench_redis "$tmp" no
@@ -71,7 +58,7 @@ run() {
   kill -TERM "$EP"; wait "$EP" || true; EP=
   sleep 1 # callgrind writes its counts at exit
   local ins
-  ins=$(cat "$tmp"/cg.* 2>/dev/null | awk '/^summary:/ {s += $2} END {print s + 0}')
+  ins=$( (cat "$tmp"/cg.* 2>/dev/null || true) | awk '/^summary:/ {s += $2} END {print s + 0}')
   python3 -c "import json; print(json.dumps({'bench':'crossfacts.engine','bin':'$bin','lines':$lines,
  'shared_entries':$shared,'records':$records,'engine_cpu_s':$c,'engine_instructions':$ins,
  'wall_s':round($t1-$t0,3)}))"

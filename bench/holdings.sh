@@ -26,21 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 bench_redis "$tmp" no
-mkdir -p "$tmp/conf"
-cp -r "$ROOT/config" "$tmp/conf/config"
-ln -s "$ROOT/assets" "$tmp/conf/assets"
-python3 - "$tmp/conf/config/opswall.json" <<'PY'
-import json, sys
-p = sys.argv[1]
-c = json.load(open(p))
-c["cluster"]["partitions"] = 3
-c["engine"]["checkpoint_interval"] = "2s"
-json.dump({"north": 0, "central": 0, "west": 0, "east": 1, "oldtown": 1, "south": 2,
-           "harbor": 2}, open(p.replace("opswall.json", "partitions.json"), "w"))
-c["cluster"]["regions"] = "config/partitions.json"
-json.dump(c, open(p, "w"))
-PY
-CONF=$tmp/conf/config/opswall.json
+CONF=$("$ROOT/scripts/partitioned_config.py" "$tmp/conf" engine.checkpoint_interval=2s)
 BIN1=$(cd "$1" && pwd)
 "$BIN1/opswall-sim" --seed 1 --duration "${HOURS}h" --threads 1 --out "$tmp/ev.ndjson" 2>/dev/null
 lines=$(wc -l < "$tmp/ev.ndjson")

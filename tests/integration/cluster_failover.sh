@@ -21,22 +21,7 @@ trap cleanup EXIT
 ALERTS="python3 $(dirname "$0")/cluster_alerts.py"
 BACK_LIMIT_S=10 # kill -9 → ingest appending again (failover ≈ 3 s, resends, rejoin)
 
-mkdir -p "$tmp/w"
-cp -r "$ROOT/config" "$tmp/w/config"
-ln -s "$ROOT/assets" "$tmp/w/assets"
-python3 - "$tmp/w/config/opswall.json" <<'PY'
-import json, sys
-p = sys.argv[1]
-c = json.load(open(p))
-c["cluster"]["partitions"] = 3
-c["ingest"]["wait_replicas"] = 1
-c["engine"]["checkpoint_interval"] = "1s"
-json.dump({"north": 0, "central": 0, "west": 0, "east": 1, "oldtown": 1, "south": 2,
-           "harbor": 2}, open(p.replace("opswall.json", "partitions.json"), "w"))
-c["cluster"]["regions"] = "config/partitions.json"
-json.dump(c, open(p, "w"), indent=1)
-PY
-CONF=$tmp/w/config/opswall.json
+CONF=$("$ROOT/scripts/partitioned_config.py" "$tmp/w" ingest.wait_replicas=1 engine.checkpoint_interval=1s)
 seed=$("$ROOT/scripts/cluster.sh" start "$tmp/c" --owner $$)
 check "cluster of 6 nodes up at $seed" test -n "$seed"
 OPSWALL_REDIS_URL=$(for p in $(cat "$tmp/c/ports"); do printf 'redis://127.0.0.1:%s,' "$p"; done)

@@ -24,22 +24,7 @@ n=$(wc -l < "$tmp/day.ndjson")
 head -n $((n / 2)) "$tmp/day.ndjson" > "$tmp/half1.ndjson"
 tail -n +$((n / 2 + 1)) "$tmp/day.ndjson" > "$tmp/half2.ndjson"
 
-mkdir -p "$tmp/d"
-cp -r "$ROOT/config" "$tmp/d/config"
-ln -s "$ROOT/assets" "$tmp/d/assets"
-CONF=$tmp/d/config/opswall.json
-python3 - "$CONF" <<'PY'
-import json, sys
-p = sys.argv[1]
-c = json.load(open(p))
-c["cluster"]["partitions"] = 3
-c["engine"]["checkpoint_interval"] = "500ms"
-c["engine"]["lease"] = "2s"
-json.dump({"north": 0, "central": 0, "west": 0, "east": 1, "oldtown": 1, "south": 2,
-           "harbor": 2}, open(p.replace("opswall.json", "partitions.json"), "w"))
-c["cluster"]["regions"] = "config/partitions.json"
-json.dump(c, open(p, "w"), indent=1)
-PY
+CONF=$("$ROOT/scripts/partitioned_config.py" "$tmp/d" engine.checkpoint_interval=500ms engine.lease=2s)
 run_redis() { # run_redis NAME [acl]: a fresh private redis-server; acl: the programs connect as
   # scripts/redis-acl.sh's least-privileged user over TCP (the test's redis-cli stays default)
   if [ "${2:-}" = acl ]; then

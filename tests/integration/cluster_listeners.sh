@@ -23,22 +23,8 @@ trap cleanup EXIT
 ALERTS="python3 $(dirname "$0")/cluster_alerts.py"
 PRODUCER="python3 $(dirname "$0")/cluster_producer.py"
 
-mkdir -p "$tmp/w"
-cp -r "$ROOT/config" "$tmp/w/config"
-ln -s "$ROOT/assets" "$tmp/w/assets"
-python3 - "$tmp/w/config/opswall.json" <<'PY'
-import json, sys
-p = sys.argv[1]
-c = json.load(open(p))
-c["cluster"]["partitions"] = 3
-c["ingest"]["wait_replicas"] = 1
-c["ingest"]["buffer_events"] = 300  # small: the failover must fill it (backpressure)
-json.dump({"north": 0, "central": 0, "west": 0, "east": 1, "oldtown": 1, "south": 2,
-           "harbor": 2}, open(p.replace("opswall.json", "partitions.json"), "w"))
-c["cluster"]["regions"] = "config/partitions.json"
-json.dump(c, open(p, "w"), indent=1)
-PY
-CONF=$tmp/w/config/opswall.json
+# ingest.buffer_events small: the failover must fill it (backpressure)
+CONF=$("$ROOT/scripts/partitioned_config.py" "$tmp/w" ingest.wait_replicas=1 ingest.buffer_events=300)
 seed=$("$ROOT/scripts/cluster.sh" start "$tmp/c" --owner $$)
 check "cluster of 6 nodes up at $seed" test -n "$seed"
 OPSWALL_REDIS_URL=$(for p in $(cat "$tmp/c/ports"); do printf 'redis://127.0.0.1:%s,' "$p"; done)
