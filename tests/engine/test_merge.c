@@ -347,6 +347,7 @@ static void test_sim_rainstorm(void **st)
 
 /* ---- a technician whose orders are in several partitions (docs/scaling.md §4) ---- */
 
+static void line(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void line(run *r, const char *fmt, ...)
 {
     char text[1024];
