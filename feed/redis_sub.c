@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "redis.h"
 
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS   10000
@@ -249,6 +250,7 @@ static void conn_connect(ow_redis_conn *c)
         return;
     }
     ac->data = c;
+    ow_redis_reader_cap(ac->c.reader);
     if (ow_cluster_async_attach(ac, s->loop) != REDIS_OK) {
         conn_failed(c, "cannot watch the connection to", "attaching it to the loop failed");
         redisAsyncFree(ac);

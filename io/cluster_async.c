@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "redis.h"
 
 #define MAX_REDIRECTS 16
 #define PAUSE_MIN_MS  50
@@ -311,6 +312,7 @@ static redisAsyncContext *node_ac(anode *n)
         return NULL;
     }
     ac->data = n;
+    ow_redis_reader_cap(ac->c.reader);
     if (ow_cluster_async_attach(ac, c->loop) != REDIS_OK) {
         redisAsyncFree(ac);
         return NULL;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fence.h"
+#include "redis.h"
 
 /* The skipping reader: every reply object is this sentinel, nothing is allocated. Errors are
  * copied out (the reader's privdata is the pipeline). */
@@ -131,6 +132,7 @@ static void *arena_string(const redisReadTask *task, char *str, size_t len)
 static void *arena_array(const redisReadTask *task, int elements)
 {
     ow_pipeline *p = task->privdata;
+    if (elements > OW_REDIS_MAX_ELEMENTS) return NULL; /* as ow_redis_reader_cap: io/redis.h */
     redisReply *r = arena_reply(task, REDIS_REPLY_ARRAY);
     if (!r) return NULL;
     if (elements > 0) {

@@ -43,6 +43,7 @@ static redisContext *connect_target(const ow_redis_target *t, int64_t timeout_ms
     redisContext *c = t->is_unix ? redisConnectUnixWithTimeout(t->path, tv)
                                  : redisConnectWithTimeout(t->host, t->port, tv);
     if (c && !c->err) redisSetTimeout(c, tv);
+    if (c && !c->err) ow_redis_reader_cap(c->reader);
     return c;
 }
 

@@ -19,6 +19,8 @@
 #include "err.h"
 #include "redis_url.h"
 
+#include "reader.h" /* ow_redis_reader_cap: every connection made here has it */
+
 typedef struct ow_redis_env {
     ow_redis_target target;
     pid_t server_pid; /* > 0 when this process started the private server */

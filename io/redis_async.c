@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "redis.h"
 
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS   10000
@@ -189,6 +190,7 @@ static void connect_now(ow_redis_async *ra)
         return;
     }
     ac->data = ra;
+    ow_redis_reader_cap(ac->c.reader);
     if (watch_attach(ac, ra->loop) != REDIS_OK) {
         failed(ra, "cannot watch the connection to", "out of memory");
         redisAsyncFree(ac);

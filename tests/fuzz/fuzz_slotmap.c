@@ -11,6 +11,7 @@
 
 #include "fuzz_common.h"
 #include "slotmap.h"
+#include "reader.h"
 
 static void check_map(const ow_slotmap *m, int rc, const ow_err *err)
 {
@@ -44,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static ow_slotmap map; /* 330 KB: not on the stack */
     redisReader *rd = redisReaderCreate();
     if (!rd) return 0;
+    ow_redis_reader_cap(rd); /* as every connection of opswall's: io/redis.h */
     if (redisReaderFeed(rd, (const char *)data, size) == REDIS_OK) {
         void *reply = NULL;
         while (redisReaderGetReply(rd, &reply) == REDIS_OK && reply) {

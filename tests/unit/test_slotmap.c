@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reader.h"
 #include "slotmap.h"
 
 /* ---- a tiny RESP writer ---- */
@@ -73,6 +74,7 @@ static void node(resp *r, const char *ip, long long port, const char *role, cons
 static redisReply *tree(resp *r)
 {
     redisReader *rd = redisReaderCreate();
+    ow_redis_reader_cap(rd); /* as every connection of opswall's */
     void *reply = NULL;
     assert_int_equal(redisReaderFeed(rd, r->s, r->n), REDIS_OK);
     assert_int_equal(redisReaderGetReply(rd, &reply), REDIS_OK);
@@ -85,6 +87,31 @@ static redisReply *tree(resp *r)
 
 static ow_slotmap map;
 static ow_err err;
+
+/* A reply whose array header declares more than OW_REDIS_MAX_ELEMENTS fails the reader before
+ * hiredis allocates it (it was a 3.5 GB calloc: the fuzzer's
+ * regressions/slotmap/array_header_444M); the bound itself still reads. */
+static void test_reader_cap(void **st)
+{
+    (void)st;
+    redisReader *rd = redisReaderCreate();
+    ow_redis_reader_cap(rd);
+    void *reply = NULL;
+    const char *huge = "*444444440\r\n";
+    assert_int_equal(redisReaderFeed(rd, huge, strlen(huge)), REDIS_OK);
+    assert_int_equal(redisReaderGetReply(rd, &reply), REDIS_ERR);
+    assert_null(reply);
+    redisReaderFree(rd);
+    rd = redisReaderCreate();
+    ow_redis_reader_cap(rd);
+    const char *two = "*2\r\n:1\r\n$2\r\nok\r\n";
+    assert_int_equal(redisReaderFeed(rd, two, strlen(two)), REDIS_OK);
+    assert_int_equal(redisReaderGetReply(rd, &reply), REDIS_OK);
+    assert_non_null(reply);
+    assert_int_equal(((redisReply *)reply)->elements, 2);
+    freeReplyObject(reply);
+    redisReaderFree(rd);
+}
 
 static int shards(resp *r)
 {
@@ -318,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_shards_malformed),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_addr),
+        cmocka_unit_test(test_reader_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
