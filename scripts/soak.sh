@@ -25,7 +25,8 @@
 # the load (open orders, the engine's open alerts, the alerts notify holds, the simulated time);
 # Redis' memory by key family (MEMORY USAGE), its fragmentation, client output buffers and AOF
 # buffer; and each process' RSS per open order and per open alert (the normalised figures: a part
-# whose memory follows the load shows a constant ratio). Prints one JSON line:
+# whose memory follows the load shows a constant ratio); the feed's queue drops and resyncs (why a
+# viewer got a snapshot after its first). Prints one JSON line:
 # {"start":{...},"end":{...},"viewer_result":{...},"flat":true|false,"problems":[...]}; exits 1
 # when a figure is not flat (RSS grown by more than 20 % + 16 MiB, more than 8 descriptors more,
 # more than 5 s of lag at the end, orders known to the engine grown by more than 20 % + 500) or a
@@ -211,6 +212,15 @@ try:
     out["feed_status"] = h.get("status")
 except Exception as e:
     out["feed_error"] = str(e)
+try:  # why a viewer got a snapshot after its first: a slow client's collapse, or a resync
+    m = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    want = {"opswall_feed_queue_drops_total": "feed_queue_drops", "opswall_feed_resyncs_total": "feed_resyncs"}
+    for line in m.splitlines():
+        name, _, value = line.partition(" ")
+        if name in want:
+            out[want[name]] = int(float(value))
+except Exception as e:
+    out["feed_metrics_error"] = str(e)
 try:
     h = json.load(urllib.request.urlopen(f"http://127.0.0.1:{nport}/healthz", timeout=5))
     out["notify"] = {k: h.get(k) for k in ("alerts", "groups", "waiting", "in_flight", "delivered", "dead")}
@@ -279,6 +289,9 @@ print(f"soak: redis used_memory {mib(s['redis_used_memory'] / 1024)} -> {mib(e['
       f"orders known {s.get('orders_known')} -> {e.get('orders_known')}, open alerts {s.get('open_alerts')} -> {e.get('open_alerts')}, "
       f"notify holds {(s.get('notify') or {}).get('alerts')} -> {(e.get('notify') or {}).get('alerts')}; "
       f"simulated {s.get('sim_now')} -> {e.get('sim_now')}", file=sys.stderr)
+print(f"soak: feed queue drops {s.get('feed_queue_drops')} -> {e.get('feed_queue_drops')}, resyncs "
+      f"{s.get('feed_resyncs')} -> {e.get('feed_resyncs')}; viewers' snapshots after their first "
+      f"{v.get('extra_snapshots')}", file=sys.stderr)
 print(json.dumps({"soak": True, "minutes": int(sys.argv[4]), "viewers": int(sys.argv[5]),
                   "factor": int(sys.argv[6]), "start": s, "end": e, "viewer_result": v,
                   "restarts": restarts, "flat": not bad, "problems": bad}))
