@@ -95,45 +95,11 @@ static int advance(ow_state *m, int64_t now, ow_err *err)
     return OW_OK;
 }
 
-/* A cross-partition record (core/xrecord.h) into the replica, at the point one node applied its
- * event: advanced to wm before, to max(wm, ts) after. */
-static int apply_record(ow_shared_feed *f, ow_state *m, const redisReply *e, const redisReply *d,
-                        int64_t wm, bool *changed, ow_err *err)
-{
-    ow_err perr;
-    if (ow_xrec_decode(d->str, d->len, &f->rec, &perr)) {
-        ow_warn("%s entry %s skipped: %s", OW_KEY_SHARED, e->element[0]->str, perr.msg);
-        return OW_OK;
-    }
-    int rc = advance(m, wm, err);
-    if (rc) return rc;
-    int ch = ow_crossfacts_apply(m, &f->rec, wm);
-    if (ch < 0) return ow_err_set(err, OW_ENOMEM, "out of memory");
-    if (ch) *changed = true;
-    f->records++;
-    return advance(m, f->rec.ts_ms > wm ? f->rec.ts_ms : wm, err);
-}
-
-/* A holding record (core/holding.h): another partition's order event, applied to the technician
- * replica where one node applied the event; this partition's own come through its stream. */
-static int apply_holding(ow_shared_feed *f, ow_state *m, const redisReply *e, const redisReply *d,
-                         int64_t wm, bool *changed, ow_err *err)
-{
-    ow_err perr;
-    if (ow_holding_parse(d->str, d->len, &f->hold, &perr)) {
-        ow_warn("%s entry %s skipped: %s", OW_KEY_SHARED, e->element[0]->str, perr.msg);
-        return OW_OK;
-    }
-    if (!ow_flags_holding_remote(m, &f->hold)) return OW_OK;
-    int rc = advance(m, wm, err);
-    if (rc) return rc;
-    if (ow_flags_holding(m, &f->hold, wm) < 0) return ow_err_set(err, OW_ENOMEM, "out of memory");
-    *changed = true;
-    f->records++;
-    return advance(m, f->hold.ts_ms > wm ? f->hold.ts_ms : wm, err);
-}
-
-/* One shared entry, as one node applied it. */
+/* One shared entry, as one node applied it: advanced to its watermark, applied, advanced to
+ * max(watermark, its instant). Three kinds: a technician or stock event (its JSON object, into
+ * the model); another partition's order event as a holding record (core/holding.h, into the
+ * technicians' replica: this partition's own come through its stream); a cross-partition record
+ * (core/xrecord.h, into the replica of the other partitions' orders and complaints). */
 static int apply_shared(ow_shared_feed *f, ow_state *m, const redisReply *e, bool *changed,
                         ow_err *err)
 {
@@ -141,22 +107,39 @@ static int apply_shared(ow_shared_feed *f, ow_state *m, const redisReply *e, boo
     int64_t wm = num(fields, "wm", 0), n = num(fields, "n", f->n + 1);
     snprintf(f->last_id, sizeof f->last_id, "%s", e->element[0]->str);
     f->n = n;
-    /* the kinds of shared records: an event's JSON object, or a compact record */
-    if (d && ow_holding_is(d->str, d->len)) return apply_holding(f, m, e, d, wm, changed, err);
-    ow_err perr;
-    if (d && ow_xrec_is(d->str, d->len)) return apply_record(f, m, e, d, wm, changed, err);
-    if (!d || ow_event_parse(d->str, d->len, &f->ev, &perr)) {
-        ow_warn("%s entry %s skipped: %s", OW_KEY_SHARED, e->element[0]->str,
-                d ? perr.msg : "no field d");
+    if (!d) {
+        ow_warn("%s entry %s skipped: no field d", OW_KEY_SHARED, e->element[0]->str);
         return OW_OK;
     }
+    enum {
+        EVENT,
+        HOLDING,
+        RECORD
+    } kind = ow_holding_is(d->str, d->len) ? HOLDING
+             : ow_xrec_is(d->str, d->len)  ? RECORD
+                                           : EVENT;
+    ow_err perr;
+    int bad = kind == HOLDING  ? ow_holding_parse(d->str, d->len, &f->hold, &perr)
+              : kind == RECORD ? ow_xrec_decode(d->str, d->len, &f->rec, &perr)
+                               : ow_event_parse(d->str, d->len, &f->ev, &perr);
+    if (bad) {
+        ow_warn("%s entry %s skipped: %s", OW_KEY_SHARED, e->element[0]->str, perr.msg);
+        return OW_OK;
+    }
+    if (kind == HOLDING && !ow_flags_holding_remote(m, &f->hold)) return OW_OK;
     int rc = advance(m, wm, err);
     if (rc) return rc;
-    int ch = ow_state_apply(m, &f->ev);
+    int ch = kind == HOLDING  ? (ow_flags_holding(m, &f->hold, wm) < 0 ? -1 : 1)
+             : kind == RECORD ? ow_crossfacts_apply(m, &f->rec, wm)
+                              : ow_state_apply(m, &f->ev);
     if (ch < 0) return ow_err_set(err, OW_ENOMEM, "out of memory");
     if (ch) *changed = true;
-    f->applied++;
-    return advance(m, f->ev.ts_ms > wm ? f->ev.ts_ms : wm, err);
+    if (kind == EVENT)
+        f->applied++;
+    else
+        f->records++;
+    int64_t ts = kind == HOLDING ? f->hold.ts_ms : kind == RECORD ? f->rec.ts_ms : f->ev.ts_ms;
+    return advance(m, ts > wm ? ts : wm, err);
 }
 
 /* Apply shared entries until entry number `upto` is in. The entries of a read past `upto` are

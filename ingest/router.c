@@ -28,9 +28,13 @@
 #define ENTRY_BUF     32   /* a stream entry id */
 
 typedef struct item {
-    int part;               /* partition, SHARED, REJECT or RECORD */
-    bool holding;           /* SHARED: an order event's holding record (core/holding.h) */
-    char id[OW_ID_BUF + 8]; /* event id; "" for a tick; a holding record's ow_holding_mark */
+    int part;            /* partition, SHARED, REJECT or RECORD */
+    enum {               /* SHARED: what the entry is besides an event */
+           ITEM_EVENT,   /* an event (or a tick, a reject, a directory record) */
+           ITEM_HOLDING, /* an order event's holding record (core/holding.h) */
+           ITEM_XREC     /* a cross-partition record (core/xrecord.h) */
+    } kind;
+    char id[OW_ID_BUF + 8]; /* event id; "" for a tick; a record's de-dup mark */
     char *raw; /* owned copy; a reject: "reason\0source\0pos\0raw" via the fields below */
     size_t len;
     int64_t wm; /* the watermark before this event */
@@ -39,7 +43,6 @@ typedef struct item {
     int64_t n;                /* SHARED: the number the stream gave it (0 = duplicate) */
     int64_t sseq;             /* shared entries before it, once round 1 gave their numbers */
     int cmd;                  /* REJECT: its command in round 1 */
-    bool xrec;                /* SHARED: a cross-partition record (core/xrecord.h), not an event */
     ow_route_outcome *out;    /* the caller's, or NULL */
     ow_routed_result res;     /* filled by the rounds */
     char sid[ENTRY_BUF];      /* the entry written */
@@ -169,7 +172,6 @@ static item *push(ow_router *r, int part, const char *raw, size_t len)
     it->len = len;
     it->part = part;
     it->cmd = -1;
-    it->xrec = false;
     it->wm = r->wm == INT64_MIN ? 0 : r->wm;
     r->nq++;
     return it;
@@ -332,7 +334,7 @@ static int queue_xrec(ow_router *r, const ow_event *ev, int part)
     ow_buf_fini(&b);
     if (!x) return OW_ENOMEM;
     snprintf(x->id, sizeof x->id, "x:%s", ev->id); /* fits: ids are at most OW_ID_BUF - 1 */
-    x->xrec = true;
+    x->kind = ITEM_XREC;
     return OW_OK;
 }
 
@@ -348,7 +350,7 @@ static int push_holding(ow_router *r, const ow_event *ev, int part)
         return OW_OK; /* not an order event */
     item *it = push(r, SHARED, text, (size_t)len);
     if (!it) return OW_ENOMEM;
-    it->holding = true;
+    it->kind = ITEM_HOLDING;
     ow_holding_mark(ev->id, it->id, sizeof it->id); /* fits: ids are at most OW_ID_BUF - 1 */
     return OW_OK;
 }
@@ -902,13 +904,13 @@ int ow_router_flush(ow_router *r, ow_err *err)
     for (size_t i = 0; i < r->nq; i++) {
         item *it = &r->q[i];
         if (it->part == RECORD || (it->part != REJECT && !it->id[0])) continue; /* a tick */
-        if (it->holding) { /* not an input item: counted apart */
+        if (it->kind == ITEM_HOLDING) { /* not an input item: counted apart */
             r->st.holdings += it->res == OW_ROUTED_ACCEPTED;
             continue;
         }
         if (it->res == OW_ROUTED_REJECTED) {
             r->st.rejected++;
-        } else if (it->xrec) {
+        } else if (it->kind == ITEM_XREC) {
             r->st.records += it->res == OW_ROUTED_ACCEPTED;
             continue; /* not an event: no counts, no caller */
         } else if (it->res == OW_ROUTED_ACCEPTED) {

@@ -46,12 +46,7 @@ grow() { [ "$(redis-cli "${CLU[@]}" xlen 'ops:{g}:shared' 2>/dev/null)" -gt "$be
 # node without persistence that restarts while it is still the slots' master comes back empty,
 # and its replica then copies the empty data set (Redis' documented hazard) — so "promoted" means
 # another node named as the slots' master, not merely the victim marked as failing
-promoted() {
-  local m
-  m=$($ALERTS master_of 'ops:{g}:shared' "${CLU[@]}" 2>/dev/null) || return 1
-  [ -n "$m" ] && [ "$m" != "$victim" ]
-}
-check "the victim's replica promoted" wait_for 20 promoted
+check "the victim's replica promoted" wait_for 20 promoted_from 'ops:{g}:shared' "$victim" "${CLU[@]}"
 "$ROOT/scripts/cluster.sh" restart "$tmp/c" "$victim"
 check "ingest appends again" wait_for $BACK_LIMIT_S grow
 back=$(( ($(date +%s%N) - t0) / 1000000 ))

@@ -174,12 +174,7 @@ print(t.strftime('%Y-%m-%dT%H:%M:%SZ'))" "$last_ts")
 printf '{"v":1,"id":"after-kill-1","ts":"%s","type":"order.created","order_id":"AK-1","priority":"general","category":"drain","region":"south"}\n' "$new_ts" >"$tmp/new.ndjson"
 # Routed ingest loads its Function on every master at start and gives up on one it cannot reach,
 # so the new event is ingested once the victim's replica is the slots' master (≈ 3 s here).
-promoted() {
-  local m
-  m=$($ALERTS master_of 'ops:{p2}:events' "${CLU[@]}" 2>/dev/null) || return 1
-  [ -n "$m" ] && [ "$m" != "$victim" ]
-}
-check "the victim's replica promoted" wait_for 20 promoted
+check "the victim's replica promoted" wait_for 20 promoted_from 'ops:{p2}:events' "$victim" "${CLU[@]}"
 echo "# promoted $(( ($(date +%s%N) - t0) / 1000000 )) ms after the kill"
 (set +e; "$BIN/opswall-ingest" --config "$CONF" "$tmp/new.ndjson" 2>"$tmp/ingest2.log"
   echo $? >"$tmp/ingest2.rc") &

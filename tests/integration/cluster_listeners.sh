@@ -55,12 +55,7 @@ kill -KILL "$(cat "$tmp/c/$victim/pid")"
 t0=$(date +%s%N)
 echo "# killed the master of partition 1 ($victim) with kill -9, $before entries in its stream"
 grow() { [ "$(redis-cli "${CLU[@]}" xlen 'ops:{p1}:events' 2>/dev/null)" -gt "$before" ] 2>/dev/null; }
-promoted() {
-  local m
-  m=$($ALERTS master_of 'ops:{p1}:events' "${CLU[@]}" 2>/dev/null) || return 1
-  [ -n "$m" ] && [ "$m" != "$victim" ]
-}
-check "the victim's replica promoted" wait_for 20 promoted
+check "the victim's replica promoted" wait_for 20 promoted_from 'ops:{p1}:events' "$victim" "${CLU[@]}"
 "$ROOT/scripts/cluster.sh" restart "$tmp/c" "$victim"
 check "partition 1 written again" wait_for 10 grow
 back=$(( ($(date +%s%N) - t0) / 1000000 ))

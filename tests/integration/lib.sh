@@ -19,6 +19,15 @@ wait_for() {
   done
 }
 
+# promoted_from KEY VICTIM CLI_ARGS... : a node other than VICTIM (its port) is now named the
+# master of KEY's slot by the cluster (redis-cli CLI_ARGS...); for wait_for after a kill -9.
+promoted_from() {
+  local key=$1 victim=$2 m
+  shift 2
+  m=$(python3 "$(dirname "${BASH_SOURCE[0]}")/cluster_alerts.py" master_of "$key" "$@" 2>/dev/null) || return 1
+  [ -n "$m" ] && [ "$m" != "$victim" ]
+}
+
 # free_port: a TCP port nobody listens on right now.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
