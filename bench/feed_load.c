@@ -44,6 +44,7 @@
 #define HIST_US     100                  /* histogram bucket width, µs */
 #define HIST_N      (10 * 1000 * 10 + 1) /* 0..10 s, the last bucket holds anything later */
 #define PROCS_MAX   16
+#define DELTAS_N    4096 /* per-delta slowest receipt, by seq modulo this (window: RATE × seconds) */
 #define CONNECT_PER 200 /* connection attempts per service turn */
 
 static int64_t cpu_ns(void)
@@ -143,9 +144,10 @@ typedef struct shared { /* one per process, in a shared mapping the parent reads
     uint64_t in_window, snapshots, extra_snapshots, gaps, closes_hostile, connect_fail;
     int64_t min_seq, max_seq;
     uint64_t connected_peak;
-    int ready;         /* every viewer of this process holds a snapshot */
-    int64_t cpu_ns[2]; /* this process's CPU time at the window's start and end */
-    int64_t sleeps[2]; /* its voluntary context switches (sleeps = wake-ups) then */
+    int ready;                     /* every viewer of this process holds a snapshot */
+    int64_t cpu_ns[2];             /* this process's CPU time at the window's start and end */
+    int64_t sleeps[2];             /* its voluntary context switches (sleeps = wake-ups) then */
+    uint32_t slowest_us[DELTAS_N]; /* per delta (seq % DELTAS_N): its slowest receipt here */
 } shared;
 
 typedef struct worker {
@@ -238,6 +240,8 @@ static void on_message(worker *w, client *c, const char *in, size_t len, bool fi
     if (b >= HIST_N) b = HIST_N - 1;
     w->sh->hist[b]++;
     w->sh->in_window++;
+    uint32_t *slow = &w->sh->slowest_us[(uint64_t)seq % DELTAS_N];
+    if (lat > (int64_t)*slow) *slow = (uint32_t)(lat > UINT32_MAX ? UINT32_MAX : lat);
     if (w->sh->min_seq < 0 || seq < w->sh->min_seq) w->sh->min_seq = seq;
     if (seq > w->sh->max_seq) w->sh->max_seq = seq;
 }
@@ -384,6 +388,12 @@ static void worker_run(worker *w, int64_t deadline_us)
     uv_run(&loop, UV_RUN_DEFAULT);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
 static double pct(const uint64_t *h, uint64_t total, double p)
 {
     if (!total) return 0;
@@ -485,6 +495,27 @@ static int view_main(int port, const char *token, int clients, int procs, double
         if (sh[p].max_seq > mx) mx = sh[p].max_seq;
     }
     uint64_t per = mn >= 0 ? (uint64_t)(mx - mn + 1) : 0;
+    /* Is the tail every delta's last receipts, or a few slow deltas? Each delta's slowest receipt
+     * (over all processes), as quantiles over the deltas; and each process's p99 (one process
+     * behind the others?). */
+    static uint32_t slowest[DELTAS_N];
+    size_t nd = 0;
+    for (int64_t s = mn; mn >= 0 && s <= mx && nd < DELTAS_N; s++) {
+        uint32_t m = 0;
+        for (int p = 0; p < procs; p++)
+            if (sh[p].slowest_us[(uint64_t)s % DELTAS_N] > m)
+                m = sh[p].slowest_us[(uint64_t)s % DELTAS_N];
+        slowest[nd++] = m;
+    }
+    if (getenv("FEED_LOAD_DELTAS")) /* each delta's slowest receipt in order, on stderr */
+        for (size_t i = 0; i < nd; i++)
+            fprintf(stderr, "%.1f%c", slowest[i] / 1000.0, i + 1 < nd ? ' ' : '\n');
+    qsort(slowest, nd, sizeof *slowest, cmp_u32);
+#define SLOW_Q(q) (nd ? slowest[(size_t)((double)(nd - 1) * (q))] / 1000.0 : 0.0)
+    char procs_p99[16 * PROCS_MAX] = "";
+    for (int p = 0, at = 0; p < procs && at < (int)sizeof procs_p99 - 16; p++)
+        at += snprintf(procs_p99 + at, sizeof procs_p99 - (size_t)at, "%s%.1f", p ? "," : "",
+                       pct(sh[p].hist, sh[p].in_window, 0.99));
     uint64_t expected = per * (uint64_t)clients;
     double maxms = 0;
     for (int i = HIST_N - 1; i >= 0; i--)
@@ -499,13 +530,16 @@ static int view_main(int port, const char *token, int clients, int procs, double
            "\"snapshots\":%" PRIu64 ",\"extra_snapshots\":%" PRIu64 ",\"gaps\":%" PRIu64
            ",\"stall\":%d,\"garbage\":%d,\"flood\":%d,\"hostile_closes\":%" PRIu64
            ",\"connect_errors\":%" PRIu64 ",\"view_cpu_cores\":%.2f,\"view_us_per_msg\":%.1f,"
-           "\"view_wakeups_per_msg\":%.3f}\n",
+           "\"view_wakeups_per_msg\":%.3f,\"delta_slowest_ms\":{\"min\":%.1f,\"p50\":%.1f,"
+           "\"p90\":%.1f,\"max\":%.1f},\"proc_p99_ms\":[%s]}\n",
            clients, procs, ready ? "true" : "false", (double)connect_s_us / 1e6, peak, seconds, per,
            expected, total, (int64_t)expected - (int64_t)total, pct(hist, total, 0.5),
            pct(hist, total, 0.9), pct(hist, total, 0.99), maxms, snaps, extra, gaps, stall, garbage,
            flood, hclose, cfail, view_cpu_s / seconds,
            total ? view_cpu_s * 1e6 / (double)total : 0.0,
-           total ? view_sleeps / (double)total : 0.0);
+           total ? view_sleeps / (double)total : 0.0, SLOW_Q(0), SLOW_Q(0.5), SLOW_Q(0.9),
+           SLOW_Q(1), procs_p99);
+#undef SLOW_Q
     munmap(map, shsize);
     return 0;
 }

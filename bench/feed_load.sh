@@ -6,13 +6,14 @@
 #   bench/feed_load.sh [BUILD_BIN] [CLIENTS] [SECONDS]
 #   env: PROCS (load processes, default 2), RATE (deltas/s, 4), PAD (bytes per delta, 1000),
 #        STALL / GARBAGE / FLOOD (hostile connections, 0), QUEUE (feed.queue, 64),
-#        WORKERS (feed.workers, 1), NAP (µs a load process sleeps after each poll, 0)
+#        WORKERS (feed.workers, 1), THREADS (feed.send_threads, 0 = one per CPU),
+#        NAP (µs a load process sleeps after each poll, 0)
 # The feed's CPU and RSS are its whole process tree (parent + workers).
 set -euo pipefail
 BIN=$(cd "${1:-build/bin}" && pwd); CLIENTS=${2:-10000}; SECS=${3:-20}
 PROCS=${PROCS:-2}; RATE=${RATE:-4}; PAD=${PAD:-1000}
 STALL=${STALL:-0}; GARBAGE=${GARBAGE:-0}; FLOOD=${FLOOD:-0}; QUEUE=${QUEUE:-64}
-WORKERS=${WORKERS:-1}; NAP=${NAP:-0}
+WORKERS=${WORKERS:-1}; THREADS=${THREADS:-0}; NAP=${NAP:-0}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 # every connection is a file descriptor on both sides (root may raise the hard limit)
 ulimit -Hn 1048576 2>/dev/null || true
@@ -32,10 +33,10 @@ for _ in $(seq 100); do redis-cli -s "$tmp/r.sock" ping >/dev/null 2>&1 && break
 TOKEN=bench-$RANDOM$RANDOM
 HASH=$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)
 mkdir -p "$tmp/config"
-printf '{"feed":{"listen":"127.0.0.1","port":0,"web_root":"%s/assets/web","queue":%d,"client_rate":10,"workers":%d},
+printf '{"feed":{"listen":"127.0.0.1","port":0,"web_root":"%s/assets/web","queue":%d,"client_rate":10,"workers":%d,"send_threads":%d},
  "city":{"regions":"%s/assets/cities/sample/regions.geojson"},
  "access":{"tokens":[{"name":"bench","role":"viewer","sha256":"%s"}]}}\n' \
-  "$SRC" "$QUEUE" "$WORKERS" "$SRC" "$HASH" >"$tmp/config/feed.json"
+  "$SRC" "$QUEUE" "$WORKERS" "$THREADS" "$SRC" "$HASH" >"$tmp/config/feed.json"
 OPSWALL_REDIS_URL="unix://$tmp/r.sock" \
   "$BIN/opswall-feed" --config "$tmp/config/feed.json" --port 0 >"$tmp/feed.out" 2>"$tmp/feed.err" &
 FPID=$!
@@ -78,4 +79,4 @@ qd=$(sed -n 's/^opswall_feed_queue_drops_total //p' <<<"$metrics")
 ce=$(sed -n 's/^opswall_feed_client_errors_total //p' <<<"$metrics")
 # feed CPU per message sent (clients × rate messages a second)
 feed_us=$(awk "BEGIN{ printf \"%.1f\", $feed_cpu < 0 ? -1 : $feed_cpu * 1e6 / ($CLIENTS * $RATE) }")
-sed "s/}\$/,\"workers\":$WORKERS,\"nap_us\":$NAP,\"rate\":$RATE,\"feed_us_per_msg\":$feed_us,\"pad\":$PAD,\"feed_rss_kb\":$rss_mid,\"feed_hwm_kb\":$hwm,\"feed_cpu_cores\":$feed_cpu,\"feed_queue_drops\":${qd:-0},\"feed_client_errors\":${ce:-0},\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}/" "$tmp/view.out"
+sed "s/}\$/,\"workers\":$WORKERS,\"send_threads\":$THREADS,\"nap_us\":$NAP,\"rate\":$RATE,\"feed_us_per_msg\":$feed_us,\"pad\":$PAD,\"feed_rss_kb\":$rss_mid,\"feed_hwm_kb\":$hwm,\"feed_cpu_cores\":$feed_cpu,\"feed_queue_drops\":${qd:-0},\"feed_client_errors\":${ce:-0},\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}/" "$tmp/view.out"

@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "delta.h"
+#include "fanout.h"
 #include "json.h"
 #include "log.h"
 #include "snapshot.h"
@@ -51,6 +52,13 @@ struct ow_live {
     ow_coarsen coarsen;
     ow_live_client *clients;
     unsigned char *batch; /* COALESCE_MAX bytes: a behind client's queued deltas as frames */
+    /* several send threads (ow_live_send_threads): the message as one frame per view, and the
+     * up-to-date plain clients it goes to */
+    ow_fanout *fanout;
+    unsigned char *frame[OW_VIEW__COUNT];
+    size_t frame_len[OW_VIEW__COUNT], frame_cap[OW_VIEW__COUNT];
+    ow_fanout_job *jobs;
+    size_t jobs_cap;
     double client_rate;
     ow_live_admit_fn *admit;
     ow_live_confirm_fn *confirm;
@@ -112,9 +120,25 @@ void ow_live_free(ow_live *live)
     held_clear(live);
     ow_msg_unref(live->base);
     ow_coarsen_fini(&live->coarsen);
+    ow_fanout_free(live->fanout);
+    for (int v = 0; v < OW_VIEW__COUNT; v++)
+        free(live->frame[v]);
+    free(live->jobs);
     free(live->batch);
     free(live->ring);
     free(live);
+}
+
+bool ow_live_send_threads(ow_live *live, int threads)
+{
+    ow_fanout_free(live->fanout);
+    live->fanout = NULL;
+    if (threads == 1) return true;
+    live->fanout = ow_fanout_new(threads);
+    if (live->fanout && ow_fanout_threads(live->fanout) > 1) return true;
+    ow_fanout_free(live->fanout); /* one CPU: nothing to spread */
+    live->fanout = NULL;
+    return threads <= 0;
 }
 
 ow_live_stats ow_live_stats_get(const ow_live *live)
@@ -216,6 +240,64 @@ ow_msg *ow_live_snapshot(ow_live *live, ow_view view)
 
 static bool client_send(ow_live *live, ow_live_client *c, ow_msg *m);
 
+/* The slot's message as one websocket frame per view, for the send threads. False on out of
+ * memory (the caller sends through lws instead). */
+static bool frames_build(ow_live *live, const entry *slot)
+{
+    for (int v = 0; v < OW_VIEW__COUNT; v++) {
+        size_t need = slot->v[v]->len + FRAME_HDR_MAX;
+        if (need > live->frame_cap[v]) {
+            unsigned char *b = realloc(live->frame[v], need);
+            if (!b) return false;
+            live->frame[v] = b;
+            live->frame_cap[v] = need;
+        }
+        live->frame_len[v] = ow_msg_frame(slot->v[v], live->frame[v]);
+    }
+    return true;
+}
+
+/* A job for the send threads: c is up to date, nothing half-sent, and plain TCP (TLS goes
+ * through lws, which owns the session). False when it must go through lws. */
+static bool job_add(ow_live *live, ow_live_client *c, size_t *n)
+{
+    int fd = lws_get_socket_fd(c->wsi);
+    if (fd < 0 || lws_is_ssl(c->wsi)) return false;
+    if (*n == live->jobs_cap) {
+        size_t cap = live->jobs_cap ? 2 * live->jobs_cap : 1024;
+        ow_fanout_job *j = realloc(live->jobs, cap * sizeof *j);
+        if (!j) return false;
+        live->jobs = j;
+        live->jobs_cap = cap;
+    }
+    live->jobs[(*n)++] = (ow_fanout_job){
+        .fd = fd, .data = live->frame[c->view], .len = live->frame_len[c->view], .ud = c};
+    return true;
+}
+
+/* After the send threads: what a socket did not take goes to lws, which keeps it and asks for
+ * POLLOUT itself (the client then waits for its writable callback, as after a partial lws_write);
+ * a failed socket is closed. */
+static void jobs_finish(ow_live *live, const entry *slot, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ow_fanout_job *j = &live->jobs[i];
+        ow_live_client *c = j->ud;
+        bool ok = !j->err;
+        if (ok && j->sent < j->len) {
+            size_t rest = j->len - j->sent;
+            ok = lws_write(c->wsi, (unsigned char *)j->data + j->sent, rest, LWS_WRITE_HTTP) ==
+                 (int)rest;
+        }
+        if (!ok) {
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+            continue;
+        }
+        live->stats.sent_msgs++;
+        live->stats.sent_bytes += slot->v[c->view]->len;
+    }
+}
+
 static void ring_add(ow_live *live, ow_msg *full, ow_msg *coarse)
 {
     entry *slot = &live->ring[live->ring_next % live->ring_cap];
@@ -233,15 +315,21 @@ static void ring_add(ow_live *live, ow_msg *full, ow_msg *coarse)
      * instead of arming POLLOUT, waiting for the callback and disarming it (half the feed's CPU
      * at 10,000 viewers). lws buffers what the socket does not take and then asks for POLLOUT
      * itself; such a client (and any client behind) waits for its writable callback. */
+    bool threads = live->fanout && frames_build(live, slot);
+    size_t jobs = 0;
     for (ow_live_client *c = live->clients; c; c = c->next) {
         if (!c->want_snapshot && c->tail == pos && !lws_partial_buffered(c->wsi)) {
             c->tail = pos + 1;
+            if (threads && job_add(live, c, &jobs)) continue;
             if (client_send(live, c, slot->v[c->view])) continue;
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
             continue;
         }
         lws_callback_on_writable(c->wsi);
     }
+    if (!jobs) return;
+    ow_fanout_send(live->fanout, live->jobs, jobs);
+    jobs_finish(live, slot, jobs);
 }
 
 /* Send the held snapshot to everyone (both views). */

@@ -104,6 +104,13 @@ typedef struct ow_live_stats {
 ow_live *ow_live_new(size_t ring_size, double client_rate, ow_live_admit_fn *admit,
                      ow_live_confirm_fn *confirm, void *ud);
 
+/* Write each message to the up-to-date plain (non-TLS) clients on `threads` threads (0 = one per
+ * online CPU; feed.send_threads) instead of one: a delta to thousands of viewers is thousands of
+ * send() calls, mostly kernel time, which run side by side on different sockets (feed/fanout.h).
+ * The default, 1, sends on the caller's thread. False when a thread cannot be started (sends stay
+ * on the caller's thread). */
+bool ow_live_send_threads(ow_live *live, int threads);
+
 /* Free the picture and every message it holds. Clients must be gone (the lws context destroyed).
  * NULL is a no-op. */
 void ow_live_free(ow_live *live);

@@ -478,6 +478,9 @@ static int feed_init(feed *f, const ow_config *cfg, const ow_access *access,
         ow_error("out of memory");
         return -1;
     }
+    if (!ow_live_send_threads(f->live, (int)cfg->feed.send_threads))
+        ow_warn("feed.send_threads: cannot start %d send threads (%s); sending on one",
+                (int)cfg->feed.send_threads, strerror(errno));
     if (uv_timer_init(&f->loop, &f->settle)) return -1;
     f->settle.data = f;
     f->settle_ok = true;

@@ -1,0 +1,149 @@
+#include "fanout.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define THREADS_MAX 16
+
+typedef struct worker_arg {
+    struct ow_fanout *f;
+    int index; /* 1..threads-1; the caller is 0 */
+} worker_arg;
+
+struct ow_fanout {
+    int threads; /* the caller's included */
+    pthread_t tid[THREADS_MAX];
+    worker_arg arg[THREADS_MAX];
+    int started; /* extra threads running */
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    /* the batch in flight, guarded by mu */
+    unsigned long gen; /* bumped per batch: a thread works once per value */
+    ow_fanout_job *jobs;
+    size_t n;
+    int active;  /* threads taking part in this batch, the caller's included */
+    int pending; /* extra threads not finished with this batch */
+    bool stop;
+};
+
+static void send_one(ow_fanout_job *j)
+{
+    j->sent = 0;
+    j->err = 0;
+    while (j->sent < j->len) {
+        ssize_t k = send(j->fd, j->data + j->sent, j->len - j->sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (k > 0) {
+            j->sent += (size_t)k;
+            continue;
+        }
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) j->err = errno;
+        return; /* a full socket buffer: the caller hands lws the rest */
+    }
+}
+
+/* Thread `index` of `active` takes a contiguous slice. */
+static void send_share(ow_fanout_job *jobs, size_t n, int index, int active)
+{
+    size_t from = n * (size_t)index / (size_t)active, to = n * (size_t)(index + 1) / (size_t)active;
+    for (size_t i = from; i < to; i++)
+        send_one(&jobs[i]);
+}
+
+static void *worker_main(void *p)
+{
+    worker_arg *a = p;
+    ow_fanout *f = a->f;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        while (!f->stop && f->gen == seen)
+            pthread_cond_wait(&f->go, &f->mu);
+        if (f->stop) break;
+        seen = f->gen;
+        if (a->index >= f->active) continue; /* a small batch: not needed */
+        ow_fanout_job *jobs = f->jobs;
+        size_t n = f->n;
+        int active = f->active;
+        pthread_mutex_unlock(&f->mu);
+        send_share(jobs, n, a->index, active);
+        pthread_mutex_lock(&f->mu);
+        if (--f->pending == 0) pthread_cond_signal(&f->done);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+ow_fanout *ow_fanout_new(int threads)
+{
+    if (threads <= 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cpus > 0 ? (int)cpus : 1;
+    }
+    if (threads > THREADS_MAX) threads = THREADS_MAX;
+    ow_fanout *f = calloc(1, sizeof *f);
+    if (!f) return NULL;
+    f->threads = threads;
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->go, NULL);
+    pthread_cond_init(&f->done, NULL);
+    for (int i = 1; i < threads; i++) {
+        f->arg[i] = (worker_arg){f, i};
+        int rc = pthread_create(&f->tid[i], NULL, worker_main, &f->arg[i]);
+        if (rc != 0) {
+            ow_fanout_free(f);
+            errno = rc;
+            return NULL;
+        }
+        f->started++;
+    }
+    return f;
+}
+
+void ow_fanout_free(ow_fanout *f)
+{
+    if (!f) return;
+    pthread_mutex_lock(&f->mu);
+    f->stop = true;
+    pthread_cond_broadcast(&f->go);
+    pthread_mutex_unlock(&f->mu);
+    for (int i = 1; i <= f->started; i++)
+        pthread_join(f->tid[i], NULL);
+    pthread_cond_destroy(&f->done);
+    pthread_cond_destroy(&f->go);
+    pthread_mutex_destroy(&f->mu);
+    free(f);
+}
+
+int ow_fanout_threads(const ow_fanout *f)
+{
+    return f->threads;
+}
+
+int ow_fanout_send(ow_fanout *f, ow_fanout_job *jobs, size_t n)
+{
+    int active = (int)(n / OW_FANOUT_MIN_SHARE);
+    if (active > f->threads) active = f->threads;
+    if (active <= 1) {
+        send_share(jobs, n, 0, 1);
+        return 1;
+    }
+    pthread_mutex_lock(&f->mu);
+    f->jobs = jobs;
+    f->n = n;
+    f->active = active;
+    f->pending = active - 1;
+    f->gen++;
+    pthread_cond_broadcast(&f->go);
+    pthread_mutex_unlock(&f->mu);
+    send_share(jobs, n, 0, active);
+    pthread_mutex_lock(&f->mu);
+    while (f->pending > 0)
+        pthread_cond_wait(&f->done, &f->mu);
+    pthread_mutex_unlock(&f->mu);
+    return active;
+}
