@@ -398,7 +398,10 @@ static bool receiver_gone(void)
         int st;
         if (pids[p] > 0 && waitpid(pids[p], &st, WNOHANG) == pids[p]) {
             pids[p] = -1;
-            return true;
+            if (WIFSIGNALED(st))
+                fprintf(stderr, "fanout_limit: receiver process %d killed by signal %d\n", p,
+                        WTERMSIG(st));
+            return true; /* one that exited said why */
         }
     }
     return false;
