@@ -430,7 +430,13 @@ static int run(const opts *o)
         return 1;
     }
     rl.rlim_cur = rl.rlim_max; /* what `ulimit -n $(ulimit -Hn)` does; children inherit it */
-    setrlimit(RLIMIT_NOFILE, &rl);
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+        (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+         rl.rlim_cur < need)) {
+        fprintf(stderr, "fanout_limit: cannot raise the open-file limit to %lu: %s\n",
+                (unsigned long)need, strerror(errno));
+        return 1;
+    }
 
     lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in a = {.sin_family = AF_INET};
