@@ -240,6 +240,8 @@ typedef struct sender {
     sconn *c; /* its slice of the connections */
     rounds *r;
     unsigned char *msg;
+    struct pollfd *pf; /* n entries: the connections with a rest, for drain */
+    int *idx;          /* ... and their index in c */
     uint64_t short_writes, rounds_in_window;
     int64_t pass_us_max; /* the longest send pass of a window round, publish → last send() */
     char err[200];
@@ -296,57 +298,47 @@ static int send_one(sender *s, sconn *c, bool in_window)
 }
 
 /* Finish queued bytes as the sockets become writable, until `until` (µs); with `final`, return
- * as soon as nothing is queued. Returns how many connections still have bytes queued, or -1. */
+ * as soon as nothing is queued. Nothing is queued meanwhile (only a round's pass queues), so the
+ * set of connections with a rest only shrinks: it is collected once and compacted.
+ * Returns how many connections still have bytes queued, or -1 on failure. */
 static int drain(sender *s, int64_t until, bool final)
 {
-    struct pollfd *pf = NULL;
-    int *idx = NULL, np = 0;
+    int np = 0;
+    for (int i = 0; i < s->n; i++)
+        if (s->c[i].len > s->c[i].off) {
+            s->pf[np] = (struct pollfd){.fd = s->c[i].fd, .events = POLLOUT};
+            s->idx[np++] = i;
+        }
     for (;;) {
-        if (atomic_load(&s->r->fail)) break;
-        np = 0;
-        for (int i = 0; i < s->n; i++)
-            if (s->c[i].len > s->c[i].off) {
-                if (!pf) { /* first time anything is queued */
-                    pf = malloc(sizeof *pf * (size_t)s->n);
-                    idx = malloc(sizeof *idx * (size_t)s->n);
-                    if (!pf || !idx) {
-                        np = fail(s, "poll set", ENOMEM);
-                        break;
-                    }
-                }
-                pf[np] = (struct pollfd){.fd = s->c[i].fd, .events = POLLOUT};
-                idx[np++] = i;
-            }
-        if (np < 0) break;
+        if (atomic_load(&s->r->fail)) return -1;
         int64_t now = mono_us();
-        if (now >= until || (np == 0 && final)) break;
+        if (now >= until || (np == 0 && final)) return np;
         if (np == 0) {
             sleep_until(until);
-            break;
+            return 0;
         }
         int64_t left = until - now;
         struct timespec ts = {(time_t)(left / 1000000), (long)(left % 1000000) * 1000};
-        int k = ppoll(pf, (nfds_t)np, &ts, NULL);
-        if (k < 0 && errno != EINTR) {
-            np = fail(s, "poll", errno);
-            break;
-        }
-        for (int j = 0; k > 0 && j < np; j++) {
-            if (!pf[j].revents) continue;
-            sconn *c = &s->c[idx[j]];
-            ssize_t w = send(c->fd, c->pend + c->off, c->len - c->off, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (w < 0 && !soft(errno)) {
-                np = fail(s, "send", errno);
-                break;
+        if (ppoll(s->pf, (nfds_t)np, &ts, NULL) < 0 && errno != EINTR)
+            return fail(s, "poll", errno);
+        int keep = 0;
+        for (int j = 0; j < np; j++) {
+            sconn *c = &s->c[s->idx[j]];
+            if (s->pf[j].revents) {
+                ssize_t w =
+                    send(c->fd, c->pend + c->off, c->len - c->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (w < 0 && !soft(errno)) return fail(s, "send", errno);
+                if (w > 0) c->off += (size_t)w;
+                if (c->off == c->len) {
+                    c->off = c->len = 0;
+                    continue;
+                }
             }
-            if (w > 0) c->off += (size_t)w;
-            if (c->off == c->len) c->off = c->len = 0;
+            s->pf[keep] = s->pf[j];
+            s->idx[keep++] = s->idx[j];
         }
-        if (np < 0) break;
+        np = keep;
     }
-    free(pf);
-    free(idx);
-    return np;
 }
 
 static void *sender_run(void *arg)
@@ -535,7 +527,9 @@ static int run(const opts *o)
         s->c = conns + from;
         from += s->n;
         s->msg = malloc(r.size);
-        if (!s->msg) goto out;
+        s->pf = malloc(sizeof *s->pf * (size_t)s->n);
+        s->idx = malloc(sizeof *s->idx * (size_t)s->n);
+        if (!s->msg || !s->pf || !s->idx) goto out;
         memset(s->msg, 'x', r.size);
     }
     for (; started < o->threads; started++)
@@ -646,8 +640,11 @@ out:
     }
     reap(true);
     if (barrier) pthread_barrier_destroy(&r.bar);
-    for (int t = 0; snd && t < o->threads; t++)
+    for (int t = 0; snd && t < o->threads; t++) {
         free(snd[t].msg);
+        free(snd[t].pf);
+        free(snd[t].idx);
+    }
     for (int i = 0; conns && i < o->clients; i++)
         free(conns[i].pend);
     for (int i = 0; i < nfds; i++)
