@@ -12,13 +12,13 @@
  * R times a second: every connection gets one send(MSG_NOSIGNAL | MSG_DONTWAIT), from one thread
  * or from T threads that each own a contiguous slice and start each round together (a barrier).
  * Default B: the websocket frame the feed sends for one of feed_load's deltas with P pad bytes
- * (bench/fanout.h; P = 1000 as in feed_load.sh).
+ * (bench/latency_hist.h; P = 1000 as in feed_load.sh).
  *
  * A message holds its publish time (CLOCK_MONOTONIC µs, one clock for every process on the
  * machine) in bytes 0..7 and its round number in bytes 8..15; the rest is filler. A receiver
  * cuts its connection's byte stream into B-byte messages (TCP keeps no message boundaries) and
  * counts, for each message published in the window, latency = receipt − publish in the
- * histogram of bench/fanout.h. What send() does not take (a full socket buffer) is kept per
+ * histogram of bench/latency_hist.h. What send() does not take (a full socket buffer) is kept per
  * connection and finished when poll() says the socket is writable, so every message arrives;
  * short_writes counts the window's messages whose first send() did not take them whole (those
  * queued behind such a rest included).
@@ -33,7 +33,7 @@
  * the receivers'; feed_us_per_msg in feed_load.sh contains the same work.
  */
 #define _GNU_SOURCE /* accept4, ppoll, prctl */
-#include "fanout.h"
+#include "latency_hist.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -41,8 +41,8 @@
 #include <unistd.h>
 #include <uv.h>
 
-#define HIST_US     100                  /* histogram bucket width, µs */
-#define HIST_N      (10 * 1000 * 10 + 1) /* 0..10 s, the last bucket holds anything later */
+#include "latency_hist.h"
+
 #define PROCS_MAX   16
 #define DELTAS_N    4096 /* per-delta slowest receipt, by seq modulo this (window: RATE × seconds) */
 #define CONNECT_PER 200 /* connection attempts per service turn */
@@ -105,11 +105,7 @@ static int publish_main(const char *sock, double rate, int pad, double seconds)
         next += period;
         seq++;
         int64_t t = wall_us();
-        snprintf(msg, cap,
-                 "{\"v\":1,\"type\":\"delta\",\"seq\":%" PRId64 ",\"base\":%" PRId64
-                 ",\"set\":{\"bench\":{\"t_us\":%" PRId64 "},\"now_ms\":%" PRId64
-                 ",\"pad\":\"%s\"},\"del\":[]}",
-                 seq, seq - 1, t, t / 1000, padding);
+        snprintf(msg, cap, FANOUT_DELTA_FMT, seq, seq - 1, t, t / 1000, padding);
         redisReply *r = redisCommand(c, "PUBLISH %s %s", "ops:{p0}:deltas", msg);
         if (!r) {
             fprintf(stderr, "feed_load publish: redis: %s\n", c->errstr);
@@ -236,9 +232,7 @@ static void on_message(worker *w, client *c, const char *in, size_t len, bool fi
     int64_t ws = w->window[0], we = w->window[1];
     if (!ws || t < ws || t > we) return;
     int64_t lat = now - t;
-    int64_t b = lat < 0 ? 0 : lat / HIST_US;
-    if (b >= HIST_N) b = HIST_N - 1;
-    w->sh->hist[b]++;
+    hist_add(w->sh->hist, lat);
     w->sh->in_window++;
     uint32_t *slow = &w->sh->slowest_us[(uint64_t)seq % DELTAS_N];
     if (lat > (int64_t)*slow) *slow = (uint32_t)(lat > UINT32_MAX ? UINT32_MAX : lat);
@@ -394,17 +388,6 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double pct(const uint64_t *h, uint64_t total, double p)
-{
-    if (!total) return 0;
-    uint64_t want = (uint64_t)((double)total * p), seen = 0;
-    for (int i = 0; i < HIST_N; i++) {
-        seen += h[i];
-        if (seen > want) return (double)(i * HIST_US + HIST_US / 2) / 1000.0;
-    }
-    return (double)HIST_N * HIST_US / 1000.0;
-}
-
 static int view_main(int port, const char *token, int clients, int procs, double seconds,
                      double warmup, int stall, int garbage, int flood, int nap_us)
 {
@@ -515,14 +498,9 @@ static int view_main(int port, const char *token, int clients, int procs, double
     char procs_p99[16 * PROCS_MAX] = "";
     for (int p = 0, at = 0; p < procs && at < (int)sizeof procs_p99 - 16; p++)
         at += snprintf(procs_p99 + at, sizeof procs_p99 - (size_t)at, "%s%.1f", p ? "," : "",
-                       pct(sh[p].hist, sh[p].in_window, 0.99));
+                       hist_pct(sh[p].hist, sh[p].in_window, 0.99));
     uint64_t expected = per * (uint64_t)clients;
-    double maxms = 0;
-    for (int i = HIST_N - 1; i >= 0; i--)
-        if (hist[i]) {
-            maxms = (double)(i + 1) * HIST_US / 1000.0;
-            break;
-        }
+    double maxms = hist_max_ms(hist);
     printf("{\"bench\":\"feed_load\",\"clients\":%d,\"procs\":%d,\"all_ready\":%s,"
            "\"connect_s\":%.2f,\"connected_peak\":%" PRIu64 ",\"window_s\":%g,"
            "\"deltas_in_window\":%" PRIu64 ",\"expected\":%" PRIu64 ",\"delivered\":%" PRIu64
@@ -533,9 +511,9 @@ static int view_main(int port, const char *token, int clients, int procs, double
            "\"view_wakeups_per_msg\":%.3f,\"delta_slowest_ms\":{\"min\":%.1f,\"p50\":%.1f,"
            "\"p90\":%.1f,\"max\":%.1f},\"proc_p99_ms\":[%s]}\n",
            clients, procs, ready ? "true" : "false", (double)connect_s_us / 1e6, peak, seconds, per,
-           expected, total, (int64_t)expected - (int64_t)total, pct(hist, total, 0.5),
-           pct(hist, total, 0.9), pct(hist, total, 0.99), maxms, snaps, extra, gaps, stall, garbage,
-           flood, hclose, cfail, view_cpu_s / seconds,
+           expected, total, (int64_t)expected - (int64_t)total, hist_pct(hist, total, 0.5),
+           hist_pct(hist, total, 0.9), hist_pct(hist, total, 0.99), maxms, snaps, extra, gaps,
+           stall, garbage, flood, hclose, cfail, view_cpu_s / seconds,
            total ? view_cpu_s * 1e6 / (double)total : 0.0,
            total ? view_sleeps / (double)total : 0.0, SLOW_Q(0), SLOW_Q(0.5), SLOW_Q(0.9),
            SLOW_Q(1), procs_p99);

@@ -2,7 +2,8 @@
 # Load on opswall-feed: N websocket viewers (bench/feed_load.c, lws client API, K processes)
 # receiving deltas published through a private Redis at RATE per second, each delta carrying its
 # publish time; optional hostile connections. Prints feed_load's JSON line extended with the
-# feed's RSS and CPU over the run.
+# feed's RSS and CPU over the run, and "limit": the same fan-out over bare TCP in the same run
+# (bench/fanout_limit.c: the physical limit; LIMIT=0 skips it).
 #   bench/feed_load.sh [BUILD_BIN] [CLIENTS] [SECONDS]
 #   env: PROCS (load processes, default 2), RATE (deltas/s, 4), PAD (bytes per delta, 1000),
 #        STALL / GARBAGE / FLOOD (hostile connections, 0), QUEUE (feed.queue, 64),
@@ -79,4 +80,17 @@ qd=$(sed -n 's/^opswall_feed_queue_drops_total //p' <<<"$metrics")
 ce=$(sed -n 's/^opswall_feed_client_errors_total //p' <<<"$metrics")
 # feed CPU per message sent (clients × rate messages a second)
 feed_us=$(awk "BEGIN{ printf \"%.1f\", $feed_cpu < 0 ? -1 : $feed_cpu * 1e6 / ($CLIENTS * $RATE) }")
-sed "s/}\$/,\"workers\":$WORKERS,\"send_threads\":$THREADS,\"nap_us\":$NAP,\"rate\":$RATE,\"feed_us_per_msg\":$feed_us,\"pad\":$PAD,\"feed_rss_kb\":$rss_mid,\"feed_hwm_kb\":$hwm,\"feed_cpu_cores\":$feed_cpu,\"feed_queue_drops\":${qd:-0},\"feed_client_errors\":${ce:-0},\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}/" "$tmp/view.out"
+# The physical limit in the same run: the same fan-out (connections, processes, rate, bytes, send
+# threads) with nothing but the kernel's TCP (bench/fanout_limit.c): no websocket, no lws, no
+# Redis. LIMIT=0 skips it.
+limit=
+if [ "${LIMIT:-1}" != 0 ]; then
+  kill "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null; FPID= # free the feed's 10,000 sockets
+  lt=$THREADS; [ "$lt" = 0 ] && lt=$(nproc)
+  l=$("$BIN/fanout_limit" --clients "$CLIENTS" --procs "$PROCS" --threads "$lt" --rate "$RATE" \
+    --seconds "$SECS" --warmup 2 --pad "$PAD" 2>"$tmp/limit.err") || { cat "$tmp/limit.err" >&2; l=; }
+  if [ -n "$l" ]; then
+    limit=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(",\"limit\":" + json.dumps({k: d[k] for k in ("threads","size","delivered","expected","p50_ms","p99_ms","max_ms","send_us_per_msg","recv_us_per_msg")}, separators=(",", ":")))' "$l")
+  fi
+fi
+sed "s/}\$/,\"workers\":$WORKERS,\"send_threads\":$THREADS,\"nap_us\":$NAP,\"rate\":$RATE,\"feed_us_per_msg\":$feed_us,\"pad\":$PAD,\"feed_rss_kb\":$rss_mid,\"feed_hwm_kb\":$hwm,\"feed_cpu_cores\":$feed_cpu,\"feed_queue_drops\":${qd:-0},\"feed_client_errors\":${ce:-0},\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"$limit}/" "$tmp/view.out"

@@ -466,6 +466,17 @@ static int serve_metrics(request *rq)
     ow_http_metric(&b, "opswall_feed_batched_writes_total", "counter",
                    "Writes that carried several queued messages to a client that was behind.", NULL,
                    (double)st.batches);
+    ow_http_metric(&b, "opswall_feed_send_threads", "gauge",
+                   "Threads writing each message to the viewers (feed.send_threads; summed over "
+                   "workers).",
+                   NULL, (double)st.send_threads);
+    ow_http_metric(
+        &b, "opswall_feed_threaded_writes_total", "counter",
+        "Messages written straight to up-to-date plain viewers' sockets by the send threads.", NULL,
+        (double)st.threaded);
+    ow_http_metric(&b, "opswall_feed_short_writes_total", "counter",
+                   "Of those, messages a full socket did not take whole (the rest queued in lws).",
+                   NULL, (double)st.short_sends);
     ow_http_metric(&b, "opswall_feed_queue_drops_total", "counter",
                    "Times a slow client's backlog overflowed and became one snapshot.", NULL,
                    (double)st.queue_drops);

@@ -84,6 +84,7 @@ ow_live *ow_live_new(size_t ring_size, double client_rate, ow_live_admit_fn *adm
     live->confirm = confirm;
     live->admit_ud = ud;
     live->stats.events_applied = -1;
+    live->stats.send_threads = 1;
     ow_coarsen_init(&live->coarsen);
     return live;
 }
@@ -133,12 +134,17 @@ bool ow_live_send_threads(ow_live *live, int threads)
 {
     ow_fanout_free(live->fanout);
     live->fanout = NULL;
+    live->stats.send_threads = 1;
     if (threads == 1) return true;
     live->fanout = ow_fanout_new(threads);
-    if (live->fanout && ow_fanout_threads(live->fanout) > 1) return true;
-    ow_fanout_free(live->fanout); /* one CPU: nothing to spread */
+    if (live->fanout && ow_fanout_threads(live->fanout) > 1) {
+        live->stats.send_threads = ow_fanout_threads(live->fanout);
+        return true;
+    }
+    bool one_cpu = live->fanout != NULL; /* nothing to spread */
+    ow_fanout_free(live->fanout);
     live->fanout = NULL;
-    return threads <= 0;
+    return one_cpu;
 }
 
 ow_live_stats ow_live_stats_get(const ow_live *live)
@@ -285,6 +291,7 @@ static void jobs_finish(ow_live *live, const entry *slot, size_t n)
         ow_live_client *c = j->ud;
         bool ok = !j->err;
         if (ok && j->sent < j->len) {
+            live->stats.short_sends++;
             size_t rest = j->len - j->sent;
             ok = lws_write(c->wsi, (unsigned char *)j->data + j->sent, rest, LWS_WRITE_HTTP) ==
                  (int)rest;
@@ -295,6 +302,7 @@ static void jobs_finish(ow_live *live, const entry *slot, size_t n)
         }
         live->stats.sent_msgs++;
         live->stats.sent_bytes += slot->v[c->view]->len;
+        live->stats.threaded++;
     }
 }
 

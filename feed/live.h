@@ -75,21 +75,24 @@ typedef int ow_live_admit_fn(void *ud, struct lws *wsi);
 typedef int ow_live_confirm_fn(void *ud, struct lws *wsi);
 
 typedef struct ow_live_stats {
-    size_t clients;         /* websocket clients connected now */
-    uint64_t accepted;      /* websocket connections accepted since start */
-    uint64_t refused;       /* upgrades refused (auth, origin, path) */
-    uint64_t published;     /* messages accepted into the ring */
-    uint64_t snapshots_in;  /* snapshots received from Redis */
-    uint64_t deltas_in;     /* deltas received from Redis */
-    uint64_t unchanged;     /* snapshots ignored because identical to the held one */
-    uint64_t stale;         /* messages ignored because already included (seq <= held) */
-    uint64_t rejected;      /* messages refused (not JSON, no type/seq, bad snapshot, too big) */
-    uint64_t gaps;          /* deltas dropped because they broke the sequence */
-    uint64_t queue_drops;   /* times a client's backlog overflowed: its deltas became a snapshot */
-    uint64_t resyncs;       /* resync requests answered */
-    uint64_t sent_msgs;     /* websocket messages written */
-    uint64_t sent_bytes;    /* bytes of those messages (payload) */
-    uint64_t batches;       /* writes that carried several queued deltas to a client behind */
+    size_t clients;        /* websocket clients connected now */
+    uint64_t accepted;     /* websocket connections accepted since start */
+    uint64_t refused;      /* upgrades refused (auth, origin, path) */
+    uint64_t published;    /* messages accepted into the ring */
+    uint64_t snapshots_in; /* snapshots received from Redis */
+    uint64_t deltas_in;    /* deltas received from Redis */
+    uint64_t unchanged;    /* snapshots ignored because identical to the held one */
+    uint64_t stale;        /* messages ignored because already included (seq <= held) */
+    uint64_t rejected;     /* messages refused (not JSON, no type/seq, bad snapshot, too big) */
+    uint64_t gaps;         /* deltas dropped because they broke the sequence */
+    uint64_t queue_drops;  /* times a client's backlog overflowed: its deltas became a snapshot */
+    uint64_t resyncs;      /* resync requests answered */
+    uint64_t sent_msgs;    /* websocket messages written */
+    uint64_t sent_bytes;   /* bytes of those messages (payload) */
+    uint64_t batches;      /* writes that carried several queued deltas to a client behind */
+    uint64_t threaded;     /* messages written by the send threads (ow_live_send_threads) */
+    uint64_t short_sends;  /* of those, ones a full socket did not take whole (lws sent the rest) */
+    int send_threads;      /* threads that write a message to the viewers (1 = lws's only) */
     uint64_t client_errors; /* clients closed for bad input, size or rate */
     uint64_t materialised;  /* times the held snapshot was rebuilt from base + deltas */
     int64_t last_now_ms;    /* engine time of the newest message (0 = none) */

@@ -114,6 +114,9 @@ void ow_worker_totals(const ow_worker_board *b, ow_worker_stats *sum)
         a->sent_msgs += x->sent_msgs;
         a->sent_bytes += x->sent_bytes;
         a->batches += x->batches;
+        a->threaded += x->threaded;
+        a->short_sends += x->short_sends;
+        a->send_threads += x->send_threads;
         a->client_errors += x->client_errors;
         a->materialised += x->materialised;
         if (x->last_recv_ms > a->last_recv_ms) {

@@ -1,6 +1,7 @@
-// N websocket viewers against a running opswall-feed (run by tests/integration/feed_workers.sh).
-// Env: FEED_URL, VIEWER_TOKEN, REDIS_SOCK, N (default 40). Each viewer must get the snapshot; once
-// all have it, a delta (seq 2 on base 1) is published and each must get it. Prints "connected"
+// N websocket viewers against a running opswall-feed (run by tests/integration/feed_workers.sh and
+// feed_threads.sh). Env: FEED_URL, VIEWER_TOKEN, REDIS_SOCK, N (default 40), PAD (bytes of padding
+// in the delta, default 0). Each viewer must get the snapshot; once all have it, a delta (seq 2 on
+// base 1) is published and each must get it whole. Prints "connected"
 // when all hold the snapshot and "all N" when all got the delta, then stays connected until
 // SIGTERM (the test reads /metrics meanwhile).
 import { execFileSync } from 'node:child_process';
@@ -10,7 +11,8 @@ const url = process.env.FEED_URL.replace(/^http/, 'ws') + '/api/v1/live?token=' 
 const n = Number(process.env.N || 40);
 let snaps = 0, deltas = 0;
 const all = [];
-const delta = JSON.stringify({ v: 1, type: 'delta', seq: 2, base: 1, set: { events_applied: 9 }, del: [] });
+const pad = Number(process.env.PAD || 0);
+const delta = JSON.stringify({ v: 1, type: 'delta', seq: 2, base: 1, set: { events_applied: 9, pad: 'x'.repeat(pad) }, del: [] });
 const done = new Promise((resolve) => {
   for (let i = 0; i < n; i++) {
     const ws = new WebSocket(url);
@@ -19,7 +21,12 @@ const done = new Promise((resolve) => {
       const m = JSON.parse(d.toString());
       if (m.type === 'snapshot' && ++snaps === n) {
         process.stdout.write('connected\n');
-        execFileSync('redis-cli', ['-s', process.env.REDIS_SOCK, 'publish', 'ops:{p0}:deltas', delta]);
+        // -x: the message from stdin (an argument is at most 128 KB)
+        execFileSync('redis-cli', ['-s', process.env.REDIS_SOCK, '-x', 'publish', 'ops:{p0}:deltas'], { input: delta });
+      }
+      if (m.type === 'delta' && m.seq === 2 && m.set.pad.length !== pad) {
+        console.error(`delta with ${m.set.pad.length} bytes of padding, not ${pad}`);
+        process.exit(1);
       }
       if (m.type === 'delta' && m.seq === 2 && ++deltas === n) resolve();
     });

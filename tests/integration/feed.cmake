@@ -33,6 +33,14 @@ if(OPSWALL_VALGRIND AND NOT OPSWALL_SANITIZE)
                        TIMEOUT 300 FIXTURES_REQUIRED feed_node)
 endif()
 
+# feed.send_threads: hundreds of viewers through the send threads, a delta larger than the sockets
+# take, TLS (never threaded), send_threads 1 (feed/fanout.h).
+add_test(NAME integration.feed_threads
+         COMMAND ${CMAKE_COMMAND} -E env ${OPSWALL_FEED_ENV}
+                 bash ${CMAKE_CURRENT_LIST_DIR}/feed_threads.sh)
+set_tests_properties(integration.feed_threads PROPERTIES LABELS integration TIMEOUT 180
+                     FIXTURES_REQUIRED feed_node)
+
 # feed.workers = 2: one port, two processes (feed/workers.h): spread, totals, acks, restart, TLS.
 add_test(NAME integration.feed_workers
          COMMAND ${CMAKE_COMMAND} -E env ${OPSWALL_FEED_ENV}

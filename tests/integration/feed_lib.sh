@@ -142,7 +142,8 @@ cleanup() {
   local rc=$?
   [ -n "$FEED_PID" ] && kill -KILL "$FEED_PID" 2>/dev/null
   [ -n "$REDIS_PID" ] && { kill -TERM "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; }
-  for pid in "${EXTRA_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  # (a helper may have ended already: its kill fails, which must not fail the cleanup)
+  for pid in "${EXTRA_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
   if [ "${KEEP_TMP:-0}" = 1 ] || [ "$rc" -ne 0 ]; then
     log "files kept in $T"
   else

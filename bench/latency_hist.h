@@ -1,13 +1,13 @@
 /*
- * fanout.h — what the two fan-out benchmarks share: the delta feed_load's publisher sends through
- * opswall-feed (its size sets the size of fanout_limit's bare-TCP messages) and the latency
+ * latency_hist.h — what the two fan-out benchmarks share: the delta feed_load's publisher sends
+ * through opswall-feed (its size sets the size of fanout_limit's bare-TCP messages) and the latency
  * histogram both fill. Header-only: each benchmark is one executable.
  *
  * Histogram: HIST_N buckets of HIST_US µs each, counts only; the last bucket holds anything later.
  * The caller owns the array (often a MAP_SHARED mapping several processes add to).
  */
-#ifndef OW_BENCH_FANOUT_H
-#define OW_BENCH_FANOUT_H
+#ifndef OW_BENCH_LATENCY_HIST_H
+#define OW_BENCH_LATENCY_HIST_H
 
 #include <inttypes.h>
 #include <stddef.h>

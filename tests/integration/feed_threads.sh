@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# opswall-feed's send threads (feed.send_threads, feed/fanout.h) with real websocket viewers:
+# 300 plain viewers get a delta through 2 send threads, whole and in order; viewers whose sockets
+# cannot take a 6 MB delta at once (tiny receive buffer, not reading; the kernel gives a loopback
+# socket ~4 MB of send buffer) still get it whole once they read (lws sends the rest); TLS viewers
+# never take the threads' path and still get everything; send_threads 1 writes everything
+# through lws. /metrics says which path each message took.
+#   FEED_BIN=build/bin/opswall-feed tests/integration/feed_threads.sh
+source "$(dirname "${BASH_SOURCE[0]}")/feed_lib.sh"
+node_modules_ready
+
+metric() { curl -sf ${CACERT:+--cacert "$CACERT"} "$FEED_URL/metrics" | sed -n "s/^$1 //p"; }
+
+# viewers N PAD: N node viewers get the snapshot, then the delta (seq 2, PAD bytes of padding)
+viewers() {
+  local out=$T/many-$1-$2.out
+  env FEED_URL="$FEED_URL" REDIS_SOCK="$REDIS_SOCK" N="$1" PAD="$2" ${CACERT:+NODE_EXTRA_CA_CERTS="$CACERT"} \
+    node "$FEED_SRC_DIR/tests/browser/ws_many.mjs" >"$out" 2>"$out.err" &
+  local pid=$!
+  EXTRA_PIDS+=("$pid")
+  wait_until 30 grep -q "^all $1\$" "$out" || fail "$1 viewers, pad $2: $(cat "$out" "$out.err")"
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# one run: feed config, then SLOW slow readers holding their snapshot, then the viewers (they
+# publish the delta), then the slow readers read on, then the figures
+run() { # EXTRA_FEED_JSON N PAD [SLOW]
+  feed_config "$1"
+  feed_start 0
+  publish "$(snapshot_json 1 3 4 5)"
+  wait_until 10 snap_has '"seq":1,' || fail "the feed does not serve seq 1"
+  local slow=() i
+  rm -f "$T/go"
+  for ((i = 0; i < ${4:-0}; i++)); do
+    python3 "$FEED_SRC_DIR/tests/integration/ws_slow_reader.py" 127.0.0.1 "$FEED_PORT" \
+      "$VIEWER_TOKEN" "$3" "$T/go" >"$T/slow$i.out" 2>&1 &
+    slow+=($!)
+    EXTRA_PIDS+=($!)
+  done
+  for ((i = 0; i < ${4:-0}; i++)); do
+    wait_until 10 grep -q ready "$T/slow$i.out" || fail "slow reader $i: $(cat "$T/slow$i.out")"
+  done
+  if [ "$2" -gt 0 ]; then
+    viewers "$2" "$3" # they publish the delta
+  else
+    python3 -c 'import json,sys; sys.stdout.write(json.dumps({"v":1,"type":"delta","seq":2,"base":1,"set":{"events_applied":9,"pad":"x"*int(sys.argv[1])},"del":[]}))' "$3" |
+      rcli -x publish 'ops:{p0}:deltas' >/dev/null
+  fi
+  touch "$T/go"
+  for ((i = 0; i < ${4:-0}; i++)); do
+    wait "${slow[$i]}" || fail "slow reader $i: $(cat "$T/slow$i.out")"
+  done
+  THREADS=$(metric opswall_feed_send_threads)
+  THREADED=$(metric opswall_feed_threaded_writes_total)
+  SHORT=$(metric opswall_feed_short_writes_total)
+  SENT=$(metric opswall_feed_messages_sent_total)
+  feed_stop
+  rcli del 'ops:{p0}:snapshot' >/dev/null
+}
+
+redis_start
+
+run '"send_threads": 2' 300 0
+[ "$THREADS" = 2 ] || fail "send threads: $THREADS"
+[ "${THREADED:-0}" -ge 300 ] || fail "threaded writes $THREADED (sent $SENT): the delta did not go through the threads"
+pass "2 send threads: 300 viewers got snapshot and delta; $THREADED of $SENT messages by the threads"
+
+run '"send_threads": 2' 0 6291456 3
+[ "${THREADED:-0}" -ge 3 ] || fail "threaded writes $THREADED"
+[ "${SHORT:-0}" -ge 3 ] || fail "short writes $SHORT: the slow readers' sockets took the whole delta?"
+pass "6 MB delta to 3 viewers that were not reading: $SHORT short writes, lws sent the rest, each got it whole"
+
+run '"send_threads": 1' 300 0
+[ "$THREADS" = 1 ] && [ "${THREADED:-0}" = 0 ] || fail "send_threads 1: $THREADS threads, $THREADED threaded writes"
+pass "send_threads 1: 300 viewers served through lws only ($SENT messages)"
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1 ||
+  fail "openssl could not make a certificate"
+CACERT=$T/cert.pem
+snap_has() { curl -sf --cacert "$CACERT" -H "Authorization: Bearer $VIEWER_TOKEN" "$FEED_URL/api/v1/snapshot" | grep -q "$1"; }
+run "\"send_threads\": 2, \"tls\": {\"cert\": \"$T/cert.pem\", \"key\": \"$T/key.pem\"}" 200 0
+[[ $FEED_URL == https://* ]] || fail "TLS feed printed $FEED_URL"
+[ "${THREADED:-0}" = 0 ] || fail "TLS viewers written by the threads: $THREADED"
+pass "TLS: 200 wss viewers got snapshot and delta through lws ($SENT messages, 0 by the threads)"

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""A websocket viewer with a tiny receive buffer that stops reading after its snapshot, so the
+feed's next message does not fit in its socket (run by feed_threads.sh).
+
+    ws_slow_reader.py HOST PORT TOKEN PAD GO_FILE
+
+Connects to /api/v1/live with SO_RCVBUF 4 KB, reads the snapshot, prints "ready", then reads
+nothing until GO_FILE exists; then reads frames until the delta seq 2 and checks it arrived whole
+(its padding is PAD bytes). Prints "ok BYTES" and exits 0, or a reason and exits 1."""
+import base64
+import json
+import os
+import socket
+import sys
+import time
+
+
+def frames(sock):
+    """Yield (opcode, payload) of the server's frames (unmasked, RFC 6455 §5.2)."""
+    buf = b""
+
+    def need(n):
+        nonlocal buf
+        while len(buf) < n:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed")
+            buf += chunk
+
+    while True:
+        need(2)
+        op, ln = buf[0] & 0x0F, buf[1] & 0x7F
+        hdr = 2
+        if ln == 126:
+            need(4)
+            ln, hdr = int.from_bytes(buf[2:4], "big"), 4
+        elif ln == 127:
+            need(10)
+            ln, hdr = int.from_bytes(buf[2:10], "big"), 10
+        need(hdr + ln)
+        payload, buf = buf[hdr:hdr + ln], buf[hdr + ln:]
+        yield op, payload
+
+
+def main():
+    host, port, token, pad, go = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: the window stays small
+    s.connect((host, port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall((f"GET /api/v1/live?token={token} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+               f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+               f"Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        c = s.recv(1)
+        if not c:
+            sys.exit("closed during the upgrade")
+        head += c
+    if b" 101 " not in head.split(b"\r\n")[0]:
+        sys.exit("upgrade refused: " + head.decode(errors="replace"))
+    it = frames(s)
+    op, p = next(it)
+    if json.loads(p).get("type") != "snapshot":
+        sys.exit("first message is not the snapshot")
+    print("ready", flush=True)
+    while not os.path.exists(go):
+        time.sleep(0.05)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)  # now read quickly
+    for op, p in it:
+        m = json.loads(p)
+        if m.get("type") == "delta" and m.get("seq") == 2:
+            got = len(m["set"]["pad"])
+            if got != pad:
+                sys.exit(f"delta padding {got} bytes, not {pad}")
+            print(f"ok {len(p)}", flush=True)
+            return
+    sys.exit("no delta seq 2")
+
+
+if __name__ == "__main__":
+    main()
