@@ -5,7 +5,8 @@
 # Prints one JSON line with every run (viewers, p99, delivered/expected, CPU per message on both
 # sides) and the load average, since the answer depends on what else the machine runs.
 #   bench/feed_load_max.sh [BUILD_BIN] [SECONDS]
-#   env: START (500), STEP (250), P99_MS (100), MAX (40000); PROCS, RATE, PAD, WORKERS, NAP as
+#   env: START (500), STEP (250), P99_MS (100), MAX (40000); PROCS, RATE, PAD, WORKERS, THREADS,
+#        NAP, LIMIT (0 here: the bare-TCP limit of each run is skipped) as
 #        feed_load.sh (e.g. WORKERS=2 bench/feed_load_max.sh build/bin 10)
 set -euo pipefail
 BIN=${1:-build/bin}; SECS=${2:-10}
@@ -15,8 +16,8 @@ runs=()
 # 0 when N viewers meet the target; the run's JSON line goes to runs
 meets() {
   local out
-  out=$("$HERE/feed_load.sh" "$BIN" "$1" "$SECS" 2>/dev/null) || return 2
-  runs+=("$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(json.dumps({k: d.get(k) for k in ("workers","nap_us","clients","delivered","expected","p50_ms","p99_ms","feed_us_per_msg","view_us_per_msg","view_wakeups_per_msg","feed_cpu_cores","view_cpu_cores","feed_rss_kb","loadavg")}, separators=(",",":")))' "$out")")
+  out=$(LIMIT=${LIMIT:-0} "$HERE/feed_load.sh" "$BIN" "$1" "$SECS" 2>/dev/null) || return 2
+  runs+=("$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(json.dumps({k: d.get(k) for k in ("workers","send_threads","nap_us","clients","delivered","expected","p50_ms","p99_ms","feed_us_per_msg","view_us_per_msg","view_wakeups_per_msg","feed_cpu_cores","view_cpu_cores","feed_rss_kb","loadavg")}, separators=(",",":")))' "$out")")
   python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d["all_ready"] and d["expected"] > 0 and d["delivered"] == d["expected"] and d["p99_ms"] <= float(sys.argv[2]) else 1)' "$out" "$P99_MS"
 }
 good=0 bad=0 n=$START

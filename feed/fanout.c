@@ -2,12 +2,17 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define THREADS_MAX 16
+/* Jobs a thread takes at a time. Shares are taken, not assigned: a thread the scheduler pauses
+ * (a shared machine, a noisy neighbour) leaves its work to the others instead of holding up the
+ * whole batch; each job is still taken by one thread only. */
+#define CHUNK 32
 
 typedef struct worker_arg {
     struct ow_fanout *f;
@@ -25,8 +30,9 @@ struct ow_fanout {
     unsigned long gen; /* bumped per batch: a thread works once per value */
     ow_fanout_job *jobs;
     size_t n;
-    int active;  /* threads taking part in this batch, the caller's included */
-    int pending; /* extra threads not finished with this batch */
+    atomic_size_t next; /* the first job nobody has taken */
+    int active;         /* threads taking part in this batch, the caller's included */
+    int pending;        /* extra threads not finished with this batch */
     bool stop;
 };
 
@@ -46,12 +52,16 @@ static void send_one(ow_fanout_job *j)
     }
 }
 
-/* Thread `index` of `active` takes a contiguous slice. */
-static void send_share(ow_fanout_job *jobs, size_t n, int index, int active)
+/* Take CHUNK jobs at a time until none is left. */
+static void send_share(ow_fanout *f, ow_fanout_job *jobs, size_t n)
 {
-    size_t from = n * (size_t)index / (size_t)active, to = n * (size_t)(index + 1) / (size_t)active;
-    for (size_t i = from; i < to; i++)
-        send_one(&jobs[i]);
+    for (;;) {
+        size_t from = atomic_fetch_add(&f->next, CHUNK);
+        if (from >= n) return;
+        size_t to = from + CHUNK < n ? from + CHUNK : n;
+        for (size_t i = from; i < to; i++)
+            send_one(&jobs[i]);
+    }
 }
 
 static void *worker_main(void *p)
@@ -68,9 +78,8 @@ static void *worker_main(void *p)
         if (a->index >= f->active) continue; /* a small batch: not needed */
         ow_fanout_job *jobs = f->jobs;
         size_t n = f->n;
-        int active = f->active;
         pthread_mutex_unlock(&f->mu);
-        send_share(jobs, n, a->index, active);
+        send_share(f, jobs, n);
         pthread_mutex_lock(&f->mu);
         if (--f->pending == 0) pthread_cond_signal(&f->done);
     }
@@ -128,8 +137,9 @@ int ow_fanout_send(ow_fanout *f, ow_fanout_job *jobs, size_t n)
 {
     int active = (int)(n / OW_FANOUT_MIN_SHARE);
     if (active > f->threads) active = f->threads;
+    atomic_store(&f->next, 0);
     if (active <= 1) {
-        send_share(jobs, n, 0, 1);
+        send_share(f, jobs, n);
         return 1;
     }
     pthread_mutex_lock(&f->mu);
@@ -140,7 +150,7 @@ int ow_fanout_send(ow_fanout *f, ow_fanout_job *jobs, size_t n)
     f->gen++;
     pthread_cond_broadcast(&f->go);
     pthread_mutex_unlock(&f->mu);
-    send_share(jobs, n, 0, active);
+    send_share(f, jobs, n);
     pthread_mutex_lock(&f->mu);
     while (f->pending > 0)
         pthread_cond_wait(&f->done, &f->mu);

@@ -43,8 +43,8 @@ void ow_fanout_free(ow_fanout *f);
 /* How many threads send (the caller's included). */
 int ow_fanout_threads(const ow_fanout *f);
 
-/* Send every job once, in order within each thread's share (contiguous slices, so one socket is
- * never written by two threads); returns when all are done. Batches smaller than a thread's worth
+/* Send every job once (each taken by one thread, in chunks: one socket is never written by two
+ * threads); returns when all are done. Batches smaller than a thread's worth
  * of work (OW_FANOUT_MIN_SHARE sends) run on the caller's thread only: waking a thread costs more
  * than a few sends. */
 #define OW_FANOUT_MIN_SHARE 64
