@@ -56,19 +56,18 @@ rss() { for p in $(tree); do awk "/$1/{print \$2}" "/proc/$p/status" 2>/dev/null
 VPID=$!
 # sample the feed while the viewers are connected: RSS in the middle of the window, CPU over it
 rss_mid=0 cpu0= t0=
-for _ in $(seq $((SECS * 10 + 900))); do
+for _ in $(seq 900); do # until every viewer is connected (at most 90 s)
   kill -0 "$VPID" 2>/dev/null || break
   # /metrics walks every client: asked only until all are connected, not during the window
-  if [ -z "$cpu0" ]; then
-    clients=$(curl -s "http://127.0.0.1:$PORT/metrics" | sed -n 's/^opswall_feed_clients //p' || true)
-    if [ "${clients:-0}" -ge "$CLIENTS" ]; then cpu0=$(cpu); t0=$(date +%s.%N); fi
-  fi
-  if [ -n "$t0" ] && [ "$rss_mid" = 0 ] && awk "BEGIN{exit !($(date +%s.%N) - $t0 > $SECS / 2 + 2)}"; then
-    rss_mid=$(rss VmRSS)
-    cpu1=$(cpu); t1=$(date +%s.%N)
-  fi
+  clients=$(curl -s "http://127.0.0.1:$PORT/metrics" | sed -n 's/^opswall_feed_clients //p' || true)
+  if [ "${clients:-0}" -ge "$CLIENTS" ]; then cpu0=$(cpu); t0=$EPOCHREALTIME; break; fi
   sleep 0.1
 done
+# then one sleep to the middle of the window: no polling (no process started) while measuring
+if [ -n "$t0" ]; then
+  sleep $((SECS / 2 + 2))
+  if kill -0 "$VPID" 2>/dev/null; then rss_mid=$(rss VmRSS); cpu1=$(cpu); t1=$EPOCHREALTIME; fi
+fi
 wait "$VPID"
 hwm=$(rss VmHWM)
 ticks=$(getconf CLK_TCK)

@@ -25,7 +25,7 @@ typedef struct pairs {
 
 static pairs pairs_open(int n)
 {
-    pairs p = {n, calloc((size_t)n, sizeof *p.fd)};
+    pairs p = {n, calloc(n > 0 ? (size_t)n : 1, sizeof *p.fd)};
     assert_non_null(p.fd);
     for (int i = 0; i < n; i++) {
         assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p.fd[i]), 0);
@@ -57,7 +57,7 @@ static size_t drain(pairs *p, int i, unsigned char *out, size_t cap)
 /* n jobs, each pair gets its own message ("msg <i>" padded to len bytes). */
 static ow_fanout_job *jobs_for(pairs *p, unsigned char (*msg)[64])
 {
-    ow_fanout_job *jobs = calloc((size_t)p->n, sizeof *jobs);
+    ow_fanout_job *jobs = calloc(p->n > 0 ? (size_t)p->n : 1, sizeof *jobs);
     assert_non_null(jobs);
     for (int i = 0; i < p->n; i++) {
         memset(msg[i], '.', 64);
@@ -81,7 +81,7 @@ static void test_every_job_once(void **st)
         if (threads[t] > 0) assert_int_equal(ow_fanout_threads(f), threads[t]);
         for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
             pairs p = pairs_open(counts[c]);
-            unsigned char(*msg)[64] = calloc((size_t)p.n, sizeof *msg);
+            unsigned char(*msg)[64] = calloc(p.n > 0 ? (size_t)p.n : 1, sizeof *msg);
             ow_fanout_job *jobs = jobs_for(&p, msg);
             for (int round = 0; round < 3; round++) { /* the threads are reused */
                 ow_fanout_send(f, jobs, (size_t)p.n);
@@ -116,7 +116,7 @@ static void test_full_socket_is_short_send(void **st)
     unsigned char *data = malloc(big);
     for (size_t i = 0; i < big; i++)
         data[i] = (unsigned char)(i * 7);
-    ow_fanout_job *jobs = calloc((size_t)p.n, sizeof *jobs);
+    ow_fanout_job *jobs = calloc(p.n > 0 ? (size_t)p.n : 1, sizeof *jobs);
     for (int i = 0; i < p.n; i++)
         jobs[i] = (ow_fanout_job){.fd = p.fd[i][0], .data = data, .len = big};
     ow_fanout *f = ow_fanout_new(2);
@@ -145,7 +145,7 @@ static void test_closed_peer_is_error(void **st)
         close(p.fd[i][1]);
         p.fd[i][1] = -1;
     }
-    unsigned char(*msg)[64] = calloc((size_t)p.n, sizeof *msg);
+    unsigned char(*msg)[64] = calloc(p.n > 0 ? (size_t)p.n : 1, sizeof *msg);
     ow_fanout_job *jobs = jobs_for(&p, msg);
     ow_fanout *f = ow_fanout_new(3);
     assert_non_null(f);
@@ -178,7 +178,7 @@ static void test_threads_by_batch_size(void **st)
     assert_non_null(f);
     for (size_t k = 0; k < sizeof n / sizeof *n; k++) {
         pairs p = pairs_open(n[k]);
-        unsigned char(*msg)[64] = calloc((size_t)p.n, sizeof *msg);
+        unsigned char(*msg)[64] = calloc(p.n > 0 ? (size_t)p.n : 1, sizeof *msg);
         ow_fanout_job *jobs = jobs_for(&p, msg);
         assert_int_equal(ow_fanout_send(f, jobs, (size_t)p.n), want[k]);
         for (int i = 0; i < p.n; i++)
