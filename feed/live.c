@@ -263,12 +263,14 @@ static bool frames_build(ow_live *live, const entry *slot)
     return true;
 }
 
-/* A job for the send threads: c is up to date, nothing half-sent, and plain TCP (TLS goes
- * through lws, which owns the session). False when it must go through lws. */
+/* A job for the send threads: c is up to date, nothing half-sent, and alone on a plain TCP
+ * socket (TLS goes through lws, which owns the session; a websocket inside an HTTP/2 connection
+ * shares its socket with other streams and needs lws's framing). False when it must go through
+ * lws. */
 static bool job_add(ow_live *live, ow_live_client *c, size_t *n)
 {
     int fd = lws_get_socket_fd(c->wsi);
-    if (fd < 0 || lws_is_ssl(c->wsi)) return false;
+    if (fd < 0 || lws_is_ssl(c->wsi) || lws_get_network_wsi(c->wsi) != c->wsi) return false;
     if (*n == live->jobs_cap) {
         size_t cap = live->jobs_cap ? 2 * live->jobs_cap : 1024;
         ow_fanout_job *j = realloc(live->jobs, cap * sizeof *j);
