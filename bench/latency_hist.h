@@ -24,7 +24,7 @@
     ",\"pad\":\"%s\"},\"del\":[]}"
 
 /* Bytes of the websocket frame the feed sends for a delta of `len` bytes (a server's frames are
- * not masked: RFC 6455 §5.2; feed/msg.c ow_msg_frame). */
+ * not masked: RFC 6455 §5.2; feed/msg.c ow_msg_header). */
 static inline size_t fanout_ws_frame_size(size_t len)
 {
     return len + (len < 126 ? 2 : len < 65536 ? 4 : 10);

@@ -144,6 +144,7 @@ static const setting settings[] = {
     {"feed.client_rate", C_INT, AT(feed.client_rate), 1, 1000, "10", NULL},
     {"feed.workers", C_INT, AT(feed.workers), 1, 64, "1", NULL},
     {"feed.send_threads", C_INT, AT(feed.send_threads), 0, 16, "0", NULL},
+    {"feed.compression", C_INT, AT(feed.compression), 0, 9, "6", NULL},
     {"feed.tls.cert", C_STR, AT(feed.tls_cert), 0, 0, "\"\"", NULL},
     {"feed.tls.key", C_STR, AT(feed.tls_key), 0, 0, "\"\"", NULL},
     {"notify.config", C_STR, AT(notify.config), 1, 0, "\"config/notify.json\"", NULL},

@@ -466,6 +466,12 @@ static int serve_metrics(request *rq)
     ow_http_metric(&b, "opswall_feed_batched_writes_total", "counter",
                    "Writes that carried several queued messages to a client that was behind.", NULL,
                    (double)st.batches);
+    ow_http_metric(&b, "opswall_feed_wire_bytes_total", "counter",
+                   "Websocket frame bytes written (compressed for permessage-deflate clients).",
+                   NULL, (double)st.wire_bytes);
+    ow_http_metric(&b, "opswall_feed_compressed_writes_total", "counter",
+                   "Messages written compressed (permessage-deflate, deflated once per message).",
+                   NULL, (double)st.compressed);
     ow_http_metric(&b, "opswall_feed_send_threads", "gauge",
                    "Threads writing each message to the viewers (feed.send_threads; summed over "
                    "workers).",

@@ -1,5 +1,6 @@
 #include "live.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,9 +11,8 @@
 #include "log.h"
 #include "snapshot.h"
 
-#define CLIENT_BURST  4.0 /* a client may send this many times its per-second rate at once */
-#define COALESCE_MAX  (64u << 10) /* bytes of queued deltas a client behind gets in one write */
-#define FRAME_HDR_MAX 10          /* a websocket frame header, at most */
+#define CLIENT_BURST 4.0         /* a client may send this many times its per-second rate at once */
+#define COALESCE_MAX (64u << 10) /* bytes of queued deltas a client behind gets in one write */
 
 /* One ring slot: the same message in every view (often the same buffer twice). */
 typedef struct entry {
@@ -27,6 +27,7 @@ typedef struct ow_live_client {
     bool want_snapshot; /* next write sends the held snapshot (on connect, resync, overflow) */
     bool admitted;      /* passed the filter; view is set */
     ow_view view;
+    bool pmd;      /* permessage-deflate negotiated: compressed frames (feed/pmd.h) */
     double tokens; /* rate limit bucket */
     int64_t tokens_ms;
     int64_t resync_ms; /* when the last resync was answered (mono) */
@@ -52,11 +53,10 @@ struct ow_live {
     ow_coarsen coarsen;
     ow_live_client *clients;
     unsigned char *batch; /* COALESCE_MAX bytes: a behind client's queued deltas as frames */
-    /* several send threads (ow_live_send_threads): the message as one frame per view, and the
-     * up-to-date plain clients it goes to */
+    ow_pmd *pmd;          /* compressor for permessage-deflate clients; NULL = compression off */
+    /* several send threads (ow_live_send_threads): the up-to-date plain clients a message goes to
+     */
     ow_fanout *fanout;
-    unsigned char *frame[OW_VIEW__COUNT];
-    size_t frame_len[OW_VIEW__COUNT], frame_cap[OW_VIEW__COUNT];
     ow_fanout_job *jobs;
     size_t jobs_cap;
     double client_rate;
@@ -122,12 +122,18 @@ void ow_live_free(ow_live *live)
     ow_msg_unref(live->base);
     ow_coarsen_fini(&live->coarsen);
     ow_fanout_free(live->fanout);
-    for (int v = 0; v < OW_VIEW__COUNT; v++)
-        free(live->frame[v]);
+    ow_pmd_free(live->pmd);
     free(live->jobs);
     free(live->batch);
     free(live->ring);
     free(live);
+}
+
+bool ow_live_compress(ow_live *live, int level)
+{
+    ow_pmd_free(live->pmd);
+    live->pmd = level > 0 ? ow_pmd_new(level) : NULL;
+    return level <= 0 || live->pmd;
 }
 
 bool ow_live_send_threads(ow_live *live, int threads)
@@ -246,28 +252,26 @@ ow_msg *ow_live_snapshot(ow_live *live, ow_view view)
 
 static bool client_send(ow_live *live, ow_live_client *c, ow_msg *m);
 
-/* The slot's message as one websocket frame per view, for the send threads. False on out of
- * memory (the caller sends through lws instead). */
-static bool frames_build(ow_live *live, const entry *slot)
+/* What c is sent for message m: the compressed frame when c negotiated it and it is smaller,
+ * else the plain one (both built once per message, feed/msg.h). */
+static const unsigned char *wire_for(ow_live *live, const ow_live_client *c, ow_msg *m, size_t *len)
 {
-    for (int v = 0; v < OW_VIEW__COUNT; v++) {
-        size_t need = slot->v[v]->len + FRAME_HDR_MAX;
-        if (need > live->frame_cap[v]) {
-            unsigned char *b = realloc(live->frame[v], need);
-            if (!b) return false;
-            live->frame[v] = b;
-            live->frame_cap[v] = need;
-        }
-        live->frame_len[v] = ow_msg_frame(slot->v[v], live->frame[v]);
-    }
-    return true;
+    return ow_msg_wire(m, c->pmd ? live->pmd : NULL, len);
+}
+
+static void count_sent(ow_live *live, const ow_msg *m, const unsigned char *wire, size_t len)
+{
+    live->stats.sent_msgs++;
+    live->stats.sent_bytes += m->len;
+    live->stats.wire_bytes += len;
+    if (wire == m->z_frame) live->stats.compressed++;
 }
 
 /* A job for the send threads: c is up to date, nothing half-sent, and alone on a plain TCP
  * socket (TLS goes through lws, which owns the session; a websocket inside an HTTP/2 connection
  * shares its socket with other streams and needs lws's framing). False when it must go through
  * lws. */
-static bool job_add(ow_live *live, ow_live_client *c, size_t *n)
+static bool job_add(ow_live *live, ow_live_client *c, ow_msg *m, size_t *n)
 {
     int fd = lws_get_socket_fd(c->wsi);
     if (fd < 0 || lws_is_ssl(c->wsi) || lws_get_network_wsi(c->wsi) != c->wsi) return false;
@@ -278,8 +282,9 @@ static bool job_add(ow_live *live, ow_live_client *c, size_t *n)
         live->jobs = j;
         live->jobs_cap = cap;
     }
-    live->jobs[(*n)++] = (ow_fanout_job){
-        .fd = fd, .data = live->frame[c->view], .len = live->frame_len[c->view], .ud = c};
+    ow_fanout_job *j = &live->jobs[(*n)++];
+    *j = (ow_fanout_job){.fd = fd, .ud = c};
+    j->data = wire_for(live, c, m, &j->len);
     return true;
 }
 
@@ -302,8 +307,7 @@ static void jobs_finish(ow_live *live, const entry *slot, size_t n)
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
             continue;
         }
-        live->stats.sent_msgs++;
-        live->stats.sent_bytes += slot->v[c->view]->len;
+        count_sent(live, slot->v[c->view], j->data, j->len);
         live->stats.threaded++;
     }
 }
@@ -325,12 +329,12 @@ static void ring_add(ow_live *live, ow_msg *full, ow_msg *coarse)
      * instead of arming POLLOUT, waiting for the callback and disarming it (half the feed's CPU
      * at 10,000 viewers). lws buffers what the socket does not take and then asks for POLLOUT
      * itself; such a client (and any client behind) waits for its writable callback. */
-    bool threads = live->fanout && frames_build(live, slot);
+    bool threads = live->fanout != NULL;
     size_t jobs = 0;
     for (ow_live_client *c = live->clients; c; c = c->next) {
         if (!c->want_snapshot && c->tail == pos && !lws_partial_buffered(c->wsi)) {
             c->tail = pos + 1;
-            if (threads && job_add(live, c, &jobs)) continue;
+            if (threads && job_add(live, c, slot->v[c->view], &jobs)) continue;
             if (client_send(live, c, slot->v[c->view])) continue;
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
             continue;
@@ -610,13 +614,17 @@ static int client_receive(ow_live *live, ow_live_client *c, const void *in, size
     return rc;
 }
 
-/* Write one message; false when the connection failed. */
+/* Write one message; false when the connection failed. Always a prebuilt frame written raw, never
+ * lws_write(LWS_WRITE_TEXT): on a permessage-deflate connection lws would compress it with its
+ * own stream, which does not know the frames written around it (feed/pmd.h). */
 static bool client_send(ow_live *live, ow_live_client *c, ow_msg *m)
 {
-    int n = lws_write(c->wsi, ow_msg_data(m), m->len, LWS_WRITE_TEXT);
-    if (n < 0 || (size_t)n < m->len) return false; /* lws buffers partial sends itself */
-    live->stats.sent_msgs++;
-    live->stats.sent_bytes += m->len;
+    size_t len;
+    const unsigned char *wire = wire_for(live, c, m, &len);
+    /* lws buffers what the socket does not take and sends it before anything else */
+    int n = lws_write(c->wsi, (unsigned char *)(uintptr_t)wire, len, LWS_WRITE_HTTP);
+    if (n < 0 || (size_t)n < len) return false;
+    count_sent(live, m, wire, len);
     return true;
 }
 
@@ -628,22 +636,25 @@ static bool client_send(ow_live *live, ow_live_client *c, ow_msg *m)
 static bool client_send_batch(ow_live *live, ow_live_client *c, ow_msg *m)
 {
     if (!live->batch) live->batch = malloc(COALESCE_MAX);
-    if (!live->batch || m->len + FRAME_HDR_MAX > COALESCE_MAX) return client_send(live, c, m);
-    size_t used = ow_msg_frame(m, live->batch), bytes = m->len;
-    uint64_t msgs = 1;
-    while (c->tail < live->ring_next) { /* after client_next: no snapshot left in the range */
+    size_t len, next_len;
+    const unsigned char *wire = wire_for(live, c, m, &len);
+    /* after client_next: c->tail < ring_next, and no snapshot is left in the range */
+    wire_for(live, c, live->ring[c->tail % live->ring_cap].v[c->view], &next_len);
+    if (!live->batch || len + next_len > COALESCE_MAX) return client_send(live, c, m);
+    memcpy(live->batch, wire, len);
+    size_t used = len;
+    count_sent(live, m, wire, len);
+    while (c->tail < live->ring_next) {
         ow_msg *n = live->ring[c->tail % live->ring_cap].v[c->view];
-        if (used + n->len + FRAME_HDR_MAX > COALESCE_MAX) break;
-        used += ow_msg_frame(n, live->batch + used);
-        bytes += n->len;
-        msgs++;
+        wire = wire_for(live, c, n, &len);
+        if (used + len > COALESCE_MAX) break;
+        memcpy(live->batch + used, wire, len);
+        used += len;
+        count_sent(live, n, wire, len);
         c->tail++;
     }
-    if (msgs == 1) return client_send(live, c, m);
     /* raw: the frames are built; lws keeps what the socket does not take */
     if (lws_write(c->wsi, live->batch, used, LWS_WRITE_HTTP) < (int)used) return false;
-    live->stats.sent_msgs += msgs;
-    live->stats.sent_bytes += bytes;
     live->stats.batches++;
     return true;
 }
@@ -721,8 +732,14 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         if (!live->confirm) return 0;
         return live->confirm(live->admit_ud, wsi) ? 1 : 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return client_filter(live, c, wsi);
+    case LWS_CALLBACK_CONFIRM_EXTENSION_OKAY: { /* 0 accepts the client's offer, 1 declines */
+        char offer[512];
+        int n = lws_hdr_copy(wsi, offer, sizeof offer, WSI_TOKEN_EXTENSIONS);
+        return live->pmd && n > 0 && ow_pmd_offer_ok(offer) ? 0 : 1;
+    }
     case LWS_CALLBACK_ESTABLISHED:
         if (!c->admitted) return -1;
+        c->pmd = live->pmd && ow_pmd_active(wsi);
         client_join(live, c, wsi);
         return 0;
     case LWS_CALLBACK_CLOSED: client_leave(live, c); return 0;

@@ -90,6 +90,8 @@ typedef struct ow_live_stats {
     uint64_t sent_msgs;    /* websocket messages written */
     uint64_t sent_bytes;   /* bytes of those messages (payload) */
     uint64_t batches;      /* writes that carried several queued deltas to a client behind */
+    uint64_t wire_bytes;   /* bytes of frames written (compressed where negotiated) */
+    uint64_t compressed;   /* messages written compressed (permessage-deflate, feed/pmd.h) */
     uint64_t threaded;     /* messages written by the send threads (ow_live_send_threads) */
     uint64_t short_sends;  /* of those, ones a full socket did not take whole (lws sent the rest) */
     int send_threads;      /* threads that write a message to the viewers (1 = lws's only) */
@@ -106,6 +108,11 @@ typedef struct ow_live_stats {
  * NULL on out of memory. */
 ow_live *ow_live_new(size_t ring_size, double client_rate, ow_live_admit_fn *admit,
                      ow_live_confirm_fn *confirm, void *ud);
+
+/* Compress each message once (zlib level 1..9) for the clients that negotiated permessage-deflate
+ * (the vhost must offer OW_PMD_EXTENSIONS, feed/pmd.h); 0 turns it off (the default). False on
+ * out of memory (compression stays off). */
+bool ow_live_compress(ow_live *live, int level);
 
 /* Write each message to the up-to-date plain (non-TLS) clients on `threads` threads (0 = one per
  * online CPU; feed.send_threads) instead of one: a delta to thousands of viewers is thousands of

@@ -39,6 +39,7 @@
 #include "keys.h"
 #include "listener.h"
 #include "live.h"
+#include "pmd.h"
 #include "log.h"
 #include "partition.h"
 #include "parts.h"
@@ -370,6 +371,8 @@ static int server_start(feed *f, const ow_config *cfg, int port, struct lws_prot
     vinfo.pvo = &vhost_pvo;
     vinfo.retry_and_idle_policy = &idle_policy;
     vinfo.vhost_name = "opswall";
+    /* permessage-deflate offered; the feed compresses each message once (feed/pmd.h) */
+    if (cfg->feed.compression > 0) vinfo.extensions = OW_PMD_EXTENSIONS;
     if (tls) {
         vinfo.ssl_cert_filepath = cert;
         vinfo.ssl_private_key_filepath = key;
@@ -475,6 +478,10 @@ static int feed_init(feed *f, const ow_config *cfg, const ow_access *access,
     f->live = ow_live_new((size_t)cfg->feed.queue, (double)cfg->feed.client_rate, admit,
                           confirm_upgrade, f);
     if (!f->live) {
+        ow_error("out of memory");
+        return -1;
+    }
+    if (!ow_live_compress(f->live, (int)cfg->feed.compression)) {
         ow_error("out of memory");
         return -1;
     }

@@ -115,6 +115,8 @@ void ow_worker_totals(const ow_worker_board *b, ow_worker_stats *sum)
         a->sent_bytes += x->sent_bytes;
         a->batches += x->batches;
         a->threaded += x->threaded;
+        a->wire_bytes += x->wire_bytes;
+        a->compressed += x->compressed;
         a->short_sends += x->short_sends;
         a->send_threads += x->send_threads;
         a->client_errors += x->client_errors;

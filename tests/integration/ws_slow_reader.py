@@ -2,21 +2,25 @@
 """A websocket viewer with a tiny receive buffer that stops reading after its snapshot, so the
 feed's next message does not fit in its socket (run by feed_threads.sh).
 
-    ws_slow_reader.py HOST PORT TOKEN PAD GO_FILE
+    ws_slow_reader.py HOST PORT TOKEN PAD GO_FILE [EXTENSIONS]
 
-Connects to /api/v1/live with SO_RCVBUF 4 KB, reads the snapshot, prints "ready", then reads
-nothing until GO_FILE exists; then reads frames until the delta seq 2 and checks it arrived whole
-(its padding is PAD bytes). Prints "ok BYTES" and exits 0, or a reason and exits 1."""
+Connects to /api/v1/live with SO_RCVBUF 4 KB (offering EXTENSIONS as Sec-WebSocket-Extensions when
+given), reads the snapshot, prints "ready", then reads nothing until GO_FILE exists; then reads
+frames until the delta seq 2 and checks it arrived whole (its padding is PAD bytes). Frames with
+RSV1 are inflated (RFC 7692, one inflater for the connection) only when the server accepted
+permessage-deflate; one without that acceptance is an error. Prints "ok BYTES pmd|plain
+COMPRESSED_FRAMES" and exits 0, or a reason and exits 1."""
 import base64
 import json
 import os
 import socket
 import sys
 import time
+import zlib
 
 
 def frames(sock):
-    """Yield (opcode, payload) of the server's frames (unmasked, RFC 6455 §5.2)."""
+    """Yield (rsv1, opcode, payload) of the server's frames (unmasked, RFC 6455 §5.2)."""
     buf = b""
 
     def need(n):
@@ -29,7 +33,7 @@ def frames(sock):
 
     while True:
         need(2)
-        op, ln = buf[0] & 0x0F, buf[1] & 0x7F
+        rsv1, op, ln = bool(buf[0] & 0x40), buf[0] & 0x0F, buf[1] & 0x7F
         hdr = 2
         if ln == 126:
             need(4)
@@ -39,18 +43,20 @@ def frames(sock):
             ln, hdr = int.from_bytes(buf[2:10], "big"), 10
         need(hdr + ln)
         payload, buf = buf[hdr:hdr + ln], buf[hdr + ln:]
-        yield op, payload
+        yield rsv1, op, payload
 
 
 def main():
     host, port, token, pad, go = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
+    ext = sys.argv[6] if len(sys.argv) > 6 else ""
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: the window stays small
     s.connect((host, port))
     key = base64.b64encode(os.urandom(16)).decode()
     s.sendall((f"GET /api/v1/live?token={token} HTTP/1.1\r\nHost: {host}:{port}\r\n"
                f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-               f"Sec-WebSocket-Version: 13\r\n\r\n").encode())
+               f"Sec-WebSocket-Version: 13\r\n"
+               + (f"Sec-WebSocket-Extensions: {ext}\r\n" if ext else "") + "\r\n").encode())
     head = b""
     while b"\r\n\r\n" not in head:
         c = s.recv(1)
@@ -59,21 +65,35 @@ def main():
         head += c
     if b" 101 " not in head.split(b"\r\n")[0]:
         sys.exit("upgrade refused: " + head.decode(errors="replace"))
-    it = frames(s)
-    op, p = next(it)
+    pmd = b"permessage-deflate" in head.lower()
+    inflater = zlib.decompressobj(-15)
+    compressed = 0
+
+    def messages():
+        nonlocal compressed
+        for rsv1, op, p in frames(s):
+            if rsv1:
+                if not pmd:
+                    sys.exit("a compressed frame without permessage-deflate negotiated")
+                compressed += 1
+                p = inflater.decompress(p + b"\x00\x00\xff\xff")
+            yield p
+
+    it = messages()
+    p = next(it)
     if json.loads(p).get("type") != "snapshot":
         sys.exit("first message is not the snapshot")
     print("ready", flush=True)
     while not os.path.exists(go):
         time.sleep(0.05)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)  # now read quickly
-    for op, p in it:
+    for p in it:
         m = json.loads(p)
         if m.get("type") == "delta" and m.get("seq") == 2:
             got = len(m["set"]["pad"])
             if got != pad:
                 sys.exit(f"delta padding {got} bytes, not {pad}")
-            print(f"ok {len(p)}", flush=True)
+            print(f"ok {len(p)} {'pmd' if pmd else 'plain'} {compressed}", flush=True)
             return
     sys.exit("no delta seq 2")
 

@@ -345,9 +345,10 @@ static void test_unknown_keys(void **state)
     expect_error("{\"sla\":{\"emergency\":{\"dispatc\":\"5m\"}}}",
                  "config: sla.emergency.dispatc: unknown key (a typo?); known keys in "
                  "sla.emergency: dispatch, accept, response, arrival, resolution, callback");
-    expect_error("{\"feed\":{\"port\":7681,\"host\":\"x\"}}",
-                 "config: feed.host: unknown key (a typo?); known keys in feed: listen, port, "
-                 "web_root, allowed_origins, queue, client_rate, workers, send_threads, tls");
+    expect_error(
+        "{\"feed\":{\"port\":7681,\"host\":\"x\"}}",
+        "config: feed.host: unknown key (a typo?); known keys in feed: listen, port, "
+        "web_root, allowed_origins, queue, client_rate, workers, send_threads, compression, tls");
     expect_error("{\"sla\":{\"complaint\":{\"urgent\":\"15m\",\"low\":\"2h\"}}}",
                  "config: sla.complaint.low: unknown key (a typo?); known keys in sla.complaint: "
                  "urgent, normal");

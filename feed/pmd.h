@@ -1,0 +1,57 @@
+/*
+ * pmd — permessage-deflate (RFC 7692) compressed once per message for every viewer.
+ *
+ * Why: the engine's deltas are JSON of 2.4 KB median, 5.2 KB mean on the normal simulator day,
+ * and compress to about a sixth; a manager's phone on a mobile network, and the feed's uplink at
+ * thousands of viewers, pay for every byte. lws can compress, but per connection (10,000 viewers
+ * = 10,000 deflate runs of the same delta); here each message is deflated once, as a fresh raw
+ * deflate stream that never refers to earlier messages (so it is valid whatever the receiver's
+ * context holds), and the same frame is written to every viewer that negotiated the extension.
+ *
+ * The lws side (measured on lws 4.1.6, docs/protocol.md §3 "Compression"):
+ *  - lws negotiates the extension (OW_PMD_EXTENSIONS on the vhost) but must never frame a data
+ *    message itself on such a connection: its own compressor would not know the messages written
+ *    around it, and a message it sends in pieces could be interleaved with ours. The feed writes
+ *    only prebuilt frames (feed/live.c).
+ *  - lws 4.1.6 ignores server_max_window_bits and resets the wrong side's stream for
+ *    server_no_context_takeover; offers with either are declined (ow_pmd_offer_ok), so those
+ *    clients get plain frames.
+ *  - There is no getter for "negotiated": ow_pmd_active asks lws to set an option of the
+ *    extension on the connection, which succeeds only when it is active.
+ *
+ * Lifecycle: ow_pmd_new → ow_pmd_frame (any number, one thread) → ow_pmd_free.
+ */
+#ifndef OW_FEED_PMD_H
+#define OW_FEED_PMD_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The vhost's extension list (static; lws keeps the pointer). */
+extern const struct lws_extension OW_PMD_EXTENSIONS[];
+
+/* Messages shorter than this go plain: a deflate block's overhead eats what a few bytes save. */
+#define OW_PMD_MIN_LEN 128
+
+typedef struct ow_pmd ow_pmd;
+
+/* A compressor at zlib level 1..9. NULL on out of memory. */
+ow_pmd *ow_pmd_new(int level);
+void ow_pmd_free(ow_pmd *z);
+
+/* The message text (len bytes) as one compressed websocket frame (FIN, RSV1, text; unmasked, as
+ * a server sends it) in a new buffer (*out, caller frees with free()); returns its length. 0 (and
+ * *out NULL) when it would not be smaller than the plain frame, the text is shorter than
+ * OW_PMD_MIN_LEN, or zlib fails: send the plain frame then (legal on a compressed connection). */
+size_t ow_pmd_frame(ow_pmd *z, const unsigned char *text, size_t len, unsigned char **out);
+
+/* Whether a client's offer (its Sec-WebSocket-Extensions header) may be accepted: false for
+ * parameters lws 4.1.6 mishandles (server_max_window_bits, server_no_context_takeover). For
+ * LWS_CALLBACK_CONFIRM_EXTENSION_OKAY. */
+bool ow_pmd_offer_ok(const char *offer);
+
+/* Whether permessage-deflate is active on an established websocket. */
+bool ow_pmd_active(struct lws *wsi);
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * test_pmd — feed/pmd.c and the frames of feed/msg.c: a compressed frame is FIN + RSV1 + text with
+ * the right length encoding and inflates (RFC 7692: raw deflate, 00 00 ff ff appended) to the
+ * message, also on one inflater kept across messages as a browser keeps it; short and
+ * incompressible messages are left plain; the offer screen declines the parameters lws 4.1.6
+ * mishandles; the plain frame a message carries is header + text.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "msg.h"
+#include "pmd.h"
+
+/* Payload length and offset from a server frame header. */
+static size_t frame_payload(const unsigned char *f, size_t *off)
+{
+    size_t len = f[1] & 0x7F;
+    *off = 2;
+    if (len == 126) {
+        len = (size_t)f[2] << 8 | f[3];
+        *off = 4;
+    } else if (len == 127) {
+        len = 0;
+        for (int i = 0; i < 8; i++)
+            len = len << 8 | f[2 + i];
+        *off = 10;
+    }
+    return len;
+}
+
+/* Inflate one message's payload on inflater zs (kept across messages). */
+static char *inflate_msg(z_stream *zs, const unsigned char *p, size_t len, size_t cap)
+{
+    unsigned char *in = malloc(len + 4);
+    memcpy(in, p, len);
+    memcpy(in + len, "\x00\x00\xff\xff", 4);
+    char *out = calloc(1, cap + 1);
+    zs->next_in = in;
+    zs->avail_in = (uInt)(len + 4);
+    zs->next_out = (Bytef *)out;
+    zs->avail_out = (uInt)cap;
+    int rc = inflate(zs, Z_SYNC_FLUSH);
+    assert_true(rc == Z_OK || rc == Z_BUF_ERROR);
+    assert_int_equal(zs->avail_in, 0);
+    free(in);
+    return out;
+}
+
+/* A JSON text like an engine delta, n bytes or a little more. */
+static char *json_of(size_t n, unsigned seed)
+{
+    char *s = malloc(n + 200);
+    size_t at =
+        (size_t)sprintf(s, "{\"v\":1,\"type\":\"delta\",\"seq\":%u,\"set\":{\"urgent\":[", seed);
+    for (unsigned i = 0; at < n; i++)
+        at += (size_t)sprintf(s + at, "%s{\"id\":\"o%05u\",\"region\":\"north\",\"left_s\":%u}",
+                              i ? "," : "", seed * 31 + i, (seed * 7919 + i * 104729) % 3600);
+    at += (size_t)sprintf(s + at, "]},\"del\":[]}");
+    return s;
+}
+
+static void test_frames_inflate(void **st)
+{
+    (void)st;
+    ow_pmd *z = ow_pmd_new(6);
+    assert_non_null(z);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    assert_int_equal(inflateInit2(&zs, -15), Z_OK);
+    /* sizes around the 7-bit, 16-bit and 64-bit length encodings of the compressed payload */
+    size_t sizes[] = {200, 1000, 5000, 60000, 300000, 2000000};
+    for (unsigned k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        char *text = json_of(sizes[k], k + 1);
+        size_t len = strlen(text);
+        unsigned char *f = NULL;
+        size_t flen = ow_pmd_frame(z, (const unsigned char *)text, len, &f);
+        assert_non_null(f);
+        assert_true(flen > 0 && flen < len);
+        assert_int_equal(f[0], OW_MSG_TEXT_DEFLATED);
+        assert_int_equal(f[1] & 0x80, 0); /* a server does not mask */
+        size_t off, plen = frame_payload(f, &off);
+        assert_int_equal(off + plen, flen);
+        char *back = inflate_msg(&zs, f + off, plen, len);
+        assert_string_equal(back, text);
+        free(back);
+        free(f);
+        free(text);
+    }
+    inflateEnd(&zs);
+    ow_pmd_free(z);
+    ow_pmd_free(NULL);
+}
+
+static void test_left_plain(void **st)
+{
+    (void)st;
+    ow_pmd *z = ow_pmd_new(1);
+    unsigned char *f = (unsigned char *)"x";
+    const char *tiny =
+        "{\"v\":1,\"type\":\"delta\",\"seq\":3,\"base\":2,\"set\":{\"now_ms\":1},\"del\":[]}";
+    assert_int_equal(ow_pmd_frame(z, (const unsigned char *)tiny, strlen(tiny), &f), 0);
+    assert_null(f);
+    /* random bytes do not compress: the plain frame is as small */
+    unsigned char noise[4096];
+    unsigned s = 12345;
+    for (size_t i = 0; i < sizeof noise; i++)
+        noise[i] = (unsigned char)((s = s * 1103515245u + 12345u) >> 16);
+    assert_int_equal(ow_pmd_frame(z, noise, sizeof noise, &f), 0);
+    assert_null(f);
+    ow_pmd_free(z);
+}
+
+static void test_offer_screen(void **st)
+{
+    (void)st;
+    assert_true(ow_pmd_offer_ok("permessage-deflate; client_max_window_bits"));
+    assert_true(ow_pmd_offer_ok("permessage-deflate"));
+    assert_true(ow_pmd_offer_ok("permessage-deflate; client_no_context_takeover"));
+    assert_false(ow_pmd_offer_ok("permessage-deflate; server_max_window_bits=10"));
+    assert_false(ow_pmd_offer_ok("permessage-deflate; server_no_context_takeover"));
+    assert_false(ow_pmd_offer_ok(NULL));
+}
+
+/* The message's frames: plain = header + text in place; with a compressor, the compressed one
+ * (kept: the same buffer on the next call) or the plain one when compressing does not pay. */
+static void test_msg_wire(void **st)
+{
+    (void)st;
+    ow_pmd *z = ow_pmd_new(6);
+    size_t lens[] = {10, 125, 126, 65535, 65536, 70000};
+    for (unsigned k = 0; k < sizeof lens / sizeof *lens; k++) {
+        char *text = malloc(lens[k] + 1);
+        for (size_t i = 0; i < lens[k]; i++)
+            text[i] = "abcdefgh"[i % 8];
+        ow_msg *m = ow_msg_new(text, lens[k]);
+        assert_non_null(m);
+        size_t len, off;
+        const unsigned char *w = ow_msg_wire(m, NULL, &len);
+        assert_int_equal(w[0], OW_MSG_TEXT);
+        assert_int_equal(frame_payload(w, &off), lens[k]);
+        assert_int_equal(off + lens[k], len);
+        assert_memory_equal(w + off, text, lens[k]);
+        size_t zlen;
+        const unsigned char *zw = ow_msg_wire(m, z, &zlen);
+        if (lens[k] < OW_PMD_MIN_LEN) {
+            assert_ptr_equal(zw, w); /* too short: plain */
+        } else {
+            assert_int_equal(zw[0], OW_MSG_TEXT_DEFLATED);
+            assert_true(zlen < len);
+            size_t again;
+            assert_ptr_equal(ow_msg_wire(m, z, &again), zw); /* made once */
+        }
+        ow_msg_unref(m);
+        free(text);
+    }
+    ow_pmd_free(z);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_frames_inflate),
+        cmocka_unit_test(test_left_plain),
+        cmocka_unit_test(test_offer_screen),
+        cmocka_unit_test(test_msg_wire),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
