@@ -3,9 +3,11 @@
  * context and one poll loop per process, thousands of connections each), plus the publisher that
  * drives the feed through Redis. Prints one JSON line.
  *
- *   feed_load publish --redis SOCK [--rate 4] [--pad 1000] [--seconds S]
+ *   feed_load publish --redis SOCK [--rate 4] [--pad 1000] [--seconds S] [--deltas FILE]
  *       SETs a snapshot, then PUBLISHes deltas on ops:{p0}:deltas at RATE per second; each
- *       delta's set holds {"bench":{"t_us":<wall clock µs at publish>}} first, then PAD bytes.
+ *       delta's set holds {"bench":{"t_us":<wall clock µs at publish>}} first, then PAD bytes;
+ *       with --deltas, the members of the file's real engine deltas instead, one line after the
+ *       other (bench/record_deltas.sh records them).
  *
  *   feed_load view --port P --token T [--clients N] [--procs K] [--seconds S] [--warmup W]
  *                  [--stall N] [--garbage N] [--flood N] [--nap-us U]
@@ -19,7 +21,10 @@
  *       them.
  *       Output: clients, connected, expected, delivered, lost, p50/p90/p99/max ms, snapshots
  *       (extra snapshots = collapsed backlogs), hostile closes. --nap-us: a viewer process that
- *       has caught up sleeps U µs after a poll (on_check), so it reads in batches.
+ *       has caught up sleeps U µs after a poll (on_check), so it reads in batches. The viewers do
+ *       not offer permessage-deflate: tried (2026-11-24), lws 4.1.6's client with it on this
+ *       libuv loop spun at 100 % CPU against the feed (100 viewers, 5 s, never finished; node's
+ *       ws and Chromium decode the same frames; cause not found).
  *
  * Both sides read the same wall clock (CLOCK_REALTIME on one machine), so publish → receipt is
  * exact to the clock's resolution.
@@ -70,8 +75,61 @@ static int64_t wall_us(void)
 
 /* ---- publisher ------------------------------------------------------------------------------- */
 
-static int publish_main(const char *sock, double rate, int pad, double seconds)
+/* Real deltas to replay (--deltas FILE: one engine delta per line, e.g. bench/record_deltas.sh):
+ * each published delta is the next line's members with this run's seq, base and publish time. */
+typedef struct real_deltas {
+    char **line;
+    size_t n, next;
+} real_deltas;
+
+static bool real_load(real_deltas *rd, const char *path)
 {
+    memset(rd, 0, sizeof *rd);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    while ((got = getline(&line, &cap, f)) > 0) {
+        /* the members after "set":{ — the line's own seq and base are dropped */
+        char *set = strstr(line, "\"set\":{");
+        if (!set) continue;
+        while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r'))
+            line[--got] = '\0';
+        char **grown = realloc(rd->line, (rd->n + 1) * sizeof *grown);
+        char *copy = strdup(set + 7);
+        if (!grown || !copy) break;
+        rd->line = grown;
+        rd->line[rd->n++] = copy;
+    }
+    free(line);
+    fclose(f);
+    return rd->n > 0;
+}
+
+/* The next real delta as this run's delta seq (on seq - 1) published at t (µs). */
+static void real_next(real_deltas *rd, char **msg, size_t *cap, int64_t seq, int64_t t)
+{
+    const char *rest = rd->line[rd->next++ % rd->n];
+    size_t need = strlen(rest) + 256;
+    if (need > *cap) {
+        *msg = realloc(*msg, need);
+        *cap = need;
+    }
+    snprintf(*msg, *cap,
+             "{\"v\":1,\"type\":\"delta\",\"seq\":%" PRId64 ",\"base\":%" PRId64
+             ",\"set\":{\"bench\":{\"t_us\":%" PRId64 "}%s%s",
+             seq, seq - 1, t, rest[0] == '}' ? "" : ",", rest);
+}
+
+static int publish_main(const char *sock, double rate, int pad, double seconds, const char *real)
+{
+    real_deltas rd = {0};
+    if (real && !real_load(&rd, real)) {
+        fprintf(stderr, "feed_load publish: --deltas %s: no delta line read (%s)\n", real,
+                strerror(errno));
+        return 2;
+    }
     redisContext *c = redisConnectUnix(sock);
     if (!c || c->err) {
         fprintf(stderr, "feed_load publish: cannot connect to %s\n", sock);
@@ -105,7 +163,10 @@ static int publish_main(const char *sock, double rate, int pad, double seconds)
         next += period;
         seq++;
         int64_t t = wall_us();
-        snprintf(msg, cap, FANOUT_DELTA_FMT, seq, seq - 1, t, t / 1000, padding);
+        if (real)
+            real_next(&rd, &msg, &cap, seq, t);
+        else
+            snprintf(msg, cap, FANOUT_DELTA_FMT, seq, seq - 1, t, t / 1000, padding);
         redisReply *r = redisCommand(c, "PUBLISH %s %s", "ops:{p0}:deltas", msg);
         if (!r) {
             fprintf(stderr, "feed_load publish: redis: %s\n", c->errstr);
@@ -119,6 +180,9 @@ static int publish_main(const char *sock, double rate, int pad, double seconds)
            rate, pad);
     free(msg);
     free(padding);
+    for (size_t i = 0; i < rd.n; i++)
+        free(rd.line[i]);
+    free(rd.line);
     redisFree(c);
     return 0;
 }
@@ -535,9 +599,9 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "publish") == 0) {
         const char *sock = opt(argc, argv, "--redis", NULL);
         if (!sock) goto usage;
-        return publish_main(sock, atof(opt(argc, argv, "--rate", "4")),
-                            atoi(opt(argc, argv, "--pad", "1000")),
-                            atof(opt(argc, argv, "--seconds", "0")));
+        return publish_main(
+            sock, atof(opt(argc, argv, "--rate", "4")), atoi(opt(argc, argv, "--pad", "1000")),
+            atof(opt(argc, argv, "--seconds", "0")), opt(argc, argv, "--deltas", NULL));
     }
     if (argc >= 2 && strcmp(argv[1], "view") == 0) {
         const char *port = opt(argc, argv, "--port", NULL);
@@ -550,7 +614,8 @@ int main(int argc, char **argv)
             atoi(opt(argc, argv, "--nap-us", "0")));
     }
 usage:
-    fprintf(stderr, "usage: feed_load publish --redis SOCK [--rate 4] [--pad 1000] [--seconds S]\n"
+    fprintf(stderr, "usage: feed_load publish --redis SOCK [--rate 4] [--pad 1000] [--seconds S] "
+                    "[--deltas FILE]\n"
                     "       feed_load view --port P --token T [--clients N] [--procs K] "
                     "[--seconds S] [--warmup W] [--stall N] [--garbage N] [--flood N] "
                     "[--nap-us U]\n");
