@@ -253,7 +253,9 @@ static void connect_one(worker *w, client *c)
     }
 }
 
-/* Find "key": followed by an integer inside the first `span` bytes. */
+/* Find "key": followed by a number inside the first `span` bytes. Read as a double: the viewer
+ * view of a delta that carries techs_pos is re-printed by the feed (cJSON, 15 significant digits),
+ * which writes the 16-digit t_us as 1.7955326589988e+15 — within 100 µs, but not an integer. */
 static bool find_int(const char *s, size_t len, const char *key, size_t span, int64_t *out)
 {
     size_t kl = strlen(key);
@@ -261,9 +263,9 @@ static bool find_int(const char *s, size_t len, const char *key, size_t span, in
     for (size_t i = 0; i + kl < len; i++) {
         if (s[i] == key[0] && memcmp(s + i, key, kl) == 0) {
             char *end;
-            long long v = strtoll(s + i + kl, &end, 10);
-            if (end == s + i + kl) return false;
-            *out = v;
+            double v = strtod(s + i + kl, &end);
+            if (end == s + i + kl || v != v || v > 9e18 || v < -9e18) return false;
+            *out = (int64_t)v;
             return true;
         }
     }

@@ -77,6 +77,7 @@ hwm=$(rss VmHWM)
 ticks=$(getconf CLK_TCK)
 feed_cpu=$(awk "BEGIN{ if (\"${t1:-}\" == \"\") print -1; else printf \"%.2f\", (${cpu1:-0} - ${cpu0:-0}) / $ticks / (${t1:-1} - ${t0:-0}) }")
 metrics=$(curl -s "http://127.0.0.1:$PORT/metrics")
+printf "%s\n" "$metrics" >"$tmp/metrics.txt" # (kept with KEEP_TMP)
 # why the feed closed clients, if it did (first lines), on stderr
 grep -m 3 'closing client' "$tmp/feed.err" >&2 || true
 qd=$(sed -n 's/^opswall_feed_queue_drops_total //p' <<<"$metrics")
