@@ -28,6 +28,7 @@ typedef struct ow_live_client {
     bool admitted;      /* passed the filter; view is set */
     ow_view view;
     bool pmd;      /* permessage-deflate negotiated: compressed frames (feed/pmd.h) */
+    int raw_fd;    /* the socket the send threads may write, -1 = through lws only (job_add) */
     double tokens; /* rate limit bucket */
     int64_t tokens_ms;
     int64_t resync_ms; /* when the last resync was answered (mono) */
@@ -267,14 +268,22 @@ static void count_sent(ow_live *live, const ow_msg *m, const unsigned char *wire
     if (wire == m->z_frame) live->stats.compressed++;
 }
 
-/* A job for the send threads: c is up to date, nothing half-sent, and alone on a plain TCP
- * socket (TLS goes through lws, which owns the session; a websocket inside an HTTP/2 connection
- * shares its socket with other streams and needs lws's framing). False when it must go through
- * lws. */
+/* The socket the send threads may write for a new connection: only one a websocket has alone on
+ * plain TCP (TLS goes through lws, which owns the session; a websocket inside an HTTP/2 connection
+ * shares its socket with other streams and needs lws's framing); -1 otherwise. Fixed for the
+ * connection's life, so asked once, not per message. */
+static int raw_fd_of(struct lws *wsi)
+{
+    int fd = lws_get_socket_fd(wsi);
+    return fd < 0 || lws_is_ssl(wsi) || lws_get_network_wsi(wsi) != wsi ? -1 : fd;
+}
+
+/* A job for the send threads: c is up to date with nothing half-sent. False when it must go
+ * through lws (raw_fd_of) or on out of memory. */
 static bool job_add(ow_live *live, ow_live_client *c, ow_msg *m, size_t *n)
 {
-    int fd = lws_get_socket_fd(c->wsi);
-    if (fd < 0 || lws_is_ssl(c->wsi) || lws_get_network_wsi(c->wsi) != c->wsi) return false;
+    int fd = c->raw_fd;
+    if (fd < 0) return false;
     if (*n == live->jobs_cap) {
         size_t cap = live->jobs_cap ? 2 * live->jobs_cap : 1024;
         ow_fanout_job *j = realloc(live->jobs, cap * sizeof *j);
@@ -740,6 +749,7 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_ESTABLISHED:
         if (!c->admitted) return -1;
         c->pmd = live->pmd && ow_pmd_active(wsi);
+        c->raw_fd = raw_fd_of(wsi);
         client_join(live, c, wsi);
         return 0;
     case LWS_CALLBACK_CLOSED: client_leave(live, c); return 0;
