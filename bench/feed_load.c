@@ -3,14 +3,16 @@
  * context and one poll loop per process, thousands of connections each), plus the publisher that
  * drives the feed through Redis. Prints one JSON line.
  *
- *   feed_load publish --redis SOCK [--rate 4] [--pad 1000] [--seconds S] [--deltas FILE]
+ *   feed_load publish --redis SOCK [--rate 4] [--pad 1000] [--pad-from FILE] [--seconds S]
+ *                     [--deltas FILE]
  *       SETs a snapshot, then PUBLISHes deltas on ops:{p0}:deltas at RATE per second; each
- *       delta's set holds {"bench":{"t_us":<wall clock µs at publish>}} first, then PAD bytes;
+ *       delta's set holds {"bench":{"t_us":<wall clock µs at publish>}} first, then PAD bytes
+ *       cut from FILE's text (recorded engine deltas, made string-safe; without it 'x');
  *       with --deltas, the members of the file's real engine deltas instead, one line after the
  *       other (bench/record_deltas.sh records them).
  *
  *   feed_load view --port P --token T [--clients N] [--procs K] [--seconds S] [--warmup W]
- *                  [--stall N] [--garbage N] [--flood N] [--nap-us U]
+ *                  [--stall N] [--garbage N] [--flood N] [--nap-us U] [--deflate 1|0]
  *       N viewers split over K processes (fork). Each waits for its snapshot; once every viewer
  *       holds one, a window of S seconds starts. Latency = receipt − t_us of every bench delta
  *       published in the window; delivered / expected counts them (expected = viewers × deltas
@@ -21,10 +23,10 @@
  *       them.
  *       Output: clients, connected, expected, delivered, lost, p50/p90/p99/max ms, snapshots
  *       (extra snapshots = collapsed backlogs), hostile closes. --nap-us: a viewer process that
- *       has caught up sleeps U µs after a poll (on_check), so it reads in batches. The viewers do
- *       not offer permessage-deflate: tried (2026-11-24), lws 4.1.6's client with it on this
- *       libuv loop spun at 100 % CPU against the feed (100 viewers, 5 s, never finished; node's
- *       ws and Chromium decode the same frames; cause not found).
+ *       has caught up sleeps U µs after a poll (on_check), so it reads in batches. --deflate
+ *       (default 1): the viewers offer permessage-deflate, as browsers do, and inflate what the
+ *       feed compresses. A load process that does not stop at the end is killed and the exit
+ *       status is 1 (lws 4.1's client once looped forever inside lws on a plain frame).
  *
  * Both sides read the same wall clock (CLOCK_REALTIME on one machine), so publish → receipt is
  * exact to the clock's resolution.
@@ -122,8 +124,61 @@ static void real_next(real_deltas *rd, char **msg, size_t *cap, int64_t seq, int
              seq, seq - 1, t, rest[0] == '}' ? "" : ",", rest);
 }
 
-static int publish_main(const char *sock, double rate, int pad, double seconds, const char *real)
+/* The padding of the bench's own deltas: text with the shape of the engine's JSON (the recorded
+ * deltas of --pad-from, quotes and backslashes turned to ' and /, other bytes outside printable
+ * ASCII dropped, so it sits inside a JSON string as it is), PAD bytes from a different offset for
+ * every delta. Compression sees what it would see in real deltas — a run of 'x' would deflate to
+ * nothing. Without --pad-from: 'x'. */
+typedef struct pad_text {
+    char *text;
+    size_t len, at;
+} pad_text;
+
+static bool pad_load(pad_text *pt, const char *path)
 {
+    memset(pt, 0, sizeof *pt);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    size_t cap = 0;
+    int ch;
+    while ((ch = fgetc(f)) != EOF) {
+        if (ch == '\n' || ch == '\r') continue;
+        if (ch == '"') ch = '\'';
+        if (ch == '\\') ch = '/';
+        if (ch < 0x20 || ch > 0x7e) continue;
+        if (pt->len + 1 >= cap) {
+            char *grown = realloc(pt->text, cap = cap ? cap * 2 : 65536);
+            if (!grown) break;
+            pt->text = grown;
+        }
+        pt->text[pt->len++] = (char)ch;
+    }
+    fclose(f);
+    return pt->len > 0;
+}
+
+/* The next PAD bytes of padding into out (pad + 1 bytes). */
+static void pad_next(pad_text *pt, char *out, int pad)
+{
+    if (!pt->len) {
+        memset(out, 'x', (size_t)pad);
+    } else {
+        for (int i = 0; i < pad; i++)
+            out[i] = pt->text[(pt->at + (size_t)i) % pt->len];
+        pt->at = (pt->at + 7919) % pt->len; /* a prime stride: slices overlap rarely */
+    }
+    out[pad] = '\0';
+}
+
+static int publish_main(const char *sock, double rate, int pad, double seconds, const char *real,
+                        const char *pad_from)
+{
+    pad_text pt = {0};
+    if (pad_from && !pad_load(&pt, pad_from)) {
+        fprintf(stderr, "feed_load publish: --pad-from %s: nothing read (%s)\n", pad_from,
+                strerror(errno));
+        return 2;
+    }
     real_deltas rd = {0};
     if (real && !real_load(&rd, real)) {
         fprintf(stderr, "feed_load publish: --deltas %s: no delta line read (%s)\n", real,
@@ -136,8 +191,7 @@ static int publish_main(const char *sock, double rate, int pad, double seconds, 
         return 1;
     }
     char *padding = malloc((size_t)pad + 1);
-    memset(padding, 'x', (size_t)pad);
-    padding[pad] = '\0';
+    pad_next(&pt, padding, pad);
     size_t cap = (size_t)pad + 512;
     char *msg = malloc(cap);
     int64_t seq = 1;
@@ -165,8 +219,10 @@ static int publish_main(const char *sock, double rate, int pad, double seconds, 
         int64_t t = wall_us();
         if (real)
             real_next(&rd, &msg, &cap, seq, t);
-        else
+        else {
+            pad_next(&pt, padding, pad);
             snprintf(msg, cap, FANOUT_DELTA_FMT, seq, seq - 1, t, t / 1000, padding);
+        }
         redisReply *r = redisCommand(c, "PUBLISH %s %s", "ops:{p0}:deltas", msg);
         if (!r) {
             fprintf(stderr, "feed_load publish: redis: %s\n", c->errstr);
@@ -180,6 +236,7 @@ static int publish_main(const char *sock, double rate, int pad, double seconds, 
            rate, pad);
     free(msg);
     free(padding);
+    free(pt.text);
     for (size_t i = 0; i < rd.n; i++)
         free(rd.line[i]);
     free(rd.line);
@@ -224,6 +281,7 @@ typedef struct worker {
     int connected;
     int64_t deadline_us;
     int nap_us;       /* sleep after a poll that found little: the next returns many at once */
+    bool deflate;     /* offer permessage-deflate (the feed then sends every message compressed) */
     uint64_t msgs;    /* messages received (any connection) */
     uint64_t msgs_at; /* ... at the previous check */
 } worker;
@@ -317,6 +375,9 @@ static int load_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         if ((uint64_t)++w->connected > w->sh->connected_peak)
             w->sh->connected_peak = (uint64_t)w->connected;
         c->last_seq = -1;
+        /* inflate a message in one go (lws's default: 1 KB pieces, each a pass through its
+         * draining list); 2^12 = a bench delta whole */
+        if (w->deflate) lws_set_extension_option(wsi, "permessage-deflate", "rx_buf_size", "12");
         if (c->kind == K_GARBAGE || c->kind == K_FLOOD) lws_callback_on_writable(wsi);
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -434,6 +495,12 @@ static void worker_run(worker *w, int64_t deadline_us)
      * poll event by a linear scan of its table (wsi_from_fd), 5 % of this process's CPU at 1,000
      * connections and quadratic in them; at the ulimit the lookup is an index. */
     info.timeout_secs = 30;
+    /* Offer permessage-deflate as browsers do (--deflate 0: no offer, plain frames). */
+    static const struct lws_extension exts[] = {{"permessage-deflate",
+                                                 lws_extension_callback_pm_deflate,
+                                                 "permessage-deflate; client_max_window_bits"},
+                                                {NULL, NULL, NULL}};
+    if (w->deflate) info.extensions = exts;
     lws_set_log_level(LLL_ERR, NULL);
     w->deadline_us = deadline_us;
     w->ctx = lws_create_context(&info);
@@ -454,8 +521,42 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The load processes, for the parent's SIGTERM: they go with it. */
+static pid_t kids[PROCS_MAX + 1];
+static int nkids;
+static void on_parent_stop(int s)
+{
+    (void)s;
+    for (int p = 0; p < nkids; p++)
+        kill(kids[p], SIGKILL);
+    _exit(143);
+}
+
+/* End the load processes: SIGTERM, and SIGKILL for one still there after 2 s (a process stuck
+ * inside lws never runs its tick). Returns how many had to be killed. */
+static int stop_kids(void)
+{
+    int killed = 0;
+    for (int p = 0; p < nkids; p++)
+        kill(kids[p], SIGTERM);
+    int64_t until = wall_us() + 2000000;
+    for (int p = 0; p < nkids; p++) {
+        while (waitpid(kids[p], NULL, WNOHANG) == 0) {
+            if (wall_us() >= until) {
+                fprintf(stderr, "feed_load: load process %d did not stop: killed\n", (int)kids[p]);
+                kill(kids[p], SIGKILL);
+                waitpid(kids[p], NULL, 0);
+                killed++;
+                break;
+            }
+            usleep(10000);
+        }
+    }
+    return killed;
+}
+
 static int view_main(int port, const char *token, int clients, int procs, double seconds,
-                     double warmup, int stall, int garbage, int flood, int nap_us)
+                     double warmup, int stall, int garbage, int flood, int nap_us, bool deflate)
 {
     if (procs < 1) procs = 1;
     if (procs > PROCS_MAX) procs = PROCS_MAX;
@@ -472,16 +573,19 @@ static int view_main(int port, const char *token, int clients, int procs, double
         sh[p].min_seq = -1, sh[p].max_seq = -1;
     int64_t t0 = wall_us();
     int64_t deadline = t0 + (int64_t)((warmup + seconds + 60 + 3) * 1e6);
-    pid_t pids[PROCS_MAX + 1];
     int hostile[3] = {stall, garbage, flood};
     /* viewers in procs processes; hostile connections in one more of their own, so their writing
      * does not take CPU from the viewers' receiving in the same loop */
     int nh = stall + garbage + flood;
     int nprocs = procs + (nh > 0);
+    signal(SIGTERM, on_parent_stop);
     for (int p = 0; p < nprocs; p++) {
-        pids[p] = fork();
-        if (pids[p] == 0) {
+        kids[p] = fork();
+        if (kids[p] > 0) nkids = p + 1;
+        if (kids[p] == 0) {
             signal(SIGTERM, on_stop);
+            /* the deadline, even for a process stuck inside lws (on_tick would never run) */
+            alarm((unsigned)((deadline - wall_us()) / 1000000) + 5);
             worker *w = &W;
             memset(w, 0, sizeof *w);
             bool hostile_proc = p == procs;
@@ -499,6 +603,7 @@ static int view_main(int port, const char *token, int clients, int procs, double
             w->sh = &sh[p];
             w->window = window;
             w->nap_us = hostile_proc ? 0 : nap_us;
+            w->deflate = deflate;
             if (w->nview == 0) w->sh->ready = 1;
             worker_run(w, deadline);
             _exit(0);
@@ -518,10 +623,7 @@ static int view_main(int port, const char *token, int clients, int procs, double
     window[1] = wall_us() + (int64_t)(seconds * 1e6);
     window[0] = wall_us();
     usleep((useconds_t)((seconds + 2) * 1e6)); /* + grace for the last deltas */
-    for (int p = 0; p < nprocs; p++)
-        kill(pids[p], SIGTERM);
-    for (int p = 0; p < nprocs; p++)
-        waitpid(pids[p], NULL, 0);
+    int stuck = stop_kids();
     static uint64_t hist[HIST_N];
     uint64_t total = 0, snaps = 0, extra = 0, gaps = 0, hclose = 0, cfail = 0, peak = 0;
     int64_t mn = -1, mx = -1;
@@ -585,7 +687,7 @@ static int view_main(int port, const char *token, int clients, int procs, double
            SLOW_Q(1), procs_p99);
 #undef SLOW_Q
     munmap(map, shsize);
-    return 0;
+    return stuck ? 1 : 0; /* a load process that had to be killed: its figures are not a run */
 }
 
 static const char *opt(int argc, char **argv, const char *name, const char *def)
@@ -601,9 +703,10 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "publish") == 0) {
         const char *sock = opt(argc, argv, "--redis", NULL);
         if (!sock) goto usage;
-        return publish_main(
-            sock, atof(opt(argc, argv, "--rate", "4")), atoi(opt(argc, argv, "--pad", "1000")),
-            atof(opt(argc, argv, "--seconds", "0")), opt(argc, argv, "--deltas", NULL));
+        return publish_main(sock, atof(opt(argc, argv, "--rate", "4")),
+                            atoi(opt(argc, argv, "--pad", "1000")),
+                            atof(opt(argc, argv, "--seconds", "0")),
+                            opt(argc, argv, "--deltas", NULL), opt(argc, argv, "--pad-from", NULL));
     }
     if (argc >= 2 && strcmp(argv[1], "view") == 0) {
         const char *port = opt(argc, argv, "--port", NULL);
@@ -613,13 +716,14 @@ int main(int argc, char **argv)
             atoi(opt(argc, argv, "--procs", "1")), atof(opt(argc, argv, "--seconds", "10")),
             atof(opt(argc, argv, "--warmup", "2")), atoi(opt(argc, argv, "--stall", "0")),
             atoi(opt(argc, argv, "--garbage", "0")), atoi(opt(argc, argv, "--flood", "0")),
-            atoi(opt(argc, argv, "--nap-us", "0")));
+            atoi(opt(argc, argv, "--nap-us", "0")), atoi(opt(argc, argv, "--deflate", "1")) != 0);
     }
 usage:
-    fprintf(stderr, "usage: feed_load publish --redis SOCK [--rate 4] [--pad 1000] [--seconds S] "
-                    "[--deltas FILE]\n"
-                    "       feed_load view --port P --token T [--clients N] [--procs K] "
-                    "[--seconds S] [--warmup W] [--stall N] [--garbage N] [--flood N] "
-                    "[--nap-us U]\n");
+    fprintf(stderr,
+            "usage: feed_load publish --redis SOCK [--rate 4] [--pad 1000] [--pad-from FILE] "
+            "[--seconds S] [--deltas FILE]\n"
+            "       feed_load view --port P --token T [--clients N] [--procs K] "
+            "[--seconds S] [--warmup W] [--stall N] [--garbage N] [--flood N] "
+            "[--nap-us U] [--deflate 1|0]\n");
     return 2;
 }

@@ -9,28 +9,33 @@
 #        STALL / GARBAGE / FLOOD (hostile connections, 0), QUEUE (feed.queue, 64),
 #        WORKERS (feed.workers, 1), THREADS (feed.send_threads, 0 = one per CPU),
 #        NAP (µs a load process sleeps after each poll, 0), DELTAS (a file of real engine deltas to
-#        replay instead of PAD bytes: bench/record_deltas.sh), COMPRESSION (feed.compression, 6;
-#        the load client does not offer permessage-deflate, see feed_load.c)
+#        replay instead of PAD bytes: bench/record_deltas.sh), COMPRESSION (feed.compression, 6),
+#        DEFLATE (the viewers offer permessage-deflate as browsers do, 1; 0 = plain frames),
+#        PAD_FROM (the text the PAD bytes are cut from: the recorded real deltas, made
+#        string-safe; PAD_FROM= pads with 'x')
 # The feed's CPU and RSS are its whole process tree (parent + workers).
 set -euo pipefail
 BIN=$(cd "${1:-build/bin}" && pwd); CLIENTS=${2:-10000}; SECS=${3:-20}
 PROCS=${PROCS:-2}; RATE=${RATE:-4}; PAD=${PAD:-1000}
 STALL=${STALL:-0}; GARBAGE=${GARBAGE:-0}; FLOOD=${FLOOD:-0}; QUEUE=${QUEUE:-64}
 WORKERS=${WORKERS:-1}; THREADS=${THREADS:-0}; NAP=${NAP:-0}
-COMPRESSION=${COMPRESSION:-6}; DELTAS=${DELTAS:-}
+COMPRESSION=${COMPRESSION:-6}; DELTAS=${DELTAS:-}; DEFLATE=${DEFLATE:-1}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
+PAD_FROM=${PAD_FROM-$SRC/bench/data/deltas-normal-day.jsonl}
 # every connection is a file descriptor on both sides (root may raise the hard limit)
 ulimit -Hn 1048576 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)"
 tmp=$(mktemp -d /tmp/ow-feedload.XXXXXX)
-FPID= PPID_=
-cleanup() {
-  [ -n "$PPID_" ] && kill "$PPID_" 2>/dev/null
-  [ -n "$FPID" ] && kill "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null
+FPID= PPID_= VPID=
+cleanup() { # (every step may fail: what it stops may be gone already)
+  [ -z "$VPID" ] || kill "$VPID" 2>/dev/null || true
+  [ -z "$PPID_" ] || kill "$PPID_" 2>/dev/null || true
+  [ -z "$FPID" ] || { kill "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null; } || true
   redis-cli -s "$tmp/r.sock" shutdown nosave >/dev/null 2>&1 || true
   [ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT # (a signal ends the script through cleanup: no Redis or feed left behind)
 redis-server --port 0 --unixsocket "$tmp/r.sock" --dir "$tmp" --save '' --appendonly no \
   --daemonize yes --logfile "$tmp/redis.log" >/dev/null
 for _ in $(seq 100); do redis-cli -s "$tmp/r.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
@@ -48,7 +53,7 @@ for _ in $(seq 100); do grep -q '^viewer:' "$tmp/feed.out" 2>/dev/null && break;
 PORT=$(sed -n 's/^viewer: http:\/\/[^:]*:\([0-9]*\)\/$/\1/p' "$tmp/feed.out")
 [ -n "$PORT" ] || { cat "$tmp/feed.err" >&2; exit 1; }
 "$BIN/feed_load" publish --redis "$tmp/r.sock" --rate "$RATE" --pad "$PAD" \
-  ${DELTAS:+--deltas "$DELTAS"} >"$tmp/pub.out" &
+  ${DELTAS:+--deltas "$DELTAS"} ${PAD_FROM:+--pad-from "$PAD_FROM"} >"$tmp/pub.out" &
 PPID_=$!
 # the feed and its workers (feed.workers > 1)
 tree() { echo "$FPID" $(cat "/proc/$FPID/task/$FPID/children" 2>/dev/null); }
@@ -56,7 +61,7 @@ cpu() { for p in $(tree); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null
 rss() { for p in $(tree); do awk "/$1/{print \$2}" "/proc/$p/status" 2>/dev/null; done | awk '{s += $1} END {print s}'; }
 "$BIN/feed_load" view --port "$PORT" --token "$TOKEN" --clients "$CLIENTS" --procs "$PROCS" \
   --seconds "$SECS" --warmup 2 --stall "$STALL" --garbage "$GARBAGE" --flood "$FLOOD" \
-  --nap-us "$NAP" >"$tmp/view.out" &
+  --nap-us "$NAP" --deflate "$DEFLATE" >"$tmp/view.out" &
 VPID=$!
 # sample the feed while the viewers are connected: RSS in the middle of the window, CPU over it
 rss_mid=0 cpu0= t0=
@@ -72,7 +77,7 @@ if [ -n "$t0" ]; then
   sleep $((SECS / 2 + 2))
   if kill -0 "$VPID" 2>/dev/null; then rss_mid=$(rss VmRSS); cpu1=$(cpu); t1=$EPOCHREALTIME; fi
 fi
-wait "$VPID"
+wait "$VPID"; VPID=
 hwm=$(rss VmHWM)
 ticks=$(getconf CLK_TCK)
 feed_cpu=$(awk "BEGIN{ if (\"${t1:-}\" == \"\") print -1; else printf \"%.2f\", (${cpu1:-0} - ${cpu0:-0}) / $ticks / (${t1:-1} - ${t0:-0}) }")
@@ -96,13 +101,14 @@ limit=
 if [ "${LIMIT:-1}" != 0 ]; then
   kill "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null; FPID= # free the feed's 10,000 sockets
   lt=$THREADS; [ "$lt" = 0 ] && lt=$(nproc)
-  # the same bytes per message as the feed's frames: PAD's frame, or the run's mean frame when the
-  # deltas were real
-  if [ -n "$DELTAS" ]; then size=(--size "$wire"); else size=(--pad "$PAD"); fi
+  # the same bytes per message as the feed's frames: the run's mean frame as written (compressed,
+  # or real deltas), else PAD's frame. The bare receivers do not inflate: the viewers' inflating
+  # is theirs (on managers' laptops, not on the feed's machine), measured in view_us_per_msg.
+  if [ -n "$DELTAS" ] || [ "$zshare" != 0.000 ]; then size=(--size "$wire"); else size=(--pad "$PAD"); fi
   l=$("$BIN/fanout_limit" --clients "$CLIENTS" --procs "$PROCS" --threads "$lt" --rate "$RATE" \
     --seconds "$SECS" --warmup 2 "${size[@]}" 2>"$tmp/limit.err") || { cat "$tmp/limit.err" >&2; l=; }
   if [ -n "$l" ]; then
     limit=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(",\"limit\":" + json.dumps({k: d[k] for k in ("threads","size","delivered","expected","p50_ms","p99_ms","max_ms","send_us_per_msg","recv_us_per_msg")}, separators=(",", ":")))' "$l")
   fi
 fi
-sed "s/}\$/,\"workers\":$WORKERS,\"send_threads\":$THREADS,\"compression\":$COMPRESSION,\"deltas\":\"${DELTAS##*/}\",\"wire_bytes_per_msg\":$wire,\"text_bytes_per_msg\":$text,\"compressed_share\":$zshare,\"nap_us\":$NAP,\"rate\":$RATE,\"feed_us_per_msg\":$feed_us,\"pad\":$PAD,\"feed_rss_kb\":$rss_mid,\"feed_hwm_kb\":$hwm,\"feed_cpu_cores\":$feed_cpu,\"feed_queue_drops\":${qd:-0},\"feed_client_errors\":${ce:-0},\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"$limit}/" "$tmp/view.out"
+sed "s/}\$/,\"workers\":$WORKERS,\"send_threads\":$THREADS,\"compression\":$COMPRESSION,\"deltas\":\"${DELTAS##*/}\",\"wire_bytes_per_msg\":$wire,\"text_bytes_per_msg\":$text,\"compressed_share\":$zshare,\"deflate\":$DEFLATE,\"pad_from\":\"${PAD_FROM##*/}\",\"nap_us\":$NAP,\"rate\":$RATE,\"feed_us_per_msg\":$feed_us,\"pad\":$PAD,\"feed_rss_kb\":$rss_mid,\"feed_hwm_kb\":$hwm,\"feed_cpu_cores\":$feed_cpu,\"feed_queue_drops\":${qd:-0},\"feed_client_errors\":${ce:-0},\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"$limit}/" "$tmp/view.out"

@@ -5,8 +5,8 @@
 # Prints one JSON line with every run (viewers, p99, delivered/expected, CPU per message on both
 # sides) and the load average, since the answer depends on what else the machine runs.
 #   bench/feed_load_max.sh [BUILD_BIN] [SECONDS]
-#   env: START (500), STEP (250), P99_MS (100), MAX (40000); PROCS, RATE, PAD, WORKERS, THREADS,
-#        NAP, LIMIT (0 here: the bare-TCP limit of each run is skipped) as
+#   env: START (500), STEP (250), P99_MS (100), MAX (40000); PROCS, RATE, PAD, PAD_FROM, DEFLATE,
+#        WORKERS, THREADS, NAP, LIMIT (0 here: the bare-TCP limit of each run is skipped) as
 #        feed_load.sh (e.g. WORKERS=2 bench/feed_load_max.sh build/bin 10)
 set -euo pipefail
 BIN=${1:-build/bin}; SECS=${2:-10}

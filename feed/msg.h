@@ -37,7 +37,7 @@ typedef struct ow_msg {
     int64_t recv_mono_ms;   /* when the feed received it (monotonic clock) */
     size_t len;             /* bytes of text, without the NUL */
     unsigned char hdr;      /* bytes of frame header at the end of the headroom */
-    bool z_tried;           /* the compressed frame was tried (z_frame NULL: not worth it) */
+    bool z_tried;           /* the compressed frame was tried (z_frame NULL: zlib failed) */
     unsigned char *z_frame; /* compressed frame (owned), NULL = send the plain one */
     size_t z_len;
     unsigned char buf[]; /* LWS_PRE headroom (its last `hdr` bytes: the frame header), then the

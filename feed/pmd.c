@@ -17,7 +17,8 @@ const struct lws_extension OW_PMD_EXTENSIONS[] = {
 };
 
 struct ow_pmd {
-    z_stream zs;
+    z_stream fixed;         /* messages up to OW_PMD_FIXED_MAX: fixed Huffman codes */
+    z_stream dynamic;       /* longer ones: codes built for the message */
     unsigned char *scratch; /* the deflate output of one message */
     size_t cap;
 };
@@ -28,7 +29,12 @@ ow_pmd *ow_pmd_new(int level)
     if (!z) return NULL;
     if (level < 1 || level > 9) level = 6;
     /* raw deflate (-15: no zlib header, RFC 7692 §7.2.1), the whole 32 KB window, default memory */
-    if (deflateInit2(&z->zs, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    if (deflateInit2(&z->fixed, level, Z_DEFLATED, -15, 8, Z_FIXED) != Z_OK) {
+        free(z);
+        return NULL;
+    }
+    if (deflateInit2(&z->dynamic, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        deflateEnd(&z->fixed);
         free(z);
         return NULL;
     }
@@ -38,7 +44,8 @@ ow_pmd *ow_pmd_new(int level)
 void ow_pmd_free(ow_pmd *z)
 {
     if (!z) return;
-    deflateEnd(&z->zs);
+    deflateEnd(&z->fixed);
+    deflateEnd(&z->dynamic);
     free(z->scratch);
     free(z);
 }
@@ -46,31 +53,31 @@ void ow_pmd_free(ow_pmd *z)
 size_t ow_pmd_frame(ow_pmd *z, const unsigned char *text, size_t len, unsigned char **out)
 {
     *out = NULL;
-    if (len < OW_PMD_MIN_LEN || len > UINT32_MAX) return 0;
+    if (len > UINT32_MAX) return 0;
     /* A fresh stream per message: nothing refers to what came before, so any receiver decodes
      * it, whatever its window holds. */
-    if (deflateReset(&z->zs) != Z_OK) return 0;
-    size_t need = deflateBound(&z->zs, (uLong)len) + 16;
+    z_stream *zs = len <= OW_PMD_FIXED_MAX ? &z->fixed : &z->dynamic;
+    if (deflateReset(zs) != Z_OK) return 0;
+    size_t need = deflateBound(zs, (uLong)len) + 16;
     if (need > z->cap) {
         unsigned char *b = realloc(z->scratch, need);
         if (!b) return 0;
         z->scratch = b;
         z->cap = need;
     }
-    z->zs.next_in = (Bytef *)(uintptr_t)text;
-    z->zs.avail_in = (uInt)len;
-    z->zs.next_out = z->scratch;
-    z->zs.avail_out = (uInt)z->cap;
-    int rc = deflate(&z->zs, Z_SYNC_FLUSH);
-    size_t used = z->cap - z->zs.avail_out;
-    if (rc != Z_OK || z->zs.avail_in != 0 || z->zs.avail_out == 0 || used < 4) return 0;
+    zs->next_in = (Bytef *)(uintptr_t)text;
+    zs->avail_in = (uInt)len;
+    zs->next_out = z->scratch;
+    zs->avail_out = (uInt)z->cap;
+    int rc = deflate(zs, Z_SYNC_FLUSH);
+    size_t used = z->cap - zs->avail_out;
+    if (rc != Z_OK || zs->avail_in != 0 || zs->avail_out == 0 || used < 4) return 0;
     /* the sync flush ends with an empty stored block, 00 00 ff ff, which the sender removes
      * (RFC 7692 §7.2.1) */
     if (memcmp(z->scratch + used - 4, "\x00\x00\xff\xff", 4) != 0) return 0;
     used -= 4;
-    unsigned char hdr[OW_MSG_HDR_MAX], plain_hdr[OW_MSG_HDR_MAX];
+    unsigned char hdr[OW_MSG_HDR_MAX];
     size_t h = ow_msg_header(hdr, OW_MSG_TEXT_DEFLATED, used);
-    if (h + used >= ow_msg_header(plain_hdr, OW_MSG_TEXT, len) + len) return 0; /* not worth it */
     unsigned char *f = malloc(h + used);
     if (!f) return 0;
     memcpy(f, hdr, h);

@@ -16,6 +16,8 @@
  *  - lws 4.1.6 ignores server_max_window_bits and resets the wrong side's stream for
  *    server_no_context_takeover; offers with either are declined (ow_pmd_offer_ok), so those
  *    clients get plain frames.
+ *  - lws 4.1's client spins at 100 % CPU on an uncompressed data frame once the extension is
+ *    negotiated, so every message goes compressed (ow_pmd_frame).
  *  - There is no getter for "negotiated": ow_pmd_active asks lws to set an option of the
  *    extension on the connection, which succeeds only when it is active.
  *
@@ -31,8 +33,15 @@
 /* The vhost's extension list (static; lws keeps the pointer). */
 extern const struct lws_extension OW_PMD_EXTENSIONS[];
 
-/* Messages shorter than this go plain: a deflate block's overhead eats what a few bytes save. */
-#define OW_PMD_MIN_LEN 128
+/* Messages up to this many bytes are compressed with fixed Huffman codes (Z_FIXED), longer ones
+ * with codes built for the message. A receiver must decode a message's own code tables before its
+ * data, which for a delta of a few KB costs more than the bytes they save: measured with zlib
+ * 1.2.13 on slices of the recorded deltas (bench/data/deltas-normal-day.jsonl), 1.1 KB inflates
+ * in 1.1-1.2 µs with fixed codes against 3.0-4.8 µs with built ones, 5 KB in 3.0-3.9 against
+ * 5.3-7.1 µs, for 14 % more bytes (337 against 296, 799 against 701). Viewers are phones and
+ * laptops taking 4 deltas a second; snapshots (tens of KB, once per connection) keep the better
+ * ratio. */
+#define OW_PMD_FIXED_MAX 16384
 
 typedef struct ow_pmd ow_pmd;
 
@@ -41,9 +50,11 @@ ow_pmd *ow_pmd_new(int level);
 void ow_pmd_free(ow_pmd *z);
 
 /* The message text (len bytes) as one compressed websocket frame (FIN, RSV1, text; unmasked, as
- * a server sends it) in a new buffer (*out, caller frees with free()); returns its length. 0 (and
- * *out NULL) when it would not be smaller than the plain frame, the text is shorter than
- * OW_PMD_MIN_LEN, or zlib fails: send the plain frame then (legal on a compressed connection). */
+ * a server sends it) in a new buffer (*out, caller frees with free()); returns its length. Every
+ * message is compressed, even when that makes it a few bytes longer (short or random text): a
+ * plain data frame is legal on a compressed connection, but lws 4.1's client loops forever on one
+ * (client-parser-ws.c does not count PMDR_NOTHING_WE_SHOULD_DO as consumed). 0 (and *out NULL)
+ * only when zlib fails (out of memory). */
 size_t ow_pmd_frame(ow_pmd *z, const unsigned char *text, size_t len, unsigned char **out);
 
 /* Whether a client's offer (its Sec-WebSocket-Extensions header) may be accepted: false for
