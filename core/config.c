@@ -145,6 +145,12 @@ static const setting settings[] = {
     {"feed.workers", C_INT, AT(feed.workers), 1, 64, "1", NULL},
     {"feed.send_threads", C_INT, AT(feed.send_threads), 0, 16, "0", NULL},
     {"feed.compression", C_INT, AT(feed.compression), 0, 9, "6", NULL},
+    /* websocket keep-alive: every connection is pinged this often, and one that has answered
+     * nothing (pong or message) for ping_timeout is closed */
+    {"feed.ping_interval", C_DUR, AT(feed.ping_interval_ms), MS(1000), MS(3600) * 1000, "\"30s\"",
+     NULL},
+    {"feed.ping_timeout", C_DUR, AT(feed.ping_timeout_ms), MS(1000), MS(3600) * 1000, "\"90s\"",
+     NULL},
     {"feed.tls.cert", C_STR, AT(feed.tls_cert), 0, 0, "\"\"", NULL},
     {"feed.tls.key", C_STR, AT(feed.tls_key), 0, 0, "\"\"", NULL},
     {"notify.config", C_STR, AT(notify.config), 1, 0, "\"config/notify.json\"", NULL},
@@ -458,6 +464,17 @@ static int check_relations(const ow_config *cfg, const char *source, ow_err *err
                           "flags.repeat_visit.window (%s): closed orders would be forgotten "
                           "before a repeat visit can be recognised; set it to at least %s",
                           source, have, need, need);
+    }
+    /* a client must be pinged (and have time to answer) before it can be found silent */
+    if (cfg->feed.ping_timeout_ms <= cfg->feed.ping_interval_ms) {
+        char have[32], need[32], three[32];
+        ow_duration_format(cfg->feed.ping_timeout_ms, have, sizeof have);
+        ow_duration_format(cfg->feed.ping_interval_ms, need, sizeof need);
+        ow_duration_format(3 * cfg->feed.ping_interval_ms, three, sizeof three);
+        return ow_err_set(err, OW_EINVAL,
+                          "%s: feed.ping_timeout: %s is not longer than feed.ping_interval (%s): "
+                          "clients would be closed before they were pinged; set it to %s or more",
+                          source, have, need, three);
     }
     return OW_OK;
 }

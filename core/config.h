@@ -189,6 +189,8 @@ typedef struct ow_config {
         int64_t workers;      /* feed processes sharing the port (SO_REUSEPORT); 1 = no parent */
         int64_t send_threads; /* threads writing one delta to the viewers; 0 = one per CPU */
         int64_t compression;  /* permessage-deflate zlib level, once per message; 0 = off */
+        int64_t ping_interval_ms;  /* a websocket client is pinged this often */
+        int64_t ping_timeout_ms;   /* ... and closed after this long without a pong or message */
         char tls_cert[OW_CFG_STR]; /* PEM certificate chain; empty = plain HTTP */
         char tls_key[OW_CFG_STR];  /* PEM private key; set with tls_cert */
     } feed;

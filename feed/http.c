@@ -491,6 +491,12 @@ static int serve_metrics(request *rq)
     ow_http_metric(&b, "opswall_feed_client_errors_total", "counter",
                    "Websocket clients closed for bad input, size or rate.", NULL,
                    (double)st.client_errors);
+    ow_http_metric(&b, "opswall_feed_pings_total", "counter",
+                   "Keep-alive pings written to websocket clients (feed.ping_interval).", NULL,
+                   (double)st.pings);
+    ow_http_metric(&b, "opswall_feed_silent_closes_total", "counter",
+                   "Websocket clients closed for answering nothing for feed.ping_timeout.", NULL,
+                   (double)st.silent_closes);
     for (size_t i = 0; i < OW_LIVE_BACKLOG_N; i++) {
         char lab[64];
         snprintf(lab, sizeof lab, "{le=\"%" PRIu64 "\"}", bounds[i]);

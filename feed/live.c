@@ -32,6 +32,10 @@ typedef struct ow_live_client {
     double tokens; /* rate limit bucket */
     int64_t tokens_ms;
     int64_t resync_ms; /* when the last resync was answered (mono) */
+    int64_t heard_ms;  /* when it last sent anything, a pong or a message (mono) */
+    int64_t ping_ms;   /* when it is pinged next (mono) */
+    bool ping_owed;    /* a ping to write at the next writable callback */
+    bool silent;       /* closed for answering nothing (ow_live_heartbeat) */
     size_t in_len;
     char in[OW_LIVE_IN_MAX];
 } ow_live_client;
@@ -61,6 +65,7 @@ struct ow_live {
     ow_fanout_job *jobs;
     size_t jobs_cap;
     double client_rate;
+    int64_t ping_interval_ms, ping_timeout_ms; /* ow_live_keepalive */
     ow_live_admit_fn *admit;
     ow_live_confirm_fn *confirm;
     void *admit_ud;
@@ -86,8 +91,16 @@ ow_live *ow_live_new(size_t ring_size, double client_rate, ow_live_admit_fn *adm
     live->admit_ud = ud;
     live->stats.events_applied = -1;
     live->stats.send_threads = 1;
+    live->ping_interval_ms = OW_LIVE_PING_INTERVAL_MS;
+    live->ping_timeout_ms = OW_LIVE_PING_TIMEOUT_MS;
     ow_coarsen_init(&live->coarsen);
     return live;
+}
+
+void ow_live_keepalive(ow_live *live, int64_t interval_ms, int64_t timeout_ms)
+{
+    if (interval_ms > 0) live->ping_interval_ms = interval_ms;
+    if (timeout_ms > 0) live->ping_timeout_ms = timeout_ms;
 }
 
 static void entry_clear(entry *e)
@@ -668,8 +681,37 @@ static bool client_send_batch(ow_live *live, ow_live_client *c, ow_msg *m)
     return true;
 }
 
+/* A server's ping: FIN + opcode 9, unmasked (RFC 6455 §5.5.2), with 8 bytes of payload (the
+ * sending time): lws 4.1 never reports a pong without payload, and a pong echoes the ping's.
+ * Written raw like every frame of the feed; lws calls the writable callback only once what it
+ * holds for the connection is out, so the ping never lands inside a half-sent message. */
+static bool client_ping(ow_live *live, ow_live_client *c)
+{
+    unsigned char frame[LWS_PRE + 10];
+    frame[LWS_PRE] = 0x89;
+    frame[LWS_PRE + 1] = 8;
+    uint64_t now = (uint64_t)ow_clock_mono_ms();
+    for (int i = 0; i < 8; i++)
+        frame[LWS_PRE + 2 + i] = (unsigned char)(now >> (56 - 8 * i));
+    c->ping_owed = false;
+    if (lws_write(c->wsi, frame + LWS_PRE, 10, LWS_WRITE_HTTP) < 10) return false;
+    live->stats.pings++;
+    return true;
+}
+
 static int client_writable(ow_live *live, ow_live_client *c)
 {
+    if (c->silent) {
+        static const char why[] = "no answer to pings: closed as dead";
+        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_GOINGAWAY, (unsigned char *)why, sizeof why - 1);
+        return -1;
+    }
+    if (c->ping_owed) {
+        if (!client_ping(live, c)) return -1;
+        /* one write per callback: the next message, if any, in the next one */
+        if (c->want_snapshot || c->tail < live->ring_next) lws_callback_on_writable(c->wsi);
+        return 0;
+    }
     ow_msg *m = client_next(live, c);
     if (!m) return 0;
     bool ok = c->tail < live->ring_next ? client_send_batch(live, c, m) : client_send(live, c, m);
@@ -682,6 +724,12 @@ static void client_join(ow_live *live, ow_live_client *c, struct lws *wsi)
 {
     c->wsi = wsi;
     c->want_snapshot = true; /* the first message is the snapshot */
+    /* The first ping comes somewhere in the first interval, spread by arrival order (a prime
+     * stride through the interval), so viewers that connected together — every viewer after a
+     * feed restart — are not all pinged, and do not all answer, in the same instant. */
+    int64_t now = ow_clock_mono_ms();
+    c->heard_ms = now;
+    c->ping_ms = now + (int64_t)((live->stats.accepted * 7919u) % (uint64_t)live->ping_interval_ms);
     c->prev = NULL;
     c->next = live->clients;
     if (c->next) c->next->prev = c;
@@ -719,6 +767,26 @@ static int client_filter(ow_live *live, ow_live_client *c, struct lws *wsi)
     return 0;
 }
 
+void ow_live_heartbeat(ow_live *live, int64_t mono_ms)
+{
+    for (ow_live_client *c = live->clients; c; c = c->next) {
+        if (c->silent) continue;
+        if (mono_ms - c->heard_ms >= live->ping_timeout_ms) {
+            /* closed from its writable callback (now, as lws runs it at once); a peer so dead
+             * that its socket never drains goes by the timeout, which lws runs on its next
+             * turn */
+            c->silent = true;
+            live->stats.silent_closes++;
+            lws_callback_on_writable(c->wsi);
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, 2);
+        } else if (mono_ms >= c->ping_ms) {
+            c->ping_ms = mono_ms + live->ping_interval_ms;
+            c->ping_owed = true;
+            lws_callback_on_writable(c->wsi);
+        }
+    }
+}
+
 void ow_live_backlog(const ow_live *live, const uint64_t *bounds, uint64_t *counts, size_t n)
 {
     memset(counts, 0, n * sizeof *counts);
@@ -754,7 +822,10 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         return 0;
     case LWS_CALLBACK_CLOSED: client_leave(live, c); return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE: return client_writable(live, c);
-    case LWS_CALLBACK_RECEIVE: return client_receive(live, c, in, len);
+    case LWS_CALLBACK_RECEIVE:
+        c->heard_ms = ow_clock_mono_ms();
+        return client_receive(live, c, in, len);
+    case LWS_CALLBACK_RECEIVE_PONG: c->heard_ms = ow_clock_mono_ms(); return 0;
     default: return 0;
     }
 }

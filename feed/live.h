@@ -42,13 +42,16 @@
 #include "err.h"
 #include "msg.h"
 
-#define OW_LIVE_PATH         "/api/v1/live"
-#define OW_LIVE_PROTOCOL     "opswall-live" /* optional Sec-WebSocket-Protocol; also the default */
-#define OW_LIVE_IN_MAX       1024           /* largest message a client may send, bytes */
-#define OW_LIVE_MSG_MAX      (16u << 20)    /* largest message accepted from Redis, bytes */
-#define OW_LIVE_TX_MAX       (1u << 20)     /* most bytes one send() to a client is offered */
-#define OW_LIVE_RING_DEFAULT 64
-#define OW_LIVE_PENDING_MAX  256 /* deltas held past the base before it is materialised */
+#define OW_LIVE_PATH             "/api/v1/live"
+#define OW_LIVE_PROTOCOL         "opswall-live" /* optional Sec-WebSocket-Protocol; also the default */
+#define OW_LIVE_IN_MAX           1024           /* largest message a client may send, bytes */
+#define OW_LIVE_MSG_MAX          (16u << 20)    /* largest message accepted from Redis, bytes */
+#define OW_LIVE_TX_MAX           (1u << 20)     /* most bytes one send() to a client is offered */
+#define OW_LIVE_RING_DEFAULT     64
+#define OW_LIVE_PENDING_MAX      256   /* deltas held past the base before it is materialised */
+#define OW_LIVE_PING_INTERVAL_MS 30000 /* keep-alive defaults (feed.ping_interval, ping_timeout)   \
+                                        */
+#define OW_LIVE_PING_TIMEOUT_MS 90000
 /* The backlog histogram of /metrics: clients at most this many messages behind. */
 #define OW_LIVE_BACKLOG_BOUNDS                                                                     \
     {                                                                                              \
@@ -96,6 +99,8 @@ typedef struct ow_live_stats {
     uint64_t short_sends;  /* of those, ones a full socket did not take whole (lws sent the rest) */
     int send_threads;      /* threads that write a message to the viewers (1 = lws's only) */
     uint64_t client_errors; /* clients closed for bad input, size or rate */
+    uint64_t pings;         /* keep-alive pings written */
+    uint64_t silent_closes; /* clients closed for answering nothing for ping_timeout */
     uint64_t materialised;  /* times the held snapshot was rebuilt from base + deltas */
     int64_t last_now_ms;    /* engine time of the newest message (0 = none) */
     int64_t last_recv_ms;   /* wall time it arrived */
@@ -121,6 +126,17 @@ bool ow_live_compress(ow_live *live, int level);
  * on the caller's thread). */
 bool ow_live_send_threads(ow_live *live, int threads);
 
+/* Keep-alive: every websocket client is pinged every interval_ms (the first time within its first
+ * interval, spread by arrival), and one that has sent nothing — no pong, no message — for
+ * timeout_ms is closed (stats.silent_closes). Defaults OW_LIVE_PING_INTERVAL_MS /
+ * OW_LIVE_PING_TIMEOUT_MS; a value <= 0 keeps the current one. The feed does this itself, not
+ * lws: lws 4.1 keeps its keep-alive timers in one sorted list and inserts each renewal by walking
+ * it from the head, so at 10,000 viewers every round of pongs cost O(n²) and stalled the feed for
+ * hundreds of ms every 30 s (the vhost's idle policy must be off: feed/main.c). */
+void ow_live_keepalive(ow_live *live, int64_t interval_ms, int64_t timeout_ms);
+/* Call every few hundred ms with the monotonic time: owes a ping to each client whose turn it
+ * is and closes the silent ones. */
+void ow_live_heartbeat(ow_live *live, int64_t mono_ms);
 /* Free the picture and every message it holds. Clients must be gone (the lws context destroyed).
  * NULL is a no-op. */
 void ow_live_free(ow_live *live);

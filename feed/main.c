@@ -52,6 +52,7 @@ typedef struct feed {
     uv_signal_t sigint, sigterm;
     struct lws_context *context; /* NULLed by lws when fully freed (info.pcontext) */
     uv_timer_t settle;           /* sends a held-back snapshot whose delta did not follow */
+    uv_timer_t beat;             /* websocket keep-alive: pings, silent clients closed */
     ow_live *live;
     ow_http http;
     ow_gate gate;
@@ -63,7 +64,7 @@ typedef struct feed {
      * Redis with one partition. Frees itself on the loop after ow_cluster_async_close. */
     ow_cluster_async *cluster;
     bool partitioned, parts_ok, table_ok;
-    bool loop_ok, redis_ok, signals_ok, http_ok, settle_ok; /* for feed_fini */
+    bool loop_ok, redis_ok, signals_ok, http_ok, settle_ok, beat_ok; /* for feed_fini */
     bool stopping; /* feed_stop ran: everything on the loop is closing */
     /* a worker of several (feed.workers > 1, feed/workers.h); board == NULL otherwise */
     ow_worker_board *board;
@@ -143,6 +144,16 @@ static void on_settle(uv_timer_t *t)
 {
     feed *f = t->data;
     ow_live_settle(f->live);
+}
+
+/* The keep-alive sweep's period: each run pings the clients whose turn came since the last, so
+ * at 10,000 viewers and 30 s about 80 pings go out per run instead of thousands at once. */
+#define BEAT_MS 250
+
+static void on_beat(uv_timer_t *t)
+{
+    feed *f = t->data;
+    ow_live_heartbeat(f->live, ow_clock_mono_ms());
 }
 
 /* Partitioned: the main connections carry only order_ready (and commands). */
@@ -271,6 +282,7 @@ static void feed_stop(feed *f, const char *why)
     uv_close((uv_handle_t *)&f->sigint, NULL);
     uv_close((uv_handle_t *)&f->sigterm, NULL);
     uv_close((uv_handle_t *)&f->settle, NULL);
+    if (f->beat_ok) uv_close((uv_handle_t *)&f->beat, NULL);
     if (f->board_timer_ok) uv_close((uv_handle_t *)&f->board_timer, NULL);
     ow_listener_close(&f->listener);
     ow_http_close(&f->http);
@@ -304,9 +316,11 @@ static bool listen_usable(const char *listen, bool *ipv4)
 static const struct lws_protocol_vhost_options live_default = {NULL, NULL, "default", ""};
 static const struct lws_protocol_vhost_options vhost_pvo = {NULL, &live_default, OW_LIVE_PROTOCOL,
                                                             ""};
-/* Ping idle websocket clients after 30 s; drop those that stay silent until 90 s. */
-static const lws_retry_bo_t idle_policy = {.secs_since_valid_ping = 30,
-                                           .secs_since_valid_hangup = 90};
+/* lws's own keep-alive off (hangup 0): the feed pings and closes silent clients itself
+ * (ow_live_keepalive, feed.ping_interval): lws 4.1 re-sorts a timer list of every connection on
+ * each pong, O(n) a pong. */
+static const lws_retry_bo_t idle_policy = {.secs_since_valid_ping = 0,
+                                           .secs_since_valid_hangup = 0};
 
 /* The first line on stdout: where the viewer is. */
 static void print_viewer_url(const ow_config *cfg, int port)
@@ -370,6 +384,12 @@ static int server_start(feed *f, const ow_config *cfg, int port, struct lws_prot
     vinfo.protocols = protocols;
     vinfo.pvo = &vhost_pvo;
     vinfo.retry_and_idle_policy = &idle_policy;
+    /* The kernel's TCP keep-alive finds peers that vanished (a laptop closed, a network gone) on
+     * every connection, HTTP/2 ones included, which the websocket pings do not cover: probes
+     * after 60 s idle, every 10 s, 3 unanswered = closed. */
+    vinfo.ka_time = 60;
+    vinfo.ka_interval = 10;
+    vinfo.ka_probes = 3;
     vinfo.vhost_name = "opswall";
     /* permessage-deflate offered; the feed compresses each message once (feed/pmd.h) */
     if (cfg->feed.compression > 0) vinfo.extensions = OW_PMD_EXTENSIONS;
@@ -491,6 +511,11 @@ static int feed_init(feed *f, const ow_config *cfg, const ow_access *access,
     if (uv_timer_init(&f->loop, &f->settle)) return -1;
     f->settle.data = f;
     f->settle_ok = true;
+    ow_live_keepalive(f->live, cfg->feed.ping_interval_ms, cfg->feed.ping_timeout_ms);
+    if (uv_timer_init(&f->loop, &f->beat)) return -1;
+    f->beat.data = f;
+    f->beat_ok = true;
+    uv_timer_start(&f->beat, on_beat, BEAT_MS, BEAT_MS);
     if (ow_http_init(&f->http, &f->loop, web_root, city, f->live, &f->redis, &f->gate,
                      (double)cfg->feed.client_rate, ow_clock_mono_ms(), &err)) {
         ow_error("%s", err.msg);
@@ -582,6 +607,7 @@ static int feed_fini(feed *f)
     int rc = 0;
     if (!f->stopping) { /* feed_serve did not run: close what feed_init opened */
         if (f->settle_ok) uv_close((uv_handle_t *)&f->settle, NULL);
+        if (f->beat_ok) uv_close((uv_handle_t *)&f->beat, NULL);
         if (f->board_timer_ok) uv_close((uv_handle_t *)&f->board_timer, NULL);
         if (f->http_ok) ow_http_close(&f->http);
         if (f->signals_ok) {

@@ -120,6 +120,8 @@ void ow_worker_totals(const ow_worker_board *b, ow_worker_stats *sum)
         a->short_sends += x->short_sends;
         a->send_threads += x->send_threads;
         a->client_errors += x->client_errors;
+        a->pings += x->pings;
+        a->silent_closes += x->silent_closes;
         a->materialised += x->materialised;
         if (x->last_recv_ms > a->last_recv_ms) {
             a->last_recv_ms = x->last_recv_ms;

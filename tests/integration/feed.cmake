@@ -47,3 +47,10 @@ add_test(NAME integration.feed_workers
                  bash ${CMAKE_CURRENT_LIST_DIR}/feed_workers.sh)
 set_tests_properties(integration.feed_workers PROPERTIES LABELS integration TIMEOUT 120
                      FIXTURES_REQUIRED feed_node)
+
+# websocket keep-alive (feed.ping_interval / ping_timeout): pinged clients that answer stay, a
+# silent one is closed after the timeout.
+add_test(NAME integration.feed_keepalive
+         COMMAND ${CMAKE_COMMAND} -E env ${OPSWALL_FEED_ENV}
+                 bash ${CMAKE_CURRENT_LIST_DIR}/feed_keepalive.sh)
+set_tests_properties(integration.feed_keepalive PROPERTIES LABELS integration TIMEOUT 120)

@@ -46,11 +46,12 @@ def frames(sock):
         yield rsv1, op, payload
 
 
-def main():
-    host, port, token, pad, go = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
-    ext = sys.argv[6] if len(sys.argv) > 6 else ""
+def upgrade(host, port, token, ext="", rcvbuf=0):
+    """Connect to /api/v1/live and upgrade; returns (socket, response head). rcvbuf: SO_RCVBUF set
+    before connecting (the TCP window stays that small). Exits on a refusal."""
     s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: the window stays small
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.connect((host, port))
     key = base64.b64encode(os.urandom(16)).decode()
     s.sendall((f"GET /api/v1/live?token={token} HTTP/1.1\r\nHost: {host}:{port}\r\n"
@@ -65,6 +66,13 @@ def main():
         head += c
     if b" 101 " not in head.split(b"\r\n")[0]:
         sys.exit("upgrade refused: " + head.decode(errors="replace"))
+    return s, head
+
+
+def main():
+    host, port, token, pad, go = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
+    ext = sys.argv[6] if len(sys.argv) > 6 else ""
+    s, head = upgrade(host, port, token, ext, rcvbuf=4096)
     pmd = b"permessage-deflate" in head.lower()
     inflater = zlib.decompressobj(-15)
     compressed = 0
@@ -72,6 +80,8 @@ def main():
     def messages():
         nonlocal compressed
         for rsv1, op, p in frames(s):
+            if op >= 8:
+                continue  # control frames: the feed's keep-alive pings
             if rsv1:
                 if not pmd:
                     sys.exit("a compressed frame without permessage-deflate negotiated")

@@ -290,6 +290,29 @@ static void expect_error(const char *text, const char *msg)
         fail_msg("%s: wrong message\n  want: %s\n  got:  %s", text, msg, err.msg);
 }
 
+/* feed.ping_interval / ping_timeout: defaults, durations only, and a timeout longer than the
+ * interval (a client must be pinged before it can be found silent). */
+static void test_ping(void **state)
+{
+    (void)state;
+    ow_config_defaults(&a);
+    assert_int_equal(a.feed.ping_interval_ms, 30000);
+    assert_int_equal(a.feed.ping_timeout_ms, 90000);
+    ow_config_defaults(&a);
+    assert_int_equal(parse(&a, "{\"feed\":{\"ping_interval\":\"1s\",\"ping_timeout\":\"3s\"}}"), 0);
+    assert_int_equal(a.feed.ping_interval_ms, 1000);
+    assert_int_equal(a.feed.ping_timeout_ms, 3000);
+    expect_error("{\"feed\":{\"ping_timeout\":\"30s\"}}",
+                 "config: feed.ping_timeout: 30s is not longer than feed.ping_interval (30s): "
+                 "clients would be closed before they were pinged; set it to 1m30s or more");
+    expect_error("{\"feed\":{\"ping_interval\":30}}",
+                 "config: feed.ping_interval: expected a duration like \"15m\", \"2h\" or "
+                 "\"500ms\", from 1s to 1h, got 30");
+    expect_error("{\"feed\":{\"ping_interval\":\"100ms\"}}",
+                 "config: feed.ping_interval: expected a duration like \"15m\", \"2h\" or "
+                 "\"500ms\", from 1s to 1h, got \"100ms\"");
+}
+
 /* engine.closed_retention: its default, its range, and that it may not be shorter than the
  * repeat-visit window (which looks back at resolved orders the model must still hold). */
 static void test_closed_retention(void **state)
@@ -348,7 +371,8 @@ static void test_unknown_keys(void **state)
     expect_error(
         "{\"feed\":{\"port\":7681,\"host\":\"x\"}}",
         "config: feed.host: unknown key (a typo?); known keys in feed: listen, port, "
-        "web_root, allowed_origins, queue, client_rate, workers, send_threads, compression, tls");
+        "web_root, allowed_origins, queue, client_rate, workers, send_threads, compression, "
+        "ping_interval, ping_timeout, tls");
     expect_error("{\"sla\":{\"complaint\":{\"urgent\":\"15m\",\"low\":\"2h\"}}}",
                  "config: sla.complaint.low: unknown key (a typo?); known keys in sla.complaint: "
                  "urgent, normal");
@@ -636,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_env_errors),
         cmocka_unit_test(test_stage_names),
         cmocka_unit_test(test_closed_retention),
+        cmocka_unit_test(test_ping),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
