@@ -42,15 +42,16 @@
 #include "err.h"
 #include "msg.h"
 
-#define OW_LIVE_PATH             "/api/v1/live"
-#define OW_LIVE_PROTOCOL         "opswall-live" /* optional Sec-WebSocket-Protocol; also the default */
-#define OW_LIVE_IN_MAX           1024           /* largest message a client may send, bytes */
-#define OW_LIVE_MSG_MAX          (16u << 20)    /* largest message accepted from Redis, bytes */
-#define OW_LIVE_TX_MAX           (1u << 20)     /* most bytes one send() to a client is offered */
-#define OW_LIVE_RING_DEFAULT     64
-#define OW_LIVE_PENDING_MAX      256   /* deltas held past the base before it is materialised */
-#define OW_LIVE_PING_INTERVAL_MS 30000 /* keep-alive defaults (feed.ping_interval, ping_timeout)   \
-                                        */
+#define OW_LIVE_PATH         "/api/v1/live"
+#define OW_LIVE_PROTOCOL     "opswall-live" /* optional Sec-WebSocket-Protocol; also the default */
+#define OW_LIVE_IN_MAX       1024           /* largest message a client may send, bytes */
+#define OW_LIVE_MSG_MAX      (16u << 20)    /* largest message accepted from Redis, bytes */
+#define OW_LIVE_TX_MAX       (1u << 20)     /* most bytes one send() to a client is offered */
+#define OW_LIVE_RING_DEFAULT 64
+#define OW_LIVE_PENDING_MAX  256 /* deltas held past the base before it is materialised */
+#define OW_LIVE_PING_INTERVAL_MS                                                                   \
+    30000 /* keep-alive defaults (feed.ping_interval, ping_timeout)                                \
+           */
 #define OW_LIVE_PING_TIMEOUT_MS 90000
 /* The backlog histogram of /metrics: clients at most this many messages behind. */
 #define OW_LIVE_BACKLOG_BOUNDS                                                                     \
