@@ -682,7 +682,8 @@ static bool client_send_batch(ow_live *live, ow_live_client *c, ow_msg *m)
 }
 
 /* A server's ping: FIN + opcode 9, unmasked (RFC 6455 §5.5.2), with 8 bytes of payload (the
- * sending time): lws 4.1 never reports a pong without payload, and a pong echoes the ping's.
+ * sending time, in hex): lws 4.1 never reports a pong without payload, a pong echoes the ping's,
+ * and lws checks a pong's payload as UTF-8 (binary bytes closed the connection: 1007).
  * Written raw like every frame of the feed; lws calls the writable callback only once what it
  * holds for the connection is out, so the ping never lands inside a half-sent message. */
 static bool client_ping(ow_live *live, ow_live_client *c)
@@ -692,7 +693,7 @@ static bool client_ping(ow_live *live, ow_live_client *c)
     frame[LWS_PRE + 1] = 8;
     uint64_t now = (uint64_t)ow_clock_mono_ms();
     for (int i = 0; i < 8; i++)
-        frame[LWS_PRE + 2 + i] = (unsigned char)(now >> (56 - 8 * i));
+        frame[LWS_PRE + 2 + i] = (unsigned char)"0123456789abcdef"[(now >> (28 - 4 * i)) & 15];
     c->ping_owed = false;
     if (lws_write(c->wsi, frame + LWS_PRE, 10, LWS_WRITE_HTTP) < 10) return false;
     live->stats.pings++;

@@ -53,4 +53,5 @@ set_tests_properties(integration.feed_workers PROPERTIES LABELS integration TIME
 add_test(NAME integration.feed_keepalive
          COMMAND ${CMAKE_COMMAND} -E env ${OPSWALL_FEED_ENV}
                  bash ${CMAKE_CURRENT_LIST_DIR}/feed_keepalive.sh)
-set_tests_properties(integration.feed_keepalive PROPERTIES LABELS integration TIMEOUT 120)
+set_tests_properties(integration.feed_keepalive PROPERTIES LABELS integration TIMEOUT 120
+                     FIXTURES_REQUIRED feed_node)

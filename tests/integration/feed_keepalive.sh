@@ -2,10 +2,12 @@
 # opswall-feed's websocket keep-alive (feed.ping_interval, feed.ping_timeout; feed/live.h
 # ow_live_keepalive), at 1 s / 3 s: a client that answers the pings stays connected well past the
 # timeout and is pinged about once a second; one that reads everything but answers nothing is
-# closed after about 3 s; /metrics counts the pings
-# and the silent close; a timeout not longer than the interval is refused at start.
+# closed after about 3 s; node's ws (as a browser: it answers by itself, and negotiates
+# permessage-deflate) stays; /metrics counts the pings and the silent close; a timeout not longer
+# than the interval is refused at start.
 #   FEED_BIN=build/bin/opswall-feed tests/integration/feed_keepalive.sh
 source "$(dirname "${BASH_SOURCE[0]}")/feed_lib.sh"
+node_modules_ready
 
 metric() { curl -sf "$FEED_URL/metrics" | sed -n "s/^$1 //p"; }
 pinged() { # MODE SECONDS OUT
@@ -22,6 +24,17 @@ wait_until 10 snap_has '"seq":1,' || fail "the feed does not serve seq 1"
 
 pinged answer 8 "$T/answer.out"
 pinged mute 8 "$T/mute.out"
+# node's ws for 8 s: prints its pings, and how it was closed if it was
+(cd "$FEED_SRC_DIR/tests/browser" && node --input-type=module -e "
+import WebSocket from 'ws';
+const ws = new WebSocket('${FEED_URL/http/ws}/api/v1/live?token=$VIEWER_TOKEN');
+let pings = 0, msgs = 0;
+ws.on('ping', () => pings++);
+ws.on('message', () => msgs++);
+ws.on('close', (code, why) => { console.log('closed', code, String(why), pings, msgs); process.exit(0); });
+setTimeout(() => { console.log('open', pings, msgs); process.exit(0); }, 8000);
+") >"$T/node.out" 2>&1 &
+EXTRA_PIDS+=($!)
 wait_until 15 grep -q . "$T/mute.out" || fail "mute client: no result"
 read -r state pings secs <"$T/mute.out"
 [ "$state" = closed ] || fail "the client that answers nothing was not closed: $(cat "$T/mute.out")"
@@ -34,9 +47,14 @@ read -r state pings <"$T/answer.out"
 [ "$state" = open ] || fail "the client that answers was closed: $(cat "$T/answer.out")"
 [ "$pings" -ge 5 ] || fail "the answering client got $pings pings in 8 s at a 1 s interval"
 pass "a client that answers stays connected for 8 s (timeout 3 s), $pings pings"
+wait_until 15 grep -q . "$T/node.out" || fail "node ws client: no result"
+read -r state pings msgs <"$T/node.out"
+[ "$state" = open ] || fail "node's ws was closed: $(cat "$T/node.out")"
+[ "$pings" -ge 5 ] && [ "$msgs" -ge 1 ] || fail "node's ws: $(cat "$T/node.out") (pings, messages)"
+pass "node's ws stays connected for 8 s: $pings pings answered, $msgs messages"
 [ "$(metric opswall_feed_silent_closes_total)" = 1 ] ||
   fail "silent closes: $(metric opswall_feed_silent_closes_total)"
-[ "$(metric opswall_feed_pings_total)" -ge 6 ] || fail "pings: $(metric opswall_feed_pings_total)"
+[ "$(metric opswall_feed_pings_total)" -ge 11 ] || fail "pings: $(metric opswall_feed_pings_total)"
 pass "/metrics: $(metric opswall_feed_pings_total) pings, 1 silent close"
 feed_stop
 
