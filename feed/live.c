@@ -10,6 +10,7 @@
 #include "json.h"
 #include "log.h"
 #include "snapshot.h"
+#include "timerq.h"
 
 #define CLIENT_BURST 4.0         /* a client may send this many times its per-second rate at once */
 #define COALESCE_MAX (64u << 10) /* bytes of queued deltas a client behind gets in one write */
@@ -34,6 +35,8 @@ typedef struct ow_live_client {
     int64_t resync_ms; /* when the last resync was answered (mono) */
     int64_t heard_ms;  /* when it last sent anything, a pong or a message (mono) */
     int64_t ping_ms;   /* when it is pinged next (mono) */
+    int32_t keep_pos;  /* slot in ow_live.keep; -1 = not queued (silent, or left) */
+    uint64_t serial;   /* order of arrival: ties in ow_live.keep */
     bool ping_owed;    /* a ping to write at the next writable callback */
     bool silent;       /* closed for answering nothing (ow_live_heartbeat) */
     size_t in_len;
@@ -66,6 +69,12 @@ struct ow_live {
     size_t jobs_cap;
     double client_rate;
     int64_t ping_interval_ms, ping_timeout_ms; /* ow_live_keepalive */
+    /* Each client's next keep-alive instant (mono ms): its ping, or the end of its silence,
+     * whichever comes first. A queue, not a walk over every client each beat: at 10,000 viewers
+     * the walk was 2 % of the feed's CPU (10,000 cold structures every 250 ms) for the ~80 that
+     * are due. The key can be early (a client heard from since it was set), never late: the beat
+     * looks again and re-queues it. */
+    ow_timerq keep;
     ow_live_admit_fn *admit;
     ow_live_confirm_fn *confirm;
     void *admit_ud;
@@ -94,6 +103,7 @@ ow_live *ow_live_new(size_t ring_size, double client_rate, ow_live_admit_fn *adm
     live->ping_interval_ms = OW_LIVE_PING_INTERVAL_MS;
     live->ping_timeout_ms = OW_LIVE_PING_TIMEOUT_MS;
     ow_coarsen_init(&live->coarsen);
+    ow_timerq_init(&live->keep);
     return live;
 }
 
@@ -135,6 +145,7 @@ void ow_live_free(ow_live *live)
     held_clear(live);
     ow_msg_unref(live->base);
     ow_coarsen_fini(&live->coarsen);
+    ow_timerq_fini(&live->keep);
     ow_fanout_free(live->fanout);
     ow_pmd_free(live->pmd);
     free(live->jobs);
@@ -721,9 +732,16 @@ static int client_writable(ow_live *live, ow_live_client *c)
     return 0;
 }
 
-static void client_join(ow_live *live, ow_live_client *c, struct lws *wsi)
+/* When the beat has to look at c next: its ping, or the end of its silence. */
+static int64_t keep_due(const ow_live *live, const ow_live_client *c)
 {
-    c->wsi = wsi;
+    int64_t dead = c->heard_ms + live->ping_timeout_ms;
+    return c->ping_ms < dead ? c->ping_ms : dead;
+}
+
+/* -1 on out of memory (the connection is refused). */
+static int client_join(ow_live *live, ow_live_client *c, struct lws *wsi)
+{
     c->want_snapshot = true; /* the first message is the snapshot */
     /* The first ping comes somewhere in the first interval, spread by arrival order (a prime
      * stride through the interval), so viewers that connected together — every viewer after a
@@ -731,6 +749,10 @@ static void client_join(ow_live *live, ow_live_client *c, struct lws *wsi)
     int64_t now = ow_clock_mono_ms();
     c->heard_ms = now;
     c->ping_ms = now + (int64_t)((live->stats.accepted * 7919u) % (uint64_t)live->ping_interval_ms);
+    c->serial = live->stats.accepted;
+    c->keep_pos = -1;
+    if (ow_timerq_set(&live->keep, keep_due(live, c), c->serial, c, &c->keep_pos)) return -1;
+    c->wsi = wsi;
     c->prev = NULL;
     c->next = live->clients;
     if (c->next) c->next->prev = c;
@@ -738,6 +760,7 @@ static void client_join(ow_live *live, ow_live_client *c, struct lws *wsi)
     live->stats.clients++;
     live->stats.accepted++;
     lws_callback_on_writable(wsi);
+    return 0;
 }
 
 static void client_leave(ow_live *live, ow_live_client *c)
@@ -748,6 +771,7 @@ static void client_leave(ow_live *live, ow_live_client *c)
     else
         live->clients = c->next;
     if (c->next) c->next->prev = c->prev;
+    ow_timerq_remove(&live->keep, &c->keep_pos);
     c->wsi = NULL;
     live->stats.clients--;
 }
@@ -770,21 +794,28 @@ static int client_filter(ow_live *live, ow_live_client *c, struct lws *wsi)
 
 void ow_live_heartbeat(ow_live *live, int64_t mono_ms)
 {
-    for (ow_live_client *c = live->clients; c; c = c->next) {
-        if (c->silent) continue;
+    const ow_timer *t;
+    while ((t = ow_timerq_peek(&live->keep)) && t->at <= mono_ms) {
+        ow_live_client *c = t->owner;
         if (mono_ms - c->heard_ms >= live->ping_timeout_ms) {
             /* closed from its writable callback (now, as lws runs it at once); a peer so dead
              * that its socket never drains goes by the timeout, which lws runs on its next
              * turn */
             c->silent = true;
             live->stats.silent_closes++;
+            ow_timerq_remove(&live->keep, &c->keep_pos);
             lws_callback_on_writable(c->wsi);
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, 2);
-        } else if (mono_ms >= c->ping_ms) {
+            continue;
+        }
+        if (mono_ms >= c->ping_ms) {
             c->ping_ms = mono_ms + live->ping_interval_ms;
             c->ping_owed = true;
             lws_callback_on_writable(c->wsi);
         }
+        /* later than now (heard_ms + timeout and ping_ms both are); moving a queued entry
+         * allocates nothing, so it cannot fail */
+        (void)ow_timerq_set(&live->keep, keep_due(live, c), c->serial, c, &c->keep_pos);
     }
 }
 
@@ -819,8 +850,7 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         if (!c->admitted) return -1;
         c->pmd = live->pmd && ow_pmd_active(wsi);
         c->raw_fd = raw_fd_of(wsi);
-        client_join(live, c, wsi);
-        return 0;
+        return client_join(live, c, wsi);
     case LWS_CALLBACK_CLOSED: client_leave(live, c); return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE: return client_writable(live, c);
     case LWS_CALLBACK_RECEIVE:
