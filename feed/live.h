@@ -136,7 +136,7 @@ bool ow_live_send_threads(ow_live *live, int threads);
  * hundreds of ms every 30 s (the vhost's idle policy must be off: feed/main.c). */
 void ow_live_keepalive(ow_live *live, int64_t interval_ms, int64_t timeout_ms);
 /* Call every few hundred ms with the monotonic time: owes a ping to each client whose turn it
- * is and closes the silent ones. */
+ * is and closes the silent ones. Visits only those (a timer queue): O(due · log clients). */
 void ow_live_heartbeat(ow_live *live, int64_t mono_ms);
 /* Free the picture and every message it holds. Clients must be gone (the lws context destroyed).
  * NULL is a no-op. */

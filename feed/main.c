@@ -146,7 +146,7 @@ static void on_settle(uv_timer_t *t)
     ow_live_settle(f->live);
 }
 
-/* The keep-alive sweep's period: each run pings the clients whose turn came since the last, so
+/* The keep-alive beat's period: each run pings the clients whose turn came since the last, so
  * at 10,000 viewers and 30 s about 80 pings go out per run instead of thousands at once. */
 #define BEAT_MS 250
 
