@@ -13,6 +13,7 @@
  *
  *   feed_load view --port P --token T [--clients N] [--procs K] [--seconds S] [--warmup W]
  *                  [--stall N] [--garbage N] [--flood N] [--nap-us U] [--deflate 1|0]
+ *                  [--hostile-nice N]
  *       N viewers split over K processes (fork). Each waits for its snapshot; once every viewer
  *       holds one, a window of S seconds starts. Latency = receipt − t_us of every bench delta
  *       published in the window; delivered / expected counts them (expected = viewers × deltas
@@ -20,7 +21,9 @@
  *       + 2 s counts as not delivered). Hostile connections are extra, in a process of their own:
  *       stall ones stop reading after their first message, garbage ones send 2 KB binary frames
  *       and flood ones resyncs, 100 a second each; they reconnect 200 ms after the feed closes
- *       them.
+ *       them. --hostile-nice N runs their process at that nice value: on this machine the
+ *       abuser's own CPU (hostile_cpu_cores) comes out of the two cores the feed and the viewers
+ *       share, which a real abuser's, on its own machine, does not.
  *       Output: clients, connected, expected, delivered, lost, p50/p90/p99/max ms, snapshots
  *       (extra snapshots = collapsed backlogs), hostile closes. --nap-us: a viewer process that
  *       has caught up sleeps U µs after a poll (on_check), so it reads in batches. --deflate
@@ -570,7 +573,8 @@ static int stop_kids(void)
 }
 
 static int view_main(int port, const char *token, int clients, int procs, double seconds,
-                     double warmup, int stall, int garbage, int flood, int nap_us, bool deflate)
+                     double warmup, int stall, int garbage, int flood, int nap_us, bool deflate,
+                     int hostile_nice)
 {
     if (procs < 1) procs = 1;
     if (procs > PROCS_MAX) procs = PROCS_MAX;
@@ -603,6 +607,7 @@ static int view_main(int port, const char *token, int clients, int procs, double
             worker *w = &W;
             memset(w, 0, sizeof *w);
             bool hostile_proc = p == procs;
+            if (hostile_proc && hostile_nice) setpriority(PRIO_PROCESS, 0, hostile_nice);
             w->nview = hostile_proc ? 0 : clients / procs + (p < clients % procs);
             w->n = hostile_proc ? nh : w->nview;
             w->cl = calloc((size_t)w->n + 1, sizeof *w->cl);
@@ -641,12 +646,16 @@ static int view_main(int port, const char *token, int clients, int procs, double
     static uint64_t hist[HIST_N];
     uint64_t total = 0, snaps = 0, extra = 0, gaps = 0, hclose = 0, cfail = 0, peak = 0;
     int64_t mn = -1, mx = -1;
-    double view_cpu_s = 0, view_sleeps = 0;
+    double view_cpu_s = 0, view_sleeps = 0, hostile_cpu_s = 0;
     for (int p = 0; p < nprocs; p++) {
         if (p < procs && sh[p].cpu_ns[1]) {
             view_cpu_s += (double)(sh[p].cpu_ns[1] - sh[p].cpu_ns[0]) / 1e9;
             view_sleeps += (double)(sh[p].sleeps[1] - sh[p].sleeps[0]);
         }
+        /* the hostile connections' own process: CPU this machine gives them (a real abuser's
+         * would be elsewhere), taken from the two cores the feed and the viewers share */
+        if (p == procs && sh[p].cpu_ns[1])
+            hostile_cpu_s = (double)(sh[p].cpu_ns[1] - sh[p].cpu_ns[0]) / 1e9;
         for (int i = 0; i < HIST_N; i++)
             hist[i] += sh[p].hist[i];
         total += sh[p].in_window;
@@ -689,13 +698,14 @@ static int view_main(int port, const char *token, int clients, int procs, double
            ",\"lost\":%" PRId64 ",\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.1f,"
            "\"snapshots\":%" PRIu64 ",\"extra_snapshots\":%" PRIu64 ",\"gaps\":%" PRIu64
            ",\"stall\":%d,\"garbage\":%d,\"flood\":%d,\"hostile_closes\":%" PRIu64
+           ",\"hostile_cpu_cores\":%.3f"
            ",\"connect_errors\":%" PRIu64 ",\"view_cpu_cores\":%.2f,\"view_us_per_msg\":%.1f,"
            "\"view_wakeups_per_msg\":%.3f,\"delta_slowest_ms\":{\"min\":%.1f,\"p50\":%.1f,"
            "\"p90\":%.1f,\"max\":%.1f},\"proc_p99_ms\":[%s]}\n",
            clients, procs, ready ? "true" : "false", (double)connect_s_us / 1e6, peak, seconds, per,
            expected, total, (int64_t)expected - (int64_t)total, hist_pct(hist, total, 0.5),
            hist_pct(hist, total, 0.9), hist_pct(hist, total, 0.99), maxms, snaps, extra, gaps,
-           stall, garbage, flood, hclose, cfail, view_cpu_s / seconds,
+           stall, garbage, flood, hclose, hostile_cpu_s / seconds, cfail, view_cpu_s / seconds,
            total ? view_cpu_s * 1e6 / (double)total : 0.0,
            total ? view_sleeps / (double)total : 0.0, SLOW_Q(0), SLOW_Q(0.5), SLOW_Q(0.9),
            SLOW_Q(1), procs_p99);
@@ -730,7 +740,8 @@ int main(int argc, char **argv)
             atoi(opt(argc, argv, "--procs", "1")), atof(opt(argc, argv, "--seconds", "10")),
             atof(opt(argc, argv, "--warmup", "2")), atoi(opt(argc, argv, "--stall", "0")),
             atoi(opt(argc, argv, "--garbage", "0")), atoi(opt(argc, argv, "--flood", "0")),
-            atoi(opt(argc, argv, "--nap-us", "0")), atoi(opt(argc, argv, "--deflate", "1")) != 0);
+            atoi(opt(argc, argv, "--nap-us", "0")), atoi(opt(argc, argv, "--deflate", "1")) != 0,
+            atoi(opt(argc, argv, "--hostile-nice", "0")));
     }
 usage:
     fprintf(stderr,
@@ -738,6 +749,6 @@ usage:
             "[--seconds S] [--deltas FILE]\n"
             "       feed_load view --port P --token T [--clients N] [--procs K] "
             "[--seconds S] [--warmup W] [--stall N] [--garbage N] [--flood N] "
-            "[--nap-us U] [--deflate 1|0]\n");
+            "[--nap-us U] [--deflate 1|0] [--hostile-nice N]\n");
     return 2;
 }

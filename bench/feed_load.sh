@@ -6,7 +6,8 @@
 # (bench/fanout_limit.c: the physical limit; LIMIT=0 skips it).
 #   bench/feed_load.sh [BUILD_BIN] [CLIENTS] [SECONDS]
 #   env: PROCS (load processes, default 2), RATE (deltas/s, 4), PAD (bytes per delta, 1000),
-#        STALL / GARBAGE / FLOOD (hostile connections, 0), QUEUE (feed.queue, 64),
+#        STALL / GARBAGE / FLOOD (hostile connections, 0), HOSTILE_NICE (nice value of their
+#        process, 0: its CPU comes out of the cores the feed and viewers share), QUEUE (feed.queue, 64),
 #        WORKERS (feed.workers, 1), THREADS (feed.send_threads, 0 = one per CPU),
 #        NAP (µs a load process sleeps after each poll, 0), DELTAS (a file of real engine deltas to
 #        replay instead of PAD bytes: bench/record_deltas.sh), COMPRESSION (feed.compression, 6),
@@ -18,6 +19,7 @@ set -euo pipefail
 BIN=$(cd "${1:-build/bin}" && pwd); CLIENTS=${2:-10000}; SECS=${3:-20}
 PROCS=${PROCS:-2}; RATE=${RATE:-4}; PAD=${PAD:-1000}
 STALL=${STALL:-0}; GARBAGE=${GARBAGE:-0}; FLOOD=${FLOOD:-0}; QUEUE=${QUEUE:-64}
+HOSTILE_NICE=${HOSTILE_NICE:-0}
 WORKERS=${WORKERS:-1}; THREADS=${THREADS:-0}; NAP=${NAP:-0}
 COMPRESSION=${COMPRESSION:-6}; DELTAS=${DELTAS:-}; DEFLATE=${DEFLATE:-1}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,7 +63,7 @@ cpu() { for p in $(tree); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null
 rss() { for p in $(tree); do awk "/$1/{print \$2}" "/proc/$p/status" 2>/dev/null; done | awk '{s += $1} END {print s}'; }
 "$BIN/feed_load" view --port "$PORT" --token "$TOKEN" --clients "$CLIENTS" --procs "$PROCS" \
   --seconds "$SECS" --warmup 2 --stall "$STALL" --garbage "$GARBAGE" --flood "$FLOOD" \
-  --nap-us "$NAP" --deflate "$DEFLATE" >"$tmp/view.out" &
+  --nap-us "$NAP" --deflate "$DEFLATE" --hostile-nice "$HOSTILE_NICE" >"$tmp/view.out" &
 VPID=$!
 # sample the feed while the viewers are connected: RSS in the middle of the window, CPU over it
 rss_mid=0 cpu0= t0=
@@ -111,4 +113,4 @@ if [ "${LIMIT:-1}" != 0 ]; then
     limit=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(",\"limit\":" + json.dumps({k: d[k] for k in ("threads","size","delivered","expected","p50_ms","p99_ms","max_ms","send_us_per_msg","recv_us_per_msg")}, separators=(",", ":")))' "$l")
   fi
 fi
-sed "s/}\$/,\"workers\":$WORKERS,\"send_threads\":$THREADS,\"compression\":$COMPRESSION,\"deltas\":\"${DELTAS##*/}\",\"wire_bytes_per_msg\":$wire,\"text_bytes_per_msg\":$text,\"compressed_share\":$zshare,\"deflate\":$DEFLATE,\"pad_from\":\"${PAD_FROM##*/}\",\"nap_us\":$NAP,\"rate\":$RATE,\"feed_us_per_msg\":$feed_us,\"pad\":$PAD,\"feed_rss_kb\":$rss_mid,\"feed_hwm_kb\":$hwm,\"feed_cpu_cores\":$feed_cpu,\"feed_queue_drops\":${qd:-0},\"feed_client_errors\":${ce:-0},\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"$limit}/" "$tmp/view.out"
+sed "s/}\$/,\"workers\":$WORKERS,\"send_threads\":$THREADS,\"compression\":$COMPRESSION,\"deltas\":\"${DELTAS##*/}\",\"wire_bytes_per_msg\":$wire,\"text_bytes_per_msg\":$text,\"compressed_share\":$zshare,\"deflate\":$DEFLATE,\"pad_from\":\"${PAD_FROM##*/}\",\"nap_us\":$NAP,\"hostile_nice\":$HOSTILE_NICE,\"rate\":$RATE,\"feed_us_per_msg\":$feed_us,\"pad\":$PAD,\"feed_rss_kb\":$rss_mid,\"feed_hwm_kb\":$hwm,\"feed_cpu_cores\":$feed_cpu,\"feed_queue_drops\":${qd:-0},\"feed_client_errors\":${ce:-0},\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"$limit}/" "$tmp/view.out"
