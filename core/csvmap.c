@@ -112,6 +112,21 @@ static size_t chars(const char *s, size_t n)
     return c;
 }
 
+static bool has_control(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return true;
+    return false;
+}
+
+/* An id the event contract takes (tech_id and the like): 1 to OW_ID_MAX_CHARS characters of
+ * UTF-8 without control characters. */
+static bool id_usable(const char *s, size_t len)
+{
+    return len > 0 && len < OW_ID_BUF && chars(s, len) <= OW_ID_MAX_CHARS && !has_control(s, len) &&
+           ow_json_utf8_valid(s, len, NULL);
+}
+
 /* An object of "value": name-of-enum (lookup gives the enum or -1), or of "value": text when
  * lookup is NULL. "*" sets the fallback when allow_star. */
 static int vmap_parse(vmap *out, const cJSON *v, const char *path, int (*lookup)(const char *),
@@ -250,6 +265,14 @@ int ow_csvmap_parse(const char *text, size_t len, const char *source, ow_csvmap 
         goto out;
     }
     if (!m->resolved_by_default[0]) snprintf(m->resolved_by_default, OW_ID_BUF, "%s", m->id_prefix);
+    if (!id_usable(m->resolved_by_default, strlen(m->resolved_by_default))) {
+        char want[96];
+        snprintf(want, sizeof want, "a technician id of 1-%d characters without control characters",
+                 OW_ID_MAX_CHARS);
+        rc =
+            bad(err, source, "resolved_by_default", want, ow_json_get(root, "resolved_by_default"));
+        goto out;
+    }
 
     const cJSON *cols = ow_json_get(root, "columns");
     if (!cJSON_IsObject(cols)) {
@@ -561,13 +584,6 @@ static bool coord(const char *s, size_t len, double lo, double hi, double *v)
 
 /* Ids and names of the event contract take no control characters (core/event.c): a row with one
  * is refused here, naming the column, rather than made into events the contract rejects. */
-static bool has_control(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return true;
-    return false;
-}
-
 static void write_head(ow_jsonw *w, const ow_csvmap *m, const char *order_id, const char *kind,
                        int64_t ts, const char *type)
 {
@@ -796,9 +812,15 @@ int ow_csvmap_row_make(const ow_csvmap *m, const ow_csv_record *r, const ow_tz *
     }
     rc = take(&w, out);
     if (!rc && (out->outcome == OW_OUTCOME_RESOLVED || out->outcome == OW_OUTCOME_CLOSED)) {
-        char by[OW_ID_BUF] = "";
-        if (m->column[OW_COL_RESOLVED_BY]) field_copy(m, r, OW_COL_RESOLVED_BY, by, sizeof by);
-        if (!by[0] || has_control(by, strlen(by)))
+        /* optional, like the address: a resolver the contract would refuse (empty, longer than
+         * an id, bad UTF-8, control characters) gives way to the default rather than losing the
+         * order */
+        char by[OW_ID_BUF];
+        size_t blen = 0;
+        const char *b = m->column[OW_COL_RESOLVED_BY] ? field(m, r, OW_COL_RESOLVED_BY, &blen) : "";
+        if (id_usable(b, blen))
+            snprintf(by, sizeof by, "%.*s", (int)blen, b);
+        else
             snprintf(by, sizeof by, "%s", m->resolved_by_default);
         write_head(&w, m, out->order_id, "resolved", out->ended_ms, "order.resolved");
         ow_jsonw_key(&w, "tech_id"), ow_jsonw_str(&w, by);

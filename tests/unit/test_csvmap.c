@@ -141,6 +141,35 @@ static void test_closed_row(void **state)
     assert_false(fx->row.located);
 }
 
+/* A resolver the event contract would refuse (longer than an id, control characters, bad UTF-8)
+ * gives way to the default instead of making an event ingest would reject (found by
+ * fuzz_csvmap). */
+static void test_unusable_resolver(void **state)
+{
+    fixture *fx = *state;
+    ow_err err;
+    char long_id[OW_ID_MAX_CHARS + 2];
+    memset(long_id, 'H', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    const char *bad[] = {long_id, "B\tOS", "B\xff", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(make(fx, "1-2", "12/27/2017 01:36:22 PM", "07/02/2018 09:00:00 AM",
+                              "Closed", "Dead Animal", "Call", "2", "0.5", "0.75", bad[i], &err),
+                         OW_OK);
+        assert_int_equal(fx->row.nevents, 3);
+        ow_event ev;
+        parse_event(&fx->row.events[1], &ev);
+        assert_string_equal(ev.tech_id, "t"); /* the default: the id prefix */
+    }
+    long_id[OW_ID_MAX_CHARS] = '\0'; /* exactly an id's length: kept */
+    assert_int_equal(make(fx, "1-3", "12/27/2017 01:36:22 PM", "07/02/2018 09:00:00 AM", "Closed",
+                          "Dead Animal", "Call", "2", "0.5", "0.75", long_id, &err),
+                     OW_OK);
+    ow_event ev;
+    parse_event(&fx->row.events[1], &ev);
+    assert_string_equal(ev.tech_id, long_id);
+}
+
 static void test_outcomes_and_maps(void **state)
 {
     fixture *fx = *state;
@@ -284,6 +313,13 @@ static void test_mapping_errors(void **state)
                      "\"time_format\":\"%Y-%m-%d\",\"columns\":{}}",
                      "m.json: id_prefix: expected letters, digits");
     expect_map_error("{\"id_prefix\":\"p\"}", "m.json: name: expected a non-empty string");
+    char over[400];
+    snprintf(over, sizeof over,
+             "{\"name\":\"n\",\"id_prefix\":\"p\",\"time_zone\":\"UTC\","
+             "\"time_format\":\"%%Y-%%m-%%d\",\"resolved_by_default\":\"%0*d\",\"columns\":{}}",
+             OW_ID_MAX_CHARS + 1, 0);
+    expect_map_error(over, "m.json: resolved_by_default: expected a technician id of 1-128 "
+                           "characters without control characters");
 }
 
 static void test_time_formats(void **state)
@@ -309,6 +345,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_closed_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unusable_resolver, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outcomes_and_maps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header, setup, teardown),
