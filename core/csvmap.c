@@ -112,6 +112,8 @@ static size_t chars(const char *s, size_t n)
     return c;
 }
 
+/* Ids and names of the event contract take no control characters (core/event.c): a row with one
+ * is refused here, naming the column, rather than made into events the contract rejects. */
 static bool has_control(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
@@ -582,8 +584,6 @@ static bool coord(const char *s, size_t len, double lo, double hi, double *v)
     return *end == '\0' && isfinite(*v) && *v >= lo && *v <= hi;
 }
 
-/* Ids and names of the event contract take no control characters (core/event.c): a row with one
- * is refused here, naming the column, rather than made into events the contract rejects. */
 static void write_head(ow_jsonw *w, const ow_csvmap *m, const char *order_id, const char *kind,
                        int64_t ts, const char *type)
 {
