@@ -6,6 +6,7 @@
 # (bench/fanout_limit.c: the physical limit; LIMIT=0 skips it).
 #   bench/feed_load.sh [BUILD_BIN] [CLIENTS] [SECONDS]
 #   env: PROCS (load processes, default 2), RATE (deltas/s, 4), PAD (bytes per delta, 1000),
+#        WARMUP (s between the last viewer's snapshot and the window, 2),
 #        STALL / GARBAGE / FLOOD (hostile connections, 0), HOSTILE_NICE (nice value of their
 #        process, 0: its CPU comes out of the cores the feed and viewers share), QUEUE (feed.queue, 64),
 #        WORKERS (feed.workers, 1), THREADS (feed.send_threads, 0 = one per CPU),
@@ -20,6 +21,9 @@ BIN=$(cd "${1:-build/bin}" && pwd); CLIENTS=${2:-10000}; SECS=${3:-20}
 PROCS=${PROCS:-2}; RATE=${RATE:-4}; PAD=${PAD:-1000}
 STALL=${STALL:-0}; GARBAGE=${GARBAGE:-0}; FLOOD=${FLOOD:-0}; QUEUE=${QUEUE:-64}
 HOSTILE_NICE=${HOSTILE_NICE:-0}
+# The window starts WARMUP s after every viewer holds its snapshot; the feed's CPU is measured
+# over the window too (not the warm-up).
+WARMUP=${WARMUP:-2}
 WORKERS=${WORKERS:-1}; THREADS=${THREADS:-0}; NAP=${NAP:-0}
 COMPRESSION=${COMPRESSION:-6}; DELTAS=${DELTAS:-}; DEFLATE=${DEFLATE:-1}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,7 +66,7 @@ tree() { echo "$FPID" $(cat "/proc/$FPID/task/$FPID/children" 2>/dev/null); }
 cpu() { for p in $(tree); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null; done | awk '{s += $1} END {print s}'; }
 rss() { for p in $(tree); do awk "/$1/{print \$2}" "/proc/$p/status" 2>/dev/null; done | awk '{s += $1} END {print s}'; }
 "$BIN/feed_load" view --port "$PORT" --token "$TOKEN" --clients "$CLIENTS" --procs "$PROCS" \
-  --seconds "$SECS" --warmup 2 --stall "$STALL" --garbage "$GARBAGE" --flood "$FLOOD" \
+  --seconds "$SECS" --warmup "$WARMUP" --stall "$STALL" --garbage "$GARBAGE" --flood "$FLOOD" \
   --nap-us "$NAP" --deflate "$DEFLATE" --hostile-nice "$HOSTILE_NICE" >"$tmp/view.out" &
 VPID=$!
 # sample the feed while the viewers are connected: RSS in the middle of the window, CPU over it
@@ -71,12 +75,17 @@ for _ in $(seq 900); do # until every viewer is connected (at most 90 s)
   kill -0 "$VPID" 2>/dev/null || break
   # /metrics walks every client: asked only until all are connected, not during the window
   clients=$(curl -s "http://127.0.0.1:$PORT/metrics" | sed -n 's/^opswall_feed_clients //p' || true)
-  if [ "${clients:-0}" -ge "$CLIENTS" ]; then cpu0=$(cpu); t0=$EPOCHREALTIME; break; fi
+  if [ "${clients:-0}" -ge "$CLIENTS" ]; then connected=1; break; fi
   sleep 0.1
 done
-# then one sleep to the middle of the window: no polling (no process started) while measuring
+# then the warm-up, and one sleep to the middle of the window: no polling (no process started)
+# while measuring
+if [ -n "${connected:-}" ]; then
+  sleep "$WARMUP"
+  if kill -0 "$VPID" 2>/dev/null; then cpu0=$(cpu); t0=$EPOCHREALTIME; fi
+fi
 if [ -n "$t0" ]; then
-  sleep $((SECS / 2 + 2))
+  sleep $((SECS / 2))
   if kill -0 "$VPID" 2>/dev/null; then rss_mid=$(rss VmRSS); cpu1=$(cpu); t1=$EPOCHREALTIME; fi
 fi
 wait "$VPID"; VPID=
@@ -108,9 +117,9 @@ if [ "${LIMIT:-1}" != 0 ]; then
   # is theirs (on managers' laptops, not on the feed's machine), measured in view_us_per_msg.
   if [ -n "$DELTAS" ] || [ "$zshare" != 0.000 ]; then size=(--size "$wire"); else size=(--pad "$PAD"); fi
   l=$("$BIN/fanout_limit" --clients "$CLIENTS" --procs "$PROCS" --threads "$lt" --rate "$RATE" \
-    --seconds "$SECS" --warmup 2 "${size[@]}" 2>"$tmp/limit.err") || { cat "$tmp/limit.err" >&2; l=; }
+    --seconds "$SECS" --warmup "$WARMUP" "${size[@]}" 2>"$tmp/limit.err") || { cat "$tmp/limit.err" >&2; l=; }
   if [ -n "$l" ]; then
     limit=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(",\"limit\":" + json.dumps({k: d[k] for k in ("threads","size","delivered","expected","p50_ms","p99_ms","max_ms","send_us_per_msg","recv_us_per_msg")}, separators=(",", ":")))' "$l")
   fi
 fi
-sed "s/}\$/,\"workers\":$WORKERS,\"send_threads\":$THREADS,\"compression\":$COMPRESSION,\"deltas\":\"${DELTAS##*/}\",\"wire_bytes_per_msg\":$wire,\"text_bytes_per_msg\":$text,\"compressed_share\":$zshare,\"deflate\":$DEFLATE,\"pad_from\":\"${PAD_FROM##*/}\",\"nap_us\":$NAP,\"hostile_nice\":$HOSTILE_NICE,\"rate\":$RATE,\"feed_us_per_msg\":$feed_us,\"pad\":$PAD,\"feed_rss_kb\":$rss_mid,\"feed_hwm_kb\":$hwm,\"feed_cpu_cores\":$feed_cpu,\"feed_queue_drops\":${qd:-0},\"feed_client_errors\":${ce:-0},\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"$limit}/" "$tmp/view.out"
+sed "s/}\$/,\"workers\":$WORKERS,\"send_threads\":$THREADS,\"compression\":$COMPRESSION,\"deltas\":\"${DELTAS##*/}\",\"wire_bytes_per_msg\":$wire,\"text_bytes_per_msg\":$text,\"compressed_share\":$zshare,\"deflate\":$DEFLATE,\"pad_from\":\"${PAD_FROM##*/}\",\"nap_us\":$NAP,\"hostile_nice\":$HOSTILE_NICE,\"warmup_s\":$WARMUP,\"rate\":$RATE,\"feed_us_per_msg\":$feed_us,\"pad\":$PAD,\"feed_rss_kb\":$rss_mid,\"feed_hwm_kb\":$hwm,\"feed_cpu_cores\":$feed_cpu,\"feed_queue_drops\":${qd:-0},\"feed_client_errors\":${ce:-0},\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"$limit}/" "$tmp/view.out"

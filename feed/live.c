@@ -846,6 +846,12 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         int n = lws_hdr_copy(wsi, offer, sizeof offer, WSI_TOKEN_EXTENSIONS);
         return live->pmd && n > 0 && ow_pmd_offer_ok(offer) ? 0 : 1;
     }
+    case LWS_CALLBACK_ADD_HEADERS: /* the upgrade response: every frame is a fresh stream */
+        if (live->pmd) {
+            struct lws_process_html_args *a = in;
+            ow_pmd_declare_fresh(&a->p, &a->max_len);
+        }
+        return 0;
     case LWS_CALLBACK_ESTABLISHED:
         if (!c->admitted) return -1;
         c->pmd = live->pmd && ow_pmd_active(wsi);

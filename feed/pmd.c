@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 #include "pmd.h"
 
 #include "msg.h"
@@ -90,6 +91,28 @@ bool ow_pmd_offer_ok(const char *offer)
 {
     return offer && !strstr(offer, "server_max_window_bits") &&
            !strstr(offer, "server_no_context_takeover");
+}
+
+bool ow_pmd_declare_fresh(char **p, int *room)
+{
+    static const char head[] = "\r\nSec-WebSocket-Extensions: permessage-deflate";
+    static const char add[] = "; server_no_context_takeover";
+    const size_t hl = sizeof head - 1, al = sizeof add - 1;
+    char *end = *p - 2; /* the line break that ends lws's extension line */
+    if (*room < (int)al || memcmp(end, "\r\n", 2) != 0) return false;
+    /* its start: the line break before it (the status line's, at the latest) */
+    char *start = end - 1;
+    for (int back = 0; back < OW_PMD_LINE_MAX && memcmp(start, "\r\n", 2) != 0; back++)
+        start--;
+    if ((size_t)(end - start) < hl || memcmp(start, head, hl) != 0) return false;
+    const char *params = start + hl; /* "; ..." or the line's end */
+    if (params != end && *params != ';') return false;
+    if (memmem(params, (size_t)(end - params), add + 2, al - 2)) return true; /* said already */
+    memcpy(end, add, al);
+    memcpy(end + al, "\r\n", 2);
+    *p += al;
+    *room -= (int)al;
+    return true;
 }
 
 bool ow_pmd_active(struct lws *wsi)

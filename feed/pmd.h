@@ -15,7 +15,8 @@
  *    only prebuilt frames (feed/live.c).
  *  - lws 4.1.6 ignores server_max_window_bits and resets the wrong side's stream for
  *    server_no_context_takeover; offers with either are declined (ow_pmd_offer_ok), so those
- *    clients get plain frames.
+ *    clients get plain frames. The feed says server_no_context_takeover itself, unasked
+ *    (ow_pmd_declare_fresh), on the line lws writes.
  *  - lws 4.1's client spins at 100 % CPU on an uncompressed data frame once the extension is
  *    negotiated, so every message goes compressed (ow_pmd_frame).
  *  - There is no getter for "negotiated": ow_pmd_active asks lws to set an option of the
@@ -61,6 +62,20 @@ size_t ow_pmd_frame(ow_pmd *z, const unsigned char *text, size_t len, unsigned c
  * parameters lws 4.1.6 mishandles (server_max_window_bits, server_no_context_takeover). For
  * LWS_CALLBACK_CONFIRM_EXTENSION_OKAY. */
 bool ow_pmd_offer_ok(const char *offer);
+
+/* Tell the client, in the upgrade response, what is true of every frame ow_pmd_frame makes: the
+ * server does not use context takeover (RFC 7692 §7.1.1.1 lets a server say so unasked). The
+ * client may then reset its inflater after each message instead of keeping a 32 KB window per
+ * connection (lws's client frees it, browsers may): on the feed's own machine at 10,000 bench
+ * viewers that window, first touched 1.1 KB a delta, was 320 MB of page faults in the first
+ * 7 s and a cold 32 KB per viewer after. lws 4.1.6 writes the extension line itself and only
+ * echoes offered parameters (and mishandles this one when offered: ow_pmd_offer_ok), so this
+ * appends it to the line lws wrote just before *p: for LWS_CALLBACK_ADD_HEADERS during the
+ * upgrade (args->p, args->max_len as *room; both advanced). True when the line says it now;
+ * false, with nothing changed, when the line before *p is not lws's permessage-deflate line
+ * (compression not negotiated) or there is no room. */
+#define OW_PMD_LINE_MAX 256 /* lws's extension line: the header name and a 192-byte budget */
+bool ow_pmd_declare_fresh(char **p, int *room);
 
 /* Whether permessage-deflate is active on an established websocket. */
 bool ow_pmd_active(struct lws *wsi);

@@ -2,14 +2,15 @@
 // feed_threads.sh). Env: FEED_URL, VIEWER_TOKEN, REDIS_SOCK, N (default 40), PAD (bytes of padding
 // in the delta, default 0). Each viewer must get the snapshot; once all have it, a delta (seq 2 on
 // base 1) is published and each must get it whole. Prints "connected"
-// when all hold the snapshot and "all N" when all got the delta, then stays connected until
-// SIGTERM (the test reads /metrics meanwhile).
+// when all hold the snapshot and "all N" when all got the delta, then the first connection's
+// Sec-WebSocket-Extensions answer ("extensions: ..."), then stays connected until SIGTERM (the test reads
+// /metrics meanwhile).
 import { execFileSync } from 'node:child_process';
 import WebSocket from 'ws';
 
 const url = process.env.FEED_URL.replace(/^http/, 'ws') + '/api/v1/live?token=' + process.env.VIEWER_TOKEN;
 const n = Number(process.env.N || 40);
-let snaps = 0, deltas = 0;
+let snaps = 0, deltas = 0, extensions = '';
 const all = [];
 const pad = Number(process.env.PAD || 0);
 const delta = JSON.stringify({ v: 1, type: 'delta', seq: 2, base: 1, set: { events_applied: 9, pad: 'x'.repeat(pad) }, del: [] });
@@ -17,6 +18,7 @@ const done = new Promise((resolve) => {
   for (let i = 0; i < n; i++) {
     const ws = new WebSocket(url);
     all.push(ws);
+    if (i === 0) ws.on('upgrade', (res) => { extensions = res.headers['sec-websocket-extensions'] || ''; });
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString());
       if (m.type === 'snapshot' && ++snaps === n) {
@@ -37,5 +39,6 @@ const timer = setTimeout(() => { console.error(`snapshots ${snaps}/${n}, deltas 
 await done;
 clearTimeout(timer);
 process.stdout.write(`all ${n}\n`);
+process.stdout.write(`extensions: ${extensions}\n`);
 process.on('SIGTERM', () => { all.forEach((ws) => ws.close()); process.exit(0); });
 setInterval(() => {}, 1000);

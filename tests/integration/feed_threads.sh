@@ -21,7 +21,8 @@ viewers() {
     node "$FEED_SRC_DIR/tests/browser/ws_many.mjs" >"$out" 2>"$out.err" &
   local pid=$!
   EXTRA_PIDS+=("$pid")
-  wait_until 30 grep -q "^all $1\$" "$out" || fail "$1 viewers, pad $2: $(cat "$out" "$out.err")"
+  wait_until 30 grep -q "^extensions:" "$out" || fail "$1 viewers, pad $2: $(cat "$out" "$out.err")"
+  VIEWER_EXTENSIONS=$(sed -n 's/^extensions: //p' "$out")
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
@@ -83,16 +84,20 @@ run '"send_threads": 2' 0 6291456 3
 [ "${THREADED:-0}" -ge 3 ] || fail "threaded writes $THREADED"
 [ "${SHORT:-0}" -ge 2 ] || fail "short writes $SHORT: the plain readers' sockets took the whole delta?"
 grep -q ' plain 0$' "$T/slow0.out" || fail "reader without an offer: $(cat "$T/slow0.out")"
-grep -Eq ' pmd [1-9][0-9]*$' "$T/slow1.out" || fail "reader offering permessage-deflate: $(cat "$T/slow1.out")"
+# the feed answers server_no_context_takeover unasked (each frame a fresh stream: the reader
+# inflates each with a new inflater)
+grep -Eq ' pmd [1-9][0-9]* fresh$' "$T/slow1.out" || fail "reader offering permessage-deflate: $(cat "$T/slow1.out")"
 grep -q ' plain 0$' "$T/slow2.out" || fail "reader offering server_max_window_bits: $(cat "$T/slow2.out")"
-pass "6 MB delta to 3 viewers that were not reading: $SHORT short writes, lws sent the rest, each got it whole; compressed only to the one that negotiated permessage-deflate ($(cat "$T/slow1.out")), plain to the one offering server_max_window_bits"
+pass "6 MB delta to 3 viewers that were not reading: $SHORT short writes, lws sent the rest, each got it whole; compressed only to the one that negotiated permessage-deflate, told server_no_context_takeover and inflating each message afresh ($(cat "$T/slow1.out")), plain to the one offering server_max_window_bits"
 SLOW_EXT=()
 
 # node's ws offers permessage-deflate as browsers do: the delta goes compressed to each, deflated
 # once; ws_many checks every viewer's copy
 run '"send_threads": 2' 300 4096
 [ "${COMPRESSED:-0}" -ge 300 ] || fail "compressed writes $COMPRESSED of $SENT"
-pass "300 viewers with permessage-deflate: $COMPRESSED of $SENT messages compressed, $WIRE bytes on the wire for $PAYLOAD of text, each delta whole"
+[ "$VIEWER_EXTENSIONS" = "permessage-deflate; server_no_context_takeover" ] ||
+  fail "node's ws negotiated \"$VIEWER_EXTENSIONS\": expected the feed to say server_no_context_takeover"
+pass "300 viewers with permessage-deflate ($VIEWER_EXTENSIONS): $COMPRESSED of $SENT messages compressed, $WIRE bytes on the wire for $PAYLOAD of text, each delta whole"
 
 run '"send_threads": 2, "compression": 0' 100 4096
 [ "${COMPRESSED:-0}" = 0 ] || fail "compression 0: $COMPRESSED compressed writes"

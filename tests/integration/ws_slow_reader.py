@@ -7,9 +7,11 @@ feed's next message does not fit in its socket (run by feed_threads.sh).
 Connects to /api/v1/live with SO_RCVBUF 4 KB (offering EXTENSIONS as Sec-WebSocket-Extensions when
 given), reads the snapshot, prints "ready", then reads nothing until GO_FILE exists; then reads
 frames until the delta seq 2 and checks it arrived whole (its padding is PAD bytes). Frames with
-RSV1 are inflated (RFC 7692, one inflater for the connection) only when the server accepted
-permessage-deflate; one without that acceptance is an error. Prints "ok BYTES pmd|plain
-COMPRESSED_FRAMES" and exits 0, or a reason and exits 1."""
+RSV1 are inflated (RFC 7692) only when the server accepted permessage-deflate; one without that
+acceptance is an error. When the server says server_no_context_takeover, each message is
+inflated by a fresh inflater (the promise: no frame refers to an earlier one), else by one for
+the connection. Prints "ok BYTES pmd|plain COMPRESSED_FRAMES [fresh]" and exits 0, or a reason
+and exits 1."""
 import base64
 import json
 import os
@@ -73,12 +75,14 @@ def main():
     host, port, token, pad, go = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
     ext = sys.argv[6] if len(sys.argv) > 6 else ""
     s, head = upgrade(host, port, token, ext, rcvbuf=4096)
-    pmd = b"permessage-deflate" in head.lower()
+    ext_line = [ln for ln in head.lower().split(b"\r\n") if ln.startswith(b"sec-websocket-extensions:")]
+    pmd = any(b"permessage-deflate" in ln for ln in ext_line)
+    fresh = any(b"server_no_context_takeover" in ln for ln in ext_line)
     inflater = zlib.decompressobj(-15)
     compressed = 0
 
     def messages():
-        nonlocal compressed
+        nonlocal compressed, inflater
         for rsv1, op, p in frames(s):
             if op >= 8:
                 continue  # control frames: the feed's keep-alive pings
@@ -86,6 +90,8 @@ def main():
                 if not pmd:
                     sys.exit("a compressed frame without permessage-deflate negotiated")
                 compressed += 1
+                if fresh:
+                    inflater = zlib.decompressobj(-15)
                 p = inflater.decompress(p + b"\x00\x00\xff\xff")
             yield p
 
@@ -103,7 +109,8 @@ def main():
             got = len(m["set"]["pad"])
             if got != pad:
                 sys.exit(f"delta padding {got} bytes, not {pad}")
-            print(f"ok {len(p)} {'pmd' if pmd else 'plain'} {compressed}", flush=True)
+            print(f"ok {len(p)} {'pmd' if pmd else 'plain'} {compressed}{' fresh' if fresh else ''}",
+                  flush=True)
             return
     sys.exit("no delta seq 2")
 

@@ -154,6 +154,70 @@ static void test_offer_screen(void **st)
     assert_false(ow_pmd_offer_ok(NULL));
 }
 
+/* A response as lws 4.1.6 writes it up to LWS_CALLBACK_ADD_HEADERS: declare_fresh is given the
+ * end (p) and the room left; returns the rewritten text (static) or NULL when it refused. */
+static const char *declare(const char *head, int room, int *room_left)
+{
+    static char buf[1024];
+    size_t n = strlen(head);
+    memset(buf, '#', sizeof buf);
+    memcpy(buf, head, n);
+    char *p = buf + n;
+    int r = room;
+    bool ok = ow_pmd_declare_fresh(&p, &r);
+    *room_left = r;
+    if (!ok) {
+        assert_ptr_equal(p, buf + n); /* nothing moved */
+        assert_int_equal(r, room);
+        assert_memory_equal(buf, head, n);
+        assert_int_equal(buf[n], '#');
+        return NULL;
+    }
+    assert_int_equal(room - r, p - (buf + n));
+    *p = 0;
+    return buf;
+}
+
+#define UPGRADE                                                                                    \
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"            \
+    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+
+/* The feed says server_no_context_takeover on lws's extension line, and only there. */
+static void test_declare_fresh(void **st)
+{
+    (void)st;
+    int left;
+    const char *r = declare(UPGRADE "Sec-WebSocket-Extensions: permessage-deflate\r\n", 200, &left);
+    assert_non_null(r);
+    assert_string_equal(r, UPGRADE "Sec-WebSocket-Extensions: permessage-deflate; "
+                                   "server_no_context_takeover\r\n");
+    assert_int_equal(left, 200 - 28);
+    /* with parameters lws echoed */
+    r = declare(UPGRADE
+                "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n",
+                100, &left);
+    assert_string_equal(r, UPGRADE "Sec-WebSocket-Extensions: permessage-deflate; "
+                                   "client_no_context_takeover; server_no_context_takeover\r\n");
+    /* said already: unchanged, true */
+    r = declare(UPGRADE
+                "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n",
+                100, &left);
+    assert_string_equal(r, UPGRADE "Sec-WebSocket-Extensions: permessage-deflate; "
+                                   "server_no_context_takeover\r\n");
+    assert_int_equal(left, 100);
+    /* not negotiated: the last line is another header */
+    assert_null(declare(UPGRADE, 200, &left));
+    assert_null(declare(UPGRADE "Sec-WebSocket-Protocol: live\r\n", 200, &left));
+    /* another extension, or a name that only starts the same */
+    assert_null(
+        declare(UPGRADE "Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n", 200, &left));
+    assert_null(declare(UPGRADE "Sec-WebSocket-Extensions: permessage-deflate-x\r\n", 200, &left));
+    /* no room */
+    assert_null(declare(UPGRADE "Sec-WebSocket-Extensions: permessage-deflate\r\n", 27, &left));
+    /* not at a line end */
+    assert_null(declare(UPGRADE "Sec-WebSocket-Extensions: permessage-deflate", 200, &left));
+}
+
 /* The message's frames: plain = header + text in place; with a compressor, the compressed one
  * (made once: the same buffer on the next call), at every size. */
 static void test_msg_wire(void **st)
@@ -188,9 +252,8 @@ static void test_msg_wire(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frames_inflate),
-        cmocka_unit_test(test_short_and_random),
-        cmocka_unit_test(test_offer_screen),
+        cmocka_unit_test(test_frames_inflate), cmocka_unit_test(test_short_and_random),
+        cmocka_unit_test(test_offer_screen),   cmocka_unit_test(test_declare_fresh),
         cmocka_unit_test(test_msg_wire),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
