@@ -99,7 +99,7 @@ bool ow_pmd_declare_fresh(char **p, int *room)
     static const char add[] = "; server_no_context_takeover";
     const size_t hl = sizeof head - 1, al = sizeof add - 1;
     char *end = *p - 2; /* the line break that ends lws's extension line */
-    if (*room < (int)al || memcmp(end, "\r\n", 2) != 0) return false;
+    if (memcmp(end, "\r\n", 2) != 0) return false;
     /* its start: the line break before it (the status line's, at the latest) */
     char *start = end - 1;
     for (int back = 0; back < OW_PMD_LINE_MAX && memcmp(start, "\r\n", 2) != 0; back++)
@@ -108,6 +108,7 @@ bool ow_pmd_declare_fresh(char **p, int *room)
     const char *params = start + hl; /* "; ..." or the line's end */
     if (params != end && *params != ';') return false;
     if (memmem(params, (size_t)(end - params), add + 2, al - 2)) return true; /* said already */
+    if (*room < (int)al) return false;
     memcpy(end, add, al);
     memcpy(end + al, "\r\n", 2);
     *p += al;

@@ -205,6 +205,10 @@ static void test_declare_fresh(void **st)
     assert_string_equal(r, UPGRADE "Sec-WebSocket-Extensions: permessage-deflate; "
                                    "server_no_context_takeover\r\n");
     assert_int_equal(left, 100);
+    r = declare(UPGRADE
+                "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n",
+                0, &left);
+    assert_non_null(r); /* needs no room */
     /* not negotiated: the last line is another header */
     assert_null(declare(UPGRADE, 200, &left));
     assert_null(declare(UPGRADE "Sec-WebSocket-Protocol: live\r\n", 200, &left));
