@@ -70,7 +70,7 @@ rss() { for p in $(tree); do awk "/$1/{print \$2}" "/proc/$p/status" 2>/dev/null
   --nap-us "$NAP" --deflate "$DEFLATE" --hostile-nice "$HOSTILE_NICE" >"$tmp/view.out" &
 VPID=$!
 # sample the feed while the viewers are connected: RSS in the middle of the window, CPU over it
-rss_mid=0 cpu0= t0=
+rss_mid=0 cpu0= t0= connected=
 for _ in $(seq 900); do # until every viewer is connected (at most 90 s)
   kill -0 "$VPID" 2>/dev/null || break
   # /metrics walks every client: asked only until all are connected, not during the window
@@ -80,7 +80,7 @@ for _ in $(seq 900); do # until every viewer is connected (at most 90 s)
 done
 # then the warm-up, and one sleep to the middle of the window: no polling (no process started)
 # while measuring
-if [ -n "${connected:-}" ]; then
+if [ -n "$connected" ]; then
   sleep "$WARMUP"
   if kill -0 "$VPID" 2>/dev/null; then cpu0=$(cpu); t0=$EPOCHREALTIME; fi
 fi
