@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define THREADS_MAX 16
@@ -13,6 +14,10 @@
  * (a shared machine, a noisy neighbour) leaves its work to the others instead of holding up the
  * whole batch; each job is still taken by one thread only. */
 #define CHUNK 32
+/* Looks at a chunk not posted yet before napping NAP_NS: the caller posts a job in a fraction of
+ * a µs, but may itself be descheduled, or be writing to clients that go through lws (TLS). */
+#define SPINS  1000
+#define NAP_NS 20000
 
 typedef struct worker_arg {
     struct ow_fanout *f;
@@ -26,13 +31,14 @@ struct ow_fanout {
     int started; /* extra threads running */
     pthread_mutex_t mu;
     pthread_cond_t go, done;
-    /* the batch in flight, guarded by mu */
+    /* the batch in flight: gen, jobs, active, pending and stop guarded by mu */
     unsigned long gen; /* bumped per batch: a thread works once per value */
     ow_fanout_job *jobs;
-    size_t n;
-    atomic_size_t next; /* the first job nobody has taken */
-    int active;         /* threads taking part in this batch, the caller's included */
-    int pending;        /* extra threads not finished with this batch */
+    atomic_size_t next;  /* the first job nobody has taken */
+    atomic_size_t ready; /* jobs posted: [0, ready) may be sent */
+    atomic_bool closed;  /* ready is the batch's size: nothing more comes */
+    int active;          /* threads taking part in this batch, the caller's included */
+    int pending;         /* extra threads not finished with this batch */
     bool stop;
 };
 
@@ -52,13 +58,25 @@ static void send_one(ow_fanout_job *j)
     }
 }
 
-/* Take CHUNK jobs at a time until none is left. */
-static void send_share(ow_fanout *f, ow_fanout_job *jobs, size_t n)
+/* Take CHUNK jobs at a time until the batch is closed and none is left. A chunk taken before it
+ * was posted is waited for. */
+static void send_share(ow_fanout *f, ow_fanout_job *jobs)
 {
     for (;;) {
         size_t from = atomic_fetch_add(&f->next, CHUNK);
-        if (from >= n) return;
-        size_t to = from + CHUNK < n ? from + CHUNK : n;
+        size_t to = from + CHUNK;
+        for (unsigned spins = 0;; spins++) {
+            /* closed before ready: seen closed, the ready that follows is the final size */
+            bool closed = atomic_load_explicit(&f->closed, memory_order_acquire);
+            size_t ready = atomic_load_explicit(&f->ready, memory_order_acquire);
+            if (ready >= to) break;
+            if (closed) {
+                if (from >= ready) return;
+                to = ready;
+                break;
+            }
+            if (spins >= SPINS) nanosleep(&(struct timespec){0, NAP_NS}, NULL);
+        }
         for (size_t i = from; i < to; i++)
             send_one(&jobs[i]);
     }
@@ -77,9 +95,8 @@ static void *worker_main(void *p)
         seen = f->gen;
         if (a->index >= f->active) continue; /* a small batch: not needed */
         ow_fanout_job *jobs = f->jobs;
-        size_t n = f->n;
         pthread_mutex_unlock(&f->mu);
-        send_share(f, jobs, n);
+        send_share(f, jobs);
         pthread_mutex_lock(&f->mu);
         if (--f->pending == 0) pthread_cond_signal(&f->done);
     }
@@ -133,27 +150,44 @@ int ow_fanout_threads(const ow_fanout *f)
     return f->threads;
 }
 
-int ow_fanout_send(ow_fanout *f, ow_fanout_job *jobs, size_t n)
+void ow_fanout_open(ow_fanout *f, ow_fanout_job *jobs, size_t most)
 {
-    int active = (int)(n / OW_FANOUT_MIN_SHARE);
+    int active = (int)(most / OW_FANOUT_MIN_SHARE);
     if (active > f->threads) active = f->threads;
-    atomic_store(&f->next, 0);
-    if (active <= 1) {
-        send_share(f, jobs, n);
-        return 1;
-    }
-    pthread_mutex_lock(&f->mu);
+    if (active < 1) active = 1;
     f->jobs = jobs;
-    f->n = n;
+    atomic_store(&f->next, 0);
+    atomic_store(&f->ready, 0);
+    atomic_store(&f->closed, false);
     f->active = active;
+    if (active == 1) return; /* the caller sends everything at close */
+    pthread_mutex_lock(&f->mu);
     f->pending = active - 1;
     f->gen++;
     pthread_cond_broadcast(&f->go);
     pthread_mutex_unlock(&f->mu);
-    send_share(f, jobs, n);
+}
+
+void ow_fanout_post(ow_fanout *f, size_t n)
+{
+    atomic_store_explicit(&f->ready, n, memory_order_release);
+}
+
+int ow_fanout_close(ow_fanout *f, size_t n)
+{
+    atomic_store_explicit(&f->ready, n, memory_order_release);
+    atomic_store_explicit(&f->closed, true, memory_order_release);
+    send_share(f, f->jobs);
+    if (f->active == 1) return 1;
     pthread_mutex_lock(&f->mu);
     while (f->pending > 0)
         pthread_cond_wait(&f->done, &f->mu);
     pthread_mutex_unlock(&f->mu);
-    return active;
+    return f->active;
+}
+
+int ow_fanout_send(ow_fanout *f, ow_fanout_job *jobs, size_t n)
+{
+    ow_fanout_open(f, jobs, n);
+    return ow_fanout_close(f, n);
 }

@@ -67,6 +67,7 @@ struct ow_live {
     ow_fanout *fanout;
     ow_fanout_job *jobs;
     size_t jobs_cap;
+    size_t raw_clients; /* clients with a raw_fd: the most jobs a message can make */
     double client_rate;
     int64_t ping_interval_ms, ping_timeout_ms; /* ow_live_keepalive */
     /* Each client's next keep-alive instant (mono ms): its ping, or the end of its silence,
@@ -302,22 +303,31 @@ static int raw_fd_of(struct lws *wsi)
     return fd < 0 || lws_is_ssl(wsi) || lws_get_network_wsi(wsi) != wsi ? -1 : fd;
 }
 
+/* Room for a job per client before a streamed batch (ow_fanout_open): the array must not move
+ * while the send threads read it. False on out of memory (then no threads for this message). */
+static bool jobs_reserve(ow_live *live, size_t clients)
+{
+    if (clients <= live->jobs_cap) return true;
+    size_t cap = live->jobs_cap ? live->jobs_cap : 1024;
+    while (cap < clients)
+        cap *= 2;
+    ow_fanout_job *j = realloc(live->jobs, cap * sizeof *j);
+    if (!j) return false;
+    live->jobs = j;
+    live->jobs_cap = cap;
+    return true;
+}
+
 /* A job for the send threads: c is up to date with nothing half-sent. False when it must go
- * through lws (raw_fd_of) or on out of memory. */
+ * through lws (raw_fd_of), or no room is left (never: jobs_reserve counted every raw client). */
 static bool job_add(ow_live *live, ow_live_client *c, ow_msg *m, size_t *n)
 {
     int fd = c->raw_fd;
-    if (fd < 0) return false;
-    if (*n == live->jobs_cap) {
-        size_t cap = live->jobs_cap ? 2 * live->jobs_cap : 1024;
-        ow_fanout_job *j = realloc(live->jobs, cap * sizeof *j);
-        if (!j) return false;
-        live->jobs = j;
-        live->jobs_cap = cap;
-    }
-    ow_fanout_job *j = &live->jobs[(*n)++];
+    if (fd < 0 || *n == live->jobs_cap) return false;
+    ow_fanout_job *j = &live->jobs[*n];
     *j = (ow_fanout_job){.fd = fd, .ud = c};
     j->data = wire_for(live, c, m, &j->len);
+    ow_fanout_post(live->fanout, ++*n);
     return true;
 }
 
@@ -362,7 +372,9 @@ static void ring_add(ow_live *live, ow_msg *full, ow_msg *coarse)
      * instead of arming POLLOUT, waiting for the callback and disarming it (half the feed's CPU
      * at 10,000 viewers). lws buffers what the socket does not take and then asks for POLLOUT
      * itself; such a client (and any client behind) waits for its writable callback. */
-    bool threads = live->fanout != NULL;
+    /* The send threads start on the first clients found while the walk goes on (feed/fanout.h). */
+    bool threads = live->fanout != NULL && jobs_reserve(live, live->raw_clients);
+    if (threads) ow_fanout_open(live->fanout, live->jobs, live->raw_clients);
     size_t jobs = 0;
     for (ow_live_client *c = live->clients; c; c = c->next) {
         if (!c->want_snapshot && c->tail == pos && !lws_partial_buffered(c->wsi)) {
@@ -374,8 +386,8 @@ static void ring_add(ow_live *live, ow_msg *full, ow_msg *coarse)
         }
         lws_callback_on_writable(c->wsi);
     }
-    if (!jobs) return;
-    ow_fanout_send(live->fanout, live->jobs, jobs);
+    if (!threads) return;
+    ow_fanout_close(live->fanout, jobs);
     jobs_finish(live, slot, jobs);
 }
 
@@ -758,6 +770,7 @@ static int client_join(ow_live *live, ow_live_client *c, struct lws *wsi)
     if (c->next) c->next->prev = c;
     live->clients = c;
     live->stats.clients++;
+    if (c->raw_fd >= 0) live->raw_clients++;
     live->stats.accepted++;
     lws_callback_on_writable(wsi);
     return 0;
@@ -774,6 +787,7 @@ static void client_leave(ow_live *live, ow_live_client *c)
     ow_timerq_remove(&live->keep, &c->keep_pos);
     c->wsi = NULL;
     live->stats.clients--;
+    if (c->raw_fd >= 0) live->raw_clients--;
 }
 
 /* Only OW_LIVE_PATH may upgrade, and only those admit() lets in. */

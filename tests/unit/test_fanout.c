@@ -1,7 +1,8 @@
 /*
  * test_fanout — feed/fanout.c on real sockets (socketpairs): every job is sent once and whole by
  * one thread or several, a full socket buffer is reported as a short send (not an error, nothing
- * lost or doubled), a closed peer as an error, and how many threads a batch of a given size uses.
+ * lost or doubled), a closed peer as an error, how many threads a batch of a given size uses, and
+ * a streamed batch (open / post / close) sends what was posted while it was still growing.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -190,6 +191,50 @@ static void test_threads_by_batch_size(void **st)
     ow_fanout_free(f);
 }
 
+/* A streamed batch: the jobs are posted one by one, slower than the threads could take them, and
+ * the batch closes with fewer jobs than it had room for; every posted job is sent once, those
+ * never posted are not touched. The threads are woken by `most`, not by what finally came. */
+static void test_streamed_batch(void **st)
+{
+    (void)st;
+    ow_fanout *f = ow_fanout_new(3);
+    assert_non_null(f);
+    int most = OW_FANOUT_MIN_SHARE * 10, posted[] = {0, 1, OW_FANOUT_MIN_SHARE * 7 + 5, most};
+    for (size_t k = 0; k < sizeof posted / sizeof *posted; k++) {
+        pairs p = pairs_open(most);
+        unsigned char(*msg)[64] = calloc((size_t)most, sizeof *msg);
+        ow_fanout_job *jobs = jobs_for(&p, msg);
+        ow_fanout_job *filled = calloc((size_t)most, sizeof *filled);
+        memcpy(filled, jobs, (size_t)most * sizeof *jobs);
+        memset(jobs, 0, (size_t)most * sizeof *jobs); /* not filled in until posted */
+        ow_fanout_open(f, jobs, (size_t)most);
+        for (int i = 0; i < posted[k]; i++) {
+            jobs[i] = filled[i];
+            ow_fanout_post(f, (size_t)i + 1);
+            if (i % 50 == 0) usleep(200); /* the threads catch up and wait for more */
+        }
+        assert_int_equal(ow_fanout_close(f, (size_t)posted[k]), 3);
+        for (int i = 0; i < most; i++) {
+            unsigned char got[256];
+            if (i >= posted[k]) {
+                assert_int_equal(jobs[i].fd, 0);
+                assert_int_equal(jobs[i].sent, 0);
+                assert_int_equal(drain(&p, i, got, sizeof got), 0);
+                continue;
+            }
+            assert_int_equal(jobs[i].sent, 64);
+            assert_int_equal(jobs[i].err, 0);
+            assert_int_equal(drain(&p, i, got, sizeof got), 64);
+            assert_memory_equal(got, msg[i], 64);
+        }
+        free(filled);
+        free(jobs);
+        free(msg);
+        pairs_close(&p);
+    }
+    ow_fanout_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_full_socket_is_short_send),
         cmocka_unit_test(test_closed_peer_is_error),
         cmocka_unit_test(test_threads_by_batch_size),
+        cmocka_unit_test(test_streamed_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
