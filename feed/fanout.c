@@ -155,16 +155,20 @@ void ow_fanout_open(ow_fanout *f, ow_fanout_job *jobs, size_t most)
     int active = (int)(most / OW_FANOUT_MIN_SHARE);
     if (active > f->threads) active = f->threads;
     if (active < 1) active = 1;
-    f->jobs = jobs;
+    /* (no thread is inside send_share now: close waited for them) */
     atomic_store(&f->next, 0);
     atomic_store(&f->ready, 0);
     atomic_store(&f->closed, false);
-    f->active = active;
-    if (active == 1) return; /* the caller sends everything at close */
+    /* under mu even when no thread is woken: one left out of the last batch may still be reading
+     * active to learn that */
     pthread_mutex_lock(&f->mu);
-    f->pending = active - 1;
-    f->gen++;
-    pthread_cond_broadcast(&f->go);
+    f->jobs = jobs;
+    f->active = active;
+    if (active > 1) { /* else the caller sends everything at close */
+        f->pending = active - 1;
+        f->gen++;
+        pthread_cond_broadcast(&f->go);
+    }
     pthread_mutex_unlock(&f->mu);
 }
 

@@ -249,6 +249,31 @@
     const r = 255, g = Math.round(200 - 170 * x), b = 40;
     return `rgba(${r},${g},${b},${(0.25 + 0.55 * x + (breached ? 0.1 : 0)).toFixed(2)})`;
   }
+  // Label boxes for items {x, y, w, h, open} (CSS px; the box sits just above its point), none
+  // covering another: a small region inside a big one has its centre next to the big one's. The
+  // busiest regions are placed first and keep their spot; the others take the first free one of a
+  // few steps around their point, inside the W x H map. Returns one box per item, in item order:
+  // {x0, y0, x1, y1, moved}; a label with no free spot stays at its point (moved false).
+  function placeLabels(items, W, H) {
+    const STEPS = [[0, 0], [0, 1], [0, -1], [1, 0], [-1, 0], [0, 2], [0, -2], [1, 1], [-1, 1], [1, -1], [-1, -1], [0, 3], [0, -3]];
+    const placed = [];
+    const out = new Array(items.length);
+    const free = (b) => b.x0 >= 0 && b.y0 >= 0 && b.x1 <= W && b.y1 <= H &&
+      placed.every((p) => b.x1 <= p.x0 || b.x0 >= p.x1 || b.y1 <= p.y0 || b.y0 >= p.y1);
+    const order = items.map((_, i) => i).sort((a, b) => items[b].open - items[a].open || a - b);
+    for (const i of order) {
+      const it = items[i];
+      const at = (dx, dy) => {
+        const cx = it.x + dx * (it.w + 4), bottom = it.y - 2 + dy * (it.h + 2);
+        return { x0: cx - it.w / 2, y0: bottom - it.h, x1: cx + it.w / 2, y1: bottom, moved: dx !== 0 || dy !== 0 };
+      };
+      let box = null;
+      for (const [dx, dy] of STEPS) { const b = at(dx, dy); if (free(b)) { box = b; break; } }
+      out[i] = box || at(0, 0);
+      placed.push(out[i]);
+    }
+    return out;
+  }
   const TECH_COLOURS = { idle: '#3ddc84', enroute: '#4fa3ff', onsite: '#ffab3d', break: '#b58cff', offline: '#6b7685' };
   function renderMap() {
     const canvas = el('map');
@@ -304,19 +329,39 @@
       ctx.arc(x, y, 3.5, 0, 2 * Math.PI);
       ctx.fill();
     }
-    // labels: region name and open orders at the region's centre
+    // labels: region name and open orders at the region's centre, moved aside when that covers one
+    // already drawn (placeLabels), with a line back to the centre
     ctx.font = '12px "Noto Sans CJK SC", system-ui, sans-serif';
     ctx.textAlign = 'center';
+    const items = [];
     for (const r of arr(s.regions)) {
       if (!r || !Array.isArray(r.center)) continue;
       const [x, y] = P(r.center[0], r.center[1]);
-      const label = `${regionName(r.id)} ${num(r.open) !== null ? r.open : ''}`;
-      ctx.fillStyle = 'rgba(11,17,24,0.75)';
-      const wlab = ctx.measureText(label).width + 8;
-      ctx.fillRect(x - wlab / 2, y - 18, wlab, 16);
-      ctx.fillStyle = '#e8eef5';
-      ctx.fillText(label, x, y - 6);
+      const text = `${regionName(r.id)} ${num(r.open) !== null ? r.open : ''}`;
+      items.push({ x, y, text, open: num(r.open) || 0, w: ctx.measureText(text).width + 8, h: 16 });
     }
+    const boxes = placeLabels(items, W, H);
+    items.forEach((it, i) => {
+      const b = boxes[i];
+      if (b.moved) {
+        ctx.strokeStyle = 'rgba(232,238,245,0.7)';
+        ctx.lineWidth = 1;
+        ctx.beginPath();
+        ctx.moveTo(it.x, it.y);
+        ctx.lineTo(Math.max(b.x0, Math.min(b.x1, it.x)), Math.max(b.y0, Math.min(b.y1, it.y)));
+        ctx.stroke();
+        ctx.fillStyle = '#e8eef5';
+        ctx.beginPath();
+        ctx.arc(it.x, it.y, 2, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+      ctx.fillStyle = 'rgba(11,17,24,0.75)';
+      ctx.fillRect(b.x0, b.y0, b.x1 - b.x0, b.y1 - b.y0);
+      ctx.fillStyle = '#e8eef5';
+      ctx.fillText(it.text, (b.x0 + b.x1) / 2, b.y1 - 4);
+    });
+    // where the labels went, for the browser tests (no two may overlap)
+    canvas.dataset.labels = JSON.stringify(boxes.map((b) => [b.x0, b.y0, b.x1, b.y1].map(Math.round)));
     const keys = el('map-keys');
     keys.replaceChildren(...TECH_STATES.map((k) => {
       const n = h('span', 'key');

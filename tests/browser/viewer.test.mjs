@@ -64,6 +64,22 @@ const waitConn = (page, s, timeout = 10000) => page.waitForFunction(
   (x) => document.querySelector('[data-testid="conn"]')?.dataset.state === x, s, { timeout });
 const count = (page, id) => page.locator(`[data-testid="${id}"]`).count();
 
+// The map's region labels (placed by the page, canvas data-labels): one per region, each inside
+// the map, none covering another.
+async function labelsApart(page, what) {
+  const boxes = await page.evaluate(() => JSON.parse(document.querySelector('[data-testid="map"]').dataset.labels || '[]'));
+  const size = await page.evaluate(() => { const w = document.querySelector('[data-testid="map"]').parentElement; return [w.clientWidth, w.clientHeight]; });
+  assert.ok(boxes.length > 0, `${what}: map labels drawn`);
+  for (const [x0, y0, x1, y1] of boxes) assert.ok(x0 >= 0 && y0 >= 0 && x1 <= size[0] && y1 <= size[1], `${what}: label ${[x0, y0, x1, y1]} inside the ${size} map`);
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, b] = [boxes[i], boxes[j]];
+      assert.ok(a[2] <= b[0] || b[2] <= a[0] || a[3] <= b[1] || b[3] <= a[1], `${what}: labels ${a} and ${b} overlap`);
+    }
+  }
+  return boxes.length;
+}
+
 async function login(page, origin, token) {
   await page.goto(origin + '/');
   await page.locator('[data-testid="login"]').waitFor({ state: 'visible' });
@@ -161,6 +177,7 @@ async function fixturePart(context) {
     await page.screenshot({ path: path.join(SHOTS, 'viewer-1366x768.png') });
     const fits = await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth);
     assert.ok(fits, '1366x768: no horizontal scroll');
+    console.log(`browser: 1366x768: ${await labelsApart(page, '1366x768')} map labels, none overlapping`);
 
     // a viewer: ack locked in the page, refused by the API; positions coarsened in every message
     const vpage = await context.newPage();
@@ -183,6 +200,7 @@ async function fixturePart(context) {
     console.log('browser: viewer: ack locked, API says 403, technician positions at region centres');
     await vpage.waitForTimeout(300);
     assert.ok(await vpage.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'phone: no horizontal scroll');
+    console.log(`browser: 390x844: ${await labelsApart(vpage, 'phone')} map labels, none overlapping`);
     await vpage.screenshot({ path: path.join(SHOTS, 'viewer-390x844.png'), fullPage: true });
 
     // a sequence gap makes the page resync (injected: the feed itself never forwards a gap)
