@@ -472,6 +472,10 @@ static int serve_metrics(request *rq)
     ow_http_metric(&b, "opswall_feed_compressed_writes_total", "counter",
                    "Messages written compressed (permessage-deflate, deflated once per message).",
                    NULL, (double)st.compressed);
+    ow_http_metric(&b, "opswall_feed_chained_writes_total", "counter",
+                   "Of those, messages written as the continuation of the message before (the "
+                   "viewer's inflate window ends with it).",
+                   NULL, (double)st.chained);
     ow_http_metric(&b, "opswall_feed_send_threads", "gauge",
                    "Threads writing each message to the viewers (feed.send_threads; summed over "
                    "workers).",

@@ -15,10 +15,15 @@
 #define CLIENT_BURST 4.0         /* a client may send this many times its per-second rate at once */
 #define COALESCE_MAX (64u << 10) /* bytes of queued deltas a client behind gets in one write */
 
-/* One ring slot: the same message in every view (often the same buffer twice). */
+/* One ring slot: the same message in every view (often the same buffer twice), and each view's
+ * frame compressed after the slot before (ow_pmd_frame_after; NULL when none or not smaller). */
 typedef struct entry {
     ow_msg *v[OW_VIEW__COUNT];
+    unsigned char *chain[OW_VIEW__COUNT];
+    size_t chain_len[OW_VIEW__COUNT];
 } entry;
+
+#define NO_POS UINT64_MAX /* a message sent that is not a ring slot (the held snapshot) */
 
 /* One websocket client: lws allocates it (zeroed) as the session's user data. */
 typedef struct ow_live_client {
@@ -28,9 +33,11 @@ typedef struct ow_live_client {
     bool want_snapshot; /* next write sends the held snapshot (on connect, resync, overflow) */
     bool admitted;      /* passed the filter; view is set */
     ow_view view;
-    bool pmd;      /* permessage-deflate negotiated: compressed frames (feed/pmd.h) */
-    int raw_fd;    /* the socket the send threads may write, -1 = through lws only (job_add) */
-    double tokens; /* rate limit bucket */
+    bool pmd;       /* permessage-deflate negotiated: compressed frames (feed/pmd.h) */
+    uint64_t z_pos; /* 1 + the ring position whose text ends its inflate window (the last message
+                       it was sent compressed); 0 = none, or not a ring slot */
+    int raw_fd;     /* the socket the send threads may write, -1 = through lws only (job_add) */
+    double tokens;  /* rate limit bucket */
     int64_t tokens_ms;
     int64_t resync_ms; /* when the last resync was answered (mono) */
     int64_t heard_ms;  /* when it last sent anything, a pong or a message (mono) */
@@ -119,6 +126,8 @@ static void entry_clear(entry *e)
     for (int v = 0; v < OW_VIEW__COUNT; v++) {
         ow_msg_unref(e->v[v]);
         e->v[v] = NULL;
+        free(e->chain[v]);
+        e->chain[v] = NULL;
     }
 }
 
@@ -276,13 +285,40 @@ ow_msg *ow_live_snapshot(ow_live *live, ow_view view)
 /* ---- the ring ----------------------------------------------------------------------------------
  */
 
-static bool client_send(ow_live *live, ow_live_client *c, ow_msg *m);
+static bool client_send(ow_live *live, ow_live_client *c, ow_msg *m, uint64_t pos);
 
-/* What c is sent for message m: the compressed frame when c negotiated it and it is smaller,
- * else the plain one (both built once per message, feed/msg.h). */
-static const unsigned char *wire_for(ow_live *live, const ow_live_client *c, ow_msg *m, size_t *len)
+/* What c is sent for message m (ring position pos, or NO_POS): for a client that negotiated
+ * compression, the slot's frame compressed after the slot before when c's window ends with that
+ * one, else the message's own compressed frame; the plain one otherwise (all built once per
+ * message, feed/msg.h). *z: whether it is compressed. Changes nothing (wire_for does). */
+static const unsigned char *frame_for(const ow_live *live, const ow_live_client *c, ow_msg *m,
+                                      uint64_t pos, size_t *len, bool *z)
 {
-    return ow_msg_wire(m, c->pmd ? live->pmd : NULL, len);
+    *z = false;
+    if (!c->pmd) return ow_msg_wire(m, NULL, len);
+    if (pos != NO_POS && c->z_pos == pos) {
+        const entry *e = &live->ring[pos % live->ring_cap];
+        if (e->chain[c->view] && e->v[c->view] == m) {
+            *z = true;
+            *len = e->chain_len[c->view];
+            return e->chain[c->view];
+        }
+    }
+    size_t plain;
+    const unsigned char *p = ow_msg_wire(m, NULL, &plain);
+    const unsigned char *w = ow_msg_wire(m, live->pmd, len);
+    *z = w != p;
+    return w;
+}
+
+/* frame_for, for sending: a compressed frame moves c's window to end with m's text. */
+static const unsigned char *wire_for(const ow_live *live, ow_live_client *c, ow_msg *m,
+                                     uint64_t pos, size_t *len)
+{
+    bool z;
+    const unsigned char *w = frame_for(live, c, m, pos, len, &z);
+    if (z) c->z_pos = pos == NO_POS ? 0 : pos + 1;
+    return w;
 }
 
 static void count_sent(ow_live *live, const ow_msg *m, const unsigned char *wire, size_t len)
@@ -290,7 +326,8 @@ static void count_sent(ow_live *live, const ow_msg *m, const unsigned char *wire
     live->stats.sent_msgs++;
     live->stats.sent_bytes += m->len;
     live->stats.wire_bytes += len;
-    if (wire == m->z_frame) live->stats.compressed++;
+    if (wire != m->buf + LWS_PRE - m->hdr) live->stats.compressed++;
+    if (wire != m->buf + LWS_PRE - m->hdr && wire != m->z_frame) live->stats.chained++;
 }
 
 /* The socket the send threads may write for a new connection: only one a websocket has alone on
@@ -320,13 +357,13 @@ static bool jobs_reserve(ow_live *live, size_t clients)
 
 /* A job for the send threads: c is up to date with nothing half-sent. False when it must go
  * through lws (raw_fd_of), or no room is left (never: jobs_reserve counted every raw client). */
-static bool job_add(ow_live *live, ow_live_client *c, ow_msg *m, size_t *n)
+static bool job_add(ow_live *live, ow_live_client *c, ow_msg *m, uint64_t pos, size_t *n)
 {
     int fd = c->raw_fd;
     if (fd < 0 || *n == live->jobs_cap) return false;
     ow_fanout_job *j = &live->jobs[*n];
     *j = (ow_fanout_job){.fd = fd, .ud = c};
-    j->data = wire_for(live, c, m, &j->len);
+    j->data = wire_for(live, c, m, pos, &j->len);
     ow_fanout_post(live->fanout, ++*n);
     return true;
 }
@@ -355,6 +392,29 @@ static void jobs_finish(ow_live *live, const entry *slot, size_t n)
     }
 }
 
+/* Each view's frame compressed after the slot before (what a client that was sent that one,
+ * compressed, holds at the end of its window): built once per message, like the fresh one. */
+static void chain_build(ow_live *live, entry *slot, uint64_t pos)
+{
+    if (!live->pmd || pos == 0 || live->ring_len < 2) return;
+    const entry *prev = &live->ring[(pos - 1) % live->ring_cap];
+    for (int v = 0; v < OW_VIEW__COUNT; v++) {
+        ow_msg *m = slot->v[v], *p = prev->v[v];
+        if (!m || !p) continue;
+        size_t fresh;
+        ow_msg_wire(m, live->pmd, &fresh);
+        unsigned char *f;
+        size_t n =
+            ow_pmd_frame_after(live->pmd, ow_msg_data(p), p->len, ow_msg_data(m), m->len, &f);
+        if (n && n < fresh) {
+            slot->chain[v] = f;
+            slot->chain_len[v] = n;
+        } else {
+            free(f);
+        }
+    }
+}
+
 static void ring_add(ow_live *live, ow_msg *full, ow_msg *coarse)
 {
     entry *slot = &live->ring[live->ring_next % live->ring_cap];
@@ -368,6 +428,7 @@ static void ring_add(ow_live *live, ow_msg *full, ow_msg *coarse)
     if (live->ring_len < live->ring_cap) live->ring_len++;
     uint64_t pos = live->ring_next++;
     live->stats.published++;
+    chain_build(live, slot, pos);
     /* A client that is up to date and has nothing half-sent gets the message now: one send()
      * instead of arming POLLOUT, waiting for the callback and disarming it (half the feed's CPU
      * at 10,000 viewers). lws buffers what the socket does not take and then asks for POLLOUT
@@ -379,8 +440,8 @@ static void ring_add(ow_live *live, ow_msg *full, ow_msg *coarse)
     for (ow_live_client *c = live->clients; c; c = c->next) {
         if (!c->want_snapshot && c->tail == pos && !lws_partial_buffered(c->wsi)) {
             c->tail = pos + 1;
-            if (threads && job_add(live, c, slot->v[c->view], &jobs)) continue;
-            if (client_send(live, c, slot->v[c->view])) continue;
+            if (threads && job_add(live, c, slot->v[c->view], pos, &jobs)) continue;
+            if (client_send(live, c, slot->v[c->view], pos)) continue;
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
             continue;
         }
@@ -565,7 +626,7 @@ int ow_live_publish(ow_live *live, const char *text, size_t len, int64_t wall_ms
 /* ---- clients ------------------------------------------------------------------------------- */
 
 /* The message client c sends next, advancing its tail; NULL when it is up to date. */
-static ow_msg *client_next(ow_live *live, ow_live_client *c)
+static ow_msg *client_next(ow_live *live, ow_live_client *c, uint64_t *at)
 {
     uint64_t oldest = live->ring_next - live->ring_len;
     if (!c->want_snapshot && c->tail < oldest) {
@@ -575,6 +636,7 @@ static ow_msg *client_next(ow_live *live, ow_live_client *c)
     if (c->want_snapshot) {
         c->want_snapshot = false;
         c->tail = live->ring_next;
+        *at = NO_POS;
         return ow_live_snapshot(live, c->view);
     }
     if (c->tail >= live->ring_next) return NULL;
@@ -583,6 +645,7 @@ static ow_msg *client_next(ow_live *live, ow_live_client *c)
     if (live->has_snap && live->snap_pos > pos && live->snap_pos < live->ring_next)
         pos = live->snap_pos;
     c->tail = pos + 1;
+    *at = pos;
     return live->ring[pos % live->ring_cap].v[c->view];
 }
 
@@ -662,10 +725,10 @@ static int client_receive(ow_live *live, ow_live_client *c, const void *in, size
 /* Write one message; false when the connection failed. Always a prebuilt frame written raw, never
  * lws_write(LWS_WRITE_TEXT): on a permessage-deflate connection lws would compress it with its
  * own stream, which does not know the frames written around it (feed/pmd.h). */
-static bool client_send(ow_live *live, ow_live_client *c, ow_msg *m)
+static bool client_send(ow_live *live, ow_live_client *c, ow_msg *m, uint64_t pos)
 {
     size_t len;
-    const unsigned char *wire = wire_for(live, c, m, &len);
+    const unsigned char *wire = wire_for(live, c, m, pos, &len);
     /* lws buffers what the socket does not take and sends it before anything else */
     int n = lws_write(c->wsi, (unsigned char *)(uintptr_t)wire, len, LWS_WRITE_HTTP);
     if (n < 0 || (size_t)n < len) return false;
@@ -678,21 +741,28 @@ static bool client_send(ow_live *live, ow_live_client *c, ow_msg *m)
  * frame and seq), up to COALESCE_MAX bytes. A client that fell behind costs one send() and one
  * wake-up of its own per batch instead of per delta, so a busy feed catches up instead of falling
  * further behind. false when the connection failed. */
-static bool client_send_batch(ow_live *live, ow_live_client *c, ow_msg *m)
+static bool client_send_batch(ow_live *live, ow_live_client *c, ow_msg *m, uint64_t pos)
 {
     if (!live->batch) live->batch = malloc(COALESCE_MAX);
     size_t len, next_len;
-    const unsigned char *wire = wire_for(live, c, m, &len);
-    /* after client_next: c->tail < ring_next, and no snapshot is left in the range */
-    wire_for(live, c, live->ring[c->tail % live->ring_cap].v[c->view], &next_len);
-    if (!live->batch || len + next_len > COALESCE_MAX) return client_send(live, c, m);
+    bool z;
+    frame_for(live, c, m, pos, &len, &z);
+    /* after client_next: c->tail < ring_next, and no snapshot is left in the range; the next
+     * frame's size as if m went compressed (it does whenever it can) */
+    uint64_t saved = c->z_pos;
+    if (z) c->z_pos = pos + 1;
+    frame_for(live, c, live->ring[c->tail % live->ring_cap].v[c->view], c->tail, &next_len, &z);
+    c->z_pos = saved;
+    if (!live->batch || len + next_len > COALESCE_MAX) return client_send(live, c, m, pos);
+    const unsigned char *wire = wire_for(live, c, m, pos, &len);
     memcpy(live->batch, wire, len);
     size_t used = len;
     count_sent(live, m, wire, len);
     while (c->tail < live->ring_next) {
         ow_msg *n = live->ring[c->tail % live->ring_cap].v[c->view];
-        wire = wire_for(live, c, n, &len);
+        frame_for(live, c, n, c->tail, &len, &z);
         if (used + len > COALESCE_MAX) break;
+        wire = wire_for(live, c, n, c->tail, &len);
         memcpy(live->batch + used, wire, len);
         used += len;
         count_sent(live, n, wire, len);
@@ -736,9 +806,11 @@ static int client_writable(ow_live *live, ow_live_client *c)
         if (c->want_snapshot || c->tail < live->ring_next) lws_callback_on_writable(c->wsi);
         return 0;
     }
-    ow_msg *m = client_next(live, c);
+    uint64_t pos;
+    ow_msg *m = client_next(live, c, &pos);
     if (!m) return 0;
-    bool ok = c->tail < live->ring_next ? client_send_batch(live, c, m) : client_send(live, c, m);
+    bool ok = c->tail < live->ring_next ? client_send_batch(live, c, m, pos)
+                                        : client_send(live, c, m, pos);
     if (!ok) return -1;
     if (c->want_snapshot || c->tail < live->ring_next) lws_callback_on_writable(c->wsi);
     return 0;
@@ -860,12 +932,6 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         int n = lws_hdr_copy(wsi, offer, sizeof offer, WSI_TOKEN_EXTENSIONS);
         return live->pmd && n > 0 && ow_pmd_offer_ok(offer) ? 0 : 1;
     }
-    case LWS_CALLBACK_ADD_HEADERS: /* the upgrade response: every frame is a fresh stream */
-        if (live->pmd) {
-            struct lws_process_html_args *a = in;
-            ow_pmd_declare_fresh(&a->p, &a->max_len);
-        }
-        return 0;
     case LWS_CALLBACK_ESTABLISHED:
         if (!c->admitted) return -1;
         c->pmd = live->pmd && ow_pmd_active(wsi);

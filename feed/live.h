@@ -96,6 +96,7 @@ typedef struct ow_live_stats {
     uint64_t batches;      /* writes that carried several queued deltas to a client behind */
     uint64_t wire_bytes;   /* bytes of frames written (compressed where negotiated) */
     uint64_t compressed;   /* messages written compressed (permessage-deflate, feed/pmd.h) */
+    uint64_t chained;      /* of those, compressed after the message before (ow_pmd_frame_after) */
     uint64_t threaded;     /* messages written by the send threads (ow_live_send_threads) */
     uint64_t short_sends;  /* of those, ones a full socket did not take whole (lws sent the rest) */
     int send_threads;      /* threads that write a message to the viewers (1 = lws's only) */

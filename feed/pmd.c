@@ -53,12 +53,22 @@ void ow_pmd_free(ow_pmd *z)
 
 size_t ow_pmd_frame(ow_pmd *z, const unsigned char *text, size_t len, unsigned char **out)
 {
+    return ow_pmd_frame_after(z, NULL, 0, text, len, out);
+}
+
+size_t ow_pmd_frame_after(ow_pmd *z, const unsigned char *prev, size_t prev_len,
+                          const unsigned char *text, size_t len, unsigned char **out)
+{
     *out = NULL;
     if (len > UINT32_MAX) return 0;
-    /* A fresh stream per message: nothing refers to what came before, so any receiver decodes
-     * it, whatever its window holds. */
     z_stream *zs = len <= OW_PMD_FIXED_MAX ? &z->fixed : &z->dynamic;
     if (deflateReset(zs) != Z_OK) return 0;
+    /* the receiver's window ends with prev: the last 32 KB of it is what may be referred to */
+    if (prev_len > 32768) {
+        prev += prev_len - 32768;
+        prev_len = 32768;
+    }
+    if (prev && prev_len && deflateSetDictionary(zs, prev, (uInt)prev_len) != Z_OK) return 0;
     size_t need = deflateBound(zs, (uLong)len) + 16;
     if (need > z->cap) {
         unsigned char *b = realloc(z->scratch, need);
@@ -91,29 +101,6 @@ bool ow_pmd_offer_ok(const char *offer)
 {
     return offer && !strstr(offer, "server_max_window_bits") &&
            !strstr(offer, "server_no_context_takeover");
-}
-
-bool ow_pmd_declare_fresh(char **p, int *room)
-{
-    static const char head[] = "\r\nSec-WebSocket-Extensions: permessage-deflate";
-    static const char add[] = "; server_no_context_takeover";
-    const size_t hl = sizeof head - 1, al = sizeof add - 1;
-    char *end = *p - 2; /* the line break that ends lws's extension line */
-    if (memcmp(end, "\r\n", 2) != 0) return false;
-    /* its start: the line break before it (the status line's, at the latest) */
-    char *start = end - 1;
-    for (int back = 0; back < OW_PMD_LINE_MAX && memcmp(start, "\r\n", 2) != 0; back++)
-        start--;
-    if ((size_t)(end - start) < hl || memcmp(start, head, hl) != 0) return false;
-    const char *params = start + hl; /* "; ..." or the line's end */
-    if (params != end && *params != ';') return false;
-    if (memmem(params, (size_t)(end - params), add + 2, al - 2)) return true; /* said already */
-    if (*room < (int)al) return false;
-    memcpy(end, add, al);
-    memcpy(end + al, "\r\n", 2);
-    *p += al;
-    *room -= (int)al;
-    return true;
 }
 
 bool ow_pmd_active(struct lws *wsi)

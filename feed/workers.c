@@ -117,6 +117,7 @@ void ow_worker_totals(const ow_worker_board *b, ow_worker_stats *sum)
         a->threaded += x->threaded;
         a->wire_bytes += x->wire_bytes;
         a->compressed += x->compressed;
+        a->chained += x->chained;
         a->short_sends += x->short_sends;
         a->send_threads += x->send_threads;
         a->client_errors += x->client_errors;

@@ -14,10 +14,12 @@ node_modules_ready
 
 metric() { curl -sf ${CACERT:+--cacert "$CACERT"} "$FEED_URL/metrics" | sed -n "s/^$1 //p"; }
 
-# viewers N PAD: N node viewers get the snapshot, then the delta (seq 2, PAD bytes of padding)
+# viewers N PAD: N node viewers get the snapshot, then DELTAS deltas (default 1; seq 2, 3, ...,
+# PAD bytes of padding each)
 viewers() {
   local out=$T/many-$1-$2.out
-  env FEED_URL="$FEED_URL" REDIS_SOCK="$REDIS_SOCK" N="$1" PAD="$2" ${CACERT:+NODE_EXTRA_CA_CERTS="$CACERT"} \
+  env FEED_URL="$FEED_URL" REDIS_SOCK="$REDIS_SOCK" N="$1" PAD="$2" DELTAS="${DELTAS:-1}" \
+    ${CACERT:+NODE_EXTRA_CA_CERTS="$CACERT"} \
     node "$FEED_SRC_DIR/tests/browser/ws_many.mjs" >"$out" 2>"$out.err" &
   local pid=$!
   EXTRA_PIDS+=("$pid")
@@ -64,6 +66,7 @@ run() { # EXTRA_FEED_JSON N PAD [SLOW]
   SHORT=$(metric opswall_feed_short_writes_total)
   SENT=$(metric opswall_feed_messages_sent_total)
   COMPRESSED=$(metric opswall_feed_compressed_writes_total)
+  CHAINED=$(metric opswall_feed_chained_writes_total)
   WIRE=$(metric opswall_feed_wire_bytes_total)
   PAYLOAD=$(metric opswall_feed_bytes_sent_total)
   feed_stop
@@ -84,20 +87,23 @@ run '"send_threads": 2' 0 6291456 3
 [ "${THREADED:-0}" -ge 3 ] || fail "threaded writes $THREADED"
 [ "${SHORT:-0}" -ge 2 ] || fail "short writes $SHORT: the plain readers' sockets took the whole delta?"
 grep -q ' plain 0$' "$T/slow0.out" || fail "reader without an offer: $(cat "$T/slow0.out")"
-# the feed answers server_no_context_takeover unasked (each frame a fresh stream: the reader
-# inflates each with a new inflater)
-grep -Eq ' pmd [1-9][0-9]* fresh$' "$T/slow1.out" || fail "reader offering permessage-deflate: $(cat "$T/slow1.out")"
+# the reader keeps one inflater for the connection (context takeover: the feed no longer says
+# server_no_context_takeover)
+grep -Eq ' pmd [1-9][0-9]*$' "$T/slow1.out" || fail "reader offering permessage-deflate: $(cat "$T/slow1.out")"
 grep -q ' plain 0$' "$T/slow2.out" || fail "reader offering server_max_window_bits: $(cat "$T/slow2.out")"
-pass "6 MB delta to 3 viewers that were not reading: $SHORT short writes, lws sent the rest, each got it whole; compressed only to the one that negotiated permessage-deflate, told server_no_context_takeover and inflating each message afresh ($(cat "$T/slow1.out")), plain to the one offering server_max_window_bits"
+pass "6 MB delta to 3 viewers that were not reading: $SHORT short writes, lws sent the rest, each got it whole; compressed only to the one that negotiated permessage-deflate, inflated on one inflater for the connection ($(cat "$T/slow1.out")), plain to the one offering server_max_window_bits"
 SLOW_EXT=()
 
-# node's ws offers permessage-deflate as browsers do: the delta goes compressed to each, deflated
-# once; ws_many checks every viewer's copy
-run '"send_threads": 2' 300 4096
-[ "${COMPRESSED:-0}" -ge 300 ] || fail "compressed writes $COMPRESSED of $SENT"
-[ "$VIEWER_EXTENSIONS" = "permessage-deflate; server_no_context_takeover" ] ||
-  fail "node's ws negotiated \"$VIEWER_EXTENSIONS\": expected the feed to say server_no_context_takeover"
-pass "300 viewers with permessage-deflate ($VIEWER_EXTENSIONS): $COMPRESSED of $SENT messages compressed, $WIRE bytes on the wire for $PAYLOAD of text, each delta whole"
+# node's ws offers permessage-deflate as browsers do: 20 deltas go compressed to each, deflated
+# once or twice; after the first (fresh: the viewer's window ends with the snapshot it was sent
+# on connect) each goes as the continuation of the one before; ws_many checks every viewer's copy
+# of every delta (a wrong window would garble them)
+DELTAS=20 run '"send_threads": 2' 300 4096
+[ "${COMPRESSED:-0}" -ge $((300 * 21)) ] || fail "compressed writes $COMPRESSED of $SENT"
+[ "${CHAINED:-0}" -ge $((300 * 19)) ] || fail "continuation frames $CHAINED of $COMPRESSED compressed writes"
+[ "$VIEWER_EXTENSIONS" = "permessage-deflate" ] ||
+  fail "node's ws negotiated \"$VIEWER_EXTENSIONS\": expected plain permessage-deflate (context takeover)"
+pass "300 viewers with permessage-deflate ($VIEWER_EXTENSIONS), 20 deltas each, whole and in order: $COMPRESSED of $SENT messages compressed, $CHAINED as continuations, $WIRE bytes on the wire for $PAYLOAD of text"
 
 run '"send_threads": 2, "compression": 0' 100 4096
 [ "${COMPRESSED:-0}" = 0 ] || fail "compression 0: $COMPRESSED compressed writes"
