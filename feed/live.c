@@ -311,13 +311,19 @@ static const unsigned char *frame_for(const ow_live *live, const ow_live_client 
     return w;
 }
 
+/* What z_pos says once a client was sent the message at pos compressed. */
+static uint64_t window_mark(uint64_t pos)
+{
+    return pos == NO_POS ? 0 : pos + 1;
+}
+
 /* frame_for, for sending: a compressed frame moves c's window to end with m's text. */
 static const unsigned char *wire_for(const ow_live *live, ow_live_client *c, ow_msg *m,
                                      uint64_t pos, size_t *len)
 {
     bool z;
     const unsigned char *w = frame_for(live, c, m, pos, len, &z);
-    if (z) c->z_pos = pos == NO_POS ? 0 : pos + 1;
+    if (z) c->z_pos = window_mark(pos);
     return w;
 }
 
@@ -750,7 +756,7 @@ static bool client_send_batch(ow_live *live, ow_live_client *c, ow_msg *m, uint6
     /* after client_next: c->tail < ring_next, and no snapshot is left in the range; the next
      * frame's size as if m went compressed (it does whenever it can) */
     uint64_t saved = c->z_pos;
-    if (z) c->z_pos = pos + 1;
+    if (z) c->z_pos = window_mark(pos);
     frame_for(live, c, live->ring[c->tail % live->ring_cap].v[c->view], c->tail, &next_len, &z);
     c->z_pos = saved;
     if (!live->batch || len + next_len > COALESCE_MAX) return client_send(live, c, m, pos);
