@@ -37,6 +37,14 @@ static size_t frame_payload(const unsigned char *f, size_t *off)
     return len;
 }
 
+/* A receiver's inflater: raw deflate (RFC 7692 §7.2.2), kept across messages as a browser keeps
+ * it. */
+static void inflater_open(z_stream *zs)
+{
+    memset(zs, 0, sizeof *zs);
+    assert_int_equal(inflateInit2(zs, -15), Z_OK);
+}
+
 /* Inflate one message's payload on inflater zs (kept across messages). */
 static char *inflate_msg(z_stream *zs, const unsigned char *p, size_t len, size_t cap)
 {
@@ -74,8 +82,7 @@ static void test_frames_inflate(void **st)
     ow_pmd *z = ow_pmd_new(6);
     assert_non_null(z);
     z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    assert_int_equal(inflateInit2(&zs, -15), Z_OK);
+    inflater_open(&zs);
     /* sizes around the 7-bit, 16-bit and 64-bit length encodings of the compressed payload */
     size_t sizes[] = {200, 1000, 5000, 60000, 300000, 2000000};
     for (unsigned k = 0; k < sizeof sizes / sizeof *sizes; k++) {
@@ -110,8 +117,7 @@ static void test_short_and_random(void **st)
     (void)st;
     ow_pmd *z = ow_pmd_new(1);
     z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    assert_int_equal(inflateInit2(&zs, -15), Z_OK);
+    inflater_open(&zs);
     unsigned char noise[4096];
     unsigned s = 12345;
     for (size_t i = 0; i < sizeof noise; i++)
@@ -166,8 +172,7 @@ static void test_frame_after(void **st)
     ow_pmd *z = ow_pmd_new(6);
     assert_non_null(z);
     z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    assert_int_equal(inflateInit2(&zs, -15), Z_OK);
+    inflater_open(&zs);
     char *prev = NULL;
     size_t fresh_total = 0, after_total = 0;
     for (unsigned k = 0; k < 12; k++) {
