@@ -327,13 +327,15 @@ static const unsigned char *wire_for(const ow_live *live, ow_live_client *c, ow_
     return w;
 }
 
-static void count_sent(ow_live *live, const ow_msg *m, const unsigned char *wire, size_t len)
+static void count_sent(ow_live *live, ow_msg *m, const unsigned char *wire, size_t len)
 {
     live->stats.sent_msgs++;
     live->stats.sent_bytes += m->len;
     live->stats.wire_bytes += len;
-    if (wire != m->buf + LWS_PRE - m->hdr) live->stats.compressed++;
-    if (wire != m->buf + LWS_PRE - m->hdr && wire != m->z_frame) live->stats.chained++;
+    size_t plain_len;
+    if (wire == ow_msg_wire(m, NULL, &plain_len)) return; /* plain */
+    live->stats.compressed++;
+    if (wire != m->z_frame) live->stats.chained++;
 }
 
 /* The socket the send threads may write for a new connection: only one a websocket has alone on
@@ -402,7 +404,7 @@ static void jobs_finish(ow_live *live, const entry *slot, size_t n)
  * compressed, holds at the end of its window): built once per message, like the fresh one. */
 static void chain_build(ow_live *live, entry *slot, uint64_t pos)
 {
-    if (!live->pmd || pos == 0 || live->ring_len < 2) return;
+    if (!live->pmd || live->ring_len < 2) return; /* (the first slot has none before it) */
     const entry *prev = &live->ring[(pos - 1) % live->ring_cap];
     for (int v = 0; v < OW_VIEW__COUNT; v++) {
         ow_msg *m = slot->v[v], *p = prev->v[v];
